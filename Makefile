@@ -1,0 +1,99 @@
+# faultline - build, test, lint, bench.
+#
+#   make            build build/faultline
+#   make test       lint, CUnit suites, scenario and CLI tests (the README's test command)
+#   make demo       run the bundled example scenario
+#   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
+#   make bench      speed figures (PEERS=dir adds the peer simulators' table)
+#   make format     reformat the sources with the checked-in .clang-format
+#
+# Sources are found by folder: every .c under base/ netem/ proxies/ sim/
+# reports/ live/ goes into the library, cli/ makes the binary, tests/ the
+# test runner, bench/ the benchmarks. C11 without -ffast-math or -march: the
+# floating-point results, and so the runs, are the same on every x86-64.
+
+CC ?= cc
+BUILD ?= build
+CFLAGS ?= -O2 -g
+PKGS := openssl sqlite3 yaml-0.1
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml)
+# Debian's libev-dev ships no pkg-config file.
+EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wno-missing-field-initializers -I. $(PKG_CFLAGS) $(CFLAGS)
+LIBS := $(PKG_LIBS) $(EV_LIBS) -lm
+
+LIB_DIRS := base netem proxies sim reports live
+LIB_SRC := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/*.c tests/*/*.c))
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
+LIB := $(BUILD)/libfaultline.a
+BIN := $(BUILD)/faultline
+TEST_BIN := $(BUILD)/run-tests
+BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all test unit scenario-tests lint demo asan bench format clean setup
+
+all: $(BIN)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIB): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(CLI_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
+
+$(TEST_BIN): $(TEST_OBJ) $(LIB)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS) $(CUNIT_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
+
+# The README's test command.
+test: lint unit scenario-tests
+
+unit: $(TEST_BIN) $(BIN)
+	$(TEST_BIN)
+
+scenario-tests: $(BIN)
+	FAULTLINE=$(BIN) bash tests/scenarios.sh
+
+lint:
+	bash tests/lint.sh
+
+demo: $(BIN)
+	$(BIN) run scenarios/checkout.yaml
+
+# Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined \
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests
+
+bench: $(BIN) $(BENCH_BINS)
+	BUILD=$(BUILD) PEERS=$(PEERS) bash bench/bench.sh
+
+format:
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(BENCH_SRC) \
+		$(wildcard $(foreach d,$(LIB_DIRS) cli tests tests/* bench,$(d)/*.h))
+
+setup:
+	./setup.sh
+
+clean:
+	rm -rf build build-asan
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)

@@ -1,0 +1,42 @@
+/*
+ * rng.c - stream seeding and bounded draws (the generator itself is inline
+ * in rng.h).
+ */
+#include "base/rng.h"
+
+void fl_rng_seed(struct fl_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++) r->s[i] = fl_splitmix64(&seed);
+}
+
+uint64_t fl_hash_str(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ULL;
+    }
+    return fl_splitmix64(&h);
+}
+
+void fl_rng_derive(struct fl_rng *r, uint64_t seed, const char *name)
+{
+    uint64_t x = seed;
+    uint64_t a = fl_splitmix64(&x);
+    fl_rng_seed(r, a ^ fl_hash_str(name));
+}
+
+uint64_t fl_rng_below(struct fl_rng *r, uint64_t n)
+{
+    /* Lemire, "Fast Random Integer Generation in an Interval" (2019). */
+    unsigned __int128 m = (unsigned __int128)fl_rng_next(r) * n;
+    uint64_t low = (uint64_t)m;
+    if (low < n) {
+        uint64_t threshold = -n % n;
+        while (low < threshold) {
+            m = (unsigned __int128)fl_rng_next(r) * n;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
+}

@@ -1,0 +1,48 @@
+/*
+ * hist.h - a latency histogram in the manner of HdrHistogram: log-linear
+ * buckets (each power of two split into 128 equal sub-buckets), so any
+ * quantile is reported within 1% (in fact within 0.4%) of the true value,
+ * in constant memory, whatever the number of samples; histograms merge by
+ * adding counts. Values are nanoseconds, 0 .. INT64_MAX; below 256 ns every
+ * value has its own bucket.
+ *
+ * Quantiles use the nearest-rank definition (the smallest recorded value
+ * such that at least q of all values are <= it), reported as the middle of
+ * that value's bucket, clamped to the exact min and max. Count, sum (so the
+ * mean), min and max are exact.
+ *
+ * Not here: what is measured (sim/), and printing (reports/summary.c).
+ */
+#ifndef FL_REPORTS_HIST_H
+#define FL_REPORTS_HIST_H
+
+#include <stdint.h>
+
+#define RPT_HIST_SUB_BITS 7
+
+struct rpt_hist {
+    uint64_t count;
+    int64_t min, max; /* valid when count > 0 */
+    __int128 sum;     /* exact sum of every value recorded */
+    uint64_t *buckets;
+    uint32_t n_buckets;
+};
+
+/* Allocates the buckets (about 58 KiB); rpt_hist_free releases them. */
+void rpt_hist_init(struct rpt_hist *h);
+void rpt_hist_free(struct rpt_hist *h);
+void rpt_hist_reset(struct rpt_hist *h);
+
+/* Records one value (>= 0; a negative value is a programmer error). */
+void rpt_hist_record(struct rpt_hist *h, int64_t value_ns);
+
+/* Adds every value of src into dst. */
+void rpt_hist_merge(struct rpt_hist *dst, const struct rpt_hist *src);
+
+/* The q-quantile, 0 <= q <= 1 (0 when empty). */
+int64_t rpt_hist_quantile(const struct rpt_hist *h, double q);
+
+/* The exact mean (0 when empty). */
+double rpt_hist_mean(const struct rpt_hist *h);
+
+#endif

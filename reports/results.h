@@ -1,0 +1,136 @@
+/*
+ * results.h - the figures of one run, as plain data, and the checks
+ * (scenario assertions) made on them.
+ *
+ * The simulator fills a struct rpt_run as it goes (it owns the recording
+ * hot path: rpt_stats_record is inline and allocation-free); the summary
+ * writer (reports/summary.c) turns it into summary.txt / summary.json and
+ * the run digest. Every struct here is owned by the rpt_run it hangs from
+ * and released by rpt_run_free().
+ *
+ * Outcomes: a request ends with an HTTP status, or with a local failure
+ * that has no status (the client timed out, could not connect, had its
+ * connection reset, or the run ended before it finished). Local failures
+ * use the small codes RPT_FAIL_* below, which no HTTP status uses. A
+ * request is an error when it ends with a local failure or a status >= 500
+ * (and, when the scenario says so, other statuses: see err_4xx).
+ */
+#ifndef FL_REPORTS_RESULTS_H
+#define FL_REPORTS_RESULTS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reports/hist.h"
+
+enum {
+    RPT_FAIL_TIMEOUT = 1,    /* the client's per-try timeout ran out */
+    RPT_FAIL_CONNECT = 2,    /* connection refused or SYN retries exhausted */
+    RPT_FAIL_RESET = 3,      /* connection reset or broken mid-exchange */
+    RPT_FAIL_UNFINISHED = 4, /* still running when the run ended */
+    RPT_FAIL_MAX = 5,
+    RPT_STATUS_MAX = 600, /* outcome codes are < RPT_STATUS_MAX */
+};
+
+/* "timeout", "connect-failure", "reset", "unfinished", or NULL for an HTTP status. */
+const char *rpt_fail_name(int code);
+
+/* 1 if an outcome is an error: a local failure or a 5xx status. */
+static inline int rpt_outcome_is_error(int code)
+{
+    return code < 100 || code >= 500;
+}
+
+struct rpt_stats {
+    char *name;
+    uint64_t count;  /* requests that ended (counted after warmup) */
+    uint64_t errors; /* of which errors */
+    uint64_t tries;  /* attempts made for them (>= count; retries included) */
+    struct rpt_hist hist;
+    uint64_t outcomes[RPT_STATUS_MAX];
+};
+
+void rpt_stats_init(struct rpt_stats *s, const char *name);
+void rpt_stats_free(struct rpt_stats *s);
+
+/* Records one finished request: its latency, final outcome and number of attempts. */
+static inline void rpt_stats_record(struct rpt_stats *s, int64_t latency_ns, int outcome,
+                                    uint32_t tries)
+{
+    s->count++;
+    s->tries += tries;
+    if (rpt_outcome_is_error(outcome)) s->errors++;
+    if (outcome >= 0 && outcome < RPT_STATUS_MAX) s->outcomes[outcome]++;
+    rpt_hist_record(&s->hist, latency_ns);
+}
+
+struct rpt_pod {
+    char *name;    /* SERVICE-N or SERVICE-VERSION-N */
+    char *version; /* NULL when the service has no versions */
+    uint64_t count, errors;
+};
+
+struct rpt_service {
+    struct rpt_stats st; /* server-side: arrival at a pod to its response */
+    struct rpt_pod *pods;
+    size_t n_pods;
+};
+
+enum rpt_scope { RPT_SCOPE_ALL, RPT_SCOPE_ROUTE, RPT_SCOPE_SERVICE };
+
+enum rpt_metric {
+    RPT_M_P50,
+    RPT_M_P90,
+    RPT_M_P95,
+    RPT_M_P99,
+    RPT_M_P999,
+    RPT_M_MEAN,
+    RPT_M_MIN,
+    RPT_M_MAX,
+    RPT_M_ERROR_RATE,          /* errors / count, a fraction */
+    RPT_M_RETRY_AMPLIFICATION, /* tries / count */
+    RPT_M_COUNT,               /* requests */
+};
+
+enum rpt_op { RPT_LT, RPT_LE, RPT_GT, RPT_GE };
+
+/* One assertion of the scenario; the evaluator fills in the last three fields. */
+struct rpt_check {
+    enum rpt_scope scope;
+    char *target; /* route or service name; NULL for RPT_SCOPE_ALL */
+    enum rpt_metric metric;
+    enum rpt_op op;
+    double threshold; /* ns for latency metrics; a fraction; a ratio; a count */
+    char *text;       /* how the scenario wrote it, e.g. "route /api p99 < 200ms" */
+    int evaluated;    /* 0 when the target had no request (the check then fails) */
+    int ok;
+    double value;
+};
+
+/* The metric's name as written in scenarios ("p99", "error_rate"...); NULL if out of range. */
+const char *rpt_metric_name(enum rpt_metric m);
+/* 1 for metrics measured in time (p50 ... max). */
+int rpt_metric_is_duration(enum rpt_metric m);
+
+struct rpt_run {
+    char *scenario;
+    uint64_t seed;
+    uint64_t events;
+    int64_t sim_ns;        /* simulated time at the end of the run */
+    struct rpt_stats all;  /* every counted request, whatever its route */
+    struct rpt_stats *routes;
+    size_t n_routes;
+    struct rpt_service *services;
+    size_t n_services;
+    struct rpt_check *checks;
+    size_t n_checks;
+    double wall_s; /* wall-clock time of the run: printed, never part of the digest */
+    char digest[65];
+};
+
+void rpt_run_free(struct rpt_run *run);
+
+/* Evaluates every check against the run; returns how many failed. */
+size_t rpt_checks_eval(struct rpt_run *run);
+
+#endif

@@ -1,0 +1,293 @@
+/*
+ * kernel.c - the hierarchical timing wheel behind sim_timer_* and sim_post
+ * (see kernel.h for the design and its ordering guarantee).
+ *
+ * Invariant: a timer filed at level L > 0 differs from the cursor in bits
+ * [8L, 8L+8) and agrees with it above; its index there is therefore greater
+ * than the cursor's. A timer at level 0 agrees with the cursor in every bit
+ * above 7, so every entry of a level-0 slot expires at the same instant.
+ * Moving the cursor to the start of the earliest non-empty slot and
+ * re-filing that slot's entries in order (a cascade) keeps the invariant
+ * and the insertion order.
+ */
+#include "sim/kernel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+
+struct sim_event {
+    struct sim_timer timer; /* first: a fired timer is the event */
+    sim_event_cb cb;
+    void *a, *b;
+    struct sim_event *next_free;
+};
+
+#define EVENT_CHUNK 4096
+#define SLOT_COMPACT_MIN 64 /* slots shorter than this never compact */
+
+struct sim_event_chunk {
+    struct sim_event_chunk *next;
+    struct sim_event events[EVENT_CHUNK];
+};
+
+void sim_kernel_init(struct sim_kernel *k)
+{
+    memset(k, 0, sizeof *k);
+}
+
+void sim_kernel_free(struct sim_kernel *k)
+{
+    struct sim_event_chunk *c = k->chunks;
+    while (c) {
+        struct sim_event_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    for (int l = 0; l < SIM_WHEEL_LEVELS; l++)
+        for (int s = 0; s < SIM_WHEEL_SLOTS; s++) free(k->slots[l][s].e);
+    memset(k, 0, sizeof *k);
+}
+
+void sim_kernel_set_progress(struct sim_kernel *k, sim_progress_cb cb, void *arg)
+{
+    k->progress_cb = cb;
+    k->progress_arg = arg;
+}
+
+void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data)
+{
+    memset(t, 0, sizeof *t);
+    t->cb = cb;
+    t->data = data;
+}
+
+static inline void set_bit(struct sim_kernel *k, unsigned level, unsigned idx)
+{
+    k->bits[level][idx >> 6] |= UINT64_C(1) << (idx & 63);
+    k->levels_used |= 1u << level;
+}
+
+static inline void clear_bit(struct sim_kernel *k, unsigned level, unsigned idx)
+{
+    k->bits[level][idx >> 6] &= ~(UINT64_C(1) << (idx & 63));
+}
+
+static void file_timer(struct sim_kernel *k, struct sim_timer *t)
+{
+    uint64_t diff = (uint64_t)t->at_ns ^ (uint64_t)k->cursor;
+    unsigned level = diff ? (unsigned)(63 - __builtin_clzll(diff)) / SIM_WHEEL_BITS : 0;
+    unsigned idx = (unsigned)((uint64_t)t->at_ns >> (level * SIM_WHEEL_BITS)) & (SIM_WHEEL_SLOTS - 1);
+    struct sim_slot *s = &k->slots[level][idx];
+    if (s->len == s->cap) {
+        size_t cap = s->cap;
+        FL_GROW(s->e, cap, (size_t)s->len + 1);
+        FL_ASSERT(cap <= UINT32_MAX);
+        s->cap = (uint32_t)cap;
+    }
+    if (s->live == 0) set_bit(k, level, idx);
+    s->e[s->len].at_ns = t->at_ns;
+    s->e[s->len].t = t;
+    t->slot = level * SIM_WHEEL_SLOTS + idx + 1;
+    t->entry = s->len++;
+    s->live++;
+}
+
+/* Empties a slot that has no live entry left. */
+static void slot_reset(struct sim_kernel *k, unsigned where)
+{
+    struct sim_slot *s = &k->slots[where / SIM_WHEEL_SLOTS][where % SIM_WHEEL_SLOTS];
+    s->len = s->head = 0;
+    clear_bit(k, where / SIM_WHEEL_SLOTS, where % SIM_WHEEL_SLOTS);
+}
+
+/* Squeezes the tombstones out of a slot (never the one being fired). */
+static void slot_compact(struct sim_slot *s)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->len; i++) {
+        if (!s->e[i].t) continue;
+        s->e[n] = s->e[i];
+        s->e[n].t->entry = n;
+        n++;
+    }
+    s->len = n;
+}
+
+static void unfile_timer(struct sim_kernel *k, struct sim_timer *t)
+{
+    unsigned where = t->slot - 1;
+    struct sim_slot *s = &k->slots[where / SIM_WHEEL_SLOTS][where % SIM_WHEEL_SLOTS];
+    s->e[t->entry].t = NULL;
+    t->slot = 0;
+    if (--s->live == 0)
+        slot_reset(k, where);
+    else if (s != k->firing && s->len >= SLOT_COMPACT_MIN && s->live < s->len / 4)
+        slot_compact(s);
+}
+
+void sim_timer_arm(struct sim_kernel *k, struct sim_timer *t, int64_t at_ns)
+{
+    FL_ASSERT(at_ns >= k->now_ns);
+    if (t->slot)
+        unfile_timer(k, t);
+    else
+        k->pending++;
+    t->at_ns = at_ns;
+    file_timer(k, t);
+}
+
+void sim_timer_cancel(struct sim_kernel *k, struct sim_timer *t)
+{
+    if (!t->slot) return;
+    unfile_timer(k, t);
+    k->pending--;
+}
+
+static void event_fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_event *e = (struct sim_event *)t;
+    sim_event_cb cb = e->cb;
+    void *a = e->a, *b = e->b;
+    e->next_free = k->free_events;
+    k->free_events = e;
+    cb(k, a, b);
+}
+
+static void refill_events(struct sim_kernel *k)
+{
+    struct sim_event_chunk *c = fl_malloc(sizeof *c);
+    c->next = k->chunks;
+    k->chunks = c;
+    for (int i = EVENT_CHUNK - 1; i >= 0; i--) {
+        sim_timer_init(&c->events[i].timer, event_fire, NULL);
+        c->events[i].next_free = k->free_events;
+        k->free_events = &c->events[i];
+    }
+}
+
+void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, void *b)
+{
+    FL_ASSERT(at_ns >= k->now_ns);
+    if (!k->free_events) refill_events(k);
+    struct sim_event *e = k->free_events;
+    k->free_events = e->next_free;
+    e->timer.at_ns = at_ns;
+    e->cb = cb;
+    e->a = a;
+    e->b = b;
+    k->pending++;
+    file_timer(k, &e->timer);
+}
+
+/* First set bit at index >= from in a slot bitmap, or -1. */
+static inline int find_from(const uint64_t *w, unsigned from)
+{
+    if (from >= SIM_WHEEL_SLOTS) return -1;
+    unsigned wi = from >> 6;
+    uint64_t m = w[wi] & (~UINT64_C(0) << (from & 63));
+    while (!m) {
+        if (++wi == SIM_WHEEL_SLOTS / 64) return -1;
+        m = w[wi];
+    }
+    return (int)(wi * 64 + (unsigned)__builtin_ctzll(m));
+}
+
+/* Re-files every live entry of slot (level, idx) relative to the (new) cursor, in order. */
+static void cascade(struct sim_kernel *k, unsigned level, unsigned idx)
+{
+    struct sim_slot *s = &k->slots[level][idx];
+    struct sim_entry *e = s->e;
+    uint32_t n = s->len;
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 8 < n && e[i + 8].t) __builtin_prefetch(e[i + 8].t, 1);
+        if (e[i].t) file_timer(k, e[i].t);
+    }
+    s->len = s->live = 0;
+    clear_bit(k, level, idx);
+}
+
+/* The level-0 slot holding the earliest pending timers, advancing the cursor to it; NULL if none. */
+static struct sim_slot *wheel_first(struct sim_kernel *k)
+{
+    for (;;) {
+        uint64_t cur = (uint64_t)k->cursor;
+        int s = find_from(k->bits[0], (unsigned)(cur & (SIM_WHEEL_SLOTS - 1)));
+        if (s >= 0) {
+            k->cursor = (int64_t)((cur & ~(uint64_t)(SIM_WHEEL_SLOTS - 1)) | (uint64_t)s);
+            return &k->slots[0][s];
+        }
+        unsigned level;
+        for (level = 1; level < SIM_WHEEL_LEVELS; level++) {
+            if (!(k->levels_used & (1u << level))) continue;
+            unsigned shift = level * SIM_WHEEL_BITS;
+            unsigned idx = (unsigned)(cur >> shift) & (SIM_WHEEL_SLOTS - 1);
+            s = find_from(k->bits[level], idx + 1);
+            if (s >= 0) break;
+            k->levels_used &= ~(1u << level);
+        }
+        if (level == SIM_WHEEL_LEVELS) return NULL;
+        unsigned shift = level * SIM_WHEEL_BITS;
+        uint64_t high = shift + SIM_WHEEL_BITS >= 64 ? 0 : cur >> (shift + SIM_WHEEL_BITS)
+                                                                << (shift + SIM_WHEEL_BITS);
+        k->cursor = (int64_t)(high | ((uint64_t)s << shift));
+        cascade(k, level, (unsigned)s);
+    }
+}
+
+static void stop_fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    (void)t;
+    k->stopped = 1;
+}
+
+void sim_kernel_stop(struct sim_kernel *k)
+{
+    k->stopped = 1;
+}
+
+/* Fires the entries of one level-0 slot (one instant), including any armed for that instant. */
+static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
+{
+    k->firing = s;
+    while (!k->stopped && s->head < s->len) {
+        struct sim_timer *t = s->e[s->head++].t;
+        if (!t) continue;
+        t->slot = 0;
+        k->pending--;
+        if (--s->live == 0) s->len = s->head = 0;
+        k->now_ns = t->at_ns;
+        if (t == &k->stop) {
+            k->stopped = 1;
+            break;
+        }
+        k->events++;
+        t->cb(k, t);
+        if (k->progress_cb && !(k->events & (SIM_PROGRESS_EVENTS - 1)))
+            k->progress_cb(k, k->progress_arg);
+    }
+    k->firing = NULL;
+    if (s->live == 0) {
+        s->len = s->head = 0;
+        clear_bit(k, 0, (unsigned)(s - k->slots[0]));
+    }
+}
+
+uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
+{
+    uint64_t start = k->events;
+    k->stopped = 0;
+    if (until_ns < SIM_TIME_MAX) {
+        sim_timer_init(&k->stop, stop_fire, NULL);
+        sim_timer_arm(k, &k->stop, until_ns > k->now_ns ? until_ns : k->now_ns);
+    }
+    while (!k->stopped) {
+        struct sim_slot *s = wheel_first(k);
+        if (!s) break;
+        fire_slot(k, s);
+    }
+    sim_timer_cancel(k, &k->stop);
+    return k->events - start;
+}

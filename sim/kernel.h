@@ -1,0 +1,145 @@
+/*
+ * kernel.h - the event kernel: virtual clock, timers, one-shot events.
+ *
+ * Time is an int64_t count of nanoseconds since the start of the run; there
+ * is no other clock in the simulator. Pending timers live in a hierarchical
+ * timing wheel with 1 ns resolution: eight levels of 256 slots, a timer
+ * filed by the highest bit in which its expiry differs from the wheel's
+ * cursor, slots cascaded down as the cursor reaches them (the design of
+ * Varghese and Lauck's "hashed and hierarchical timing wheels", made exact).
+ * Arming and cancelling are O(1); firing is O(1) amortised (each timer is
+ * moved at most once per level). Slots keep insertion order and a cascade
+ * preserves it, so timers that expire at the same instant fire in the order
+ * they were armed - the (time, sequence) order DESIGN.md asks for, without
+ * storing the sequence - and never in pointer order.
+ *
+ * A slot is an array of (expiry, timer) entries, so a cascade reads memory
+ * in order instead of chasing pointers, and prefetches the timers it will
+ * soon fire. Each timer knows where its entry is; cancelling leaves a
+ * tombstone there (a slot compacts itself when tombstones dominate), so a
+ * cancelled timer is gone at once and its owner may free it.
+ *
+ * Timers are embedded in their owner (the libuv handle model): the kernel
+ * never allocates or frees them, so a cancelled timer cannot leak. For
+ * fire-and-forget work, sim_post() takes an event from a pooled free list
+ * and returns it to the list when it has fired.
+ *
+ * Not here: what events mean (the world, the network and the workloads are
+ * built on top), and any wall clock (progress reporting is a hook the CLI
+ * fills in).
+ */
+#ifndef FL_SIM_KERNEL_H
+#define FL_SIM_KERNEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIM_NS_PER_US INT64_C(1000)
+#define SIM_NS_PER_MS INT64_C(1000000)
+#define SIM_NS_PER_S  INT64_C(1000000000)
+#define SIM_TIME_MAX  INT64_MAX
+
+#define SIM_WHEEL_BITS   8
+#define SIM_WHEEL_SLOTS  (1 << SIM_WHEEL_BITS)
+#define SIM_WHEEL_LEVELS 8
+
+struct sim_kernel;
+struct sim_timer;
+
+/* Called when a timer fires; the timer is disarmed first, so the callback may re-arm it. */
+typedef void (*sim_timer_cb)(struct sim_kernel *k, struct sim_timer *t);
+
+/* Called when a posted event fires; a and b are what sim_post() was given. */
+typedef void (*sim_event_cb)(struct sim_kernel *k, void *a, void *b);
+
+/* Called every SIM_PROGRESS_EVENTS events (for a progress line); must not touch timers. */
+typedef void (*sim_progress_cb)(struct sim_kernel *k, void *arg);
+#define SIM_PROGRESS_EVENTS (1u << 18)
+
+struct sim_timer {
+    int64_t at_ns;
+    sim_timer_cb cb;
+    void *data;     /* the owner's; the kernel never reads it */
+    uint32_t slot;  /* 0 when idle; else level * SIM_WHEEL_SLOTS + index + 1 */
+    uint32_t entry; /* position of its entry in that slot */
+};
+
+struct sim_entry {
+    int64_t at_ns;
+    struct sim_timer *t; /* NULL: a cancelled timer's tombstone */
+};
+
+struct sim_slot {
+    struct sim_entry *e;
+    uint32_t len, cap; /* entries used and allocated */
+    uint32_t head;     /* level 0: entries before head have fired */
+    uint32_t live;     /* entries that are not tombstones */
+};
+
+struct sim_event_chunk;
+struct sim_event;
+
+struct sim_kernel {
+    int64_t now_ns;   /* time of the event being run, or of the last one */
+    int64_t cursor;   /* the wheel's position; <= every pending expiry */
+    uint64_t events;  /* events fired so far */
+    uint64_t pending; /* timers armed now (posted events included) */
+    uint32_t levels_used; /* bit L set: level L may hold timers */
+    struct sim_slot slots[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS];
+    uint64_t bits[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS / 64];
+    struct sim_slot *firing; /* the level-0 slot being run, if any */
+    struct sim_event *free_events;
+    struct sim_event_chunk *chunks;
+    struct sim_timer stop;
+    int stopped;
+    sim_progress_cb progress_cb;
+    void *progress_arg;
+};
+
+void sim_kernel_init(struct sim_kernel *k);
+/* Frees the event pool. Armed embedded timers are simply forgotten (their owners own them). */
+void sim_kernel_free(struct sim_kernel *k);
+
+static inline int64_t sim_now(const struct sim_kernel *k)
+{
+    return k->now_ns;
+}
+
+/*
+ * Runs events in time order until none is left, or until the next one is
+ * after until_ns (the clock then reads until_ns), or until sim_kernel_stop().
+ * Returns the number of events fired by this call.
+ */
+uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns);
+
+/* Makes sim_kernel_run() return after the current event. */
+void sim_kernel_stop(struct sim_kernel *k);
+
+/* Sets the progress hook (NULL: none). */
+void sim_kernel_set_progress(struct sim_kernel *k, sim_progress_cb cb, void *arg);
+
+/* Prepares an embedded timer; data is the owner's. */
+void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data);
+
+/*
+ * Arms t to fire at at_ns (>= sim_now()); an armed timer is re-armed.
+ * Timers for the same instant fire in the order they were armed.
+ */
+void sim_timer_arm(struct sim_kernel *k, struct sim_timer *t, int64_t at_ns);
+
+/* Disarms t if it is armed; otherwise does nothing. O(1). */
+void sim_timer_cancel(struct sim_kernel *k, struct sim_timer *t);
+
+static inline int sim_timer_armed(const struct sim_timer *t)
+{
+    return t->slot != 0;
+}
+
+/*
+ * Runs cb(k, a, b) at at_ns (>= sim_now()). The event comes from a pool and
+ * goes back to it when it has fired; it cannot be cancelled (use an embedded
+ * timer for that).
+ */
+void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, void *b);
+
+#endif

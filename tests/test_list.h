@@ -1,0 +1,15 @@
+/*
+ * test_list.h - the one list of CUnit suites (an X-macro).
+ *
+ * Each suite lives in tests/<folder>/test_<file>.c and defines
+ * `void suite_<name>(void)`, which adds its suite and tests to the registry.
+ * Add a line here for a new one; tests/main.c does the rest.
+ */
+SUITE(rng)
+SUITE(kernel)
+SUITE(dist)
+SUITE(units)
+SUITE(link)
+SUITE(tcp)
+SUITE(hist)
+SUITE(summary)
