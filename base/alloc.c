@@ -59,11 +59,13 @@ char *fl_strndup(const char *s, size_t n)
 
 char *fl_asprintf(const char *fmt, ...)
 {
+    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
     va_end(ap);
     if (n < 0) oom(0);
+    if ((size_t)n < sizeof small) return fl_strndup(small, (size_t)n);
     char *p = fl_malloc((size_t)n + 1);
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);

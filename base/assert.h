@@ -12,8 +12,7 @@
 
 #include <stdio.h>
 
-#define FL_ASSERT(cond)                                                                            \
-    ((cond) ? (void)0 : fl_assert_fail(#cond, __FILE__, __LINE__, __func__))
+#define FL_ASSERT(cond) ((cond) ? (void)0 : fl_assert_fail(#cond, __FILE__, __LINE__, __func__))
 
 /* Prints the failure and the registered context to stderr and aborts. */
 _Noreturn void fl_assert_fail(const char *cond, const char *file, int line, const char *func);

@@ -75,7 +75,8 @@ int fl_dist_empirical(struct fl_dist *d, int n, const double *p, const double *v
 /* One sample in nanoseconds (>= 0). */
 int64_t fl_dist_sample(const struct fl_dist *d, struct fl_rng *r);
 
-/* The exact mean in ns (normal: of the truncated distribution; pareto with shape <= 1: INFINITY). */
+/* The exact mean in ns (normal: of the truncated distribution; pareto with shape <= 1: INFINITY).
+ */
 double fl_dist_mean(const struct fl_dist *d);
 
 /* The exact q-quantile in ns, 0 <= q <= 1 (q = 1 may be INFINITY). */

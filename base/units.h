@@ -23,13 +23,13 @@
 
 enum {
     FL_UNITS_OK = 0,
-    FL_UNITS_EEMPTY = -1,     /* empty string */
-    FL_UNITS_ENUMBER = -2,    /* does not start with a number */
-    FL_UNITS_ENOUNIT = -3,    /* a number without its unit */
-    FL_UNITS_EUNIT = -4,      /* unknown unit */
-    FL_UNITS_ENEGATIVE = -5,  /* below zero */
-    FL_UNITS_ERANGE = -6,     /* too large to represent */
-    FL_UNITS_EFRACTION = -7,  /* a fraction above 1 (or 100%) */
+    FL_UNITS_EEMPTY = -1,    /* empty string */
+    FL_UNITS_ENUMBER = -2,   /* does not start with a number */
+    FL_UNITS_ENOUNIT = -3,   /* a number without its unit */
+    FL_UNITS_EUNIT = -4,     /* unknown unit */
+    FL_UNITS_ENEGATIVE = -5, /* below zero */
+    FL_UNITS_ERANGE = -6,    /* too large to represent */
+    FL_UNITS_EFRACTION = -7, /* a fraction above 1 (or 100%) */
 };
 
 /* kind: which parser produced the error, so the message can list the right units */

@@ -116,8 +116,8 @@ struct rpt_run {
     char *scenario;
     uint64_t seed;
     uint64_t events;
-    int64_t sim_ns;        /* simulated time at the end of the run */
-    struct rpt_stats all;  /* every counted request, whatever its route */
+    int64_t sim_ns;       /* simulated time at the end of the run */
+    struct rpt_stats all; /* every counted request, whatever its route */
     struct rpt_stats *routes;
     size_t n_routes;
     struct rpt_service *services;

@@ -24,7 +24,7 @@ void rpt_summary_digest(struct rpt_run *run);
 /* Prints the table (what summary.txt holds). */
 void rpt_summary_print(const struct rpt_run *run, FILE *out);
 
-/* Writes the summary JSON (with digest and wall time) to out. */
+/* Writes the summary JSON (with the digest, without wall-clock time) to out. */
 void rpt_summary_json(const struct rpt_run *run, FILE *out);
 
 /*

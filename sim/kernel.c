@@ -25,7 +25,7 @@ struct sim_event {
     struct sim_event *next_free;
 };
 
-#define EVENT_CHUNK 4096
+#define EVENT_CHUNK      4096
 #define SLOT_COMPACT_MIN 64 /* slots shorter than this never compact */
 
 struct sim_event_chunk {
@@ -79,7 +79,8 @@ static void file_timer(struct sim_kernel *k, struct sim_timer *t)
 {
     uint64_t diff = (uint64_t)t->at_ns ^ (uint64_t)k->cursor;
     unsigned level = diff ? (unsigned)(63 - __builtin_clzll(diff)) / SIM_WHEEL_BITS : 0;
-    unsigned idx = (unsigned)((uint64_t)t->at_ns >> (level * SIM_WHEEL_BITS)) & (SIM_WHEEL_SLOTS - 1);
+    unsigned idx =
+        (unsigned)((uint64_t)t->at_ns >> (level * SIM_WHEEL_BITS)) & (SIM_WHEEL_SLOTS - 1);
     struct sim_slot *s = &k->slots[level][idx];
     if (s->len == s->cap) {
         size_t cap = s->cap;
@@ -209,7 +210,8 @@ static void cascade(struct sim_kernel *k, unsigned level, unsigned idx)
     clear_bit(k, level, idx);
 }
 
-/* The level-0 slot holding the earliest pending timers, advancing the cursor to it; NULL if none. */
+/* The level-0 slot holding the earliest pending timers, advancing the cursor to it; NULL if none.
+ */
 static struct sim_slot *wheel_first(struct sim_kernel *k)
 {
     for (;;) {
@@ -230,8 +232,9 @@ static struct sim_slot *wheel_first(struct sim_kernel *k)
         }
         if (level == SIM_WHEEL_LEVELS) return NULL;
         unsigned shift = level * SIM_WHEEL_BITS;
-        uint64_t high = shift + SIM_WHEEL_BITS >= 64 ? 0 : cur >> (shift + SIM_WHEEL_BITS)
-                                                                << (shift + SIM_WHEEL_BITS);
+        uint64_t high = shift + SIM_WHEEL_BITS >= 64
+                            ? 0
+                            : cur >> (shift + SIM_WHEEL_BITS) << (shift + SIM_WHEEL_BITS);
         k->cursor = (int64_t)(high | ((uint64_t)s << shift));
         cascade(k, level, (unsigned)s);
     }
@@ -283,7 +286,8 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
         sim_timer_init(&k->stop, stop_fire, NULL);
         sim_timer_arm(k, &k->stop, until_ns > k->now_ns ? until_ns : k->now_ns);
     }
-    while (!k->stopped) {
+    uint64_t stop_armed = sim_timer_armed(&k->stop);
+    while (!k->stopped && k->pending > stop_armed) {
         struct sim_slot *s = wheel_first(k);
         if (!s) break;
         fire_slot(k, s);

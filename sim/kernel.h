@@ -80,10 +80,10 @@ struct sim_event_chunk;
 struct sim_event;
 
 struct sim_kernel {
-    int64_t now_ns;   /* time of the event being run, or of the last one */
-    int64_t cursor;   /* the wheel's position; <= every pending expiry */
-    uint64_t events;  /* events fired so far */
-    uint64_t pending; /* timers armed now (posted events included) */
+    int64_t now_ns;       /* time of the event being run, or of the last one */
+    int64_t cursor;       /* the wheel's position; <= every pending expiry */
+    uint64_t events;      /* events fired so far */
+    uint64_t pending;     /* timers armed now (posted events included) */
     uint32_t levels_used; /* bit L set: level L may hold timers */
     struct sim_slot slots[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS];
     uint64_t bits[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS / 64];
@@ -106,8 +106,9 @@ static inline int64_t sim_now(const struct sim_kernel *k)
 }
 
 /*
- * Runs events in time order until none is left, or until the next one is
- * after until_ns (the clock then reads until_ns), or until sim_kernel_stop().
+ * Runs events in time order until none is left (the clock then reads the
+ * time of the last one), or until the next one is after until_ns (the clock
+ * then reads until_ns), or until sim_kernel_stop().
  * Returns the number of events fired by this call.
  */
 uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns);

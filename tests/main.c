@@ -18,9 +18,9 @@
 
 #ifdef FL_ONE_SUITE
 #define FL_CAT_(a, b) a##b
-#define FL_CAT(a, b) FL_CAT_(a, b)
-#define FL_STR_(a) #a
-#define FL_STR(a) FL_STR_(a)
+#define FL_CAT(a, b)  FL_CAT_(a, b)
+#define FL_STR_(a)    #a
+#define FL_STR(a)     FL_STR_(a)
 void FL_CAT(suite_, FL_ONE_SUITE)(void);
 #else
 #define SUITE(name) void suite_##name(void);

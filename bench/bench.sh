@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# bench.sh - `make bench`: speed figures, printed, never judged.
+#   1. the event kernel against a binary heap, in one process (bench/kernel_bench.c);
+#   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
+#   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
+#      workloads A and B on faultline and on the peer simulators (dir/run.sh).
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FL=$(realpath "$BUILD/faultline")
+
+echo "== 1. event kernel vs binary heap (same process, same workload)"
+"$BUILD/bench/kernel_bench" 2000000
+
+echo
+echo "== 2. whole runs (simulated requests per wall-clock second, one core)"
+printf '%-10s %12s %10s %14s\n' scenario requests wall_s requests/s
+for s in mm1 mmc md1 checkout; do
+    out=$(mktemp -d)
+    start=$(date +%s.%N)
+    "$FL" run "scenarios/$s.yaml" --quiet --out "$out" || true
+    end=$(date +%s.%N)
+    n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+    awk -v s="$s" -v n="$n" -v a="$start" -v b="$end" \
+        'BEGIN { printf "%-10s %12d %10.2f %14.0f\n", s, n, b - a, n / (b - a) }'
+    rm -rf "$out"
+done
+
+if [ -n "${PEERS:-}" ]; then
+    PEERS=$(realpath "$PEERS")
+    echo
+    echo "== 3a. the peers' heapbench (binary vs 4-ary heaps), built now from $PEERS/c"
+    hb=$(mktemp -d)
+    gcc -O2 -o "$hb/heapbench" "$PEERS/c/heapbench.c" -lm && "$hb/heapbench" 2000000 |
+        grep -E 'rng_exp|kind=binary +op=pop\+push|kind=4-ary +op=pop\+push' |
+        grep -E 'rng_exp|pending=1000 |pending=1000000 '
+    rm -rf "$hb"
+    echo
+    echo "== 3b. workloads A (M/M/1) and B (fan-out) on faultline and the peer simulators"
+    FAULTLINE="$FL" REPS=${REPS:-1} bash "$PEERS/run.sh" 2>/dev/null
+fi

@@ -1,0 +1,187 @@
+/*
+ * http.c - the shared HTTP message (see http.h): headers, the string arena,
+ * response flags, wire size.
+ */
+#include "proxies/http.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/alloc.h"
+
+#define ARENA_CHUNK 1024
+
+struct px_arena_chunk {
+    struct px_arena_chunk *next;
+    size_t used, size;
+    char data[];
+};
+
+static const char *const flag_names[PX_FLAG_COUNT] = {
+    "UH", "UF", "UO", "NR", "URX", "UT", "UC", "UR", "LR", "DI", "FI", "RL", "UAEX", "DC", "NC",
+};
+
+const char *px_flag_name(uint32_t flag)
+{
+    for (int i = 0; i < PX_FLAG_COUNT; i++)
+        if (flag == 1u << i) return flag_names[i];
+    return NULL;
+}
+
+const char *px_flags_format(uint32_t flags, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < PX_FLAG_COUNT && used < size; i++)
+        if (flags & (1u << i))
+            used +=
+                (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "", flag_names[i]);
+    if (!used) snprintf(buf, size, "-");
+    return buf;
+}
+
+void px_msg_init(struct px_msg *m)
+{
+    memset(m, 0, sizeof *m);
+    m->headers = m->inline_headers;
+    m->cap_headers = PX_HEADERS_INLINE;
+}
+
+void px_msg_clear(struct px_msg *m)
+{
+    struct px_arena_chunk *c = m->arena;
+    while (c) {
+        struct px_arena_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+    if (m->headers != m->inline_headers) free(m->headers);
+    px_msg_init(m);
+}
+
+const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
+{
+    struct px_arena_chunk *c = m->arena;
+    if (!c || c->size - c->used < len + 1) {
+        size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+        c = fl_malloc(sizeof *c + size);
+        c->size = size;
+        c->used = 0;
+        c->next = m->arena;
+        m->arena = c;
+    }
+    char *p = c->data + c->used;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    c->used += len + 1;
+    return p;
+}
+
+const char *px_msg_header(const struct px_msg *m, const char *name)
+{
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        if (strcasecmp(m->headers[i].name, name) == 0) return m->headers[i].value;
+    return NULL;
+}
+
+int px_msg_add_header_static(struct px_msg *m, const char *name, const char *value)
+{
+    if (m->n_headers == PX_HEADERS_MAX) return -1;
+    if (m->n_headers == m->cap_headers) {
+        uint32_t cap = m->cap_headers * 2;
+        struct px_header *h = fl_malloc(cap * sizeof *h);
+        memcpy(h, m->headers, m->n_headers * sizeof *h);
+        if (m->headers != m->inline_headers) free(m->headers);
+        m->headers = h;
+        m->cap_headers = cap;
+    }
+    m->headers[m->n_headers].name = name;
+    m->headers[m->n_headers].value = value;
+    m->n_headers++;
+    return 0;
+}
+
+int px_msg_add_header(struct px_msg *m, const char *name, const char *value)
+{
+    return px_msg_add_header_static(m, px_msg_strdup(m, name, strlen(name)),
+                                    px_msg_strdup(m, value, strlen(value)));
+}
+
+int px_msg_remove_header(struct px_msg *m, const char *name)
+{
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        if (strcasecmp(m->headers[i].name, name) != 0) m->headers[kept++] = m->headers[i];
+    int removed = (int)(m->n_headers - kept);
+    m->n_headers = kept;
+    return removed;
+}
+
+int px_msg_set_header(struct px_msg *m, const char *name, const char *value)
+{
+    px_msg_remove_header(m, name);
+    return px_msg_add_header(m, name, value);
+}
+
+static const char *dup_or_null(struct px_msg *m, const char *s)
+{
+    return s ? px_msg_strdup(m, s, strlen(s)) : NULL;
+}
+
+void px_msg_copy(struct px_msg *dst, const struct px_msg *src)
+{
+    dst->method = dup_or_null(dst, src->method);
+    dst->authority = dup_or_null(dst, src->authority);
+    dst->path = dup_or_null(dst, src->path);
+    dst->query = dup_or_null(dst, src->query);
+    dst->status = src->status;
+    dst->flags = src->flags;
+    dst->body_bytes = src->body_bytes;
+    dst->body = src->body;
+    for (uint32_t i = 0; i < src->n_headers; i++)
+        px_msg_add_header(dst, src->headers[i].name, src->headers[i].value);
+}
+
+uint64_t px_msg_wire_bytes(const struct px_msg *m)
+{
+    uint64_t n;
+    if (m->status > 0) /* "HTTP/1.1 200 OK\r\n" */
+        n = 13 + strlen(px_status_reason(m->status)) + 2;
+    else /* "GET /path?query HTTP/1.1\r\nHost: authority\r\n" */
+        n = (m->method ? strlen(m->method) : 3) + 1 + (m->path ? strlen(m->path) : 1) +
+            (m->query ? 1 + strlen(m->query) : 0) + 11 +
+            (m->authority ? 8 + strlen(m->authority) : 0);
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        n += strlen(m->headers[i].name) + 2 + strlen(m->headers[i].value) + 2;
+    n += 18 + 20 + 2; /* "Content-Length: N\r\n" and the blank line */
+    return n + m->body_bytes;
+}
+
+const char *px_status_reason(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 304: return "Not Modified";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 413: return "Content Too Large";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    default: return status < 400 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+    }
+}

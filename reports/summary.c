@@ -1,0 +1,508 @@
+/*
+ * summary.c - the run summary: a table for people (terminal, summary.txt),
+ * the same figures as JSON for machines (summary.json), and the run digest.
+ *
+ * The JSON body is written by one function, json_doc(), with or without
+ * the fields that are not part of the digest (the digest itself; the
+ * wall-clock time, which only a caller that wants it adds). The digest is
+ * the SHA-256 of the body written without them into memory; summary.json
+ * is the same body with the digest, and no wall-clock time, so that the
+ * same run gives byte-identical files. Both
+ * outputs are functions of the figures alone: numbers have fixed formats,
+ * arrays keep the run's order, nothing depends on addresses or time.
+ *
+ * JSON figures: counts as integers; durations as milliseconds with six
+ * decimals (exact nanoseconds; the mean is rounded to a nanosecond);
+ * fractions and ratios with six decimals; figures that do not exist (a
+ * route with no request) as null.
+ *
+ * Not here: computing the figures (sim/, results.c), other output files.
+ * The table is for reading, not parsing; it does not show wall-clock time,
+ * so summary.txt is identical for identical runs.
+ */
+#include "reports/summary.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/alloc.h"
+#include "base/units.h"
+#include "reports/json.h"
+
+#define MS_DECIMALS    6 /* ns written as ms: exact */
+#define RATIO_DECIMALS 6 /* error rates, retry amplification */
+
+/* ---------------------------------------------------------------- JSON */
+
+static double ratio(uint64_t num, uint64_t den)
+{
+    return den ? (double)num / (double)den : 0.0;
+}
+
+static void key_ns_as_ms(struct rpt_json *j, const char *key, int64_t ns, int exists)
+{
+    rpt_json_key(j, key);
+    if (exists)
+        rpt_json_decimal(j, ns, MS_DECIMALS);
+    else
+        rpt_json_null(j);
+}
+
+static void key_uint(struct rpt_json *j, const char *key, uint64_t v)
+{
+    rpt_json_key(j, key);
+    rpt_json_uint(j, v);
+}
+
+static void key_string(struct rpt_json *j, const char *key, const char *s)
+{
+    rpt_json_key(j, key);
+    rpt_json_string(j, s);
+}
+
+/* {"200": n, "timeout": n, ...}: nonzero outcomes in ascending code order. */
+static void json_outcomes(struct rpt_json *j, const struct rpt_stats *s)
+{
+    rpt_json_key(j, "outcomes");
+    rpt_json_object_begin(j);
+    for (int code = 0; code < RPT_STATUS_MAX; code++) {
+        if (!s->outcomes[code]) continue;
+        const char *name = rpt_fail_name(code);
+        char num[16];
+        snprintf(num, sizeof num, "%d", code);
+        key_uint(j, name ? name : num, s->outcomes[code]);
+    }
+    rpt_json_object_end(j);
+}
+
+static void json_latency(struct rpt_json *j, const struct rpt_stats *s)
+{
+    static const struct {
+        const char *key;
+        double q;
+    } qs[] = {
+        {"p50_ms", 0.5}, {"p90_ms", 0.9}, {"p95_ms", 0.95}, {"p99_ms", 0.99}, {"p999_ms", 0.999}};
+    int any = s->count > 0;
+    rpt_json_key(j, "mean_ms");
+    if (any)
+        rpt_json_double(j, rpt_hist_mean(&s->hist) / 1e6, MS_DECIMALS);
+    else
+        rpt_json_null(j);
+    key_ns_as_ms(j, "min_ms", s->hist.min, any);
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        key_ns_as_ms(j, qs[i].key, rpt_hist_quantile(&s->hist, qs[i].q), any);
+    key_ns_as_ms(j, "max_ms", s->hist.max, any);
+}
+
+/* The members every route and service has (the caller opens and closes the object). */
+static void json_stats_members(struct rpt_json *j, const struct rpt_stats *s)
+{
+    key_string(j, "name", s->name);
+    key_uint(j, "count", s->count);
+    key_uint(j, "errors", s->errors);
+    rpt_json_key(j, "error_rate");
+    if (s->count)
+        rpt_json_double(j, ratio(s->errors, s->count), RATIO_DECIMALS);
+    else
+        rpt_json_null(j);
+    json_latency(j, s);
+    key_uint(j, "tries", s->tries);
+    json_outcomes(j, s);
+}
+
+static void json_routes(struct rpt_json *j, const struct rpt_run *run)
+{
+    rpt_json_key(j, "routes");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_routes; i++) {
+        rpt_json_object_begin(j);
+        json_stats_members(j, &run->routes[i]);
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+}
+
+static void json_pods(struct rpt_json *j, const struct rpt_service *sv)
+{
+    rpt_json_key(j, "pods");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < sv->n_pods; i++) {
+        const struct rpt_pod *p = &sv->pods[i];
+        rpt_json_object_begin(j);
+        key_string(j, "name", p->name);
+        key_string(j, "version", p->version);
+        key_uint(j, "count", p->count);
+        key_uint(j, "errors", p->errors);
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+}
+
+static void json_services(struct rpt_json *j, const struct rpt_run *run)
+{
+    rpt_json_key(j, "services");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_services; i++) {
+        rpt_json_object_begin(j);
+        json_stats_members(j, &run->services[i].st);
+        json_pods(j, &run->services[i]);
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+}
+
+/* A check's value in the unit its JSON figures use: ms for durations. */
+static void json_check_value(struct rpt_json *j, const struct rpt_check *c, double v)
+{
+    if (rpt_metric_is_duration(c->metric))
+        rpt_json_double(j, v / 1e6, MS_DECIMALS);
+    else if (c->metric == RPT_M_COUNT)
+        rpt_json_double(j, v, 0);
+    else
+        rpt_json_double(j, v, RATIO_DECIMALS);
+}
+
+static const char *unit_of(enum rpt_metric m)
+{
+    if (rpt_metric_is_duration(m)) return "ms";
+    if (m == RPT_M_ERROR_RATE) return "fraction";
+    if (m == RPT_M_RETRY_AMPLIFICATION) return "ratio";
+    return "count";
+}
+
+static void json_checks(struct rpt_json *j, const struct rpt_run *run)
+{
+    rpt_json_key(j, "assertions");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_checks; i++) {
+        const struct rpt_check *c = &run->checks[i];
+        rpt_json_object_begin(j);
+        key_string(j, "text", c->text);
+        rpt_json_key(j, "ok");
+        rpt_json_bool(j, c->ok);
+        key_string(j, "metric", rpt_metric_name(c->metric));
+        key_string(j, "unit", unit_of(c->metric));
+        rpt_json_key(j, "threshold");
+        json_check_value(j, c, c->threshold);
+        rpt_json_key(j, "value");
+        if (c->evaluated)
+            json_check_value(j, c, c->value);
+        else
+            rpt_json_null(j);
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+}
+
+static void json_requests(struct rpt_json *j, const struct rpt_stats *all)
+{
+    rpt_json_key(j, "requests");
+    rpt_json_object_begin(j);
+    key_uint(j, "total", all->count);
+    key_uint(j, "ok", all->count - all->errors);
+    key_uint(j, "errors", all->errors);
+    rpt_json_object_end(j);
+    rpt_json_key(j, "retry_amplification");
+    rpt_json_double(j, ratio(all->tries, all->count), RATIO_DECIMALS);
+}
+
+/* The whole document; digest and wall_s are left out when NULL (the digested body). */
+static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, const double *wall_s)
+{
+    struct rpt_json j;
+    rpt_json_init(&j, out, 2);
+    rpt_json_object_begin(&j);
+    key_string(&j, "scenario", run->scenario);
+    key_uint(&j, "seed", run->seed);
+    if (digest) key_string(&j, "digest", digest);
+    key_uint(&j, "events", run->events);
+    rpt_json_key(&j, "sim_seconds");
+    rpt_json_decimal(&j, run->sim_ns, 9);
+    json_requests(&j, &run->all);
+    json_routes(&j, run);
+    json_services(&j, run);
+    json_checks(&j, run);
+    if (wall_s) {
+        rpt_json_key(&j, "wall_seconds");
+        rpt_json_double(&j, *wall_s, 3);
+    }
+    rpt_json_object_end(&j);
+    rpt_json_end(&j);
+}
+
+/* ---------------------------------------------------------------- digest */
+
+static void compute_digest(const struct rpt_run *run, char hex[65])
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem) {
+        fprintf(stderr, "faultline: out of memory (open_memstream)\n");
+        abort();
+    }
+    json_doc(run, mem, NULL, NULL);
+    if (fclose(mem) != 0 || !buf) {
+        fprintf(stderr, "faultline: out of memory writing the summary\n");
+        abort();
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned md_len = 0;
+    if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
+        fprintf(stderr, "faultline: SHA-256 failed\n");
+        abort();
+    }
+    free(buf);
+    for (unsigned i = 0; i < md_len; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+void rpt_summary_digest(struct rpt_run *run)
+{
+    compute_digest(run, run->digest);
+}
+
+/* run->digest, or when it has not been computed, the digest of the figures now. */
+static const char *digest_of(const struct rpt_run *run, char local[65])
+{
+    if (run->digest[0]) return run->digest;
+    compute_digest(run, local);
+    return local;
+}
+
+void rpt_summary_json(const struct rpt_run *run, FILE *out)
+{
+    char local[65];
+    json_doc(run, out, digest_of(run, local), NULL);
+}
+
+/* ---------------------------------------------------------------- table */
+
+#define NCOL 8 /* count errors mean p50 p95 p99 p99.9 max */
+
+struct row {
+    const char *name;
+    int indent;       /* 2 for a pod under its service */
+    int ncells;       /* NCOL, or 2 for a pod (count, errors) */
+    const char *tail; /* after the cells: a pod's version, or NULL */
+    char cell[NCOL][24];
+};
+
+static void fmt_percent(char *buf, size_t size, uint64_t num, uint64_t den)
+{
+    double pct = 100.0 * ratio(num, den);
+    if (!den)
+        snprintf(buf, size, "-");
+    else if (num && pct < 0.01)
+        snprintf(buf, size, "<0.01%%");
+    else
+        snprintf(buf, size, "%.2f%%", pct);
+}
+
+static void fmt_ns(char *buf, size_t size, int64_t ns, int exists)
+{
+    if (exists)
+        fl_format_duration(ns, buf, size);
+    else
+        snprintf(buf, size, "-");
+}
+
+static void header_row(struct row *r, const char *first)
+{
+    static const char *const names[NCOL] = {"count", "errors", "mean",  "p50",
+                                            "p95",   "p99",    "p99.9", "max"};
+    memset(r, 0, sizeof *r);
+    r->name = first;
+    r->ncells = NCOL;
+    for (int i = 0; i < NCOL; i++) snprintf(r->cell[i], sizeof r->cell[i], "%s", names[i]);
+}
+
+static void stats_row(struct row *r, const struct rpt_stats *s)
+{
+    static const double qs[] = {0.5, 0.95, 0.99, 0.999};
+    const struct rpt_hist *h = &s->hist;
+    int any = s->count > 0;
+    memset(r, 0, sizeof *r);
+    r->name = s->name ? s->name : "?";
+    r->ncells = NCOL;
+    snprintf(r->cell[0], sizeof r->cell[0], "%" PRIu64, s->count);
+    fmt_percent(r->cell[1], sizeof r->cell[1], s->errors, s->count);
+    fmt_ns(r->cell[2], sizeof r->cell[2], (int64_t)llround(rpt_hist_mean(h)), any);
+    for (int i = 0; i < 4; i++)
+        fmt_ns(r->cell[3 + i], sizeof r->cell[3 + i], rpt_hist_quantile(h, qs[i]), any);
+    fmt_ns(r->cell[7], sizeof r->cell[7], h->max, any);
+}
+
+static void pod_row(struct row *r, const struct rpt_pod *p)
+{
+    memset(r, 0, sizeof *r);
+    r->name = p->name ? p->name : "?";
+    r->indent = 2;
+    r->ncells = 2;
+    r->tail = p->version;
+    snprintf(r->cell[0], sizeof r->cell[0], "%" PRIu64, p->count);
+    fmt_percent(r->cell[1], sizeof r->cell[1], p->errors, p->count);
+}
+
+/*
+ * Left-aligned names, right-aligned figures; every column as wide as its
+ * widest cell, figures at least as wide as "12.34ms" so tables line up.
+ */
+static void print_rows(FILE *out, const struct row *rows, size_t n)
+{
+    size_t w[NCOL + 1];
+    w[0] = 0;
+    for (int c = 1; c <= NCOL; c++) w[c] = 7;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(rows[i].name) + (size_t)rows[i].indent;
+        if (len > w[0]) w[0] = len;
+        for (int c = 0; c < rows[i].ncells; c++)
+            if (strlen(rows[i].cell[c]) > w[c + 1]) w[c + 1] = strlen(rows[i].cell[c]);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct row *r = &rows[i];
+        fprintf(out, "%*s%-*s", r->indent, "", (int)(w[0] - (size_t)r->indent), r->name);
+        for (int c = 0; c < r->ncells; c++) fprintf(out, "  %*s", (int)w[c + 1], r->cell[c]);
+        if (r->tail) fprintf(out, "  version %s", r->tail);
+        fputc('\n', out);
+    }
+}
+
+static void print_routes(FILE *out, const struct rpt_run *run)
+{
+    struct row *rows = fl_calloc(run->n_routes + 1, sizeof *rows);
+    header_row(&rows[0], "route");
+    for (size_t i = 0; i < run->n_routes; i++) stats_row(&rows[i + 1], &run->routes[i]);
+    print_rows(out, rows, run->n_routes + 1);
+    free(rows);
+}
+
+static void print_services(FILE *out, const struct rpt_run *run)
+{
+    size_t n = 1;
+    for (size_t i = 0; i < run->n_services; i++) n += 1 + run->services[i].n_pods;
+    struct row *rows = fl_calloc(n, sizeof *rows);
+    size_t k = 0;
+    header_row(&rows[k++], "service");
+    for (size_t i = 0; i < run->n_services; i++) {
+        const struct rpt_service *sv = &run->services[i];
+        stats_row(&rows[k++], &sv->st);
+        for (size_t p = 0; p < sv->n_pods; p++) pod_row(&rows[k++], &sv->pods[p]);
+    }
+    print_rows(out, rows, n);
+    free(rows);
+}
+
+/* "p99 = 45.20ms", "error_rate = 1.32%", or why the check could not be evaluated. */
+static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
+{
+    char v[32];
+    if (!c->evaluated) {
+        snprintf(buf, size, "not evaluated: no requests");
+        return;
+    }
+    if (rpt_metric_is_duration(c->metric))
+        fl_format_duration(llround(c->value), v, sizeof v);
+    else if (c->metric == RPT_M_ERROR_RATE)
+        snprintf(v, sizeof v, "%.4g%%", 100.0 * c->value);
+    else if (c->metric == RPT_M_RETRY_AMPLIFICATION)
+        snprintf(v, sizeof v, "%.3fx", c->value);
+    else
+        snprintf(v, sizeof v, "%.0f", c->value);
+    const char *name = rpt_metric_name(c->metric);
+    snprintf(buf, size, "%s = %s", name ? name : "?", v);
+}
+
+static void print_checks(FILE *out, const struct rpt_run *run)
+{
+    int w = 0;
+    for (size_t i = 0; i < run->n_checks; i++) {
+        const char *t = run->checks[i].text ? run->checks[i].text : "";
+        if ((int)strlen(t) > w) w = (int)strlen(t);
+    }
+    fprintf(out, "assertions\n");
+    for (size_t i = 0; i < run->n_checks; i++) {
+        const struct rpt_check *c = &run->checks[i];
+        char value[96];
+        fmt_check_value(value, sizeof value, c);
+        fprintf(out, "  %s  %-*s  %s\n", c->ok ? "PASS" : "FAIL", w, c->text ? c->text : "", value);
+    }
+}
+
+static void print_head(FILE *out, const struct rpt_run *run)
+{
+    const struct rpt_stats *all = &run->all;
+    char sim[32], errs[16];
+    fl_format_duration(run->sim_ns, sim, sizeof sim);
+    fmt_percent(errs, sizeof errs, all->errors, all->count);
+    fprintf(out, "faultline run: %s (seed %" PRIu64 "), %s simulated, %" PRIu64 " events\n",
+            run->scenario ? run->scenario : "?", run->seed, sim, run->events);
+    fprintf(out,
+            "requests %" PRIu64 "   ok %" PRIu64 "   errors %" PRIu64
+            " (%s)   retry amplification %.2fx\n",
+            all->count, all->count - all->errors, all->errors, errs, ratio(all->tries, all->count));
+}
+
+void rpt_summary_print(const struct rpt_run *run, FILE *out)
+{
+    char local[65];
+    print_head(out, run);
+    if (run->n_routes) {
+        fputc('\n', out);
+        print_routes(out, run);
+    }
+    if (run->n_services) {
+        fputc('\n', out);
+        print_services(out, run);
+    }
+    if (run->n_checks) {
+        fputc('\n', out);
+        print_checks(out, run);
+    }
+    fprintf(out, "\ndigest %s\n", digest_of(run, local));
+}
+
+/* ---------------------------------------------------------------- files */
+
+typedef void (*summary_writer_cb)(const struct rpt_run *run, FILE *out);
+
+/* Writes path with w; returns 0 or an errno value. */
+static int write_file(const char *path, summary_writer_cb w, const struct rpt_run *run)
+{
+    FILE *f = fopen(path, "w");
+    if (!f) return errno;
+    errno = 0;
+    w(run, f);
+    int rc = 0;
+    if (fflush(f) != 0 || ferror(f)) rc = errno ? errno : EIO;
+    if (fclose(f) != 0 && !rc) rc = errno ? errno : EIO;
+    return rc;
+}
+
+/* DIR/NAME through DIR/.NAME.PID.tmp and rename(), so a reader never sees half a file. */
+static int write_atomic(const char *dir, const char *name, summary_writer_cb w,
+                        const struct rpt_run *run, char **err)
+{
+    char *path = fl_asprintf("%s/%s", dir, name);
+    char *tmp = fl_asprintf("%s/.%s.%ld.tmp", dir, name, (long)getpid());
+    int rc = write_file(tmp, w, run);
+    if (!rc && rename(tmp, path) != 0) rc = errno;
+    if (rc) {
+        unlink(tmp);
+        if (err) *err = fl_asprintf("%s: %s", path, strerror(rc));
+    }
+    free(tmp);
+    free(path);
+    return rc ? -1 : 0;
+}
+
+int rpt_summary_write(struct rpt_run *run, const char *dir, char **err)
+{
+    rpt_summary_digest(run);
+    if (write_atomic(dir, "summary.txt", rpt_summary_print, run, err) < 0) return -1;
+    return write_atomic(dir, "summary.json", rpt_summary_json, run, err);
+}

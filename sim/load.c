@@ -1,0 +1,411 @@
+/*
+ * load.c - the scenario loader's entry point: reads the file, applies the
+ * command-line overrides, checks the top-level keys and the `network` and
+ * `assertions` sections; services and workloads have files of their own.
+ *
+ * Sections that later versions will bring (`gateway`, `mesh`, `faults`) are
+ * refused with a clear "not supported yet" rather than ignored: a user must
+ * never believe a configuration took effect when it did not.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/units.h"
+#include "sim/load_internal.h"
+
+int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const char **out)
+{
+    const char *s;
+    if (fl_y_string(d, n, what, &s)) return -1;
+    size_t len = strlen(s);
+    int ok = len <= 63;
+    for (size_t i = 0; ok && i < len; i++) {
+        char c = s[i];
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && i > 0 && i + 1 < len);
+    }
+    if (!ok)
+        return fl_y_error(d, n,
+                          "%s '%s': use lowercase letters, digits and '-' (not first or last), "
+                          "at most 63 characters, as Kubernetes names",
+                          what, s);
+    *out = s;
+    return 0;
+}
+
+/* ---- network ---- */
+
+static int load_loss(struct fl_ydoc *d, const yaml_node_t *n, struct net_loss *out)
+{
+    if (n->type == YAML_SCALAR_NODE) {
+        if (fl_y_fraction(d, n, "loss", &out->p)) return -1;
+        out->model = out->p > 0 ? NET_LOSS_RANDOM : NET_LOSS_NONE;
+        return 0;
+    }
+    static const char *const keys[] = {"model", "p", "r", "1-h", "1-k", NULL};
+    static const char *const required[] = {"model", "p", NULL};
+    static const char *const models[] = {"random", "gemodel", NULL};
+    if (fl_y_check_keys(d, n, keys, required, "loss")) return -1;
+    int model;
+    if (fl_y_enum(d, fl_y_get(d, n, "model"), "loss model", models, &model)) return -1;
+    if (fl_y_fraction(d, fl_y_get(d, n, "p"), "p", &out->p)) return -1;
+    if (model == 0) {
+        if (fl_y_get(d, n, "r") || fl_y_get(d, n, "1-h") || fl_y_get(d, n, "1-k"))
+            return fl_y_error(d, n, "loss model random takes only 'p'");
+        out->model = NET_LOSS_RANDOM;
+        return 0;
+    }
+    /* netem: `loss gemodel p [r [1-h [1-k]]]`, r defaulting to 1 - p, 1-h to 100%, 1-k to 0 */
+    out->model = NET_LOSS_GEMODEL;
+    out->r = 1.0 - out->p;
+    out->bad_loss = 1.0;
+    out->good_loss = 0.0;
+    yaml_node_t *x;
+    if ((x = fl_y_get(d, n, "r")) && fl_y_fraction(d, x, "r", &out->r)) return -1;
+    if ((x = fl_y_get(d, n, "1-h")) && fl_y_fraction(d, x, "1-h", &out->bad_loss)) return -1;
+    if ((x = fl_y_get(d, n, "1-k")) && fl_y_fraction(d, x, "1-k", &out->good_loss)) return -1;
+    if (out->p + out->r <= 0) return fl_y_error(d, n, "gemodel needs p + r above 0");
+    return 0;
+}
+
+/* Reads the link keys present in n over *c (which holds the defaults). */
+static int load_link(struct fl_ydoc *d, const yaml_node_t *n, struct net_link_cfg *c)
+{
+    static const char *const dists[] = {"uniform",      "normal",    "pareto",
+                                        "paretonormal", "lognormal", NULL};
+    yaml_node_t *x;
+    if ((x = fl_y_get(d, n, "delay")) &&
+        fl_y_duration(d, x, "delay", 0, SIM_DURATION_MAX, &c->delay_ns))
+        return -1;
+    if ((x = fl_y_get(d, n, "jitter")) &&
+        fl_y_duration(d, x, "jitter", 0, SIM_DURATION_MAX, &c->jitter_ns))
+        return -1;
+    int dist;
+    if ((x = fl_y_get(d, n, "distribution"))) {
+        if (fl_y_enum(d, x, "distribution", dists, &dist)) return -1;
+        c->dist = (enum net_jitter_dist)dist;
+    }
+    if ((x = fl_y_get(d, n, "correlation")) && fl_y_fraction(d, x, "correlation", &c->correlation))
+        return -1;
+    if ((x = fl_y_get(d, n, "loss")) && load_loss(d, x, &c->loss)) return -1;
+    if ((x = fl_y_get(d, n, "rate")) && fl_y_bandwidth(d, x, "rate", &c->rate_bps)) return -1;
+    long long q;
+    if ((x = fl_y_get(d, n, "queue"))) {
+        if (fl_y_int(d, x, "queue (packets)", 1, 1000000, &q)) return -1;
+        c->queue_packets = (uint32_t)q;
+    }
+    return 0;
+}
+
+int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
+{
+    static const char *const keys[] = {"delay", "jitter", "distribution", "correlation", "loss",
+                                       "rate",  "queue",  "links",        NULL};
+    if (fl_y_check_keys(d, n, keys, NULL, "network")) return -1;
+    if (load_link(d, n, &s->network.defaults)) return -1;
+    yaml_node_t *links = fl_y_get(d, n, "links");
+    if (!links) return 0;
+    if (fl_y_want_seq(d, links, "links")) return -1;
+    s->network.n_links = SEQ_COUNT(links);
+    s->network.links = fl_calloc(s->network.n_links, sizeof *s->network.links);
+    for (size_t i = 0; i < s->network.n_links; i++) {
+        yaml_node_t *ln = fl_y_node(d, SEQ_ITEMS(links)[i]);
+        static const char *const lkeys[] = {"from",         "to",          "delay", "jitter",
+                                            "distribution", "correlation", "loss",  "rate",
+                                            "queue",        NULL};
+        static const char *const required[] = {"from", "to", NULL};
+        struct sim_link_cfg *l = &s->network.links[i];
+        const char *from, *to;
+        if (fl_y_check_keys(d, ln, lkeys, required, "link")) return -1;
+        if (fl_y_string(d, fl_y_get(d, ln, "from"), "from", &from) ||
+            fl_y_string(d, fl_y_get(d, ln, "to"), "to", &to))
+            return -1;
+        l->from = fl_strdup(from);
+        l->to = fl_strdup(to);
+        l->link = s->network.defaults;
+        if (load_link(d, ln, &l->link)) return -1;
+    }
+    return 0;
+}
+
+/* ---- assertions ---- */
+
+static const char *const metric_keys[] = {
+    "p50",   "p90", "p95", "p99", "p999", "mean", "min", "max", "error_rate", "retry_amplification",
+    "count", NULL};
+
+static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metric m,
+                          struct rpt_check *c)
+{
+    const char *s;
+    if (fl_y_string(d, n, rpt_metric_name(m), &s)) return -1;
+    const char *p = s;
+    while (*p == ' ') p++;
+    if (p[0] == '<' && p[1] == '=')
+        c->op = RPT_LE, p += 2;
+    else if (p[0] == '>' && p[1] == '=')
+        c->op = RPT_GE, p += 2;
+    else if (p[0] == '<')
+        c->op = RPT_LT, p += 1;
+    else if (p[0] == '>')
+        c->op = RPT_GT, p += 1;
+    else
+        return fl_y_error(d, n, "%s: write a comparison such as \"< 200ms\", not '%s'",
+                          rpt_metric_name(m), s);
+    while (*p == ' ') p++;
+    int rc;
+    if (rpt_metric_is_duration(m)) {
+        int64_t ns;
+        rc = fl_parse_duration(p, &ns);
+        if (rc)
+            return fl_y_error(d, n, "%s '%s': %s", rpt_metric_name(m), s,
+                              fl_units_strerror(rc, FL_UNITS_DURATION));
+        c->threshold = (double)ns;
+    } else if (m == RPT_M_ERROR_RATE) {
+        rc = fl_parse_fraction(p, &c->threshold);
+        if (rc)
+            return fl_y_error(d, n, "error_rate '%s': %s", s,
+                              fl_units_strerror(rc, FL_UNITS_FRACTION));
+    } else {
+        char *end;
+        c->threshold = strtod(p, &end);
+        if (end == p || *end || c->threshold < 0)
+            return fl_y_error(d, n, "%s '%s': expected a number after the comparison",
+                              rpt_metric_name(m), s);
+    }
+    return 0;
+}
+
+static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
+{
+    static const char *const keys[] = {"route", "service", "p50",        "p90",
+                                       "p95",   "p99",     "p999",       "mean",
+                                       "min",   "max",     "error_rate", "retry_amplification",
+                                       "count", NULL};
+    if (fl_y_check_keys(d, n, keys, NULL, "assertion")) return -1;
+    yaml_node_t *route = fl_y_get(d, n, "route"), *svc = fl_y_get(d, n, "service");
+    if (route && svc)
+        return fl_y_error(d, n, "an assertion is about a route or a service, not both");
+    enum rpt_scope scope = route ? RPT_SCOPE_ROUTE : svc ? RPT_SCOPE_SERVICE : RPT_SCOPE_ALL;
+    const char *target = NULL;
+    if (route && fl_y_string(d, route, "route", &target)) return -1;
+    if (svc && fl_y_string(d, svc, "service", &target)) return -1;
+    if (route) {
+        size_t i = 0;
+        while (i < s->n_routes && strcmp(s->routes[i], target)) i++;
+        if (i == s->n_routes)
+            return fl_y_error(d, route, "no workload requests route '%s'", target);
+    }
+    if (svc) {
+        size_t i = 0;
+        while (i < s->n_services && strcmp(s->services[i].name, target)) i++;
+        if (i == s->n_services) return fl_y_error(d, svc, "unknown service '%s'", target);
+    }
+    int found = 0;
+    for (int m = 0; metric_keys[m]; m++) {
+        yaml_node_t *v = fl_y_get(d, n, metric_keys[m]);
+        if (!v) continue;
+        found = 1;
+        s->checks = fl_realloc(s->checks, (s->n_checks + 1) * sizeof *s->checks);
+        struct rpt_check *c = &s->checks[s->n_checks];
+        memset(c, 0, sizeof *c);
+        s->n_checks++;
+        c->scope = scope;
+        c->metric = (enum rpt_metric)m;
+        c->target = target ? fl_strdup(target) : NULL;
+        if (load_threshold(d, v, c->metric, c)) return -1;
+        const char *scope_word = route ? "route " : svc ? "service " : "";
+        c->text = fl_asprintf("%s%s%s%s %s", scope_word, target ? target : "", target ? " " : "",
+                              metric_keys[m], fl_y_str(v));
+    }
+    if (!found)
+        return fl_y_error(d, n,
+                          "an assertion needs a metric (p50, p90, p95, p99, p999, mean, "
+                          "min, max, error_rate, retry_amplification or count)");
+    return 0;
+}
+
+int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
+{
+    if (fl_y_want_seq(d, n, "assertions")) return -1;
+    for (size_t i = 0; i < SEQ_COUNT(n); i++)
+        if (load_assertion(d, fl_y_node(d, SEQ_ITEMS(n)[i]), s)) return -1;
+    return 0;
+}
+
+/* ---- top level ---- */
+
+static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
+{
+    static const char *const keys[] = {"faultline", "name",    "seed",     "duration", "warmup",
+                                       "drain",     "network", "services", "workload", "assertions",
+                                       "gateway",   "mesh",    "faults",   NULL};
+    static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
+    yaml_node_t *root = fl_y_root(d), *x;
+    if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
+    static const char *const later[] = {"gateway", "mesh", "faults", NULL};
+    for (const char *const *k = later; *k; k++)
+        if (fl_y_get(d, root, *k))
+            return fl_y_error(d, fl_y_get_key(d, root, *k),
+                              "'%s' is not supported yet by this version of faultline", *k);
+    long long version;
+    x = fl_y_get(d, root, "faultline");
+    if (fl_y_int(d, x, "faultline (the format version)", 1, 1000, &version)) return -1;
+    if (version != 1)
+        return fl_y_error(d, x,
+                          "this file is in format version %lld; this faultline reads "
+                          "version 1",
+                          version);
+    const char *name = NULL;
+    if ((x = fl_y_get(d, root, "name")) && fl_y_string(d, x, "name", &name)) return -1;
+    if (name) s->name = fl_strdup(name);
+    long long seed = 1;
+    if ((x = fl_y_get(d, root, "seed")) && fl_y_int(d, x, "seed", 0, INT64_MAX, &seed)) return -1;
+    s->seed = seed_override ? *seed_override : (uint64_t)seed;
+    if (fl_y_duration(d, fl_y_get(d, root, "duration"), "duration", 1, SIM_DURATION_MAX,
+                      &s->duration_ns))
+        return -1;
+    if ((x = fl_y_get(d, root, "warmup"))) {
+        if (fl_y_duration(d, x, "warmup", 0, SIM_DURATION_MAX, &s->warmup_ns)) return -1;
+        if (s->warmup_ns >= s->duration_ns)
+            return fl_y_error(d, x, "warmup must be shorter than duration");
+    }
+    s->drain_ns = 5 * 60 * INT64_C(1000000000);
+    if ((x = fl_y_get(d, root, "drain")) &&
+        fl_y_duration(d, x, "drain", 0, SIM_DURATION_MAX, &s->drain_ns))
+        return -1;
+    net_link_cfg_default(&s->network.defaults);
+    net_tcp_cfg_default(&s->network.tcp);
+    if ((x = fl_y_get(d, root, "network")) && sim_load_network(d, x, s)) return -1;
+    if (sim_load_services(d, fl_y_get(d, root, "services"), s)) return -1;
+    if (sim_load_workloads(d, fl_y_get(d, root, "workload"), s)) return -1;
+    if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
+    return 0;
+}
+
+/* A link must join two things the scenario has. */
+static int check_links(struct fl_ydoc *d, struct sim_scenario *s, yaml_node_t *root)
+{
+    yaml_node_t *net = fl_y_get(d, root, "network");
+    yaml_node_t *links = fl_y_get(d, net, "links");
+    for (size_t i = 0; i < s->network.n_links; i++) {
+        const char *ends[2] = {s->network.links[i].from, s->network.links[i].to};
+        yaml_node_t *ln = fl_y_node(d, SEQ_ITEMS(links)[i]);
+        for (int e = 0; e < 2; e++) {
+            int ok = 0;
+            for (size_t j = 0; j < s->n_services && !ok; j++)
+                ok = !strcmp(s->services[j].name, ends[e]);
+            for (size_t j = 0; j < s->n_workloads && !ok; j++)
+                ok = !strcmp(s->workloads[j].name, ends[e]);
+            if (!ok)
+                return fl_y_error(d, fl_y_get(d, ln, e ? "to" : "from"),
+                                  "link end '%s' is neither a service nor a workload", ends[e]);
+        }
+    }
+    return 0;
+}
+
+int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
+                      const uint64_t *seed_override, struct sim_scenario *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    struct fl_ydoc *docs;
+    size_t n_docs;
+    if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;
+    if (n_docs == 0) {
+        *err = fl_asprintf("%s:1:1: the scenario is empty (it needs at least faultline, "
+                           "duration, services and workload)",
+                           path);
+        return -1;
+    }
+    if (n_docs > 1) {
+        char where[512];
+        *err = fl_asprintf("%s: a scenario is one YAML document; this file has %zu",
+                           fl_y_where(&docs[1], fl_y_root(&docs[1]), where, sizeof where), n_docs);
+        fl_ydoc_free_all(docs, n_docs);
+        return -1;
+    }
+    struct fl_ydoc *d = &docs[0];
+    int rc = 0;
+    for (size_t i = 0; i < n_overrides && !rc; i++) rc = fl_ydoc_set(d, overrides[i], err);
+    if (!rc) {
+        out->file = fl_strdup(path);
+        rc = fl_y_want_map(d, fl_y_root(d), "the scenario");
+        if (!rc) rc = load_top(d, out, seed_override);
+        if (!rc) rc = check_links(d, out, fl_y_root(d));
+        if (rc) *err = fl_strdup(d->err);
+    }
+    if (!rc && !out->name) {
+        const char *base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+        const char *dot = strrchr(base, '.');
+        out->name = fl_strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+    }
+    fl_ydoc_free_all(docs, n_docs);
+    if (rc) sim_scenario_free(out);
+    return rc;
+}
+
+static void free_version(struct sim_version_cfg *v)
+{
+    free(v->name);
+    for (size_t i = 0; i < v->n_calls; i++) {
+        free(v->calls[i].method);
+        free(v->calls[i].path);
+    }
+    free(v->calls);
+    for (size_t i = 0; i < v->n_labels; i++) {
+        free(v->labels[i].key);
+        free(v->labels[i].value);
+    }
+    free(v->labels);
+}
+
+void sim_scenario_free(struct sim_scenario *s)
+{
+    free(s->file);
+    free(s->name);
+    for (size_t i = 0; i < s->network.n_links; i++) {
+        free(s->network.links[i].from);
+        free(s->network.links[i].to);
+    }
+    free(s->network.links);
+    for (size_t i = 0; i < s->n_services; i++) {
+        for (size_t j = 0; j < s->services[i].n_versions; j++)
+            free_version(&s->services[i].versions[j]);
+        free(s->services[i].versions);
+        free(s->services[i].name);
+    }
+    free(s->services);
+    for (size_t i = 0; i < s->n_workloads; i++) {
+        struct sim_workload_cfg *w = &s->workloads[i];
+        for (size_t j = 0; j < w->n_requests; j++) {
+            struct sim_request_cfg *r = &w->requests[j];
+            free(r->method);
+            free(r->path);
+            for (size_t h = 0; h < r->n_headers; h++) {
+                free(r->headers[h].name);
+                free(r->headers[h].value);
+            }
+            free(r->headers);
+        }
+        free(w->requests);
+        free(w->name);
+    }
+    free(s->workloads);
+    for (size_t i = 0; i < s->n_routes; i++) free(s->routes[i]);
+    free(s->routes);
+    for (size_t i = 0; i < s->n_checks; i++) {
+        free(s->checks[i].target);
+        free(s->checks[i].text);
+    }
+    free(s->checks);
+    memset(s, 0, sizeof *s);
+}
+
+int sim_service_pods(const struct sim_service_cfg *s)
+{
+    int n = 0;
+    for (size_t i = 0; i < s->n_versions; i++) n += s->versions[i].replicas;
+    return n;
+}

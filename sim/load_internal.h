@@ -1,0 +1,27 @@
+/*
+ * load_internal.h - what the scenario loader's files share (sim/load*.c).
+ * Each function reads one part of the YAML into struct sim_scenario and
+ * returns 0, or -1 with the error recorded in the document.
+ */
+#ifndef FL_SIM_LOAD_INTERNAL_H
+#define FL_SIM_LOAD_INTERNAL_H
+
+#include "base/yamldoc.h"
+#include "sim/scenario.h"
+
+/* A duration distribution (SCENARIO.md "Distributions"). */
+int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, struct fl_dist *out);
+
+int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+
+/* Checks a name (service, version, workload): DNS-label characters, 1..63 long. */
+int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const char **out);
+
+/* The items of a sequence node. */
+#define SEQ_ITEMS(n) ((n)->data.sequence.items.start)
+#define SEQ_COUNT(n) ((size_t)((n)->data.sequence.items.top - (n)->data.sequence.items.start))
+
+#endif

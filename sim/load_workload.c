@@ -1,0 +1,232 @@
+/*
+ * load_workload.c - reads the `workload` section: where requests enter,
+ * how they arrive (open loop: poisson or constant rate; closed loop:
+ * clients with think time), the weighted request mix, and the client's own
+ * timeouts and retries with backoff. Request paths become the run's routes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "sim/load_internal.h"
+
+static int add_route(struct sim_scenario *s, const char *path)
+{
+    for (size_t i = 0; i < s->n_routes; i++)
+        if (!strcmp(s->routes[i], path)) return (int)i;
+    s->routes = fl_realloc(s->routes, (s->n_routes + 1) * sizeof *s->routes);
+    s->routes[s->n_routes] = fl_strdup(path);
+    return (int)s->n_routes++;
+}
+
+static int load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_request_cfg *r)
+{
+    if (fl_y_want_map(d, n, "headers")) return -1;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        const char *k, *v;
+        yaml_node_t *kn = fl_y_node(d, p->key);
+        if (fl_y_string(d, kn, "header name", &k)) return -1;
+        yaml_node_t *vn = fl_y_node(d, p->value);
+        if (fl_y_want_scalar(d, vn, "header value")) return -1;
+        v = fl_y_str(vn);
+        for (const char *c = k; *c; c++)
+            if (*c <= ' ' || *c == ':' || (unsigned char)*c >= 127)
+                return fl_y_error(d, kn, "'%s' is not a valid header name", k);
+        r->headers = fl_realloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
+        r->headers[r->n_headers].name = fl_strdup(k);
+        r->headers[r->n_headers].value = fl_strdup(v);
+        r->n_headers++;
+    }
+    return 0;
+}
+
+static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
+                        struct sim_request_cfg *r)
+{
+    static const char *const keys[] = {"method", "path", "weight", "headers", "size", NULL};
+    static const char *const required[] = {"path", NULL};
+    const char *method = "GET", *path;
+    yaml_node_t *x;
+    if (fl_y_check_keys(d, n, keys, required, "request")) return -1;
+    if ((x = fl_y_get(d, n, "method")) && fl_y_string(d, x, "method", &method)) return -1;
+    for (const char *c = method; *c; c++)
+        if (*c < 'A' || *c > 'Z')
+            return fl_y_error(d, x, "method '%s': use an upper-case HTTP method such as GET",
+                              method);
+    x = fl_y_get(d, n, "path");
+    if (fl_y_string(d, x, "path", &path)) return -1;
+    if (path[0] != '/') return fl_y_error(d, x, "a path starts with '/', not '%s'", path);
+    r->method = fl_strdup(method);
+    r->path = fl_strdup(path);
+    r->weight = 1;
+    if ((x = fl_y_get(d, n, "weight")) && fl_y_double(d, x, "weight", 0, 1e9, &r->weight))
+        return -1;
+    if ((x = fl_y_get(d, n, "headers")) && load_headers(d, x, r)) return -1;
+    if ((x = fl_y_get(d, n, "size")) && fl_y_size(d, x, "size", 0, SIM_MESSAGE_MAX, &r->body_bytes))
+        return -1;
+    r->route = add_route(s, path);
+    return 0;
+}
+
+static int load_retry_on(struct fl_ydoc *d, const yaml_node_t *n, unsigned *out)
+{
+    static const char *const names[] = {"5xx", "timeout", "connect-failure", "reset", "429", NULL};
+    const char *s;
+    if (fl_y_string(d, n, "retry_on", &s)) return -1;
+    char *copy = fl_strdup(s), *save = NULL;
+    *out = 0;
+    int rc = 0;
+    for (char *w = strtok_r(copy, ", ", &save); w && !rc; w = strtok_r(NULL, ", ", &save)) {
+        int i = 0;
+        while (names[i] && strcmp(names[i], w)) i++;
+        if (names[i])
+            *out |= 1u << i;
+        else
+            rc = fl_y_error(d, n,
+                            "retry_on: unknown condition '%s' (use 5xx, timeout, "
+                            "connect-failure, reset, 429)",
+                            w);
+    }
+    free(copy);
+    return rc;
+}
+
+static int load_retry(struct fl_ydoc *d, const yaml_node_t *n, struct sim_retry_cfg *r)
+{
+    static const char *const keys[] = {"retries", "backoff", "timeout", "retry_on", NULL};
+    static const char *const bkeys[] = {"base", "cap", "jitter", NULL};
+    static const char *const jitters[] = {"none", "full", "equal", "decorrelated", NULL};
+    yaml_node_t *x;
+    long long retries = 0;
+    if (fl_y_check_keys(d, n, keys, NULL, "retry")) return -1;
+    if ((x = fl_y_get(d, n, "retries")) && fl_y_int(d, x, "retries", 0, SIM_RETRIES_MAX, &retries))
+        return -1;
+    r->retries = (int)retries;
+    if ((x = fl_y_get(d, n, "timeout")) &&
+        fl_y_duration(d, x, "timeout", 1, SIM_DURATION_MAX, &r->timeout_ns))
+        return -1;
+    if ((x = fl_y_get(d, n, "retry_on")) && load_retry_on(d, x, &r->retry_on)) return -1;
+    yaml_node_t *b = fl_y_get(d, n, "backoff");
+    if (!b) return 0;
+    if (fl_y_check_keys(d, b, bkeys, NULL, "backoff")) return -1;
+    if ((x = fl_y_get(d, b, "base")) &&
+        fl_y_duration(d, x, "backoff base", 0, SIM_DURATION_MAX, &r->base_ns))
+        return -1;
+    if ((x = fl_y_get(d, b, "cap")) &&
+        fl_y_duration(d, x, "backoff cap", 0, SIM_DURATION_MAX, &r->cap_ns))
+        return -1;
+    if (r->cap_ns < r->base_ns) return fl_y_error(d, b, "backoff cap must not be below its base");
+    int j;
+    if ((x = fl_y_get(d, b, "jitter"))) {
+        if (fl_y_enum(d, x, "jitter", jitters, &j)) return -1;
+        r->jitter = (enum sim_jitter)j;
+    }
+    return 0;
+}
+
+static int load_target(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
+                       struct sim_workload_cfg *w)
+{
+    const char *t;
+    if (fl_y_string(d, n, "target", &t)) return -1;
+    if (!strcmp(t, "gateway"))
+        return fl_y_error(d, n, "target 'gateway': the scenario has no gateway section");
+    const char **names = fl_calloc(s->n_services + 2, sizeof *names);
+    for (size_t i = 0; i < s->n_services; i++) {
+        names[i] = s->services[i].name;
+        if (!strcmp(t, names[i])) w->target = (int)i;
+    }
+    int rc = 0;
+    if (w->target < 0) {
+        names[s->n_services] = "gateway";
+        const char *hint = fl_did_you_mean(t, names);
+        rc = hint ? fl_y_error(d, n, "unknown target '%s' (did you mean '%s'?)", t, hint)
+                  : fl_y_error(d, n, "unknown target '%s': name a service or 'gateway'", t);
+    }
+    free(names);
+    return rc;
+}
+
+static int load_arrival(struct fl_ydoc *d, const yaml_node_t *n, struct sim_workload_cfg *w)
+{
+    static const char *const arrivals[] = {"poisson", "constant", "closed", NULL};
+    yaml_node_t *x = fl_y_get(d, n, "arrival");
+    int a = 0;
+    if (x && fl_y_enum(d, x, "arrival", arrivals, &a)) return -1;
+    w->arrival = (enum sim_arrival)a;
+    yaml_node_t *rate = fl_y_get(d, n, "rate"), *clients = fl_y_get(d, n, "clients");
+    yaml_node_t *think = fl_y_get(d, n, "think_time");
+    if (w->arrival != SIM_ARRIVAL_CLOSED) {
+        if (clients || think)
+            return fl_y_error(d, clients ? clients : think,
+                              "clients and think_time are for arrival: closed");
+        if (!rate) return fl_y_error(d, n, "workload '%s' needs a 'rate'", w->name);
+        return fl_y_rate(d, rate, "rate", SIM_RATE_MAX, &w->rate_per_s);
+    }
+    if (rate) return fl_y_error(d, rate, "a closed workload has clients, not a rate");
+    if (!clients) return fl_y_error(d, n, "workload '%s' needs 'clients'", w->name);
+    long long c;
+    if (fl_y_int(d, clients, "clients", 1, SIM_CLIENTS_MAX, &c)) return -1;
+    w->clients = (int)c;
+    const char *why;
+    fl_dist_constant(&w->think_time, 0, &why);
+    return think ? sim_load_dist(d, think, "think_time", &w->think_time) : 0;
+}
+
+static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
+                         size_t idx)
+{
+    static const char *const keys[] = {"name",       "target",   "arrival", "rate", "clients",
+                                       "think_time", "requests", "retry",   NULL};
+    static const char *const required[] = {"name", "target", "requests", NULL};
+    struct sim_workload_cfg *w = &s->workloads[idx];
+    const char *name;
+    w->target = -1;
+    if (fl_y_check_keys(d, n, keys, required, "workload")) return -1;
+    yaml_node_t *nn = fl_y_get(d, n, "name");
+    if (sim_load_name(d, nn, "workload name", &name)) return -1;
+    for (size_t j = 0; j < idx; j++)
+        if (!strcmp(s->workloads[j].name, name))
+            return fl_y_error(d, nn, "workload '%s' is defined twice", name);
+    for (size_t j = 0; j < s->n_services; j++)
+        if (!strcmp(s->services[j].name, name))
+            return fl_y_error(d, nn, "workload '%s' has the name of a service", name);
+    w->name = fl_strdup(name);
+    if (load_target(d, fl_y_get(d, n, "target"), s, w)) return -1;
+    if (load_arrival(d, n, w)) return -1;
+    yaml_node_t *reqs = fl_y_get(d, n, "requests");
+    if (fl_y_want_seq(d, reqs, "requests")) return -1;
+    if (SEQ_COUNT(reqs) == 0) return fl_y_error(d, reqs, "requests must list at least one request");
+    w->requests = fl_calloc(SEQ_COUNT(reqs), sizeof *w->requests);
+    for (size_t i = 0; i < SEQ_COUNT(reqs); i++) {
+        w->n_requests = i + 1;
+        if (load_request(d, fl_y_node(d, SEQ_ITEMS(reqs)[i]), s, &w->requests[i])) return -1;
+        w->weight_total += w->requests[i].weight;
+    }
+    if (w->weight_total <= 0)
+        return fl_y_error(d, reqs, "the request weights add up to 0: no request would be sent");
+    /* Client defaults: no timeout, no retries; when retries are set, retry on errors and timeouts.
+     */
+    w->retry.retry_on = SIM_RETRY_5XX | SIM_RETRY_TIMEOUT | SIM_RETRY_CONNECT | SIM_RETRY_RESET;
+    w->retry.base_ns = 100 * INT64_C(1000000);
+    w->retry.cap_ns = 10 * INT64_C(1000000000);
+    w->retry.jitter = SIM_JITTER_FULL;
+    yaml_node_t *r = fl_y_get(d, n, "retry");
+    return r ? load_retry(d, r, &w->retry) : 0;
+}
+
+int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
+{
+    if (fl_y_want_seq(d, n, "workload")) return -1;
+    if (SEQ_COUNT(n) == 0) return fl_y_error(d, n, "workload must list at least one workload");
+    if (SEQ_COUNT(n) > SIM_SERVICES_MAX)
+        return fl_y_error(d, n, "at most %d workloads", SIM_SERVICES_MAX);
+    s->workloads = fl_calloc(SEQ_COUNT(n), sizeof *s->workloads);
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        s->n_workloads = i + 1;
+        yaml_node_t *w = fl_y_node(d, SEQ_ITEMS(n)[i]);
+        if (fl_y_want_map(d, w, "a workload")) return -1;
+        if (load_workload(d, w, s, i)) return -1;
+    }
+    return 0;
+}

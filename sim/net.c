@@ -1,0 +1,317 @@
+/*
+ * net.c - the simulated network as the applications see it: nodes, paths
+ * between them (a netem link each way), TCP connections kept alive in
+ * per-path pools, and messages delivered when netem/tcp says they arrive.
+ *
+ * A message costs one kernel event: the time it reaches the receiving
+ * application is computed when it is sent (netem/ is sans-I/O). Paths with
+ * an ideal network in both directions skip the TCP model: connecting and
+ * delivering take no time, but still go through the event queue, so an
+ * application is never re-entered from its own send.
+ *
+ * Connections are reference counted: the end that holds one (a client, a
+ * pool, a server busy with a request) and every event in flight count.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "sim/world.h"
+
+struct msgbox {
+    struct px_msg m; /* first: a message is its box */
+    struct msgbox *next;
+};
+
+#define POOL_BLOCK 256
+
+void *sim_world_block(struct sim_world *w, size_t n, size_t size)
+{
+    void *p = fl_calloc(n, size);
+    FL_GROW(w->blocks, w->cap_blocks, w->n_blocks + 1);
+    w->blocks[w->n_blocks++] = p;
+    return p;
+}
+
+void sim_net_init(struct sim_world *w)
+{
+    fl_u64map_init(&w->paths);
+}
+
+static void free_path(void *val, void *arg)
+{
+    (void)arg;
+    free(val);
+}
+
+void sim_net_free(struct sim_world *w)
+{
+    /* messages and connections live in world blocks; only their arenas need freeing */
+    for (struct msgbox *b = (struct msgbox *)w->free_msgs; b; b = b->next) px_msg_clear(&b->m);
+    fl_u64map_each(&w->paths, free_path, NULL);
+    fl_u64map_free(&w->paths);
+}
+
+/* ---- messages ---- */
+
+struct px_msg *sim_msg_new(struct sim_world *w)
+{
+    struct msgbox *b = (struct msgbox *)w->free_msgs;
+    if (!b) {
+        struct msgbox *blk = sim_world_block(w, POOL_BLOCK, sizeof *blk);
+        for (int i = POOL_BLOCK - 1; i >= 0; i--) {
+            px_msg_init(&blk[i].m);
+            blk[i].next = b;
+            b = &blk[i];
+        }
+    }
+    w->free_msgs = (struct px_msg *)b->next;
+    return &b->m;
+}
+
+void sim_msg_free(struct sim_world *w, struct px_msg *m)
+{
+    struct msgbox *b = (struct msgbox *)m;
+    if (m->arena || m->headers != m->inline_headers)
+        px_msg_clear(m);
+    else
+        px_msg_init(m);
+    b->next = (struct msgbox *)w->free_msgs;
+    w->free_msgs = m;
+}
+
+/* ---- paths ---- */
+
+/* The link settings between two groups: a scenario link (either direction), else the defaults. */
+static const struct net_link_cfg *link_cfg(const struct sim_world *w, const char *a, const char *b)
+{
+    const struct sim_network_cfg *n = &w->sc->network;
+    for (size_t i = 0; i < n->n_links; i++) {
+        const struct sim_link_cfg *l = &n->links[i];
+        if ((!strcmp(l->from, a) && !strcmp(l->to, b)) ||
+            (!strcmp(l->from, b) && !strcmp(l->to, a)))
+            return &l->link;
+    }
+    return &n->defaults;
+}
+
+static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t dst)
+{
+    uint64_t key = ((uint64_t)(src + 1) << 32) | (dst + 1);
+    struct sim_path *p = fl_u64map_get(&w->paths, key);
+    if (p) return p;
+    p = fl_calloc(1, sizeof *p);
+    p->src = src;
+    p->dst = dst;
+    const struct sim_node *a = &w->nodes[src], *b = &w->nodes[dst];
+    const struct net_link_cfg *cfg = link_cfg(w, a->group, b->group);
+    char *name = fl_asprintf("link/%s/%s", a->name, b->name);
+    struct fl_rng rng;
+    fl_rng_derive(&rng, w->sc->seed, name);
+    free(name);
+    net_link_init(&p->out, cfg, &rng);
+    p->ideal = net_link_cfg_ideal(cfg);
+    fl_u64map_put(&w->paths, key, p);
+    return p;
+}
+
+struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst)
+{
+    struct sim_path *p = path_make(w, src, dst);
+    if (!p->back) {
+        p->back = path_make(w, dst, src);
+        p->back->back = p;
+        int ideal = p->ideal && p->back->ideal;
+        p->ideal = p->back->ideal = ideal;
+    }
+    return p;
+}
+
+/* ---- connections ---- */
+
+void sim_conn_ref(struct sim_conn *c)
+{
+    c->refs++;
+}
+
+void sim_conn_release(struct sim_world *w, struct sim_conn *c)
+{
+    FL_ASSERT(c->refs > 0);
+    if (--c->refs) return;
+    c->next_free = w->free_conns;
+    w->free_conns = c;
+}
+
+static struct sim_conn *conn_alloc(struct sim_world *w)
+{
+    if (!w->free_conns) {
+        struct sim_conn *blk = sim_world_block(w, POOL_BLOCK, sizeof *blk);
+        for (int i = POOL_BLOCK - 1; i >= 0; i--) {
+            blk[i].next_free = w->free_conns;
+            w->free_conns = &blk[i];
+        }
+    }
+    struct sim_conn *c = w->free_conns;
+    w->free_conns = c->next_free;
+    memset(c, 0, sizeof *c);
+    c->id = w->next_conn_id++;
+    return c;
+}
+
+void sim_conn_bind(struct sim_conn *c, int side, const struct sim_conn_ops *ops, void *ctx)
+{
+    c->end[side].ops = ops;
+    c->end[side].ctx = ctx;
+}
+
+static void connected_event(struct sim_kernel *k, void *a, void *b)
+{
+    struct sim_conn *c = a;
+    struct sim_world *w = (struct sim_world *)k;
+    int status = (int)(intptr_t)b;
+    if (c->state == SIM_CONN_CONNECTING) {
+        c->state = status == SIM_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
+        const struct sim_endpoint *e = &c->end[0];
+        if (e->ops && e->ops->connected) e->ops->connected(w, c, e->ctx, status);
+    }
+    sim_conn_release(w, c);
+}
+
+struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst,
+                               const struct sim_conn_ops *ops, void *ctx)
+{
+    struct sim_path *p = sim_path_get(w, src, dst);
+    struct sim_conn *c = conn_alloc(w);
+    c->path = p;
+    c->state = SIM_CONN_CONNECTING;
+    c->refs = 2; /* the caller's, and the handshake's event */
+    sim_conn_bind(c, 0, ops, ctx);
+    p->opened++;
+    net_tcp_init(&c->tcp, &w->sc->network.tcp, &p->out, &p->back->out);
+    int64_t now = sim_now(&w->k), done = now;
+    int status = SIM_OK;
+    if (!w->nodes[dst].up || !w->nodes[dst].listener.ops) {
+        /* the RST answering the SYN comes back after a round trip */
+        status = SIM_ECONNREFUSED;
+        if (!p->ideal) done = now + p->out.cfg.delay_ns + p->back->out.cfg.delay_ns;
+    } else if (!p->ideal && net_tcp_connect(&c->tcp, now, &done) != NET_OK) {
+        status = SIM_ETIMEDOUT;
+    }
+    sim_post(&w->k, done, connected_event, c, (void *)(intptr_t)status);
+    return c;
+}
+
+struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst)
+{
+    struct sim_path *p = sim_path_get(w, src, dst);
+    struct sim_conn *c = p->idle;
+    if (c) p->idle = c->next_idle;
+    return c;
+}
+
+void sim_conn_park(struct sim_world *w, struct sim_conn *c)
+{
+    (void)w;
+    FL_ASSERT(c->state == SIM_CONN_OPEN);
+    sim_conn_bind(c, 0, NULL, NULL);
+    c->next_idle = c->path->idle;
+    c->path->idle = c;
+}
+
+static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *m)
+{
+    struct sim_endpoint *e = &c->end[side];
+    if (c->state == SIM_CONN_OPEN && side == 1 && !e->ops) *e = w->nodes[c->path->dst].listener;
+    if (c->state == SIM_CONN_OPEN && e->ops && e->ops->message)
+        e->ops->message(w, c, e->ctx, m);
+    else
+        sim_msg_free(w, m);
+    sim_conn_release(w, c);
+}
+
+static void to_server_event(struct sim_kernel *k, void *a, void *b)
+{
+    deliver((struct sim_world *)k, a, 1, b);
+}
+
+static void to_client_event(struct sim_kernel *k, void *a, void *b)
+{
+    deliver((struct sim_world *)k, a, 0, b);
+}
+
+static void unpark(struct sim_conn *c)
+{
+    for (struct sim_conn **p = &c->path->idle; *p; p = &(*p)->next_idle) {
+        if (*p == c) {
+            *p = c->next_idle;
+            return;
+        }
+    }
+}
+
+/* The connection ended under both ends at once (retransmissions exhausted). */
+static void broken_event(struct sim_kernel *k, void *a, void *b)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_conn *c = a;
+    (void)b;
+    if (c->state != SIM_CONN_CLOSED) {
+        c->state = SIM_CONN_CLOSED;
+        unpark(c);
+        for (int side = 0; side < 2; side++) {
+            struct sim_endpoint *e = &c->end[side];
+            if (e->ops && e->ops->closed) e->ops->closed(w, c, e->ctx, SIM_ETIMEDOUT);
+        }
+    }
+    sim_conn_release(w, c);
+}
+
+void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *msg)
+{
+    if (c->state != SIM_CONN_OPEN) {
+        sim_msg_free(w, msg);
+        return;
+    }
+    int64_t now = sim_now(&w->k), at = now;
+    if (!c->path->ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now,
+                                        px_msg_wire_bytes(msg), &at) != NET_OK) {
+        sim_msg_free(w, msg);
+        sim_conn_ref(c);
+        sim_post(&w->k, at, broken_event, c, NULL);
+        return;
+    }
+    sim_conn_ref(c);
+    sim_post(&w->k, at, side ? to_client_event : to_server_event, c, msg);
+}
+
+struct close_note {
+    struct sim_conn *c;
+    int side; /* the end to tell */
+};
+
+static void closed_event(struct sim_kernel *k, void *a, void *b)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_conn *c = a;
+    int side = (int)(intptr_t)b;
+    struct sim_endpoint *e = &c->end[side];
+    if (e->ops && e->ops->closed) e->ops->closed(w, c, e->ctx, SIM_ECLOSED);
+    sim_conn_release(w, c);
+}
+
+void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side)
+{
+    if (c->state == SIM_CONN_CLOSED) return;
+    int was_open = c->state == SIM_CONN_OPEN;
+    c->state = SIM_CONN_CLOSED;
+    unpark(c);
+    sim_conn_bind(c, side, NULL, NULL);
+    int other = !side;
+    if (!was_open || !c->end[other].ops || !c->end[other].ops->closed) return;
+    /* the FIN reaches the other end after the one-way base delay */
+    struct sim_path *p = side == 0 ? c->path : c->path->back;
+    sim_conn_ref(c);
+    sim_post(&w->k, sim_now(&w->k) + (p->ideal ? 0 : p->out.cfg.delay_ns), closed_event, c,
+             (void *)(intptr_t)other);
+}

@@ -1,0 +1,164 @@
+/*
+ * scenario.h - a scenario file, loaded and checked: plain data, owned by
+ * the struct sim_scenario it hangs from (sim_scenario_free releases all).
+ *
+ * The loader (sim/load*.c) turns the YAML of SCENARIO.md into this and
+ * rejects anything wrong with a located message; nothing downstream ever
+ * sees a name that does not resolve, a zero rate, a negative duration or an
+ * unknown key. Every reference is resolved to an index here (a call's
+ * callee, a workload's target), so the world builder never looks names up.
+ *
+ * Not here: any running state (sim/world.h), the Kong and Istio
+ * configuration (later: proxies/), faults (later).
+ */
+#ifndef FL_SIM_SCENARIO_H
+#define FL_SIM_SCENARIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/dist.h"
+#include "netem/link.h"
+#include "netem/tcp.h"
+#include "reports/results.h"
+
+/* Limits that keep a hostile or mistaken scenario from exhausting the machine. */
+#define SIM_SERVICES_MAX 1000
+#define SIM_REPLICAS_MAX 10000
+#define SIM_PODS_MAX     100000
+#define SIM_WORKERS_MAX  100000
+#define SIM_QUEUE_MAX    10000000
+#define SIM_CALLS_MAX    64
+#define SIM_CLIENTS_MAX  10000000
+#define SIM_RATE_MAX     1e8 /* requests per second per workload */
+#define SIM_RETRIES_MAX  100
+#define SIM_DURATION_MAX (INT64_C(30) * 24 * 3600 * 1000000000) /* 30 days */
+#define SIM_MESSAGE_MAX  (INT64_C(1) << 30)                     /* 1 GiB */
+
+struct sim_label {
+    char *key, *value;
+};
+
+/* A downstream call made by a service while it handles a request. */
+struct sim_call_cfg {
+    int service; /* index into sim_scenario.services */
+    char *method, *path;
+    int64_t request_bytes;
+    int ignore_errors; /* on_error: ignore */
+};
+
+/* One deployment of a service: its pods are identical. */
+struct sim_version_cfg {
+    char *name; /* NULL when the service declares no versions */
+    int replicas;
+    int workers;
+    int queue;
+    struct fl_dist service_time;
+    double error_rate;
+    int error_status;
+    int64_t response_bytes;
+    struct sim_call_cfg *calls;
+    size_t n_calls;
+    struct sim_label *labels; /* app and version first, then the scenario's own */
+    size_t n_labels;
+};
+
+struct sim_service_cfg {
+    char *name;
+    struct sim_version_cfg *versions; /* at least one */
+    size_t n_versions;
+};
+
+struct sim_link_cfg {
+    char *from, *to; /* a service, a workload or "gateway"; both directions */
+    struct net_link_cfg link;
+};
+
+struct sim_network_cfg {
+    struct net_link_cfg defaults; /* every hop without a link of its own */
+    struct sim_link_cfg *links;
+    size_t n_links;
+    struct net_tcp_cfg tcp;
+};
+
+enum sim_arrival { SIM_ARRIVAL_POISSON, SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_CLOSED };
+
+struct sim_header {
+    char *name, *value;
+};
+
+struct sim_request_cfg {
+    char *method, *path;
+    double weight;
+    struct sim_header *headers;
+    size_t n_headers;
+    int64_t body_bytes;
+    int route; /* index into sim_scenario.routes */
+};
+
+enum sim_jitter { SIM_JITTER_NONE, SIM_JITTER_FULL, SIM_JITTER_EQUAL, SIM_JITTER_DECORRELATED };
+
+/* What makes a client retry: bits of retry_on. */
+enum {
+    SIM_RETRY_5XX = 1u << 0,
+    SIM_RETRY_TIMEOUT = 1u << 1,
+    SIM_RETRY_CONNECT = 1u << 2,
+    SIM_RETRY_RESET = 1u << 3,
+    SIM_RETRY_429 = 1u << 4,
+};
+
+struct sim_retry_cfg {
+    int retries;     /* further tries after the first; 0: none */
+    int64_t base_ns; /* backoff base */
+    int64_t cap_ns;  /* backoff cap */
+    enum sim_jitter jitter;
+    int64_t timeout_ns; /* per try; 0: none */
+    unsigned retry_on;  /* SIM_RETRY_* */
+};
+
+struct sim_workload_cfg {
+    char *name;
+    int target; /* service index, or -1 for the gateway */
+    enum sim_arrival arrival;
+    double rate_per_s;         /* poisson, constant */
+    int clients;               /* closed */
+    struct fl_dist think_time; /* closed */
+    struct sim_request_cfg *requests;
+    size_t n_requests;
+    double weight_total;
+    struct sim_retry_cfg retry;
+};
+
+struct sim_scenario {
+    char *file; /* as given on the command line */
+    char *name;
+    uint64_t seed;
+    int64_t duration_ns;
+    int64_t warmup_ns;
+    int64_t drain_ns; /* how long past duration requests may still finish */
+    struct sim_network_cfg network;
+    struct sim_service_cfg *services;
+    size_t n_services;
+    struct sim_workload_cfg *workloads;
+    size_t n_workloads;
+    char **routes; /* distinct request paths, in order of first appearance */
+    size_t n_routes;
+    struct rpt_check *checks; /* assertions; the results fields are unused here */
+    size_t n_checks;
+};
+
+/*
+ * Loads and checks a scenario file, after applying overrides ("a.b=value",
+ * as --set gives them) and, if seed_override is not NULL, that seed.
+ * Returns 0 with *out filled, or -1 with *err set to
+ * "file:line:col: message" (caller frees).
+ */
+int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
+                      const uint64_t *seed_override, struct sim_scenario *out, char **err);
+
+void sim_scenario_free(struct sim_scenario *s);
+
+/* The number of pods a service runs (all versions). */
+int sim_service_pods(const struct sim_service_cfg *s);
+
+#endif

@@ -1,0 +1,326 @@
+/*
+ * workload.c - the clients: requests arriving open loop (poisson or at a
+ * constant rate) or from a closed population (each client sends, waits for
+ * the answer, thinks, and sends again), a weighted mix of requests, and the
+ * client's own per-try timeout and retries with exponential backoff.
+ *
+ * A request's latency runs from its first try to its final answer,
+ * backoffs included. A client that gives up on a try closes that
+ * connection (HTTP/1.1 cannot reuse it) but does not cancel the server's
+ * work, as in most real systems. Requests started before `warmup` are run
+ * but not counted. Workloads stop sending at `duration`; requests under way
+ * may finish during the drain; whatever is left then is counted as
+ * unfinished.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "sim/world.h"
+
+struct sim_req {
+    uint64_t id;
+    struct sim_client *client;
+    const struct sim_request_cfg *rq;
+    int64_t start_ns;
+    uint32_t tries;
+    int outcome;
+    struct sim_conn *conn;  /* the try under way, if any */
+    struct sim_timer timer; /* per-try timeout, or the backoff before the next try */
+    int backing_off;
+    int64_t prev_sleep_ns;
+    struct sim_req *prev_live, *next_live;
+    struct sim_req *next_free;
+};
+
+int64_t sim_backoff(const struct sim_retry_cfg *r, int attempt, int64_t *prev_ns,
+                    struct fl_rng *rng)
+{
+    /* AWS Architecture Blog, "Exponential Backoff And Jitter": temp = min(cap, base * 2^attempt) */
+    double temp = (double)r->base_ns * ldexp(1.0, attempt < 62 ? attempt : 62);
+    if (temp > (double)r->cap_ns) temp = (double)r->cap_ns;
+    double sleep;
+    switch (r->jitter) {
+    case SIM_JITTER_NONE: sleep = temp; break;
+    case SIM_JITTER_FULL: /* sleep = random_between(0, temp) */
+        sleep = fl_rng_unit(rng) * temp;
+        break;
+    case SIM_JITTER_EQUAL: /* sleep = temp / 2 + random_between(0, temp / 2) */
+        sleep = temp / 2 + fl_rng_unit(rng) * (temp / 2);
+        break;
+    default: { /* decorrelated: sleep = min(cap, random_between(base, sleep * 3)) */
+        double lo = (double)r->base_ns, hi = 3.0 * (double)*prev_ns;
+        if (hi < lo) hi = lo;
+        sleep = lo + fl_rng_unit(rng) * (hi - lo);
+        if (sleep > (double)r->cap_ns) sleep = (double)r->cap_ns;
+        break;
+    }
+    }
+    *prev_ns = (int64_t)llround(sleep);
+    return *prev_ns;
+}
+
+static struct sim_req *req_new(struct sim_world *w)
+{
+    if (!w->free_reqs) {
+        struct sim_req *blk = sim_world_block(w, 256, sizeof *blk);
+        for (int i = 255; i >= 0; i--) {
+            blk[i].next_free = w->free_reqs;
+            w->free_reqs = &blk[i];
+        }
+    }
+    struct sim_req *r = w->free_reqs;
+    w->free_reqs = r->next_free;
+    memset(r, 0, sizeof *r);
+    r->id = w->next_req_id++;
+    /* live list: oldest first */
+    if (w->live) {
+        r->prev_live = w->live->prev_live;
+        r->prev_live->next_live = r;
+        w->live->prev_live = r;
+    } else {
+        w->live = r;
+        r->prev_live = r;
+    }
+    return r;
+}
+
+static void req_unlink(struct sim_world *w, struct sim_req *r)
+{
+    if (r == w->live) {
+        w->live = r->next_live;
+        if (w->live) w->live->prev_live = r->prev_live;
+    } else {
+        r->prev_live->next_live = r->next_live;
+        if (r->next_live)
+            r->next_live->prev_live = r->prev_live;
+        else
+            w->live->prev_live = r->prev_live;
+    }
+}
+
+static void try_start(struct sim_world *w, struct sim_req *r);
+static void client_send(struct sim_world *w, struct sim_client *cl);
+static void closed_client_event(struct sim_kernel *k, void *a, void *b);
+
+/* The request has its final outcome. */
+static void finish(struct sim_world *w, struct sim_req *r)
+{
+    struct sim_client *cl = r->client;
+    int64_t now = sim_now(&w->k);
+    if (r->start_ns >= w->sc->warmup_ns) {
+        int64_t lat = now - r->start_ns;
+        rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
+        rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+    }
+    req_unlink(w, r);
+    sim_timer_cancel(&w->k, &r->timer);
+    r->next_free = w->free_reqs;
+    w->free_reqs = r;
+    if (cl->cfg->arrival == SIM_ARRIVAL_CLOSED) {
+        int64_t think = fl_dist_sample(&cl->cfg->think_time, &cl->rng);
+        if (now + think < w->sc->duration_ns) {
+            if (think == 0)
+                client_send(w, cl);
+            else
+                sim_post(&w->k, now + think, closed_client_event, cl, NULL);
+        }
+    }
+}
+
+static int should_retry(const struct sim_req *r)
+{
+    const struct sim_retry_cfg *rc = &r->client->cfg->retry;
+    if ((int)r->tries > rc->retries) return 0;
+    switch (r->outcome) {
+    case RPT_FAIL_TIMEOUT: return !!(rc->retry_on & SIM_RETRY_TIMEOUT);
+    case RPT_FAIL_CONNECT: return !!(rc->retry_on & SIM_RETRY_CONNECT);
+    case RPT_FAIL_RESET: return !!(rc->retry_on & SIM_RETRY_RESET);
+    case 429: return !!(rc->retry_on & SIM_RETRY_429);
+    default: return r->outcome >= 500 && (rc->retry_on & SIM_RETRY_5XX);
+    }
+}
+
+static void backoff_done(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_req *r = t->data;
+    r->backing_off = 0;
+    try_start((struct sim_world *)k, r);
+}
+
+/* The try under way ended (its connection is already dealt with). */
+static void try_done(struct sim_world *w, struct sim_req *r, int outcome)
+{
+    r->conn = NULL;
+    r->outcome = outcome;
+    sim_timer_cancel(&w->k, &r->timer);
+    if (!should_retry(r)) {
+        finish(w, r);
+        return;
+    }
+    struct sim_client *cl = r->client;
+    int64_t sleep = sim_backoff(&cl->cfg->retry, (int)r->tries - 1, &r->prev_sleep_ns, &cl->rng);
+    r->backing_off = 1;
+    sim_timer_init(&r->timer, backoff_done, r);
+    sim_timer_arm(&w->k, &r->timer, sim_now(&w->k) + sleep);
+}
+
+static void send_request(struct sim_world *w, struct sim_req *r)
+{
+    struct px_msg *m = sim_msg_new(w);
+    const struct sim_request_cfg *rq = r->rq;
+    m->method = rq->method;
+    m->path = rq->path;
+    m->body_bytes = (uint64_t)rq->body_bytes;
+    for (size_t i = 0; i < rq->n_headers; i++)
+        px_msg_add_header_static(m, rq->headers[i].name, rq->headers[i].value);
+    sim_conn_send(w, r->conn, 0, m);
+}
+
+static void cl_connected(struct sim_world *w, struct sim_conn *c, void *ctx, int status)
+{
+    struct sim_req *r = ctx;
+    if (status == SIM_OK) {
+        send_request(w, r);
+        return;
+    }
+    sim_conn_release(w, c);
+    try_done(w, r, RPT_FAIL_CONNECT);
+}
+
+static void cl_message(struct sim_world *w, struct sim_conn *c, void *ctx, struct px_msg *m)
+{
+    struct sim_req *r = ctx;
+    int status = m->status;
+    sim_msg_free(w, m);
+    sim_conn_park(w, c);
+    try_done(w, r, status);
+}
+
+static void cl_closed(struct sim_world *w, struct sim_conn *c, void *ctx, int reason)
+{
+    struct sim_req *r = ctx;
+    (void)reason;
+    sim_conn_release(w, c);
+    try_done(w, r, RPT_FAIL_RESET);
+}
+
+static const struct sim_conn_ops client_ops = {cl_connected, cl_message, cl_closed};
+
+static void try_timeout(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_req *r = t->data;
+    struct sim_conn *c = r->conn;
+    sim_conn_close(w, c, 0);
+    sim_conn_release(w, c);
+    try_done(w, r, RPT_FAIL_TIMEOUT);
+}
+
+static void try_start(struct sim_world *w, struct sim_req *r)
+{
+    struct sim_client *cl = r->client;
+    const struct sim_service *svc = &w->services[cl->cfg->target];
+    uint32_t pod = svc->first_pod;
+    if (svc->n_pods > 1) pod += (uint32_t)fl_rng_below(&cl->rng, svc->n_pods);
+    uint32_t dst = w->pods[pod].node;
+    r->tries++;
+    struct sim_conn *c = sim_conn_take_idle(w, cl->node, dst);
+    if (c) {
+        r->conn = c;
+        sim_conn_bind(c, 0, &client_ops, r);
+        send_request(w, r);
+    } else {
+        r->conn = sim_conn_open(w, cl->node, dst, &client_ops, r);
+    }
+    if (cl->cfg->retry.timeout_ns) {
+        sim_timer_init(&r->timer, try_timeout, r);
+        sim_timer_arm(&w->k, &r->timer, sim_now(&w->k) + cl->cfg->retry.timeout_ns);
+    }
+}
+
+static const struct sim_request_cfg *pick_request(struct sim_client *cl)
+{
+    const struct sim_workload_cfg *wc = cl->cfg;
+    if (wc->n_requests == 1) return &wc->requests[0];
+    double x = fl_rng_unit(&cl->rng) * wc->weight_total;
+    for (size_t i = 0; i < wc->n_requests; i++) {
+        x -= wc->requests[i].weight;
+        if (x < 0) return &wc->requests[i];
+    }
+    /* rounding at the very end: the last request with a weight */
+    size_t i = wc->n_requests;
+    while (i > 1 && wc->requests[i - 1].weight <= 0) i--;
+    return &wc->requests[i - 1];
+}
+
+static void client_send(struct sim_world *w, struct sim_client *cl)
+{
+    struct sim_req *r = req_new(w);
+    r->client = cl;
+    r->rq = pick_request(cl);
+    r->start_ns = sim_now(&w->k);
+    r->prev_sleep_ns = cl->cfg->retry.base_ns;
+    try_start(w, r);
+}
+
+static void closed_client_event(struct sim_kernel *k, void *a, void *b)
+{
+    (void)b;
+    client_send((struct sim_world *)k, a);
+}
+
+static int64_t interarrival(struct sim_client *cl)
+{
+    double mean_ns = 1e9 / cl->cfg->rate_per_s;
+    if (cl->cfg->arrival == SIM_ARRIVAL_CONSTANT) return (int64_t)llround(mean_ns);
+    int64_t gap = (int64_t)llround(-log(fl_rng_open01(&cl->rng)) * mean_ns);
+    return gap;
+}
+
+static void arrival(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_client *cl = t->data;
+    client_send(w, cl);
+    int64_t next = sim_now(k) + interarrival(cl);
+    if (next < w->sc->duration_ns) sim_timer_arm(k, t, next);
+}
+
+void sim_workload_start(struct sim_world *w)
+{
+    for (uint32_t i = 0; i < w->n_clients; i++) {
+        struct sim_client *cl = &w->clients[i];
+        if (cl->cfg->arrival != SIM_ARRIVAL_CLOSED) {
+            sim_timer_init(&cl->arrival, arrival, cl);
+            int64_t first = cl->cfg->arrival == SIM_ARRIVAL_CONSTANT ? 0 : interarrival(cl);
+            if (first < w->sc->duration_ns) sim_timer_arm(&w->k, &cl->arrival, first);
+            continue;
+        }
+        for (int c = 0; c < cl->cfg->clients; c++) {
+            int64_t think = fl_dist_sample(&cl->cfg->think_time, &cl->rng);
+            if (think < w->sc->duration_ns) sim_post(&w->k, think, closed_client_event, cl, NULL);
+        }
+    }
+}
+
+void sim_workload_finish(struct sim_world *w)
+{
+    while (w->live) {
+        struct sim_req *r = w->live;
+        r->outcome = RPT_FAIL_UNFINISHED;
+        if (r->start_ns >= w->sc->warmup_ns) {
+            int64_t lat = sim_now(&w->k) - r->start_ns;
+            rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
+            rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+        }
+        req_unlink(w, r);
+    }
+}
+
+void sim_workload_free(struct sim_world *w)
+{
+    (void)w;
+}

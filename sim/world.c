@@ -1,0 +1,157 @@
+/*
+ * world.c - builds the world from a scenario (nodes, pods, clients, the
+ * result tables), runs the kernel until the workloads have stopped and the
+ * requests under way have drained, and collects the figures.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "sim/run.h"
+#include "sim/world.h"
+
+static void assert_context(FILE *out, void *arg)
+{
+    struct sim_world *w = arg;
+    fprintf(out, "faultline: scenario %s, seed %llu, simulated time %lld ns\n", w->sc->file,
+            (unsigned long long)w->sc->seed, (long long)sim_now(&w->k));
+    fprintf(out, "faultline: replay with: faultline run %s --seed %llu\n", w->sc->file,
+            (unsigned long long)w->sc->seed);
+}
+
+static void build_results(struct sim_world *w, struct rpt_run *run)
+{
+    const struct sim_scenario *sc = w->sc;
+    memset(run, 0, sizeof *run);
+    run->scenario = fl_strdup(sc->name);
+    run->seed = sc->seed;
+    rpt_stats_init(&run->all, "all");
+    run->n_routes = sc->n_routes;
+    run->routes = fl_calloc(sc->n_routes ? sc->n_routes : 1, sizeof *run->routes);
+    for (size_t i = 0; i < sc->n_routes; i++) rpt_stats_init(&run->routes[i], sc->routes[i]);
+    run->n_services = sc->n_services;
+    run->services = fl_calloc(sc->n_services, sizeof *run->services);
+    for (size_t i = 0; i < sc->n_services; i++) {
+        struct rpt_service *rs = &run->services[i];
+        rpt_stats_init(&rs->st, sc->services[i].name);
+        rs->n_pods = (size_t)sim_service_pods(&sc->services[i]);
+        rs->pods = fl_calloc(rs->n_pods, sizeof *rs->pods);
+    }
+    run->n_checks = sc->n_checks;
+    run->checks = fl_calloc(sc->n_checks ? sc->n_checks : 1, sizeof *run->checks);
+    for (size_t i = 0; i < sc->n_checks; i++) {
+        run->checks[i] = sc->checks[i];
+        run->checks[i].target = sc->checks[i].target ? fl_strdup(sc->checks[i].target) : NULL;
+        run->checks[i].text = fl_strdup(sc->checks[i].text);
+    }
+}
+
+static uint32_t add_node(struct sim_world *w, char *name, const char *group)
+{
+    struct sim_node *n = &w->nodes[w->n_nodes];
+    n->id = w->n_nodes;
+    n->name = name;
+    n->group = group;
+    n->up = 1;
+    return w->n_nodes++;
+}
+
+static void build_world(struct sim_world *w, const struct sim_scenario *sc, struct rpt_run *run)
+{
+    uint32_t n_pods = 0;
+    for (size_t i = 0; i < sc->n_services; i++)
+        n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
+    w->sc = sc;
+    w->run = run;
+    w->nodes = fl_calloc(sc->n_workloads + n_pods, sizeof *w->nodes);
+    w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
+    w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
+    w->services = fl_calloc(sc->n_services, sizeof *w->services);
+    for (size_t i = 0; i < sc->n_workloads; i++) {
+        struct sim_client *cl = &w->clients[w->n_clients++];
+        cl->cfg = &sc->workloads[i];
+        cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
+        char *stream = fl_asprintf("workload/%s", cl->cfg->name);
+        fl_rng_derive(&cl->rng, sc->seed, stream);
+        free(stream);
+    }
+    for (size_t s = 0; s < sc->n_services; s++) {
+        const struct sim_service_cfg *svc = &sc->services[s];
+        w->services[s].first_pod = w->n_pods;
+        size_t pod_in_svc = 0;
+        for (size_t v = 0; v < svc->n_versions; v++) {
+            const struct sim_version_cfg *ver = &svc->versions[v];
+            for (int r = 0; r < ver->replicas; r++) {
+                struct sim_pod *pod = &w->pods[w->n_pods++];
+                char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
+                                       : fl_asprintf("%s-%d", svc->name, r);
+                pod->node = add_node(w, name, svc->name);
+                pod->service = (uint32_t)s;
+                pod->version = (uint32_t)v;
+                pod->cfg = ver;
+                char *stream = fl_asprintf("pod/%s", name);
+                fl_rng_derive(&pod->rng, sc->seed, stream);
+                free(stream);
+                struct rpt_pod *rp = &run->services[s].pods[pod_in_svc++];
+                rp->name = fl_strdup(name);
+                rp->version = ver->name ? fl_strdup(ver->name) : NULL;
+                pod->stats = rp;
+                pod->svc_stats = &run->services[s].st;
+            }
+        }
+        w->services[s].n_pods = w->n_pods - w->services[s].first_pod;
+    }
+}
+
+static void free_world(struct sim_world *w)
+{
+    sim_workload_free(w);
+    sim_app_free(w);
+    sim_net_free(w);
+    for (uint32_t i = 0; i < w->n_nodes; i++) free(w->nodes[i].name);
+    free(w->nodes);
+    free(w->clients);
+    free(w->pods);
+    free(w->services);
+    sim_kernel_free(&w->k);
+    for (size_t i = 0; i < w->n_blocks; i++) free(w->blocks[i]);
+    free(w->blocks);
+}
+
+struct progress_ctx {
+    sim_progress_fn fn;
+    void *arg;
+    int64_t end_ns;
+};
+
+static void on_progress(struct sim_kernel *k, void *arg)
+{
+    struct progress_ctx *p = arg;
+    struct sim_progress pr = {sim_now(k), p->end_ns, k->events};
+    p->fn(&pr, p->arg);
+}
+
+void sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg,
+             struct rpt_run *out)
+{
+    struct sim_world *w = fl_calloc(1, sizeof *w);
+    sim_kernel_init(&w->k);
+    w->sc = sc;
+    build_results(w, out);
+    build_world(w, sc, out);
+    sim_net_init(w);
+    sim_app_init(w);
+    fl_assert_set_context(assert_context, w);
+    struct progress_ctx pc = {progress, arg, sc->duration_ns};
+    if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
+    sim_workload_start(w);
+    sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
+    sim_workload_finish(w);
+    if (progress) on_progress(&w->k, &pc);
+    out->events = w->k.events;
+    out->sim_ns = sim_now(&w->k);
+    fl_assert_set_context(NULL, NULL);
+    free_world(w);
+    free(w);
+}
