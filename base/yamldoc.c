@@ -16,14 +16,36 @@
 
 /* ---- loading ---- */
 
-static char *syntax_error(const char *name, const yaml_parser_t *p)
+/*
+ * The line and column (from 0) of a byte offset, counted as libyaml counts
+ * them: CR LF, CR and LF each end a line; a column is a character, so the
+ * continuation bytes of UTF-8 do not count.
+ */
+static void offset_mark(const char *text, size_t len, size_t offset, yaml_mark_t *m)
 {
-    const yaml_mark_t *m = &p->problem_mark;
+    m->line = m->column = 0;
+    if (offset > len) offset = len;
+    for (size_t i = 0; i < offset; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if (c == '\n' || (c == '\r' && (i + 1 >= len || text[i + 1] != '\n'))) {
+            m->line++;
+            m->column = 0;
+        } else if ((c & 0xC0) != 0x80 && c != '\r') {
+            m->column++;
+        }
+    }
+}
+
+static char *syntax_error(const char *name, const char *text, size_t len, const yaml_parser_t *p)
+{
+    yaml_mark_t m = p->problem_mark;
     const char *problem = p->problem ? p->problem : "malformed YAML";
+    /* libyaml locates reader errors (bad encoding, control characters) by byte offset only */
+    if (p->error == YAML_READER_ERROR) offset_mark(text, len, p->problem_offset, &m);
     if (p->context)
-        return fl_asprintf("%s:%zu:%zu: YAML syntax error: %s (%s at line %zu)", name, m->line + 1,
-                           m->column + 1, problem, p->context, p->context_mark.line + 1);
-    return fl_asprintf("%s:%zu:%zu: YAML syntax error: %s", name, m->line + 1, m->column + 1,
+        return fl_asprintf("%s:%zu:%zu: YAML syntax error: %s (%s at line %zu)", name, m.line + 1,
+                           m.column + 1, problem, p->context, p->context_mark.line + 1);
+    return fl_asprintf("%s:%zu:%zu: YAML syntax error: %s", name, m.line + 1, m.column + 1,
                        problem);
 }
 
@@ -40,7 +62,7 @@ static int prescan(const char *name, const char *text, size_t len, char **err)
     yaml_parser_set_input_string(&p, (const unsigned char *)text, len);
     for (;;) {
         if (!yaml_parser_parse(&p, &ev)) {
-            *err = syntax_error(name, &p);
+            *err = syntax_error(name, text, len, &p);
             rc = -1;
             break;
         }
@@ -81,7 +103,7 @@ int fl_ydoc_load_buffer(const char *name, const char *text, size_t len, struct f
         struct fl_ydoc *d = &docs[n];
         memset(d, 0, sizeof *d);
         if (!yaml_parser_load(&p, &d->doc)) {
-            *err = syntax_error(name, &p);
+            *err = syntax_error(name, text, len, &p);
             fl_ydoc_free_all(docs, n);
             yaml_parser_delete(&p);
             return -1;
@@ -539,6 +561,7 @@ int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
     char *origin = fl_asprintf("--set %s", assignment);
     int at = node_index(d, fl_y_root(d)), rc = -1;
     char *save = NULL;
+    char *msg = NULL;
     for (char *seg = strtok_r(path, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
         int pair;
         int next = child(d, at, seg, &pair);
@@ -555,15 +578,18 @@ int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
             break;
         }
         if (!next) {
-            *err = fl_asprintf("--set %s: the scenario has no '%s' there", assignment, seg);
+            msg = fl_asprintf("--set %s: the scenario has no '%s' there", assignment, seg);
             break;
         }
         if (last) {
-            *err = fl_asprintf("--set %s: '%s' is a list item, not a key", assignment, seg);
+            msg = fl_asprintf("--set %s: '%s' is a list item, not a key", assignment, seg);
             break;
         }
         at = next;
     }
+    /* a path of dots only ("..=1") names nothing */
+    if (rc && !msg) msg = fl_asprintf("--set '%s': expected KEY=VALUE, e.g. seed=7", assignment);
+    if (rc) *err = msg;
     free(path);
     free(origin);
     return rc;

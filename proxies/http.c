@@ -44,9 +44,16 @@ const char *px_flags_format(uint32_t flags, char *buf, size_t size)
 
 void px_msg_init(struct px_msg *m)
 {
-    memset(m, 0, sizeof *m);
+    /* every field but the inline header slots, which are only read below n_headers */
+    m->method = m->authority = m->path = m->query = NULL;
+    m->status = 0;
+    m->flags = 0;
     m->headers = m->inline_headers;
+    m->n_headers = 0;
     m->cap_headers = PX_HEADERS_INLINE;
+    m->body_bytes = 0;
+    m->body = NULL;
+    m->arena = NULL;
 }
 
 void px_msg_clear(struct px_msg *m)

@@ -3,12 +3,12 @@
  * (see kernel.h for the design and its ordering guarantee).
  *
  * Invariant: a timer filed at level L > 0 differs from the cursor in bits
- * [8L, 8L+8) and agrees with it above; its index there is therefore greater
+ * [10L, 10L+10) and agrees with it above; its index there is therefore greater
  * than the cursor's. A timer at level 0 agrees with the cursor in every bit
  * above 7, so every entry of a level-0 slot expires at the same instant.
- * Moving the cursor to the start of the earliest non-empty slot and
- * re-filing that slot's entries in order (a cascade) keeps the invariant
- * and the insertion order.
+ * Moving the cursor to the earliest expiry of the earliest non-empty slot
+ * and re-filing that slot's entries in order (a cascade) keeps the
+ * invariant and the insertion order.
  */
 #include "sim/kernel.h"
 
@@ -67,12 +67,15 @@ void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data)
 static inline void set_bit(struct sim_kernel *k, unsigned level, unsigned idx)
 {
     k->bits[level][idx >> 6] |= UINT64_C(1) << (idx & 63);
+    k->words[level] |= UINT64_C(1) << (idx >> 6);
     k->levels_used |= 1u << level;
 }
 
 static inline void clear_bit(struct sim_kernel *k, unsigned level, unsigned idx)
 {
-    k->bits[level][idx >> 6] &= ~(UINT64_C(1) << (idx & 63));
+    uint64_t *w = &k->bits[level][idx >> 6];
+    *w &= ~(UINT64_C(1) << (idx & 63));
+    if (!*w) k->words[level] &= ~(UINT64_C(1) << (idx >> 6));
 }
 
 static void file_timer(struct sim_kernel *k, struct sim_timer *t)
@@ -183,40 +186,69 @@ void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, voi
     file_timer(k, &e->timer);
 }
 
-/* First set bit at index >= from in a slot bitmap, or -1. */
-static inline int find_from(const uint64_t *w, unsigned from)
+/* First non-empty slot at index >= from on a level, or -1 (two ctz at most). */
+static inline int find_from(const struct sim_kernel *k, unsigned level, unsigned from)
 {
     if (from >= SIM_WHEEL_SLOTS) return -1;
+    const uint64_t *w = k->bits[level];
     unsigned wi = from >> 6;
     uint64_t m = w[wi] & (~UINT64_C(0) << (from & 63));
-    while (!m) {
-        if (++wi == SIM_WHEEL_SLOTS / 64) return -1;
+    if (!m) {
+        uint64_t rest = wi + 1 < 64 ? k->words[level] & (~UINT64_C(0) << (wi + 1)) : 0;
+        if (!rest) return -1;
+        wi = (unsigned)__builtin_ctzll(rest);
         m = w[wi];
     }
     return (int)(wi * 64 + (unsigned)__builtin_ctzll(m));
 }
 
-/* Re-files every live entry of slot (level, idx) relative to the (new) cursor, in order. */
-static void cascade(struct sim_kernel *k, unsigned level, unsigned idx)
+/*
+ * Empties slot (level, idx), the earliest non-empty slot of the wheel (every
+ * lower level is empty), re-filing its live entries in order. The cursor
+ * moves to the earliest expiry in the slot rather than to the slot's start:
+ * that expiry is the earliest of all, so the invariant holds, and entries
+ * close to it drop several levels at once. A lone live entry is not
+ * re-filed at all: it is the next timer to fire, and is returned (what keeps
+ * sparse event sets cheap); otherwise NULL.
+ */
+static struct sim_timer *cascade(struct sim_kernel *k, unsigned level, unsigned idx)
 {
     struct sim_slot *s = &k->slots[level][idx];
     struct sim_entry *e = s->e;
     uint32_t n = s->len;
+    int64_t first = INT64_MAX;
+    struct sim_timer *lone = NULL;
     for (uint32_t i = 0; i < n; i++) {
-        if (i + 8 < n && e[i + 8].t) __builtin_prefetch(e[i + 8].t, 1);
-        if (e[i].t) file_timer(k, e[i].t);
+        if (e[i].t && e[i].at_ns < first) {
+            first = e[i].at_ns;
+            lone = e[i].t;
+        }
+    }
+    k->cursor = first;
+    if (s->live != 1) {
+        lone = NULL;
+        for (uint32_t i = 0; i < n; i++) {
+            if (i + 16 < n && e[i + 16].t) __builtin_prefetch(e[i + 16].t, 1);
+            if (e[i].t) file_timer(k, e[i].t);
+        }
     }
     s->len = s->live = 0;
     clear_bit(k, level, idx);
+    return lone;
 }
 
-/* The level-0 slot holding the earliest pending timers, advancing the cursor to it; NULL if none.
+/*
+ * Advances the cursor to the earliest pending timers: returns the level-0
+ * slot that holds them, or sets *lone to a timer that is alone in being
+ * next (it is then in no slot) and returns NULL; both NULL when none is
+ * pending.
  */
-static struct sim_slot *wheel_first(struct sim_kernel *k)
+static struct sim_slot *wheel_first(struct sim_kernel *k, struct sim_timer **lone)
 {
+    *lone = NULL;
     for (;;) {
         uint64_t cur = (uint64_t)k->cursor;
-        int s = find_from(k->bits[0], (unsigned)(cur & (SIM_WHEEL_SLOTS - 1)));
+        int s = find_from(k, 0, (unsigned)(cur & (SIM_WHEEL_SLOTS - 1)));
         if (s >= 0) {
             k->cursor = (int64_t)((cur & ~(uint64_t)(SIM_WHEEL_SLOTS - 1)) | (uint64_t)s);
             return &k->slots[0][s];
@@ -226,17 +258,12 @@ static struct sim_slot *wheel_first(struct sim_kernel *k)
             if (!(k->levels_used & (1u << level))) continue;
             unsigned shift = level * SIM_WHEEL_BITS;
             unsigned idx = (unsigned)(cur >> shift) & (SIM_WHEEL_SLOTS - 1);
-            s = find_from(k->bits[level], idx + 1);
+            s = find_from(k, level, idx + 1);
             if (s >= 0) break;
             k->levels_used &= ~(1u << level);
         }
         if (level == SIM_WHEEL_LEVELS) return NULL;
-        unsigned shift = level * SIM_WHEEL_BITS;
-        uint64_t high = shift + SIM_WHEEL_BITS >= 64
-                            ? 0
-                            : cur >> (shift + SIM_WHEEL_BITS) << (shift + SIM_WHEEL_BITS);
-        k->cursor = (int64_t)(high | ((uint64_t)s << shift));
-        cascade(k, level, (unsigned)s);
+        if ((*lone = cascade(k, level, (unsigned)s))) return NULL;
     }
 }
 
@@ -251,6 +278,23 @@ void sim_kernel_stop(struct sim_kernel *k)
     k->stopped = 1;
 }
 
+/* Runs one timer that has left the wheel; returns 0 if it was the stop timer. */
+static inline int fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    t->slot = 0;
+    k->pending--;
+    k->now_ns = t->at_ns;
+    if (t == &k->stop) {
+        k->stopped = 1;
+        return 0;
+    }
+    k->events++;
+    t->cb(k, t);
+    if (k->progress_cb && !(k->events & (SIM_PROGRESS_EVENTS - 1)))
+        k->progress_cb(k, k->progress_arg);
+    return 1;
+}
+
 /* Fires the entries of one level-0 slot (one instant), including any armed for that instant. */
 static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
 {
@@ -258,18 +302,8 @@ static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
     while (!k->stopped && s->head < s->len) {
         struct sim_timer *t = s->e[s->head++].t;
         if (!t) continue;
-        t->slot = 0;
-        k->pending--;
         if (--s->live == 0) s->len = s->head = 0;
-        k->now_ns = t->at_ns;
-        if (t == &k->stop) {
-            k->stopped = 1;
-            break;
-        }
-        k->events++;
-        t->cb(k, t);
-        if (k->progress_cb && !(k->events & (SIM_PROGRESS_EVENTS - 1)))
-            k->progress_cb(k, k->progress_arg);
+        if (!fire(k, t)) break;
     }
     k->firing = NULL;
     if (s->live == 0) {
@@ -288,9 +322,14 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
     }
     uint64_t stop_armed = sim_timer_armed(&k->stop);
     while (!k->stopped && k->pending > stop_armed) {
-        struct sim_slot *s = wheel_first(k);
-        if (!s) break;
-        fire_slot(k, s);
+        struct sim_timer *lone;
+        struct sim_slot *s = wheel_first(k, &lone);
+        if (lone)
+            fire(k, lone);
+        else if (s)
+            fire_slot(k, s);
+        else
+            break;
     }
     sim_timer_cancel(k, &k->stop);
     return k->events - start;

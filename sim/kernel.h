@@ -3,7 +3,7 @@
  *
  * Time is an int64_t count of nanoseconds since the start of the run; there
  * is no other clock in the simulator. Pending timers live in a hierarchical
- * timing wheel with 1 ns resolution: eight levels of 256 slots, a timer
+ * timing wheel with 1 ns resolution: seven levels of 1024 slots, a timer
  * filed by the highest bit in which its expiry differs from the wheel's
  * cursor, slots cascaded down as the cursor reaches them (the design of
  * Varghese and Lauck's "hashed and hierarchical timing wheels", made exact).
@@ -39,9 +39,9 @@
 #define SIM_NS_PER_S  INT64_C(1000000000)
 #define SIM_TIME_MAX  INT64_MAX
 
-#define SIM_WHEEL_BITS   8
+#define SIM_WHEEL_BITS   10
 #define SIM_WHEEL_SLOTS  (1 << SIM_WHEEL_BITS)
-#define SIM_WHEEL_LEVELS 8
+#define SIM_WHEEL_LEVELS 7
 
 struct sim_kernel;
 struct sim_timer;
@@ -86,8 +86,9 @@ struct sim_kernel {
     uint64_t pending;     /* timers armed now (posted events included) */
     uint32_t levels_used; /* bit L set: level L may hold timers */
     struct sim_slot slots[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS];
-    uint64_t bits[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS / 64];
-    struct sim_slot *firing; /* the level-0 slot being run, if any */
+    uint64_t bits[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS / 64]; /* non-empty slots */
+    uint64_t words[SIM_WHEEL_LEVELS];                      /* non-zero words of bits */
+    struct sim_slot *firing;                               /* the level-0 slot being run, if any */
     struct sim_event *free_events;
     struct sim_event_chunk *chunks;
     struct sim_timer stop;

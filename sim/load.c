@@ -7,6 +7,7 @@
  * refused with a clear "not supported yet" rather than ignored: a user must
  * never believe a configuration took effect when it did not.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -169,7 +170,7 @@ static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metr
     } else {
         char *end;
         c->threshold = strtod(p, &end);
-        if (end == p || *end || c->threshold < 0)
+        if (end == p || *end || !(c->threshold >= 0) || !isfinite(c->threshold))
             return fl_y_error(d, n, "%s '%s': expected a number after the comparison",
                               rpt_metric_name(m), s);
     }

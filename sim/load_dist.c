@@ -39,7 +39,7 @@ static int load_empirical(struct fl_ydoc *d, const yaml_node_t *n, const char *w
         const char *s = fl_y_str(key);
         char *end = NULL;
         double pct = s && s[0] == 'p' ? strtod(s + 1, &end) : -1;
-        if (!s || s[0] != 'p' || end == s + 1 || *end || pct < 0 || pct > 100)
+        if (!s || s[0] != 'p' || end == s + 1 || *end || !(pct >= 0 && pct <= 100))
             return fl_y_error(d, key, "quantile keys are p0 .. p100 (e.g. p99.9), not '%s'",
                               s ? s : "?");
         if (k == FL_DIST_POINTS_MAX)
@@ -51,8 +51,9 @@ static int load_empirical(struct fl_ydoc *d, const yaml_node_t *n, const char *w
         p[k] = pct / 100;
         v[k++] = (double)ns;
     }
-    const char *why;
-    return built(d, q, what, fl_dist_empirical(out, k, p, v, &why), why);
+    const char *why = NULL;
+    int rc = fl_dist_empirical(out, k, p, v, &why);
+    return built(d, q, what, rc, why);
 }
 
 int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, struct fl_dist *out)
@@ -61,7 +62,8 @@ int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, str
     if (n && n->type == YAML_SCALAR_NODE) {
         int64_t v;
         if (fl_y_duration(d, n, what, 0, SIM_DURATION_MAX, &v)) return -1;
-        return built(d, n, what, fl_dist_constant(out, (double)v, &why), why);
+        int rc = fl_dist_constant(out, (double)v, &why);
+        return built(d, n, what, rc, why);
     }
     if (fl_y_want_map(d, n, what)) return -1;
     static const char *const kinds[] = {"constant",  "uniform", "normal",    "exponential",

@@ -58,6 +58,8 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
         int mode = 0;
         call->service = -1 - (int)i; /* unresolved */
         if (fl_y_check_keys(d, c, keys, required, "call")) return -1;
+        const char *callee; /* resolved once every service is known (resolve_calls) */
+        if (fl_y_string(d, fl_y_get(d, c, "service"), "service", &callee)) return -1;
         if ((x = fl_y_get(d, c, "method")) && fl_y_string(d, x, "method", &method)) return -1;
         if ((x = fl_y_get(d, c, "path")) && fl_y_string(d, x, "path", &path)) return -1;
         if (path[0] != '/') return fl_y_error(d, x, "a path starts with '/'");
@@ -73,7 +75,13 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
     return 0;
 }
 
-static int load_labels(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
+/*
+ * Adds the labels of mapping n to v. The first `inherited` labels of v came
+ * from the service: a version's label of the same name replaces one of them
+ * (README: a version may override labels); any other repeat is an error.
+ */
+static int load_labels(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v,
+                       size_t inherited)
 {
     if (fl_y_want_map(d, n, "labels")) return -1;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
@@ -84,9 +92,18 @@ static int load_labels(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versi
             return -1;
         if (!strcmp(k, "app") || !strcmp(k, "version"))
             return fl_y_error(d, kn, "label '%s' comes from the service or version name", k);
-        for (size_t i = 0; i < v->n_labels; i++)
-            if (!strcmp(v->labels[i].key, k))
-                return fl_y_error(d, kn, "label '%s' is set twice", k);
+        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+            const char *prev = fl_y_str(fl_y_node(d, q->key));
+            if (prev && !strcmp(prev, k)) return fl_y_error(d, kn, "label '%s' is set twice", k);
+        }
+        size_t i = 0;
+        while (i < v->n_labels && strcmp(v->labels[i].key, k)) i++;
+        if (i < inherited) {
+            free(v->labels[i].value);
+            v->labels[i].value = fl_strdup(val);
+            continue;
+        }
+        if (i < v->n_labels) return fl_y_error(d, kn, "label '%s' is set twice", k);
         v->labels = fl_realloc(v->labels, (v->n_labels + 1) * sizeof *v->labels);
         v->labels[v->n_labels].key = fl_strdup(k);
         v->labels[v->n_labels].value = fl_strdup(val);
@@ -151,6 +168,9 @@ static int load_versions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_ser
 {
     if (fl_y_want_seq(d, n, "versions")) return -1;
     if (SEQ_COUNT(n) == 0) return fl_y_error(d, n, "versions must list at least one version");
+    /* each version has a pod at least; this bound also keeps sim_service_pods within an int */
+    if (SEQ_COUNT(n) > SIM_PODS_MAX)
+        return fl_y_error(d, n, "service '%s' has more than %d pods", svc->name, SIM_PODS_MAX);
     svc->n_versions = SEQ_COUNT(n);
     svc->versions = fl_calloc(svc->n_versions, sizeof *svc->versions);
     for (size_t i = 0; i < svc->n_versions; i++) {
@@ -166,9 +186,9 @@ static int load_versions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_ser
                 return fl_y_error(d, fl_y_get(d, vn, "name"), "version '%s' appears twice", name);
         v->name = fl_strdup(name);
         if (load_deployment(d, vn, v)) return -1;
-        if (svc_labels && load_labels(d, svc_labels, v)) return -1;
+        if (svc_labels && load_labels(d, svc_labels, v, 0)) return -1;
         yaml_node_t *x = fl_y_get(d, vn, "labels");
-        if (x && load_labels(d, x, v)) return -1;
+        if (x && load_labels(d, x, v, v->n_labels)) return -1;
         add_label(v, "version", name);
         add_label(v, "app", svc->name);
     }
@@ -206,7 +226,7 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
         svc->n_versions = 1;
         svc->versions = fl_calloc(1, sizeof *svc->versions);
         copy_deployment(&svc->versions[0], &base);
-        if (labels) rc = load_labels(d, labels, &svc->versions[0]);
+        if (labels) rc = load_labels(d, labels, &svc->versions[0], 0);
         add_label(&svc->versions[0], "app", svc->name);
     }
     free_calls(base.calls, base.n_calls);

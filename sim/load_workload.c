@@ -19,6 +19,13 @@ static int add_route(struct sim_scenario *s, const char *path)
     return (int)s->n_routes++;
 }
 
+/* RFC 9110 5.6.2: a field name is a token of tchar. */
+static int is_tchar(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
 static int load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_request_cfg *r)
 {
     if (fl_y_want_map(d, n, "headers")) return -1;
@@ -30,8 +37,10 @@ static int load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_requ
         if (fl_y_want_scalar(d, vn, "header value")) return -1;
         v = fl_y_str(vn);
         for (const char *c = k; *c; c++)
-            if (*c <= ' ' || *c == ':' || (unsigned char)*c >= 127)
-                return fl_y_error(d, kn, "'%s' is not a valid header name", k);
+            if (!is_tchar(*c)) return fl_y_error(d, kn, "'%s' is not a valid header name", k);
+        /* RFC 9110 5.5: CR, LF and NUL never appear in a field value */
+        if (strlen(v) != vn->data.scalar.length || strpbrk(v, "\r\n"))
+            return fl_y_error(d, vn, "header '%s': a value must not contain CR, LF or NUL", k);
         r->headers = fl_realloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
         r->headers[r->n_headers].name = fl_strdup(k);
         r->headers[r->n_headers].value = fl_strdup(v);
@@ -191,6 +200,9 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
     for (size_t j = 0; j < s->n_services; j++)
         if (!strcmp(s->services[j].name, name))
             return fl_y_error(d, nn, "workload '%s' has the name of a service", name);
+    if (!strcmp(name, "gateway"))
+        return fl_y_error(d, nn,
+                          "'gateway' is reserved for the API gateway; name the workload otherwise");
     w->name = fl_strdup(name);
     if (load_target(d, fl_y_get(d, n, "target"), s, w)) return -1;
     if (load_arrival(d, n, w)) return -1;
