@@ -1,7 +1,7 @@
 # faultline - build, test, lint, bench.
 #
 #   make            build build/faultline
-#   make test       lint, CUnit suites, scenario and CLI tests (the README's test command)
+#   make test       lint, CUnit suites, scenario, CLI and live tests (the README's test command)
 #   make demo       run the bundled example scenario
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      speed figures (PEERS=dir adds the peer simulators' table)
@@ -15,16 +15,17 @@
 CC ?= cc
 BUILD ?= build
 CFLAGS ?= -O2 -g
-PKGS := openssl sqlite3 yaml-0.1
+PKGS := openssl sqlite3 yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml -lpcre2-8)
 # Debian's libev-dev ships no pkg-config file.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -I. $(PKG_CFLAGS) $(CFLAGS)
-LIBS := $(PKG_LIBS) $(EV_LIBS) -lm
+# Debian's libhttp-parser-dev ships no pkg-config file either.
+LIBS := $(PKG_LIBS) $(EV_LIBS) -lhttp_parser -lm
 
 LIB_DIRS := base netem proxies sim reports live
 LIB_SRC := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
@@ -40,7 +41,7 @@ BIN := $(BUILD)/faultline
 TEST_BIN := $(BUILD)/run-tests
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test unit scenario-tests lint demo asan bench format clean setup
+.PHONY: all test unit scenario-tests live-tests lint demo asan bench format clean setup
 
 all: $(BIN)
 
@@ -64,13 +65,17 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The README's test command.
-test: lint unit scenario-tests
+test: lint unit scenario-tests live-tests
 
 unit: $(TEST_BIN) $(BIN)
 	$(TEST_BIN)
 
 scenario-tests: $(BIN)
 	FAULTLINE=$(BIN) bash tests/scenarios.sh
+
+# The gateway and stubs on loopback sockets, driven with curl.
+live-tests: $(BIN)
+	FAULTLINE=$(BIN) bash tests/live.sh
 
 lint:
 	bash tests/lint.sh
@@ -81,7 +86,7 @@ demo: $(BIN)
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests live-tests
 
 bench: $(BIN) $(BENCH_BINS)
 	BUILD=$(BUILD) PEERS=$(PEERS) bash bench/bench.sh

@@ -3,20 +3,29 @@
 #
 #   ./setup.sh                  install what is missing, build, run the demo scenario
 #   ./setup.sh --deps           only install the Debian packages
+#   ./setup.sh --bench          install what `make bench` compares with (wrk, nginx, peers)
 #   ./setup.sh --print-packages print the package list (used by .ci/run)
 #
 # Needs root or sudo for apt-get. Installs only Debian packages.
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Build tools, the libraries faultline links, the test framework, the plot
-# renderer, the formatter `make lint` checks with, and curl for the live tests.
+# Build tools, the libraries faultline links (libev, OpenSSL, sqlite, libyaml;
+# PCRE2 for Istio's RE2-style regexes; http-parser for the live HTTP/1.1
+# codec), the test framework, the plot renderer, the formatter `make lint`
+# checks with, and curl for the live tests.
 PACKAGES=(build-essential pkg-config libev-dev libssl-dev libsqlite3-dev libyaml-dev
-          libcunit1-dev gnuplot-nox clang-format curl ca-certificates)
+          libpcre2-dev libhttp-parser-dev libcunit1-dev gnuplot-nox clang-format curl
+          ca-certificates)
+# What `make bench` compares with: wrk and nginx, and the peer simulators.
+BENCH_PACKAGES=(wrk nginx-light time libsimgrid-dev python3-simpy ns3 libns3-dev)
 
 if [ "${1:-}" = --print-packages ]; then
     echo "${PACKAGES[@]}"
     exit 0
+fi
+if [ "${1:-}" = --bench ]; then
+    PACKAGES=("${BENCH_PACKAGES[@]}")
 fi
 
 missing=()
@@ -30,7 +39,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
-[ "${1:-}" = --deps ] && exit 0
+[ "${1:-}" = --deps ] || [ "${1:-}" = --bench ] && exit 0
 
 make -j"$(nproc)"
 make demo

@@ -509,15 +509,19 @@ int fl_y_bandwidth(struct fl_ydoc *d, const yaml_node_t *n, const char *what, do
 
 /* ---- overrides ---- */
 
-static int add_scalar(struct fl_ydoc *d, const char *text, const char *origin)
+static void note_origin(struct fl_ydoc *d, int idx, const char *origin)
 {
-    int idx = yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)strlen(text),
-                                       YAML_PLAIN_SCALAR_STYLE);
-    if (!idx) return 0;
     FL_GROW(d->origins, d->cap_origins, d->n_origins + 1);
     d->origins[d->n_origins].node = idx;
     d->origins[d->n_origins].text = fl_strdup(origin);
     d->n_origins++;
+}
+
+static int add_scalar(struct fl_ydoc *d, const char *text, const char *origin)
+{
+    int idx = yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)strlen(text),
+                                       YAML_PLAIN_SCALAR_STYLE);
+    if (idx) note_origin(d, idx, origin);
     return idx;
 }
 
@@ -576,6 +580,13 @@ int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
             }
             rc = 0;
             break;
+        }
+        if (!next && fl_y_node(d, at)->type == YAML_MAPPING_NODE) {
+            /* a key missing on the way: add an empty mapping for it (mesh.envoy_compat.x=...) */
+            int k = add_scalar(d, seg, origin);
+            next = yaml_document_add_mapping(&d->doc, NULL, YAML_BLOCK_MAPPING_STYLE);
+            note_origin(d, next, origin);
+            yaml_document_append_mapping_pair(&d->doc, at, k, next);
         }
         if (!next) {
             msg = fl_asprintf("--set %s: the scenario has no '%s' there", assignment, seg);

@@ -3,7 +3,9 @@
 #   1. the event kernel against a binary heap, in one process (bench/kernel_bench.c);
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
-#      workloads A and B on faultline and on the peer simulators (dir/run.sh).
+#      workloads A and B on faultline and on the peer simulators (dir/run.sh);
+#   4. the live gateway and nginx in front of the same stub, under wrk
+#      (bench/live_bench.sh; when wrk and nginx are installed).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -38,4 +40,12 @@ if [ -n "${PEERS:-}" ]; then
     echo
     echo "== 3b. workloads A (M/M/1) and B (fan-out) on faultline and the peer simulators"
     FAULTLINE="$FL" REPS=${REPS:-1} bash "$PEERS/run.sh" 2>/dev/null
+fi
+
+echo
+echo "== 4. live: faultline gateway and nginx in front of the same stub (wrk, loopback)"
+if command -v wrk >/dev/null && command -v nginx >/dev/null; then
+    BUILD=$BUILD bash bench/live_bench.sh
+else
+    echo "skipped: wrk and nginx are not installed (./setup.sh --bench installs them)"
 fi

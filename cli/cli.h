@@ -13,6 +13,10 @@ enum {
 
 int cli_run(int argc, char **argv);
 
+/* The live runtime's commands: a Kong gateway on real sockets, and a small upstream. */
+int cli_gateway(int argc, char **argv);
+int cli_stub(int argc, char **argv);
+
 /* Wall-clock seconds (monotonic), for progress and timing only. */
 double cli_wall_s(void);
 

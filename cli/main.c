@@ -15,6 +15,8 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run FILE      run a scenario and report P50/P95/P99, errors, retry amplification\n"
+    "  gateway       serve a Kong declarative configuration as a real reverse proxy\n"
+    "  stub          a small HTTP/1.1 upstream for live tests and demos\n"
     "\n"
     "`faultline COMMAND --help` describes a command. Exit status: 0 done (assertions\n"
     "held), 1 an assertion failed, 2 bad input or usage.\n";
@@ -31,6 +33,8 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "gateway")) return cli_gateway(argc - 1, argv + 1);
+    if (!strcmp(cmd, "stub")) return cli_stub(argc - 1, argv + 1);
     fprintf(stderr, "faultline: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }

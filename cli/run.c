@@ -141,8 +141,16 @@ int cli_run(int argc, char **argv)
     }
     struct progress_line pl = {cli_wall_s(), 0, 0};
     int tty = !o.quiet && isatty(STDERR_FILENO);
+    for (size_t i = 0; i < sc.istio.n_warnings; i++)
+        fprintf(stderr, "faultline: warning: %s\n", sc.istio.warnings[i]);
     struct rpt_run run;
-    sim_run(&sc, tty ? show_progress : NULL, &pl, &run);
+    if (sim_run(&sc, tty ? show_progress : NULL, &pl, &run, &err)) {
+        fprintf(stderr, "%s: %s\n", o.file, err);
+        free(err);
+        free(out);
+        sim_scenario_free(&sc);
+        return CLI_BAD_INPUT;
+    }
     if (pl.shown) fprintf(stderr, "\r%*s\r", 78, "");
     run.wall_s = cli_wall_s() - pl.start;
     size_t failed = rpt_checks_eval(&run);

@@ -68,6 +68,16 @@ void rpt_run_free(struct rpt_run *run)
         free(run->checks[i].text);
     }
     free(run->checks);
+    for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
+    free(run->clusters);
+    for (size_t i = 0; i < run->n_timeline; i++) {
+        struct rpt_event *e = &run->timeline[i];
+        free(e->what);
+        free(e->proxy);
+        free(e->cluster);
+        free(e->host);
+    }
+    free(run->timeline);
     memset(run, 0, sizeof *run);
 }
 

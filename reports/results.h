@@ -41,6 +41,8 @@ static inline int rpt_outcome_is_error(int code)
     return code < 100 || code >= 500;
 }
 
+#define RPT_FLAGS_MAX 16
+
 struct rpt_stats {
     char *name;
     uint64_t count;  /* requests that ended (counted after warmup) */
@@ -48,6 +50,7 @@ struct rpt_stats {
     uint64_t tries;  /* attempts made for them (>= count; retries included) */
     struct rpt_hist hist;
     uint64_t outcomes[RPT_STATUS_MAX];
+    uint64_t flags[RPT_FLAGS_MAX]; /* final answers carrying proxy response flag bit i */
 };
 
 void rpt_stats_init(struct rpt_stats *s, const char *name);
@@ -63,6 +66,35 @@ static inline void rpt_stats_record(struct rpt_stats *s, int64_t latency_ns, int
     if (outcome >= 0 && outcome < RPT_STATUS_MAX) s->outcomes[outcome]++;
     rpt_hist_record(&s->hist, latency_ns);
 }
+
+/* Counts the proxy response flags (bit i: rpt_run.flag_names[i]) of one final answer. */
+static inline void rpt_stats_flags(struct rpt_stats *s, uint32_t bits)
+{
+    while (bits) {
+        int i = __builtin_ctz(bits);
+        if (i < RPT_FLAGS_MAX) s->flags[i]++;
+        bits &= bits - 1;
+    }
+}
+
+/* A proxy cluster's counters, summed over every proxy that has it (Envoy's upstream_rq_*). */
+struct rpt_cluster {
+    char *name;
+    uint64_t rq_total, rq_retry, rq_retry_overflow, rq_retry_limit;
+    uint64_t rq_pending_overflow, rq_overflow, rq_timeout, rq_per_try_timeout;
+    uint64_t cx_connect_fail, no_healthy, ejections, panics;
+    uint64_t flags[RPT_FLAGS_MAX]; /* responses sent downstream carrying flag bit i */
+};
+
+/* Something a proxy did at a moment worth a line of its own (an ejection, a return). */
+struct rpt_event {
+    int64_t at_ns;
+    char *what; /* "eject", "uneject" */
+    char *proxy, *cluster, *host;
+    int64_t value_ns; /* eject: how long the ejection lasts */
+};
+
+#define RPT_EVENTS_MAX 10000
 
 struct rpt_pod {
     char *name;    /* SERVICE-N or SERVICE-VERSION-N */
@@ -124,6 +156,12 @@ struct rpt_run {
     size_t n_services;
     struct rpt_check *checks;
     size_t n_checks;
+    struct rpt_cluster *clusters; /* proxy clusters (gateway, sidecars), when there are proxies */
+    size_t n_clusters;
+    struct rpt_event *timeline; /* at most RPT_EVENTS_MAX, in time order */
+    size_t n_timeline;
+    uint64_t timeline_dropped;             /* events past RPT_EVENTS_MAX */
+    const char *flag_names[RPT_FLAGS_MAX]; /* names of the response flag bits (static strings) */
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };

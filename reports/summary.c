@@ -99,8 +99,19 @@ static void json_latency(struct rpt_json *j, const struct rpt_stats *s)
     key_ns_as_ms(j, "max_ms", s->hist.max, any);
 }
 
+/* Proxy response flags seen on final answers: {"UO": 3, ...}, flags in bit order. */
+static void json_flags(struct rpt_json *j, const struct rpt_stats *s, const char *const *names)
+{
+    rpt_json_key(j, "flags");
+    rpt_json_object_begin(j);
+    for (int i = 0; i < RPT_FLAGS_MAX; i++)
+        if (s->flags[i] && names[i]) key_uint(j, names[i], s->flags[i]);
+    rpt_json_object_end(j);
+}
+
 /* The members every route and service has (the caller opens and closes the object). */
-static void json_stats_members(struct rpt_json *j, const struct rpt_stats *s)
+static void json_stats_members(struct rpt_json *j, const struct rpt_stats *s,
+                               const char *const *names)
 {
     key_string(j, "name", s->name);
     key_uint(j, "count", s->count);
@@ -113,6 +124,7 @@ static void json_stats_members(struct rpt_json *j, const struct rpt_stats *s)
     json_latency(j, s);
     key_uint(j, "tries", s->tries);
     json_outcomes(j, s);
+    json_flags(j, s, names);
 }
 
 static void json_routes(struct rpt_json *j, const struct rpt_run *run)
@@ -121,7 +133,7 @@ static void json_routes(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_routes; i++) {
         rpt_json_object_begin(j);
-        json_stats_members(j, &run->routes[i]);
+        json_stats_members(j, &run->routes[i], run->flag_names);
         rpt_json_object_end(j);
     }
     rpt_json_array_end(j);
@@ -143,13 +155,68 @@ static void json_pods(struct rpt_json *j, const struct rpt_service *sv)
     rpt_json_array_end(j);
 }
 
+/* Proxy clusters and their counters, in the run's order. */
+static void json_clusters(struct rpt_json *j, const struct rpt_run *run)
+{
+    rpt_json_key(j, "clusters");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_clusters; i++) {
+        const struct rpt_cluster *c = &run->clusters[i];
+        rpt_json_object_begin(j);
+        key_string(j, "name", c->name);
+        key_uint(j, "rq_total", c->rq_total);
+        key_uint(j, "rq_retry", c->rq_retry);
+        key_uint(j, "rq_retry_overflow", c->rq_retry_overflow);
+        key_uint(j, "rq_retry_limit_exceeded", c->rq_retry_limit);
+        key_uint(j, "rq_pending_overflow", c->rq_pending_overflow);
+        key_uint(j, "rq_overflow", c->rq_overflow);
+        key_uint(j, "rq_timeout", c->rq_timeout);
+        key_uint(j, "rq_per_try_timeout", c->rq_per_try_timeout);
+        key_uint(j, "cx_connect_fail", c->cx_connect_fail);
+        key_uint(j, "no_healthy_upstream", c->no_healthy);
+        key_uint(j, "ejections", c->ejections);
+        key_uint(j, "panics", c->panics);
+        rpt_json_key(j, "flags");
+        rpt_json_object_begin(j);
+        for (int f = 0; f < RPT_FLAGS_MAX; f++)
+            if (c->flags[f] && run->flag_names[f]) key_uint(j, run->flag_names[f], c->flags[f]);
+        rpt_json_object_end(j);
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+}
+
+/* Ejections and returns, in time order: [{at_s, what, proxy, cluster, host, for_s}]. */
+static void json_timeline(struct rpt_json *j, const struct rpt_run *run)
+{
+    rpt_json_key(j, "timeline");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_timeline; i++) {
+        const struct rpt_event *e = &run->timeline[i];
+        rpt_json_object_begin(j);
+        rpt_json_key(j, "at_s");
+        rpt_json_decimal(j, e->at_ns, 9);
+        key_string(j, "what", e->what);
+        key_string(j, "proxy", e->proxy);
+        key_string(j, "cluster", e->cluster);
+        key_string(j, "host", e->host);
+        if (e->value_ns) {
+            rpt_json_key(j, "for_s");
+            rpt_json_decimal(j, e->value_ns, 9);
+        }
+        rpt_json_object_end(j);
+    }
+    rpt_json_array_end(j);
+    if (run->timeline_dropped) key_uint(j, "timeline_dropped", run->timeline_dropped);
+}
+
 static void json_services(struct rpt_json *j, const struct rpt_run *run)
 {
     rpt_json_key(j, "services");
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_services; i++) {
         rpt_json_object_begin(j);
-        json_stats_members(j, &run->services[i].st);
+        json_stats_members(j, &run->services[i].st, run->flag_names);
         json_pods(j, &run->services[i]);
         rpt_json_object_end(j);
     }
@@ -226,6 +293,8 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_requests(&j, &run->all);
     json_routes(&j, run);
     json_services(&j, run);
+    json_clusters(&j, run);
+    json_timeline(&j, run);
     json_checks(&j, run);
     if (wall_s) {
         rpt_json_key(&j, "wall_seconds");
@@ -372,6 +441,21 @@ static void print_rows(FILE *out, const struct row *rows, size_t n)
     }
 }
 
+/* "  /api: 503 UO 12, URX 3" lines for routes whose answers carry proxy flags. */
+static void print_flags(FILE *out, const struct rpt_run *run)
+{
+    for (size_t i = 0; i < run->n_routes; i++) {
+        const struct rpt_stats *s = &run->routes[i];
+        int any = 0;
+        for (int f = 0; f < RPT_FLAGS_MAX; f++) {
+            if (!s->flags[f] || !run->flag_names[f]) continue;
+            fprintf(out, "%s%s %" PRIu64, any ? ", " : "  flags ", run->flag_names[f], s->flags[f]);
+            if (!any) any = 1;
+        }
+        if (any) fprintf(out, "  (%s)\n", s->name);
+    }
+}
+
 static void print_routes(FILE *out, const struct rpt_run *run)
 {
     struct row *rows = fl_calloc(run->n_routes + 1, sizeof *rows);
@@ -379,6 +463,42 @@ static void print_routes(FILE *out, const struct rpt_run *run)
     for (size_t i = 0; i < run->n_routes; i++) stats_row(&rows[i + 1], &run->routes[i]);
     print_rows(out, rows, run->n_routes + 1);
     free(rows);
+    print_flags(out, run);
+}
+
+static int cluster_idle(const struct rpt_cluster *c)
+{
+    return !c->rq_total && !c->rq_overflow && !c->rq_pending_overflow && !c->no_healthy &&
+           !c->rq_timeout;
+}
+
+/* One line per proxy cluster that saw traffic: counters, then the response flags it set. */
+static void print_clusters(FILE *out, const struct rpt_run *run)
+{
+    int w = 13;
+    for (size_t i = 0; i < run->n_clusters; i++)
+        if (!cluster_idle(&run->clusters[i]) && (int)strlen(run->clusters[i].name) > w)
+            w = (int)strlen(run->clusters[i].name);
+    fprintf(out, "%-*s %9s %8s %9s %8s %8s %7s %8s %6s  %s\n", w, "proxy cluster", "requests",
+            "retries", "retry-ovf", "overflow", "timeouts", "no-host", "connfail", "ejects",
+            "flags");
+    for (size_t i = 0; i < run->n_clusters; i++) {
+        const struct rpt_cluster *c = &run->clusters[i];
+        if (cluster_idle(c)) continue;
+        fprintf(out,
+                "%-*s %9" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %7" PRIu64
+                " %8" PRIu64 " %6" PRIu64 " ",
+                w, c->name, c->rq_total, c->rq_retry, c->rq_retry_overflow,
+                c->rq_overflow + c->rq_pending_overflow, c->rq_timeout + c->rq_per_try_timeout,
+                c->no_healthy, c->cx_connect_fail, c->ejections);
+        int any = 0;
+        for (int f = 0; f < RPT_FLAGS_MAX; f++) {
+            if (!c->flags[f] || !run->flag_names[f]) continue;
+            fprintf(out, "%s%s %" PRIu64, any ? ", " : " ", run->flag_names[f], c->flags[f]);
+            any = 1;
+        }
+        fputs(any ? "\n" : " -\n", out);
+    }
 }
 
 static void print_services(FILE *out, const struct rpt_run *run)
@@ -458,6 +578,10 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     if (run->n_services) {
         fputc('\n', out);
         print_services(out, run);
+    }
+    if (run->n_clusters) {
+        fputc('\n', out);
+        print_clusters(out, run);
     }
     if (run->n_checks) {
         fputc('\n', out);

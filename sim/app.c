@@ -25,6 +25,7 @@
 struct sim_job {
     struct sim_pod *pod;
     struct sim_conn *conn; /* the request came on it (a reference is held) */
+    struct px_msg *req;    /* the request, kept when calls forward its headers */
     int64_t arrived_ns;
     int status;
     uint32_t call;         /* the next downstream call */
@@ -45,6 +46,7 @@ static struct sim_job *job_new(struct sim_world *w)
     struct sim_job *j = w->free_jobs;
     w->free_jobs = j->next_free;
     memset(j, 0, sizeof *j);
+    w->busy_jobs++;
     return j;
 }
 
@@ -52,6 +54,8 @@ static void job_free(struct sim_world *w, struct sim_job *j)
 {
     j->next_free = w->free_jobs;
     w->free_jobs = j;
+    w->busy_jobs--;
+    if (!w->busy_jobs) sim_world_maybe_stop(w);
 }
 
 static void start_job(struct sim_world *w, struct sim_job *j);
@@ -65,6 +69,7 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
     sim_conn_send(w, j->conn, 1, m);
     sim_conn_release(w, j->conn);
+    if (j->req) sim_msg_free(w, j->req);
     if (j->arrived_ns >= w->sc->warmup_ns) {
         pod->stats->count++;
         if (rpt_outcome_is_error(j->status)) pod->stats->errors++;
@@ -91,6 +96,12 @@ static void send_call(struct sim_world *w, struct sim_job *j)
     m->path = call->path;
     m->authority = w->sc->services[call->service].name;
     m->body_bytes = (uint64_t)call->request_bytes;
+    for (size_t i = 0; i < call->n_headers; i++)
+        px_msg_add_header_static(m, call->headers[i].name, call->headers[i].value);
+    for (size_t i = 0; i < call->n_forward && j->req; i++) {
+        const char *v = px_msg_header(j->req, call->forward[i]);
+        if (v) px_msg_add_header(m, call->forward[i], v);
+    }
     sim_conn_send(w, j->up, 0, m);
 }
 
@@ -107,38 +118,41 @@ static void call_done(struct sim_world *w, struct sim_job *j, int status)
     call_next(w, j);
 }
 
-static void up_connected(struct sim_world *w, struct sim_conn *c, void *ctx, int status)
+static void up_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_job *j = ctx;
-    if (status == SIM_OK) {
+    struct sim_world *w = j->pod->w;
+    if (status == PX_OK) {
         send_call(w, j);
         return;
     }
     j->up = NULL;
-    sim_conn_release(w, c);
+    sim_conn_release(w, sim_conn_of(pc));
     call_done(w, j, 0);
 }
 
-static void up_message(struct sim_world *w, struct sim_conn *c, void *ctx, struct px_msg *m)
+static void up_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
     struct sim_job *j = ctx;
+    struct sim_world *w = j->pod->w;
     int status = m->status;
     sim_msg_free(w, m);
     j->up = NULL;
-    sim_conn_park(w, c);
+    sim_conn_park(w, sim_conn_of(pc));
     call_done(w, j, status);
 }
 
-static void up_closed(struct sim_world *w, struct sim_conn *c, void *ctx, int reason)
+static void up_closed(void *ctx, struct px_conn *pc, int reason)
 {
     struct sim_job *j = ctx;
+    struct sim_world *w = j->pod->w;
     (void)reason;
     j->up = NULL;
-    sim_conn_release(w, c);
+    sim_conn_release(w, sim_conn_of(pc));
     call_done(w, j, 0);
 }
 
-static const struct sim_conn_ops up_ops = {up_connected, up_message, up_closed};
+static const struct px_conn_cbs up_cbs = {up_connected, up_message, up_closed};
 
 static void call_next(struct sim_world *w, struct sim_job *j)
 {
@@ -148,17 +162,23 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         respond(w, j, 1);
         return;
     }
-    const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
-    uint32_t pod = callee->first_pod;
-    if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
-    uint32_t src = j->pod->node, dst = w->pods[pod].node;
-    struct sim_conn *c = sim_conn_take_idle(w, src, dst);
+    /* with sidecars the call goes to the pod's own outbound sidecar, which routes it */
+    uint32_t src = j->pod->node, dst = src;
+    uint16_t port = SIM_PORT_OUTBOUND;
+    if (!j->pod->outbound) {
+        const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
+        uint32_t pod = callee->first_pod;
+        if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
+        dst = w->pods[pod].node;
+        port = SIM_PORT_SERVICE;
+    }
+    struct sim_conn *c = sim_conn_take_idle(w, src, dst, port);
     if (c) {
         j->up = c;
-        sim_conn_bind(c, 0, &up_ops, j);
+        sim_conn_bind(c, 0, &up_cbs, j);
         send_call(w, j);
     } else {
-        j->up = sim_conn_open(w, src, dst, &up_ops, j);
+        j->up = sim_conn_open(w, src, dst, port, &up_cbs, j);
     }
 }
 
@@ -200,11 +220,16 @@ static void enqueue(struct sim_pod *pod, struct sim_job *j)
 }
 
 /* A request arrives at the pod. */
-static void pod_message(struct sim_world *w, struct sim_conn *c, void *ctx, struct px_msg *m)
+static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
     struct sim_pod *pod = ctx;
-    sim_msg_free(w, m);
+    struct sim_world *w = pod->w;
+    struct sim_conn *c = sim_conn_of(pc);
     struct sim_job *j = job_new(w);
+    if (pod->forwards)
+        j->req = m;
+    else
+        sim_msg_free(w, m);
     j->pod = pod;
     j->conn = c;
     sim_conn_ref(c);
@@ -219,14 +244,22 @@ static void pod_message(struct sim_world *w, struct sim_conn *c, void *ctx, stru
     }
 }
 
-static const struct sim_conn_ops pod_ops = {NULL, pod_message, NULL};
+static const struct px_conn_cbs pod_cbs = {NULL, pod_message, NULL};
+
+static void pod_accept(void *ctx, struct sim_conn *c)
+{
+    sim_conn_bind(c, 1, &pod_cbs, ctx);
+}
 
 void sim_app_init(struct sim_world *w)
 {
-    for (uint32_t i = 0; i < w->n_pods; i++) {
-        w->nodes[w->pods[i].node].listener.ops = &pod_ops;
-        w->nodes[w->pods[i].node].listener.ctx = &w->pods[i];
-    }
+    for (uint32_t i = 0; i < w->n_pods; i++)
+        for (size_t c = 0; c < w->pods[i].cfg->n_calls; c++)
+            if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
+    /* behind an inbound sidecar the app listens on its own port; else on the service's */
+    uint16_t port = w->sc->mesh_mode == SIM_MESH_SIDECAR ? SIM_PORT_APP : SIM_PORT_SERVICE;
+    for (uint32_t i = 0; i < w->n_pods; i++)
+        sim_listen(w, w->pods[i].node, port, pod_accept, &w->pods[i]);
 }
 
 void sim_app_free(struct sim_world *w)

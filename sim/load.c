@@ -240,11 +240,11 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
 {
     static const char *const keys[] = {"faultline", "name",    "seed",     "duration", "warmup",
                                        "drain",     "network", "services", "workload", "assertions",
-                                       "gateway",   "mesh",    "faults",   NULL};
+                                       "gateway",   "mesh",    "proxy",    "faults",   NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
-    static const char *const later[] = {"gateway", "mesh", "faults", NULL};
+    static const char *const later[] = {"faults", NULL};
     for (const char *const *k = later; *k; k++)
         if (fl_y_get(d, root, *k))
             return fl_y_error(d, fl_y_get_key(d, root, *k),
@@ -279,6 +279,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     net_tcp_cfg_default(&s->network.tcp);
     if ((x = fl_y_get(d, root, "network")) && sim_load_network(d, x, s)) return -1;
     if (sim_load_services(d, fl_y_get(d, root, "services"), s)) return -1;
+    if (sim_load_proxies(d, root, s)) return -1;
     if (sim_load_workloads(d, fl_y_get(d, root, "workload"), s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
     return 0;
@@ -351,8 +352,16 @@ static void free_version(struct sim_version_cfg *v)
 {
     free(v->name);
     for (size_t i = 0; i < v->n_calls; i++) {
-        free(v->calls[i].method);
-        free(v->calls[i].path);
+        struct sim_call_cfg *c = &v->calls[i];
+        free(c->method);
+        free(c->path);
+        for (size_t h = 0; h < c->n_headers; h++) {
+            free(c->headers[h].name);
+            free(c->headers[h].value);
+        }
+        free(c->headers);
+        for (size_t h = 0; h < c->n_forward; h++) free(c->forward[h]);
+        free(c->forward);
     }
     free(v->calls);
     for (size_t i = 0; i < v->n_labels; i++) {
@@ -401,6 +410,8 @@ void sim_scenario_free(struct sim_scenario *s)
         free(s->checks[i].text);
     }
     free(s->checks);
+    px_kong_free(&s->kong);
+    px_istio_free(&s->istio);
     memset(s, 0, sizeof *s);
 }
 

@@ -16,6 +16,12 @@ int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
 int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+/* The gateway, mesh and proxy sections (root: the scenario's mapping). */
+int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);
+
+/* A mapping of HTTP headers (names are RFC 9110 tokens, values without CR, LF or NUL). */
+int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header **hs,
+                     size_t *n_out);
 
 /* Checks a name (service, version, workload): DNS-label characters, 1..63 long. */
 int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const char **out);

@@ -30,19 +30,44 @@ static int load_errors(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versi
     return 0;
 }
 
+static void free_call(struct sim_call_cfg *c)
+{
+    free(c->method);
+    free(c->path);
+    for (size_t h = 0; h < c->n_headers; h++) {
+        free(c->headers[h].name);
+        free(c->headers[h].value);
+    }
+    free(c->headers);
+    for (size_t h = 0; h < c->n_forward; h++) free(c->forward[h]);
+    free(c->forward);
+}
+
 static void free_calls(struct sim_call_cfg *calls, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(calls[i].method);
-        free(calls[i].path);
-    }
+    for (size_t i = 0; i < n; i++) free_call(&calls[i]);
     free(calls);
+}
+
+/* forward: [user-agent, x-request-id] - headers the app copies from its request to the call. */
+static int load_forward(struct fl_ydoc *d, const yaml_node_t *n, struct sim_call_cfg *c)
+{
+    if (fl_y_want_seq(d, n, "forward")) return -1;
+    c->n_forward = SEQ_COUNT(n);
+    c->forward = fl_calloc(c->n_forward ? c->n_forward : 1, sizeof *c->forward);
+    for (size_t i = 0; i < c->n_forward; i++) {
+        const char *h;
+        if (fl_y_string(d, fl_y_node(d, SEQ_ITEMS(n)[i]), "forwarded header", &h)) return -1;
+        c->forward[i] = fl_strdup(h);
+    }
+    return 0;
 }
 
 /* Calls are read with service names; they are resolved once every service is known. */
 static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
 {
-    static const char *const keys[] = {"service", "method", "path", "on_error", "size", NULL};
+    static const char *const keys[] = {"service", "method",  "path",    "on_error",
+                                       "size",    "headers", "forward", NULL};
     static const char *const required[] = {"service", NULL};
     static const char *const on_error[] = {"fail", "ignore", NULL};
     if (fl_y_want_seq(d, n, "calls")) return -1;
@@ -71,6 +96,10 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
         call->method = fl_strdup(method);
         call->path = fl_strdup(path);
         call->ignore_errors = mode == 1;
+        if ((x = fl_y_get(d, c, "headers")) &&
+            sim_load_headers(d, x, &call->headers, &call->n_headers))
+            return -1;
+        if ((x = fl_y_get(d, c, "forward")) && load_forward(d, x, call)) return -1;
     }
     return 0;
 }
@@ -148,9 +177,18 @@ static void copy_deployment(struct sim_version_cfg *dst, const struct sim_versio
     dst->n_labels = 0;
     dst->calls = fl_calloc(src->n_calls ? src->n_calls : 1, sizeof *dst->calls);
     for (size_t i = 0; i < src->n_calls; i++) {
-        dst->calls[i] = src->calls[i];
-        dst->calls[i].method = fl_strdup(src->calls[i].method);
-        dst->calls[i].path = fl_strdup(src->calls[i].path);
+        const struct sim_call_cfg *c = &src->calls[i];
+        struct sim_call_cfg *o = &dst->calls[i];
+        *o = *c;
+        o->method = fl_strdup(c->method);
+        o->path = fl_strdup(c->path);
+        o->headers = fl_calloc(c->n_headers ? c->n_headers : 1, sizeof *o->headers);
+        for (size_t h = 0; h < c->n_headers; h++) {
+            o->headers[h].name = fl_strdup(c->headers[h].name);
+            o->headers[h].value = fl_strdup(c->headers[h].value);
+        }
+        o->forward = fl_calloc(c->n_forward ? c->n_forward : 1, sizeof *o->forward);
+        for (size_t h = 0; h < c->n_forward; h++) o->forward[h] = fl_strdup(c->forward[h]);
     }
 }
 

@@ -26,7 +26,7 @@ static int is_tchar(char c)
            (c && strchr("!#$%&'*+-.^_`|~", c));
 }
 
-static int load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_request_cfg *r)
+int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header **hs, size_t *n_out)
 {
     if (fl_y_want_map(d, n, "headers")) return -1;
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
@@ -41,10 +41,10 @@ static int load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_requ
         /* RFC 9110 5.5: CR, LF and NUL never appear in a field value */
         if (strlen(v) != vn->data.scalar.length || strpbrk(v, "\r\n"))
             return fl_y_error(d, vn, "header '%s': a value must not contain CR, LF or NUL", k);
-        r->headers = fl_realloc(r->headers, (r->n_headers + 1) * sizeof *r->headers);
-        r->headers[r->n_headers].name = fl_strdup(k);
-        r->headers[r->n_headers].value = fl_strdup(v);
-        r->n_headers++;
+        *hs = fl_realloc(*hs, (*n_out + 1) * sizeof **hs);
+        (*hs)[*n_out].name = fl_strdup(k);
+        (*hs)[*n_out].value = fl_strdup(v);
+        (*n_out)++;
     }
     return 0;
 }
@@ -70,7 +70,8 @@ static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     r->weight = 1;
     if ((x = fl_y_get(d, n, "weight")) && fl_y_double(d, x, "weight", 0, 1e9, &r->weight))
         return -1;
-    if ((x = fl_y_get(d, n, "headers")) && load_headers(d, x, r)) return -1;
+    if ((x = fl_y_get(d, n, "headers")) && sim_load_headers(d, x, &r->headers, &r->n_headers))
+        return -1;
     if ((x = fl_y_get(d, n, "size")) && fl_y_size(d, x, "size", 0, SIM_MESSAGE_MAX, &r->body_bytes))
         return -1;
     r->route = add_route(s, path);
@@ -138,8 +139,12 @@ static int load_target(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
 {
     const char *t;
     if (fl_y_string(d, n, "target", &t)) return -1;
-    if (!strcmp(t, "gateway"))
-        return fl_y_error(d, n, "target 'gateway': the scenario has no gateway section");
+    if (!strcmp(t, "gateway")) {
+        if (!s->has_gateway)
+            return fl_y_error(d, n, "target 'gateway': the scenario has no gateway section");
+        w->target = -1;
+        return 0;
+    }
     const char **names = fl_calloc(s->n_services + 2, sizeof *names);
     for (size_t i = 0; i < s->n_services; i++) {
         names[i] = s->services[i].name;

@@ -105,7 +105,9 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     p->src = src;
     p->dst = dst;
     const struct sim_node *a = &w->nodes[src], *b = &w->nodes[dst];
-    const struct net_link_cfg *cfg = link_cfg(w, a->group, b->group);
+    struct net_link_cfg loopback;
+    net_link_cfg_default(&loopback); /* within a node (app to sidecar): loopback, ideal */
+    const struct net_link_cfg *cfg = src == dst ? &loopback : link_cfg(w, a->group, b->group);
     char *name = fl_asprintf("link/%s/%s", a->name, b->name);
     struct fl_rng rng;
     fl_rng_derive(&rng, w->sc->seed, name);
@@ -156,13 +158,42 @@ static struct sim_conn *conn_alloc(struct sim_world *w)
     w->free_conns = c->next_free;
     memset(c, 0, sizeof *c);
     c->id = w->next_conn_id++;
+    for (int side = 0; side < 2; side++) {
+        c->end[side].c = c;
+        c->end[side].side = side;
+    }
     return c;
 }
 
-void sim_conn_bind(struct sim_conn *c, int side, const struct sim_conn_ops *ops, void *ctx)
+struct sim_world *sim_conn_world(const struct sim_conn *c)
 {
-    c->end[side].ops = ops;
+    return c->w;
+}
+
+void sim_conn_bind(struct sim_conn *c, int side, const struct px_conn_cbs *cbs, void *ctx)
+{
+    c->end[side].cbs = cbs;
     c->end[side].ctx = ctx;
+}
+
+void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
+                void (*accept)(void *ctx, struct sim_conn *c), void *ctx)
+{
+    struct sim_node *n = &w->nodes[node];
+    FL_ASSERT(n->n_listeners < SIM_LISTENERS_MAX);
+    n->listeners[n->n_listeners].port = port;
+    n->listeners[n->n_listeners].accept = accept;
+    n->listeners[n->n_listeners].ctx = ctx;
+    n->n_listeners++;
+}
+
+static const struct sim_listener *listener(const struct sim_world *w, uint32_t node, uint16_t port)
+{
+    const struct sim_node *n = &w->nodes[node];
+    if (!n->up) return NULL;
+    for (uint32_t i = 0; i < n->n_listeners; i++)
+        if (n->listeners[i].port == port) return &n->listeners[i];
+    return NULL;
 }
 
 static void connected_event(struct sim_kernel *k, void *a, void *b)
@@ -171,43 +202,49 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     struct sim_world *w = (struct sim_world *)k;
     int status = (int)(intptr_t)b;
     if (c->state == SIM_CONN_CONNECTING) {
-        c->state = status == SIM_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
-        const struct sim_endpoint *e = &c->end[0];
-        if (e->ops && e->ops->connected) e->ops->connected(w, c, e->ctx, status);
+        c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
+        const struct sim_end *e = &c->end[0];
+        if (e->cbs && e->cbs->connected) e->cbs->connected(e->ctx, sim_px_conn(c, 0), status);
     }
     sim_conn_release(w, c);
 }
 
-struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst,
-                               const struct sim_conn_ops *ops, void *ctx)
+struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                               const struct px_conn_cbs *cbs, void *ctx)
 {
     struct sim_path *p = sim_path_get(w, src, dst);
     struct sim_conn *c = conn_alloc(w);
+    c->w = w;
     c->path = p;
+    c->port = port;
     c->state = SIM_CONN_CONNECTING;
     c->refs = 2; /* the caller's, and the handshake's event */
-    sim_conn_bind(c, 0, ops, ctx);
+    sim_conn_bind(c, 0, cbs, ctx);
     p->opened++;
     net_tcp_init(&c->tcp, &w->sc->network.tcp, &p->out, &p->back->out);
     int64_t now = sim_now(&w->k), done = now;
-    int status = SIM_OK;
-    if (!w->nodes[dst].up || !w->nodes[dst].listener.ops) {
+    int status = PX_OK;
+    if (!listener(w, dst, port)) {
         /* the RST answering the SYN comes back after a round trip */
-        status = SIM_ECONNREFUSED;
+        status = PX_ECONNREFUSED;
         if (!p->ideal) done = now + p->out.cfg.delay_ns + p->back->out.cfg.delay_ns;
     } else if (!p->ideal && net_tcp_connect(&c->tcp, now, &done) != NET_OK) {
-        status = SIM_ETIMEDOUT;
+        status = PX_ETIMEDOUT;
     }
     sim_post(&w->k, done, connected_event, c, (void *)(intptr_t)status);
     return c;
 }
 
-struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst)
+struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port)
 {
     struct sim_path *p = sim_path_get(w, src, dst);
-    struct sim_conn *c = p->idle;
-    if (c) p->idle = c->next_idle;
-    return c;
+    for (struct sim_conn **q = &p->idle; *q; q = &(*q)->next_idle) {
+        struct sim_conn *c = *q;
+        if (c->port != port) continue;
+        *q = c->next_idle;
+        return c;
+    }
+    return NULL;
 }
 
 void sim_conn_park(struct sim_world *w, struct sim_conn *c)
@@ -221,10 +258,14 @@ void sim_conn_park(struct sim_world *w, struct sim_conn *c)
 
 static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *m)
 {
-    struct sim_endpoint *e = &c->end[side];
-    if (c->state == SIM_CONN_OPEN && side == 1 && !e->ops) *e = w->nodes[c->path->dst].listener;
-    if (c->state == SIM_CONN_OPEN && e->ops && e->ops->message)
-        e->ops->message(w, c, e->ctx, m);
+    struct sim_end *e = &c->end[side];
+    if (c->state == SIM_CONN_OPEN && side == 1 && !e->cbs && !c->accepted) {
+        const struct sim_listener *l = listener(w, c->path->dst, c->port);
+        c->accepted = 1;
+        if (l) l->accept(l->ctx, c);
+    }
+    if (c->state == SIM_CONN_OPEN && e->cbs && e->cbs->message)
+        e->cbs->message(e->ctx, sim_px_conn(c, side), m);
     else
         sim_msg_free(w, m);
     sim_conn_release(w, c);
@@ -260,8 +301,9 @@ static void broken_event(struct sim_kernel *k, void *a, void *b)
         c->state = SIM_CONN_CLOSED;
         unpark(c);
         for (int side = 0; side < 2; side++) {
-            struct sim_endpoint *e = &c->end[side];
-            if (e->ops && e->ops->closed) e->ops->closed(w, c, e->ctx, SIM_ETIMEDOUT);
+            struct sim_end *e = &c->end[side];
+            if (e->cbs && e->cbs->closed)
+                e->cbs->closed(e->ctx, sim_px_conn(c, side), PX_ETIMEDOUT);
         }
     }
     sim_conn_release(w, c);
@@ -285,22 +327,18 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
     sim_post(&w->k, at, side ? to_client_event : to_server_event, c, msg);
 }
 
-struct close_note {
-    struct sim_conn *c;
-    int side; /* the end to tell */
-};
-
 static void closed_event(struct sim_kernel *k, void *a, void *b)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_conn *c = a;
-    int side = (int)(intptr_t)b;
-    struct sim_endpoint *e = &c->end[side];
-    if (e->ops && e->ops->closed) e->ops->closed(w, c, e->ctx, SIM_ECLOSED);
+    intptr_t v = (intptr_t)b;
+    int side = (int)(v & 1), reason = v & 2 ? PX_ERESET : PX_ECLOSED;
+    struct sim_end *e = &c->end[side];
+    if (e->cbs && e->cbs->closed) e->cbs->closed(e->ctx, sim_px_conn(c, side), reason);
     sim_conn_release(w, c);
 }
 
-void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side)
+void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side, int reset)
 {
     if (c->state == SIM_CONN_CLOSED) return;
     int was_open = c->state == SIM_CONN_OPEN;
@@ -308,10 +346,10 @@ void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side)
     unpark(c);
     sim_conn_bind(c, side, NULL, NULL);
     int other = !side;
-    if (!was_open || !c->end[other].ops || !c->end[other].ops->closed) return;
-    /* the FIN reaches the other end after the one-way base delay */
+    if (!was_open || !c->end[other].cbs || !c->end[other].cbs->closed) return;
+    /* the FIN (or RST) reaches the other end after the one-way base delay */
     struct sim_path *p = side == 0 ? c->path : c->path->back;
     sim_conn_ref(c);
     sim_post(&w->k, sim_now(&w->k) + (p->ideal ? 0 : p->out.cfg.delay_ns), closed_event, c,
-             (void *)(intptr_t)other);
+             (void *)(intptr_t)(other | (reset ? 2 : 0)));
 }

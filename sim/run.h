@@ -22,9 +22,11 @@ typedef void (*sim_progress_fn)(const struct sim_progress *p, void *arg);
 /*
  * Runs the scenario to the end and fills *out (free it with rpt_run_free).
  * The figures depend only on the scenario and its seed. The wall-clock
- * field is left 0 for the caller.
+ * field is left 0 for the caller. Returns 0, or -1 with *err set (caller
+ * frees) when the gateway or mesh configuration refers to something the
+ * scenario does not have; *out is then empty.
  */
-void sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg,
-             struct rpt_run *out);
+int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, struct rpt_run *out,
+            char **err);
 
 #endif

@@ -8,8 +8,11 @@
  * unknown key. Every reference is resolved to an index here (a call's
  * callee, a workload's target), so the world builder never looks names up.
  *
- * Not here: any running state (sim/world.h), the Kong and Istio
- * configuration (later: proxies/), faults (later).
+ * The `gateway` section is kept as Kong reads it (proxies/kong.h), the
+ * mesh's Istio resources as Istio reads them (proxies/istio.h); turning
+ * them into proxy configurations needs the world's endpoints (sim/mesh.c).
+ *
+ * Not here: any running state (sim/world.h), faults (later).
  */
 #ifndef FL_SIM_SCENARIO_H
 #define FL_SIM_SCENARIO_H
@@ -20,6 +23,8 @@
 #include "base/dist.h"
 #include "netem/link.h"
 #include "netem/tcp.h"
+#include "proxies/istio.h"
+#include "proxies/kong.h"
 #include "reports/results.h"
 
 /* Limits that keep a hostile or mistaken scenario from exhausting the machine. */
@@ -39,12 +44,20 @@ struct sim_label {
     char *key, *value;
 };
 
+struct sim_header {
+    char *name, *value;
+};
+
 /* A downstream call made by a service while it handles a request. */
 struct sim_call_cfg {
     int service; /* index into sim_scenario.services */
     char *method, *path;
     int64_t request_bytes;
-    int ignore_errors; /* on_error: ignore */
+    int ignore_errors;          /* on_error: ignore */
+    struct sim_header *headers; /* sent with the call */
+    size_t n_headers;
+    char **forward; /* headers copied from the request being handled (e.g. user-agent) */
+    size_t n_forward;
 };
 
 /* One deployment of a service: its pods are identical. */
@@ -82,10 +95,6 @@ struct sim_network_cfg {
 };
 
 enum sim_arrival { SIM_ARRIVAL_POISSON, SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_CLOSED };
-
-struct sim_header {
-    char *name, *value;
-};
 
 struct sim_request_cfg {
     char *method, *path;
@@ -129,6 +138,20 @@ struct sim_workload_cfg {
     struct sim_retry_cfg retry;
 };
 
+enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR };
+
+/* A proxy's own cost: CPU per request and worker threads. */
+struct sim_proxy_cost {
+    struct fl_dist cost;
+    uint32_t workers;
+};
+
+/* Envoy behaviours that changed between releases: the older one, when asked for. */
+struct sim_envoy_compat {
+    int legacy_backoff;              /* retry backoff range before the JitteredExponential fix */
+    int legacy_max_ejection_percent; /* the check before envoy#27909 */
+};
+
 struct sim_scenario {
     char *file; /* as given on the command line */
     char *name;
@@ -145,6 +168,12 @@ struct sim_scenario {
     size_t n_routes;
     struct rpt_check *checks; /* assertions; the results fields are unused here */
     size_t n_checks;
+    int has_gateway;
+    struct px_kong kong; /* the gateway's Kong configuration */
+    enum sim_mesh_mode mesh_mode;
+    struct px_istio istio; /* the mesh's Istio resources */
+    struct sim_proxy_cost gateway_cost, sidecar_cost;
+    struct sim_envoy_compat compat;
 };
 
 /*

@@ -27,6 +27,7 @@ struct sim_req {
     int64_t start_ns;
     uint32_t tries;
     int outcome;
+    uint32_t flags;         /* Envoy response flags of the final answer */
     struct sim_conn *conn;  /* the try under way, if any */
     struct sim_timer timer; /* per-try timeout, or the backoff before the next try */
     int backing_off;
@@ -114,11 +115,16 @@ static void finish(struct sim_world *w, struct sim_req *r)
         int64_t lat = now - r->start_ns;
         rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
         rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+        if (r->flags) {
+            rpt_stats_flags(&w->run->routes[r->rq->route], r->flags);
+            rpt_stats_flags(&w->run->all, r->flags);
+        }
     }
     req_unlink(w, r);
     sim_timer_cancel(&w->k, &r->timer);
     r->next_free = w->free_reqs;
     w->free_reqs = r;
+    sim_world_maybe_stop(w);
     if (cl->cfg->arrival == SIM_ARRIVAL_CLOSED) {
         int64_t think = fl_dist_sample(&cl->cfg->think_time, &cl->rng);
         if (now + think < w->sc->duration_ns) {
@@ -151,10 +157,11 @@ static void backoff_done(struct sim_kernel *k, struct sim_timer *t)
 }
 
 /* The try under way ended (its connection is already dealt with). */
-static void try_done(struct sim_world *w, struct sim_req *r, int outcome)
+static void try_done(struct sim_world *w, struct sim_req *r, int outcome, uint32_t flags)
 {
     r->conn = NULL;
     r->outcome = outcome;
+    r->flags = flags;
     sim_timer_cancel(&w->k, &r->timer);
     if (!should_retry(r)) {
         finish(w, r);
@@ -173,67 +180,75 @@ static void send_request(struct sim_world *w, struct sim_req *r)
     const struct sim_request_cfg *rq = r->rq;
     m->method = rq->method;
     m->path = rq->path;
+    m->authority = r->client->authority;
     m->body_bytes = (uint64_t)rq->body_bytes;
     for (size_t i = 0; i < rq->n_headers; i++)
         px_msg_add_header_static(m, rq->headers[i].name, rq->headers[i].value);
     sim_conn_send(w, r->conn, 0, m);
 }
 
-static void cl_connected(struct sim_world *w, struct sim_conn *c, void *ctx, int status)
+static void cl_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_req *r = ctx;
-    if (status == SIM_OK) {
+    struct sim_world *w = r->client->w;
+    if (status == PX_OK) {
         send_request(w, r);
         return;
     }
-    sim_conn_release(w, c);
-    try_done(w, r, RPT_FAIL_CONNECT);
+    sim_conn_release(w, sim_conn_of(pc));
+    try_done(w, r, RPT_FAIL_CONNECT, 0);
 }
 
-static void cl_message(struct sim_world *w, struct sim_conn *c, void *ctx, struct px_msg *m)
+static void cl_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
     struct sim_req *r = ctx;
+    struct sim_world *w = r->client->w;
     int status = m->status;
+    uint32_t flags = m->flags;
     sim_msg_free(w, m);
-    sim_conn_park(w, c);
-    try_done(w, r, status);
+    sim_conn_park(w, sim_conn_of(pc));
+    try_done(w, r, status, flags);
 }
 
-static void cl_closed(struct sim_world *w, struct sim_conn *c, void *ctx, int reason)
+static void cl_closed(void *ctx, struct px_conn *pc, int reason)
 {
     struct sim_req *r = ctx;
+    struct sim_world *w = r->client->w;
     (void)reason;
-    sim_conn_release(w, c);
-    try_done(w, r, RPT_FAIL_RESET);
+    sim_conn_release(w, sim_conn_of(pc));
+    try_done(w, r, RPT_FAIL_RESET, 0);
 }
 
-static const struct sim_conn_ops client_ops = {cl_connected, cl_message, cl_closed};
+static const struct px_conn_cbs client_cbs = {cl_connected, cl_message, cl_closed};
 
 static void try_timeout(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_req *r = t->data;
     struct sim_conn *c = r->conn;
-    sim_conn_close(w, c, 0);
+    sim_conn_close(w, c, 0, 0);
     sim_conn_release(w, c);
-    try_done(w, r, RPT_FAIL_TIMEOUT);
+    try_done(w, r, RPT_FAIL_TIMEOUT, 0);
 }
 
 static void try_start(struct sim_world *w, struct sim_req *r)
 {
     struct sim_client *cl = r->client;
-    const struct sim_service *svc = &w->services[cl->cfg->target];
-    uint32_t pod = svc->first_pod;
-    if (svc->n_pods > 1) pod += (uint32_t)fl_rng_below(&cl->rng, svc->n_pods);
-    uint32_t dst = w->pods[pod].node;
+    uint32_t dst = cl->target_node;
+    if (cl->cfg->target >= 0) {
+        const struct sim_service *svc = &w->services[cl->cfg->target];
+        uint32_t pod = svc->first_pod;
+        if (svc->n_pods > 1) pod += (uint32_t)fl_rng_below(&cl->rng, svc->n_pods);
+        dst = w->pods[pod].node;
+    }
     r->tries++;
-    struct sim_conn *c = sim_conn_take_idle(w, cl->node, dst);
+    struct sim_conn *c = sim_conn_take_idle(w, cl->node, dst, cl->target_port);
     if (c) {
         r->conn = c;
-        sim_conn_bind(c, 0, &client_ops, r);
+        sim_conn_bind(c, 0, &client_cbs, r);
         send_request(w, r);
     } else {
-        r->conn = sim_conn_open(w, cl->node, dst, &client_ops, r);
+        r->conn = sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
     }
     if (cl->cfg->retry.timeout_ns) {
         sim_timer_init(&r->timer, try_timeout, r);
@@ -299,10 +314,9 @@ void sim_workload_start(struct sim_world *w)
             if (first < w->sc->duration_ns) sim_timer_arm(&w->k, &cl->arrival, first);
             continue;
         }
-        for (int c = 0; c < cl->cfg->clients; c++) {
-            int64_t think = fl_dist_sample(&cl->cfg->think_time, &cl->rng);
-            if (think < w->sc->duration_ns) sim_post(&w->k, think, closed_client_event, cl, NULL);
-        }
+        /* every client sends its first request at the start, together (a load test's start) */
+        for (int c = 0; c < cl->cfg->clients; c++)
+            sim_post(&w->k, 0, closed_client_event, cl, NULL);
     }
 }
 

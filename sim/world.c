@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/rt.h"
 #include "sim/run.h"
 #include "sim/world.h"
 
@@ -64,14 +65,24 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods, sizeof *w->nodes);
+    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1, sizeof *w->nodes);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
+    w->gateway_node = UINT32_MAX;
+    if (sc->has_gateway) w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
     for (size_t i = 0; i < sc->n_workloads; i++) {
         struct sim_client *cl = &w->clients[w->n_clients++];
+        cl->w = w;
         cl->cfg = &sc->workloads[i];
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
+        if (cl->cfg->target < 0) {
+            cl->target_node = w->gateway_node;
+            cl->target_port = SIM_PORT_GATEWAY;
+        } else {
+            cl->target_port = SIM_PORT_SERVICE;
+            cl->authority = sc->services[cl->cfg->target].name;
+        }
         char *stream = fl_asprintf("workload/%s", cl->cfg->name);
         fl_rng_derive(&cl->rng, sc->seed, stream);
         free(stream);
@@ -84,6 +95,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
             const struct sim_version_cfg *ver = &svc->versions[v];
             for (int r = 0; r < ver->replicas; r++) {
                 struct sim_pod *pod = &w->pods[w->n_pods++];
+                pod->w = w;
                 char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
@@ -106,6 +118,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
 
 static void free_world(struct sim_world *w)
 {
+    sim_mesh_free(w);
     sim_workload_free(w);
     sim_app_free(w);
     sim_net_free(w);
@@ -132,8 +145,39 @@ static void on_progress(struct sim_kernel *k, void *arg)
     p->fn(&pr, p->arg);
 }
 
-void sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg,
-             struct rpt_run *out)
+void sim_world_maybe_stop(struct sim_world *w)
+{
+    if (!w->stopping || w->live || w->busy_jobs) return;
+    for (size_t i = 0; i < w->n_proxies; i++)
+        if (px_proxy_active(w->proxies[i]->proxy)) return;
+    sim_kernel_stop(&w->k);
+}
+
+/*
+ * After `duration` the workloads send nothing new; the run ends as soon as
+ * nothing is under way anywhere (requests, pods' work, proxies' streams):
+ * proxies' own timers (outlier sweeps) would otherwise keep it going. A
+ * check every 10 ms catches what the finishing hooks do not.
+ */
+static void check_over(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    sim_world_maybe_stop(w);
+    sim_timer_arm(k, t, sim_now(k) + 10 * SIM_NS_PER_MS);
+}
+
+static void duration_over(struct sim_kernel *k, void *a, void *b)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    (void)a;
+    (void)b;
+    w->stopping = 1;
+    sim_timer_init(&w->over, check_over, w);
+    check_over(k, &w->over);
+}
+
+int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, struct rpt_run *out,
+            char **err)
 {
     struct sim_world *w = fl_calloc(1, sizeof *w);
     sim_kernel_init(&w->k);
@@ -142,16 +186,26 @@ void sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg,
     build_world(w, sc, out);
     sim_net_init(w);
     sim_app_init(w);
+    if (sim_mesh_init(w, err)) {
+        free_world(w);
+        free(w);
+        rpt_run_free(out);
+        return -1;
+    }
     fl_assert_set_context(assert_context, w);
     struct progress_ctx pc = {progress, arg, sc->duration_ns};
     if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
     sim_workload_start(w);
+    sim_post(&w->k, sc->duration_ns, duration_over, NULL, NULL);
     sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
+    sim_timer_cancel(&w->k, &w->over);
     sim_workload_finish(w);
     if (progress) on_progress(&w->k, &pc);
     out->events = w->k.events;
     out->sim_ns = sim_now(&w->k);
+    sim_mesh_results(w);
     fl_assert_set_context(NULL, NULL);
     free_world(w);
     free(w);
+    return 0;
 }

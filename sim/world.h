@@ -23,6 +23,7 @@
 #include "netem/link.h"
 #include "netem/tcp.h"
 #include "proxies/http.h"
+#include "proxies/rt.h"
 #include "reports/results.h"
 #include "sim/kernel.h"
 #include "sim/scenario.h"
@@ -30,34 +31,50 @@
 struct sim_world;
 struct sim_conn;
 
+/* Connection errors are the runtime interface's (proxies/rt.h): PX_ETIMEDOUT... */
+
+/* Ports of the model (what a connection is addressed to on a node). */
 enum {
-    SIM_OK = 0,
-    SIM_ETIMEDOUT = -1,    /* SYN or data retransmissions exhausted */
-    SIM_ECONNREFUSED = -2, /* nothing listens there (a dead pod) */
-    SIM_ERESET = -3,       /* the peer reset the connection */
-    SIM_ECLOSED = -4,      /* the peer closed the connection */
+    SIM_PORT_SERVICE = 80,     /* what callers connect to: the app, or its inbound sidecar */
+    SIM_PORT_APP = 8080,       /* the app behind an inbound sidecar */
+    SIM_PORT_GATEWAY = 8000,   /* Kong's proxy port */
+    SIM_PORT_OUTBOUND = 15001, /* a sidecar's outbound listener (same node only) */
 };
 
-/* What one end of a connection does with what happens to it. Any may be NULL. */
-struct sim_conn_ops {
-    /* client end: the connection is open (status SIM_OK) or could not be opened */
-    void (*connected)(struct sim_world *w, struct sim_conn *c, void *ctx, int status);
-    /* a message arrived; the callee owns msg (sim_msg_free) */
-    void (*message)(struct sim_world *w, struct sim_conn *c, void *ctx, struct px_msg *msg);
-    /* the connection ended under this end: reset or closed by the peer, or broken */
-    void (*closed)(struct sim_world *w, struct sim_conn *c, void *ctx, int reason);
+/* The address of (node, port) as the runtime interface hands it out. */
+static inline uint64_t sim_addr(uint32_t node, uint16_t port)
+{
+    return ((uint64_t)node << 16) | port;
+}
+
+/*
+ * One end of a connection: what its owner does with what happens to it
+ * (proxies/rt.h's callbacks). The end is also the handle its owner holds:
+ * a struct px_conn * is a struct sim_end *, so callbacks and the runtime
+ * adapter know which end they speak for.
+ */
+struct sim_end {
+    const struct px_conn_cbs *cbs;
+    void *ctx;
+    struct sim_conn *c;
+    int side; /* 0 client, 1 server */
 };
 
-struct sim_endpoint {
-    const struct sim_conn_ops *ops;
+/* Who takes new connections on a port: accept() binds the server end of c. */
+struct sim_listener {
+    uint16_t port;
+    void (*accept)(void *ctx, struct sim_conn *c);
     void *ctx;
 };
 
+#define SIM_LISTENERS_MAX 4
+
 struct sim_node {
     uint32_t id;
-    char *name;                   /* pod name, or workload name */
-    const char *group;            /* service or workload name: what link settings refer to */
-    struct sim_endpoint listener; /* who takes new connections to this node */
+    char *name;        /* pod name, workload name, or "gateway" */
+    const char *group; /* service or workload name: what link settings refer to */
+    struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
+    uint32_t n_listeners;
     int up;
 };
 
@@ -76,9 +93,12 @@ enum sim_conn_state { SIM_CONN_CONNECTING, SIM_CONN_OPEN, SIM_CONN_CLOSED };
 struct sim_conn {
     uint32_t id;
     enum sim_conn_state state;
+    uint16_t port;
+    int accepted; /* the server end has been offered to its listener */
+    struct sim_world *w;
     struct sim_path *path; /* from the client's node */
     struct net_tcp tcp;
-    struct sim_endpoint end[2]; /* [0] client, [1] server */
+    struct sim_end end[2]; /* [0] client, [1] server */
     uint32_t refs;
     struct sim_conn *next_idle;
     struct sim_conn *next_free;
@@ -86,6 +106,7 @@ struct sim_conn {
 
 /* A pod: one replica of one version of a service, with its worker pool and queue. */
 struct sim_pod {
+    struct sim_world *w;
     uint32_t node;
     uint32_t service, version;
     const struct sim_version_cfg *cfg;
@@ -95,6 +116,8 @@ struct sim_pod {
     uint32_t q_head, q_len, q_cap;
     struct rpt_pod *stats;
     struct rpt_stats *svc_stats;
+    struct sim_proxy *inbound, *outbound; /* its sidecar (mesh mode sidecar) */
+    int forwards;                         /* its calls copy headers of the request: keep requests */
 };
 
 struct sim_service {
@@ -106,16 +129,40 @@ struct sim_job;
 
 /* A workload generator and its client node. */
 struct sim_client {
+    struct sim_world *w;
     uint32_t node;
+    uint32_t target_node; /* the gateway's, when the target is the gateway */
+    uint16_t target_port;
+    const char *authority; /* the Host of its requests */
     const struct sim_workload_cfg *cfg;
     struct fl_rng rng;
     struct sim_timer arrival; /* open loop: the next arrival */
     int64_t decorrelated_prev;
 };
 
+/* A proxy running in the simulator: the shared proxy engine on the sim runtime (sim/rt.c). */
+struct sim_proxy;
+
+/* One event a proxy reported (proxies/rt.h struct px_event), kept for results and tests. */
+struct sim_event_rec {
+    int kind; /* enum px_event_kind */
+    int64_t at_ns;
+    int64_t value;
+    const char *proxy, *cluster, *host;
+};
+
 struct sim_world {
     struct sim_kernel k; /* first: event callbacks get the kernel and cast it to the world */
     const struct sim_scenario *sc;
+    uint32_t gateway_node; /* UINT32_MAX: none */
+    struct sim_proxy *gateway, *gateway_sidecar;
+    struct sim_proxy **proxies; /* every proxy, in creation order */
+    size_t n_proxies, cap_proxies;
+    struct sim_event_rec *events; /* what proxies reported (ejections...), in time order */
+    size_t n_events, cap_events;
+    struct px_proxy_cfg *mesh_cfg; /* the outbound sidecars' shared configuration */
+    struct px_proxy_cfg *gateway_cfg;
+    struct px_proxy_cfg *inbound_cfgs; /* one per pod */
     struct sim_node *nodes;
     uint32_t n_nodes;
     struct sim_pod *pods;
@@ -131,7 +178,9 @@ struct sim_world {
     struct sim_job *free_jobs;
     struct sim_req *live; /* requests not finished, for the end of the run */
     uint64_t next_req_id;
-    int stopping; /* the workloads have stopped sending */
+    int stopping;          /* the workloads have stopped sending */
+    uint64_t busy_jobs;    /* requests pods are working on */
+    struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
     /* chunks of pooled objects, freed at the end */
     void **blocks;
@@ -143,24 +192,48 @@ void sim_net_init(struct sim_world *w);
 void sim_net_free(struct sim_world *w);
 /* The path from node src to node dst (created on first use). */
 struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst);
+/* Makes accept(ctx, conn) take connections to port on node. */
+void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
+                void (*accept)(void *ctx, struct sim_conn *c), void *ctx);
 /*
- * Opens a connection from src to dst; ops->connected(status) runs when the
- * handshake ends. The caller holds one reference (sim_conn_release).
+ * Opens a connection from src to port on dst; cbs->connected(status) runs
+ * when the handshake ends. The caller holds one reference (sim_conn_release).
  */
-struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst,
-                               const struct sim_conn_ops *ops, void *ctx);
-/* An idle open connection from src to dst taken out of its pool, or NULL. */
-struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst);
+struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                               const struct px_conn_cbs *cbs, void *ctx);
+/* An idle open connection from src to port on dst taken out of its pool, or NULL. */
+struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port);
 /* Puts an open connection back in its pool (the client end is unbound). */
 void sim_conn_park(struct sim_world *w, struct sim_conn *c);
-/* Binds one end (0 client, 1 server) of a connection to ops/ctx. */
-void sim_conn_bind(struct sim_conn *c, int side, const struct sim_conn_ops *ops, void *ctx);
+/* Binds one end (0 client, 1 server) of a connection to cbs/ctx. */
+void sim_conn_bind(struct sim_conn *c, int side, const struct px_conn_cbs *cbs, void *ctx);
 /* Sends msg (ownership passes) from one end to the other. Dropped if the connection is closed. */
 void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *msg);
-/* Closes the connection from one end; the other end's closed() runs when the FIN arrives. */
-void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side);
+/* Closes (or resets) the connection from one end; the other end's closed() runs when the
+ * FIN (RST) arrives. */
+void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side, int reset);
 void sim_conn_ref(struct sim_conn *c);
 void sim_conn_release(struct sim_world *w, struct sim_conn *c);
+/* The world a connection belongs to. */
+struct sim_world *sim_conn_world(const struct sim_conn *c);
+
+/* The handle of one end of c. */
+static inline struct px_conn *sim_px_conn(struct sim_conn *c, int side)
+{
+    return (struct px_conn *)&c->end[side];
+}
+
+/* The connection of an end's handle. */
+static inline struct sim_conn *sim_conn_of(struct px_conn *pc)
+{
+    return ((struct sim_end *)pc)->c;
+}
+
+/* Which end (0 client, 1 server) a handle is. */
+static inline int sim_conn_side(struct px_conn *pc)
+{
+    return ((struct sim_end *)pc)->side;
+}
 
 struct px_msg *sim_msg_new(struct sim_world *w);
 void sim_msg_free(struct sim_world *w, struct px_msg *m);
@@ -171,6 +244,18 @@ void *sim_world_block(struct sim_world *w, size_t n, size_t size);
 /* ---- app.c ---- */
 void sim_app_init(struct sim_world *w);
 void sim_app_free(struct sim_world *w);
+
+/* ---- mesh.c: the gateway and the sidecars ---- */
+/* Builds and starts every proxy; returns 0 or -1 with *err set (a reference that does not
+ * resolve). */
+int sim_mesh_init(struct sim_world *w, char **err);
+void sim_mesh_free(struct sim_world *w);
+/* Adds every proxy's cluster counters to the run's results. */
+void sim_mesh_results(struct sim_world *w);
+
+/* ---- world.c ---- */
+/* Ends the run if the workloads have stopped and nothing is under way. */
+void sim_world_maybe_stop(struct sim_world *w);
 
 /* ---- workload.c ---- */
 void sim_workload_start(struct sim_world *w);

@@ -38,7 +38,8 @@ for dir in base netem proxies; do
 done
 
 # 2. Determinism: no wall clock, no global random where time is simulated.
-pattern='\b(rand|srand|random|srandom|drand48|lrand48|time|gettimeofday|clock_gettime|clock|localtime|gmtime|arc4random)[[:space:]]*\('
+# (a call, not a struct member such as rt->ops->random)
+pattern='(?<![>.\w])(rand|srand|random|srandom|drand48|lrand48|time|gettimeofday|clock_gettime|clock|localtime|gmtime|arc4random)\s*\('
 for dir in base netem proxies sim reports; do
     [ -d "$dir" ] || continue
     while IFS= read -r hit; do
@@ -46,7 +47,7 @@ for dir in base netem proxies sim reports; do
         code=$(cut -d: -f3- <<<"$hit")
         [[ "$code" =~ ^[[:space:]]*(/\*|\*|//) ]] && continue
         bad "$hit: wall clock or global random in $dir/ (DESIGN.md section 4)"
-    done < <(grep -nE "$pattern" "$dir"/*.[ch] 2>/dev/null)
+    done < <(grep -nP "$pattern" "$dir"/*.[ch] 2>/dev/null)
 done
 
 # 3. Reproducible output never prints addresses.

@@ -781,14 +781,32 @@ static void set_fails(const char *assignment, const char *want, int line)
 
 #define SET_FAILS(assignment, want) set_fails((assignment), (want), __LINE__)
 
-static void test_ydoc_set_refuses_a_missing_middle_key(void)
+/* Missing list items and keys under a scalar cannot be made up. */
+static void test_ydoc_set_refuses_a_missing_list_item_or_a_key_under_a_value(void)
 {
     SET_FAILS("services.payments.replicas=1",
               "--set services.payments.replicas=1: the scenario has no 'payments' there");
     SET_FAILS("services.2.replicas=1",
               "--set services.2.replicas=1: the scenario has no '2' there");
-    SET_FAILS("mesh.mode=ambient", "--set mesh.mode=ambient: the scenario has no 'mesh' there");
     SET_FAILS("seed.x=1", "--set seed.x=1: the scenario has no 'x' there");
+}
+
+/* A missing key on the way becomes a mapping (the loader then checks the keys it got). */
+static void test_ydoc_set_adds_missing_middle_mappings(void)
+{
+    struct fl_ydoc *d = load1(scenario);
+    char *err = NULL;
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "mesh.envoy_compat.backoff=legacy", &err), 0);
+    yaml_node_t *mesh = top(d, "mesh");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mesh);
+    CU_ASSERT_EQUAL(mesh->type, YAML_MAPPING_NODE);
+    yaml_node_t *compat = fl_y_get(d, mesh, "envoy_compat");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(compat);
+    ASSERT_STR(fl_y_str(fl_y_get(d, compat, "backoff")), "legacy");
+    char where[128];
+    ASSERT_STR(fl_y_where(d, compat, where, sizeof where),
+               "--set mesh.envoy_compat.backoff=legacy");
+    fl_ydoc_free_all(d, 1);
 }
 
 static void test_ydoc_set_refuses_a_path_ending_at_a_list_item(void)
@@ -868,7 +886,8 @@ void suite_yamldoc(void)
     TEST_ADD(test_ydoc_set_adds_a_missing_last_key_to_a_mapping);
     TEST_ADD(test_ydoc_set_finds_list_items_by_index_and_by_name);
     TEST_ADD(test_ydoc_set_keeps_everything_after_the_first_equals_sign);
-    TEST_ADD(test_ydoc_set_refuses_a_missing_middle_key);
+    TEST_ADD(test_ydoc_set_refuses_a_missing_list_item_or_a_key_under_a_value);
+    TEST_ADD(test_ydoc_set_adds_missing_middle_mappings);
     TEST_ADD(test_ydoc_set_refuses_a_path_ending_at_a_list_item);
     TEST_ADD(test_ydoc_set_refuses_an_assignment_without_a_key);
     TEST_ADD(test_ydoc_errors_about_a_set_value_name_the_override);

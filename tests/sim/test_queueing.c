@@ -29,9 +29,13 @@ static int run_file(const char *path, const char *const *sets, size_t n_sets, st
         free(err);
         return -1;
     }
-    sim_run(&sc, NULL, NULL, run);
+    int rc = sim_run(&sc, NULL, NULL, run, &err);
+    if (rc) {
+        fprintf(stderr, "\n  %s\n", err);
+        free(err);
+    }
     sim_scenario_free(&sc);
-    return 0;
+    return rc;
 }
 
 static double ms(int64_t ns)

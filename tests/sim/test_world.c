@@ -38,9 +38,13 @@ static int run_text(const char *text, const char *const *sets, size_t n_sets, st
         free(err);
         return -1;
     }
-    sim_run(&sc, NULL, NULL, run);
+    rc = sim_run(&sc, NULL, NULL, run, &err);
+    if (rc) {
+        fprintf(stderr, "\n  %s\n", err);
+        free(err);
+    }
     sim_scenario_free(&sc);
-    return 0;
+    return rc;
 }
 
 #define RUN_OR_FAIL(text, run)                                                                     \

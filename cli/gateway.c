@@ -1,0 +1,271 @@
+/*
+ * gateway.c - `faultline gateway`: a Kong declarative configuration served
+ * as a real reverse proxy, by the same proxy engine (proxies/proxy.h) that
+ * `faultline run` simulates, on the live runtime (live/rt.h).
+ *
+ * Start-up reads the file (base/yamldoc.h), parses it as Kong does
+ * (proxies/kong.h), resolves every service host and upstream target once
+ * (live_rt_resolver), builds the proxy and listens. Errors in the file are
+ * "file:line:col: message" and exit 2, before anything listens.
+ *
+ * SIGTERM or SIGINT: stop accepting, close idle client connections, let
+ * requests in flight finish for up to --drain (their connections close
+ * after the response), then close what is left, free everything and exit
+ * 0. A second signal skips the wait.
+ *
+ * Not here: TLS, reloading the configuration, the admin API.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/units.h"
+#include "base/yamldoc.h"
+#include "cli/cli.h"
+#include "live/rt.h"
+#include "proxies/kong.h"
+#include "proxies/proxy.h"
+
+static const char usage[] =
+    "usage: faultline gateway --config FILE --listen HOST:PORT [--seed N] [--drain D]\n"
+    "                         [--verbose]\n"
+    "\n"
+    "Serves a Kong declarative configuration (the kong.yaml of DB-less Kong) as a real\n"
+    "HTTP/1.1 reverse proxy, with the proxy engine `faultline run` simulates: routes,\n"
+    "upstreams and their targets, load balancing, retries on connection errors and\n"
+    "timeouts, the rate-limiting plugin. Hosts and targets are resolved at start.\n"
+    "\n"
+    "  --config FILE       the Kong declarative configuration\n"
+    "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
+    "  --seed N            seed of the proxy's random draws (default: random)\n"
+    "  --drain D           on SIGTERM, how long requests in flight may finish (default 5s)\n"
+    "  --verbose           log connections, proxy events and a summary on stderr\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "When ready it prints `faultline gateway: listening on HOST:PORT` on stderr.\n"
+    "SIGTERM or SIGINT stop it cleanly (exit 0). Exit status 2: bad usage, a bad\n"
+    "configuration (FILE:LINE:COL: message), or it cannot listen.\n";
+
+struct gw_opts {
+    const char *config, *listen;
+    uint64_t seed;
+    int has_seed, verbose;
+    int64_t drain_ns;
+};
+
+struct gateway {
+    struct gw_opts o;
+    struct live_rt rt;
+    struct ev_loop *loop;
+    struct fl_ydoc *docs;
+    size_t n_docs;
+    struct px_kong kong;
+    int has_kong;
+    struct px_proxy_cfg cfg;
+    int has_cfg;
+    struct px_proxy *proxy;
+    struct live_listener *l;
+    ev_signal sigterm, sigint;
+    ev_timer drain_tick;
+    int64_t drain_deadline_ns;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "faultline gateway: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see faultline gateway --help)\n");
+    return CLI_BAD_INPUT;
+}
+
+static int parse_value(struct gw_opts *o, const char *a, const char *v)
+{
+    if (!strcmp(a, "--config")) {
+        o->config = v;
+    } else if (!strcmp(a, "--listen")) {
+        o->listen = v;
+    } else if (!strcmp(a, "--drain")) {
+        int rc = fl_parse_duration(v, &o->drain_ns);
+        if (rc) return usage_error("--drain: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
+    } else { /* --seed */
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 10);
+        if (!*v || *end || errno || v[0] == '-')
+            return usage_error("--seed needs a whole number, not '%s'", v);
+        o->seed = s;
+        o->has_seed = 1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct gw_opts *o)
+{
+    static const char *const with_value[] = {"--config", "--listen", "--seed", "--drain", NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            exit(CLI_OK);
+        }
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            o->verbose = 1;
+            continue;
+        }
+        int known = 0;
+        for (int k = 0; with_value[k]; k++) known |= !strcmp(a, with_value[k]);
+        if (!known) return usage_error("unknown argument '%s'", a);
+        if (i + 1 >= argc) return usage_error("%s needs a value", a);
+        if (parse_value(o, a, argv[++i])) return CLI_BAD_INPUT;
+    }
+    if (!o->config) return usage_error("%s", "which configuration? give --config FILE");
+    if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
+    return 0;
+}
+
+/* Reads, parses and builds the configuration; prints the error and returns -1 on failure. */
+static int load_config(struct gateway *g)
+{
+    char *err = NULL;
+    if (fl_ydoc_load_file(g->o.config, &g->docs, &g->n_docs, &err)) {
+        fprintf(stderr, "%s\n", err);
+        free(err);
+        return -1;
+    }
+    if (g->n_docs != 1 || !fl_y_root(&g->docs[0])) {
+        fprintf(stderr, "%s:1:1: expected one YAML document holding a Kong configuration\n",
+                g->o.config);
+        return -1;
+    }
+    struct fl_ydoc *d = &g->docs[0];
+    if (px_kong_parse(d, fl_y_root(d), &g->kong)) {
+        fprintf(stderr, "%s\n", d->err ? d->err : "bad Kong configuration");
+        return -1;
+    }
+    g->has_kong = 1;
+    struct px_resolver r = live_rt_resolver(&g->rt);
+    if (px_kong_build(&g->kong, "kong", &r, &g->cfg, &err)) {
+        /* errors of the build (a host that does not resolve...) name the file */
+        size_t n = strlen(g->o.config);
+        if (!strncmp(err, g->o.config, n) && err[n] == ':')
+            fprintf(stderr, "%s\n", err);
+        else
+            fprintf(stderr, "%s: %s\n", g->o.config, err);
+        free(err);
+        return -1;
+    }
+    g->has_cfg = 1;
+    return 0;
+}
+
+static void accepted(void *arg, struct px_conn *c)
+{
+    struct gateway *g = arg;
+    px_proxy_accept(g->proxy, c);
+}
+
+/* Draining: done when no request is in flight and every last answer is written. */
+static void drain_check(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct gateway *g = w->data;
+    int64_t now = px_now(&g->rt.base);
+    if ((!px_proxy_active(g->proxy) && !live_rt_flushing(&g->rt)) || now >= g->drain_deadline_ns)
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    struct gateway *g = w->data;
+    if (!g->l) { /* a second signal: stop waiting */
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    if (g->o.verbose) fprintf(stderr, "faultline gateway: stopping (signal %d)\n", w->signum);
+    live_listener_close(g->l);
+    g->l = NULL;
+    live_rt_drain(&g->rt);
+    g->drain_deadline_ns = px_now(&g->rt.base) + g->o.drain_ns;
+    ev_timer_set(&g->drain_tick, 0.0, 0.005);
+    ev_timer_start(loop, &g->drain_tick);
+}
+
+static void print_summary(struct gateway *g)
+{
+    const struct live_stats *st = &g->rt.st;
+    fprintf(stderr,
+            "faultline gateway: %llu connections accepted, %llu requests, %llu bad requests; "
+            "upstream: %llu connects (%llu failed), %llu responses\n",
+            (unsigned long long)st->accepted, (unsigned long long)st->requests_in,
+            (unsigned long long)st->bad_requests, (unsigned long long)st->connects,
+            (unsigned long long)st->connect_failures, (unsigned long long)st->responses_in);
+    for (size_t i = 0; i < g->cfg.n_clusters; i++) {
+        const struct px_cluster_stats *cs = px_proxy_cluster_stats(g->proxy, i);
+        fprintf(stderr,
+                "  cluster %s: %llu attempts, %llu retries, %llu connect failures, "
+                "%llu ejections\n",
+                g->cfg.clusters[i].name, (unsigned long long)cs->rq_total,
+                (unsigned long long)cs->rq_retry, (unsigned long long)cs->cx_connect_fail,
+                (unsigned long long)cs->ejections);
+    }
+}
+
+static void gateway_free(struct gateway *g)
+{
+    if (g->l) live_listener_close(g->l);
+    if (g->proxy) {
+        live_rt_close_all(&g->rt); /* the proxy's clients are told, and let go of */
+        px_proxy_free(g->proxy);
+    }
+    live_rt_fini(&g->rt);
+    if (g->has_cfg) px_proxy_cfg_free(&g->cfg);
+    if (g->has_kong) px_kong_free(&g->kong);
+    if (g->docs) fl_ydoc_free_all(g->docs, g->n_docs);
+    ev_loop_destroy(g->loop);
+    free(g);
+}
+
+int cli_gateway(int argc, char **argv)
+{
+    struct gateway *g = fl_calloc(1, sizeof *g);
+    g->o.drain_ns = 5 * INT64_C(1000000000);
+    int rc = parse_args(argc, argv, &g->o);
+    if (rc) {
+        free(g);
+        return rc;
+    }
+    g->loop = ev_loop_new(EVFLAG_AUTO);
+    live_rt_init(&g->rt, g->loop, g->o.has_seed ? g->o.seed : live_seed_random(), g->o.verbose);
+    char *err = NULL;
+    if (load_config(g)) {
+        gateway_free(g);
+        return CLI_BAD_INPUT;
+    }
+    g->proxy = px_proxy_new(&g->rt.base, &g->cfg);
+    if (live_listen(&g->rt, g->o.listen, accepted, g, &g->l, &err)) {
+        fprintf(stderr, "faultline gateway: %s\n", err);
+        free(err);
+        gateway_free(g);
+        return CLI_BAD_INPUT;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    ev_signal_init(&g->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&g->sigint, on_signal, SIGINT);
+    g->sigterm.data = g->sigint.data = g;
+    ev_signal_start(g->loop, &g->sigterm);
+    ev_signal_start(g->loop, &g->sigint);
+    ev_init(&g->drain_tick, drain_check);
+    g->drain_tick.data = g;
+    fprintf(stderr, "faultline gateway: listening on %s\n", live_listener_name(g->l));
+    ev_run(g->loop, 0);
+    ev_timer_stop(g->loop, &g->drain_tick);
+    ev_signal_stop(g->loop, &g->sigterm);
+    ev_signal_stop(g->loop, &g->sigint);
+    if (g->o.verbose) print_summary(g);
+    gateway_free(g);
+    return CLI_OK;
+}

@@ -1,0 +1,310 @@
+/*
+ * stub.c - `faultline stub`: a tiny HTTP/1.1 upstream for tests and demos,
+ * on the live runtime (live/rt.h).
+ *
+ * Each request is answered after a fixed latency, with 200 and a short
+ * JSON body naming the stub (and an x-stub header), or, for a fraction of
+ * the requests drawn from a seeded stream, with an error status. Its
+ * address goes to stderr when it is ready, so a script can start it on
+ * port 0 and read where it listens. SIGTERM or SIGINT stop it: the
+ * listener closes, connections close (requests still waiting for their
+ * latency get no answer), and it exits 0.
+ *
+ * Not here: anything but answering (no routing, no keep-alive policy of
+ * its own: the runtime's HTTP/1.1 rules apply).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/rng.h"
+#include "base/units.h"
+#include "cli/cli.h"
+#include "live/rt.h"
+
+static const char usage[] =
+    "usage: faultline stub --listen HOST:PORT [--latency D] [--error-rate F] [--status N]\n"
+    "                      [--seed N] [--name NAME] [--verbose]\n"
+    "\n"
+    "A small HTTP/1.1 upstream for tests and demos: answers every request after D\n"
+    "with 200 and a short JSON body naming itself (and an `x-stub: NAME` header), or,\n"
+    "for a fraction F of the requests, with an error status.\n"
+    "\n"
+    "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
+    "  --latency D         time before each answer, e.g. 5ms (default 0)\n"
+    "  --error-rate F      fraction answered with an error, e.g. 10% or 0.1 (default 0)\n"
+    "  --status N          the status of those errors (default 503)\n"
+    "  --seed N            seed of the error draws (default: random)\n"
+    "  --name NAME         its name in answers (default: stub)\n"
+    "  --verbose           log connections on stderr\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "When ready it prints `faultline stub NAME: listening on HOST:PORT` on stderr.\n"
+    "SIGTERM or SIGINT stop it (exit 0). Exit status 2: bad usage, or it cannot listen.\n";
+
+struct stub_opts {
+    const char *listen, *name;
+    int64_t latency_ns;
+    double error_rate;
+    int status;
+    uint64_t seed;
+    int has_seed, verbose;
+};
+
+struct stub;
+
+/* One client connection and the request waiting for its answer. */
+struct sconn {
+    struct stub *s;
+    struct px_conn *c;
+    struct px_msg *req;
+    struct px_timer latency;
+    struct sconn *prev, *next;
+};
+
+struct stub {
+    struct live_rt rt;
+    struct stub_opts o;
+    struct fl_rng errors; /* the error draws, apart from the runtime's stream */
+    struct live_listener *l;
+    struct sconn *conns;
+    uint64_t served;
+    ev_signal sigterm, sigint;
+    ev_timer linger;
+    int linger_ticks;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "faultline stub: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n(see faultline stub --help)\n");
+    return CLI_BAD_INPUT;
+}
+
+static int parse_value(struct stub_opts *o, const char *a, const char *v)
+{
+    int rc;
+    if (!strcmp(a, "--listen")) {
+        o->listen = v;
+    } else if (!strcmp(a, "--name")) {
+        if (!*v || strpbrk(v, "\"\\\r\n")) return usage_error("--name '%s': use a plain word", v);
+        o->name = v;
+    } else if (!strcmp(a, "--latency")) {
+        if ((rc = fl_parse_duration(v, &o->latency_ns)))
+            return usage_error("--latency: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
+    } else if (!strcmp(a, "--error-rate")) {
+        if ((rc = fl_parse_fraction(v, &o->error_rate)))
+            return usage_error("--error-rate: %s", fl_units_strerror(rc, FL_UNITS_FRACTION));
+    } else if (!strcmp(a, "--status")) {
+        char *end;
+        long s = strtol(v, &end, 10);
+        if (!*v || *end || s < 200 || s > 599)
+            return usage_error("--status needs a status code from 200 to 599, not '%s'", v);
+        o->status = (int)s;
+    } else { /* --seed */
+        char *end;
+        errno = 0;
+        unsigned long long s = strtoull(v, &end, 10);
+        if (!*v || *end || errno || v[0] == '-')
+            return usage_error("--seed needs a whole number, not '%s'", v);
+        o->seed = s;
+        o->has_seed = 1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct stub_opts *o)
+{
+    static const char *const with_value[] = {
+        "--listen", "--latency", "--error-rate", "--status", "--seed", "--name", NULL};
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(usage, stdout);
+            exit(CLI_OK);
+        }
+        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
+            o->verbose = 1;
+            continue;
+        }
+        int known = 0;
+        for (int k = 0; with_value[k]; k++) known |= !strcmp(a, with_value[k]);
+        if (!known) return usage_error("unknown argument '%s'", a);
+        if (i + 1 >= argc) return usage_error("%s needs a value", a);
+        if (parse_value(o, a, argv[++i])) return CLI_BAD_INPUT;
+    }
+    if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
+    return 0;
+}
+
+/* ---------------------------------------------------------------- answering */
+
+static void answer(struct sconn *sc)
+{
+    struct stub *s = sc->s;
+    struct px_rt *rt = &s->rt.base;
+    struct px_msg *req = sc->req;
+    sc->req = NULL;
+    int status = fl_rng_chance(&s->errors, s->o.error_rate) ? s->o.status : 200;
+    struct px_msg *m = px_msg_new(rt);
+    m->status = status;
+    px_msg_add_header_static(m, "Content-Type", "application/json");
+    px_msg_add_header_static(m, "x-stub", s->o.name);
+    /* the path is the client's: keep the JSON valid whatever it holds */
+    char *path = fl_strdup(req->path ? req->path : "/");
+    for (char *p = path; *p; p++)
+        if (*p == '"' || *p == '\\' || (unsigned char)*p < 0x20) *p = '_';
+    char *body = fl_asprintf("{\"stub\":\"%s\",\"status\":%d,\"method\":\"%s\",\"path\":\"%s\","
+                             "\"request_bytes\":%llu}\n",
+                             s->o.name, status, req->method ? req->method : "GET", path,
+                             (unsigned long long)req->body_bytes);
+    free(path);
+    m->body_bytes = strlen(body);
+    m->body = (const uint8_t *)px_msg_strdup(m, body, m->body_bytes);
+    free(body);
+    px_msg_free(rt, req);
+    s->served++;
+    rt->ops->send(rt, sc->c, m);
+}
+
+static void latency_done(struct px_rt *rt, void *arg)
+{
+    (void)rt;
+    answer(arg);
+}
+
+static void sconn_message(void *ctx, struct px_conn *c, struct px_msg *m)
+{
+    struct sconn *sc = ctx;
+    (void)c;
+    /* the runtime hands over the next request only once this one is answered */
+    sc->req = m;
+    if (sc->s->o.latency_ns <= 0) {
+        answer(sc);
+        return;
+    }
+    struct px_rt *rt = &sc->s->rt.base;
+    px_timer_arm(rt, &sc->latency, px_now(rt) + sc->s->o.latency_ns);
+}
+
+static void sconn_free(struct sconn *sc)
+{
+    struct stub *s = sc->s;
+    struct px_rt *rt = &s->rt.base;
+    px_timer_cancel(rt, &sc->latency);
+    if (sc->req) px_msg_free(rt, sc->req);
+    rt->ops->conn_release(rt, sc->c);
+    if (sc->prev)
+        sc->prev->next = sc->next;
+    else
+        s->conns = sc->next;
+    if (sc->next) sc->next->prev = sc->prev;
+    free(sc);
+}
+
+/* Closes the connection and forgets it. */
+static void sconn_drop(struct sconn *sc)
+{
+    struct px_rt *rt = &sc->s->rt.base;
+    rt->ops->conn_close(rt, sc->c);
+    sconn_free(sc);
+}
+
+static void sconn_closed(void *ctx, struct px_conn *c, int reason)
+{
+    (void)c;
+    (void)reason;
+    sconn_free(ctx);
+}
+
+static const struct px_conn_cbs sconn_cbs = {NULL, sconn_message, sconn_closed};
+
+static void accepted(void *arg, struct px_conn *c)
+{
+    struct stub *s = arg;
+    struct px_rt *rt = &s->rt.base;
+    struct sconn *sc = fl_calloc(1, sizeof *sc);
+    sc->s = s;
+    sc->c = c;
+    px_timer_init(rt, &sc->latency, latency_done, sc);
+    sc->next = s->conns;
+    if (s->conns) s->conns->prev = sc;
+    s->conns = sc;
+    rt->ops->conn_bind(rt, c, &sconn_cbs, sc);
+}
+
+/* ---------------------------------------------------------------- running */
+
+static void linger_check(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct stub *s = w->data;
+    if (!live_rt_flushing(&s->rt) || ++s->linger_ticks >= 100) ev_break(loop, EVBREAK_ALL);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    (void)revents;
+    struct stub *s = w->data;
+    if (!s->l) { /* a second signal: stop at once */
+        ev_break(loop, EVBREAK_ALL);
+        return;
+    }
+    live_listener_close(s->l);
+    s->l = NULL;
+    while (s->conns) sconn_drop(s->conns);
+    /* answers already written are flushed for at most a second */
+    ev_timer_set(&s->linger, 0.01, 0.01);
+    ev_timer_start(loop, &s->linger);
+}
+
+int cli_stub(int argc, char **argv)
+{
+    struct stub *s = fl_calloc(1, sizeof *s);
+    s->o.name = "stub";
+    s->o.status = 503;
+    int rc = parse_args(argc, argv, &s->o);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    uint64_t seed = s->o.has_seed ? s->o.seed : live_seed_random();
+    live_rt_init(&s->rt, loop, seed, s->o.verbose);
+    fl_rng_derive(&s->errors, seed, "stub/errors");
+    char *err = NULL;
+    if (live_listen(&s->rt, s->o.listen, accepted, s, &s->l, &err)) {
+        fprintf(stderr, "faultline stub: %s\n", err);
+        free(err);
+        live_rt_fini(&s->rt);
+        ev_loop_destroy(loop);
+        free(s);
+        return CLI_BAD_INPUT;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
+    ev_signal_init(&s->sigint, on_signal, SIGINT);
+    s->sigterm.data = s->sigint.data = s;
+    ev_signal_start(loop, &s->sigterm);
+    ev_signal_start(loop, &s->sigint);
+    ev_init(&s->linger, linger_check);
+    s->linger.data = s;
+    fprintf(stderr, "faultline stub %s: listening on %s\n", s->o.name, live_listener_name(s->l));
+    ev_run(loop, 0);
+    ev_timer_stop(loop, &s->linger);
+    ev_signal_stop(loop, &s->sigterm);
+    ev_signal_stop(loop, &s->sigint);
+    live_listener_close(s->l);
+    while (s->conns) sconn_drop(s->conns);
+    if (s->o.verbose)
+        fprintf(stderr, "faultline stub %s: answered %llu requests\n", s->o.name,
+                (unsigned long long)s->served);
+    live_rt_fini(&s->rt);
+    ev_loop_destroy(loop);
+    free(s);
+    return CLI_OK;
+}

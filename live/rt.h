@@ -1,0 +1,160 @@
+/*
+ * rt.h - the live runtime: proxies/rt.h implemented over one libev loop
+ * and real, non-blocking TCP sockets, with the HTTP/1.1 codec of
+ * live/http1.h, so that the proxy engine of proxies/ serves real clients.
+ *
+ * What each entry of struct px_rt_ops is here:
+ *  - now: CLOCK_MONOTONIC, offset once at start so that it reads as Unix
+ *    time in ns (never steps, and Kong's rate-limit windows line up with
+ *    the calendar as in Kong);
+ *  - random: an fl_rng stream seeded from /dev/urandom or from --seed;
+ *  - timers: an ev_timer kept inside px_timer.state (checked at build
+ *    time); it fires no earlier than asked;
+ *  - connect: to an address this runtime gave out when it resolved
+ *    "host:port" (live_rt_resolve, or the px_resolver of live_rt_resolver);
+ *    refused, timed out and reset map to PX_E* codes;
+ *  - message / send: requests and responses parsed and written by the
+ *    codec; writes are buffered and flushed as the socket takes them;
+ *  - close flushes what is buffered, then closes; reset closes with
+ *    SO_LINGER 0, so the peer sees a RST;
+ *  - conn_peer: the client's IP address (what Kong's rate limits count
+ *    by), or the "host:port" an upstream connection went to;
+ *  - work: runs its continuation at once (the CPU is real);
+ *  - span / event: one line each on stderr with verbose, else nothing.
+ *
+ * Callbacks are never made from inside a function the proxy called (what
+ * arises there, such as a refused connect, is queued and told from the
+ * loop); a callback may close or release its own connection. A server
+ * connection hands over one request at a time: the next pipelined one
+ * comes after the response to the previous one was sent (HTTP/1.1 answers
+ * in order). Keep-alive follows the codec: a connection whose request or
+ * response says it does not persist is closed by the runtime once the
+ * response is written or read, and its owner told (PX_ECLOSED).
+ *
+ * A client that half-closes (EOF) is taken as gone, as nginx takes it:
+ * its request in progress is abandoned. An idle client connection closes
+ * after LIVE_IDLE_TIMEOUT_NS.
+ *
+ * Not here: TLS, HTTP/2, connection limits, the proxy's own timeouts
+ * (connect, per-try and route timeouts are the proxy's timers).
+ */
+#ifndef FL_LIVE_RT_H
+#define FL_LIVE_RT_H
+
+#include <ev.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "base/rng.h"
+#include "live/http1.h"
+#include "proxies/resolve.h"
+#include "proxies/rt.h"
+
+/* A client connection with no request (or one not arriving) for this long is closed. */
+#define LIVE_IDLE_TIMEOUT_NS (60 * INT64_C(1000000000))
+/* A closing connection whose peer does not read its last bytes for this long is reset. */
+#define LIVE_FLUSH_TIMEOUT_NS (10 * INT64_C(1000000000))
+
+struct live_addr {
+    char *name; /* "host:port" as asked */
+    struct sockaddr_storage sa;
+    socklen_t len;
+};
+
+struct live_stats {
+    uint64_t accepted, connects, connect_failures;
+    uint64_t requests_in, responses_in, messages_out, bad_requests;
+    uint64_t events[PX_EV_RATELIMIT + 1];
+};
+
+struct live_rt {
+    struct px_rt base; /* first: what the proxy code holds */
+    struct ev_loop *loop;
+    struct fl_rng rng;
+    uint64_t seed;
+    int64_t epoch_offset_ns; /* Unix time minus the monotonic clock, taken once */
+    int verbose;
+    struct live_h1_limits limits;
+    int64_t idle_timeout_ns;
+    struct live_addr *addrs; /* px addresses are 1 + an index here */
+    size_t n_addrs, cap_addrs;
+    struct px_conn *conns; /* every connection not yet freed */
+    size_t n_conns;
+    struct px_conn *pend_head, *pend_tail; /* connections with something to tell */
+    ev_check pend_check;
+    ev_idle pend_idle;
+    int draining;
+    uint64_t next_id;
+    struct live_stats st;
+};
+
+/*
+ * Prepares a runtime on loop (whose userdata it takes). seed: the random
+ * stream's seed (see live_seed_random). verbose: log connections, spans
+ * and events on stderr.
+ */
+void live_rt_init(struct live_rt *rt, struct ev_loop *loop, uint64_t seed, int verbose);
+
+/* Closes every connection without telling anyone, and frees the runtime's memory. */
+void live_rt_fini(struct live_rt *rt);
+
+/* 64 bits from /dev/urandom (the monotonic clock mixed in should that fail). */
+uint64_t live_seed_random(void);
+
+/*
+ * Splits "host:port" ("[v6addr]:port" for IPv6). Returns 0 with *host
+ * (caller frees) and *port, or -1 with *err (caller frees).
+ */
+int live_parse_hostport(const char *s, char **host, uint16_t *port, char **err);
+
+/*
+ * Resolves host:port (port 0: 80) to a socket address (the first IPv4 one,
+ * else the first) and gives back its px address (the same one for the
+ * same name). Returns 0, or -1 with *err (caller frees).
+ */
+int live_rt_resolve(struct live_rt *rt, const char *host, uint16_t port, uint64_t *addr,
+                    char **err);
+
+/* A proxies/resolve.h resolver over live_rt_resolve: one endpoint "host:port" per name. */
+struct px_resolver live_rt_resolver(struct live_rt *rt);
+
+/* The socket address of a px address, or NULL. */
+const struct live_addr *live_rt_addr(const struct live_rt *rt, uint64_t addr);
+
+/* ---------------------------------------------------------------- listening */
+
+/* Called with each accepted connection; the callee owns it (conn_bind, then conn_release). */
+typedef void (*live_accept_cb)(void *arg, struct px_conn *c);
+
+struct live_listener;
+
+/*
+ * Listens on "host:port" (port 0: the kernel picks). Returns 0 with *out,
+ * or -1 with *err (caller frees): bad address, address in use...
+ */
+int live_listen(struct live_rt *rt, const char *hostport, live_accept_cb cb, void *arg,
+                struct live_listener **out, char **err);
+
+/* "127.0.0.1:41234": where it really listens. */
+const char *live_listener_name(const struct live_listener *l);
+
+/* Stops accepting and frees the listener (accepted connections go on). */
+void live_listener_close(struct live_listener *l);
+
+/* ---------------------------------------------------------------- shutting down */
+
+/*
+ * From now on server connections close after their current response;
+ * those with no request in progress close now (their owners are told,
+ * PX_ECLOSED). Call from the loop, not from inside a runtime function.
+ */
+void live_rt_drain(struct live_rt *rt);
+
+/* Ends every connection still open, telling its owner (PX_ECLOSED). Returns how many. */
+size_t live_rt_close_all(struct live_rt *rt);
+
+/* Connections whose owner closed them and whose last bytes are still being written. */
+size_t live_rt_flushing(const struct live_rt *rt);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+ * breaker.c - Envoy's cluster circuit breakers: thresholds and the checks
+ * made before opening a connection, queueing a request, sending a request
+ * or starting a retry.
+ *
+ * How: each check is Envoy's ResourceLimit::canCreate(), "count < max", on
+ * counters the caller keeps in struct px_breaker. The retry budget follows
+ * source/common/upstream/resource_manager_impl.h, RetryBudgetImpl (envoy
+ * PR #9069): max = max((uint64)(budget_percent / 100.0 * (active requests +
+ * pending requests)), min_retry_concurrency), computed in that order with
+ * doubles so the truncation matches Envoy's; canCreate is retries < max.
+ * Defaults checked in envoy/config/cluster/v3/circuit_breaker.proto (1024,
+ * 1024, 1024, 3; budget 20% and 3) and Istio's cluster builder
+ * (getDefaultCircuitBreakerThresholds: every limit math.MaxUint32).
+ *
+ * Not here: counting (the caller increments and decrements the fields, and
+ * counts overflow[]), the 503 and x-envoy-overloaded (the proxy engine),
+ * per-host limits, max_connection_pools, HIGH priority thresholds.
+ */
+#include "proxies/breaker.h"
+
+#include <string.h>
+
+#include "base/assert.h"
+
+void px_breaker_cfg_envoy(struct px_breaker_cfg *c)
+{
+    memset(c, 0, sizeof *c);
+    c->max_connections = 1024;
+    c->max_pending = 1024;
+    c->max_requests = 1024;
+    c->max_retries = 3;
+    c->budget = 0;
+    c->budget_percent = 20.0; /* RetryBudget defaults, used once `budget` is set */
+    c->min_retry_concurrency = 3;
+}
+
+void px_breaker_cfg_istio(struct px_breaker_cfg *c)
+{
+    px_breaker_cfg_envoy(c);
+    c->max_connections = UINT32_MAX;
+    c->max_pending = UINT32_MAX;
+    c->max_requests = UINT32_MAX;
+    c->max_retries = UINT32_MAX;
+}
+
+void px_breaker_init(struct px_breaker *b, const struct px_breaker_cfg *cfg)
+{
+    FL_ASSERT(b && cfg);
+    memset(b, 0, sizeof *b);
+    b->cfg = *cfg;
+}
+
+int px_breaker_can_connect(const struct px_breaker *b)
+{
+    return b->connections < b->cfg.max_connections;
+}
+
+/* False exactly when max_pending requests already wait: the next one would overflow (UO). */
+int px_breaker_can_pend(const struct px_breaker *b)
+{
+    return b->pending < b->cfg.max_pending;
+}
+
+int px_breaker_can_request(const struct px_breaker *b)
+{
+    return b->requests < b->cfg.max_requests;
+}
+
+uint32_t px_breaker_retry_limit(const struct px_breaker *b)
+{
+    if (!b->cfg.budget) return b->cfg.max_retries;
+    uint64_t active = (uint64_t)b->requests + b->pending;
+    uint64_t by_budget = (uint64_t)(b->cfg.budget_percent / 100.0 * (double)active);
+    uint64_t limit =
+        by_budget > b->cfg.min_retry_concurrency ? by_budget : b->cfg.min_retry_concurrency;
+    return limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit;
+}
+
+int px_breaker_can_retry(const struct px_breaker *b)
+{
+    return b->retries < px_breaker_retry_limit(b);
+}

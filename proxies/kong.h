@@ -1,0 +1,111 @@
+/*
+ * kong.h - Kong's declarative configuration (the format of `kong config
+ * db_import` and DB-less Kong), read as Kong reads it, and turned into a
+ * gateway proxy configuration.
+ *
+ * Read (kong/db/schema/others/declarative_config.lua and the entity
+ * schemas; SEMANTICS.md b.11): _format_version ("1.1", "2.1", "3.0",
+ * required), _transform; services (name, url or protocol/host/port/path,
+ * retries 5, connect/read/write_timeout 60000 ms, enabled, nested routes
+ * and plugins); routes (name, service, paths, hosts, methods, headers,
+ * strip_path true, preserve_host false, regex_priority, protocols); upstreams
+ * (name, algorithm, targets with weights; passive health checks off);
+ * plugins (name, config, scope global / service / route). Of the plugins,
+ * rate-limiting is run; others are refused by name ("not supported yet")
+ * rather than ignored. Unknown keys are errors with a suggestion.
+ *
+ * Built (px_kong_build): one virtual host; Kong's routes in Kong's
+ * matching order; one cluster per service (its upstream's targets with
+ * their weights and algorithm, or its host); Kong's retries (on connection
+ * errors and timeouts, with no backoff: nginx's proxy_next_upstream
+ * "error timeout") and timeouts.
+ */
+#ifndef FL_PROXIES_KONG_H
+#define FL_PROXIES_KONG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/yamldoc.h"
+#include "proxies/config.h"
+#include "proxies/resolve.h"
+
+struct px_kong_header {
+    char *name;
+    char **values;
+    size_t n_values;
+};
+
+struct px_kong_route {
+    char *name;
+    int service; /* index, -1 if none */
+    char **paths;
+    size_t n_paths;
+    char **hosts;
+    size_t n_hosts;
+    char **methods;
+    size_t n_methods;
+    struct px_kong_header *headers;
+    size_t n_headers;
+    int strip_path, preserve_host;
+    int regex_priority;
+};
+
+struct px_kong_service {
+    char *name;
+    char *protocol, *host, *path;
+    uint16_t port;
+    int retries;
+    int64_t connect_timeout_ns, read_timeout_ns, write_timeout_ns;
+    int enabled;
+};
+
+struct px_kong_target {
+    char *host;
+    uint16_t port;
+    uint32_t weight;
+};
+
+struct px_kong_upstream {
+    char *name;
+    enum px_lb_policy lb;
+    struct px_kong_target *targets;
+    size_t n_targets;
+};
+
+enum px_kong_scope { PX_KONG_GLOBAL, PX_KONG_SERVICE, PX_KONG_ROUTE };
+
+struct px_kong_plugin {
+    char *name;
+    enum px_kong_scope scope;
+    int target; /* service or route index */
+    struct px_rl_cfg rl;
+};
+
+struct px_kong {
+    char *format_version;
+    struct px_kong_service *services;
+    size_t n_services;
+    struct px_kong_route *routes;
+    size_t n_routes;
+    struct px_kong_upstream *upstreams;
+    size_t n_upstreams;
+    struct px_kong_plugin *plugins;
+    size_t n_plugins;
+};
+
+/*
+ * Reads a Kong declarative configuration from node n of document d.
+ * Returns 0, or -1 with the error recorded in d (file:line:col).
+ */
+int px_kong_parse(struct fl_ydoc *d, const yaml_node_t *n, struct px_kong *out);
+void px_kong_free(struct px_kong *k);
+
+/*
+ * Builds the gateway's proxy configuration (kind PX_PROXY_GATEWAY, named
+ * `name`). Returns 0, or -1 with *err set (caller frees).
+ */
+int px_kong_build(const struct px_kong *k, const char *name, const struct px_resolver *r,
+                  struct px_proxy_cfg *out, char **err);
+
+#endif

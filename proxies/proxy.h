@@ -1,0 +1,65 @@
+/*
+ * proxy.h - the proxy engine: one body of code that is the API gateway
+ * (north-south) and both halves of a sidecar (east-west), on any runtime.
+ *
+ * A proxy accepts downstream HTTP/1.1 connections from its runtime, and for
+ * each request: spends its CPU cost, applies rate limits (gateway), picks a
+ * route (virtual host by authority, then the first route whose match holds;
+ * 404 NR when none), injects faults, picks a destination cluster by weight,
+ * and runs attempts against the cluster's hosts with Envoy's router
+ * semantics: circuit breakers (503 UO with x-envoy-overloaded), load
+ * balancing with health and panic, per-host connection pools with pending
+ * queues, per-try timeouts inside the route timeout, retries with backoff
+ * within budgets, outlier detection fed by every result, and response flags
+ * saying why a response is not the upstream's own.
+ *
+ * What it does not do yet: HTTP/2, TLS, authorization, tracing headers,
+ * request/response bodies beyond their sizes in the simulator.
+ */
+#ifndef FL_PROXIES_PROXY_H
+#define FL_PROXIES_PROXY_H
+
+#include <stdint.h>
+
+#include "proxies/config.h"
+#include "proxies/rt.h"
+
+struct px_proxy;
+
+/* Counters per cluster (Envoy's upstream_rq_* statistics, simplified). */
+struct px_cluster_stats {
+    uint64_t rq_total;                         /* attempts sent upstream */
+    uint64_t rq_retry;                         /* retries made */
+    uint64_t rq_retry_overflow;                /* retries the breaker or budget refused */
+    uint64_t rq_retry_limit;                   /* requests that ran out of retries (URX) */
+    uint64_t rq_pending_overflow, rq_overflow; /* breaker 503s */
+    uint64_t rq_timeout;                       /* route timeouts (UT) */
+    uint64_t rq_per_try_timeout;
+    uint64_t cx_connect_fail, cx_total;
+    uint64_t no_healthy; /* UH */
+    uint64_t ejections, panics;
+    uint64_t flags[PX_FLAG_COUNT]; /* responses sent downstream carrying each flag (bit index) */
+};
+
+/*
+ * Creates a proxy running cfg (which must outlive it) on rt. Starts its
+ * outlier-detection timers. Returns the proxy (never NULL).
+ */
+struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg);
+
+/* Stops everything (timers, connections) and frees the proxy. */
+void px_proxy_free(struct px_proxy *p);
+
+/* The runtime hands over a new downstream connection; the proxy binds its callbacks. */
+void px_proxy_accept(struct px_proxy *p, struct px_conn *c);
+
+/* Counters of cluster i (index in cfg->clusters). */
+const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i);
+
+/* Whether host h of cluster i is ejected by outlier detection now. */
+int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h);
+
+/* Requests in flight through the proxy (for draining on shutdown). */
+uint64_t px_proxy_active(const struct px_proxy *p);
+
+#endif

@@ -1,0 +1,185 @@
+/*
+ * rt.h - the runtime interface: everything the proxy code needs from the
+ * world, as one table of functions (in the manner of SQLite's VFS).
+ *
+ * The gateway and the sidecars (proxies/) talk to the world only through
+ * this table: the clock, timers, connections (connect, send, close, reset,
+ * and callbacks for what arrives), CPU time, a random stream, and sinks for
+ * spans and notable events. Two runtimes implement it: the simulator
+ * (sim/rt.c: virtual time, modeled network) and the live one (live/:
+ * libev, real sockets). The proxy code never knows which one it runs on,
+ * and never includes anything of either.
+ *
+ * Contract for every callback: it may call back into the runtime (send,
+ * close, arm timers) and may close the connection it was called for; it
+ * must not free a connection or a timer the runtime is still using. A
+ * runtime never calls a callback from inside the function that the proxy
+ * called (no re-entrance), except px_rt_work, whose continuation may run
+ * before it returns on a runtime that models no CPU time.
+ *
+ * New entries are only ever appended to struct px_rt_ops.
+ */
+#ifndef FL_PROXIES_RT_H
+#define FL_PROXIES_RT_H
+
+#include <stdint.h>
+
+#include "proxies/http.h"
+
+struct px_rt;
+struct px_conn; /* a runtime's connection; opaque to the proxy code */
+
+enum {
+    PX_OK = 0,
+    PX_ETIMEDOUT = -1,    /* connect or retransmissions timed out */
+    PX_ECONNREFUSED = -2, /* nothing listens there */
+    PX_ERESET = -3,       /* the peer reset the connection */
+    PX_ECLOSED = -4,      /* the peer closed the connection */
+};
+
+/* "timed out", "connection refused"... */
+const char *px_strerror(int code);
+
+typedef void (*px_timer_cb)(struct px_rt *rt, void *arg);
+
+/*
+ * A timer embedded in its owner. `state` belongs to the runtime (which
+ * checks at build time that its own timer fits); the owner sets nothing but
+ * through px_timer_init.
+ */
+struct px_timer {
+    px_timer_cb cb;
+    void *arg;
+    uint64_t state[6];
+};
+
+/* What a connection's owner is told. Any may be NULL. */
+struct px_conn_cbs {
+    /* the connection opened (PX_OK) or could not be opened */
+    void (*connected)(void *ctx, struct px_conn *c, int status);
+    /* a whole message arrived; the callee owns it (px_msg_free) */
+    void (*message)(void *ctx, struct px_conn *c, struct px_msg *m);
+    /* the connection ended under its owner (reason: a PX_E* code); the owner
+     * must not use it afterwards except to px_conn_release it */
+    void (*closed)(void *ctx, struct px_conn *c, int reason);
+};
+
+/* A span, as Zipkin v2 has it (ids in hex-able integers; times in ns). */
+struct px_span {
+    uint64_t trace_hi, trace_lo, id, parent; /* parent 0: a root span */
+    const char *name;
+    int kind; /* 1 client, 2 server */
+    int64_t start_ns, end_ns;
+    const char *service; /* local endpoint */
+    const char *peer;    /* remote endpoint, if known */
+    int status;
+    uint32_t flags; /* PX_FLAG_* */
+    uint32_t attempt;
+};
+
+/* Notable events a proxy reports (the simulator lists them in its results). */
+enum px_event_kind {
+    PX_EV_EJECT,     /* outlier detection ejected a host */
+    PX_EV_UNEJECT,   /* ... and brought it back */
+    PX_EV_PANIC,     /* a cluster entered panic mode (too few healthy hosts) */
+    PX_EV_OVERFLOW,  /* a circuit breaker turned a request away */
+    PX_EV_RATELIMIT, /* a rate limit turned a request away */
+};
+
+struct px_event {
+    enum px_event_kind kind;
+    const char *proxy;   /* the proxy's name */
+    const char *cluster; /* or NULL */
+    const char *host;    /* or NULL */
+    int64_t at_ns;
+    int64_t value; /* eject: the ejection time; overflow: which breaker (PX_BREAKER_*) */
+};
+
+struct px_rt_ops {
+    /* the time now, in ns (simulated, or monotonic wall clock) */
+    int64_t (*now)(struct px_rt *rt);
+    /* 64 random bits from the proxy's own stream */
+    uint64_t (*random)(struct px_rt *rt);
+
+    void (*timer_init)(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg);
+    /* arms (or re-arms) t to fire at at_ns */
+    void (*timer_arm)(struct px_rt *rt, struct px_timer *t, int64_t at_ns);
+    /* disarms t if armed; a disarmed timer may be freed with its owner */
+    void (*timer_cancel)(struct px_rt *rt, struct px_timer *t);
+
+    /*
+     * Opens a connection to the endpoint `addr` (an address the runtime gave
+     * out when the proxy was configured); cbs->connected runs later. The
+     * caller holds the handle until it calls conn_release.
+     */
+    struct px_conn *(*connect)(struct px_rt *rt, uint64_t addr, const struct px_conn_cbs *cbs,
+                               void *ctx);
+    /* (re)binds the callbacks of the caller's end (e.g. of an accepted connection) */
+    void (*conn_bind)(struct px_rt *rt, struct px_conn *c, const struct px_conn_cbs *cbs,
+                      void *ctx);
+    /* sends a whole message; ownership passes to the runtime */
+    void (*send)(struct px_rt *rt, struct px_conn *c, struct px_msg *m);
+    /* closes gracefully (close) or abortively (reset); the other end is told */
+    void (*conn_close)(struct px_rt *rt, struct px_conn *c);
+    void (*conn_reset)(struct px_rt *rt, struct px_conn *c);
+    /* gives the handle back; after close/reset or after `closed` was called */
+    void (*conn_release)(struct px_rt *rt, struct px_conn *c);
+
+    struct px_msg *(*msg_new)(struct px_rt *rt);
+    void (*msg_free)(struct px_rt *rt, struct px_msg *m);
+
+    /*
+     * Spends cost_ns of the proxy's CPU, then runs cb(rt, arg). A runtime
+     * that models CPU queues the work on the proxy's workers; the live
+     * runtime spends real CPU and runs cb at once.
+     */
+    void (*work)(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg);
+
+    void (*span)(struct px_rt *rt, const struct px_span *s);
+    void (*event)(struct px_rt *rt, const struct px_event *e);
+
+    /* who is at the other end of a connection (an IP address, a pod name), for rate limits */
+    const char *(*conn_peer)(struct px_rt *rt, struct px_conn *c);
+};
+
+/* A runtime instance: runtimes embed this first in their own struct. */
+struct px_rt {
+    const struct px_rt_ops *ops;
+};
+
+static inline int64_t px_now(struct px_rt *rt)
+{
+    return rt->ops->now(rt);
+}
+
+static inline uint64_t px_random(struct px_rt *rt)
+{
+    return rt->ops->random(rt);
+}
+
+static inline void px_timer_init(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg)
+{
+    rt->ops->timer_init(rt, t, cb, arg);
+}
+
+static inline void px_timer_arm(struct px_rt *rt, struct px_timer *t, int64_t at_ns)
+{
+    rt->ops->timer_arm(rt, t, at_ns);
+}
+
+static inline void px_timer_cancel(struct px_rt *rt, struct px_timer *t)
+{
+    rt->ops->timer_cancel(rt, t);
+}
+
+static inline struct px_msg *px_msg_new(struct px_rt *rt)
+{
+    return rt->ops->msg_new(rt);
+}
+
+static inline void px_msg_free(struct px_rt *rt, struct px_msg *m)
+{
+    rt->ops->msg_free(rt, m);
+}
+
+#endif

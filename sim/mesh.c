@@ -1,0 +1,280 @@
+/*
+ * mesh.c - puts the proxies on the request path of the simulated world:
+ * the API gateway (Kong's configuration, on the node "gateway") and, in
+ * mesh mode sidecar, two sidecars per pod (outbound: the pod's calls go
+ * through it, routed by the Istio resources; inbound: requests to the pod
+ * reach the application through it), plus an outbound sidecar on the
+ * gateway. Every proxy runs the same engine (proxies/proxy.c) on the
+ * simulator's runtime (sim/rt.c).
+ *
+ * Names resolve as Kubernetes and the Kong Ingress Controller would have
+ * them: a Kong service or upstream target naming a mesh service means its
+ * pods (each with weight 100), or, with sidecars, the gateway's own
+ * outbound sidecar, which then balances over the pods; a target naming a
+ * pod means that pod.
+ *
+ * Not here: the engine, the runtime adapter, the application.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+#include "proxies/istio.h"
+#include "proxies/kong.h"
+#include "sim/rt.h"
+#include "sim/world.h"
+
+static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod,
+                            struct px_endpoint_cfg *e)
+{
+    const struct sim_version_cfg *v = pod->cfg;
+    e->name = fl_strdup(w->nodes[pod->node].name);
+    e->addr = sim_addr(pod->node, SIM_PORT_SERVICE);
+    e->weight = 100;
+    e->n_labels = v->n_labels;
+    e->labels = fl_calloc(v->n_labels ? v->n_labels : 1, sizeof *e->labels);
+    for (size_t i = 0; i < v->n_labels; i++) {
+        e->labels[i].key = fl_strdup(v->labels[i].key);
+        e->labels[i].value = fl_strdup(v->labels[i].value);
+    }
+}
+
+/* Kubernetes short and qualified names of a service all mean the service. */
+static int service_named(const struct sim_world *w, const char *host)
+{
+    for (size_t i = 0; i < w->sc->n_services; i++) {
+        const char *name = w->sc->services[i].name;
+        size_t n = strlen(name);
+        if (!strncmp(host, name, n) && (host[n] == '\0' || host[n] == '.')) return (int)i;
+    }
+    return -1;
+}
+
+static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px_endpoint_cfg **eps,
+                           size_t *n, char **err)
+{
+    struct sim_world *w = arg;
+    (void)port;
+    int svc = service_named(w, host);
+    if (svc >= 0 && w->sc->mesh_mode == SIM_MESH_SIDECAR) {
+        /* the gateway's own sidecar takes it from here */
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_asprintf("%s (via the gateway's sidecar)", w->sc->services[svc].name);
+        (*eps)->addr = sim_addr(w->gateway_node, SIM_PORT_OUTBOUND);
+        (*eps)->weight = 100;
+        *n = 1;
+        return 0;
+    }
+    if (svc >= 0) {
+        const struct sim_service *s = &w->services[svc];
+        *eps = fl_calloc(s->n_pods, sizeof **eps);
+        for (uint32_t i = 0; i < s->n_pods; i++)
+            endpoint_of_pod(w, &w->pods[s->first_pod + i], &(*eps)[i]);
+        *n = s->n_pods;
+        return 0;
+    }
+    for (uint32_t i = 0; i < w->n_pods; i++) {
+        if (strcmp(w->nodes[w->pods[i].node].name, host)) continue;
+        *eps = fl_calloc(1, sizeof **eps);
+        endpoint_of_pod(w, &w->pods[i], *eps);
+        *n = 1;
+        return 0;
+    }
+    *err = fl_asprintf("'%s' is neither a service nor a pod of the scenario", host);
+    return -1;
+}
+
+/* The scenario's choices of older Envoy behaviour, applied to a built configuration. */
+static void apply_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
+{
+    for (size_t v = 0; v < c->n_vhosts; v++)
+        for (size_t r = 0; r < c->vhosts[v].n_routes; r++)
+            c->vhosts[v].routes[r].retry.legacy_backoff = sc->compat.legacy_backoff;
+    for (size_t i = 0; i < c->n_clusters; i++)
+        c->clusters[i].outlier.legacy_max_ejection_percent = sc->compat.legacy_max_ejection_percent;
+}
+
+static void set_cost(struct px_proxy_cfg *c, const struct sim_proxy_cost *cost)
+{
+    c->cost = cost->cost;
+    c->workers = cost->workers;
+}
+
+/* A pod's inbound sidecar: everything to the application on the pod's own port. */
+static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct px_proxy_cfg *c)
+{
+    const char *why;
+    memset(c, 0, sizeof *c);
+    c->name = fl_asprintf("%s inbound", w->nodes[pod->node].name);
+    c->kind = PX_PROXY_INBOUND;
+    c->envoy_headers = 1;
+    set_cost(c, &w->sc->sidecar_cost);
+    c->n_clusters = 1;
+    c->clusters = fl_calloc(1, sizeof *c->clusters);
+    struct px_cluster_cfg *cl = &c->clusters[0];
+    cl->name = fl_strdup("inbound");
+    px_lb_cfg_envoy(&cl->lb);
+    cl->lb.panic_threshold = 0;
+    px_breaker_cfg_istio(&cl->breaker);
+    cl->connect_timeout_ns = 10 * INT64_C(1000000000);
+    cl->n_endpoints = 1;
+    cl->endpoints = fl_calloc(1, sizeof *cl->endpoints);
+    cl->endpoints[0].name = fl_strdup("app");
+    cl->endpoints[0].addr = sim_addr(pod->node, SIM_PORT_APP);
+    cl->endpoints[0].weight = 1;
+    c->n_vhosts = 1;
+    c->vhosts = fl_calloc(1, sizeof *c->vhosts);
+    struct px_vhost_cfg *vh = &c->vhosts[0];
+    vh->name = fl_strdup("inbound");
+    vh->n_domains = 1;
+    vh->domains = fl_calloc(1, sizeof *vh->domains);
+    vh->domains[0] = fl_strdup("*");
+    vh->n_routes = 1;
+    vh->routes = fl_calloc(1, sizeof *vh->routes);
+    struct px_route_cfg *r = &vh->routes[0];
+    r->name = fl_strdup("inbound");
+    px_match_init(&r->path, PX_MATCH_PREFIX, "/", 0, NULL);
+    r->n_dests = 1;
+    r->dests = fl_calloc(1, sizeof *r->dests);
+    r->dests[0].weight = 1;
+    r->total_weight = 1;
+    r->rate_limit = -1;
+    (void)why;
+}
+
+static int mesh_sidecars(struct sim_world *w, char **err)
+{
+    const struct sim_scenario *sc = w->sc;
+    struct px_mesh_service *ms = fl_calloc(sc->n_services, sizeof *ms);
+    struct px_endpoint_cfg **eps = fl_calloc(sc->n_services, sizeof *eps);
+    for (size_t i = 0; i < sc->n_services; i++) {
+        const struct sim_service *s = &w->services[i];
+        eps[i] = fl_calloc(s->n_pods, sizeof **eps);
+        for (uint32_t k = 0; k < s->n_pods; k++)
+            endpoint_of_pod(w, &w->pods[s->first_pod + k], &eps[i][k]);
+        ms[i].name = sc->services[i].name;
+        ms[i].endpoints = eps[i];
+        ms[i].n_endpoints = s->n_pods;
+    }
+    w->mesh_cfg = fl_calloc(1, sizeof *w->mesh_cfg);
+    int rc = px_istio_build_outbound(&sc->istio, "sidecar", ms, sc->n_services, w->mesh_cfg, err);
+    for (size_t i = 0; i < sc->n_services; i++) {
+        for (uint32_t k = 0; k < w->services[i].n_pods; k++) px_endpoint_cfg_free(&eps[i][k]);
+        free(eps[i]);
+    }
+    free(eps);
+    free(ms);
+    if (rc) return -1;
+    apply_compat(sc, w->mesh_cfg);
+    set_cost(w->mesh_cfg, &sc->sidecar_cost);
+    w->mesh_cfg->envoy_headers = 1;
+    w->inbound_cfgs = fl_calloc(w->n_pods ? w->n_pods : 1, sizeof *w->inbound_cfgs);
+    for (uint32_t i = 0; i < w->n_pods; i++) {
+        struct sim_pod *pod = &w->pods[i];
+        const char *name = w->nodes[pod->node].name;
+        inbound_cfg(w, pod, &w->inbound_cfgs[i]);
+        char *out = fl_asprintf("%s outbound", name);
+        pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, w->mesh_cfg);
+        free(out);
+        pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, w->inbound_cfgs[i].name,
+                                       &w->inbound_cfgs[i]);
+    }
+    return 0;
+}
+
+int sim_mesh_init(struct sim_world *w, char **err)
+{
+    const struct sim_scenario *sc = w->sc;
+    if (sc->mesh_mode == SIM_MESH_SIDECAR && mesh_sidecars(w, err)) return -1;
+    if (!sc->has_gateway) return 0;
+    struct px_resolver r = {gateway_resolve, w};
+    w->gateway_cfg = fl_calloc(1, sizeof *w->gateway_cfg);
+    if (px_kong_build(&sc->kong, "gateway", &r, w->gateway_cfg, err)) return -1;
+    apply_compat(sc, w->gateway_cfg);
+    set_cost(w->gateway_cfg, &sc->gateway_cost);
+    w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
+    if (sc->mesh_mode == SIM_MESH_SIDECAR)
+        w->gateway_sidecar =
+            sim_proxy_start(w, w->gateway_node, SIM_PORT_OUTBOUND, "gateway outbound", w->mesh_cfg);
+    return 0;
+}
+
+void sim_mesh_free(struct sim_world *w)
+{
+    for (size_t i = 0; i < w->n_proxies; i++) sim_proxy_free(w->proxies[i]);
+    free(w->proxies);
+    w->proxies = NULL;
+    w->n_proxies = 0;
+    if (w->mesh_cfg) px_proxy_cfg_free(w->mesh_cfg);
+    free(w->mesh_cfg);
+    if (w->gateway_cfg) px_proxy_cfg_free(w->gateway_cfg);
+    free(w->gateway_cfg);
+    for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)
+        px_proxy_cfg_free(&w->inbound_cfgs[i]);
+    free(w->inbound_cfgs);
+    free(w->events);
+}
+
+/* The results row of a cluster name, added on first sight. */
+static struct rpt_cluster *cluster_row(struct rpt_run *run, const char *name)
+{
+    for (size_t i = 0; i < run->n_clusters; i++)
+        if (!strcmp(run->clusters[i].name, name)) return &run->clusters[i];
+    run->clusters = fl_realloc(run->clusters, (run->n_clusters + 1) * sizeof *run->clusters);
+    struct rpt_cluster *c = &run->clusters[run->n_clusters++];
+    memset(c, 0, sizeof *c);
+    c->name = fl_strdup(name);
+    return c;
+}
+
+void sim_mesh_results(struct sim_world *w)
+{
+    for (size_t i = 0; i < w->n_proxies; i++) {
+        const struct sim_proxy *sp = w->proxies[i];
+        const char *kind = sp->cfg->kind == PX_PROXY_GATEWAY    ? "gateway"
+                           : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
+                                                                : "inbound";
+        for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
+            const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
+            char *name = sp->cfg->kind == PX_PROXY_INBOUND
+                             ? fl_strdup("sidecar inbound")
+                             : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
+            struct rpt_cluster *c = cluster_row(w->run, name);
+            free(name);
+            c->rq_total += st->rq_total;
+            c->rq_retry += st->rq_retry;
+            c->rq_retry_overflow += st->rq_retry_overflow;
+            c->rq_retry_limit += st->rq_retry_limit;
+            c->rq_pending_overflow += st->rq_pending_overflow;
+            c->rq_overflow += st->rq_overflow;
+            c->rq_timeout += st->rq_timeout;
+            c->rq_per_try_timeout += st->rq_per_try_timeout;
+            c->cx_connect_fail += st->cx_connect_fail;
+            c->no_healthy += st->no_healthy;
+            c->ejections += st->ejections;
+            c->panics += st->panics;
+            for (int f = 0; f < RPT_FLAGS_MAX && f < PX_FLAG_COUNT; f++)
+                c->flags[f] += st->flags[f];
+        }
+    }
+    for (int i = 0; i < RPT_FLAGS_MAX && i < PX_FLAG_COUNT; i++)
+        w->run->flag_names[i] = px_flag_name(1u << i);
+    struct rpt_run *run = w->run;
+    for (size_t i = 0; i < w->n_events; i++) {
+        const struct sim_event_rec *e = &w->events[i];
+        if (e->kind != PX_EV_EJECT && e->kind != PX_EV_UNEJECT) continue;
+        if (run->n_timeline == RPT_EVENTS_MAX) {
+            run->timeline_dropped++;
+            continue;
+        }
+        if (!run->timeline) run->timeline = fl_calloc(RPT_EVENTS_MAX, sizeof *run->timeline);
+        struct rpt_event *r = &run->timeline[run->n_timeline++];
+        r->at_ns = e->at_ns;
+        r->what = fl_strdup(e->kind == PX_EV_EJECT ? "eject" : "uneject");
+        r->proxy = fl_strdup(e->proxy);
+        r->cluster = fl_strdup(e->cluster ? e->cluster : "");
+        r->host = fl_strdup(e->host ? e->host : "");
+        r->value_ns = e->kind == PX_EV_EJECT ? e->value : 0;
+    }
+}

@@ -1,0 +1,259 @@
+/*
+ * rt.c - the simulator's implementation of the runtime interface
+ * (proxies/rt.h): a proxy running on a node of the simulated world.
+ *
+ * Clock and timers are the kernel's (a sim_timer lives inside each
+ * px_timer's runtime state); connections are the world's modeled TCP
+ * connections (a px_conn is one end of a sim_conn); randomness is the
+ * proxy's own stream, derived from the seed and the proxy's name; CPU time
+ * is modeled: each proxy has `workers` threads, and work queues for a free
+ * one, FIFO, so a busy proxy adds queueing delay as a real one does.
+ * Events are kept in the world's timeline.
+ *
+ * Not here: which proxies exist and how they are configured (mesh.c).
+ */
+#include "sim/rt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/assert.h"
+
+_Static_assert(sizeof(struct sim_timer) + sizeof(void *) <= sizeof(((struct px_timer *)0)->state),
+               "a sim_timer and its runtime must fit in px_timer.state");
+
+struct sim_work {
+    px_timer_cb cb;
+    void *arg;
+    int64_t cost_ns;
+    struct sim_work *next;
+};
+
+static struct sim_proxy *of(struct px_rt *rt)
+{
+    return (struct sim_proxy *)rt;
+}
+
+static int64_t rt_now(struct px_rt *rt)
+{
+    return sim_now(&of(rt)->w->k);
+}
+
+static uint64_t rt_random(struct px_rt *rt)
+{
+    return fl_rng_next(&of(rt)->rng);
+}
+
+/* ---- timers: state holds the sim_timer, then the runtime pointer ---- */
+
+static struct sim_timer *timer_of(struct px_timer *t)
+{
+    return (struct sim_timer *)t->state;
+}
+
+static void timer_fire(struct sim_kernel *k, struct sim_timer *st)
+{
+    struct px_timer *t = st->data;
+    struct px_rt *rt;
+    (void)k;
+    memcpy(&rt, (char *)t->state + sizeof(struct sim_timer), sizeof rt);
+    t->cb(rt, t->arg);
+}
+
+static void rt_timer_init(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg)
+{
+    t->cb = cb;
+    t->arg = arg;
+    sim_timer_init(timer_of(t), timer_fire, t);
+    memcpy((char *)t->state + sizeof(struct sim_timer), &rt, sizeof rt);
+}
+
+static void rt_timer_arm(struct px_rt *rt, struct px_timer *t, int64_t at_ns)
+{
+    sim_timer_arm(&of(rt)->w->k, timer_of(t), at_ns);
+}
+
+static void rt_timer_cancel(struct px_rt *rt, struct px_timer *t)
+{
+    sim_timer_cancel(&of(rt)->w->k, timer_of(t));
+}
+
+/* ---- connections ---- */
+
+static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct px_conn_cbs *cbs,
+                                  void *ctx)
+{
+    struct sim_proxy *sp = of(rt);
+    struct sim_conn *c =
+        sim_conn_open(sp->w, sp->node, (uint32_t)(addr >> 16), (uint16_t)(addr & 0xffff), cbs, ctx);
+    return sim_px_conn(c, 0);
+}
+
+static void rt_conn_bind(struct px_rt *rt, struct px_conn *pc, const struct px_conn_cbs *cbs,
+                         void *ctx)
+{
+    (void)rt;
+    sim_conn_bind(sim_conn_of(pc), sim_conn_side(pc), cbs, ctx);
+}
+
+static void rt_send(struct px_rt *rt, struct px_conn *pc, struct px_msg *m)
+{
+    sim_conn_send(of(rt)->w, sim_conn_of(pc), sim_conn_side(pc), m);
+}
+
+static void rt_conn_close(struct px_rt *rt, struct px_conn *pc)
+{
+    sim_conn_close(of(rt)->w, sim_conn_of(pc), sim_conn_side(pc), 0);
+}
+
+static void rt_conn_reset(struct px_rt *rt, struct px_conn *pc)
+{
+    sim_conn_close(of(rt)->w, sim_conn_of(pc), sim_conn_side(pc), 1);
+}
+
+static void rt_conn_release(struct px_rt *rt, struct px_conn *pc)
+{
+    sim_conn_release(of(rt)->w, sim_conn_of(pc));
+}
+
+static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
+{
+    struct sim_conn *c = sim_conn_of(pc);
+    struct sim_path *p = c->path;
+    uint32_t peer = sim_conn_side(pc) ? p->src : p->dst;
+    return of(rt)->w->nodes[peer].name;
+}
+
+static struct px_msg *rt_msg_new(struct px_rt *rt)
+{
+    return sim_msg_new(of(rt)->w);
+}
+
+static void rt_msg_free(struct px_rt *rt, struct px_msg *m)
+{
+    sim_msg_free(of(rt)->w, m);
+}
+
+/* ---- CPU: `workers` threads, FIFO ---- */
+
+static void work_start(struct sim_proxy *sp, struct sim_work *wk);
+
+static void work_done(struct sim_kernel *k, void *a, void *b)
+{
+    struct sim_proxy *sp = a;
+    struct sim_work *wk = b;
+    (void)k;
+    px_timer_cb cb = wk->cb;
+    void *arg = wk->arg;
+    wk->next = sp->free_work;
+    sp->free_work = wk;
+    sp->busy--;
+    if (sp->queue_head) {
+        struct sim_work *next = sp->queue_head;
+        sp->queue_head = next->next;
+        if (!sp->queue_head) sp->queue_tail = NULL;
+        work_start(sp, next);
+    }
+    cb(&sp->rt, arg);
+}
+
+static void work_start(struct sim_proxy *sp, struct sim_work *wk)
+{
+    sp->busy++;
+    sp->cpu_ns += wk->cost_ns;
+    sim_post(&sp->w->k, sim_now(&sp->w->k) + wk->cost_ns, work_done, sp, wk);
+}
+
+static void rt_work(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg)
+{
+    struct sim_proxy *sp = of(rt);
+    struct sim_work *wk = sp->free_work;
+    if (wk)
+        sp->free_work = wk->next;
+    else
+        wk = sim_world_block(sp->w, 1, sizeof *wk);
+    wk->cb = cb;
+    wk->arg = arg;
+    wk->cost_ns = cost_ns > 0 ? cost_ns : 0;
+    wk->next = NULL;
+    if (sp->busy < sp->workers) {
+        work_start(sp, wk);
+        return;
+    }
+    if (sp->queue_tail)
+        sp->queue_tail->next = wk;
+    else
+        sp->queue_head = wk;
+    sp->queue_tail = wk;
+}
+
+/* ---- sinks ---- */
+
+static void rt_event(struct px_rt *rt, const struct px_event *e)
+{
+    struct sim_world *w = of(rt)->w;
+    FL_GROW(w->events, w->cap_events, w->n_events + 1);
+    struct sim_event_rec *r = &w->events[w->n_events++];
+    r->kind = e->kind;
+    r->at_ns = e->at_ns;
+    r->value = e->value;
+    r->proxy = of(rt)->name;
+    r->cluster = e->cluster; /* static: they point into the proxy configuration */
+    r->host = e->host;
+}
+
+static const struct px_rt_ops sim_rt_ops = {
+    .now = rt_now,
+    .random = rt_random,
+    .timer_init = rt_timer_init,
+    .timer_arm = rt_timer_arm,
+    .timer_cancel = rt_timer_cancel,
+    .connect = rt_connect,
+    .conn_bind = rt_conn_bind,
+    .send = rt_send,
+    .conn_close = rt_conn_close,
+    .conn_reset = rt_conn_reset,
+    .conn_release = rt_conn_release,
+    .msg_new = rt_msg_new,
+    .msg_free = rt_msg_free,
+    .work = rt_work,
+    .span = NULL,
+    .event = rt_event,
+    .conn_peer = rt_conn_peer,
+};
+
+/* A connection to the proxy's port: the proxy holds its end from now on. */
+static void proxy_accept(void *ctx, struct sim_conn *c)
+{
+    struct sim_proxy *sp = ctx;
+    sim_conn_ref(c);
+    px_proxy_accept(sp->proxy, sim_px_conn(c, 1));
+}
+
+struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t port,
+                                  const char *name, const struct px_proxy_cfg *cfg)
+{
+    struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
+    sp->rt.ops = &sim_rt_ops;
+    sp->w = w;
+    sp->node = node;
+    sp->name = fl_strdup(name);
+    sp->workers = cfg->workers ? cfg->workers : 1;
+    char *stream = fl_asprintf("proxy/%s", name);
+    fl_rng_derive(&sp->rng, w->sc->seed, stream);
+    free(stream);
+    sp->cfg = cfg;
+    sp->proxy = px_proxy_new(&sp->rt, cfg);
+    sim_listen(w, node, port, proxy_accept, sp);
+    FL_GROW(w->proxies, w->cap_proxies, w->n_proxies + 1);
+    w->proxies[w->n_proxies++] = sp;
+    return sp;
+}
+
+void sim_proxy_free(struct sim_proxy *sp)
+{
+    px_proxy_free(sp->proxy);
+    free(sp->name);
+    free(sp);
+}

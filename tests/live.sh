@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# live.sh - the live runtime end to end, on loopback, driven with curl:
+#  - help and usage errors of `gateway` and `stub`; a bad Kong file exits 2
+#    with FILE:LINE:COL;
+#  - two stubs behind the gateway (one Kong upstream, both as targets,
+#    service retries): requests are balanced over both, strip_path applies;
+#  - a stub killed: requests still succeed (Kong retries connection errors
+#    on the other target) and the gateway counts the retries;
+#  - the rate-limiting plugin on one route: 429 with Kong's headers after
+#    the limit;
+#  - SIGTERM: a request in flight still gets its answer, the gateway stops
+#    accepting and exits 0, and so do the stubs.
+# Ports are the kernel's (port 0, read back from each daemon's stderr);
+# every wait and every curl is bounded; whatever was started is killed on exit.
+# Usage: FAULTLINE=build/faultline bash tests/live.sh
+set -u
+cd "$(dirname "$0")/.."
+FL=${FAULTLINE:-build/faultline}
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+no() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
+check() { if eval "$2"; then ok; else no "$1"; fi; }
+
+if ! command -v curl >/dev/null; then
+    echo "live tests: curl is missing (./setup.sh --deps installs it)" >&2
+    exit 1
+fi
+CURL=(curl -s -m 5 --noproxy '*')
+
+# start NAME ARGS...: runs `faultline ARGS...` in the background (stderr in
+# $tmp/NAME.err) and waits up to 5 s for its "listening on" line. Sets
+# $started_pid and $started_port (empty if it did not come up).
+start() {
+    local name=$1
+    shift
+    "$FL" "$@" 2>"$tmp/$name.err" &
+    started_pid=$!
+    pids+=("$started_pid")
+    started_port=
+    for _ in $(seq 100); do
+        started_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null)
+        [ -n "$started_port" ] && return 0
+        kill -0 "$started_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# wait_exit PID SECONDS: waits for PID to end; sets $rc (its status, or 124 if still running).
+wait_exit() {
+    local n=$(($2 * 20))
+    while kill -0 "$1" 2>/dev/null && [ $n -gt 0 ]; do
+        sleep 0.05
+        n=$((n - 1))
+    done
+    if kill -0 "$1" 2>/dev/null; then rc=124; else wait "$1"; rc=$?; fi
+}
+
+# ---- help and usage
+"$FL" gateway --help >"$tmp/out" 2>&1; check "gateway --help exits 0" '[ $? = 0 ] && grep -q -- "--config FILE" "$tmp/out"'
+"$FL" stub --help >"$tmp/out" 2>&1; check "stub --help exits 0" '[ $? = 0 ] && grep -q -- "--latency D" "$tmp/out"'
+"$FL" --help >"$tmp/out" 2>&1; check "faultline --help lists gateway and stub" 'grep -q "^  gateway" "$tmp/out" && grep -q "^  stub" "$tmp/out"'
+"$FL" gateway --listen 127.0.0.1:0 >/dev/null 2>&1; check "gateway without --config exits 2" '[ $? = 2 ]'
+"$FL" stub --listen 127.0.0.1:0 --latency 5 >/dev/null 2>"$tmp/err"; check "stub --latency without unit exits 2" '[ $? = 2 ] && grep -q "latency" "$tmp/err"'
+"$FL" stub --listen nowhere >/dev/null 2>&1; check "stub with a bad address exits 2" '[ $? = 2 ]'
+printf '_format_version: "3.0"\nservices:\n  - name: api\n    url: http://127.0.0.1:1\n    retriez: 3\n' >"$tmp/bad.yaml"
+timeout 5 "$FL" gateway --config "$tmp/bad.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+rc=$?
+check "a bad Kong file exits 2 with FILE:LINE:COL (exit $rc: $(head -1 "$tmp/err"))" '[ $rc = 2 ] && grep -qE "^$tmp/bad.yaml:5:[0-9]+: .*retriez" "$tmp/err"'
+timeout 5 "$FL" gateway --config "$tmp/missing.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+rc=$?
+check "a missing Kong file exits 2" '[ $rc = 2 ] && grep -q "missing.yaml" "$tmp/err"'
+
+# ---- two stubs, a slow one, and the gateway in front
+start a stub --listen 127.0.0.1:0 --name a --seed 1; pa=$started_port pid_a=$started_pid
+start b stub --listen 127.0.0.1:0 --name b --seed 2; pb=$started_port pid_b=$started_pid
+start c stub --listen 127.0.0.1:0 --name c --latency 300ms --verbose; pc=$started_port pid_c=$started_pid
+check "the stubs are up" '[ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ]'
+cat >"$tmp/kong.yaml" <<YAML
+_format_version: "3.0"
+upstreams:
+  - name: backend
+    targets:
+      - {target: "127.0.0.1:$pa", weight: 100}
+      - {target: "127.0.0.1:$pb", weight: 100}
+services:
+  - name: api
+    host: backend
+    port: 80
+    retries: 5
+    connect_timeout: 1000
+    routes:
+      - {name: api, paths: [/api]}
+      - {name: limited, paths: [/limited]}
+  - name: slow
+    url: http://127.0.0.1:$pc
+    routes:
+      - {name: slow, paths: [/slow]}
+plugins:
+  - name: rate-limiting
+    route: limited
+    config: {minute: 3, policy: local}
+YAML
+start gw gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 7 --verbose
+gw=$started_port pid_gw=$started_pid
+check "the gateway is up ($(grep -v '^faultline: conn' "$tmp/gw.err" | head -3))" '[ -n "$gw" ]'
+[ -n "$gw" ] || { echo "live tests: $pass passed, $fail failed"; exit 1; }
+base="http://127.0.0.1:$gw"
+
+# ---- balancing over both targets
+: >"$tmp/bodies"
+codes=
+for i in $(seq 20); do
+    codes="$codes $("${CURL[@]}" -o "$tmp/body" -w '%{http_code}' "$base/api/items/$i")"
+    cat "$tmp/body" >>"$tmp/bodies"
+done
+na=$(grep -c '"stub":"a"' "$tmp/bodies") nb=$(grep -c '"stub":"b"' "$tmp/bodies")
+check "20 requests, all 200 ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 20 ]'
+check "balanced over both stubs (a $na, b $nb)" '[ "$na" -ge 5 ] && [ "$nb" -ge 5 ] && [ $((na + nb)) = 20 ]'
+check "strip_path: the stub saw /items/N" 'grep -q "\"path\":\"/items/20\"" "$tmp/bodies"'
+"${CURL[@]}" -D "$tmp/headers" -o /dev/null "$base/api/h"
+check "the upstream's headers come through" 'grep -qi "^x-stub: [ab]" "$tmp/headers"'
+check "an unknown path is 404" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/nothing")" = 404 ]'
+
+# ---- the rate limit: 3 a minute on /limited
+# A minute may turn over between two requests: then the window starts again, once.
+limit_run() {
+    codes=
+    for i in 1 2 3 4; do
+        codes="$codes $("${CURL[@]}" -D "$tmp/rl$i" -o "$tmp/rlbody" -w '%{http_code}' "$base/limited/x")"
+    done
+}
+limit_run
+[ "$codes" = " 200 200 200 429" ] || limit_run
+check "3 requests pass, the 4th is 429 ($codes)" '[ "$codes" = " 200 200 200 429" ]'
+check "429 says Kong's message" 'grep -q "API rate limit exceeded" "$tmp/rlbody"'
+h="$tmp/rl4"
+check "429 carries X-RateLimit-Limit-Minute: 3" 'grep -qi "^x-ratelimit-limit-minute: 3" "$h"'
+check "429 carries X-RateLimit-Remaining-Minute: 0" 'grep -qi "^x-ratelimit-remaining-minute: 0" "$h"'
+check "429 carries RateLimit-Limit, -Remaining, -Reset" 'grep -qi "^ratelimit-limit: 3" "$h" && grep -qi "^ratelimit-remaining: 0" "$h" && grep -qiE "^ratelimit-reset: [0-9]+" "$h"'
+check "429 carries Retry-After" 'grep -qiE "^retry-after: [0-9]+" "$h"'
+check "an allowed request counts down (Remaining 2 after the first)" 'grep -qi "^x-ratelimit-remaining-minute: 2" "$tmp/rl1"'
+check "the other route is not limited" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/api/free")" = 200 ]'
+
+# ---- one stub goes away: Kong retries connection errors on the other target
+kill -TERM "$pid_a"
+wait_exit "$pid_a" 5
+check "stub a stops cleanly on SIGTERM (exit $rc)" '[ $rc = 0 ]'
+: >"$tmp/bodies"
+codes=
+for i in $(seq 20); do
+    codes="$codes $("${CURL[@]}" -o "$tmp/body" -w '%{http_code}' "$base/api/after/$i")"
+    cat "$tmp/body" >>"$tmp/bodies"
+done
+check "with stub a gone, 20 requests still all 200 ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 20 ]'
+check "... all answered by stub b" '[ "$(grep -c "\"stub\":\"b\"" "$tmp/bodies")" = 20 ]'
+
+# ---- SIGTERM: the request in flight finishes, then the gateway exits 0
+"${CURL[@]}" -o "$tmp/slow" -w '%{http_code}' "$base/slow/x" >"$tmp/slow.code" &
+curl_pid=$!
+for _ in $(seq 100); do grep -q "accepted" "$tmp/c.err" 2>/dev/null && break; sleep 0.02; done
+sleep 0.05 # the request is on its way to stub c (300ms)
+kill -TERM "$pid_gw"
+wait_exit "$curl_pid" 5
+check "a request in flight at SIGTERM gets its answer ($(cat "$tmp/slow.code"))" '[ "$(cat "$tmp/slow.code")" = 200 ] && grep -q "\"stub\":\"c\"" "$tmp/slow"'
+wait_exit "$pid_gw" 10
+check "the gateway exits 0 on SIGTERM (exit $rc)" '[ $rc = 0 ]'
+check "the gateway stopped listening" '! "${CURL[@]}" -o /dev/null "$base/api/x"'
+check "the gateway counted retries to the live target" 'grep -qE "cluster api: [0-9]+ attempts, [1-9][0-9]* retries" "$tmp/gw.err"'
+check "the gateway's stderr has no sanitizer report" '! grep -q "Sanitizer" "$tmp/gw.err"'
+for p in "$pid_b" "$pid_c"; do kill -TERM "$p"; done
+wait_exit "$pid_b" 5
+check "stub b stops cleanly (exit $rc)" '[ $rc = 0 ]'
+check "no stub left a sanitizer report" '! grep -q "Sanitizer" "$tmp/a.err" "$tmp/b.err" "$tmp/c.err"'
+
+echo "live tests: $pass passed, $fail failed"
+[ $fail = 0 ]

@@ -1,0 +1,703 @@
+/*
+ * test_rt.c - live/rt.c on a real libev loop and loopback sockets: timers
+ * fire in order and never early; connection errors map to PX_E* codes and
+ * are told from the loop, never inside the call; requests and responses
+ * cross real sockets; pipelined requests are handed over one at a time
+ * and answered in order; keep-alive and Connection: close are followed; a
+ * graceful close writes everything first; malformed requests get 400;
+ * draining closes idle connections; and the proxy engine itself, on real
+ * sockets, ejects a host that keeps failing (Envoy's consecutive_5xx).
+ * Every test is bounded by a watchdog.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "live/rt.h"
+#include "proxies/proxy.h"
+#include "tests/testutil.h"
+
+void suite_live_rt(void);
+
+#define MS INT64_C(1000000)
+
+/* ---------------------------------------------------------------- harness */
+
+struct world {
+    struct live_rt rt;
+    struct ev_loop *loop;
+    ev_timer watchdog;
+    int timed_out;
+    struct live_listener *l;
+    uint64_t addr; /* the listener's address, resolved */
+    /* the server side */
+    struct px_conn *srv[8];
+    int n_srv;
+    int srv_closed, srv_close_reason;
+    int64_t answer_delay_ns[8]; /* per request number */
+    int answer_reset, answer_close;
+    size_t answer_body_bytes;
+    int requests_seen;
+    int max_waiting; /* requests handed over and not yet answered, at most */
+    int waiting;
+    /* the client side */
+    struct px_conn *cli;
+    int connected, connect_status, in_connect;
+    int cli_closed, cli_close_reason;
+    char got[16][64]; /* paths echoed back, in order of arrival */
+    int got_status[16];
+    int n_got;
+    uint64_t got_body_bytes;
+    const char *got_connection;
+};
+
+static void watchdog(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)revents;
+    struct world *W = w->data;
+    W->timed_out = 1;
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void world_init(struct world *W)
+{
+    memset(W, 0, sizeof *W);
+    W->loop = ev_loop_new(EVFLAG_AUTO);
+    live_rt_init(&W->rt, W->loop, 1, 0);
+    ev_timer_init(&W->watchdog, watchdog, 5.0, 0.0);
+    W->watchdog.data = W;
+    ev_timer_start(W->loop, &W->watchdog);
+}
+
+static void world_free(struct world *W)
+{
+    if (W->l) live_listener_close(W->l);
+    ev_timer_stop(W->loop, &W->watchdog);
+    live_rt_fini(&W->rt);
+    ev_loop_destroy(W->loop);
+}
+
+/* Runs the loop until *flag is set (or the watchdog fires). */
+static void run_until(struct world *W, const int *flag)
+{
+    while (!*flag && !W->timed_out) ev_run(W->loop, EVRUN_ONCE);
+    CU_ASSERT_FALSE(W->timed_out);
+}
+
+static struct px_rt *RT(struct world *W)
+{
+    return &W->rt.base;
+}
+
+/* ---------------------------------------------------------------- a little server */
+
+struct answer {
+    struct world *W;
+    struct px_conn *c;
+    struct px_msg *req;
+    struct px_timer t;
+};
+
+static void answer_now(struct px_rt *rt, void *arg)
+{
+    struct answer *a = arg;
+    struct world *W = a->W;
+    struct px_msg *m = px_msg_new(rt);
+    m->status = 200;
+    px_msg_add_header(m, "x-path", a->req->path);
+    m->body_bytes = W->answer_body_bytes; /* a size only: padded by the codec */
+    W->waiting--;
+    rt->ops->send(rt, a->c, m);
+    if (W->answer_close) {
+        rt->ops->conn_close(rt, a->c);
+        rt->ops->conn_release(rt, a->c);
+    }
+    px_msg_free(rt, a->req);
+    free(a);
+}
+
+static void srv_message(void *ctx, struct px_conn *c, struct px_msg *m)
+{
+    struct world *W = ctx;
+    struct px_rt *rt = RT(W);
+    int n = W->requests_seen++;
+    if (++W->waiting > W->max_waiting) W->max_waiting = W->waiting;
+    if (W->answer_reset) {
+        px_msg_free(rt, m);
+        rt->ops->conn_reset(rt, c);
+        rt->ops->conn_release(rt, c);
+        return;
+    }
+    struct answer *a = calloc(1, sizeof *a);
+    a->W = W;
+    a->c = c;
+    a->req = m;
+    px_timer_init(rt, &a->t, answer_now, a);
+    int64_t delay = n < 8 ? W->answer_delay_ns[n] : 0;
+    if (delay)
+        px_timer_arm(rt, &a->t, px_now(rt) + delay);
+    else
+        answer_now(rt, a);
+}
+
+static void srv_closed(void *ctx, struct px_conn *c, int reason)
+{
+    struct world *W = ctx;
+    W->srv_closed = 1;
+    W->srv_close_reason = reason;
+    RT(W)->ops->conn_release(RT(W), c);
+}
+
+static const struct px_conn_cbs srv_cbs = {NULL, srv_message, srv_closed};
+
+static void srv_accept(void *arg, struct px_conn *c)
+{
+    struct world *W = arg;
+    if (W->n_srv < 8) W->srv[W->n_srv++] = c;
+    RT(W)->ops->conn_bind(RT(W), c, &srv_cbs, W);
+}
+
+static void listen_here(struct world *W)
+{
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(live_listen(&W->rt, "127.0.0.1:0", srv_accept, W, &W->l, &err), 0);
+    char *host;
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(live_parse_hostport(live_listener_name(W->l), &host, &port, &err), 0);
+    CU_ASSERT_STRING_EQUAL(host, "127.0.0.1");
+    CU_ASSERT(port > 0);
+    CU_ASSERT_EQUAL_FATAL(live_rt_resolve(&W->rt, host, port, &W->addr, &err), 0);
+    free(host);
+}
+
+/* ---------------------------------------------------------------- a client */
+
+static void cli_connected(void *ctx, struct px_conn *c, int status)
+{
+    struct world *W = ctx;
+    (void)c;
+    CU_ASSERT_FALSE(W->in_connect); /* never from inside connect */
+    W->connected = 1;
+    W->connect_status = status;
+    if (status != PX_OK) RT(W)->ops->conn_release(RT(W), c);
+}
+
+static void cli_message(void *ctx, struct px_conn *c, struct px_msg *m)
+{
+    struct world *W = ctx;
+    (void)c;
+    const char *p = px_msg_header(m, "x-path");
+    if (W->n_got < 16) {
+        W->got_status[W->n_got] = m->status;
+        snprintf(W->got[W->n_got++], sizeof W->got[0], "%s", p ? p : "?");
+    }
+    W->got_body_bytes += m->body_bytes;
+    W->got_connection = px_msg_header(m, "connection") ? "close" : NULL;
+    px_msg_free(RT(W), m);
+}
+
+static void cli_closed(void *ctx, struct px_conn *c, int reason)
+{
+    struct world *W = ctx;
+    W->cli_closed = 1;
+    W->cli_close_reason = reason;
+    RT(W)->ops->conn_release(RT(W), c);
+}
+
+static const struct px_conn_cbs cli_cbs = {cli_connected, cli_message, cli_closed};
+
+static void cli_connect(struct world *W, uint64_t addr)
+{
+    W->in_connect = 1;
+    W->cli = RT(W)->ops->connect(RT(W), addr, &cli_cbs, W);
+    W->in_connect = 0;
+    CU_ASSERT_FALSE(W->connected); /* told later, from the loop */
+    run_until(W, &W->connected);
+}
+
+static void cli_get(struct world *W, const char *path, const char *connection)
+{
+    struct px_msg *m = px_msg_new(RT(W));
+    m->method = "GET";
+    m->authority = "test";
+    m->path = px_msg_strdup(m, path, strlen(path));
+    if (connection) px_msg_add_header_static(m, "Connection", connection);
+    RT(W)->ops->send(RT(W), W->cli, m);
+}
+
+/* ---------------------------------------------------------------- tests */
+
+struct fired {
+    struct world *W;
+    int order[4], n;
+    int64_t at[4];
+    int early;
+};
+
+struct tmr {
+    struct fired *f;
+    int id;
+    struct px_timer t;
+};
+
+static void tmr_fire(struct px_rt *rt, void *arg)
+{
+    struct tmr *t = arg;
+    if (px_now(rt) < t->f->at[t->id]) t->f->early = 1;
+    t->f->order[t->f->n++] = t->id;
+}
+
+static void test_rt_timers_fire_in_order_never_early(void)
+{
+    struct world W;
+    world_init(&W);
+    struct px_rt *rt = RT(&W);
+    struct fired f = {&W, {0}, 0, {0}, 0};
+    struct tmr t[4];
+    int64_t now = px_now(rt);
+    int64_t delay[4] = {3 * MS, 1 * MS, 2 * MS, 1 * MS};
+    for (int i = 0; i < 4; i++) {
+        t[i].f = &f;
+        t[i].id = i;
+        px_timer_init(rt, &t[i].t, tmr_fire, &t[i]);
+        f.at[i] = now + delay[i];
+        px_timer_arm(rt, &t[i].t, f.at[i]);
+    }
+    px_timer_cancel(rt, &t[3].t);
+    f.at[1] = now + 4 * MS; /* re-armed later */
+    px_timer_arm(rt, &t[1].t, f.at[1]);
+    while (f.n < 3 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    CU_ASSERT_EQUAL(f.n, 3);
+    CU_ASSERT_EQUAL(f.order[0], 2);
+    CU_ASSERT_EQUAL(f.order[1], 0);
+    CU_ASSERT_EQUAL(f.order[2], 1);
+    CU_ASSERT_FALSE(f.early);
+    /* the clock reads as Unix time (for Kong's calendar windows) */
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    ASSERT_ABS((double)px_now(rt) * 1e-9, (double)tv.tv_sec + tv.tv_usec * 1e-6, 1.0);
+    world_free(&W);
+}
+
+static void test_rt_refused_connect_is_told_from_the_loop(void)
+{
+    struct world W;
+    world_init(&W);
+    /* a port nobody listens on: bind one, note it, close it */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    uint64_t addr;
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(live_rt_resolve(&W.rt, "127.0.0.1", ntohs(sa.sin_port), &addr, &err), 0);
+    cli_connect(&W, addr);
+    CU_ASSERT_EQUAL(W.connect_status, PX_ECONNREFUSED);
+    world_free(&W);
+}
+
+static void test_rt_carries_requests_and_responses(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    CU_ASSERT_EQUAL_FATAL(W.connect_status, PX_OK);
+    W.answer_body_bytes = 100000; /* more than one read */
+    cli_get(&W, "/one", NULL);
+    int two = 0;
+    while (W.n_got < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    cli_get(&W, "/two", NULL);
+    while (W.n_got < 2 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    two = W.n_got == 2;
+    CU_ASSERT_TRUE(two);
+    CU_ASSERT_STRING_EQUAL(W.got[0], "/one");
+    CU_ASSERT_STRING_EQUAL(W.got[1], "/two");
+    CU_ASSERT_EQUAL(W.got_body_bytes, 200000);
+    CU_ASSERT_EQUAL(W.n_srv, 1); /* kept alive: one connection */
+    CU_ASSERT_STRING_EQUAL(W.rt.base.ops->conn_peer(RT(&W), W.srv[0]), "127.0.0.1");
+    CU_ASSERT_FALSE(W.cli_closed);
+    CU_ASSERT_FALSE(W.srv_closed);
+    world_free(&W);
+}
+
+static void test_rt_answers_pipelined_requests_in_order(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    /* the first request is answered last if they were not taken one at a time */
+    W.answer_delay_ns[0] = 6 * MS;
+    W.answer_delay_ns[1] = 3 * MS;
+    W.answer_delay_ns[2] = 1 * MS;
+    cli_get(&W, "/1", NULL);
+    cli_get(&W, "/2", NULL);
+    cli_get(&W, "/3", NULL);
+    while (W.n_got < 3 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    CU_ASSERT_EQUAL_FATAL(W.n_got, 3);
+    CU_ASSERT_STRING_EQUAL(W.got[0], "/1");
+    CU_ASSERT_STRING_EQUAL(W.got[1], "/2");
+    CU_ASSERT_STRING_EQUAL(W.got[2], "/3");
+    CU_ASSERT_EQUAL(W.max_waiting, 1);
+    world_free(&W);
+}
+
+/* A blocking socket to the listener, for bytes the runtime's own client would not send. */
+static int raw_connect(struct world *W)
+{
+    char *host, *err;
+    uint16_t port;
+    live_parse_hostport(live_listener_name(W->l), &host, &port, &err);
+    free(host);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Everything the peer sends until it closes (or 2 s pass), as a string. */
+static void raw_read_all(int fd, char *buf, size_t size)
+{
+    size_t got = 0;
+    ssize_t n;
+    while (got < size - 1 && (n = recv(fd, buf + got, size - 1 - got, 0)) > 0) got += (size_t)n;
+    buf[got] = '\0';
+}
+
+static void test_rt_connection_close_ends_the_connection_after_the_answer(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    int fd = raw_connect(&W);
+    const char req[] = "GET /x HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+                       "GET /never HTTP/1.1\r\nHost: t\r\n\r\n";
+    CU_ASSERT_EQUAL(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    run_until(&W, &W.srv_closed);
+    CU_ASSERT_EQUAL(W.srv_close_reason, PX_ECLOSED);
+    CU_ASSERT_EQUAL(W.requests_seen, 1); /* nothing after a close is read */
+    char buf[1024];
+    raw_read_all(fd, buf, sizeof buf); /* returns at the close: the answer, whole */
+    CU_ASSERT_EQUAL(strncmp(buf, "HTTP/1.1 200 OK\r\n", 17), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "x-path: /x\r\nConnection: close\r\n"));
+    CU_ASSERT_PTR_NULL(strstr(buf, "/never"));
+    close(fd);
+    world_free(&W);
+}
+
+static void test_rt_http10_keep_alive_is_answered_in_kind(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    int fd = raw_connect(&W);
+    const char req[] = "GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
+                       "HEAD /b HTTP/1.0\r\n\r\n";
+    W.answer_body_bytes = 5;
+    CU_ASSERT_EQUAL(send(fd, req, sizeof req - 1, 0), (ssize_t)(sizeof req - 1));
+    run_until(&W, &W.srv_closed);
+    CU_ASSERT_EQUAL(W.requests_seen, 2);
+    char buf[1024];
+    raw_read_all(fd, buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "HTTP/1.1 200 OK\r\nx-path: /a\r\nConnection: keep-alive\r\n"
+                                "Content-Length: 5\r\n\r\n     "
+                                "HTTP/1.1 200 OK\r\nx-path: /b\r\nConnection: close\r\n"
+                                "Content-Length: 5\r\n\r\n");
+    close(fd);
+    world_free(&W);
+}
+
+static void test_rt_reset_is_seen_as_reset(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    W.answer_reset = 1;
+    cli_get(&W, "/boom", NULL);
+    run_until(&W, &W.cli_closed);
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ERESET);
+    CU_ASSERT_EQUAL(W.n_got, 0);
+    world_free(&W);
+}
+
+static void test_rt_graceful_close_writes_everything_first(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    W.answer_close = 1; /* the server closes and lets go at once after sending */
+    W.answer_body_bytes = 8u << 20;
+    cli_get(&W, "/big", NULL);
+    run_until(&W, &W.cli_closed);
+    CU_ASSERT_EQUAL(W.n_got, 1);
+    CU_ASSERT_EQUAL(W.got_body_bytes, 8u << 20);
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ECLOSED);
+    CU_ASSERT_EQUAL(live_rt_flushing(&W.rt), 0);
+    world_free(&W);
+}
+
+static void test_rt_malformed_request_gets_400(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    int fd = raw_connect(&W);
+    const char bad[] = "GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n";
+    CU_ASSERT_EQUAL(send(fd, bad, sizeof bad - 1, 0), (ssize_t)(sizeof bad - 1));
+    run_until(&W, &W.srv_closed);
+    CU_ASSERT_EQUAL(W.requests_seen, 0);
+    char buf[512];
+    raw_read_all(fd, buf, sizeof buf);
+    CU_ASSERT_EQUAL(strncmp(buf, "HTTP/1.1 400 Bad Request\r\n", 26), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Connection: close\r\n"));
+    close(fd);
+    CU_ASSERT_EQUAL(W.rt.st.bad_requests, 1);
+    world_free(&W);
+}
+
+static void test_rt_drain_closes_idle_connections(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    cli_get(&W, "/a", NULL);
+    while (W.n_got < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    live_rt_drain(&W.rt);
+    CU_ASSERT_TRUE(W.srv_closed); /* idle: closed at once, its owner told */
+    run_until(&W, &W.cli_closed);
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ECLOSED);
+    world_free(&W);
+}
+
+static void test_rt_drain_closes_busy_connections_after_their_answer(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    W.answer_delay_ns[0] = 5 * MS;
+    cli_get(&W, "/slow", NULL);
+    while (!W.requests_seen && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    live_rt_drain(&W.rt);
+    CU_ASSERT_FALSE(W.srv_closed); /* a request in progress: it gets its answer */
+    run_until(&W, &W.cli_closed);
+    CU_ASSERT_EQUAL(W.n_got, 1);
+    CU_ASSERT_PTR_NOT_NULL(W.got_connection); /* "Connection: close" */
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ECLOSED);
+    run_until(&W, &W.srv_closed);
+    world_free(&W);
+}
+
+static void test_rt_addresses_and_names(void)
+{
+    struct world W;
+    world_init(&W);
+    uint64_t a, b, c;
+    char *err = NULL;
+    CU_ASSERT_EQUAL(live_rt_resolve(&W.rt, "127.0.0.1", 8000, &a, &err), 0);
+    CU_ASSERT_EQUAL(live_rt_resolve(&W.rt, "127.0.0.1", 8000, &b, &err), 0);
+    CU_ASSERT_EQUAL(live_rt_resolve(&W.rt, "127.0.0.1", 0, &c, &err), 0);
+    CU_ASSERT_EQUAL(a, b);
+    CU_ASSERT_NOT_EQUAL(a, c);
+    CU_ASSERT_STRING_EQUAL(live_rt_addr(&W.rt, c)->name, "127.0.0.1:80");
+    CU_ASSERT_PTR_NULL(live_rt_addr(&W.rt, 0));
+    struct px_resolver r = live_rt_resolver(&W.rt);
+    struct px_endpoint_cfg *eps;
+    size_t n;
+    CU_ASSERT_EQUAL_FATAL(r.resolve(r.arg, "localhost", 9000, &eps, &n, &err), 0);
+    CU_ASSERT_EQUAL(n, 1);
+    CU_ASSERT_STRING_EQUAL(eps[0].name, "localhost:9000");
+    CU_ASSERT_EQUAL(eps[0].weight, 1);
+    CU_ASSERT_PTR_NOT_NULL(live_rt_addr(&W.rt, eps[0].addr));
+    px_endpoint_cfg_free(&eps[0]);
+    free(eps);
+    char *host;
+    uint16_t port;
+    CU_ASSERT_EQUAL(live_parse_hostport("[::1]:8080", &host, &port, &err), 0);
+    CU_ASSERT_STRING_EQUAL(host, "::1");
+    CU_ASSERT_EQUAL(port, 8080);
+    free(host);
+    const char *bad[] = {"8080", "host:", ":80", "h:99999", "h:-1", "::1:80", "[::1]80", "h:8x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err = NULL;
+        CU_ASSERT_EQUAL(live_parse_hostport(bad[i], &host, &port, &err), -1);
+        CU_ASSERT_PTR_NOT_NULL(err);
+        free(err);
+    }
+    world_free(&W);
+}
+
+/* An upstream answering every request with one status at once. */
+struct upstream {
+    struct world *W;
+    struct live_listener *l;
+    uint64_t addr;
+    int status, served;
+};
+
+static void up_message(void *ctx, struct px_conn *c, struct px_msg *m)
+{
+    struct upstream *u = ctx;
+    struct px_rt *rt = RT(u->W);
+    struct px_msg *r = px_msg_new(rt);
+    r->status = u->status;
+    px_msg_add_header(r, "x-path", m->path);
+    px_msg_free(rt, m);
+    u->served++;
+    rt->ops->send(rt, c, r);
+}
+
+static void up_closed(void *ctx, struct px_conn *c, int reason)
+{
+    struct upstream *u = ctx;
+    (void)reason;
+    RT(u->W)->ops->conn_release(RT(u->W), c);
+}
+
+static const struct px_conn_cbs up_cbs = {NULL, up_message, up_closed};
+
+static void up_accept(void *arg, struct px_conn *c)
+{
+    struct upstream *u = arg;
+    RT(u->W)->ops->conn_bind(RT(u->W), c, &up_cbs, u);
+}
+
+static void upstream_start(struct world *W, struct upstream *u, int status)
+{
+    memset(u, 0, sizeof *u);
+    u->W = W;
+    u->status = status;
+    char *err = NULL, *host;
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(live_listen(&W->rt, "127.0.0.1:0", up_accept, u, &u->l, &err), 0);
+    live_parse_hostport(live_listener_name(u->l), &host, &port, &err);
+    CU_ASSERT_EQUAL_FATAL(live_rt_resolve(&W->rt, host, port, &u->addr, &err), 0);
+    free(host);
+}
+
+/* One virtual host, one route to one cluster of two hosts with consecutive_5xx = 3. */
+static void outlier_cfg(struct px_proxy_cfg *cfg, const struct upstream *hosts)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->name = strdup("live");
+    cfg->kind = PX_PROXY_OUTBOUND;
+    px_cost_default(&cfg->cost);
+    cfg->workers = 1;
+    cfg->n_vhosts = 1;
+    cfg->vhosts = calloc(1, sizeof *cfg->vhosts);
+    struct px_vhost_cfg *v = &cfg->vhosts[0];
+    v->name = strdup("all");
+    v->n_domains = 1;
+    v->domains = calloc(1, sizeof *v->domains);
+    v->domains[0] = strdup("*");
+    v->n_routes = 1;
+    v->routes = calloc(1, sizeof *v->routes);
+    struct px_route_cfg *r = &v->routes[0];
+    r->name = strdup("all");
+    char *err = NULL;
+    CU_ASSERT_EQUAL(px_match_init(&r->path, PX_MATCH_PREFIX, "/", 0, &err), 0);
+    r->n_dests = 1;
+    r->dests = calloc(1, sizeof *r->dests);
+    r->dests[0].weight = 1;
+    r->total_weight = 1;
+    r->rate_limit = -1;
+    cfg->n_clusters = 1;
+    cfg->clusters = calloc(1, sizeof *cfg->clusters);
+    struct px_cluster_cfg *cl = &cfg->clusters[0];
+    cl->name = strdup("backend");
+    px_lb_cfg_envoy(&cl->lb);
+    cl->lb.panic_threshold = 0;
+    px_breaker_cfg_envoy(&cl->breaker);
+    cl->has_outlier = 1;
+    px_outlier_cfg_envoy(&cl->outlier);
+    cl->outlier.consecutive_5xx = 3;
+    cl->outlier.max_ejection_percent = 50; /* one host of two */
+    cl->n_endpoints = 2;
+    cl->endpoints = calloc(2, sizeof *cl->endpoints);
+    for (int i = 0; i < 2; i++) {
+        cl->endpoints[i].name = strdup(i ? "good" : "bad");
+        cl->endpoints[i].addr = hosts[i].addr;
+        cl->endpoints[i].weight = 1;
+    }
+}
+
+static void proxy_accept(void *arg, struct px_conn *c)
+{
+    px_proxy_accept(arg, c);
+}
+
+static void test_rt_proxy_ejects_a_failing_host_live(void)
+{
+    struct world W;
+    world_init(&W);
+    struct upstream hosts[2];
+    upstream_start(&W, &hosts[0], 503);
+    upstream_start(&W, &hosts[1], 200);
+    struct px_proxy_cfg cfg;
+    outlier_cfg(&cfg, hosts);
+    struct px_proxy *p = px_proxy_new(RT(&W), &cfg);
+    char *err = NULL, *host;
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(live_listen(&W.rt, "127.0.0.1:0", proxy_accept, p, &W.l, &err), 0);
+    live_parse_hostport(live_listener_name(W.l), &host, &port, &err);
+    uint64_t addr;
+    live_rt_resolve(&W.rt, host, port, &addr, &err);
+    free(host);
+    cli_connect(&W, addr);
+    for (int i = 0; i < 12 && !W.timed_out; i++) {
+        char path[16];
+        snprintf(path, sizeof path, "/r%d", i);
+        cli_get(&W, path, NULL);
+        while (W.n_got <= i && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    }
+    CU_ASSERT_EQUAL_FATAL(W.n_got, 12);
+    int failed = 0;
+    for (int i = 0; i < 12; i++) failed += W.got_status[i] == 503;
+    /* round robin until the bad host's third 503 ejects it; then only the good one */
+    CU_ASSERT_EQUAL(failed, 3);
+    CU_ASSERT_EQUAL(hosts[0].served, 3);
+    CU_ASSERT_EQUAL(hosts[1].served, 9);
+    for (int i = 6; i < 12; i++) CU_ASSERT_EQUAL(W.got_status[i], 200);
+    CU_ASSERT_TRUE(px_proxy_host_ejected(p, 0, 0));
+    CU_ASSERT_FALSE(px_proxy_host_ejected(p, 0, 1));
+    CU_ASSERT_EQUAL(W.rt.st.events[PX_EV_EJECT], 1);
+    CU_ASSERT_EQUAL(px_proxy_cluster_stats(p, 0)->ejections, 1);
+    live_rt_close_all(&W.rt);
+    px_proxy_free(p);
+    px_proxy_cfg_free(&cfg);
+    live_listener_close(hosts[0].l);
+    live_listener_close(hosts[1].l);
+    world_free(&W);
+}
+
+void suite_live_rt(void)
+{
+    TEST_SUITE("live/rt");
+    TEST_ADD(test_rt_timers_fire_in_order_never_early);
+    TEST_ADD(test_rt_refused_connect_is_told_from_the_loop);
+    TEST_ADD(test_rt_carries_requests_and_responses);
+    TEST_ADD(test_rt_answers_pipelined_requests_in_order);
+    TEST_ADD(test_rt_connection_close_ends_the_connection_after_the_answer);
+    TEST_ADD(test_rt_http10_keep_alive_is_answered_in_kind);
+    TEST_ADD(test_rt_reset_is_seen_as_reset);
+    TEST_ADD(test_rt_graceful_close_writes_everything_first);
+    TEST_ADD(test_rt_malformed_request_gets_400);
+    TEST_ADD(test_rt_drain_closes_idle_connections);
+    TEST_ADD(test_rt_drain_closes_busy_connections_after_their_answer);
+    TEST_ADD(test_rt_addresses_and_names);
+    TEST_ADD(test_rt_proxy_ejects_a_failing_host_live);
+}
