@@ -16,15 +16,16 @@ echo "== 1. event kernel vs binary heap (same process, same workload)"
 
 echo
 echo "== 2. whole runs (simulated requests per wall-clock second, one core)"
-printf '%-10s %12s %10s %14s\n' scenario requests wall_s requests/s
-for s in mm1 mmc md1 checkout; do
+echo "(bench-gateway-mesh: through the Kong gateway, two sidecars and the service: 4 proxies)"
+printf '%-20s %12s %10s %14s\n' scenario requests wall_s requests/s
+for s in scenarios/mm1 scenarios/mmc scenarios/md1 scenarios/checkout bench/gateway-mesh; do
     out=$(mktemp -d)
     start=$(date +%s.%N)
-    "$FL" run "scenarios/$s.yaml" --quiet --out "$out" || true
+    "$FL" run "$s.yaml" --quiet --out "$out" || true
     end=$(date +%s.%N)
     n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
-    awk -v s="$s" -v n="$n" -v a="$start" -v b="$end" \
-        'BEGIN { printf "%-10s %12d %10.2f %14.0f\n", s, n, b - a, n / (b - a) }'
+    awk -v s="$(basename "$s")" -v n="$n" -v a="$start" -v b="$end" \
+        'BEGIN { printf "%-20s %12d %10.2f %14.0f\n", s, n, b - a, n / (b - a) }'
     rm -rf "$out"
 done
 

@@ -23,11 +23,15 @@
  *    With _format_version 1.1 or 2.1, Kong 3 turns a path with a character
  *    outside [a-zA-Z0-9.-_~/%] into a regex (declarative migration
  *    route_path.lua), and so does this file.
+ *  - an upstream's healthchecks are read whole (see "health checks" below);
+ *    passive checks and the threshold run, active checks are refused once
+ *    an interval or counter of theirs is above 0 (the all-zero block `kong
+ *    config db_export` writes loads).
  *  - parts Kong has and faultline cannot run yet (other plugins, consumers,
  *    certificates, expressions routes, snis, stream routes, https-only or
  *    grpc routes, non-http services, consistent-hashing/latency/sticky
- *    upstreams, active or passive health checks, the redis policy) are
- *    refused by name; TLS settings and tags are read and have no effect.
+ *    upstreams, active health checks, the redis policy) are refused by
+ *    name; TLS settings and tags are read and have no effect.
  *
  * Building: one cluster per enabled service (its upstream's targets with
  * their weights when its host names an upstream, else its host), with
@@ -36,8 +40,14 @@
  * timeout") with no backoff asked for (base and cap 0: the balancer
  * tries again at once), the next attempt avoiding hosts already tried;
  * per-try timeout = read_timeout; connect timeout = connect_timeout; no
- * route timeout; circuit-breaker limits 2^32-1 (Kong has none); no outlier
- * detection and no panic (Kong's health checks are off by default).
+ * route timeout; circuit-breaker limits 2^32-1 (Kong has none); no panic.
+ * An upstream's passive health checks, when a failure counter is above 0,
+ * become outlier detection in Kong's mode (outlier.h: lua-resty-healthcheck's
+ * counters; an ejected target stays out "forever", as passive checks never
+ * bring a target back - Kong's health-checks-circuit-breakers.md; every
+ * target may be ejected; no success-rate or failure-percentage sweep), and
+ * its threshold the balancer's minimum healthy weight (lb.h: below it Kong
+ * answers 503). Off by default, as in Kong.
  * Routes are ordered as Kong 3's traditional_compatible router orders them
  * (kong/router/transform.lua get_priority, compat.lua): a route with
  * several paths is split into one entry per path (Kong splits by regex and
@@ -134,13 +144,22 @@ static int opt_bool(struct kp *c, const yaml_node_t *m, const char *key, const c
     return x ? fl_y_bool(c->d, x, what, out) : 0;
 }
 
-/* A list that must be empty or absent (a part of Kong not supported yet). */
+/* A YAML null (`kong config db_export` writes `~` for fields without a value). */
+static int is_null(const yaml_node_t *n)
+{
+    if (!n || n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+        return 0;
+    const char *s = fl_y_str(n);
+    return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+/* A list that must be empty, null or absent (a part of Kong not supported yet). */
 static int refuse_nonempty(struct kp *c, const yaml_node_t *m, const char *key, const char *msg)
 {
     yaml_node_t *x = fl_y_get(c->d, m, key);
     if (!x) return 0;
     if (x->type == YAML_SEQUENCE_NODE && SEQ_COUNT(x) == 0) return 0;
-    if (x->type == YAML_SCALAR_NODE && !*fl_y_str(x)) return 0;
+    if (x->type == YAML_SCALAR_NODE && (!*fl_y_str(x) || is_null(x))) return 0;
     return fl_y_error(c->d, fl_y_get_key(c->d, m, key), "%s", msg);
 }
 
@@ -925,21 +944,219 @@ static int parse_target(struct kp *c, const yaml_node_t *n, int upstream)
     return 0;
 }
 
-/* Refuses health checks that are switched on: any interval or threshold above 0. */
-static int healthchecks_off(struct kp *c, const yaml_node_t *n, const char *what)
+/* ---------------------------------------------------------------- health checks */
+
+/*
+ * An upstream's `healthchecks` (kong/db/schema/entities/upstreams.lua):
+ * active {type, timeout, concurrency, http_path, https_sni,
+ * https_verify_certificate, headers, healthy {interval, http_statuses,
+ * successes}, unhealthy {interval, http_statuses, tcp_failures, timeouts,
+ * http_failures}}, passive {type, healthy {http_statuses, successes},
+ * unhealthy {http_statuses, tcp_failures, timeouts, http_failures}},
+ * threshold. Ranges as the schema's: seconds 0..65535, concurrency
+ * 1..2^31, statuses 100..999, threshold 0..100; counters 0..254, as
+ * lua-resty-healthcheck's new() refuses more ("must be at most 254": its
+ * counters are 8 bits), whatever the schema lets through.
+ */
+
+#define HC_COUNTER_MAX 254
+
+static const char *const hc_types[] = {"tcp", "http", "https", "grpc", "grpcs", NULL};
+
+/* Health check parsing: where we are, and the first setting that turns active checks on. */
+struct hcp {
+    struct kp *c;
+    char path[96];                /* "healthchecks.active.healthy" */
+    const yaml_node_t *active_on; /* the first non-zero interval or counter under active */
+    char active_key[128];
+};
+
+/* "healthchecks.passive.unhealthy.tcp_failures" into buf. */
+static const char *hc_name(const struct hcp *h, const char *key, char *buf, size_t size)
 {
-    static const char *const on[] = {"interval",     "successes", "http_failures",
-                                     "tcp_failures", "timeouts",  NULL};
-    if (n->type != YAML_MAPPING_NODE) return 0;
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-        const char *key = fl_y_str(fl_y_node(c->d, p->key));
-        yaml_node_t *v = fl_y_node(c->d, p->value);
-        int listed = 0;
-        for (int i = 0; key && on[i]; i++) listed |= !strcmp(key, on[i]);
-        if (listed && fl_y_str(v) && strtod(fl_y_str(v), NULL) != 0)
-            return fl_y_error(c->d, v, "%s: health checks (%s) are not supported yet", what, key);
-        if (healthchecks_off(c, v, what)) return -1;
+    snprintf(buf, size, "%s.%s", h->path, key);
+    return buf;
+}
+
+static int hc_check_keys(struct hcp *h, const yaml_node_t *n, const char *const *keys)
+{
+    struct fl_ydoc *d = h->c->d;
+    return fl_y_want_map(d, n, h->path) || fl_y_check_keys(d, n, keys, NULL, h->path) ? -1 : 0;
+}
+
+/* Remembers a non-zero setting under `active`: it would switch active probing on. */
+static void hc_active_on(struct hcp *h, const yaml_node_t *x, const char *key, int nonzero)
+{
+    if (!nonzero || h->active_on || strncmp(h->path, "healthchecks.active", 19)) return;
+    h->active_on = x;
+    snprintf(h->active_key, sizeof h->active_key, "%s.%s: %s", h->path, key, fl_y_str(x));
+}
+
+static int hc_seconds(struct hcp *h, const yaml_node_t *m, const char *key, double *out)
+{
+    yaml_node_t *x = fl_y_get(h->c->d, m, key);
+    char name[160];
+    if (!x) return 0;
+    if (fl_y_double(h->c->d, x, hc_name(h, key, name, sizeof name), 0, 65535, out)) return -1;
+    if (!strcmp(key, "interval")) hc_active_on(h, x, key, *out != 0);
+    return 0;
+}
+
+static int hc_counter(struct hcp *h, const yaml_node_t *m, const char *key, uint32_t *out)
+{
+    yaml_node_t *x = fl_y_get(h->c->d, m, key);
+    char name[160];
+    long long v;
+    if (!x) return 0;
+    if (fl_y_int(h->c->d, x, hc_name(h, key, name, sizeof name), 0, HC_COUNTER_MAX, &v)) return -1;
+    *out = (uint32_t)v;
+    hc_active_on(h, x, key, v != 0);
+    return 0;
+}
+
+/* http_statuses: a list of 100..999; given, it replaces the default set. */
+static int hc_statuses(struct hcp *h, const yaml_node_t *m, uint8_t *set)
+{
+    yaml_node_t *x = fl_y_get(h->c->d, m, "http_statuses");
+    char name[160];
+    long long v;
+    if (!x) return 0;
+    hc_name(h, "http_statuses", name, sizeof name);
+    if (fl_y_want_seq(h->c->d, x, name)) return -1;
+    memset(set, 0, PX_STATUS_SET_BYTES);
+    for (size_t i = 0; i < SEQ_COUNT(x); i++) {
+        if (fl_y_int(h->c->d, item(h->c, x, i), name, 100, 999, &v)) return -1;
+        px_status_set_add(set, (int)v);
     }
+    return 0;
+}
+
+static int hc_type(struct hcp *h, const yaml_node_t *m)
+{
+    yaml_node_t *x = fl_y_get(h->c->d, m, "type");
+    char name[160];
+    int t;
+    return x && fl_y_enum(h->c->d, x, hc_name(h, "type", name, sizeof name), hc_types, &t) ? -1 : 0;
+}
+
+/* One of `healthy` / `unhealthy` under path `sub` (active or passive): into k. */
+static int hc_side(struct hcp *h, const yaml_node_t *m, const char *sub, int healthy,
+                   struct px_outlier_kong *k)
+{
+    static const char *const active_healthy[] = {"interval", "http_statuses", "successes", NULL};
+    static const char *const active_unhealthy[] = {"interval", "http_statuses", "tcp_failures",
+                                                   "timeouts", "http_failures", NULL};
+    static const char *const passive_healthy[] = {"http_statuses", "successes", NULL};
+    static const char *const passive_unhealthy[] = {"http_statuses", "tcp_failures", "timeouts",
+                                                    "http_failures", NULL};
+    const int active = !strcmp(sub, "active");
+    yaml_node_t *n = fl_y_get(h->c->d, m, healthy ? "healthy" : "unhealthy");
+    double interval;
+    if (!n) return 0;
+    size_t len = strlen(h->path);
+    snprintf(h->path + len, sizeof h->path - len, ".%s", healthy ? "healthy" : "unhealthy");
+    int rc = hc_check_keys(h, n,
+                           active ? (healthy ? active_healthy : active_unhealthy)
+                                  : (healthy ? passive_healthy : passive_unhealthy));
+    if (!rc && active) rc = hc_seconds(h, n, "interval", &interval);
+    if (!rc) rc = hc_statuses(h, n, healthy ? k->healthy_statuses : k->unhealthy_statuses);
+    if (!rc && healthy) rc = hc_counter(h, n, "successes", &k->successes);
+    if (!rc && !healthy)
+        rc = hc_counter(h, n, "tcp_failures", &k->tcp_failures) ||
+             hc_counter(h, n, "timeouts", &k->timeouts) ||
+             hc_counter(h, n, "http_failures", &k->http_failures);
+    h->path[len] = '\0';
+    return rc ? -1 : 0;
+}
+
+/* Active health checks: read and checked as Kong does, refused if they would probe. */
+static int hc_active(struct hcp *h, const yaml_node_t *n, const char *what)
+{
+    static const char *const keys[] = {
+        "type",    "timeout", "concurrency", "http_path", "https_sni", "https_verify_certificate",
+        "headers", "healthy", "unhealthy",   NULL};
+    struct fl_ydoc *d = h->c->d;
+    struct px_outlier_kong unused = {0};
+    yaml_node_t *x;
+    double timeout;
+    long long concurrency;
+    const char *s;
+    int b;
+    snprintf(h->path, sizeof h->path, "healthchecks.active");
+    if (hc_check_keys(h, n, keys) || hc_type(h, n) || hc_seconds(h, n, "timeout", &timeout))
+        return -1;
+    if ((x = fl_y_get(d, n, "concurrency")) &&
+        fl_y_int(d, x, "healthchecks.active.concurrency", 1, INT64_C(1) << 31, &concurrency))
+        return -1;
+    if ((x = fl_y_get(d, n, "http_path"))) {
+        if (fl_y_string(d, x, "healthchecks.active.http_path", &s)) return -1;
+        if (s[0] != '/')
+            return fl_y_error(d, x, "healthchecks.active.http_path should start with: /");
+    }
+    if ((x = fl_y_get(d, n, "https_sni")) && !is_null(x) &&
+        fl_y_string(d, x, "healthchecks.active.https_sni", &s))
+        return -1;
+    if (opt_bool(h->c, n, "https_verify_certificate",
+                 "healthchecks.active.https_verify_certificate", &b))
+        return -1;
+    if ((x = fl_y_get(d, n, "headers")) && !is_null(x)) {
+        if (fl_y_want_map(d, x, "healthchecks.active.headers")) return -1;
+        for (yaml_node_pair_t *p = x->data.mapping.pairs.start; p < x->data.mapping.pairs.top;
+             p++) {
+            char **values = NULL;
+            size_t n_values = 0;
+            int rc = fl_y_string(d, fl_y_node(d, p->key), "healthchecks.active.headers name", &s) ||
+                     str_list(h->c, fl_y_node(d, p->value), "healthchecks.active.headers values",
+                              &values, &n_values);
+            free_strs(values, n_values);
+            if (rc) return -1;
+        }
+    }
+    if (hc_side(h, n, "active", 1, &unused) || hc_side(h, n, "active", 0, &unused)) return -1;
+    if (h->active_on)
+        return fl_y_error(d, h->active_on, "%s: active health checks are not supported yet (%s)",
+                          what, h->active_key);
+    return 0;
+}
+
+static int hc_passive(struct hcp *h, const yaml_node_t *n, struct px_outlier_kong *k)
+{
+    static const char *const keys[] = {"type", "healthy", "unhealthy", NULL};
+    snprintf(h->path, sizeof h->path, "healthchecks.passive");
+    if (hc_check_keys(h, n, keys) || hc_type(h, n) || hc_side(h, n, "passive", 1, k) ||
+        hc_side(h, n, "passive", 0, k))
+        return -1;
+    /* kong/runloop/balancer/healthcheckers.lua is_upstream_using_healthcheck */
+    k->on = k->tcp_failures || k->timeouts || k->http_failures;
+    return 0;
+}
+
+/* Kong's defaults for passive checks: statuses as upstreams.lua lists them, counters off. */
+static void passive_defaults(struct px_outlier_kong *k)
+{
+    static const int healthy[] = {200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+                                  300, 301, 302, 303, 304, 305, 306, 307, 308};
+    static const int unhealthy[] = {429, 500, 503};
+    memset(k, 0, sizeof *k);
+    for (size_t i = 0; i < sizeof healthy / sizeof *healthy; i++)
+        px_status_set_add(k->healthy_statuses, healthy[i]);
+    for (size_t i = 0; i < sizeof unhealthy / sizeof *unhealthy; i++)
+        px_status_set_add(k->unhealthy_statuses, unhealthy[i]);
+}
+
+static int parse_healthchecks(struct kp *c, const yaml_node_t *n, struct px_kong_upstream *u,
+                              const char *what)
+{
+    static const char *const keys[] = {"active", "passive", "threshold", NULL};
+    struct hcp h = {.c = c};
+    yaml_node_t *x;
+    snprintf(h.path, sizeof h.path, "healthchecks");
+    if (hc_check_keys(&h, n, keys)) return -1;
+    if ((x = fl_y_get(c->d, n, "threshold")) &&
+        fl_y_double(c->d, x, "healthchecks.threshold", 0, 100, &u->threshold))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "passive")) && hc_passive(&h, x, &u->passive)) return -1;
+    if ((x = fl_y_get(c->d, n, "active")) && hc_active(&h, x, what)) return -1;
     return 0;
 }
 
@@ -971,9 +1188,8 @@ static int upstream_settings(struct kp *c, const yaml_node_t *n, struct px_kong_
     u->lb = a == 0 ? PX_LB_ROUND_ROBIN : PX_LB_LEAST_REQUEST;
     if ((x = fl_y_get(c->d, n, "slots")) && fl_y_int(c->d, x, "slots", 10, 65536, &slots))
         return -1;
-    if ((x = fl_y_get(c->d, n, "healthchecks")) &&
-        (fl_y_want_map(c->d, x, "healthchecks") || healthchecks_off(c, x, what)))
-        return -1;
+    passive_defaults(&u->passive);
+    if ((x = fl_y_get(c->d, n, "healthchecks")) && parse_healthchecks(c, x, u, what)) return -1;
     char msg[200];
     snprintf(msg, sizeof msg, "%s: host_header is not supported yet", what);
     return refuse_nonempty(c, n, "host_header", msg);
@@ -1441,6 +1657,25 @@ static int add_endpoints(struct px_cluster_cfg *cl, const struct px_resolver *r,
     return 0;
 }
 
+/* "Forever": far beyond any run, and small enough that twice it plus itself fits in 63 bits. */
+#define KONG_FOREVER_NS (INT64_C(1) << 60)
+
+/*
+ * Kong's passive health checks as outlier detection (outlier.h, Kong's
+ * mode). Nothing of Envoy's runs: no consecutive_* detector, no success
+ * rate or failure percentage; every target may be ejected (Kong skips
+ * whatever its checker marks unhealthy); an ejection lasts forever and the
+ * sweep, which has nothing to do, comes as rarely.
+ */
+static void kong_outlier(const struct px_kong_upstream *u, struct px_outlier_cfg *o)
+{
+    memset(o, 0, sizeof *o);
+    o->interval_ns = KONG_FOREVER_NS;
+    o->base_ejection_ns = o->max_ejection_ns = KONG_FOREVER_NS;
+    o->max_ejection_percent = 100;
+    o->kong = u->passive;
+}
+
 static void cluster_defaults(const struct px_kong_service *s, struct px_cluster_cfg *cl)
 {
     memset(&cl->lb, 0, sizeof cl->lb);
@@ -1466,6 +1701,11 @@ static int cluster_cfg(const struct px_kong *k, size_t svc, const struct px_reso
     const struct px_kong_upstream *u = service_upstream(k, s);
     if (!u) return add_endpoints(cl, r, s->host, s->port, 0, owner, err);
     cl->lb.policy = u->lb;
+    cl->lb.min_healthy_weight = u->threshold;
+    if (u->passive.on) {
+        cl->has_outlier = 1;
+        kong_outlier(u, &cl->outlier);
+    }
     for (size_t i = 0; i < u->n_targets; i++) {
         const struct px_kong_target *t = &u->targets[i];
         if (!t->weight) continue; /* Kong: a target of weight 0 takes no traffic */

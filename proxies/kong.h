@@ -9,7 +9,8 @@
  * retries 5, connect/read/write_timeout 60000 ms, enabled, nested routes
  * and plugins); routes (name, service, paths, hosts, methods, headers,
  * strip_path true, preserve_host false, regex_priority, protocols); upstreams
- * (name, algorithm, targets with weights; passive health checks off);
+ * (name, algorithm, targets with weights, healthchecks: passive checks and
+ * threshold run, active checks are refused when switched on);
  * plugins (name, config, scope global / service / route). Of the plugins,
  * rate-limiting is run; others are refused by name ("not supported yet")
  * rather than ignored. Unknown keys are errors with a suggestion.
@@ -18,7 +19,9 @@
  * matching order; one cluster per service (its upstream's targets with
  * their weights and algorithm, or its host); Kong's retries (on connection
  * errors and timeouts, with no backoff: nginx's proxy_next_upstream
- * "error timeout") and timeouts.
+ * "error timeout") and timeouts; an upstream's passive health checks as
+ * outlier detection in Kong's mode (a target that fails them is ejected
+ * for good), its threshold as the balancer's minimum healthy weight.
  */
 #ifndef FL_PROXIES_KONG_H
 #define FL_PROXIES_KONG_H
@@ -71,6 +74,8 @@ struct px_kong_upstream {
     enum px_lb_policy lb;
     struct px_kong_target *targets;
     size_t n_targets;
+    struct px_outlier_kong passive; /* healthchecks.passive (on: a failure counter above 0) */
+    double threshold;               /* healthchecks.threshold, percent */
 };
 
 enum px_kong_scope { PX_KONG_GLOBAL, PX_KONG_SERVICE, PX_KONG_ROUTE };

@@ -41,6 +41,9 @@
  * to host_selection_retry_max_attempts times. panic_threshold is rounded to
  * a whole percent as Envoy's PROTOBUF_PERCENT_TO_ROUNDED_INTEGER does.
  *
+ * Kong's threshold (min_healthy_weight) is checked before anything else: below
+ * it there is no pick, whatever the policy.
+ *
  * Not here: priorities and localities, degraded hosts, slow start, ring hash
  * and maglev, Envoy's extra random draw for choosing a priority.
  */
@@ -120,6 +123,21 @@ static int in_panic(const struct px_lb *lb, uint32_t healthy)
     if (health >= 100) return 0;
     double healthy_percent = 100.0 * healthy / (double)n;
     return healthy_percent < threshold_percent(lb->cfg.panic_threshold);
+}
+
+/*
+ * Kong's balancer health (kong/runloop/balancer/balancers.lua updateStatus):
+ * healthy while (total - unavailable) / total * 100 > threshold, in that
+ * order, as doubles; with no weight at all, unhealthy.
+ */
+static int kong_healthy(const struct px_lb *lb, const struct px_lb_host *hosts)
+{
+    double total = 0, unavailable = 0;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        total += hosts[i].weight;
+        if (!hosts[i].healthy) unavailable += hosts[i].weight;
+    }
+    return total > 0 && (total - unavailable) / total * 100 > lb->cfg.min_healthy_weight;
 }
 
 /* Fills c for this pick; returns 0 when there is no candidate at all. */
@@ -221,6 +239,7 @@ int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*next
     int in_panic_ = 0;
     if (panic) *panic = 0;
     if (lb->n == 0) return -1;
+    if (lb->cfg.min_healthy_weight > 0 && !kong_healthy(lb, hosts)) return -1;
     struct cands c;
     int any = cands_build(&c, lb, hosts, &in_panic_);
     if (panic) *panic = in_panic_;

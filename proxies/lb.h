@@ -14,6 +14,10 @@
  *  - Hosts marked `excluded` (tried before, for retry_host_predicate
  *    previous_hosts) are avoided when another candidate exists.
  *  - Ties are broken by host index: never by address.
+ *  - Kong's upstream health (healthchecks.threshold, when above 0): no pick
+ *    at all unless the healthy hosts hold more than that percent of the
+ *    total weight (kong/runloop/balancer/balancers.lua updateStatus and
+ *    getPeer: "Balancer is unhealthy", which Kong answers with 503).
  */
 #ifndef FL_PROXIES_LB_H
 #define FL_PROXIES_LB_H
@@ -27,6 +31,7 @@ struct px_lb_cfg {
     uint32_t choice_count;      /* least request: 2 */
     double active_request_bias; /* least request, unequal weights: 1.0 */
     double panic_threshold;     /* percent of healthy hosts; 0 disables panic */
+    double min_healthy_weight;  /* Kong's threshold: percent of the weight; 0: no such check */
 };
 
 /* Envoy's defaults: round robin, 2 choices, bias 1.0, panic at 50%. */

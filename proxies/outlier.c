@@ -50,6 +50,36 @@
  * max_ejection_time is below base_ejection_time (Envoy rejects it) is run
  * with max = base.
  *
+ * Kong's mode (cfg.kong.on: Kong's passive health checks, which Kong calls
+ * circuit breakers), checked against Kong/lua-resty-healthcheck
+ * lib/resty/healthcheck.lua and how Kong feeds it:
+ *  - report_http_status: a status in healthy.http_statuses is a success, else
+ *    one in unhealthy.http_statuses an HTTP failure, else it is ignored;
+ *    report_tcp_failure and report_timeout count the other two kinds. Kong
+ *    reports a try that failed when it picks the next one
+ *    (kong/init.lua Kong.balancer: nginx's code 504 is a timeout, anything
+ *    else a TCP failure) and the last try's status in the log phase
+ *    (kong/runloop/handler.lua log.after: 504 is a timeout), so here a
+ *    connect failure or reset is a TCP failure, a timeout or a 504 answer a
+ *    timeout. (The owner reports a connect timeout as a timeout, as nginx
+ *    does, and a last try's failed connection as the 502 nginx answers
+ *    with: proxy.c record_failure.)
+ *  - incr_counter: a counter whose threshold is 0 counts nothing; a success
+ *    is not counted while the host is fully healthy, a failure not while it
+ *    is fully unhealthy; a counted success clears the three failure
+ *    counters, a counted failure clears the success counter (so failures
+ *    are consecutive only when healthy.successes > 0: with the default 0 a
+ *    success resets nothing and failures add up for as long as the process
+ *    lives); a counter that reaches its threshold moves the host to
+ *    unhealthy (ejected: Kong's balancer skips it, setAddressStatus) or
+ *    healthy (back); short of it, the first failure makes a healthy host
+ *    mostly_healthy and the first success an unhealthy one
+ *    mostly_unhealthy, both keeping their traffic as they were.
+ *  - nothing else brings a host back (no probes: Kong's active checks or
+ *    its admin API would), except successes of requests that were already
+ *    on their way to it when it was ejected; the sweep never does, as the
+ *    ejection time Kong's configuration gives is as good as forever.
+ *
  * Not here: local-origin success rate and failure percentage, active health
  * checks (successful_active_health_check_uneject_host), extension monitors,
  * priorities (the check counts every host of the cluster, as Envoy does).
@@ -88,6 +118,16 @@ void px_outlier_cfg_envoy(struct px_outlier_cfg *c)
     c->enforcing_failure_percentage = 0;
     c->failure_percentage_minimum_hosts = 5;
     c->failure_percentage_request_volume = 50;
+}
+
+void px_status_set_add(uint8_t *set, int s)
+{
+    if (s >= 0 && s < PX_STATUS_SET_BYTES * 8) set[s / 8] |= (uint8_t)(1u << (s % 8));
+}
+
+int px_status_set_has(const uint8_t *set, int s)
+{
+    return s >= 0 && s < PX_STATUS_SET_BYTES * 8 && (set[s / 8] >> (s % 8)) & 1;
 }
 
 void px_outlier_init(struct px_outlier *o, const struct px_outlier_cfg *cfg, uint32_t n_hosts)
@@ -192,6 +232,55 @@ static int put_code(struct px_outlier *o, uint32_t h, int code, int64_t now_ns, 
     return ej;
 }
 
+static void uneject(struct px_outlier *o, uint32_t h, int64_t now_ns);
+
+/*
+ * lua-resty-healthcheck's incr_counter for one report about host h:
+ * `healthy` says which way it pushes, *ctr is the counter it increments
+ * and limit that counter's threshold. Returns 1 (ejected), -1 (back) or 0.
+ */
+static int kong_count(struct px_outlier *o, uint32_t h, int healthy, uint32_t *ctr, uint32_t limit,
+                      int64_t now_ns, struct draws *d)
+{
+    struct px_outlier_host *hs = &o->hosts[h];
+    if (limit == 0) return 0; /* "fail fast on counters that are disabled by configuration" */
+    if (hs->kong_health == (healthy ? PX_KONG_HEALTHY : PX_KONG_UNHEALTHY)) return 0;
+    ++*ctr;
+    if (healthy)
+        hs->kong_http = hs->kong_tcp = hs->kong_timeouts = 0; /* MASK_SUCCESS */
+    else
+        hs->kong_successes = 0; /* MASK_FAILURE */
+    if (*ctr >= limit) {
+        hs->kong_health = healthy ? PX_KONG_HEALTHY : PX_KONG_UNHEALTHY;
+        if (healthy && hs->ejected) {
+            uneject(o, h, now_ns);
+            return -1;
+        }
+        if (!healthy && !hs->ejected) return eject(o, h, 100, now_ns, d);
+        return 0;
+    }
+    if (!healthy && hs->kong_health == PX_KONG_HEALTHY) hs->kong_health = PX_KONG_MOSTLY_HEALTHY;
+    if (healthy && hs->kong_health == PX_KONG_UNHEALTHY) hs->kong_health = PX_KONG_MOSTLY_UNHEALTHY;
+    return 0;
+}
+
+/* Kong's passive checks: which report a result is (see the file comment). */
+static int kong_record(struct px_outlier *o, uint32_t h, enum px_origin origin, int status,
+                       int64_t now_ns, struct draws *d)
+{
+    const struct px_outlier_kong *k = &o->cfg.kong;
+    struct px_outlier_host *hs = &o->hosts[h];
+    if (origin == PX_ORIGIN_TIMEOUT || (origin == PX_ORIGIN_RESPONSE && status == 504))
+        return kong_count(o, h, 0, &hs->kong_timeouts, k->timeouts, now_ns, d);
+    if (origin != PX_ORIGIN_RESPONSE)
+        return kong_count(o, h, 0, &hs->kong_tcp, k->tcp_failures, now_ns, d);
+    if (px_status_set_has(k->healthy_statuses, status))
+        return kong_count(o, h, 1, &hs->kong_successes, k->successes, now_ns, d);
+    if (px_status_set_has(k->unhealthy_statuses, status) || status == 0)
+        return kong_count(o, h, 0, &hs->kong_http, k->http_failures, now_ns, d);
+    return 0; /* in neither list: ignored */
+}
+
 int px_outlier_record(struct px_outlier *o, uint32_t h, enum px_origin origin, int status,
                       int64_t now_ns, uint64_t random)
 {
@@ -199,6 +288,7 @@ int px_outlier_record(struct px_outlier *o, uint32_t h, enum px_origin origin, i
     const struct px_outlier_cfg *c = &o->cfg;
     struct px_outlier_host *hs = &o->hosts[h];
     struct draws d = {random, random, 0};
+    if (c->kong.on) return kong_record(o, h, origin, status, now_ns, &d);
     if (c->split_external_local_origin_errors) {
         if (origin != PX_ORIGIN_RESPONSE) { /* localOriginFailure */
             if (++hs->cons_local != c->consecutive_local_origin_failure) return 0;
@@ -221,6 +311,9 @@ static void uneject(struct px_outlier *o, uint32_t h, int64_t now_ns)
     o->n_ejected--;
     hs->cons_5xx = hs->cons_gateway = hs->cons_local = 0;
     hs->last_unejected_ns = now_ns;
+    /* Kong's mode: healthy again (set_target_status clears the counters) */
+    hs->kong_health = PX_KONG_HEALTHY;
+    hs->kong_successes = hs->kong_http = hs->kong_tcp = hs->kong_timeouts = 0;
 }
 
 /* Success rate (0..100) of each host not ejected that had traffic this interval, else -1. */

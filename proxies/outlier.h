@@ -24,6 +24,12 @@
  *  - Success-rate and failure-percentage detection run at sweeps when
  *    their enforcing percentage is above 0.
  *
+ * Kong's passive health checks ("circuit breakers") run here too, in their
+ * own mode (kong.on; see struct px_outlier_kong and outlier.c): per host, a
+ * health state and lua-resty-healthcheck's four counters instead of the
+ * consecutive_* detectors; an ejection lasts as long as base_ejection_ns
+ * says (Kong: forever), and a host can come back only by its own successes.
+ *
  * Not here: timers (the owner calls px_outlier_sweep every interval),
  * panic mode (the load balancer's), events (the owner reports them).
  */
@@ -31,6 +37,31 @@
 #define FL_PROXIES_OUTLIER_H
 
 #include <stdint.h>
+
+/* A set of HTTP statuses 0..999, one bit each. */
+#define PX_STATUS_SET_BYTES 125
+
+/*
+ * Kong's passive health checks, counted as lua-resty-healthcheck counts
+ * them (Kong/lua-resty-healthcheck lib/resty/healthcheck.lua): a response
+ * with a status in healthy_statuses is a success, one in
+ * unhealthy_statuses an HTTP failure (any other status counts for
+ * nothing); a connect failure or reset is a TCP failure; a timeout, or a
+ * 504, a timeout. A threshold of 0 switches its counter off.
+ */
+struct px_outlier_kong {
+    int on;                                          /* 0: Envoy's detectors; the rest unused */
+    uint8_t unhealthy_statuses[PX_STATUS_SET_BYTES]; /* passive.unhealthy.http_statuses */
+    uint8_t healthy_statuses[PX_STATUS_SET_BYTES];   /* passive.healthy.http_statuses */
+    uint32_t http_failures;                          /* passive.unhealthy.* */
+    uint32_t tcp_failures;
+    uint32_t timeouts;
+    uint32_t successes; /* passive.healthy.successes: 0 = a success resets nothing */
+};
+
+/* Adds status s (0..999) to a status set; tests whether it is in one. */
+void px_status_set_add(uint8_t *set, int s);
+int px_status_set_has(const uint8_t *set, int s);
 
 struct px_outlier_cfg {
     uint32_t consecutive_5xx;             /* 0 disables */
@@ -55,6 +86,7 @@ struct px_outlier_cfg {
     uint32_t failure_percentage_minimum_hosts;           /* 5 */
     uint32_t failure_percentage_request_volume;          /* 50 */
     int legacy_max_ejection_percent;                     /* the check before envoy#27909 */
+    struct px_outlier_kong kong;                         /* Kong's mode; all 0 for Envoy */
 };
 
 /* Envoy's defaults (as listed above). */
@@ -69,7 +101,13 @@ struct px_outlier_host {
     uint32_t ejections;        /* times ejected so far */
     int64_t last_unejected_ns; /* -1: never */
     uint64_t interval_total, interval_failed; /* for success rate / failure percentage */
+    /* Kong's mode: lua-resty-healthcheck's internal health and counters */
+    uint8_t kong_health; /* PX_KONG_HEALTHY ... */
+    uint32_t kong_successes, kong_http, kong_tcp, kong_timeouts;
 };
+
+/* lua-resty-healthcheck's internal states (healthy and mostly_healthy take traffic). */
+enum { PX_KONG_HEALTHY, PX_KONG_MOSTLY_HEALTHY, PX_KONG_UNHEALTHY, PX_KONG_MOSTLY_UNHEALTHY };
 
 struct px_outlier {
     struct px_outlier_cfg cfg;
@@ -91,7 +129,9 @@ enum px_origin {
 
 /*
  * Records one result for host h at now_ns; `random` feeds the enforcing
- * roll and the ejection jitter. Returns 1 if h was ejected by this result.
+ * roll and the ejection jitter. Returns 1 if h was ejected by this result,
+ * -1 if it was brought back by it (Kong's mode only: enough successes of
+ * requests that were already on their way), else 0.
  */
 int px_outlier_record(struct px_outlier *o, uint32_t h, enum px_origin origin, int status,
                       int64_t now_ns, uint64_t random);

@@ -21,6 +21,9 @@
  * when no connection is free, and overflow of pending or requests answers
  * 503 UO with x-envoy-overloaded (circuit_breaking.rst); every result
  * feeds outlier detection, a connect failure as 503 and a timeout as 504.
+ * For Kong's passive health checks (outlier detection in Kong's mode) a
+ * failed try is reported as Kong reports it (record_failure), and a host
+ * that answers often enough while ejected comes back (record_outlier).
  */
 #include "proxies/proxy.h"
 
@@ -37,6 +40,7 @@ struct host;
 struct cluster;
 
 struct upconn {
+    struct upconn *prev, *next; /* the proxy's list of every upstream connection */
     struct px_conn *c;
     struct host *host;
     struct attempt *att; /* the attempt using it; NULL when idle or connecting */
@@ -81,6 +85,7 @@ struct attempt {
 };
 
 struct down {
+    struct down *prev, *next; /* the proxy's list of downstream connections */
     struct px_proxy *p;
     struct px_conn *c;
     struct stream *s;      /* the stream being served */
@@ -90,6 +95,7 @@ struct down {
 };
 
 struct stream {
+    struct stream *prev, *next; /* the proxy's list of streams, abandoned ones included */
     struct px_proxy *p;
     struct down *down;
     struct px_msg *req;
@@ -117,7 +123,28 @@ struct px_proxy {
     size_t n_clusters;
     struct px_rl *rls;
     uint64_t active;
+    /* everything alive, so that px_proxy_free leaves nothing behind */
+    struct stream *streams;
+    struct down *downs;
+    struct upconn *ups;
 };
+
+/* Intrusive doubly-linked lists with a head pointer. */
+#define LIST_ADD(head, x)                                                                          \
+    do {                                                                                           \
+        (x)->prev = NULL;                                                                          \
+        (x)->next = (head);                                                                        \
+        if (head) (head)->prev = (x);                                                              \
+        (head) = (x);                                                                              \
+    } while (0)
+#define LIST_DEL(head, x)                                                                          \
+    do {                                                                                           \
+        if ((x)->prev)                                                                             \
+            (x)->prev->next = (x)->next;                                                           \
+        else                                                                                       \
+            (head) = (x)->next;                                                                    \
+        if ((x)->next) (x)->next->prev = (x)->prev;                                                \
+    } while (0)
 
 static const struct px_conn_cbs down_cbs, up_cbs;
 
@@ -310,6 +337,7 @@ static void upconn_drop(struct upconn *uc)
     h->cl->br.connections--;
     px_timer_cancel(p->rt, &uc->connect_timer);
     p->rt->ops->conn_release(p->rt, uc->c);
+    LIST_DEL(p->ups, uc);
     free(uc);
 }
 
@@ -343,7 +371,7 @@ static void connect_timeout(struct px_rt *rt, void *arg)
     /* the first pending attempt of the host takes the failure (Envoy's pool does the same) */
     if (h->pend_head) {
         struct attempt *a = h->pend_head;
-        struct px_attempt r = {.grpc_status = -1, .connect_failed = 1};
+        struct px_attempt r = {.grpc_status = -1, .connect_failed = 1, .connect_timeout = 1};
         pend_remove(a);
         attempt_failed(a, &r);
     }
@@ -360,6 +388,7 @@ static void maybe_connect(struct host *h)
         pending++;
     if (pending <= h->connecting || !px_breaker_can_connect(&cl->br)) return;
     struct upconn *uc = fl_calloc(1, sizeof *uc);
+    LIST_ADD(p->ups, uc);
     uc->host = h;
     h->connecting++;
     h->open++;
@@ -401,16 +430,45 @@ static void attempt_release(struct attempt *a)
     if (a->is_retry) cl->br.retries--;
 }
 
-static void record_outlier(struct attempt *a, enum px_origin origin, int status)
+static void record_outlier(struct cluster *cl, struct host *host, enum px_origin origin, int status)
 {
-    struct cluster *cl = a->s->cl;
     if (!cl->has_outlier) return;
     struct px_proxy *p = cl->p;
-    uint32_t h = a->host->index;
-    if (px_outlier_record(&cl->od, h, origin, status, px_now(p->rt), px_random(p->rt))) {
+    uint32_t h = host->index;
+    int r = px_outlier_record(&cl->od, h, origin, status, px_now(p->rt), px_random(p->rt));
+    if (r > 0) {
         cl->lbh[h].healthy = 0;
         cl->st.ejections++;
-        event(p, PX_EV_EJECT, cl, a->host, cl->od.hosts[h].ejection_ns);
+        event(p, PX_EV_EJECT, cl, host, cl->od.hosts[h].ejection_ns);
+    } else if (r < 0) { /* Kong's passive checks: successes brought it back */
+        cl->lbh[h].healthy = 1;
+        event(p, PX_EV_UNEJECT, cl, host, 0);
+    }
+}
+
+/*
+ * A try that ended without an answer, for outlier detection. Kong reports
+ * such a try to its health checker when the balancer picks the next one
+ * (kong/init.lua Kong.balancer: nginx's code 504, a timeout - connecting
+ * included - is a timeout, any other code a TCP failure) but the last one
+ * in the log phase, from the status nginx answered with
+ * (kong/runloop/handler.lua log.after: 504 is a timeout, anything else an
+ * HTTP status): there a connection that failed or broke is nginx's 502.
+ */
+static void record_failure(struct cluster *cl, struct host *h, const struct px_attempt *r,
+                           int retried)
+{
+    enum px_origin o = r->connect_failed ? PX_ORIGIN_CONNECT_FAILED
+                       : r->timed_out    ? PX_ORIGIN_TIMEOUT
+                                         : PX_ORIGIN_RESET;
+    if (!cl->cfg->outlier.kong.on) {
+        record_outlier(cl, h, o, 0);
+    } else if (r->timed_out || r->connect_timeout) {
+        record_outlier(cl, h, PX_ORIGIN_TIMEOUT, 0);
+    } else if (retried) {
+        record_outlier(cl, h, o, 0); /* a TCP failure */
+    } else {
+        record_outlier(cl, h, PX_ORIGIN_RESPONSE, 502);
     }
 }
 
@@ -453,11 +511,17 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
     struct stream *s = a->s;
     struct px_proxy *p = s->p;
     struct cluster *cl = s->cl;
+    struct host *h = a->host;
     attempt_release(a);
     s->att = NULL;
     free(a);
     const struct px_route_cfg *route = s->route;
-    if (route->has_retry && px_retry_matches(&route->retry, r)) {
+    int matches = route->has_retry && px_retry_matches(&route->retry, r);
+    if (!resp) /* no answer: outlier detection hears of it, knowing whether a retry follows */
+        record_failure(cl, h, r,
+                       matches && s->retries < route->retry.num_retries &&
+                           px_breaker_can_retry(&cl->br));
+    if (matches) {
         if (s->retries >= route->retry.num_retries) {
             s->flags |= PX_FLAG_URX;
             cl->st.rq_retry_limit++;
@@ -482,15 +546,9 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
     stream_finish(s, resp);
 }
 
+/* An attempt that got no answer (attempt_done reports it to outlier detection). */
 static void attempt_failed(struct attempt *a, const struct px_attempt *r)
 {
-    if (r->connect_failed) {
-        record_outlier(a, PX_ORIGIN_CONNECT_FAILED, 0);
-    } else if (r->timed_out) {
-        record_outlier(a, PX_ORIGIN_TIMEOUT, 0);
-    } else {
-        record_outlier(a, PX_ORIGIN_RESET, 0);
-    }
     attempt_done(a, r, NULL);
 }
 
@@ -613,7 +671,8 @@ static void up_connected(void *ctx, struct px_conn *c, int status)
         h->cl->st.cx_connect_fail++;
         if (h->pend_head) {
             struct attempt *a = h->pend_head;
-            struct px_attempt r = {.grpc_status = -1, .connect_failed = 1};
+            struct px_attempt r = {
+                .grpc_status = -1, .connect_failed = 1, .connect_timeout = status == PX_ETIMEDOUT};
             pend_remove(a);
             attempt_failed(a, &r);
         }
@@ -653,7 +712,7 @@ static void up_message(void *ctx, struct px_conn *c, struct px_msg *m)
     } else {
         upconn_free_for_work(uc);
     }
-    record_outlier(a, PX_ORIGIN_RESPONSE, m->status);
+    record_outlier(cl, h, PX_ORIGIN_RESPONSE, m->status);
     struct px_attempt r = {.status = m->status, .grpc_status = -1};
     const char *g = px_msg_header(m, "grpc-status");
     if (g) r.grpc_status = atoi(g);
@@ -701,7 +760,7 @@ static void route_timeout(struct px_rt *rt, void *arg)
             upconn_drop(uc);
             a->uc = NULL;
             /* Envoy reports the timeout to outlier detection for the host in use */
-            record_outlier(a, PX_ORIGIN_TIMEOUT, 0);
+            record_outlier(s->cl, a->host, PX_ORIGIN_TIMEOUT, 0);
         }
         attempt_release(a);
         s->att = NULL;
@@ -785,6 +844,7 @@ static void stream_free(struct stream *s)
     if (s->resp) px_msg_free(p->rt, s->resp);
     free(s->tried);
     p->active--;
+    LIST_DEL(p->streams, s);
     free(s);
 }
 
@@ -895,6 +955,7 @@ static void stream_start(struct down *d, struct px_msg *req)
 {
     struct px_proxy *p = d->p;
     struct stream *s = fl_calloc(1, sizeof *s);
+    LIST_ADD(p->streams, s);
     s->p = p;
     s->down = d;
     s->req = req;
@@ -918,6 +979,7 @@ static void down_free(struct down *d)
     for (size_t i = 0; i < d->q_len; i++) px_msg_free(p->rt, d->queue[i]);
     free(d->queue);
     p->rt->ops->conn_release(p->rt, d->c);
+    LIST_DEL(p->downs, d);
     free(d);
 }
 
@@ -971,6 +1033,7 @@ static const struct px_conn_cbs down_cbs = {NULL, down_message, down_closed};
 void px_proxy_accept(struct px_proxy *p, struct px_conn *c)
 {
     struct down *d = fl_calloc(1, sizeof *d);
+    LIST_ADD(p->downs, d);
     d->p = p;
     d->c = c;
     p->rt->ops->conn_bind(p->rt, c, &down_cbs, d);
@@ -1062,6 +1125,23 @@ struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg)
 
 void px_proxy_free(struct px_proxy *p)
 {
+    /* streams first (they hold attempts and connections), then what is left of the rest */
+    while (p->streams) {
+        struct stream *s = p->streams;
+        stream_cancel(s);
+        if (s->down) s->down->s = NULL;
+        stream_free(s);
+    }
+    while (p->downs) {
+        p->rt->ops->conn_close(p->rt, p->downs->c);
+        down_free(p->downs);
+    }
+    while (p->ups) { /* idle, connecting, or held by nothing any more */
+        struct upconn *uc = p->ups;
+        if (uc->connected && !uc->att) idle_remove(uc);
+        p->rt->ops->conn_reset(p->rt, uc->c);
+        upconn_drop(uc);
+    }
     for (size_t i = 0; i < p->n_clusters; i++) cluster_free(p, &p->clusters[i]);
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);

@@ -79,13 +79,14 @@ int px_retry_on_parse(const char *list, struct px_retry_policy *p, const char **
 
 /* How one attempt ended. */
 struct px_attempt {
-    int status;         /* the response's status, 0 when none came */
-    int grpc_status;    /* -1 when absent */
-    int connect_failed; /* no connection could be made */
-    int reset;          /* the connection was reset or closed before the response */
-    int timed_out;      /* the per-try timeout ran out */
-    int ratelimited;    /* the response carried x-envoy-ratelimited */
-    int refused;        /* refused stream (HTTP/2) */
+    int status;          /* the response's status, 0 when none came */
+    int grpc_status;     /* -1 when absent */
+    int connect_failed;  /* no connection could be made */
+    int connect_timeout; /* ... because connecting timed out (nginx: a timeout, for Kong) */
+    int reset;           /* the connection was reset or closed before the response */
+    int timed_out;       /* the per-try timeout ran out */
+    int ratelimited;     /* the response carried x-envoy-ratelimited */
+    int refused;         /* refused stream (HTTP/2) */
 };
 
 /* 1 if the policy retries an attempt that ended this way. */

@@ -4,8 +4,14 @@
 #    with FILE:LINE:COL;
 #  - two stubs behind the gateway (one Kong upstream, both as targets,
 #    service retries): requests are balanced over both, strip_path applies;
+#  - Kong's passive health checks (circuit breaker): a stub that answers
+#    every request with 503 is ejected after exactly http_failures of them
+#    (the client sees those and no more; the stub answered no more);
 #  - a stub killed: requests still succeed (Kong retries connection errors
-#    on the other target) and the gateway counts the retries;
+#    on the other target), and after tcp_failures of them the dead target
+#    is ejected: no more retries, no more connects to it; with retries 0
+#    the same failures never eject it (Kong counts a last try's failed
+#    connection as nginx's 502, which is not an unhealthy status by default);
 #  - the rate-limiting plugin on one route: 429 with Kong's headers after
 #    the limit;
 #  - SIGTERM: a request in flight still gets its answer, the gateway stops
@@ -83,7 +89,8 @@ check "a missing Kong file exits 2" '[ $rc = 2 ] && grep -q "missing.yaml" "$tmp
 start a stub --listen 127.0.0.1:0 --name a --seed 1; pa=$started_port pid_a=$started_pid
 start b stub --listen 127.0.0.1:0 --name b --seed 2; pb=$started_port pid_b=$started_pid
 start c stub --listen 127.0.0.1:0 --name c --latency 300ms --verbose; pc=$started_port pid_c=$started_pid
-check "the stubs are up" '[ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ]'
+start d stub --listen 127.0.0.1:0 --name d --error-rate 100% --verbose; pd=$started_port pid_d=$started_pid
+check "the stubs are up" '[ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ] && [ -n "$pd" ]'
 cat >"$tmp/kong.yaml" <<YAML
 _format_version: "3.0"
 upstreams:
@@ -91,6 +98,19 @@ upstreams:
     targets:
       - {target: "127.0.0.1:$pa", weight: 100}
       - {target: "127.0.0.1:$pb", weight: 100}
+    healthchecks:
+      passive:
+        unhealthy: {tcp_failures: 2, http_failures: 3}
+  - name: flaky
+    targets:
+      - {target: "127.0.0.1:$pd", weight: 100}
+      - {target: "127.0.0.1:$pb", weight: 100}
+    healthchecks:
+      active: {healthy: {interval: 0, successes: 0}, unhealthy: {interval: 0}}
+      passive:
+        healthy: {successes: 1}
+        unhealthy: {http_statuses: [500, 503], http_failures: 3}
+      threshold: 0
 services:
   - name: api
     host: backend
@@ -104,6 +124,16 @@ services:
     url: http://127.0.0.1:$pc
     routes:
       - {name: slow, paths: [/slow]}
+  - name: flaky
+    host: flaky
+    routes:
+      - {name: flaky, paths: [/flaky]}
+  - name: once
+    host: backend
+    retries: 0
+    connect_timeout: 1000
+    routes:
+      - {name: once, paths: [/once]}
 plugins:
   - name: rate-limiting
     route: limited
@@ -150,7 +180,22 @@ check "429 carries Retry-After" 'grep -qiE "^retry-after: [0-9]+" "$h"'
 check "an allowed request counts down (Remaining 2 after the first)" 'grep -qi "^x-ratelimit-remaining-minute: 2" "$tmp/rl1"'
 check "the other route is not limited" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/api/free")" = 200 ]'
 
-# ---- one stub goes away: Kong retries connection errors on the other target
+# ---- passive health checks: stub d answers 503 to everything. Kong does not
+# retry an answer, so the client sees each 503 until the third one (round
+# robin alternates d and b) ejects d; then b answers everything.
+codes=
+for i in $(seq 16); do
+    codes="$codes $("${CURL[@]}" -o /dev/null -w '%{http_code}' "$base/flaky/$i")"
+done
+check "flaky: exactly 3 of 16 requests get d's 503 ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^503$")" = 3 ] && [ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 13 ]'
+check "flaky: the 503s are the first answers from d, nothing after" '[ "$(tr " " "\n" <<<"$codes" | grep . | grep -n "^503$" | tail -1 | cut -d: -f1)" -le 6 ]'
+check "flaky: the gateway ejected d ($(grep -c "event eject" "$tmp/gw.err") ejections)" 'grep -q "event eject proxy kong cluster flaky host 127.0.0.1:$pd " "$tmp/gw.err"'
+kill -TERM "$pid_d"
+wait_exit "$pid_d" 5
+check "stub d answered exactly 3 requests ($(grep answered "$tmp/d.err"))" '[ $rc = 0 ] && grep -q "answered 3 requests" "$tmp/d.err"'
+
+# ---- one stub goes away: Kong retries connection errors on the other target;
+# after 2 of them (tcp_failures) the dead target is ejected and left alone.
 kill -TERM "$pid_a"
 wait_exit "$pid_a" 5
 check "stub a stops cleanly on SIGTERM (exit $rc)" '[ $rc = 0 ]'
@@ -162,6 +207,15 @@ for i in $(seq 20); do
 done
 check "with stub a gone, 20 requests still all 200 ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 20 ]'
 check "... all answered by stub b" '[ "$(grep -c "\"stub\":\"b\"" "$tmp/bodies")" = 20 ]'
+check "the gateway ejected stub a once, for good" '[ "$(grep -c "event eject proxy kong cluster api host 127.0.0.1:$pa " "$tmp/gw.err")" = 1 ] && ! grep -q "event uneject" "$tmp/gw.err"'
+after=$(awk -v a="127.0.0.1:$pa" '$0 ~ "event eject .* host " a " " {e = 1; next} e && index($0, "connecting to " a) {n++} END {print n + 0}' "$tmp/gw.err")
+check "no connect to stub a after its ejection ($after)" '[ "$after" = 0 ] && [ "$(grep -c "connecting to 127.0.0.1:$pa" "$tmp/gw.err")" -ge 1 ]'
+# ... but without retries, each failure is the last try: reported as nginx's 502
+codes=
+for i in $(seq 10); do
+    codes="$codes $("${CURL[@]}" -o /dev/null -w '%{http_code}' "$base/once/$i")"
+done
+check "retries 0: every other request fails, and stub a is never ejected ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 5 ]'
 
 # ---- SIGTERM: the request in flight finishes, then the gateway exits 0
 "${CURL[@]}" -o "$tmp/slow" -w '%{http_code}' "$base/slow/x" >"$tmp/slow.code" &
@@ -174,12 +228,14 @@ check "a request in flight at SIGTERM gets its answer ($(cat "$tmp/slow.code"))"
 wait_exit "$pid_gw" 10
 check "the gateway exits 0 on SIGTERM (exit $rc)" '[ $rc = 0 ]'
 check "the gateway stopped listening" '! "${CURL[@]}" -o /dev/null "$base/api/x"'
-check "the gateway counted retries to the live target" 'grep -qE "cluster api: [0-9]+ attempts, [1-9][0-9]* retries" "$tmp/gw.err"'
+check "after 2 retries (tcp_failures) nothing more went to stub a ($(grep "cluster api:" "$tmp/gw.err"))" 'grep -qE "cluster api: [0-9]+ attempts, 2 retries, [12] connect failures, 1 ejections" "$tmp/gw.err"'
+check "cluster once: never ejected ($(grep "cluster once:" "$tmp/gw.err"))" 'grep -qE "cluster once: [0-9]+ attempts, 0 retries, 5 connect failures, 0 ejections" "$tmp/gw.err"'
+check "cluster flaky: 1 ejection, no retry ($(grep "cluster flaky:" "$tmp/gw.err"))" 'grep -qE "cluster flaky: 16 attempts, 0 retries, 0 connect failures, 1 ejections" "$tmp/gw.err"'
 check "the gateway's stderr has no sanitizer report" '! grep -q "Sanitizer" "$tmp/gw.err"'
 for p in "$pid_b" "$pid_c"; do kill -TERM "$p"; done
 wait_exit "$pid_b" 5
 check "stub b stops cleanly (exit $rc)" '[ $rc = 0 ]'
-check "no stub left a sanitizer report" '! grep -q "Sanitizer" "$tmp/a.err" "$tmp/b.err" "$tmp/c.err"'
+check "no stub left a sanitizer report" '! grep -q "Sanitizer" "$tmp/a.err" "$tmp/b.err" "$tmp/c.err" "$tmp/d.err"'
 
 echo "live tests: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -3,7 +3,9 @@
  * (exact shares over whole cycles, deterministic, no burst for a host that
  * comes back), least request (P2C with the busy host almost never picked,
  * weighted form weight / (active+1)^bias), random uniformity, excluded
- * hosts, and Envoy's panic rule including the 1.4 overprovisioning factor.
+ * hosts, Envoy's panic rule including the 1.4 overprovisioning factor, and
+ * Kong's threshold (no pick unless more than that share of the weight is
+ * healthy).
  *
  * Statistical bounds: counts over N picks are binomial; each check allows 5
  * standard deviations, with a fixed seed so the test is deterministic.
@@ -79,6 +81,7 @@ static void test_lb_envoy_defaults(void)
     CU_ASSERT_EQUAL(c.choice_count, 2);
     CU_ASSERT_EQUAL(c.active_request_bias, 1.0);
     CU_ASSERT_EQUAL(c.panic_threshold, 50.0);
+    CU_ASSERT_EQUAL(c.min_healthy_weight, 0); /* Kong's threshold: not Envoy's */
 }
 
 /* ---------------------------------------------------------------- round robin */
@@ -443,6 +446,53 @@ static void test_lb_panic_respects_overprovisioning_factor(void)
     CU_ASSERT_EQUAL(panics_with(20, 9, 45.5), 1); /* 45% < 46 */
 }
 
+/*
+ * Kong's threshold (balancers.lua updateStatus): the balancer is healthy
+ * while (total - unavailable) / total * 100 > threshold, by weight, and an
+ * unhealthy one gives no peer at all (getPeer), whatever the policy.
+ */
+static int kong_pick(const uint32_t *weights, const uint8_t *healthy, uint32_t n, double threshold)
+{
+    struct px_lb_host h[NH_MAX];
+    for (uint32_t i = 0; i < n; i++)
+        h[i] = (struct px_lb_host){.weight = weights[i], .healthy = healthy[i]};
+    struct px_lb_cfg c = cfg_of(PX_LB_ROUND_ROBIN);
+    c.panic_threshold = 0;
+    c.min_healthy_weight = threshold;
+    struct px_lb lb;
+    px_lb_init(&lb, &c, n);
+    struct fl_rng r;
+    fl_rng_seed(&r, 91);
+    int panic = -1;
+    int k = px_lb_pick(&lb, h, rng_random, &r, &panic);
+    CU_ASSERT_EQUAL(panic, 0);
+    px_lb_free(&lb);
+    return k;
+}
+
+static void test_lb_kong_threshold_by_weight(void)
+{
+    static const uint32_t w[] = {100, 100, 100, 100, 100};
+    static const uint8_t two_down[] = {0, 0, 1, 1, 1}, three_down[] = {0, 0, 0, 1, 1};
+    /* Kong's example: threshold 55, five targets of weight 100; 60% left is enough */
+    CU_ASSERT(kong_pick(w, two_down, 5, 55) >= 2);
+    /* ... 40% is not: no peer at all, though two healthy hosts are there */
+    CU_ASSERT_EQUAL(kong_pick(w, three_down, 5, 55), -1);
+    CU_ASSERT(kong_pick(w, three_down, 5, 0) >= 3); /* 0: no such check */
+    /* strictly above: exactly 60% at threshold 60 is unhealthy */
+    CU_ASSERT_EQUAL(kong_pick(w, two_down, 5, 60), -1);
+    CU_ASSERT(kong_pick(w, two_down, 5, 59.9) >= 2);
+    /* by weight, not by count: the heavy host alone holds 75% */
+    static const uint32_t heavy[] = {300, 50, 50};
+    static const uint8_t only_heavy[] = {1, 0, 0}, only_light[] = {0, 1, 1};
+    CU_ASSERT_EQUAL(kong_pick(heavy, only_heavy, 3, 70), 0);
+    CU_ASSERT(kong_pick(heavy, only_light, 3, 20) >= 1); /* 25% */
+    CU_ASSERT_EQUAL(kong_pick(heavy, only_light, 3, 25), -1);
+    /* 100 is never exceeded: the balancer is never healthy, as in Kong */
+    static const uint8_t all[] = {1, 1, 1, 1, 1};
+    CU_ASSERT_EQUAL(kong_pick(w, all, 5, 100), -1);
+}
+
 void suite_lb(void)
 {
     TEST_SUITE("proxies/lb");
@@ -459,4 +509,5 @@ void suite_lb(void)
     TEST_ADD(test_lb_panic_uses_every_host_below_threshold);
     TEST_ADD(test_lb_panic_disabled_and_none_healthy_picks_nothing);
     TEST_ADD(test_lb_panic_respects_overprovisioning_factor);
+    TEST_ADD(test_lb_kong_threshold_by_weight);
 }

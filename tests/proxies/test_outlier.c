@@ -4,7 +4,11 @@
  * sweep at or after the ejection time, the ejection-time multiplier growing,
  * shrinking and capped, both max-ejection-percent rules and
  * always_eject_one_host, gateway failures, local-origin mapping, the
- * enforcing roll and jitter, success rate and failure percentage.
+ * enforcing roll and jitter, success rate and failure percentage; and
+ * Kong's mode (lua-resty-healthcheck's counters): only listed statuses
+ * count, TCP failures and timeouts on counters of their own, a 0 threshold
+ * switching its counter off, failures adding up unless successes are
+ * counted, no return at sweeps, a return by enough successes.
  *
  * Time: sweeps run every 10 s from t = 0 (at 10 s, 20 s, ...), as Envoy's
  * interval timer re-arms itself after each sweep.
@@ -73,6 +77,7 @@ static void test_outlier_envoy_defaults(void)
     CU_ASSERT_EQUAL(c.failure_percentage_minimum_hosts, 5);
     CU_ASSERT_EQUAL(c.failure_percentage_request_volume, 50);
     CU_ASSERT_FALSE(c.legacy_max_ejection_percent);
+    CU_ASSERT_FALSE(c.kong.on); /* Envoy's detectors, not Kong's */
 }
 
 static void test_outlier_ejects_on_exactly_the_fifth_consecutive_5xx(void)
@@ -473,6 +478,194 @@ static void test_outlier_failure_percentage_threshold(void)
     px_outlier_free(&o);
 }
 
+/* ---- Kong's mode ---- */
+
+#define FOREVER (INT64_C(1) << 60)
+
+/* Kong's passive checks with its default status lists and the given thresholds. */
+static struct px_outlier_cfg cfg_kong(uint32_t http, uint32_t tcp, uint32_t timeouts,
+                                      uint32_t successes)
+{
+    static const int healthy[] = {200, 201, 202, 203, 204, 205, 206, 207, 208, 226,
+                                  300, 301, 302, 303, 304, 305, 306, 307, 308};
+    struct px_outlier_cfg c;
+    memset(&c, 0, sizeof c);
+    c.interval_ns = S(10);
+    c.base_ejection_ns = c.max_ejection_ns = FOREVER;
+    c.max_ejection_percent = 100;
+    c.kong.on = 1;
+    for (size_t i = 0; i < sizeof healthy / sizeof *healthy; i++)
+        px_status_set_add(c.kong.healthy_statuses, healthy[i]);
+    px_status_set_add(c.kong.unhealthy_statuses, 429);
+    px_status_set_add(c.kong.unhealthy_statuses, 500);
+    px_status_set_add(c.kong.unhealthy_statuses, 503);
+    c.kong.http_failures = http;
+    c.kong.tcp_failures = tcp;
+    c.kong.timeouts = timeouts;
+    c.kong.successes = successes;
+    return c;
+}
+
+static int local(struct px_outlier *o, uint32_t h, enum px_origin origin)
+{
+    return px_outlier_record(o, h, origin, 0, 0, 0);
+}
+
+static void test_outlier_status_sets(void)
+{
+    uint8_t set[PX_STATUS_SET_BYTES] = {0};
+    px_status_set_add(set, 100);
+    px_status_set_add(set, 999);
+    px_status_set_add(set, 1000); /* out of range: ignored */
+    px_status_set_add(set, -1);
+    CU_ASSERT_TRUE(px_status_set_has(set, 100));
+    CU_ASSERT_TRUE(px_status_set_has(set, 999));
+    CU_ASSERT_FALSE(px_status_set_has(set, 101));
+    CU_ASSERT_FALSE(px_status_set_has(set, 1000));
+    CU_ASSERT_FALSE(px_status_set_has(set, -1));
+}
+
+/* Only statuses in unhealthy.http_statuses count; a 502 (not listed) or a 404 counts nothing. */
+static void test_outlier_kong_counts_listed_statuses_only(void)
+{
+    struct px_outlier_cfg c = cfg_kong(3, 0, 0, 0);
+    struct px_outlier o;
+    px_outlier_init(&o, &c, 2);
+    CU_ASSERT_EQUAL(answer(&o, 0, 502, 10, 0), 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 404, 10, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_http, 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_health, PX_KONG_HEALTHY);
+    CU_ASSERT_EQUAL(answer(&o, 0, 500, 1, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_health, PX_KONG_MOSTLY_HEALTHY); /* still takes traffic */
+    CU_ASSERT_FALSE(px_outlier_ejected(&o, 0));
+    CU_ASSERT_EQUAL(answer(&o, 0, 503, 1, 0), 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 429, 1, 0), 1); /* the third listed status */
+    CU_ASSERT_TRUE(px_outlier_ejected(&o, 0));
+    CU_ASSERT_EQUAL(o.hosts[0].kong_health, PX_KONG_UNHEALTHY);
+    CU_ASSERT_EQUAL(o.n_ejected, 1);
+    CU_ASSERT_EQUAL(o.hosts[0].ejection_ns, FOREVER);
+    CU_ASSERT_FALSE(px_outlier_ejected(&o, 1));
+    px_outlier_free(&o);
+    /* a status in both lists is a success (report_http_status looks at healthy first) */
+    px_status_set_add(c.kong.unhealthy_statuses, 200);
+    px_outlier_init(&o, &c, 1);
+    CU_ASSERT_EQUAL(answer(&o, 0, 200, 10, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_http, 0);
+    px_outlier_free(&o);
+}
+
+/*
+ * healthy.successes 0 (Kong's default): a success is not counted, so it
+ * resets nothing and failures add up; with successes 1 a success clears
+ * the failure counters, so only consecutive failures eject.
+ */
+static void test_outlier_kong_failures_add_up_unless_successes_count(void)
+{
+    struct px_outlier_cfg c = cfg_kong(3, 0, 0, 0);
+    struct px_outlier o;
+    px_outlier_init(&o, &c, 1);
+    int ej = 0;
+    for (int i = 0; i < 3; i++) {
+        ej += answer(&o, 0, 503, 1, 0);
+        ej += answer(&o, 0, 200, 100, 0);
+    }
+    CU_ASSERT_EQUAL(ej, 1);
+    CU_ASSERT_TRUE(px_outlier_ejected(&o, 0));
+    px_outlier_free(&o);
+    c = cfg_kong(3, 0, 0, 1);
+    px_outlier_init(&o, &c, 1);
+    for (int i = 0; i < 10; i++) {
+        CU_ASSERT_EQUAL(answer(&o, 0, 503, 2, 0), 0);
+        CU_ASSERT_EQUAL(answer(&o, 0, 200, 1, 0), 0);
+        CU_ASSERT_EQUAL(o.hosts[0].kong_http, 0);
+    }
+    CU_ASSERT_EQUAL(answer(&o, 0, 503, 3, 0), 1);
+    px_outlier_free(&o);
+}
+
+/*
+ * TCP failures (connect failures, resets), timeouts (and 504 answers) and
+ * HTTP failures have counters and thresholds of their own: a failure of
+ * one kind resets no other; a threshold of 0 switches its counter off.
+ */
+static void test_outlier_kong_tcp_failures_and_timeouts_counted_apart(void)
+{
+    struct px_outlier_cfg c = cfg_kong(3, 2, 3, 1);
+    struct px_outlier o;
+    px_outlier_init(&o, &c, 1);
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_CONNECT_FAILED), 0);
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_TIMEOUT), 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 504, 1, 0), 0); /* a 504 is a timeout */
+    CU_ASSERT_EQUAL(answer(&o, 0, 503, 2, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_tcp, 1);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_timeouts, 2);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_http, 2);
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_RESET), 1); /* the second TCP failure */
+    px_outlier_free(&o);
+    px_outlier_init(&o, &c, 1);
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_TIMEOUT), 0);
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_TIMEOUT), 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 504, 1, 0), 1);
+    px_outlier_free(&o);
+    /* thresholds 0: nothing of that kind is counted, however many */
+    c = cfg_kong(0, 0, 0, 0);
+    px_outlier_init(&o, &c, 1);
+    for (int i = 0; i < 1000; i++) {
+        CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_CONNECT_FAILED), 0);
+        CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_TIMEOUT), 0);
+        CU_ASSERT_EQUAL(answer(&o, 0, 503, 1, 0), 0);
+    }
+    CU_ASSERT_EQUAL(o.hosts[0].kong_tcp + o.hosts[0].kong_timeouts + o.hosts[0].kong_http, 0);
+    CU_ASSERT_FALSE(px_outlier_ejected(&o, 0));
+    px_outlier_free(&o);
+}
+
+/* Kong ejects whatever fails (every host may go), and no sweep brings one back. */
+static void test_outlier_kong_ejection_is_for_good(void)
+{
+    struct px_outlier_cfg c = cfg_kong(0, 1, 0, 0);
+    struct px_outlier o;
+    px_outlier_init(&o, &c, 3);
+    for (uint32_t h = 0; h < 3; h++) CU_ASSERT_EQUAL(local(&o, h, PX_ORIGIN_CONNECT_FAILED), 1);
+    CU_ASSERT_EQUAL(o.n_ejected, 3);
+    CU_ASSERT_EQUAL(sweep_until_back(&o, 0, 0, S(24 * 3600)), -1);
+    CU_ASSERT_EQUAL(o.n_ejected, 3);
+    /* failures while out count for nothing; successes neither, with successes 0 */
+    CU_ASSERT_EQUAL(local(&o, 0, PX_ORIGIN_CONNECT_FAILED), 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 200, 100, 0), 0);
+    CU_ASSERT_TRUE(px_outlier_ejected(&o, 0));
+    px_outlier_free(&o);
+}
+
+/*
+ * With healthy.successes above 0, answers of requests that were already on
+ * their way when the host was ejected count: the first makes it
+ * mostly_unhealthy, the successes-th brings it back (record returns -1);
+ * a failure in between starts the count again.
+ */
+static void test_outlier_kong_successes_in_flight_bring_a_host_back(void)
+{
+    struct px_outlier_cfg c = cfg_kong(2, 0, 0, 2);
+    struct px_outlier o;
+    px_outlier_init(&o, &c, 2);
+    CU_ASSERT_EQUAL(answer(&o, 0, 500, 2, 0), 1);
+    CU_ASSERT_EQUAL(answer(&o, 0, 200, 1, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_health, PX_KONG_MOSTLY_UNHEALTHY);
+    CU_ASSERT_TRUE(px_outlier_ejected(&o, 0)); /* still out */
+    CU_ASSERT_EQUAL(answer(&o, 0, 500, 1, 0), 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_successes, 0);
+    CU_ASSERT_EQUAL(answer(&o, 0, 200, 1, 0), 0);
+    CU_ASSERT_EQUAL(px_outlier_record(&o, 0, PX_ORIGIN_RESPONSE, 201, S(5), 0), -1);
+    CU_ASSERT_FALSE(px_outlier_ejected(&o, 0));
+    CU_ASSERT_EQUAL(o.n_ejected, 0);
+    CU_ASSERT_EQUAL(o.hosts[0].kong_health, PX_KONG_HEALTHY);
+    CU_ASSERT_EQUAL(o.hosts[0].last_unejected_ns, S(5));
+    /* and it can be ejected again */
+    CU_ASSERT_EQUAL(answer(&o, 0, 503, 2, S(6)), 1);
+    CU_ASSERT_EQUAL(o.hosts[0].ejections, 2);
+    px_outlier_free(&o);
+}
+
 void suite_outlier(void)
 {
     TEST_SUITE("proxies/outlier");
@@ -493,4 +686,10 @@ void suite_outlier(void)
     TEST_ADD(test_outlier_success_rate_ejects_below_mean_minus_stdevs);
     TEST_ADD(test_outlier_success_rate_needs_volume_hosts_and_spread);
     TEST_ADD(test_outlier_failure_percentage_threshold);
+    TEST_ADD(test_outlier_status_sets);
+    TEST_ADD(test_outlier_kong_counts_listed_statuses_only);
+    TEST_ADD(test_outlier_kong_failures_add_up_unless_successes_count);
+    TEST_ADD(test_outlier_kong_tcp_failures_and_timeouts_counted_apart);
+    TEST_ADD(test_outlier_kong_ejection_is_for_good);
+    TEST_ADD(test_outlier_kong_successes_in_flight_bring_a_host_back);
 }
