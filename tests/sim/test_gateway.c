@@ -15,37 +15,12 @@
 #include "reports/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "tests/simrun.h"
 #include "tests/testutil.h"
 
 void suite_gateway(void);
 
 #define SCENARIO "scenarios/kong-health.yaml"
-
-static int run_path(const char *path, const char *const *sets, size_t n_sets, struct rpt_run *run)
-{
-    struct sim_scenario sc;
-    char *err = NULL;
-    if (sim_scenario_load(path, sets, n_sets, NULL, &sc, &err)) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-        return -1;
-    }
-    int rc = sim_run(&sc, NULL, NULL, run, &err);
-    if (rc) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-    }
-    sim_scenario_free(&sc);
-    return rc;
-}
-
-#define RUN(expr)                                                                                  \
-    do {                                                                                           \
-        if (expr) {                                                                                \
-            CU_FAIL("scenario did not run");                                                       \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
 
 static const struct rpt_pod *pod(const struct rpt_run *r, const char *name)
 {
@@ -77,7 +52,7 @@ static size_t timeline_count(const struct rpt_run *r, const char *what)
 static void test_gateway_passive_checks_eject_after_exactly_http_failures(void)
 {
     struct rpt_run r;
-    RUN(run_path(SCENARIO, NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file(SCENARIO, NULL, 0, &r));
     const struct rpt_stats *s = &r.routes[0];
     CU_ASSERT_EQUAL(s->count, 6000);
     CU_ASSERT_EQUAL(s->errors, 3);
@@ -112,7 +87,7 @@ static void test_gateway_without_checks_every_third_request_fails(void)
     static const char *const off[] = {
         "gateway.upstreams.catalog-up.healthchecks.passive.unhealthy.http_failures=0"};
     struct rpt_run r;
-    RUN(run_path(SCENARIO, off, 1, &r));
+    RUN_OR_RETURN(test_run_file(SCENARIO, off, 1, &r));
     CU_ASSERT_EQUAL(r.routes[0].count, 6000);
     CU_ASSERT_EQUAL(r.routes[0].errors, 2000);
     CU_ASSERT_EQUAL(r.n_timeline, 0);
@@ -130,10 +105,10 @@ static void test_gateway_threshold_turns_the_upstream_away(void)
     static const char *const t60[] = {"gateway.upstreams.catalog-up.healthchecks.threshold=60"};
     static const char *const t70[] = {"gateway.upstreams.catalog-up.healthchecks.threshold=70"};
     struct rpt_run r;
-    RUN(run_path(SCENARIO, t60, 1, &r));
+    RUN_OR_RETURN(test_run_file(SCENARIO, t60, 1, &r));
     CU_ASSERT_EQUAL(r.routes[0].errors, 3);
     rpt_run_free(&r);
-    RUN(run_path(SCENARIO, t70, 1, &r));
+    RUN_OR_RETURN(test_run_file(SCENARIO, t70, 1, &r));
     const struct rpt_cluster *c = cluster(&r, "gateway catalog");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_EQUAL(timeline_count(&r, "eject"), 1);

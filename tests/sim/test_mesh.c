@@ -9,53 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "reports/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "tests/simrun.h"
 #include "tests/testutil.h"
 
 void suite_mesh(void);
-
-static int run_path(const char *path, const char *const *sets, size_t n_sets, struct rpt_run *run)
-{
-    struct sim_scenario sc;
-    char *err = NULL;
-    if (sim_scenario_load(path, sets, n_sets, NULL, &sc, &err)) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-        return -1;
-    }
-    int rc = sim_run(&sc, NULL, NULL, run, &err);
-    if (rc) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-    }
-    sim_scenario_free(&sc);
-    return rc;
-}
-
-static int run_text(const char *text, const char *const *sets, size_t n_sets, struct rpt_run *run)
-{
-    char path[] = "/tmp/faultline-mesh-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return -1;
-    size_t len = strlen(text);
-    int ok = write(fd, text, len) == (ssize_t)len;
-    close(fd);
-    int rc = ok ? run_path(path, sets, n_sets, run) : -1;
-    unlink(path);
-    return rc;
-}
-
-#define RUN(expr)                                                                                  \
-    do {                                                                                           \
-        if (expr) {                                                                                \
-            CU_FAIL("scenario did not run");                                                       \
-            return;                                                                                \
-        }                                                                                          \
-    } while (0)
 
 /* The client sidecars' cluster for `callee` (whatever the builder names it). */
 static const struct rpt_cluster *callee_cluster(const struct rpt_run *r)
@@ -115,7 +76,7 @@ static void test_mesh_request_beyond_max_pending_gets_503_at_once(void)
                     "          connectionPool: {tcp: {maxConnections: 1},\n"
                     "                           http: {http1MaxPendingRequests: 3}}\n";
     struct rpt_run r;
-    RUN(run_text(text, NULL, 0, &r));
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     const struct rpt_stats *s = &r.routes[0];
     CU_ASSERT_EQUAL(s->count, 5);
     CU_ASSERT_EQUAL(s->outcomes[200], 3);
@@ -158,7 +119,7 @@ static void test_mesh_per_try_timeouts_end_at_the_route_timeout(void)
         "            timeout: 250ms\n"
         "            retries: {attempts: 5, perTryTimeout: 100ms, retryOn: 5xx}\n";
     struct rpt_run r;
-    RUN(run_text(text, NULL, 0, &r));
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     const struct rpt_stats *s = &r.routes[0];
     CU_ASSERT_EQUAL(s->count, 4);
     CU_ASSERT_EQUAL(s->outcomes[504], 4);
@@ -205,7 +166,7 @@ static void test_mesh_max_retries_caps_concurrent_retries(void)
         "        host: callee\n"
         "        trafficPolicy: {connectionPool: {http: {maxRetries: 2}}}\n";
     struct rpt_run r;
-    RUN(run_text(text, NULL, 0, &r));
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     CU_ASSERT_EQUAL(r.routes[0].count, 20);
     CU_ASSERT_EQUAL(r.routes[0].outcomes[503], 20);
     const struct rpt_cluster *c = callee_cluster(&r);
@@ -221,7 +182,7 @@ static void test_mesh_max_retries_caps_concurrent_retries(void)
 static void test_mesh_canary_split_follows_the_weights(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/canary.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/canary.yaml", NULL, 0, &r));
     uint64_t v1 = 0, v2 = 0;
     for (size_t p = 0; p < r.services[0].n_pods; p++) {
         const struct rpt_pod *x = &r.services[0].pods[p];
@@ -241,7 +202,7 @@ static void test_mesh_canary_split_follows_the_weights(void)
 static void test_mesh_header_regex_routes_iphone_safari_to_v2(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/ab-routing.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/ab-routing.yaml", NULL, 0, &r));
     uint64_t v1 = 0, v2 = 0;
     for (size_t p = 0; p < r.services[0].n_pods; p++) {
         const struct rpt_pod *x = &r.services[0].pods[p];
@@ -259,7 +220,7 @@ static void test_mesh_header_regex_routes_iphone_safari_to_v2(void)
 static void test_mesh_kong_admits_exactly_100_per_minute(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/kong-ratelimit.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/kong-ratelimit.yaml", NULL, 0, &r));
     const struct rpt_stats *s = &r.routes[0];
     CU_ASSERT_EQUAL(s->count, 750);
     CU_ASSERT_EQUAL(s->outcomes[200], 500);
@@ -278,7 +239,7 @@ static void test_mesh_kong_admits_exactly_100_per_minute(void)
 static void test_mesh_outlier_ejects_returns_at_a_sweep_and_doubles(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/outlier.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/outlier.yaml", NULL, 0, &r));
     const int64_t s = 1000000000, interval = 10 * s;
     const struct rpt_event *ev[4] = {0};
     size_t n = 0;
@@ -311,18 +272,18 @@ static void test_mesh_outlier_ejects_returns_at_a_sweep_and_doubles(void)
 static void test_mesh_three_replicas_never_eject_until_fixed(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/outlier-three-replicas.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/outlier-three-replicas.yaml", NULL, 0, &r));
     CU_ASSERT_EQUAL(r.n_timeline, 0);
     ASSERT_ABS((double)r.all.errors / (double)r.all.count, 1.0 / 3, 0.02);
     rpt_run_free(&r);
     static const char *const wider[] = {
         "mesh.resources.1.spec.trafficPolicy.outlierDetection.maxEjectionPercent=34"};
-    RUN(run_path("scenarios/outlier-three-replicas.yaml", wider, 1, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/outlier-three-replicas.yaml", wider, 1, &r));
     CU_ASSERT(r.n_timeline > 0);
     CU_ASSERT((double)r.all.errors / (double)r.all.count < 0.01);
     rpt_run_free(&r);
     static const char *const legacy[] = {"mesh.envoy_compat.max_ejection_percent=legacy"};
-    RUN(run_path("scenarios/outlier-three-replicas.yaml", legacy, 1, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/outlier-three-replicas.yaml", legacy, 1, &r));
     CU_ASSERT(r.n_timeline > 0);
     CU_ASSERT((double)r.all.errors / (double)r.all.count < 0.01);
     rpt_run_free(&r);
@@ -332,7 +293,7 @@ static void test_mesh_three_replicas_never_eject_until_fixed(void)
 static void test_mesh_circuit_breaker_sheds_load(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/circuit-breaker.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/circuit-breaker.yaml", NULL, 0, &r));
     const struct rpt_cluster *c = NULL;
     for (size_t i = 0; i < r.n_clusters; i++)
         if (strstr(r.clusters[i].name, "payments") && !strncmp(r.clusters[i].name, "sidecar ", 8))
@@ -350,7 +311,7 @@ static void test_mesh_circuit_breaker_sheds_load(void)
     static const char *const open_[] = {
         "mesh.resources.0.spec.trafficPolicy.connectionPool.http.http1MaxPendingRequests=1000000",
         "mesh.resources.0.spec.trafficPolicy.connectionPool.tcp.maxConnections=1000000"};
-    RUN(run_path("scenarios/circuit-breaker.yaml", open_, 2, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/circuit-breaker.yaml", open_, 2, &r));
     for (size_t i = 0; i < r.n_clusters; i++)
         CU_ASSERT_EQUAL(r.clusters[i].rq_pending_overflow + r.clusters[i].rq_overflow, 0);
     CU_ASSERT(rpt_hist_quantile(&r.routes[0].hist, 0.99) > 5000000000);
@@ -362,8 +323,8 @@ static void test_mesh_backoff_jitter_tames_a_thundering_herd(void)
 {
     struct rpt_run full, none;
     static const char *const no_jitter[] = {"workload.0.retry.backoff.jitter=none"};
-    RUN(run_path("scenarios/retries-jitter.yaml", NULL, 0, &full));
-    RUN(run_path("scenarios/retries-jitter.yaml", no_jitter, 1, &none));
+    RUN_OR_RETURN(test_run_file("scenarios/retries-jitter.yaml", NULL, 0, &full));
+    RUN_OR_RETURN(test_run_file("scenarios/retries-jitter.yaml", no_jitter, 1, &none));
     double a_full = (double)full.all.tries / (double)full.all.count;
     double a_none = (double)none.all.tries / (double)none.all.count;
     CU_ASSERT(a_none > a_full * 1.1);
@@ -380,7 +341,7 @@ static void test_mesh_backoff_jitter_tames_a_thundering_herd(void)
 static void test_mesh_sidecar_retries_hide_most_errors(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/mesh-retries.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/mesh-retries.yaml", NULL, 0, &r));
     double n = (double)r.all.count, p = 0.2 * 0.2 * 0.2 * 0.2;
     /* per-try timeouts on the heavy tail add a few failures of their own: allow 5 sigma above */
     CU_ASSERT((double)r.all.errors / n < p + 5 * sqrt(p / n) + 0.001);
@@ -397,7 +358,7 @@ static void test_mesh_sidecar_retries_hide_most_errors(void)
 static void test_mesh_gateway_through_the_mesh(void)
 {
     struct rpt_run r;
-    RUN(run_path("scenarios/gateway-mesh.yaml", NULL, 0, &r));
+    RUN_OR_RETURN(test_run_file("scenarios/gateway-mesh.yaml", NULL, 0, &r));
     CU_ASSERT(r.all.count > 55000);
     CU_ASSERT_EQUAL(r.all.errors, 0);
     CU_ASSERT_EQUAL(r.services[0].st.count, r.all.count);

@@ -15,29 +15,10 @@
 #include "reports/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
+#include "tests/simrun.h"
 #include "tests/testutil.h"
 
 void suite_queueing(void);
-
-/* Runs a scenario file with optional overrides; the caller frees run. */
-static int run_file(const char *path, const char *const *sets, size_t n_sets, struct rpt_run *run)
-{
-    struct sim_scenario sc;
-    char *err = NULL;
-    if (sim_scenario_load(path, sets, n_sets, NULL, &sc, &err)) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-        return -1;
-    }
-    int rc = sim_run(&sc, NULL, NULL, run, &err);
-    if (rc) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-    }
-    sim_scenario_free(&sc);
-    return rc;
-}
-
 static double ms(int64_t ns)
 {
     return (double)ns / 1e6;
@@ -46,7 +27,7 @@ static double ms(int64_t ns)
 static void test_queueing_mm1_matches_exponential_sojourn(void)
 {
     struct rpt_run run;
-    if (run_file("scenarios/mm1.yaml", NULL, 0, &run)) {
+    if (test_run_file("scenarios/mm1.yaml", NULL, 0, &run)) {
         CU_FAIL("scenarios/mm1.yaml did not load");
         return;
     }
@@ -77,7 +58,7 @@ static double erlang_c(int c, double a)
 static void test_queueing_mmc_mean_wait_matches_erlang_c(void)
 {
     struct rpt_run run;
-    if (run_file("scenarios/mmc.yaml", NULL, 0, &run)) {
+    if (test_run_file("scenarios/mmc.yaml", NULL, 0, &run)) {
         CU_FAIL("scenarios/mmc.yaml did not load");
         return;
     }
@@ -94,7 +75,7 @@ static void test_queueing_mmc_mean_wait_matches_erlang_c(void)
 static void test_queueing_md1_mean_wait_matches_pollaczek_khinchine(void)
 {
     struct rpt_run run;
-    if (run_file("scenarios/md1.yaml", NULL, 0, &run)) {
+    if (test_run_file("scenarios/md1.yaml", NULL, 0, &run)) {
         CU_FAIL("scenarios/md1.yaml did not load");
         return;
     }
@@ -111,8 +92,8 @@ static void test_queueing_loss_costs_one_rto_of_tail_and_loses_nothing(void)
 {
     struct rpt_run lossy, clean;
     static const char *const no_loss[] = {"network.loss=0"};
-    if (run_file("scenarios/loss.yaml", NULL, 0, &lossy) ||
-        run_file("scenarios/loss.yaml", no_loss, 1, &clean)) {
+    if (test_run_file("scenarios/loss.yaml", NULL, 0, &lossy) ||
+        test_run_file("scenarios/loss.yaml", no_loss, 1, &clean)) {
         CU_FAIL("scenarios/loss.yaml did not load");
         return;
     }

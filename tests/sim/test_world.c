@@ -9,47 +9,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/rng.h"
 #include "reports/results.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 #include "sim/world.h"
+#include "tests/simrun.h"
 #include "tests/testutil.h"
 
 void suite_world(void);
-
-/* Writes text to a temporary scenario file, loads it with optional overrides, runs it. */
-static int run_text(const char *text, const char *const *sets, size_t n_sets, struct rpt_run *run)
-{
-    char path[] = "/tmp/faultline-test-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0) return -1;
-    size_t len = strlen(text);
-    int wrote = write(fd, text, len) == (ssize_t)len;
-    close(fd);
-    struct sim_scenario sc;
-    char *err = NULL;
-    int rc = wrote ? sim_scenario_load(path, sets, n_sets, NULL, &sc, &err) : -1;
-    unlink(path);
-    if (rc) {
-        fprintf(stderr, "\n  %s\n", err ? err : "write failed");
-        free(err);
-        return -1;
-    }
-    rc = sim_run(&sc, NULL, NULL, run, &err);
-    if (rc) {
-        fprintf(stderr, "\n  %s\n", err);
-        free(err);
-    }
-    sim_scenario_free(&sc);
-    return rc;
-}
-
 #define RUN_OR_FAIL(text, run)                                                                     \
     do {                                                                                           \
-        if (run_text((text), NULL, 0, (run))) {                                                    \
+        if (test_run_text((text), NULL, 0, (run))) {                                               \
             CU_FAIL("scenario did not load");                                                      \
             return;                                                                                \
         }                                                                                          \
@@ -268,7 +240,7 @@ static void test_world_same_seed_same_figures_other_seed_others(void)
     static const char *const other[] = {"seed=2"};
     RUN_OR_FAIL(flaky, &a);
     RUN_OR_FAIL(flaky, &b);
-    if (run_text(flaky, other, 1, &c)) {
+    if (test_run_text(flaky, other, 1, &c)) {
         CU_FAIL("scenario did not load");
         return;
     }
