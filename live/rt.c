@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -885,9 +886,18 @@ bad:
     return -1;
 }
 
+/*
+ * Resolves host:port. "localhost" (and names under .localhost) always means
+ * the loopback address, as RFC 6761 section 6.3 says, whatever /etc/hosts
+ * holds (a minimal system may have none).
+ */
 static int lookup(const char *host, uint16_t port, int passive, struct sockaddr_storage *sa,
                   socklen_t *len, char **err)
 {
+    size_t hl = host ? strlen(host) : 0;
+    if (host &&
+        (!strcasecmp(host, "localhost") || (hl > 10 && !strcasecmp(host + hl - 10, ".localhost"))))
+        host = "127.0.0.1";
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

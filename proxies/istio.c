@@ -45,9 +45,10 @@
  *    could reach).
  *  - util.go MergeTrafficPolicy: a subset's loadBalancer, connectionPool or
  *    outlierDetection replaces the DestinationRule's one as a whole.
- *  - Clusters are named "outbound|reviews|" and "outbound|reviews|v1" (the
- *    port and domain of istiod's names dropped); a subset's endpoints are
- *    those carrying all its labels.
+ *  - Clusters are named as istiod names them, "outbound|80||reviews" and
+ *    "outbound|80|v1|reviews", with the short host (the model's services
+ *    have one port, 80); a subset's endpoints are those carrying all its
+ *    labels.
  *  - Per the proto ("timeouts or retries will not be enabled when faults
  *    are enabled on the client side"), a route with a fault gets neither
  *    retries nor a timeout.
@@ -1209,7 +1210,7 @@ static void cluster_cfg(const struct px_mesh_service *svc, const struct px_istio
                         const struct px_istio_policy *policy, struct px_cluster_cfg *cl)
 {
     memset(cl, 0, sizeof *cl);
-    cl->name = fl_asprintf("outbound|%s|%s", svc->name, subset ? subset->name : "");
+    cl->name = fl_asprintf("outbound|80|%s|%s", subset ? subset->name : "", svc->name);
     apply_policy(policy, cl);
     cl->endpoints = fl_calloc(svc->n_endpoints + 1, sizeof *cl->endpoints);
     for (size_t i = 0; i < svc->n_endpoints; i++)

@@ -200,8 +200,8 @@ static void test_istio_canary_95_5(void)
     CU_ASSERT_EQUAL(r->path.kind, PX_MATCH_PREFIX);
     ASSERT_STR(r->path.value, "/");
     CU_ASSERT_EQUAL_FATAL(r->n_dests, 2);
-    ASSERT_STR(c.clusters[r->dests[0].cluster].name, "outbound|reviews|v1");
-    ASSERT_STR(c.clusters[r->dests[1].cluster].name, "outbound|reviews|v2");
+    ASSERT_STR(c.clusters[r->dests[0].cluster].name, "outbound|80|v1|reviews");
+    ASSERT_STR(c.clusters[r->dests[1].cluster].name, "outbound|80|v2|reviews");
     CU_ASSERT_EQUAL(r->dests[0].weight, 95);
     CU_ASSERT_EQUAL(r->dests[1].weight, 5);
     CU_ASSERT_EQUAL(r->total_weight, 100);
@@ -209,13 +209,13 @@ static void test_istio_canary_95_5(void)
     CU_ASSERT_TRUE(r->has_retry);
     CU_ASSERT_EQUAL(r->retry.num_retries, 2);
     /* subsets: clusters of their pods only */
-    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|reviews|v1");
+    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|80|v1|reviews");
     CU_ASSERT_PTR_NOT_NULL_FATAL(v1);
     CU_ASSERT_EQUAL_FATAL(v1->n_endpoints, 2);
     ASSERT_STR(v1->endpoints[0].name, "reviews-v1-0");
     ASSERT_STR(v1->endpoints[1].name, "reviews-v1-1");
-    CU_ASSERT_EQUAL(cluster(&c, "outbound|reviews|v2")->n_endpoints, 1);
-    CU_ASSERT_EQUAL(cluster(&c, "outbound|reviews|")->n_endpoints, 4);
+    CU_ASSERT_EQUAL(cluster(&c, "outbound|80|v2|reviews")->n_endpoints, 1);
+    CU_ASSERT_EQUAL(cluster(&c, "outbound|80||reviews")->n_endpoints, 4);
     CU_ASSERT_EQUAL(c.n_clusters, 6); /* 3 services + 3 subsets */
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
@@ -254,10 +254,10 @@ static void test_istio_header_regex_ab_test(void)
     CU_ASSERT_TRUE(px_match_test(&a->headers[0].m, "Mozilla/5.0 (iPhone) Safari"));
     CU_ASSERT_FALSE(px_match_test(&a->headers[0].m, "Mozilla/5.0 (Android) Chrome"));
     CU_ASSERT_FALSE(px_match_test(&a->headers[0].m, NULL));
-    ASSERT_STR(c.clusters[a->dests[0].cluster].name, "outbound|reviews|v2");
+    ASSERT_STR(c.clusters[a->dests[0].cluster].name, "outbound|80|v2|reviews");
     CU_ASSERT_EQUAL(a->dests[0].weight, 100); /* a single destination takes everything */
     CU_ASSERT_EQUAL(b->n_headers, 0);
-    ASSERT_STR(c.clusters[b->dests[0].cluster].name, "outbound|reviews|v1");
+    ASSERT_STR(c.clusters[b->dests[0].cluster].name, "outbound|80|v1|reviews");
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
 }
@@ -322,7 +322,7 @@ static void test_istio_default_route_for_services_without_virtualservice(void)
     const struct px_route_cfg *r = &v->routes[0];
     ASSERT_STR(r->name, "default");
     CU_ASSERT_EQUAL(r->path.kind, PX_MATCH_PREFIX);
-    ASSERT_STR(c.clusters[r->dests[0].cluster].name, "outbound|productpage|");
+    ASSERT_STR(c.clusters[r->dests[0].cluster].name, "outbound|80||productpage");
     CU_ASSERT_EQUAL(r->timeout_ns, 0);
     CU_ASSERT_TRUE(r->has_retry);
     CU_ASSERT_FALSE(r->has_fault);
@@ -475,7 +475,7 @@ static void test_istio_clusters_carry_istio_defaults(void)
         CU_ASSERT_FALSE(cl->has_outlier);
     }
     CU_ASSERT_EQUAL(c.n_clusters, 3);
-    ASSERT_STR(c.clusters[1].name, "outbound|ratings|");
+    ASSERT_STR(c.clusters[1].name, "outbound|80||ratings");
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
 }
@@ -503,7 +503,7 @@ static void test_istio_connection_pool_and_outlier_mapping(void)
              "      baseEjectionTime: 15m\n"
              "      maxEjectionPercent: 50\n",
              &m, &c);
-    const struct px_cluster_cfg *cl = cluster(&c, "outbound|ratings|");
+    const struct px_cluster_cfg *cl = cluster(&c, "outbound|80||ratings");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
     CU_ASSERT_EQUAL(cl->lb.policy, PX_LB_ROUND_ROBIN);
     CU_ASSERT_EQUAL(cl->breaker.max_connections, 10);
@@ -548,7 +548,7 @@ static void test_istio_outlier_defaults_and_zeroes(void)
              "  trafficPolicy:\n"
              "    outlierDetection: {consecutive5xxErrors: 0, consecutiveGatewayErrors: 0}\n",
              &m, &c);
-    const struct px_cluster_cfg *r = cluster(&c, "outbound|ratings|");
+    const struct px_cluster_cfg *r = cluster(&c, "outbound|80||ratings");
     /* unset fields keep Envoy's defaults; success rate is off */
     CU_ASSERT_EQUAL(r->outlier.consecutive_5xx, 5);
     CU_ASSERT_EQUAL(r->outlier.enforcing_consecutive_5xx, 100);
@@ -559,7 +559,7 @@ static void test_istio_outlier_defaults_and_zeroes(void)
     CU_ASSERT_EQUAL(r->outlier.base_ejection_ns, 30 * S);
     CU_ASSERT_EQUAL(r->outlier.max_ejection_percent, 10);
     ASSERT_ABS(r->lb.panic_threshold, 40, 0);
-    const struct px_cluster_cfg *v = cluster(&c, "outbound|reviews|");
+    const struct px_cluster_cfg *v = cluster(&c, "outbound|80||reviews");
     CU_ASSERT_EQUAL(v->outlier.consecutive_5xx, 0);
     CU_ASSERT_EQUAL(v->outlier.enforcing_consecutive_5xx, 0);
     CU_ASSERT_EQUAL(v->outlier.enforcing_consecutive_gateway_failure, 0);
@@ -591,9 +591,9 @@ static void test_istio_subset_policy_replaces_parts(void)
              "      labels: {version: v3, app: reviews}\n"
              "      trafficPolicy: {loadBalancer: {simple: RANDOM}}\n",
              &m, &c);
-    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|reviews|v1");
-    const struct px_cluster_cfg *v2 = cluster(&c, "outbound|reviews|v2");
-    const struct px_cluster_cfg *v3 = cluster(&c, "outbound|reviews|v3");
+    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|80|v1|reviews");
+    const struct px_cluster_cfg *v2 = cluster(&c, "outbound|80|v2|reviews");
+    const struct px_cluster_cfg *v3 = cluster(&c, "outbound|80|v3|reviews");
     CU_ASSERT_EQUAL(v1->breaker.max_pending, 64);
     CU_ASSERT_EQUAL(v1->lb.policy, PX_LB_ROUND_ROBIN);
     /* v2's pool replaces the whole pool: pending goes back to Istio's default */
@@ -642,7 +642,7 @@ static void test_istio_qualified_hosts_name_the_service(void)
     ASSERT_STR(v->domains[1], "reviews.default");
     ASSERT_STR(v->domains[2], "reviews.default.svc");
     ASSERT_STR(v->domains[3], "reviews.default.svc.cluster.local");
-    ASSERT_STR(c.clusters[v->routes[0].dests[0].cluster].name, "outbound|reviews|v2");
+    ASSERT_STR(c.clusters[v->routes[0].dests[0].cluster].name, "outbound|80|v2|reviews");
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
 }
