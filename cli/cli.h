@@ -1,9 +1,13 @@
 /*
- * cli.h - what the faultline subcommands share: the exit statuses and the
- * entry point of each subcommand (one file each).
+ * cli.h - what the faultline subcommands share: the exit statuses, the
+ * entry point of each subcommand (one file each), and the helpers of
+ * util.c.
  */
 #ifndef FL_CLI_CLI_H
 #define FL_CLI_CLI_H
+
+#include <ev.h>
+#include <stdint.h>
 
 enum {
     CLI_OK = 0,       /* done; every assertion held */
@@ -22,5 +26,54 @@ double cli_wall_s(void);
 
 /* Creates a folder and its parents; returns 0 or -1 with errno. */
 int cli_mkdirs(const char *path);
+
+/*
+ * A command that takes only options (gateway, stub): cmd names it in
+ * messages, usage is what --help prints, with_value lists the options
+ * that take the next argument (NULL-terminated), and value(opts, option,
+ * argument) reads one: it returns 0, or CLI_BAD_INPUT after printing a
+ * usage error.
+ */
+struct cli_opts_spec {
+    const char *cmd;
+    const char *usage;
+    const char *const *with_value;
+    int (*value)(void *opts, const char *option, const char *arg);
+    void *opts;
+};
+
+/*
+ * Reads argv[1..argc-1]: -h or --help prints the usage on stdout and exits
+ * CLI_OK; -v or --verbose sets *verbose; an option of with_value goes to
+ * value with its argument. Returns 0, or CLI_BAD_INPUT after printing a
+ * usage error (an unknown argument, a missing value, or value's). Checking
+ * that the required options were given is the caller's.
+ */
+int cli_parse_opts(const struct cli_opts_spec *spec, int argc, char **argv, int *verbose);
+
+/*
+ * Prints "faultline CMD: " and fmt (with arg) on stderr, then where to
+ * find help. Returns CLI_BAD_INPUT.
+ */
+int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
+
+/* A --seed value: a whole number. Returns 0 with *seed, or CLI_BAD_INPUT after a usage error. */
+int cli_parse_seed(const char *cmd, const char *v, uint64_t *seed);
+
+/* The signals a long-running command (gateway, stub) stops on. */
+struct cli_signals {
+    ev_signal term, intr;
+};
+
+/*
+ * Ignores SIGPIPE (a write to a peer that reset is an error, EPIPE, not the
+ * end of the process) and starts watchers calling cb for SIGTERM and
+ * SIGINT on loop, with data as each watcher's data.
+ */
+void cli_signals_start(struct cli_signals *s, struct ev_loop *loop,
+                       void (*cb)(struct ev_loop *loop, ev_signal *w, int revents), void *data);
+
+/* Stops the watchers of cli_signals_start. */
+void cli_signals_stop(struct cli_signals *s, struct ev_loop *loop);
 
 #endif

@@ -15,8 +15,6 @@
  *
  * Not here: TLS, reloading the configuration, the admin API.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,21 +66,19 @@ struct gateway {
     int has_cfg;
     struct px_proxy *proxy;
     struct live_listener *l;
-    ev_signal sigterm, sigint;
+    struct cli_signals signals;
     ev_timer drain_tick;
     int64_t drain_deadline_ns;
 };
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "faultline gateway: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see faultline gateway --help)\n");
-    return CLI_BAD_INPUT;
+    return cli_usage_error("gateway", fmt, arg);
 }
 
-static int parse_value(struct gw_opts *o, const char *a, const char *v)
+static int parse_value(void *opts, const char *a, const char *v)
 {
+    struct gw_opts *o = opts;
     if (!strcmp(a, "--config")) {
         o->config = v;
     } else if (!strcmp(a, "--listen")) {
@@ -91,12 +87,7 @@ static int parse_value(struct gw_opts *o, const char *a, const char *v)
         int rc = fl_parse_duration(v, &o->drain_ns);
         if (rc) return usage_error("--drain: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
     } else { /* --seed */
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(v, &end, 10);
-        if (!*v || *end || errno || v[0] == '-')
-            return usage_error("--seed needs a whole number, not '%s'", v);
-        o->seed = s;
+        if (cli_parse_seed("gateway", v, &o->seed)) return CLI_BAD_INPUT;
         o->has_seed = 1;
     }
     return 0;
@@ -105,22 +96,9 @@ static int parse_value(struct gw_opts *o, const char *a, const char *v)
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
     static const char *const with_value[] = {"--config", "--listen", "--seed", "--drain", NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage, stdout);
-            exit(CLI_OK);
-        }
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            o->verbose = 1;
-            continue;
-        }
-        int known = 0;
-        for (int k = 0; with_value[k]; k++) known |= !strcmp(a, with_value[k]);
-        if (!known) return usage_error("unknown argument '%s'", a);
-        if (i + 1 >= argc) return usage_error("%s needs a value", a);
-        if (parse_value(o, a, argv[++i])) return CLI_BAD_INPUT;
-    }
+    const struct cli_opts_spec spec = {"gateway", usage, with_value, parse_value, o};
+    int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
+    if (rc) return rc;
     if (!o->config) return usage_error("%s", "which configuration? give --config FILE");
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
@@ -252,19 +230,13 @@ int cli_gateway(int argc, char **argv)
         gateway_free(g);
         return CLI_BAD_INPUT;
     }
-    signal(SIGPIPE, SIG_IGN);
-    ev_signal_init(&g->sigterm, on_signal, SIGTERM);
-    ev_signal_init(&g->sigint, on_signal, SIGINT);
-    g->sigterm.data = g->sigint.data = g;
-    ev_signal_start(g->loop, &g->sigterm);
-    ev_signal_start(g->loop, &g->sigint);
+    cli_signals_start(&g->signals, g->loop, on_signal, g);
     ev_init(&g->drain_tick, drain_check);
     g->drain_tick.data = g;
     fprintf(stderr, "faultline gateway: listening on %s\n", live_listener_name(g->l));
     ev_run(g->loop, 0);
     ev_timer_stop(g->loop, &g->drain_tick);
-    ev_signal_stop(g->loop, &g->sigterm);
-    ev_signal_stop(g->loop, &g->sigint);
+    cli_signals_stop(&g->signals, g->loop);
     if (g->o.verbose) print_summary(g);
     gateway_free(g);
     return CLI_OK;

@@ -13,8 +13,6 @@
  * Not here: anything but answering (no routing, no keep-alive policy of
  * its own: the runtime's HTTP/1.1 rules apply).
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,21 +70,19 @@ struct stub {
     struct live_listener *l;
     struct sconn *conns;
     uint64_t served;
-    ev_signal sigterm, sigint;
+    struct cli_signals signals;
     ev_timer linger;
     int linger_ticks;
 };
 
 static int usage_error(const char *fmt, const char *arg)
 {
-    fprintf(stderr, "faultline stub: ");
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\n(see faultline stub --help)\n");
-    return CLI_BAD_INPUT;
+    return cli_usage_error("stub", fmt, arg);
 }
 
-static int parse_value(struct stub_opts *o, const char *a, const char *v)
+static int parse_value(void *opts, const char *a, const char *v)
 {
+    struct stub_opts *o = opts;
     int rc;
     if (!strcmp(a, "--listen")) {
         o->listen = v;
@@ -106,12 +102,7 @@ static int parse_value(struct stub_opts *o, const char *a, const char *v)
             return usage_error("--status needs a status code from 200 to 599, not '%s'", v);
         o->status = (int)s;
     } else { /* --seed */
-        char *end;
-        errno = 0;
-        unsigned long long s = strtoull(v, &end, 10);
-        if (!*v || *end || errno || v[0] == '-')
-            return usage_error("--seed needs a whole number, not '%s'", v);
-        o->seed = s;
+        if (cli_parse_seed("stub", v, &o->seed)) return CLI_BAD_INPUT;
         o->has_seed = 1;
     }
     return 0;
@@ -121,22 +112,9 @@ static int parse_args(int argc, char **argv, struct stub_opts *o)
 {
     static const char *const with_value[] = {
         "--listen", "--latency", "--error-rate", "--status", "--seed", "--name", NULL};
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-            fputs(usage, stdout);
-            exit(CLI_OK);
-        }
-        if (!strcmp(a, "--verbose") || !strcmp(a, "-v")) {
-            o->verbose = 1;
-            continue;
-        }
-        int known = 0;
-        for (int k = 0; with_value[k]; k++) known |= !strcmp(a, with_value[k]);
-        if (!known) return usage_error("unknown argument '%s'", a);
-        if (i + 1 >= argc) return usage_error("%s needs a value", a);
-        if (parse_value(o, a, argv[++i])) return CLI_BAD_INPUT;
-    }
+    const struct cli_opts_spec spec = {"stub", usage, with_value, parse_value, o};
+    int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
+    if (rc) return rc;
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
 }
@@ -285,19 +263,13 @@ int cli_stub(int argc, char **argv)
         free(s);
         return CLI_BAD_INPUT;
     }
-    signal(SIGPIPE, SIG_IGN);
-    ev_signal_init(&s->sigterm, on_signal, SIGTERM);
-    ev_signal_init(&s->sigint, on_signal, SIGINT);
-    s->sigterm.data = s->sigint.data = s;
-    ev_signal_start(loop, &s->sigterm);
-    ev_signal_start(loop, &s->sigint);
+    cli_signals_start(&s->signals, loop, on_signal, s);
     ev_init(&s->linger, linger_check);
     s->linger.data = s;
     fprintf(stderr, "faultline stub %s: listening on %s\n", s->o.name, live_listener_name(s->l));
     ev_run(loop, 0);
     ev_timer_stop(loop, &s->linger);
-    ev_signal_stop(loop, &s->sigterm);
-    ev_signal_stop(loop, &s->sigint);
+    cli_signals_stop(&s->signals, loop);
     live_listener_close(s->l);
     while (s->conns) sconn_drop(s->conns);
     if (s->o.verbose)

@@ -5,7 +5,7 @@
  * when the buffer would otherwise grow, so a long-lived connection keeps
  * one allocation of the size of its largest burst.
  *
- * Not here: any I/O (live/rt.c reads into and writes from these).
+ * Not here: any I/O (live/rt_conn.c reads into and writes from these).
  */
 #ifndef FL_LIVE_BUF_H
 #define FL_LIVE_BUF_H

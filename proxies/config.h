@@ -2,7 +2,7 @@
  * config.h - what a proxy is configured with, as plain data: virtual
  * hosts and their ordered routes (match -> action), clusters (endpoints,
  * load balancing, circuit breakers, outlier detection), rate limits, and
- * the proxy's own cost. The Kong and Istio front ends (kong.c, istio.c)
+ * the proxy's own cost. The Kong and Istio front ends (kong_*.c, istio_*.c)
  * produce it; the proxy engine (proxy.c) runs it; it does not change while
  * the proxy runs.
  *

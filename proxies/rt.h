@@ -99,7 +99,7 @@ struct px_rt_ops {
     /* the time now, in ns (simulated, or monotonic wall clock) */
     int64_t (*now)(struct px_rt *rt);
     /* 64 random bits from the proxy's own stream */
-    uint64_t (*random)(struct px_rt *rt);
+    uint64_t (*draw)(struct px_rt *rt);
 
     void (*timer_init)(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg);
     /* arms (or re-arms) t to fire at at_ns */
@@ -154,7 +154,7 @@ static inline int64_t px_now(struct px_rt *rt)
 
 static inline uint64_t px_random(struct px_rt *rt)
 {
-    return rt->ops->random(rt);
+    return rt->ops->draw(rt);
 }
 
 static inline void px_timer_init(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg)

@@ -3,7 +3,7 @@
  * path: `gateway` (Kong's declarative configuration, inline or
  * {file: kong.yaml}), `mesh` (mode, and Istio resources from files and/or
  * inline), and `proxy` (what each proxy costs in CPU). The Kong and Istio
- * formats themselves are read by proxies/kong.c and proxies/istio.c, with
+ * formats themselves are read by proxies/kong_*.c and proxies/istio_*.c, with
  * errors located in whichever file holds them.
  */
 #include <stdlib.h>

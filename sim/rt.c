@@ -205,7 +205,7 @@ static void rt_event(struct px_rt *rt, const struct px_event *e)
 
 static const struct px_rt_ops sim_rt_ops = {
     .now = rt_now,
-    .random = rt_random,
+    .draw = rt_random,
     .timer_init = rt_timer_init,
     .timer_arm = rt_timer_arm,
     .timer_cancel = rt_timer_cancel,

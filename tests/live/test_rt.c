@@ -1,5 +1,5 @@
 /*
- * test_rt.c - live/rt.c on a real libev loop and loopback sockets: timers
+ * test_rt.c - live/rt*.c on a real libev loop and loopback sockets: timers
  * fire in order and never early; connection errors map to PX_E* codes and
  * are told from the loop, never inside the call; requests and responses
  * cross real sockets; pipelined requests are handed over one at a time

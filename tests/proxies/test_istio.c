@@ -1,5 +1,5 @@
 /*
- * test_istio.c - proxies/istio.c: VirtualServices and DestinationRules read
+ * test_istio.c - proxies/istio_*.c: VirtualServices and DestinationRules read
  * as users keep them (several apiVersions, short and qualified hosts, Go
  * durations), kinds not modeled kept as warnings, mistakes refused with
  * their exact "file:line:col: message", and a sidecar's outbound

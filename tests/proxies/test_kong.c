@@ -1,5 +1,5 @@
 /*
- * test_kong.c - proxies/kong.c: Kong declarative configuration read as
+ * test_kong.c - proxies/kong_*.c: Kong declarative configuration read as
  * Kong 3 reads it (defaults, url shorthand, nested and top-level routes and
  * plugins, upstreams and targets, the rate-limiting schema), mistakes
  * refused with their exact "file:line:col: message", and the gateway

@@ -1,0 +1,438 @@
+/*
+ * istio_build.c - px_istio_build_outbound and px_istio_default_retry:
+ * Istio's resources, as istio_parse.c read them, built into a sidecar's
+ * outbound configuration with Istio's defaults (see istio.h).
+ *
+ * Building follows istiod (istio/istio pilot/pkg/networking/core):
+ *  - route/retry/retry.go: with no `retries`, the default policy (2
+ *    retries on connect-failure, refused-stream, unavailable, cancelled and
+ *    retriable-status-codes with no code, previous_hosts predicate, 5 host
+ *    selection attempts, Envoy's 25 ms backoff); `retries` with attempts 0
+ *    means no retries; otherwise the default with attempts, retryOn (bare
+ *    status codes allowed), perTryTimeout, retryIgnorePreviousHosts and
+ *    backoff applied.
+ *  - route/route.go: the timeout is none unless set (setTimeout); a
+ *    VirtualService's http routes in order, one route per match (any one
+ *    matches), or, for a service without one (or whose VirtualService has
+ *    no http route for sidecars), istiod's default route to the service
+ *    with the default retry policy; a match bound to gateways without
+ *    "mesh" is dropped; a
+ *    single destination takes all traffic, several share it by weight with
+ *    weight-0 ones left out; fault percentages absent mean 0% (TranslateFault).
+ *  - cluster_traffic_policy.go: circuit breakers 2^32-1 unless the pool
+ *    says otherwise; connectTimeout 10 s (mesh default); LEAST_REQUEST
+ *    unless loadBalancer.simple says otherwise (defaultLBAlgorithm); with
+ *    outlierDetection: success-rate ejection off, consecutive5xxErrors and
+ *    consecutiveGatewayErrors enforced at 100% when above 0, and
+ *    minHealthPercent (default 0) as the panic threshold; without it,
+ *    Envoy's defaults (no detection; panic at 50%, which only detection
+ *    could reach).
+ *  - util.go MergeTrafficPolicy: a subset's loadBalancer, connectionPool or
+ *    outlierDetection replaces the DestinationRule's one as a whole.
+ *  - Clusters are named as istiod names them, "outbound|80||reviews" and
+ *    "outbound|80|v1|reviews", with the short host (the model's services
+ *    have one port, 80); a subset's endpoints are those carrying all its
+ *    labels.
+ *  - Per the proto ("timeouts or retries will not be enabled when faults
+ *    are enabled on the client side"), a route with a fault gets neither
+ *    retries nor a timeout.
+ *
+ * References are checked first: every host must be a service of the
+ * mesh, every subset defined by the host's DestinationRule.
+ *
+ * Not here: namespaces beyond the resources' own (services live in one);
+ * several VirtualServices or DestinationRules for one host (refused:
+ * istiod would pick by age).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "proxies/istio.h"
+
+#define S INT64_C(1000000000)
+
+/* Istio's retry policy for routes that set none (retry.go DefaultPolicy). */
+void px_istio_default_retry(struct px_retry_policy *p)
+{
+    px_retry_policy_default(p); /* Envoy's 25 ms backoff */
+    p->retry_on = PX_RETRY_CONNECT_FAILURE | PX_RETRY_REFUSED_STREAM | PX_RETRY_GRPC_UNAVAILABLE |
+                  PX_RETRY_GRPC_CANCELLED | PX_RETRY_RETRIABLE_STATUS_CODES;
+    p->num_retries = 2;
+    p->previous_hosts = 1;
+    p->host_selection_attempts = 5;
+}
+
+static int service_index(const struct px_mesh_service *svc, size_t n, const char *host)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(svc[i].name, host)) return (int)i;
+    return -1;
+}
+
+static const struct px_istio_dr *dr_for(const struct px_istio *m, const char *host)
+{
+    for (size_t i = 0; i < m->n_dr; i++)
+        if (!strcmp(m->dr[i].host, host)) return &m->dr[i];
+    return NULL;
+}
+
+/*
+ * The VirtualService routing host, or NULL. One without http routes for
+ * sidecars (tcp only, or every match bound to gateways) builds no route,
+ * and istiod skips it: the service keeps its default route.
+ */
+static const struct px_istio_vs *vs_for(const struct px_istio *m, const char *host)
+{
+    for (size_t i = 0; i < m->n_vs; i++)
+        if (m->vs[i].n_routes)
+            for (size_t h = 0; h < m->vs[i].n_hosts; h++)
+                if (!strcmp(m->vs[i].hosts[h], host)) return &m->vs[i];
+    return NULL;
+}
+
+static int subset_index(const struct px_istio_dr *r, const char *name)
+{
+    for (size_t i = 0; r && i < r->n_subsets; i++)
+        if (!strcmp(r->subsets[i].name, name)) return (int)i;
+    return -1;
+}
+
+static int check_drs(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                     char **err)
+{
+    for (size_t i = 0; i < m->n_dr; i++) {
+        const struct px_istio_dr *r = &m->dr[i];
+        if (service_index(svc, n, r->host) < 0) {
+            *err = fl_asprintf("DestinationRule '%s': host '%s' is not a service of the mesh",
+                               r->name, r->host);
+            return -1;
+        }
+        if (dr_for(m, r->host) != r) {
+            *err = fl_asprintf("DestinationRules '%s' and '%s' both configure host '%s' (istiod "
+                               "would pick by age): merge them",
+                               dr_for(m, r->host)->name, r->name, r->host);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int check_dest(const struct px_istio *m, const struct px_istio_vs *v,
+                      const struct px_istio_dest *dst, const struct px_mesh_service *svc, size_t n,
+                      char **err)
+{
+    if (service_index(svc, n, dst->host) < 0) {
+        *err = fl_asprintf("VirtualService '%s': destination host '%s' is not a service of the "
+                           "mesh",
+                           v->name, dst->host);
+        return -1;
+    }
+    if (dst->subset && subset_index(dr_for(m, dst->host), dst->subset) < 0) {
+        *err = fl_asprintf("VirtualService '%s': service '%s' has no subset '%s' (no "
+                           "DestinationRule defines it)",
+                           v->name, dst->host, dst->subset);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                     char **err)
+{
+    for (size_t i = 0; i < m->n_vs; i++) {
+        const struct px_istio_vs *v = &m->vs[i];
+        for (size_t h = 0; h < v->n_hosts; h++) {
+            if (service_index(svc, n, v->hosts[h]) < 0) {
+                *err = fl_asprintf("VirtualService '%s': host '%s' is not a service of the mesh",
+                                   v->name, v->hosts[h]);
+                return -1;
+            }
+            if (v->n_routes && vs_for(m, v->hosts[h]) != v) {
+                *err = fl_asprintf("VirtualServices '%s' and '%s' both route host '%s' (istiod "
+                                   "would use only the oldest): merge them",
+                                   vs_for(m, v->hosts[h])->name, v->name, v->hosts[h]);
+                return -1;
+            }
+        }
+        for (size_t r = 0; r < v->n_routes; r++)
+            for (size_t k = 0; k < v->routes[r].n_dests; k++)
+                if (check_dest(m, v, &v->routes[r].dests[k], svc, n, err)) return -1;
+    }
+    return 0;
+}
+
+/* ---- clusters ---- */
+
+static void copy_pool(struct px_istio_policy *dst, const struct px_istio_policy *src)
+{
+    dst->has_pool = src->has_pool;
+    dst->has_max_connections = src->has_max_connections;
+    dst->has_connect_timeout = src->has_connect_timeout;
+    dst->has_pending = src->has_pending;
+    dst->has_requests = src->has_requests;
+    dst->has_retries = src->has_retries;
+    dst->has_per_connection = src->has_per_connection;
+    dst->max_connections = src->max_connections;
+    dst->max_pending = src->max_pending;
+    dst->max_requests = src->max_requests;
+    dst->max_retries = src->max_retries;
+    dst->max_per_connection = src->max_per_connection;
+    dst->connect_timeout_ns = src->connect_timeout_ns;
+}
+
+/* MergeTrafficPolicy: each part a subset gives replaces the DestinationRule's as a whole. */
+static struct px_istio_policy merge_policy(const struct px_istio_policy *top,
+                                           const struct px_istio_policy *sub)
+{
+    struct px_istio_policy p = *top;
+    if (sub->has_lb) {
+        p.has_lb = 1;
+        p.lb = sub->lb;
+    }
+    if (sub->has_pool) copy_pool(&p, sub);
+    if (sub->has_outlier) {
+        p.has_outlier = 1;
+        p.outlier = sub->outlier;
+        p.min_health_percent = sub->min_health_percent;
+    }
+    return p;
+}
+
+static void apply_policy(const struct px_istio_policy *p, struct px_cluster_cfg *cl)
+{
+    px_lb_cfg_envoy(&cl->lb);
+    cl->lb.policy = p->has_lb ? p->lb : PX_LB_LEAST_REQUEST; /* istiod's defaultLBAlgorithm */
+    px_breaker_cfg_istio(&cl->breaker);
+    cl->connect_timeout_ns = 10 * S; /* MeshConfig connectTimeout */
+    if (p->has_max_connections) cl->breaker.max_connections = p->max_connections;
+    if (p->has_pending) cl->breaker.max_pending = p->max_pending;
+    if (p->has_requests) cl->breaker.max_requests = p->max_requests;
+    if (p->has_retries) cl->breaker.max_retries = p->max_retries;
+    if (p->has_connect_timeout) cl->connect_timeout_ns = p->connect_timeout_ns;
+    if (p->has_per_connection) cl->max_requests_per_connection = p->max_per_connection;
+    if (p->has_outlier) {
+        cl->has_outlier = 1;
+        cl->outlier = p->outlier;
+        cl->lb.panic_threshold = p->min_health_percent; /* healthy_panic_threshold */
+    }
+}
+
+static void endpoint_copy(const struct px_endpoint_cfg *src, struct px_endpoint_cfg *dst)
+{
+    *dst = *src;
+    dst->name = fl_strdup(src->name);
+    dst->labels = fl_calloc(src->n_labels + 1, sizeof *dst->labels);
+    for (size_t i = 0; i < src->n_labels; i++) {
+        dst->labels[i].key = fl_strdup(src->labels[i].key);
+        dst->labels[i].value = fl_strdup(src->labels[i].value);
+    }
+}
+
+/* Whether an endpoint carries every label of a subset. */
+static int has_labels(const struct px_endpoint_cfg *e, const struct px_istio_subset *s)
+{
+    for (size_t i = 0; s && i < s->n_labels; i++) {
+        size_t k = 0;
+        while (k < e->n_labels && (strcmp(e->labels[k].key, s->labels[i].key) ||
+                                   strcmp(e->labels[k].value, s->labels[i].value)))
+            k++;
+        if (k == e->n_labels) return 0;
+    }
+    return 1;
+}
+
+static void cluster_cfg(const struct px_mesh_service *svc, const struct px_istio_subset *subset,
+                        const struct px_istio_policy *policy, struct px_cluster_cfg *cl)
+{
+    memset(cl, 0, sizeof *cl);
+    cl->name = fl_asprintf("outbound|80|%s|%s", subset ? subset->name : "", svc->name);
+    apply_policy(policy, cl);
+    cl->endpoints = fl_calloc(svc->n_endpoints + 1, sizeof *cl->endpoints);
+    for (size_t i = 0; i < svc->n_endpoints; i++)
+        if (has_labels(&svc->endpoints[i], subset))
+            endpoint_copy(&svc->endpoints[i], &cl->endpoints[cl->n_endpoints++]);
+}
+
+/* One cluster per service, then one per subset of its DestinationRule; first[i] is the service's.
+ */
+static void build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                           struct px_proxy_cfg *out, size_t *first)
+{
+    static const struct px_istio_policy none;
+    size_t total = n;
+    for (size_t i = 0; i < n; i++) {
+        const struct px_istio_dr *r = dr_for(m, svc[i].name);
+        total += r ? r->n_subsets : 0;
+    }
+    out->clusters = fl_calloc(total + 1, sizeof *out->clusters);
+    for (size_t i = 0; i < n; i++) {
+        const struct px_istio_dr *r = dr_for(m, svc[i].name);
+        const struct px_istio_policy *top = r ? &r->policy : &none;
+        first[i] = out->n_clusters;
+        cluster_cfg(&svc[i], NULL, top, &out->clusters[out->n_clusters++]);
+        for (size_t s = 0; r && s < r->n_subsets; s++) {
+            struct px_istio_policy p = merge_policy(top, &r->subsets[s].policy);
+            cluster_cfg(&svc[i], &r->subsets[s], &p, &out->clusters[out->n_clusters++]);
+        }
+    }
+}
+
+/* ---- routes ---- */
+
+struct bctx {
+    const struct px_istio *m;
+    const struct px_mesh_service *svc;
+    size_t n_svc;
+    const size_t *first; /* each service's cluster */
+};
+
+static uint32_t dest_cluster(const struct bctx *b, const struct px_istio_dest *d)
+{
+    int i = service_index(b->svc, b->n_svc, d->host);
+    size_t c = b->first[i];
+    if (d->subset) c += 1 + (size_t)subset_index(dr_for(b->m, d->host), d->subset);
+    return (uint32_t)c;
+}
+
+/* Destinations: one takes everything; several share by weight, weight 0 left out. */
+static void route_dests(const struct bctx *b, const struct px_istio_route *r,
+                        struct px_route_cfg *rc)
+{
+    rc->dests = fl_calloc(r->n_dests + 1, sizeof *rc->dests);
+    for (size_t i = 0; i < r->n_dests; i++) {
+        uint32_t w = r->n_dests == 1 ? 100 : r->dests[i].weight;
+        if (!w) continue;
+        rc->dests[rc->n_dests].cluster = dest_cluster(b, &r->dests[i]);
+        rc->dests[rc->n_dests++].weight = w;
+        rc->total_weight += w;
+    }
+}
+
+static int route_match(const struct px_istio_match *mt, struct px_route_cfg *rc, char **err)
+{
+    if (!mt) return px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err);
+    if (px_match_init(&rc->path, mt->uri.kind, mt->uri.value, mt->uri.ignore_case, err)) return -1;
+    rc->methods = fl_calloc(2, sizeof *rc->methods);
+    if (mt->method.kind == PX_MATCH_EXACT)
+        rc->methods[rc->n_methods++] = fl_strdup(mt->method.value);
+    rc->headers = fl_calloc(mt->n_headers + 1, sizeof *rc->headers);
+    for (size_t i = 0; i < mt->n_headers; i++) {
+        const struct px_header_match *h = &mt->headers[i];
+        struct px_header_match *o = &rc->headers[rc->n_headers++];
+        o->name = fl_strdup(h->name);
+        o->invert = h->invert;
+        if (px_match_init(&o->m, h->m.kind, h->m.value, h->m.ignore_case, err)) return -1;
+    }
+    return 0;
+}
+
+static int route_cfg(const struct bctx *b, const struct px_istio_route *r,
+                     const struct px_istio_match *mt, const char *name, struct px_route_cfg *rc,
+                     char **err)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->rate_limit = -1;
+    rc->name = fl_strdup(name);
+    if (route_match(mt, rc, err)) return -1;
+    route_dests(b, r, rc);
+    rc->timeout_ns = r->has_timeout ? r->timeout_ns : 0; /* no route timeout unless set */
+    rc->has_retry = 1;
+    if (r->has_retries)
+        rc->retry = r->retry;
+    else
+        px_istio_default_retry(&rc->retry);
+    if (r->has_retries && r->retry.num_retries == 0) rc->has_retry = 0;
+    if (r->has_fault) { /* virtual_service.proto: no timeouts or retries with client faults */
+        rc->has_fault = 1;
+        rc->fault = r->fault;
+        rc->has_retry = 0;
+        rc->timeout_ns = 0;
+    }
+    rc->path_prefix = r->rewrite_uri ? fl_strdup(r->rewrite_uri) : NULL; /* prefix_rewrite */
+    rc->strip_path = r->rewrite_uri != NULL;
+    rc->authority = r->rewrite_authority ? fl_strdup(r->rewrite_authority) : NULL;
+    return 0;
+}
+
+/* A VirtualService's routes in order: one per match, or one for a route without matches. */
+static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
+                         char **err)
+{
+    size_t total = 0;
+    for (size_t r = 0; r < v->n_routes; r++)
+        total += v->routes[r].n_matches ? v->routes[r].n_matches : 1;
+    vh->routes = fl_calloc(total + 1, sizeof *vh->routes);
+    for (size_t r = 0; r < v->n_routes; r++) {
+        const struct px_istio_route *rt = &v->routes[r];
+        char *name = rt->name           ? fl_strdup(rt->name)
+                     : v->n_routes == 1 ? fl_strdup(v->name)
+                                        : fl_asprintf("%s-%zu", v->name, r + 1);
+        size_t n = rt->n_matches ? rt->n_matches : 1;
+        int rc = 0;
+        for (size_t k = 0; k < n && !rc; k++)
+            rc = route_cfg(b, rt, rt->n_matches ? &rt->matches[k] : NULL, name,
+                           &vh->routes[vh->n_routes++], err);
+        free(name);
+        if (rc) return -1;
+    }
+    return 0;
+}
+
+/* The route istiod gives a service without a VirtualService (BuildDefaultHTTPOutboundRoute). */
+static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *vh, char **err)
+{
+    vh->routes = fl_calloc(1, sizeof *vh->routes);
+    struct px_route_cfg *rc = &vh->routes[vh->n_routes++];
+    rc->rate_limit = -1;
+    rc->name = fl_strdup("default");
+    if (px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err)) return -1;
+    rc->dests = fl_calloc(1, sizeof *rc->dests);
+    rc->dests[0].cluster = (uint32_t)b->first[svc];
+    rc->dests[0].weight = 100;
+    rc->n_dests = 1;
+    rc->total_weight = 100;
+    rc->has_retry = 1;
+    px_istio_default_retry(&rc->retry);
+    return 0;
+}
+
+/* The names a service answers to in the mesh's namespace. */
+static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
+{
+    static const char *const forms[] = {"%s", "%s.default", "%s.default.svc",
+                                        "%s.default.svc.cluster.local"};
+    vh->domains = fl_calloc(4, sizeof *vh->domains);
+    for (int i = 0; i < 4; i++) vh->domains[vh->n_domains++] = fl_asprintf(forms[i], name);
+}
+
+int px_istio_build_outbound(const struct px_istio *m, const char *name,
+                            const struct px_mesh_service *services, size_t n_services,
+                            struct px_proxy_cfg *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    out->name = fl_strdup(name);
+    out->kind = PX_PROXY_OUTBOUND;
+    px_cost_default(&out->cost);
+    out->workers = 2; /* the sidecar's default concurrency */
+    out->envoy_headers = 1;
+    if (check_drs(m, services, n_services, err) || check_vss(m, services, n_services, err)) {
+        px_proxy_cfg_free(out);
+        return -1;
+    }
+    size_t *first = fl_calloc(n_services + 1, sizeof *first);
+    struct bctx b = {m, services, n_services, first};
+    build_clusters(m, services, n_services, out, first);
+    out->vhosts = fl_calloc(n_services + 1, sizeof *out->vhosts);
+    int rc = 0;
+    for (size_t i = 0; i < n_services && !rc; i++) {
+        struct px_vhost_cfg *vh = &out->vhosts[out->n_vhosts++];
+        vh->name = fl_strdup(services[i].name);
+        vhost_domains(services[i].name, vh);
+        const struct px_istio_vs *v = vs_for(m, services[i].name);
+        rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
+    }
+    free(first);
+    if (rc) px_proxy_cfg_free(out);
+    return rc;
+}

@@ -1,0 +1,73 @@
+/*
+ * istio_internal.h - what the files reading Istio's resources share
+ * (proxies/istio_parse.c, istio_vs.c, istio_dr.c): the parsing state of
+ * one resource, the small readers of istio_parse.c, and the reader of each
+ * kind of resource.
+ *
+ * Every reader takes the parsing state and a node of the document, and
+ * returns 0, or -1 with the error recorded in the document
+ * (file:line:col), as px_istio_add does.
+ *
+ * Not a public API: outside proxies/istio_*.c, use istio.h.
+ */
+#ifndef FL_PROXIES_ISTIO_INTERNAL_H
+#define FL_PROXIES_ISTIO_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/yamldoc.h"
+#include "proxies/istio.h"
+
+/* The items of a sequence node, the pairs of a mapping node. */
+#define SEQ_ITEMS(n) ((n)->data.sequence.items.start)
+#define SEQ_COUNT(n) ((size_t)((n)->data.sequence.items.top - (n)->data.sequence.items.start))
+#define MAP_PAIRS(n) ((n)->data.mapping.pairs.start)
+#define MAP_COUNT(n) ((size_t)((n)->data.mapping.pairs.top - (n)->data.mapping.pairs.start))
+
+/* Parsing state for one resource. */
+struct ip {
+    struct fl_ydoc *d;
+    struct px_istio *m;
+    const char *kind, *name, *ns;
+    char what[200]; /* "VirtualService 'reviews'" */
+};
+
+/* ---------------------------------------------------------------- small readers (istio_parse.c) */
+
+/* Item i of the sequence node seq. */
+yaml_node_t *px_istio_item(struct ip *c, const yaml_node_t *seq, size_t i);
+
+/* Adds a warning (text: allocated, m owns it from now on). */
+void px_istio_warn(struct px_istio *m, char *text);
+
+/* A field Istio has that would change traffic but is not modeled yet: an error if given. */
+int px_istio_refuse(struct ip *c, const yaml_node_t *m, const char *key, const char *what);
+
+/* A mapping read for its shape only (fields without effect here). */
+int px_istio_ignored_map(struct ip *c, const yaml_node_t *m, const char *key);
+
+/* A list of strings, borrowed from the document; *count is how many. */
+int px_istio_str_items(struct ip *c, const yaml_node_t *n, const char *what, size_t *count);
+
+/*
+ * A Go / protobuf duration: one or more number+unit parts ("1s", "0.5s",
+ * "1m30s", "250ms"), at least min_ns.
+ */
+int px_istio_go_duration(struct ip *c, const yaml_node_t *n, const char *what, int64_t min_ns,
+                         int64_t *out);
+
+/* "reviews.ns.svc.cluster.local" (ns: the resource's or "default") -> "reviews" (caller frees). */
+char *px_istio_short_host(const char *host, const char *ns);
+
+/* ---------------------------------------------------------------- resources */
+
+/* istio_vs.c: a VirtualService's spec, added to c->m (or left out with a warning). */
+int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec);
+void px_istio_vs_free(struct px_istio_vs *v);
+
+/* istio_dr.c: a DestinationRule's spec, added to c->m. */
+int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);
+void px_istio_dr_free(struct px_istio_dr *r);
+
+#endif

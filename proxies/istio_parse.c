@@ -1,0 +1,211 @@
+/*
+ * istio_parse.c - px_istio_add and px_istio_free: Istio's traffic
+ * resources read as users keep them (see istio.h). Here: the envelope of
+ * a resource (apiVersion, kind, metadata, spec), Kubernetes Lists, the
+ * warnings for kinds not modeled, and the small readers that istio_vs.c
+ * and istio_dr.c share (istio_internal.h).
+ *
+ * Reading (istio/api networking/v1alpha3 virtual_service.proto,
+ * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
+ * or v1): every field of the parts modeled is checked, unknown ones are
+ * errors with a suggestion. A Kubernetes List is read item by item. Other
+ * kinds (Gateway, ServiceEntry, Sidecar, PeerAuthentication, ...) become a
+ * warning, so does a VirtualService bound only to gateways (it does not
+ * reach sidecars) or its tcp/tls routes.
+ * Fields that would change traffic but are not modeled yet (redirect,
+ * mirrors, consistent hashing, port-level settings, source labels, ...)
+ * are refused by name; fields without effect here (tls, CORS, header
+ * edits, keepalives, idle timeouts, ports of single-port services) are
+ * read and ignored. Hosts may be short ("reviews") or qualified with the
+ * resource's namespace (or "default"): "reviews.ns", "reviews.ns.svc",
+ * "reviews.ns.svc.cluster.local"; they are stored short. Durations take
+ * Go's forms ("1s", "500ms", "0.5s", "1m30s").
+ *
+ * How: the kind is read first - a List is read item by item, a kind other
+ * than VirtualService and DestinationRule becomes a warning - then the
+ * envelope is checked and the spec goes to istio_vs.c or istio_dr.c,
+ * which add the resource to struct px_istio only once it is read whole.
+ * Turning the resources into a sidecar's configuration is istio_build.c's.
+ *
+ * Not here: namespaces beyond the resource's own (services live in one),
+ * delegate VirtualServices, exportTo, several VirtualServices or
+ * DestinationRules for one host (refused: istiod would pick by age).
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "base/units.h"
+#include "proxies/istio_internal.h"
+
+/* ---------------------------------------------------------------- small readers */
+
+yaml_node_t *px_istio_item(struct ip *c, const yaml_node_t *seq, size_t i)
+{
+    return fl_y_node(c->d, SEQ_ITEMS(seq)[i]);
+}
+
+void px_istio_warn(struct px_istio *m, char *text)
+{
+    m->warnings = fl_realloc(m->warnings, (m->n_warnings + 1) * sizeof *m->warnings);
+    m->warnings[m->n_warnings++] = text;
+}
+
+/* A field Istio has that would change traffic but is not modeled yet. */
+int px_istio_refuse(struct ip *c, const yaml_node_t *m, const char *key, const char *what)
+{
+    yaml_node_t *x = fl_y_get(c->d, m, key);
+    if (!x) return 0;
+    if (x->type == YAML_SEQUENCE_NODE && SEQ_COUNT(x) == 0) return 0;
+    if (x->type == YAML_MAPPING_NODE && MAP_COUNT(x) == 0) return 0;
+    return fl_y_error(c->d, fl_y_get_key(c->d, m, key), "%s: %s is not supported yet", c->what,
+                      what);
+}
+
+/* A mapping read for its shape only (fields without effect here). */
+int px_istio_ignored_map(struct ip *c, const yaml_node_t *m, const char *key)
+{
+    yaml_node_t *x = fl_y_get(c->d, m, key);
+    return x ? fl_y_want_map(c->d, x, key) : 0;
+}
+
+/* A list of strings, borrowed from the document. */
+int px_istio_str_items(struct ip *c, const yaml_node_t *n, const char *what, size_t *count)
+{
+    if (fl_y_want_seq(c->d, n, what)) return -1;
+    const char *s;
+    for (size_t i = 0; i < SEQ_COUNT(n); i++)
+        if (fl_y_string(c->d, px_istio_item(c, n, i), what, &s)) return -1;
+    *count = SEQ_COUNT(n);
+    return 0;
+}
+
+/*
+ * A Go / protobuf duration: one or more number+unit parts ("1s", "0.5s",
+ * "1m30s", "250ms"), at least min_ns.
+ */
+int px_istio_go_duration(struct ip *c, const yaml_node_t *n, const char *what, int64_t min_ns,
+                         int64_t *out)
+{
+    const char *s;
+    if (fl_y_string(c->d, n, what, &s)) return -1;
+    int64_t total = 0;
+    for (const char *p = s; *p;) {
+        const char *q = p;
+        while (*q && (isdigit((unsigned char)*q) || *q == '.')) q++;
+        while (*q && !isdigit((unsigned char)*q) && *q != '.') q++;
+        char part[64];
+        int64_t v;
+        int rc = (size_t)(q - p) < sizeof part ? 0 : FL_UNITS_ERANGE;
+        if (!rc) {
+            memcpy(part, p, (size_t)(q - p));
+            part[q - p] = '\0';
+            rc = fl_parse_duration(part, &v);
+        }
+        if (rc)
+            return fl_y_error(c->d, n, "%s '%s': %s", what, s,
+                              fl_units_strerror(rc, FL_UNITS_DURATION));
+        total += v;
+        p = q;
+    }
+    if (total < min_ns) return fl_y_error(c->d, n, "%s must be at least 1ms, not %s", what, s);
+    *out = total;
+    return 0;
+}
+
+/* "reviews.ns.svc.cluster.local" (ns: the resource's or "default") -> "reviews". */
+char *px_istio_short_host(const char *host, const char *ns)
+{
+    const char *dot = strchr(host, '.');
+    if (!dot) return fl_strdup(host);
+    static const char *const tails[] = {"", ".svc", ".svc.cluster.local"};
+    const char *spaces[] = {ns, "default"};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(spaces[i]);
+        if (strncmp(dot + 1, spaces[i], n)) continue;
+        for (int t = 0; t < 3; t++)
+            if (!strcmp(dot + 1 + n, tails[t])) return fl_strndup(host, (size_t)(dot - host));
+    }
+    return fl_strdup(host);
+}
+
+/* ---------------------------------------------------------------- resources */
+
+static int parse_metadata(struct ip *c, const yaml_node_t *n)
+{
+    /* clang-format off */
+    static const char *const keys[] = {
+        "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+        "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels",
+        "annotations", "ownerReferences", "finalizers", "managedFields", NULL};
+    /* clang-format on */
+    static const char *const req[] = {"name", NULL};
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, n, keys, req, "metadata") ||
+        fl_y_string(c->d, fl_y_get(c->d, n, "name"), "metadata.name", &c->name))
+        return -1;
+    c->ns = "default";
+    if ((x = fl_y_get(c->d, n, "namespace")) && fl_y_string(c->d, x, "metadata.namespace", &c->ns))
+        return -1;
+    snprintf(c->what, sizeof c->what, "%s '%s'", c->kind, c->name);
+    return 0;
+}
+
+/* A kind faultline does not model: a warning naming it. */
+static int other_kind(struct ip *c, const yaml_node_t *n)
+{
+    const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
+    px_istio_warn(c->m,
+                  fl_asprintf("kind %s (name %s) is not modeled yet", c->kind, name ? name : "?"));
+    return 0;
+}
+
+/* A Kubernetes List (what `kubectl get ... -o yaml` prints): each item in turn. */
+static int list_items(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"apiVersion", "kind", "metadata", "items", NULL};
+    yaml_node_t *items = fl_y_get(d, n, "items");
+    if (fl_y_check_keys(d, n, keys, NULL, "List") || (items && fl_y_want_seq(d, items, "items")))
+        return -1;
+    for (size_t i = 0; items && i < SEQ_COUNT(items); i++)
+        if (px_istio_add(m, d, fl_y_node(d, SEQ_ITEMS(items)[i]))) return -1;
+    return 0;
+}
+
+int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"apiVersion", "kind", "metadata", "spec", "status", NULL};
+    static const char *const req[] = {"apiVersion", "kind", "metadata", "spec", NULL};
+    static const char *const versions[] = {"networking.istio.io/v1alpha3",
+                                           "networking.istio.io/v1beta1", "networking.istio.io/v1",
+                                           NULL};
+    struct ip c = {.d = d, .m = m};
+    int v;
+    if (fl_y_want_map(d, n, "an Istio resource")) return -1;
+    yaml_node_t *kind = fl_y_get(d, n, "kind");
+    if (!kind) return fl_y_error(d, n, "an Istio resource needs 'kind'");
+    if (fl_y_string(d, kind, "kind", &c.kind)) return -1;
+    if (!strcmp(c.kind, "List")) return list_items(m, d, n);
+    int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
+    if (!is_vs && !is_dr) return other_kind(&c, n);
+    if (fl_y_check_keys(d, n, keys, req, c.kind) ||
+        fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion", versions, &v) ||
+        parse_metadata(&c, fl_y_get(d, n, "metadata")))
+        return -1;
+    yaml_node_t *spec = fl_y_get(d, n, "spec");
+    if (fl_y_want_map(d, spec, "spec")) return -1;
+    return is_vs ? px_istio_parse_vs(&c, spec) : px_istio_parse_dr(&c, spec);
+}
+
+void px_istio_free(struct px_istio *m)
+{
+    for (size_t i = 0; i < m->n_vs; i++) px_istio_vs_free(&m->vs[i]);
+    free(m->vs);
+    for (size_t i = 0; i < m->n_dr; i++) px_istio_dr_free(&m->dr[i]);
+    free(m->dr);
+    for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
+    free(m->warnings);
+    memset(m, 0, sizeof *m);
+}

@@ -1,0 +1,514 @@
+/*
+ * istio_vs.c - reads the spec of a VirtualService (istio/api
+ * networking/v1alpha3 virtual_service.proto): hosts, gateways, exportTo,
+ * and its http routes - matches (uri, headers, withoutHeaders, method,
+ * ignoreUriCase), destinations (host, subset, weight), rewrite (uri,
+ * authority), timeout, retries (attempts, perTryTimeout, retryOn,
+ * retryIgnorePreviousHosts, backoff), fault (delay, abort, percentage).
+ *
+ * A match bound to gateways without "mesh" is left out (istiod's
+ * sourceMatchHTTP), and so is a route whose every match is; a
+ * VirtualService bound only to gateways is not applied, and its tcp and
+ * tls routes are not modeled: each gives a warning. For a header, a
+ * StringMatch of {} or regex "*" means "present" (route.go
+ * canBeConvertedToPresentMatch); for the uri, {} means any path. `retries`
+ * starts from Istio's default policy (px_istio_default_retry), attempts 0
+ * meaning none (ConvertPolicy); absent fault percentages mean 0% (route.go
+ * TranslateFault). Hosts are stored short.
+ *
+ * Refused by name, as not supported yet: scheme, authority matching,
+ * sourceLabels, sourceNamespace, queryParams, method matches other than
+ * exact, redirect, delegate, directResponse, mirrors, uriRegexRewrite,
+ * exponentialDelay, gRPC and HTTP/2 aborts. Read and without effect here:
+ * corsPolicy, header edits, destination ports, retryRemoteLocalities.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "proxies/istio_internal.h"
+
+#define MS INT64_C(1000000)
+
+/* Whether a sequence of strings holds word. */
+static int list_has(struct ip *c, const yaml_node_t *seq, const char *word)
+{
+    for (size_t i = 0; i < SEQ_COUNT(seq); i++)
+        if (!strcmp(fl_y_str(px_istio_item(c, seq, i)), word)) return 1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- matches */
+
+/*
+ * A StringMatch {exact | prefix | regex}. For headers, {} and regex "*"
+ * mean "present" (route.go canBeConvertedToPresentMatch); for the uri, {}
+ * means any path (prefix "/").
+ */
+static int string_match(struct ip *c, const yaml_node_t *n, const char *what, int header,
+                        int ignore_case, struct px_match *out)
+{
+    static const char *const keys[] = {"exact", "prefix", "regex", NULL};
+    static const enum px_match_kind kinds[] = {PX_MATCH_EXACT, PX_MATCH_PREFIX, PX_MATCH_REGEX};
+    if (fl_y_check_keys(c->d, n, keys, NULL, what)) return -1;
+    if (MAP_COUNT(n) > 1) return fl_y_error(c->d, n, "%s takes one of exact, prefix, regex", what);
+    char *err = NULL;
+    if (MAP_COUNT(n) == 0)
+        return px_match_init(out, header ? PX_MATCH_PRESENT : PX_MATCH_PREFIX, "/", ignore_case,
+                             &err);
+    for (int k = 0; keys[k]; k++) {
+        yaml_node_t *x = fl_y_get(c->d, n, keys[k]);
+        const char *v;
+        if (!x) continue;
+        if (fl_y_string(c->d, x, what, &v)) return -1;
+        if (header && k == 2 && !strcmp(v, "*"))
+            return px_match_init(out, PX_MATCH_PRESENT, NULL, 0, &err);
+        if (px_match_init(out, kinds[k], v, ignore_case, &err) == 0) return 0;
+        fl_y_error(c->d, x, "%s", err);
+        free(err);
+        return -1;
+    }
+    return -1;
+}
+
+static int header_matches(struct ip *c, const yaml_node_t *n, int invert, struct px_istio_match *m)
+{
+    const char *what = invert ? "withoutHeaders" : "headers";
+    if (fl_y_want_map(c->d, n, what)) return -1;
+    m->headers = fl_realloc(m->headers, (m->n_headers + MAP_COUNT(n) + 1) * sizeof *m->headers);
+    for (yaml_node_pair_t *p = MAP_PAIRS(n); p < n->data.mapping.pairs.top; p++) {
+        const char *name;
+        yaml_node_t *v = fl_y_node(c->d, p->value);
+        if (fl_y_string(c->d, fl_y_node(c->d, p->key), "header name", &name)) return -1;
+        struct px_header_match *h = &m->headers[m->n_headers];
+        memset(h, 0, sizeof *h);
+        if (string_match(c, v, "a header match", 1, 0, &h->m)) return -1;
+        h->name = fl_strdup(name);
+        h->invert = invert;
+        m->n_headers++;
+    }
+    return 0;
+}
+
+static void match_free(struct px_istio_match *m)
+{
+    px_match_free(&m->uri);
+    px_match_free(&m->method);
+    for (size_t i = 0; i < m->n_headers; i++) {
+        free(m->headers[i].name);
+        px_match_free(&m->headers[i].m);
+    }
+    free(m->headers);
+    memset(m, 0, sizeof *m);
+}
+
+static int match_method(struct ip *c, const yaml_node_t *n, struct px_istio_match *m)
+{
+    yaml_node_t *x = fl_y_get(c->d, n, "method");
+    char *err = NULL;
+    if (!x) return px_match_init(&m->method, PX_MATCH_ANY, NULL, 0, &err);
+    if (string_match(c, x, "method", 0, 0, &m->method)) return -1;
+    if (m->method.kind != PX_MATCH_EXACT)
+        return fl_y_error(c->d, x, "%s: method matches other than exact are not supported yet",
+                          c->what);
+    return 0;
+}
+
+/*
+ * One HTTPMatchRequest. *keep is 0 when the match is bound to gateways
+ * without "mesh": istiod leaves it out of sidecars (sourceMatchHTTP).
+ */
+static int parse_match(struct ip *c, const yaml_node_t *n, struct px_istio_match *m, int *keep)
+{
+    /* clang-format off */
+    static const char *const keys[] = {
+        "name", "uri", "scheme", "method", "authority", "headers", "port", "sourceLabels",
+        "gateways", "queryParams", "ignoreUriCase", "withoutHeaders", "sourceNamespace",
+        "statPrefix", NULL};
+    /* clang-format on */
+    int ignore_case = 0;
+    long long port;
+    size_t n_gw;
+    const char *s;
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "match") ||
+        px_istio_refuse(c, n, "scheme", "scheme") ||
+        px_istio_refuse(c, n, "authority", "authority matching") ||
+        px_istio_refuse(c, n, "sourceLabels", "sourceLabels") ||
+        px_istio_refuse(c, n, "sourceNamespace", "sourceNamespace") ||
+        px_istio_refuse(c, n, "queryParams", "queryParams"))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "name")) && fl_y_string(c->d, x, "match name", &s)) return -1;
+    if ((x = fl_y_get(c->d, n, "port")) && fl_y_int(c->d, x, "port", 1, 65535, &port)) return -1;
+    if ((x = fl_y_get(c->d, n, "gateways"))) {
+        if (px_istio_str_items(c, x, "gateways", &n_gw)) return -1;
+        *keep = !n_gw || list_has(c, x, "mesh");
+    }
+    if ((x = fl_y_get(c->d, n, "ignoreUriCase")) &&
+        fl_y_bool(c->d, x, "ignoreUriCase", &ignore_case))
+        return -1;
+    char *err = NULL;
+    if ((x = fl_y_get(c->d, n, "uri"))) {
+        if (string_match(c, x, "uri", 0, ignore_case, &m->uri)) return -1;
+    } else {
+        px_match_init(&m->uri, PX_MATCH_PREFIX, "/", ignore_case, &err);
+    }
+    if (match_method(c, n, m)) return -1;
+    if ((x = fl_y_get(c->d, n, "headers")) && header_matches(c, x, 0, m)) return -1;
+    if ((x = fl_y_get(c->d, n, "withoutHeaders")) && header_matches(c, x, 1, m)) return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- routes */
+
+static int parse_dest(struct ip *c, const yaml_node_t *n, struct px_istio_dest *dst)
+{
+    static const char *const keys[] = {"destination", "weight", "headers", NULL};
+    static const char *const dkeys[] = {"host", "subset", "port", NULL};
+    static const char *const req[] = {"destination", NULL}, *const dreq[] = {"host", NULL};
+    const char *host, *subset;
+    long long w = 0, port;
+    if (fl_y_check_keys(c->d, n, keys, req, "route destination") ||
+        px_istio_ignored_map(c, n, "headers"))
+        return -1;
+    yaml_node_t *d = fl_y_get(c->d, n, "destination"), *x;
+    if (fl_y_check_keys(c->d, d, dkeys, dreq, "destination") ||
+        fl_y_string(c->d, fl_y_get(c->d, d, "host"), "destination host", &host))
+        return -1;
+    dst->host = px_istio_short_host(host, c->ns);
+    if ((x = fl_y_get(c->d, d, "subset"))) {
+        if (fl_y_string(c->d, x, "subset", &subset)) return -1;
+        dst->subset = fl_strdup(subset);
+    }
+    if ((x = fl_y_get(c->d, d, "port"))) {
+        static const char *const pkeys[] = {"number", NULL};
+        if (fl_y_check_keys(c->d, x, pkeys, NULL, "destination port") ||
+            (fl_y_get(c->d, x, "number") &&
+             fl_y_int(c->d, fl_y_get(c->d, x, "number"), "port number", 1, 65535, &port)))
+            return -1;
+    }
+    if ((x = fl_y_get(c->d, n, "weight")) && fl_y_int(c->d, x, "weight", 0, INT32_MAX, &w))
+        return -1;
+    dst->weight = (uint32_t)w;
+    return 0;
+}
+
+static int parse_dests(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    if (fl_y_want_seq(c->d, n, "route")) return -1;
+    if (!SEQ_COUNT(n)) return fl_y_error(c->d, n, "%s: route needs a destination", c->what);
+    r->dests = fl_calloc(SEQ_COUNT(n), sizeof *r->dests);
+    uint64_t total = 0;
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        if (parse_dest(c, px_istio_item(c, n, i), &r->dests[r->n_dests++])) return -1;
+        total += r->dests[i].weight;
+    }
+    if (r->n_dests > 1 && total == 0)
+        return fl_y_error(c->d, n, "%s: several destinations and no weight: give them weights",
+                          c->what);
+    return 0;
+}
+
+static int retry_fields(struct ip *c, const yaml_node_t *n, struct px_retry_policy *p)
+{
+    yaml_node_t *x;
+    const char *s, *bad = NULL;
+    if ((x = fl_y_get(c->d, n, "retryOn"))) {
+        if (fl_y_string(c->d, x, "retryOn", &s)) return -1;
+        if (px_retry_on_parse(s, p, &bad))
+            return fl_y_error(c->d, x,
+                              "retryOn: '%s' is not a retry condition (e.g. 5xx, "
+                              "gateway-error, reset, connect-failure, 503)",
+                              bad ? bad : s);
+    }
+    if ((x = fl_y_get(c->d, n, "perTryTimeout")) &&
+        px_istio_go_duration(c, x, "perTryTimeout", MS, &p->per_try_timeout_ns))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "retryIgnorePreviousHosts")) &&
+        fl_y_bool(c->d, x, "retryIgnorePreviousHosts", &p->previous_hosts))
+        return -1;
+    int remote;
+    if ((x = fl_y_get(c->d, n, "retryRemoteLocalities")) &&
+        fl_y_bool(c->d, x, "retryRemoteLocalities", &remote))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "backoff"))) {
+        if (px_istio_go_duration(c, x, "backoff", MS, &p->base_ns)) return -1;
+        p->max_ns = 0; /* Envoy: 10 x base */
+    }
+    return 0;
+}
+
+static int parse_retries(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    /* clang-format off */
+    static const char *const keys[] = {
+        "attempts", "perTryTimeout", "retryOn", "retryRemoteLocalities", "retryIgnorePreviousHosts",
+        "backoff", NULL};
+    /* clang-format on */
+    long long attempts = 0;
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "retries")) return -1;
+    if ((x = fl_y_get(c->d, n, "attempts")) &&
+        fl_y_int(c->d, x, "attempts", 0, INT32_MAX, &attempts))
+        return -1;
+    r->has_retries = 1;
+    px_istio_default_retry(&r->retry);
+    if (retry_fields(c, n, &r->retry)) return -1;
+    r->retry.num_retries = (uint32_t)attempts; /* 0: retries switched off (ConvertPolicy) */
+    return 0;
+}
+
+/* Percent {value}; absent: 0 (route.go TranslateFault). */
+static int fault_percent(struct ip *c, const yaml_node_t *n, double *out)
+{
+    static const char *const keys[] = {"value", NULL};
+    yaml_node_t *x = fl_y_get(c->d, n, "percentage"), *v;
+    long long legacy;
+    *out = 0;
+    if (x) {
+        if (fl_y_check_keys(c->d, x, keys, NULL, "percentage")) return -1;
+        v = fl_y_get(c->d, x, "value");
+        return v ? fl_y_double(c->d, v, "percentage value", 0, 100, out) : 0;
+    }
+    if ((x = fl_y_get(c->d, n, "percent"))) { /* deprecated integer form */
+        if (fl_y_int(c->d, x, "percent", 0, 100, &legacy)) return -1;
+        *out = (double)legacy;
+    }
+    return 0;
+}
+
+static int parse_delay(struct ip *c, const yaml_node_t *n, struct px_fault_cfg *f)
+{
+    static const char *const keys[] = {"fixedDelay", "percentage", "percent", "exponentialDelay",
+                                       NULL};
+    if (fl_y_check_keys(c->d, n, keys, NULL, "fault delay") ||
+        px_istio_refuse(c, n, "exponentialDelay", "exponentialDelay") ||
+        fault_percent(c, n, &f->delay_percent))
+        return -1;
+    yaml_node_t *x = fl_y_get(c->d, n, "fixedDelay");
+    if (!x) return fl_y_error(c->d, n, "%s: a fault delay needs 'fixedDelay'", c->what);
+    return px_istio_go_duration(c, x, "fixedDelay", MS, &f->delay_ns);
+}
+
+static int parse_abort(struct ip *c, const yaml_node_t *n, struct px_fault_cfg *f)
+{
+    static const char *const keys[] = {"httpStatus", "grpcStatus", "http2Error", "percentage",
+                                       NULL};
+    long long status;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "fault abort") ||
+        px_istio_refuse(c, n, "grpcStatus", "a gRPC abort") ||
+        px_istio_refuse(c, n, "http2Error", "an HTTP/2 abort") ||
+        fault_percent(c, n, &f->abort_percent))
+        return -1;
+    yaml_node_t *x = fl_y_get(c->d, n, "httpStatus");
+    if (!x) return fl_y_error(c->d, n, "%s: a fault abort needs 'httpStatus'", c->what);
+    if (fl_y_int(c->d, x, "httpStatus", 200, 599, &status)) return -1;
+    f->abort_status = (int)status;
+    return 0;
+}
+
+static int parse_fault(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    static const char *const keys[] = {"delay", "abort", NULL};
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "fault")) return -1;
+    if (!fl_y_get(c->d, n, "delay") && !fl_y_get(c->d, n, "abort"))
+        return fl_y_error(c->d, n, "%s: HTTP fault injection must have an abort and/or a delay",
+                          c->what);
+    memset(&r->fault, 0, sizeof r->fault);
+    if ((x = fl_y_get(c->d, n, "delay")) && parse_delay(c, x, &r->fault)) return -1;
+    if ((x = fl_y_get(c->d, n, "abort")) && parse_abort(c, x, &r->fault)) return -1;
+    r->has_fault = 1;
+    return 0;
+}
+
+static int parse_rewrite(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    static const char *const keys[] = {"uri", "authority", "uriRegexRewrite", NULL};
+    yaml_node_t *x;
+    const char *s;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "rewrite") ||
+        px_istio_refuse(c, n, "uriRegexRewrite", "uriRegexRewrite"))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "uri"))) {
+        if (fl_y_string(c->d, x, "rewrite uri", &s)) return -1;
+        r->rewrite_uri = fl_strdup(s);
+    }
+    if ((x = fl_y_get(c->d, n, "authority"))) {
+        if (fl_y_string(c->d, x, "rewrite authority", &s)) return -1;
+        r->rewrite_authority = fl_strdup(s);
+    }
+    return 0;
+}
+
+static void route_free(struct px_istio_route *r)
+{
+    free(r->name);
+    for (size_t i = 0; i < r->n_matches; i++) match_free(&r->matches[i]);
+    free(r->matches);
+    for (size_t i = 0; i < r->n_dests; i++) {
+        free(r->dests[i].host);
+        free(r->dests[i].subset);
+    }
+    free(r->dests);
+    free(r->rewrite_uri);
+    free(r->rewrite_authority);
+    memset(r, 0, sizeof *r);
+}
+
+/* The match list; *keep is 0 when every match was left out (gateways only). */
+static int parse_matches(struct ip *c, const yaml_node_t *n, struct px_istio_route *r, int *keep)
+{
+    if (fl_y_want_seq(c->d, n, "match")) return -1;
+    r->matches = fl_calloc(SEQ_COUNT(n) + 1, sizeof *r->matches);
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        int k = 1;
+        struct px_istio_match *m = &r->matches[r->n_matches];
+        if (parse_match(c, px_istio_item(c, n, i), m, &k)) {
+            match_free(m);
+            return -1;
+        }
+        if (k)
+            r->n_matches++;
+        else
+            match_free(m);
+    }
+    *keep = r->n_matches > 0 || SEQ_COUNT(n) == 0;
+    return 0;
+}
+
+/* clang-format off */
+static const char *const http_keys[] = {
+    "name", "match", "route", "redirect", "delegate", "rewrite", "timeout", "retries", "fault",
+    "mirror", "mirrors", "mirrorPercent", "mirrorPercentage", "corsPolicy", "headers",
+    "directResponse", NULL};
+/* clang-format on */
+
+static int http_unsupported(struct ip *c, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"redirect", "delegate",      "directResponse",   "mirror",
+                                       "mirrors",  "mirrorPercent", "mirrorPercentage", NULL};
+    for (int i = 0; keys[i]; i++)
+        if (px_istio_refuse(c, n, keys[i], keys[i])) return -1;
+    return px_istio_ignored_map(c, n, "corsPolicy") || px_istio_ignored_map(c, n, "headers") ? -1
+                                                                                             : 0;
+}
+
+/* One HTTPRoute; *keep is 0 when it does not apply to sidecars. */
+static int parse_http(struct ip *c, const yaml_node_t *n, struct px_istio_route *r, int *keep)
+{
+    yaml_node_t *x;
+    const char *s;
+    *keep = 1;
+    if (fl_y_want_map(c->d, n, "an http route") ||
+        fl_y_check_keys(c->d, n, http_keys, NULL, "http route") || http_unsupported(c, n))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "name"))) {
+        if (fl_y_string(c->d, x, "route name", &s)) return -1;
+        r->name = fl_strdup(s);
+    }
+    if ((x = fl_y_get(c->d, n, "match")) && parse_matches(c, x, r, keep)) return -1;
+    if (!(x = fl_y_get(c->d, n, "route")))
+        return fl_y_error(c->d, n, "%s: an http route needs 'route'", c->what);
+    if (parse_dests(c, x, r)) return -1;
+    if ((x = fl_y_get(c->d, n, "rewrite")) && parse_rewrite(c, x, r)) return -1;
+    if ((x = fl_y_get(c->d, n, "timeout"))) {
+        if (px_istio_go_duration(c, x, "timeout", MS, &r->timeout_ns)) return -1;
+        r->has_timeout = 1;
+    }
+    if ((x = fl_y_get(c->d, n, "retries")) && parse_retries(c, x, r)) return -1;
+    if ((x = fl_y_get(c->d, n, "fault")) && parse_fault(c, x, r)) return -1;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- VirtualService */
+
+void px_istio_vs_free(struct px_istio_vs *v)
+{
+    free(v->name);
+    for (size_t i = 0; i < v->n_hosts; i++) free(v->hosts[i]);
+    free(v->hosts);
+    for (size_t i = 0; i < v->n_routes; i++) route_free(&v->routes[i]);
+    free(v->routes);
+    memset(v, 0, sizeof *v);
+}
+
+static int vs_routes(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
+{
+    if (fl_y_want_seq(c->d, n, "http")) return -1;
+    v->routes = fl_calloc(SEQ_COUNT(n) + 1, sizeof *v->routes);
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        int keep;
+        struct px_istio_route *r = &v->routes[v->n_routes];
+        if (parse_http(c, px_istio_item(c, n, i), r, &keep)) {
+            route_free(r);
+            return -1;
+        }
+        if (keep)
+            v->n_routes++;
+        else
+            route_free(r);
+    }
+    return 0;
+}
+
+static int vs_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
+{
+    size_t count;
+    if (px_istio_str_items(c, n, "hosts", &count)) return -1;
+    if (!count) return fl_y_error(c->d, n, "%s: hosts must not be empty", c->what);
+    v->hosts = fl_calloc(count, sizeof *v->hosts);
+    for (; v->n_hosts < count; v->n_hosts++)
+        v->hosts[v->n_hosts] =
+            px_istio_short_host(fl_y_str(px_istio_item(c, n, v->n_hosts)), c->ns);
+    return 0;
+}
+
+/* Warnings for the parts of a VirtualService that do not reach sidecars; 0: skip it. */
+static int vs_applies(struct ip *c, const yaml_node_t *spec)
+{
+    yaml_node_t *gw = fl_y_get(c->d, spec, "gateways");
+    static const char *const other[] = {"tcp", "tls", NULL};
+    for (int i = 0; other[i]; i++) {
+        yaml_node_t *x = fl_y_get(c->d, spec, other[i]);
+        if (x && x->type == YAML_SEQUENCE_NODE && SEQ_COUNT(x))
+            px_istio_warn(c->m,
+                          fl_asprintf("%s: %s routes are not modeled yet", c->what, other[i]));
+    }
+    if (!gw || !SEQ_COUNT(gw) || list_has(c, gw, "mesh")) return 1;
+    px_istio_warn(c->m, fl_asprintf("%s is bound to gateways, not to sidecars (no 'mesh' in "
+                                    "gateways): not applied",
+                                    c->what));
+    return 0;
+}
+
+int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec)
+{
+    static const char *const keys[] = {"hosts", "gateways", "http", "tls", "tcp", "exportTo", NULL};
+    static const char *const req[] = {"hosts", NULL};
+    size_t n;
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, spec, keys, req, c->what)) return -1;
+    if ((x = fl_y_get(c->d, spec, "gateways")) && px_istio_str_items(c, x, "gateways", &n))
+        return -1;
+    if ((x = fl_y_get(c->d, spec, "exportTo")) && px_istio_str_items(c, x, "exportTo", &n))
+        return -1;
+    static const char *const lists[] = {"tcp", "tls", NULL};
+    for (int i = 0; lists[i]; i++)
+        if ((x = fl_y_get(c->d, spec, lists[i])) && fl_y_want_seq(c->d, x, lists[i])) return -1;
+    struct px_istio_vs v = {0};
+    v.name = fl_strdup(c->name);
+    if (vs_hosts(c, fl_y_get(c->d, spec, "hosts"), &v) ||
+        ((x = fl_y_get(c->d, spec, "http")) && vs_routes(c, x, &v))) {
+        px_istio_vs_free(&v);
+        return -1;
+    }
+    if (!vs_applies(c, spec)) {
+        px_istio_vs_free(&v);
+        return 0;
+    }
+    c->m->vs = fl_realloc(c->m->vs, (c->m->n_vs + 1) * sizeof *c->m->vs);
+    c->m->vs[c->m->n_vs++] = v;
+    return 0;
+}

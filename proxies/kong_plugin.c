@@ -1,0 +1,252 @@
+/*
+ * kong_plugin.c - reads Kong's plugins (kong/db/schema/entities/
+ * plugins.lua) and the config of the one that runs, rate-limiting
+ * (kong/plugins/rate-limiting/schema.lua).
+ *
+ * A plugin stands globally, nests under a service or route, or names a
+ * `service:` and/or `route:` (the route must then be one of the
+ * service's); Kong allows one rate-limiting plugin per scope. Only
+ * rate-limiting runs; another plugin name is refused ("not supported
+ * yet"); a plugin with enabled: false is read and dropped, as Kong skips
+ * it. Defaults as Kong's: policy local, limit_by consumer, error_code 429,
+ * error_message "API rate limit exceeded"; the limits of longer periods
+ * may not be lower (Kong's validate_periods_order, with its message).
+ *
+ * Refused by name, as not supported yet: other plugins, consumers,
+ * consumer groups, dynamic ordering, the redis policy (sync_rate with
+ * it); non-integer rate limits. Which plugin runs on a route is decided
+ * when building (kong_build.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/alloc.h"
+#include "proxies/kong_internal.h"
+
+/* ---------------------------------------------------------------- rate-limiting */
+
+static const char *const period_keys[] = {"second", "minute", "hour", "day", "month", "year", NULL};
+
+static int rl_limits(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
+{
+    const yaml_node_t *at[PX_RL_PERIODS] = {0};
+    int any = 0;
+    for (int p = 0; p < PX_RL_PERIODS; p++) {
+        yaml_node_t *x = fl_y_get(c->d, n, period_keys[p]);
+        long long v;
+        char what[32];
+        if (!x) continue;
+        snprintf(what, sizeof what, "config.%s", period_keys[p]);
+        if (fl_y_int(c->d, x, what, 1, INT64_C(1) << 53, &v)) return -1;
+        rl->limit[p] = v;
+        at[p] = x;
+        any = 1;
+    }
+    if (!any)
+        return fl_y_error(c->d, n,
+                          "rate-limiting: at least one of these fields must be non-empty: "
+                          "'config.second', 'config.minute', 'config.hour', 'config.day', "
+                          "'config.month', 'config.year'");
+    /* Kong's validate_periods_order, with its message */
+    for (int i = 0; i < PX_RL_PERIODS; i++)
+        for (int j = i + 1; j < PX_RL_PERIODS && at[i]; j++)
+            if (at[j] && rl->limit[j] < rl->limit[i])
+                return fl_y_error(c->d, at[j],
+                                  "rate-limiting: The limit for %s(%.1f) cannot be lower than "
+                                  "the limit for %s(%.1f)",
+                                  period_keys[j], (double)rl->limit[j], period_keys[i],
+                                  (double)rl->limit[i]);
+    return 0;
+}
+
+static int rl_limit_by(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
+{
+    static const char *const by[] = {"consumer", "credential", "ip", "service",
+                                     "header",   "path",       NULL};
+    yaml_node_t *x = fl_y_get(c->d, n, "limit_by");
+    int v = PX_RL_BY_CONSUMER;
+    const char *s;
+    if (x && fl_y_enum(c->d, x, "config.limit_by", by, &v)) return -1;
+    rl->limit_by = (enum px_rl_limit_by)v;
+    if ((x = fl_y_get(c->d, n, "header_name"))) {
+        if (fl_y_string(c->d, x, "config.header_name", &s)) return -1;
+        rl->header_name = fl_strdup(s);
+    }
+    if ((x = fl_y_get(c->d, n, "path"))) {
+        if (fl_y_string(c->d, x, "config.path", &s)) return -1;
+        if (s[0] != '/') return fl_y_error(c->d, x, "config.path should start with: /");
+        rl->path = fl_strdup(s);
+    }
+    if (rl->limit_by == PX_RL_BY_HEADER && !rl->header_name)
+        return fl_y_error(c->d, n, "rate-limiting: limit_by header needs 'header_name'");
+    if (rl->limit_by == PX_RL_BY_PATH && !rl->path)
+        return fl_y_error(c->d, n, "rate-limiting: limit_by path needs 'path'");
+    return 0;
+}
+
+/* policy (DB-less Kong: local or redis), sync_rate, fault_tolerant, redis settings. */
+static int rl_policy(struct kp *c, const yaml_node_t *n)
+{
+    static const char *const policies[] = {"local", "redis", NULL};
+    yaml_node_t *x = fl_y_get(c->d, n, "policy");
+    int policy = 0, b;
+    double sync = -1;
+    if (x && fl_y_enum(c->d, x, "config.policy", policies, &policy)) return -1;
+    if (policy == 1)
+        return fl_y_error(c->d, x,
+                          "rate-limiting policy 'redis' is not supported yet (faultline runs "
+                          "one gateway: policy local counts the same)");
+    if ((x = fl_y_get(c->d, n, "sync_rate")) &&
+        fl_y_double(c->d, x, "config.sync_rate", -1, 1e9, &sync))
+        return -1;
+    if (sync != -1)
+        return fl_y_error(c->d, x,
+                          "rate-limiting: sync_rate can only be used with the redis "
+                          "policy");
+    if (px_kong_opt_bool(c, n, "fault_tolerant", "config.fault_tolerant", &b)) return -1;
+    x = fl_y_get(c->d, n, "redis");
+    if (x && x->type != YAML_MAPPING_NODE && fl_y_want_map(c->d, x, "config.redis")) return -1;
+    return 0;
+}
+
+static int rl_config(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
+{
+    /* clang-format off */
+    static const char *const keys[] = {
+        "second", "minute", "hour", "day", "month", "year", "limit_by", "header_name", "path",
+        "policy", "fault_tolerant", "redis", "hide_client_headers", "error_code", "error_message",
+        "sync_rate", "redis_host", "redis_port", "redis_password", "redis_username", "redis_ssl",
+        "redis_ssl_verify", "redis_server_name", "redis_timeout", "redis_database", NULL};
+    /* clang-format on */
+    if (fl_y_check_keys(c->d, n, keys, NULL, "rate-limiting config")) return -1;
+    if (rl_limits(c, n, rl) || rl_limit_by(c, n, rl) || rl_policy(c, n)) return -1;
+    if (px_kong_opt_bool(c, n, "hide_client_headers", "config.hide_client_headers",
+                         &rl->hide_client_headers))
+        return -1;
+    yaml_node_t *x;
+    long long code;
+    const char *s;
+    if ((x = fl_y_get(c->d, n, "error_code"))) {
+        if (fl_y_int(c->d, x, "config.error_code", 100, 599, &code)) return -1;
+        rl->error_code = (int)code;
+    }
+    if ((x = fl_y_get(c->d, n, "error_message"))) {
+        if (fl_y_string(c->d, x, "config.error_message", &s)) return -1;
+        free(rl->error_message);
+        rl->error_message = fl_strdup(s);
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- plugins */
+
+static const char *const plugin_keys_top[] = {
+    "id",        "name",    "instance_name", "created_at",     "updated_at",
+    "route",     "service", "consumer",      "consumer_group", "config",
+    "protocols", "enabled", "tags",          "ordering",       NULL};
+/* clang-format off */
+static const char *const plugin_keys_nested[] = {
+    "id", "name", "instance_name", "created_at", "updated_at", "consumer", "consumer_group",
+    "config", "protocols", "enabled", "tags", "ordering", NULL};
+/* clang-format on */
+
+/* The scope of a top-level plugin from its `service:` and `route:`. */
+static int plugin_scope(struct kp *c, const yaml_node_t *n, enum px_kong_scope *scope, int *target)
+{
+    yaml_node_t *sn = fl_y_get(c->d, n, "service"), *rn = fl_y_get(c->d, n, "route");
+    int svc = -1, route = -1;
+    if (sn && px_kong_resolve_ref(c, sn, K_SERVICE, &svc)) return -1;
+    if (rn && px_kong_resolve_ref(c, rn, K_ROUTE, &route)) return -1;
+    if (route >= 0 && svc >= 0 && c->k->routes[route].service != svc)
+        return fl_y_error(c->d, rn,
+                          "plugin 'rate-limiting': route '%s' is not a route of "
+                          "service '%s'",
+                          c->k->routes[route].name ? c->k->routes[route].name : "?",
+                          c->k->services[svc].name ? c->k->services[svc].name : "?");
+    *scope = route >= 0 ? PX_KONG_ROUTE : svc >= 0 ? PX_KONG_SERVICE : PX_KONG_GLOBAL;
+    *target = route >= 0 ? route : svc;
+    return 0;
+}
+
+static const char *scope_text(struct kp *c, enum px_kong_scope scope, int target, char *buf,
+                              size_t size)
+{
+    if (scope == PX_KONG_GLOBAL) return "the whole gateway";
+    if (scope == PX_KONG_SERVICE)
+        return px_kong_describe(buf, size, "service", c->k->services[target].name, (size_t)target);
+    return px_kong_describe(buf, size, "route", c->k->routes[target].name, (size_t)target);
+}
+
+static int plugin_add(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target,
+                      struct px_rl_cfg *rl)
+{
+    for (size_t i = 0; i < c->k->n_plugins; i++) {
+        if (c->k->plugins[i].scope != scope || c->k->plugins[i].target != target) continue;
+        char buf[160];
+        px_rl_cfg_free(rl);
+        return fl_y_error(c->d, n, "a second rate-limiting plugin for %s (Kong allows one)",
+                          scope_text(c, scope, target, buf, sizeof buf));
+    }
+    FL_GROW(c->k->plugins, c->cap_plugins, c->k->n_plugins + 1);
+    struct px_kong_plugin *p = &c->k->plugins[c->k->n_plugins++];
+    memset(p, 0, sizeof *p);
+    p->name = fl_strdup("rate-limiting");
+    p->scope = scope;
+    p->target = target;
+    p->rl = *rl;
+    return 0;
+}
+
+/* A plugin; scope and target come from where it is nested (global: top-level). */
+int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target)
+{
+    const int top = scope == PX_KONG_GLOBAL;
+    static const char *const required[] = {"name", NULL};
+    const char *name;
+    if (fl_y_check_keys(c->d, n, top ? plugin_keys_top : plugin_keys_nested, required, "plugin"))
+        return -1;
+    yaml_node_t *nn = fl_y_get(c->d, n, "name");
+    if (fl_y_string(c->d, nn, "plugin name", &name)) return -1;
+    if (strcmp(name, "rate-limiting"))
+        return fl_y_error(c->d, nn, "plugin '%s' is not supported yet", name);
+    if (px_kong_refuse_nonempty(c, n, "consumer",
+                                "plugin 'rate-limiting': consumers are not supported "
+                                "yet") ||
+        px_kong_refuse_nonempty(c, n, "consumer_group",
+                                "plugin 'rate-limiting': consumer groups are not supported yet") ||
+        px_kong_refuse_nonempty(c, n, "ordering",
+                                "plugin 'rate-limiting': dynamic ordering is not supported yet"))
+        return -1;
+    int enabled = 1;
+    if (px_kong_opt_bool(c, n, "enabled", "plugin enabled", &enabled)) return -1;
+    yaml_node_t *x = fl_y_get(c->d, n, "protocols");
+    char **protos = NULL;
+    size_t n_protos = 0;
+    int rc = x ? px_kong_str_list(c, x, "plugin protocols", &protos, &n_protos) : 0;
+    px_kong_strs_free(protos, n_protos);
+    if (rc || (top && plugin_scope(c, n, &scope, &target))) return -1;
+    yaml_node_t *cfg = fl_y_get(c->d, n, "config");
+    if (!cfg)
+        return fl_y_error(c->d, n,
+                          "plugin 'rate-limiting' needs a 'config' with at least one "
+                          "limit");
+    struct px_rl_cfg rl;
+    px_rl_cfg_default(&rl);
+    if (rl_config(c, cfg, &rl) || !enabled) { /* Kong skips a disabled plugin */
+        px_rl_cfg_free(&rl);
+        return enabled ? -1 : 0;
+    }
+    return plugin_add(c, n, scope, target, &rl);
+}
+
+int px_kong_parse_plugins(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target)
+{
+    if (fl_y_want_seq(c->d, n, "plugins")) return -1;
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        yaml_node_t *p = px_kong_item(c, n, i);
+        if (fl_y_want_map(c->d, p, "a plugin") || px_kong_parse_plugin(c, p, scope, target))
+            return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,163 @@
+/*
+ * proxy_internal.h - what the proxy engine's two files share: proxy.c
+ * (downstream connections, streams, routing, rate limits, faults) and
+ * upstream.c (clusters, connection pools, attempts, retries, breakers,
+ * outlier detection). Not part of the engine's interface (proxy.h).
+ *
+ * Objects and their lifetimes:
+ *  - struct down: a downstream connection, from accept until it closes;
+ *    HTTP/1.1, so at most one stream at a time (pipelined requests wait);
+ *  - struct stream: one downstream request, until its response is sent (or
+ *    its connection dies);
+ *  - struct attempt: one upstream try of a stream, until its result;
+ *  - struct upconn: an upstream connection, owned by its host's pool.
+ */
+#ifndef FL_PROXIES_PROXY_INTERNAL_H
+#define FL_PROXIES_PROXY_INTERNAL_H
+
+#include <stdint.h>
+
+#include "proxies/proxy.h"
+
+struct stream;
+struct attempt;
+struct host;
+struct cluster;
+
+struct upconn {
+    struct upconn *prev, *next; /* the proxy's list of every upstream connection */
+    struct px_conn *c;
+    struct host *host;
+    struct attempt *att; /* the attempt using it; NULL when idle or connecting */
+    int connected;
+    uint32_t served;
+    struct px_timer connect_timer;
+    struct upconn *next_idle;
+};
+
+struct host {
+    struct cluster *cl;
+    uint32_t index;
+    uint32_t active;     /* attempts assigned to it */
+    uint32_t connecting; /* connections being opened */
+    uint32_t open;       /* connections open or opening */
+    struct upconn *idle;
+    struct attempt *pend_head, *pend_tail; /* attempts waiting for a connection */
+};
+
+struct cluster {
+    struct px_proxy *p;
+    const struct px_cluster_cfg *cfg;
+    uint32_t index;
+    struct host *hosts;
+    struct px_lb_host *lbh;
+    struct px_lb lb;
+    struct px_breaker br;
+    int has_outlier;
+    struct px_outlier od;
+    struct px_timer sweep;
+    struct px_cluster_stats st;
+};
+
+struct attempt {
+    struct stream *s;
+    struct host *host;
+    struct upconn *uc;
+    int pending;
+    int is_retry;
+    struct px_timer per_try;
+    struct attempt *next_pend, *prev_pend;
+};
+
+struct down {
+    struct down *prev, *next; /* the proxy's list of downstream connections */
+    struct px_proxy *p;
+    struct px_conn *c;
+    struct stream *s;      /* the stream being served */
+    struct px_msg **queue; /* pipelined requests waiting */
+    size_t q_len, q_cap;
+    int closed;
+};
+
+struct stream {
+    struct stream *prev, *next; /* the proxy's list of streams, abandoned ones included */
+    struct px_proxy *p;
+    struct down *down;
+    struct px_msg *req;
+    const struct px_route_cfg *route;
+    struct cluster *cl;
+    int64_t cost_ns; /* this request's CPU cost, half each way */
+    uint32_t retries;
+    uint32_t flags;
+    struct attempt *att;
+    struct px_timer route_timer, backoff_timer, fault_timer;
+    uint8_t *tried; /* per host of the cluster: tried already */
+    int has_rl;
+    int rl_index;
+    struct px_rl_verdict rl;
+    struct px_msg *resp; /* the response on its way down */
+    int retry_pending;   /* a retry waits in backoff (it holds a retry count) */
+    int in_work;         /* a CPU continuation is queued for it */
+    int abandoned;       /* the client went away */
+};
+
+struct px_proxy {
+    struct px_rt *rt;
+    const struct px_proxy_cfg *cfg;
+    struct cluster *clusters;
+    size_t n_clusters;
+    struct px_rl *rls;
+    uint64_t active;
+    /* everything alive, so that px_proxy_free leaves nothing behind */
+    struct stream *streams;
+    struct down *downs;
+    struct upconn *ups;
+};
+
+/* Intrusive doubly-linked lists with a head pointer. */
+#define LIST_ADD(head, x)                                                                          \
+    do {                                                                                           \
+        (x)->prev = NULL;                                                                          \
+        (x)->next = (head);                                                                        \
+        if (head) (head)->prev = (x);                                                              \
+        (head) = (x);                                                                              \
+    } while (0)
+#define LIST_DEL(head, x)                                                                          \
+    do {                                                                                           \
+        if ((x)->prev)                                                                             \
+            (x)->prev->next = (x)->next;                                                           \
+        else                                                                                       \
+            (head) = (x)->next;                                                                    \
+        if ((x)->next) (x)->next->prev = (x)->prev;                                                \
+    } while (0)
+
+/* ---- proxy.c ---- */
+
+/* 64 random bits from the proxy's runtime (for px_lb_pick). */
+uint64_t px_rt_random(void *arg);
+/* Tells the runtime about an ejection, an overflow... (cl and h may be NULL). */
+void px_proxy_event(struct px_proxy *p, enum px_event_kind kind, const struct cluster *cl,
+                    const struct host *h, int64_t value);
+/* A response made by the proxy itself (no upstream answered); body may be NULL. */
+struct px_msg *px_local_response(struct px_proxy *p, int status, uint32_t flags, const char *body);
+/* The request as it goes upstream (path and authority rewritten by the route). */
+struct px_msg *px_upstream_request(struct stream *s);
+/* The stream has its response: response-side CPU, then it goes downstream. */
+void px_stream_finish(struct stream *s, struct px_msg *resp);
+
+/* ---- upstream.c ---- */
+
+/* Picks the destination cluster by weight, arms the route timeout, starts the first attempt. */
+void px_up_start(struct stream *s);
+/* Drops the stream's attempt (resetting its connection) and any retry it holds. */
+void px_up_cancel(struct stream *s);
+/* Timer callbacks of a stream: its route timeout, the end of a retry's backoff. */
+void px_up_route_timeout(struct px_rt *rt, void *arg);
+void px_up_backoff_done(struct px_rt *rt, void *arg);
+/* 1 if a message asks for its connection to close. */
+int px_wants_close(const struct px_msg *m);
+void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
+void px_cluster_free(struct px_proxy *p, struct cluster *cl);
+void px_up_drop_all(struct px_proxy *p);
+
+#endif
