@@ -351,19 +351,7 @@ int sim_scenario_load(const char *path, const char *const *overrides, size_t n_o
 static void free_version(struct sim_version_cfg *v)
 {
     free(v->name);
-    for (size_t i = 0; i < v->n_calls; i++) {
-        struct sim_call_cfg *c = &v->calls[i];
-        free(c->method);
-        free(c->path);
-        for (size_t h = 0; h < c->n_headers; h++) {
-            free(c->headers[h].name);
-            free(c->headers[h].value);
-        }
-        free(c->headers);
-        for (size_t h = 0; h < c->n_forward; h++) free(c->forward[h]);
-        free(c->forward);
-    }
-    free(v->calls);
+    sim_calls_free(v->calls, v->n_calls);
     for (size_t i = 0; i < v->n_labels; i++) {
         free(v->labels[i].key);
         free(v->labels[i].value);

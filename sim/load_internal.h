@@ -19,6 +19,10 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 /* The gateway, mesh and proxy sections (root: the scenario's mapping). */
 int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);
 
+/* Frees what a call owns; frees an array of n calls and the array. */
+void sim_call_cfg_free(struct sim_call_cfg *c);
+void sim_calls_free(struct sim_call_cfg *calls, size_t n);
+
 /* A mapping of HTTP headers (names are RFC 9110 tokens, values without CR, LF or NUL). */
 int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header **hs,
                      size_t *n_out);

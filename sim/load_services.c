@@ -30,7 +30,7 @@ static int load_errors(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versi
     return 0;
 }
 
-static void free_call(struct sim_call_cfg *c)
+void sim_call_cfg_free(struct sim_call_cfg *c)
 {
     free(c->method);
     free(c->path);
@@ -43,9 +43,9 @@ static void free_call(struct sim_call_cfg *c)
     free(c->forward);
 }
 
-static void free_calls(struct sim_call_cfg *calls, size_t n)
+void sim_calls_free(struct sim_call_cfg *calls, size_t n)
 {
-    for (size_t i = 0; i < n; i++) free_call(&calls[i]);
+    for (size_t i = 0; i < n; i++) sim_call_cfg_free(&calls[i]);
     free(calls);
 }
 
@@ -73,7 +73,7 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
     if (fl_y_want_seq(d, n, "calls")) return -1;
     if (SEQ_COUNT(n) > SIM_CALLS_MAX)
         return fl_y_error(d, n, "at most %d calls per service", SIM_CALLS_MAX);
-    free_calls(v->calls, v->n_calls); /* a version's own calls replace the service's */
+    sim_calls_free(v->calls, v->n_calls); /* a version's own calls replace the service's */
     v->n_calls = SEQ_COUNT(n);
     v->calls = fl_calloc(v->n_calls ? v->n_calls : 1, sizeof *v->calls);
     for (size_t i = 0; i < v->n_calls; i++) {
@@ -267,7 +267,7 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
         if (labels) rc = load_labels(d, labels, &svc->versions[0], 0);
         add_label(&svc->versions[0], "app", svc->name);
     }
-    free_calls(base.calls, base.n_calls);
+    sim_calls_free(base.calls, base.n_calls);
     if (!rc && sim_service_pods(svc) > SIM_PODS_MAX)
         rc = fl_y_error(d, n, "service '%s' has more than %d pods", name, SIM_PODS_MAX);
     return rc;
