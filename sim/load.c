@@ -307,13 +307,11 @@ static int check_links(struct fl_ydoc *d, struct sim_scenario *s, yaml_node_t *r
     return 0;
 }
 
-int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
-                      const uint64_t *seed_override, struct sim_scenario *out, char **err)
+/* Interprets the documents of a scenario file (the loader owns and frees docs). */
+static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
+                     const char *const *overrides, size_t n_overrides,
+                     const uint64_t *seed_override, struct sim_scenario *out, char **err)
 {
-    memset(out, 0, sizeof *out);
-    struct fl_ydoc *docs;
-    size_t n_docs;
-    if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;
     if (n_docs == 0) {
         *err = fl_asprintf("%s:1:1: the scenario is empty (it needs at least faultline, "
                            "duration, services and workload)",
@@ -346,6 +344,27 @@ int sim_scenario_load(const char *path, const char *const *overrides, size_t n_o
     fl_ydoc_free_all(docs, n_docs);
     if (rc) sim_scenario_free(out);
     return rc;
+}
+
+int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
+                      const uint64_t *seed_override, struct sim_scenario *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    struct fl_ydoc *docs;
+    size_t n_docs;
+    if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;
+    return load_docs(path, docs, n_docs, overrides, n_overrides, seed_override, out, err);
+}
+
+int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
+                             const char *const *overrides, size_t n_overrides,
+                             const uint64_t *seed_override, struct sim_scenario *out, char **err)
+{
+    memset(out, 0, sizeof *out);
+    struct fl_ydoc *docs;
+    size_t n_docs;
+    if (fl_ydoc_load_buffer(name, text, len, &docs, &n_docs, err)) return -1;
+    return load_docs(name, docs, n_docs, overrides, n_overrides, seed_override, out, err);
 }
 
 static void free_version(struct sim_version_cfg *v)

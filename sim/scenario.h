@@ -185,6 +185,14 @@ struct sim_scenario {
 int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                       const uint64_t *seed_override, struct sim_scenario *out, char **err);
 
+/*
+ * The same from memory: name stands for the file in messages, and files the
+ * scenario includes are found relative to it (the fuzz targets use this).
+ */
+int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
+                             const char *const *overrides, size_t n_overrides,
+                             const uint64_t *seed_override, struct sim_scenario *out, char **err);
+
 void sim_scenario_free(struct sim_scenario *s);
 
 /* The number of pods a service runs (all versions). */
