@@ -3,6 +3,7 @@
 #   make            build build/faultline
 #   make test       lint, CUnit suites, scenario, CLI and live tests (the README's test command)
 #   make demo       run the bundled example scenario
+#   make golden     re-record the bundled scenarios' digests and the README's example
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      speed figures (PEERS=dir adds the peer simulators' table)
 #   make format     reformat the sources with the checked-in .clang-format
@@ -41,7 +42,7 @@ BIN := $(BUILD)/faultline
 TEST_BIN := $(BUILD)/run-tests
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test unit scenario-tests live-tests lint demo asan bench format clean setup
+.PHONY: all test unit scenario-tests live-tests lint demo golden asan bench format clean setup
 
 all: $(BIN)
 
@@ -82,6 +83,10 @@ lint:
 
 demo: $(BIN)
 	$(BIN) run scenarios/checkout.yaml
+
+# Re-records the bundled scenarios' digests and the README's example output (tests/golden.sh).
+golden: $(BIN)
+	FAULTLINE=$(BIN) bash tests/golden.sh update
 
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
 asan:

@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
+#include "base/text.h"
 #include "base/units.h"
 
 /* ---- loading ---- */
@@ -222,6 +224,9 @@ int fl_y_error(struct fl_ydoc *d, const yaml_node_t *n, const char *fmt, ...)
     char msg[1024];
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* the message quotes the user's text: keep terminal control sequences out of it */
+    fl_control_scrub(msg);
+    fl_control_scrub(where);
     d->err = fl_asprintf("%s: %s", where, msg);
     return -1;
 }
@@ -521,7 +526,9 @@ static int add_scalar(struct fl_ydoc *d, const char *text, const char *origin)
 {
     int idx = yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)strlen(text),
                                        YAML_PLAIN_SCALAR_STYLE);
-    if (idx) note_origin(d, idx, origin);
+    /* libyaml refuses only text that is not UTF-8, which check_override_text has ruled out */
+    FL_ASSERT(idx > 0);
+    note_origin(d, idx, origin);
     return idx;
 }
 
@@ -554,8 +561,36 @@ static int child(struct fl_ydoc *d, int at, const char *seg, int *pair_out)
     return 0;
 }
 
+/*
+ * An override is text from the command line: it must be UTF-8 without
+ * control characters before it becomes YAML (libyaml asserts on a key
+ * that is not UTF-8, and silently refuses such a value). Returns 0, or -1
+ * with *err set.
+ */
+static int check_override_text(const char *assignment, char **err)
+{
+    size_t len = strlen(assignment);
+    size_t bad = fl_utf8_check(assignment, len);
+    if (bad < len) {
+        *err = fl_asprintf("--set: byte %zu (0x%02x) is not valid UTF-8; overrides must be UTF-8 "
+                           "text",
+                           bad + 1, (unsigned char)assignment[bad]);
+        return -1;
+    }
+    bad = fl_control_check(assignment, len, 0);
+    if (bad < len) {
+        *err = fl_asprintf("--set: byte %zu is a control character (0x%02x); overrides are one "
+                           "line of text",
+                           bad + 1, (unsigned char)assignment[bad]);
+        return -1;
+    }
+    return 0;
+}
+
 int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
 {
+    FL_ASSERT(d && assignment && err);
+    if (check_override_text(assignment, err)) return -1;
     const char *eq = strchr(assignment, '=');
     if (!eq || eq == assignment) {
         *err = fl_asprintf("--set '%s': expected KEY=VALUE, e.g. seed=7", assignment);

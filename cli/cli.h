@@ -7,6 +7,7 @@
 #define FL_CLI_CLI_H
 
 #include <ev.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum {
@@ -26,6 +27,16 @@ double cli_wall_s(void);
 
 /* Creates a folder and its parents; returns 0 or -1 with errno. */
 int cli_mkdirs(const char *path);
+
+/*
+ * Whether path can become the output folder (outdir.c): it, or its nearest
+ * existing ancestor, is a folder this process may write into. Nothing is
+ * created. Returns 0, or -1 with *err set (caller frees).
+ */
+int cli_outdir_check(const char *path, char **err);
+
+/* args joined into one line a POSIX shell reads back as the same words (caller frees). */
+char *cli_shell_join(const char *const *args, size_t n);
 
 /*
  * A command that takes only options (gateway, stub): cmd names it in

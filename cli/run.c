@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/units.h"
 #include "cli/cli.h"
 #include "reports/summary.h"
@@ -115,6 +116,28 @@ static void show_progress(const struct sim_progress *p, void *arg)
     pl->shown = 1;
 }
 
+/* The command that runs the same scenario, seed and overrides again (caller frees). */
+static char *replay_line(const struct run_opts *o, uint64_t seed)
+{
+    const char **args = fl_calloc(5 + 2 * o->n_sets, sizeof *args);
+    char seed_text[24];
+    snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+    size_t n = 0;
+    args[n++] = "faultline";
+    args[n++] = "run";
+    args[n++] = o->file;
+    args[n++] = "--seed";
+    args[n++] = seed_text;
+    for (size_t i = 0; i < o->n_sets; i++) {
+        args[n++] = "--set";
+        args[n++] = o->sets[i];
+    }
+    FL_ASSERT(n == 5 + 2 * o->n_sets);
+    char *line = cli_shell_join(args, n);
+    free(args);
+    return line;
+}
+
 int cli_run(int argc, char **argv)
 {
     struct run_opts o = {0};
@@ -131,11 +154,13 @@ int cli_run(int argc, char **argv)
         free(o.sets);
         return CLI_BAD_INPUT;
     }
-    free(o.sets);
+    /* the loader made sure the name is one safe file name */
     char *out = o.out ? fl_strdup(o.out) : fl_asprintf("reports/out/%s", sc.name);
-    if (cli_mkdirs(out)) {
-        fprintf(stderr, "faultline run: cannot create %s: %s\n", out, strerror(errno));
+    if (cli_outdir_check(out, &err)) {
+        fprintf(stderr, "faultline run: %s\n", err);
+        free(err);
         free(out);
+        free(o.sets);
         sim_scenario_free(&sc);
         return CLI_BAD_INPUT;
     }
@@ -145,16 +170,24 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "faultline: warning: %s\n", sc.istio.warnings[i]);
     struct rpt_run run;
     if (sim_run(&sc, tty ? show_progress : NULL, &pl, &run, &err)) {
+        if (pl.shown) fprintf(stderr, "\r%*s\r", 78, "");
         fprintf(stderr, "%s: %s\n", o.file, err);
         free(err);
         free(out);
+        free(o.sets);
         sim_scenario_free(&sc);
         return CLI_BAD_INPUT;
     }
     if (pl.shown) fprintf(stderr, "\r%*s\r", 78, "");
     run.wall_s = cli_wall_s() - pl.start;
     size_t failed = rpt_checks_eval(&run);
-    rc = rpt_summary_write(&run, out, &err);
+    /* only now, with the whole scenario valid and run, does the folder appear */
+    rc = 0;
+    if (cli_mkdirs(out)) {
+        err = fl_asprintf("cannot create %s: %s", out, strerror(errno));
+        rc = -1;
+    }
+    if (!rc) rc = rpt_summary_write(&run, out, &err);
     if (rc) {
         fprintf(stderr, "faultline run: %s\n", err);
         free(err);
@@ -162,10 +195,13 @@ int cli_run(int argc, char **argv)
         rpt_summary_print(&run, stdout);
         printf("wall time %.2fs; wrote %s/summary.txt and %s/summary.json\n", run.wall_s, out, out);
     }
-    if (failed)
-        fprintf(stderr,
-                "faultline: %zu assertion%s failed; replay with: faultline run %s --seed %llu\n",
-                failed, failed == 1 ? "" : "s", o.file, (unsigned long long)sc.seed);
+    if (failed) {
+        char *replay = replay_line(&o, sc.seed);
+        fprintf(stderr, "faultline: %zu assertion%s failed; replay with: %s\n", failed,
+                failed == 1 ? "" : "s", replay);
+        free(replay);
+    }
+    free(o.sets);
     rpt_run_free(&run);
     sim_scenario_free(&sc);
     free(out);

@@ -32,6 +32,7 @@
 
 #include "base/alloc.h"
 #include "base/units.h"
+#include "reports/file.h"
 #include "reports/json.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
@@ -592,41 +593,19 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
 
 /* ---------------------------------------------------------------- files */
 
-typedef void (*summary_writer_cb)(const struct rpt_run *run, FILE *out);
-
-/* Writes path with w; returns 0 or an errno value. */
-static int write_file(const char *path, summary_writer_cb w, const struct rpt_run *run)
+static void write_txt(const void *run, FILE *out)
 {
-    FILE *f = fopen(path, "w");
-    if (!f) return errno;
-    errno = 0;
-    w(run, f);
-    int rc = 0;
-    if (fflush(f) != 0 || ferror(f)) rc = errno ? errno : EIO;
-    if (fclose(f) != 0 && !rc) rc = errno ? errno : EIO;
-    return rc;
+    rpt_summary_print(run, out);
 }
 
-/* DIR/NAME through DIR/.NAME.PID.tmp and rename(), so a reader never sees half a file. */
-static int write_atomic(const char *dir, const char *name, summary_writer_cb w,
-                        const struct rpt_run *run, char **err)
+static void write_json(const void *run, FILE *out)
 {
-    char *path = fl_asprintf("%s/%s", dir, name);
-    char *tmp = fl_asprintf("%s/.%s.%ld.tmp", dir, name, (long)getpid());
-    int rc = write_file(tmp, w, run);
-    if (!rc && rename(tmp, path) != 0) rc = errno;
-    if (rc) {
-        unlink(tmp);
-        if (err) *err = fl_asprintf("%s: %s", path, strerror(rc));
-    }
-    free(tmp);
-    free(path);
-    return rc ? -1 : 0;
+    rpt_summary_json(run, out);
 }
 
 int rpt_summary_write(struct rpt_run *run, const char *dir, char **err)
 {
     rpt_summary_digest(run);
-    if (write_atomic(dir, "summary.txt", rpt_summary_print, run, err) < 0) return -1;
-    return write_atomic(dir, "summary.json", rpt_summary_json, run, err);
+    if (rpt_file_write(dir, "summary.txt", write_txt, run, err) < 0) return -1;
+    return rpt_file_write(dir, "summary.json", write_json, run, err);
 }

@@ -36,6 +36,7 @@ struct sim_event_chunk {
 void sim_kernel_init(struct sim_kernel *k)
 {
     memset(k, 0, sizeof *k);
+    k->instant_ns = -1;
 }
 
 void sim_kernel_free(struct sim_kernel *k)
@@ -55,6 +56,13 @@ void sim_kernel_set_progress(struct sim_kernel *k, sim_progress_cb cb, void *arg
 {
     k->progress_cb = cb;
     k->progress_arg = arg;
+}
+
+void sim_kernel_set_instant_guard(struct sim_kernel *k, sim_instant_cb cb, void *arg)
+{
+    FL_ASSERT(k);
+    k->instant_cb = cb;
+    k->instant_arg = arg;
 }
 
 void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data)
@@ -278,7 +286,20 @@ void sim_kernel_stop(struct sim_kernel *k)
     k->stopped = 1;
 }
 
-/* Runs one timer that has left the wheel; returns 0 if it was the stop timer. */
+/* The events of one instant reached the guard's limit: ask the hook, or stop. */
+static int instant_over(struct sim_kernel *k)
+{
+    FL_ASSERT(k->instant_events >= k->instant_limit);
+    uint64_t more = k->instant_cb ? k->instant_cb(k, k->instant_arg, k->instant_events) : 0;
+    if (more) {
+        k->instant_limit += more;
+        return 1;
+    }
+    k->stalled = k->stopped = 1;
+    return 0;
+}
+
+/* Runs one timer that has left the wheel; returns 0 if it was the stop timer (or the guard's). */
 static inline int fire(struct sim_kernel *k, struct sim_timer *t)
 {
     t->slot = 0;
@@ -288,6 +309,18 @@ static inline int fire(struct sim_kernel *k, struct sim_timer *t)
         k->stopped = 1;
         return 0;
     }
+    if (t->at_ns != k->instant_ns) {
+        k->instant_ns = t->at_ns;
+        k->instant_events = 0;
+        uint64_t by_pending = SIM_INSTANT_EVENTS_PER_PENDING * (k->pending + 1);
+        k->instant_limit =
+            by_pending > SIM_INSTANT_EVENTS_MIN ? by_pending : SIM_INSTANT_EVENTS_MIN;
+    } else if (++k->instant_events >= k->instant_limit && !instant_over(k)) {
+        /* the event is not run: put it back so that the world's state stays whole */
+        file_timer(k, t);
+        k->pending++;
+        return 0;
+    }
     k->events++;
     t->cb(k, t);
     if (k->progress_cb && !(k->events & (SIM_PROGRESS_EVENTS - 1)))
@@ -295,11 +328,33 @@ static inline int fire(struct sim_kernel *k, struct sim_timer *t)
     return 1;
 }
 
+/*
+ * Moves the entries of the slot being fired that have not fired yet to its
+ * start: an instant that keeps arming events for itself would otherwise grow
+ * the slot without bound. Done when at least half the slot has fired, so
+ * each entry moves O(1) times on average.
+ */
+static void firing_compact(struct sim_slot *s)
+{
+    FL_ASSERT(s->head <= s->len);
+    uint32_t n = 0;
+    for (uint32_t i = s->head; i < s->len; i++) {
+        if (!s->e[i].t) continue;
+        s->e[n] = s->e[i];
+        s->e[n].t->entry = n;
+        n++;
+    }
+    FL_ASSERT(n == s->live);
+    s->len = n;
+    s->head = 0;
+}
+
 /* Fires the entries of one level-0 slot (one instant), including any armed for that instant. */
 static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
 {
     k->firing = s;
     while (!k->stopped && s->head < s->len) {
+        if (s->head >= SLOT_COMPACT_MIN && s->head >= s->len / 2) firing_compact(s);
         struct sim_timer *t = s->e[s->head++].t;
         if (!t) continue;
         if (--s->live == 0) s->len = s->head = 0;
@@ -315,7 +370,8 @@ static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
 uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
 {
     uint64_t start = k->events;
-    k->stopped = 0;
+    FL_ASSERT(until_ns >= 0);
+    k->stopped = k->stalled = 0;
     if (until_ns < SIM_TIME_MAX) {
         sim_timer_init(&k->stop, stop_fire, NULL);
         sim_timer_arm(k, &k->stop, until_ns > k->now_ns ? until_ns : k->now_ns);

@@ -79,6 +79,28 @@ struct sim_slot {
 struct sim_event_chunk;
 struct sim_event;
 
+/*
+ * The zero-time guard. A model in which something answers in no time and
+ * is asked again at once (a closed-loop client of a 0 ms service on an
+ * ideal network) never lets the clock move: the run would never end. The
+ * kernel counts the events of each instant; past
+ * max(SIM_INSTANT_EVENTS_MIN, SIM_INSTANT_EVENTS_PER_PENDING x the timers
+ * pending when the instant began) it calls the guard hook (or, without
+ * one, stops with `stalled` set). Legitimate bursts stay far below: every
+ * event of a burst was pending, or was caused by one that was, a bounded
+ * number of times over.
+ */
+#define SIM_INSTANT_EVENTS_MIN         (UINT64_C(10) * 1000 * 1000)
+#define SIM_INSTANT_EVENTS_PER_PENDING 64
+
+/*
+ * Called when the events of one instant reach the guard's limit (n of them
+ * so far). Returns how many more events to allow at this instant before
+ * calling again (to watch what the loop does), or 0 to stop the run with
+ * `stalled` set. Must not touch timers.
+ */
+typedef uint64_t (*sim_instant_cb)(struct sim_kernel *k, void *arg, uint64_t n);
+
 struct sim_kernel {
     int64_t now_ns;       /* time of the event being run, or of the last one */
     int64_t cursor;       /* the wheel's position; <= every pending expiry */
@@ -95,6 +117,12 @@ struct sim_kernel {
     int stopped;
     sim_progress_cb progress_cb;
     void *progress_arg;
+    int64_t instant_ns;      /* the instant being counted */
+    uint64_t instant_events; /* events run at instant_ns */
+    uint64_t instant_limit;  /* when the guard is called next */
+    sim_instant_cb instant_cb;
+    void *instant_arg;
+    int stalled; /* the guard stopped the run: time could not advance */
 };
 
 void sim_kernel_init(struct sim_kernel *k);
@@ -119,6 +147,9 @@ void sim_kernel_stop(struct sim_kernel *k);
 
 /* Sets the progress hook (NULL: none). */
 void sim_kernel_set_progress(struct sim_kernel *k, sim_progress_cb cb, void *arg);
+
+/* Sets the zero-time guard's hook (NULL: stop at the limit without asking). */
+void sim_kernel_set_instant_guard(struct sim_kernel *k, sim_instant_cb cb, void *arg);
 
 /* Prepares an embedded timer; data is the owner's. */
 void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/text.h"
 #include "base/units.h"
 #include "sim/load_internal.h"
 
@@ -259,6 +260,13 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
                           version);
     const char *name = NULL;
     if ((x = fl_y_get(d, root, "name")) && fl_y_string(d, x, "name", &name)) return -1;
+    /* the name is the default output folder (reports/out/NAME): one safe file name */
+    const char *why = name ? fl_file_name_problem(name) : NULL;
+    if (why)
+        return fl_y_error(d, x,
+                          "name '%s' cannot name the output folder: %s (use letters, digits, "
+                          "'-' and '_')",
+                          name, why);
     if (name) s->name = fl_strdup(name);
     long long seed = 1;
     if ((x = fl_y_get(d, root, "seed")) && fl_y_int(d, x, "seed", 0, INT64_MAX, &seed)) return -1;
@@ -339,7 +347,9 @@ static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
         const char *base = strrchr(path, '/');
         base = base ? base + 1 : path;
         const char *dot = strrchr(base, '.');
-        out->name = fl_strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+        char *stem = fl_strndup(base, dot && dot != base ? (size_t)(dot - base) : strlen(base));
+        out->name = fl_file_name_safe(stem); /* the file's name may hold anything but '/' */
+        free(stem);
     }
     fl_ydoc_free_all(docs, n_docs);
     if (rc) sim_scenario_free(out);

@@ -30,6 +30,17 @@ int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header 
 /* Checks a name (service, version, workload): DNS-label characters, 1..63 long. */
 int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const char **out);
 
+/*
+ * A request path as it goes on the wire (RFC 9112 section 3.2: origin-form):
+ * '/' first, then visible ASCII only (RFC 3986: anything else is
+ * percent-encoded), at most SIM_PATH_MAX bytes.
+ */
+#define SIM_PATH_MAX 8192
+int sim_load_path(struct fl_ydoc *d, const yaml_node_t *n, const char **out);
+
+/* An HTTP method: upper-case letters (RFC 9110 section 9.1 methods are case-sensitive). */
+int sim_load_method(struct fl_ydoc *d, const yaml_node_t *n, const char **out);
+
 /* The items of a sequence node. */
 #define SEQ_ITEMS(n) ((n)->data.sequence.items.start)
 #define SEQ_COUNT(n) ((size_t)((n)->data.sequence.items.top - (n)->data.sequence.items.start))

@@ -85,9 +85,8 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
         if (fl_y_check_keys(d, c, keys, required, "call")) return -1;
         const char *callee; /* resolved once every service is known (resolve_calls) */
         if (fl_y_string(d, fl_y_get(d, c, "service"), "service", &callee)) return -1;
-        if ((x = fl_y_get(d, c, "method")) && fl_y_string(d, x, "method", &method)) return -1;
-        if ((x = fl_y_get(d, c, "path")) && fl_y_string(d, x, "path", &path)) return -1;
-        if (path[0] != '/') return fl_y_error(d, x, "a path starts with '/'");
+        if ((x = fl_y_get(d, c, "method")) && sim_load_method(d, x, &method)) return -1;
+        if ((x = fl_y_get(d, c, "path")) && sim_load_path(d, x, &path)) return -1;
         if ((x = fl_y_get(d, c, "on_error")) && fl_y_enum(d, x, "on_error", on_error, &mode))
             return -1;
         if ((x = fl_y_get(d, c, "size")) &&
@@ -360,9 +359,16 @@ int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenar
     if (SEQ_COUNT(n) > SIM_SERVICES_MAX)
         return fl_y_error(d, n, "at most %d services", SIM_SERVICES_MAX);
     s->services = fl_calloc(SEQ_COUNT(n), sizeof *s->services);
+    long pods = 0;
     for (size_t i = 0; i < SEQ_COUNT(n); i++) {
         s->n_services = i + 1;
-        if (load_service(d, fl_y_node(d, SEQ_ITEMS(n)[i]), s, i)) return -1;
+        yaml_node_t *item = fl_y_node(d, SEQ_ITEMS(n)[i]);
+        if (load_service(d, item, s, i)) return -1;
+        /* the whole world is held in memory: bound it before anything is built */
+        pods += sim_service_pods(&s->services[i]);
+        if (pods > SIM_PODS_MAX)
+            return fl_y_error(d, item, "the scenario has more than %d pods in all (%ld so far)",
+                              SIM_PODS_MAX, pods);
     }
     if (resolve_calls(d, n, s)) return -1;
     return check_cycles(d, n, s);

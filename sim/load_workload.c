@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/text.h"
 #include "sim/load_internal.h"
 
 static int add_route(struct sim_scenario *s, const char *path)
@@ -38,14 +39,53 @@ int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header 
         v = fl_y_str(vn);
         for (const char *c = k; *c; c++)
             if (!is_tchar(*c)) return fl_y_error(d, kn, "'%s' is not a valid header name", k);
-        /* RFC 9110 5.5: CR, LF and NUL never appear in a field value */
-        if (strlen(v) != vn->data.scalar.length || strpbrk(v, "\r\n"))
-            return fl_y_error(d, vn, "header '%s': a value must not contain CR, LF or NUL", k);
+        /* RFC 9110 5.5: a field value is visible characters, spaces and tabs; never CR, LF,
+         * NUL or another control character */
+        size_t vlen = strlen(v);
+        if (vlen != vn->data.scalar.length || fl_control_check(v, vlen, 1) != vlen)
+            return fl_y_error(d, vn,
+                              "header '%s': a value must not contain control characters (CR, "
+                              "LF, NUL...)",
+                              k);
         *hs = fl_realloc(*hs, (*n_out + 1) * sizeof **hs);
         (*hs)[*n_out].name = fl_strdup(k);
         (*hs)[*n_out].value = fl_strdup(v);
         (*n_out)++;
     }
+    return 0;
+}
+
+int sim_load_path(struct fl_ydoc *d, const yaml_node_t *n, const char **out)
+{
+    const char *path;
+    if (fl_y_string(d, n, "path", &path)) return -1;
+    if (path[0] != '/') return fl_y_error(d, n, "a path starts with '/', not '%s'", path);
+    size_t len = strlen(path);
+    if (len > SIM_PATH_MAX)
+        return fl_y_error(d, n, "a path is at most %d bytes (this one has %zu)", SIM_PATH_MAX, len);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if (c <= 0x20 || c >= 0x7F)
+            return fl_y_error(d, n,
+                              "path '%s': byte %zu is not visible ASCII; percent-encode spaces "
+                              "and other characters (RFC 3986)",
+                              path, i + 1);
+    }
+    *out = path;
+    return 0;
+}
+
+int sim_load_method(struct fl_ydoc *d, const yaml_node_t *n, const char **out)
+{
+    const char *method;
+    if (fl_y_string(d, n, "method", &method)) return -1;
+    for (const char *c = method; *c; c++)
+        if (*c < 'A' || *c > 'Z' || c - method >= 32)
+            return fl_y_error(d, n,
+                              "method '%s': use an upper-case HTTP method such as GET (at most "
+                              "32 letters)",
+                              method);
+    *out = method;
     return 0;
 }
 
@@ -57,14 +97,8 @@ static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     const char *method = "GET", *path;
     yaml_node_t *x;
     if (fl_y_check_keys(d, n, keys, required, "request")) return -1;
-    if ((x = fl_y_get(d, n, "method")) && fl_y_string(d, x, "method", &method)) return -1;
-    for (const char *c = method; *c; c++)
-        if (*c < 'A' || *c > 'Z')
-            return fl_y_error(d, x, "method '%s': use an upper-case HTTP method such as GET",
-                              method);
-    x = fl_y_get(d, n, "path");
-    if (fl_y_string(d, x, "path", &path)) return -1;
-    if (path[0] != '/') return fl_y_error(d, x, "a path starts with '/', not '%s'", path);
+    if ((x = fl_y_get(d, n, "method")) && sim_load_method(d, x, &method)) return -1;
+    if (sim_load_path(d, fl_y_get(d, n, "path"), &path)) return -1;
     r->method = fl_strdup(method);
     r->path = fl_strdup(path);
     r->weight = 1;

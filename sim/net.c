@@ -213,6 +213,7 @@ struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, 
                                const struct px_conn_cbs *cbs, void *ctx)
 {
     struct sim_path *p = sim_path_get(w, src, dst);
+    w->nodes[src].activity++;
     struct sim_conn *c = conn_alloc(w);
     c->w = w;
     c->path = p;
@@ -316,6 +317,7 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
         return;
     }
     int64_t now = sim_now(&w->k), at = now;
+    w->nodes[side ? c->path->dst : c->path->src].activity++;
     if (!c->path->ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now,
                                         px_msg_wire_bytes(msg), &at) != NET_OK) {
         sim_msg_free(w, msg);

@@ -30,7 +30,7 @@
 /* Limits that keep a hostile or mistaken scenario from exhausting the machine. */
 #define SIM_SERVICES_MAX 1000
 #define SIM_REPLICAS_MAX 10000
-#define SIM_PODS_MAX     100000
+#define SIM_PODS_MAX     100000 /* per service and in all */
 #define SIM_WORKERS_MAX  100000
 #define SIM_QUEUE_MAX    10000000
 #define SIM_CALLS_MAX    64

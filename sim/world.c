@@ -8,6 +8,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/units.h"
 #include "sim/rt.h"
 #include "sim/run.h"
 #include "sim/world.h"
@@ -128,8 +129,84 @@ static void free_world(struct sim_world *w)
     free(w->pods);
     free(w->services);
     sim_kernel_free(&w->k);
+    free(w->activity_mark);
+    free(w->stall);
     for (size_t i = 0; i < w->n_blocks; i++) free(w->blocks[i]);
     free(w->blocks);
+}
+
+/* ---------------------------------------------------------------- zero-time guard */
+
+#define STALL_WATCH_EVENTS (UINT64_C(100) * 1000) /* events watched to see who loops */
+#define STALL_NAMED_MAX    3                      /* nodes the diagnosis names */
+
+/* "workload 'mobile'", "pod 'billing-0' (service billing)", "the gateway". */
+static char *node_label(const struct sim_world *w, uint32_t id)
+{
+    if (id == w->gateway_node) return fl_strdup("the gateway");
+    for (uint32_t i = 0; i < w->n_clients; i++)
+        if (w->clients[i].node == id) return fl_asprintf("workload '%s'", w->nodes[id].name);
+    return fl_asprintf("pod '%s' (service %s)", w->nodes[id].name, w->nodes[id].group);
+}
+
+/* The guard's diagnosis: the nodes whose activity grew most while it watched. */
+static char *stall_diagnosis(const struct sim_world *w, uint64_t n)
+{
+    char when[32];
+    fl_format_duration(sim_now(&w->k), when, sizeof when);
+    char *msg = fl_asprintf("simulated time stands still at %s: %llu events ran at that instant "
+                            "without the clock moving (a zero-time loop)",
+                            when, (unsigned long long)n);
+    int named = 0;
+    uint64_t above = UINT64_MAX; /* pick the busiest nodes in order, ties by id */
+    uint32_t last = UINT32_MAX;
+    for (; named < STALL_NAMED_MAX; named++) {
+        uint32_t best = UINT32_MAX;
+        uint64_t best_d = 0;
+        for (uint32_t i = 0; i < w->n_nodes; i++) {
+            uint64_t d = w->nodes[i].activity - w->activity_mark[i];
+            int after_last = d < above || (d == above && last != UINT32_MAX && i > last);
+            if (d > 0 && after_last && (d > best_d || best == UINT32_MAX)) {
+                best = i;
+                best_d = d;
+            }
+        }
+        if (best == UINT32_MAX) break;
+        char *label = node_label(w, best);
+        char *next =
+            fl_asprintf("%s%s %s (%llu connections and messages)", msg,
+                        named ? "," : "; busiest in the loop:", label, (unsigned long long)best_d);
+        free(label);
+        free(msg);
+        msg = next;
+        above = best_d;
+        last = best;
+    }
+    const char *hint = named ? "; something on that path must take time: a service_time, a "
+                               "network delay, a think_time or a retry backoff above 0"
+                             : "; no connection or message moved: a timer that re-arms itself "
+                               "for the same instant";
+    char *full = fl_asprintf("%s%s", msg, hint);
+    free(msg);
+    return full;
+}
+
+/*
+ * The kernel's zero-time guard (kernel.h): the first call takes a snapshot
+ * of every node's activity and watches STALL_WATCH_EVENTS more events; the
+ * second names the nodes that kept busy meanwhile, and stops the run.
+ */
+static uint64_t instant_guard(struct sim_kernel *k, void *arg, uint64_t n)
+{
+    struct sim_world *w = arg;
+    FL_ASSERT(k == &w->k && !w->stall);
+    if (!w->activity_mark) {
+        w->activity_mark = fl_calloc(w->n_nodes ? w->n_nodes : 1, sizeof *w->activity_mark);
+        for (uint32_t i = 0; i < w->n_nodes; i++) w->activity_mark[i] = w->nodes[i].activity;
+        return STALL_WATCH_EVENTS;
+    }
+    w->stall = stall_diagnosis(w, n);
+    return 0;
 }
 
 struct progress_ctx {
@@ -195,9 +272,20 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     fl_assert_set_context(assert_context, w);
     struct progress_ctx pc = {progress, arg, sc->duration_ns};
     if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
+    sim_kernel_set_instant_guard(&w->k, instant_guard, w);
     sim_workload_start(w);
     sim_post(&w->k, sc->duration_ns, duration_over, NULL, NULL);
     sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
+    if (w->k.stalled) {
+        FL_ASSERT(w->stall);
+        *err = w->stall;
+        w->stall = NULL;
+        fl_assert_set_context(NULL, NULL);
+        free_world(w);
+        free(w);
+        rpt_run_free(out);
+        return -1;
+    }
     sim_timer_cancel(&w->k, &w->over);
     sim_workload_finish(w);
     if (progress) on_progress(&w->k, &pc);

@@ -76,6 +76,7 @@ struct sim_node {
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;
+    uint64_t activity; /* connections opened and messages sent from here (the zero-time guard) */
 };
 
 /* Everything about traffic from one node to another: its link and its idle connections. */
@@ -182,6 +183,8 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
+    uint64_t *activity_mark; /* the zero-time guard's snapshot of every node's activity */
+    char *stall;             /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;

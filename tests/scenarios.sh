@@ -78,5 +78,72 @@ check "--set with a bad value names the override" '[ $? = 2 ] && grep -q "^--set
 check "a failing assertion exits 1 and says how to replay" '[ $? = 1 ] && grep -q "replay with: faultline run scenarios/checkout.yaml --seed 42" "$tmp/err"'
 check "the failing assertion is listed" 'grep -q "FAIL  route /api/v1/checkout p99 < 1ms" "$tmp/s4/summary.txt"'
 
+# ---- golden results: every bundled scenario's digest and event count, and the README's example
+bash tests/golden.sh check "$tmp" 2>"$tmp/err"
+rc=$?
+check "bundled scenarios give their recorded digests ($(head -3 "$tmp/err" | tr '\n' ' '))" '[ $rc = 0 ]'
+
+# ---- hostile input: no crash, no hang, nothing written outside or half-way
+FLABS=$(realpath "$FL")
+min="$tmp/min.yaml"
+cat >"$min" <<'YAML'
+faultline: 1
+duration: 1s
+services: [{name: a}]
+workload: [{name: c, target: a, rate: 10/s, requests: [{path: /}]}]
+YAML
+"$FL" run "$min" --out "$tmp/h1" --set $'newkey\xff=1' >/dev/null 2>"$tmp/err"
+rc=$?
+check "--set key not UTF-8: exit 2, not a crash ($(head -1 "$tmp/err"))" '[ $rc = 2 ] && grep -q "not valid UTF-8" "$tmp/err" && [ ! -e "$tmp/h1" ]'
+"$FL" run "$min" --out "$tmp/h1" --set $'seed=\xff' >/dev/null 2>"$tmp/err"
+rc=$?
+check "--set value not UTF-8: exit 2, not silently dropped" '[ $rc = 2 ] && grep -q "byte 6 (0xff) is not valid UTF-8" "$tmp/err" && [ ! -e "$tmp/h1" ]'
+"$FL" run "$min" --out "$tmp/h1" --set $'name=a\x1b[2Jb' >/dev/null 2>"$tmp/err"
+rc=$?
+check "--set with a control character: exit 2" '[ $rc = 2 ] && grep -q "control character (0x1b)" "$tmp/err"'
+mkdir -p "$tmp/cwd/x/y"
+(cd "$tmp/cwd/x/y" && "$FLABS" run "$min" --set 'name=../../../esc' >/dev/null 2>"$tmp/err")
+rc=$?
+check "name with '..' is refused, nothing written above reports/out" '[ $rc = 2 ] && grep -q "cannot name the output folder" "$tmp/err" && [ -z "$(find "$tmp/cwd" -name summary.txt)" ]'
+printf 'faultline: 1\nname: "a/b"\nduration: 1s\nservices: [{name: a}]\nworkload: [{name: c, target: a, rate: 10/s, requests: [{path: /}]}]\n' >"$tmp/slash.yaml"
+"$FL" run "$tmp/slash.yaml" --out "$tmp/h2" >/dev/null 2>"$tmp/err"
+rc=$?
+check "name with '/' is refused with its line and column" '[ $rc = 2 ] && grep -q "slash.yaml:2:7: name .a/b. cannot name the output folder" "$tmp/err"'
+cp "$min" "$tmp/cwd/..yaml"
+(cd "$tmp/cwd" && "$FLABS" run ..yaml --quiet 2>"$tmp/err")
+rc=$?
+check "a file name that is not a safe folder name is made one (reports/out/_)" '[ $rc = 0 ] && [ -f "$tmp/cwd/reports/out/_/summary.json" ]'
+for f in tests/bad-late/*.yaml; do
+    "$FL" run "$f" --out "$tmp/late" >/dev/null 2>"$tmp/err"
+    check "$f: an error found after loading exits 2 and writes nothing" '[ $? = 2 ] && [ ! -e "$tmp/late" ] && [ -s "$tmp/err" ]'
+done
+: >"$tmp/afile"
+"$FL" run "$min" --out "$tmp/afile/sub" >/dev/null 2>"$tmp/err"
+rc=$?
+check "an output folder under a file: exit 2 before the run" '[ $rc = 2 ] && grep -q "is not a folder" "$tmp/err"'
+# a zero-time loop: a closed-loop client of a 0 ms service on an ideal network
+cat >"$tmp/zero.yaml" <<'YAML'
+faultline: 1
+duration: 10s
+services: [{name: instant, service_time: 0ms}]
+workload: [{name: eager, target: instant, arrival: closed, clients: 2, requests: [{path: /}]}]
+YAML
+limit=""
+grep -q __asan_init "$FL" 2>/dev/null || limit="ulimit -v 1000000;" # ASan maps terabytes
+(eval "$limit" timeout 120 "$FL" run "$tmp/zero.yaml" --out "$tmp/z" >/dev/null 2>"$tmp/err")
+rc=$?
+check "a zero-time loop stops with exit 2 in bounded memory (rc $rc)" '[ $rc = 2 ] && [ ! -e "$tmp/z" ]'
+check "the zero-time loop is named: workload and pod" 'grep -q "simulated time stands still at 0ns" "$tmp/err" && grep -q "workload .eager." "$tmp/err" && grep -q "pod .instant-0." "$tmp/err"'
+
+# ---- the replay line replays the same run, overrides included
+"$FL" run scenarios/checkout.yaml --quiet --out "$tmp/r1" --set duration=10s \
+    --set "assertions.0.p99=< 1ms" --set "workload.0.requests.0.headers.x-note=it's here" 2>"$tmp/err"
+rc=$?
+check "a failing run exits 1" '[ $rc = 1 ]'
+replay=$(sed -n 's/.*replay with: //p' "$tmp/err")
+check "the replay line carries every --set (quoted)" 'grep -qF -- "--set '"'"'assertions.0.p99=< 1ms'"'"'" <<<"$replay"'
+(eval "${replay/faultline/\"\$FL\"} --quiet --out \"\$tmp/r2\"") 2>/dev/null
+check "the replay line, run as printed, gives the same digest" '[ -n "$(digest "$tmp/r1/summary.json")" ] && [ "$(digest "$tmp/r1/summary.json")" = "$(digest "$tmp/r2/summary.json")" ]'
+
 echo "scenario tests: $pass passed, $fail failed"
 [ $fail = 0 ]

@@ -842,6 +842,38 @@ static void test_ydoc_errors_about_a_set_value_name_the_override(void)
     fl_ydoc_free_all(d, 1);
 }
 
+static void test_ydoc_set_refuses_text_that_is_not_utf8_or_has_controls(void)
+{
+    struct fl_ydoc *d = load1(scenario);
+    char *err = NULL;
+    /* a key libyaml would assert on, and a value it would silently refuse */
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "newkey\xff=1", &err), -1);
+    ASSERT_STR(err, "--set: byte 7 (0xff) is not valid UTF-8; overrides must be UTF-8 text");
+    free(err);
+    err = NULL;
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "seed=\xc0\xaf", &err), -1);
+    ASSERT_STR(err, "--set: byte 6 (0xc0) is not valid UTF-8; overrides must be UTF-8 text");
+    free(err);
+    err = NULL;
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "name=a\nb", &err), -1);
+    ASSERT_STR(err, "--set: byte 7 is a control character (0x0a); overrides are one line of text");
+    free(err);
+    err = NULL;
+    /* the tree is untouched, and UTF-8 text goes in */
+    ASSERT_STR(fl_y_str(top(d, "seed")), "1");
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "name=caf\xc3\xa9", &err), 0);
+    ASSERT_STR(fl_y_str(top(d, "name")), "caf\xc3\xa9");
+    fl_ydoc_free_all(d, 1);
+}
+
+static void test_ydoc_errors_scrub_control_characters(void)
+{
+    struct fl_ydoc *d = load1("name: \"a\\e[2Jb\"\n");
+    fl_y_error(d, top(d, "name"), "bad name '%s'", fl_y_str(top(d, "name")));
+    ASSERT_STR(d->err, "t.yaml:1:7: bad name 'a?[2Jb'");
+    fl_ydoc_free_all(d, 1);
+}
+
 void suite_yamldoc(void)
 {
     TEST_SUITE("base/yamldoc");
@@ -891,4 +923,6 @@ void suite_yamldoc(void)
     TEST_ADD(test_ydoc_set_refuses_a_path_ending_at_a_list_item);
     TEST_ADD(test_ydoc_set_refuses_an_assignment_without_a_key);
     TEST_ADD(test_ydoc_errors_about_a_set_value_name_the_override);
+    TEST_ADD(test_ydoc_set_refuses_text_that_is_not_utf8_or_has_controls);
+    TEST_ADD(test_ydoc_errors_scrub_control_characters);
 }

@@ -228,6 +228,119 @@ static void test_kernel_posted_events_return_to_the_pool(void)
     free(k);
 }
 
+/* A timer that re-arms itself for the instant it fires at: time can never move. */
+static void rearm_now(struct sim_kernel *k, struct sim_timer *t)
+{
+    (*(uint64_t *)t->data)++;
+    sim_timer_arm(k, t, sim_now(k));
+}
+
+/* Posts one more event for the same instant each time (the shape of a request loop). */
+static void post_now(struct sim_kernel *k, void *a, void *b)
+{
+    (*(uint64_t *)a)++;
+    sim_post(k, sim_now(k), post_now, a, b);
+}
+
+static void test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory(void)
+{
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    uint64_t fired = 0, posted = 0;
+    struct sim_timer t;
+    sim_timer_init(&t, rearm_now, &fired);
+    sim_timer_arm(k, &t, 7);
+    sim_post(k, 7, post_now, &posted, NULL);
+    sim_kernel_run(k, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(k->stalled, 1);
+    CU_ASSERT_EQUAL(sim_now(k), 7);
+    /* without a hook the kernel stops at the limit: the first event of the instant, then
+     * SIM_INSTANT_EVENTS_MIN - 1 more */
+    CU_ASSERT_EQUAL(fired + posted, SIM_INSTANT_EVENTS_MIN);
+    CU_ASSERT(fired > 0 && posted > 0);
+    /* the event the guard held back is still pending, nothing is lost */
+    CU_ASSERT_EQUAL(k->pending, 2);
+    /* the instant's slot holds the two live entries, not ten million fired ones */
+    struct sim_slot *s = &k->slots[0][7];
+    CU_ASSERT(s->cap <= 2 * 64);
+    CU_ASSERT_EQUAL(s->live, 2);
+    sim_kernel_free(k);
+    free(k);
+}
+
+struct guard_log {
+    int calls;
+    uint64_t at[4];
+};
+
+static uint64_t watch_twice(struct sim_kernel *k, void *arg, uint64_t n)
+{
+    struct guard_log *g = arg;
+    (void)k;
+    g->at[g->calls++] = n;
+    return g->calls < 2 ? 1000 : 0;
+}
+
+static void test_kernel_guard_hook_may_watch_more_events_then_stop(void)
+{
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    struct guard_log g = {0};
+    sim_kernel_set_instant_guard(k, watch_twice, &g);
+    uint64_t fired = 0;
+    struct sim_timer t;
+    sim_timer_init(&t, rearm_now, &fired);
+    sim_timer_arm(k, &t, SIM_NS_PER_S);
+    sim_kernel_run(k, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(g.calls, 2);
+    CU_ASSERT_EQUAL(g.at[0], SIM_INSTANT_EVENTS_MIN);
+    CU_ASSERT_EQUAL(g.at[1], SIM_INSTANT_EVENTS_MIN + 1000);
+    CU_ASSERT_EQUAL(fired, SIM_INSTANT_EVENTS_MIN + 1000);
+    CU_ASSERT_EQUAL(k->stalled, 1);
+    /* a new run starts afresh: the guard trips again only after a new limit */
+    sim_kernel_run(k, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(g.calls, 3);
+    sim_kernel_free(k);
+    free(k);
+}
+
+/* Each of n timers at one instant posts 40 children there, one after the other. */
+static void child(struct sim_kernel *k, void *a, void *b)
+{
+    uint64_t *count = a;
+    uintptr_t left = (uintptr_t)b;
+    (*count)++;
+    if (left > 0) sim_post(k, sim_now(k), child, a, (void *)(left - 1));
+}
+
+static void parent(struct sim_kernel *k, struct sim_timer *t)
+{
+    sim_post(k, sim_now(k), child, t->data, (void *)(uintptr_t)39);
+}
+
+static void test_kernel_guard_spares_a_large_legitimate_burst(void)
+{
+    /* 300000 clients starting at once, 41 events each: 12.3 million events at one instant,
+     * above SIM_INSTANT_EVENTS_MIN but within 64 x the pending timers */
+    enum { N = 300000 };
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    struct sim_timer *ts = fl_calloc(N, sizeof *ts);
+    uint64_t count = 0;
+    for (int i = 0; i < N; i++) {
+        sim_timer_init(&ts[i], parent, &count);
+        sim_timer_arm(k, &ts[i], 5);
+    }
+    sim_kernel_run(k, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(k->stalled, 0);
+    CU_ASSERT_EQUAL(count, (uint64_t)N * 40);
+    CU_ASSERT_EQUAL(k->events, (uint64_t)N * 41);
+    CU_ASSERT(k->events > SIM_INSTANT_EVENTS_MIN);
+    free(ts);
+    sim_kernel_free(k);
+    free(k);
+}
+
 void suite_kernel(void)
 {
     TEST_SUITE("sim/kernel");
@@ -237,4 +350,7 @@ void suite_kernel(void)
     TEST_ADD(test_kernel_run_until_stops_the_clock_there);
     TEST_ADD(test_kernel_random_traffic_matches_time_then_arming_order);
     TEST_ADD(test_kernel_posted_events_return_to_the_pool);
+    TEST_ADD(test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory);
+    TEST_ADD(test_kernel_guard_hook_may_watch_more_events_then_stop);
+    TEST_ADD(test_kernel_guard_spares_a_large_legitimate_burst);
 }

@@ -741,11 +741,38 @@ static void test_load_refuses_invalid_header_names(void)
 static void test_load_refuses_header_values_with_line_breaks(void)
 {
     char *t = with_headers("{x-a: \"1\\r\\nx-b: 2\"}");
-    FAILS(t, "12:24: header 'x-a': a value must not contain CR, LF or NUL");
+    FAILS(t, "12:24: header 'x-a': a value must not contain control characters (CR, LF, NUL...)");
+    free(t);
+    t = with_headers("{x-a: \"red\\e[31m\"}");
+    FAILS(t, "12:24: header 'x-a': a value must not contain control characters (CR, LF, NUL...)");
+    free(t);
+    t = with_headers("{x-a: \"tab\\there is fine\"}");
+    struct sim_scenario sc;
+    char *path, *err = NULL;
+    CU_ASSERT_EQUAL(load_text(t, NULL, 0, NULL, &sc, &path, &err), 0);
+    sim_scenario_free(&sc);
+    free(path);
+    free(err);
     free(t);
     t = with_headers("{x-a: [1]}");
     FAILS(t, "12:24: header value must be a single value, not a list");
     free(t);
+}
+
+static void test_load_refuses_paths_and_methods_that_are_not_wire_text(void)
+{
+    FAILS(HEAD SERVICES "workload:\n"
+                        "  - {name: w, target: a, rate: 1/s, requests: [{path: \"/a b\"}]}\n",
+          "7:55: path '/a b': byte 3 is not visible ASCII; percent-encode spaces and other "
+          "characters (RFC 3986)");
+    FAILS(HEAD SERVICES
+          "workload:\n"
+          "  - {name: w, target: a, rate: 1/s, requests: [{path: \"/caf\\u00e9\"}]}\n",
+          "7:55: path '/caf\xc3\xa9': byte 5 is not visible ASCII; percent-encode spaces and "
+          "other characters (RFC 3986)");
+    FAILS(HEAD SERVICES "workload:\n"
+                        "  - {name: w, target: a, rate: 1/s, requests: [{method: get, path: /}]}\n",
+          "7:57: method 'get': use an upper-case HTTP method such as GET (at most 32 letters)");
 }
 
 static void test_load_refuses_request_weights_that_add_up_to_zero(void)
@@ -977,6 +1004,7 @@ void suite_load(void)
     TEST_ADD(test_load_refuses_an_unknown_key_in_a_request);
     TEST_ADD(test_load_refuses_invalid_header_names);
     TEST_ADD(test_load_refuses_header_values_with_line_breaks);
+    TEST_ADD(test_load_refuses_paths_and_methods_that_are_not_wire_text);
     TEST_ADD(test_load_refuses_request_weights_that_add_up_to_zero);
     TEST_ADD(test_load_refuses_a_backoff_cap_below_its_base);
     TEST_ADD(test_load_refuses_empirical_quantiles_out_of_order);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/rng.h"
 #include "reports/results.h"
@@ -285,10 +286,57 @@ static void test_world_backoff_follows_the_aws_formulas(void)
     }
 }
 
+/* Loads text (through a temporary file) and runs it; returns sim_run's status and *err. */
+static int run_with_error(const char *text, char **err)
+{
+    char path[] = "/tmp/faultline-test-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    CU_ASSERT_FATAL(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    close(fd);
+    struct sim_scenario sc;
+    int rc = sim_scenario_load(path, NULL, 0, NULL, &sc, err);
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    struct rpt_run run;
+    rc = sim_run(&sc, NULL, NULL, &run, err);
+    if (rc == 0) rpt_run_free(&run);
+    sim_scenario_free(&sc);
+    return rc;
+}
+
+/* A gateway retrying a 0 ms service that always fails, for a closed-loop client: no time passes. */
+static void test_world_zero_time_loop_stops_and_names_who_loops(void)
+{
+    char *err = NULL;
+    int rc =
+        run_with_error("faultline: 1\n"
+                       "duration: 10s\n"
+                       "services:\n"
+                       "  - {name: flaky, service_time: 0ms, errors: {rate: 100%}}\n"
+                       "  - {name: quiet}\n"
+                       "workload:\n"
+                       "  - {name: hammer, target: flaky, arrival: closed, clients: 3,\n"
+                       "     requests: [{path: /}], retry: {retries: 5, backoff: {base: 0ms}}}\n"
+                       "  - {name: calm, target: quiet, rate: 1/s, requests: [{path: /q}]}\n",
+                       &err);
+    CU_ASSERT_EQUAL(rc, -1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "simulated time stands still at 0ns"));
+    /* the two nodes in the loop (one message more from the pod, which answers each try); the
+     * calm workload and its service are not named */
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "busiest in the loop: pod 'flaky-0' (service flaky)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, ", workload 'hammer' ("));
+    CU_ASSERT_PTR_NULL(strstr(err, "calm"));
+    CU_ASSERT_PTR_NULL(strstr(err, "quiet"));
+    free(err);
+}
+
 void suite_world(void)
 {
     TEST_SUITE("sim/world");
     TEST_ADD(test_world_full_queue_answers_503_at_once);
+    TEST_ADD(test_world_zero_time_loop_stops_and_names_who_loops);
     TEST_ADD(test_world_client_timeouts_retry_with_backoff_then_give_up);
     TEST_ADD(test_world_retries_recover_from_injected_errors);
     TEST_ADD(test_world_failed_call_fails_the_caller_unless_ignored);
