@@ -4,8 +4,9 @@
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
 #      workloads A and B on faultline and on the peer simulators (dir/run.sh);
-#   4. the live gateway and nginx in front of the same stub, under wrk
-#      (bench/live_bench.sh; when wrk and nginx are installed).
+#   4. the live gateway and nginx in front of the same stub, under wrk, then the
+#      gateway's P99 with and without a slowloris of 1,000 connections
+#      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -44,9 +45,10 @@ if [ -n "${PEERS:-}" ]; then
 fi
 
 echo
-echo "== 4. live: faultline gateway and nginx in front of the same stub (wrk, loopback)"
-if command -v wrk >/dev/null && command -v nginx >/dev/null; then
+echo "== 4. live: faultline gateway and nginx in front of the same stub, then the gateway"
+echo "   under a slowloris of 1,000 connections (wrk, loopback)"
+if command -v wrk >/dev/null; then
     BUILD=$BUILD bash bench/live_bench.sh
 else
-    echo "skipped: wrk and nginx are not installed (./setup.sh --bench installs them)"
+    echo "skipped: wrk is not installed (./setup.sh --bench installs wrk and nginx)"
 fi

@@ -87,4 +87,46 @@ void cli_signals_start(struct cli_signals *s, struct ev_loop *loop,
 /* Stops the watchers of cli_signals_start. */
 void cli_signals_stop(struct cli_signals *s, struct ev_loop *loop);
 
+/*
+ * The live runtime's limits (struct live_limits, live/rt.h) on the command
+ * line of gateway and stub: CLI_LIMIT_OPTIONS go in with_value and
+ * CLI_LIMITS_HELP in the usage; the gateway adds --max-response-body
+ * (CLI_RESPONSE_LIMIT_HELP). cli_limits_init fills lim with the defaults
+ * (fds_per_conn as for live_limits_default); cli_limits_option reads one
+ * of those options: 0, 1 when a is none of them, or CLI_BAD_INPUT after a
+ * usage error; cli_limits_finish makes the per-address limit, unless
+ * given, half of --max-conns. cli_limits_format writes them on one line
+ * (for --verbose) into buf and returns it.
+ */
+struct live_limits;
+#define CLI_LIMIT_OPTIONS                                                                          \
+    "--header-timeout", "--body-timeout", "--idle-timeout", "--max-conns", "--max-conns-per-ip",   \
+        "--max-uri-size", "--max-header-size", "--max-request-body"
+#define CLI_LIMITS_HELP                                                                            \
+    "Limits, against slow and greedy clients (a timeout or count of 0: none):\n"                   \
+    "  --header-timeout D      time for a whole request head to arrive, from its first\n"          \
+    "                          byte (from the accept on a new connection); then 408\n"             \
+    "                          and close (default 10s)\n"                                          \
+    "  --body-timeout D        time for a whole request body, after its head; then 408\n"          \
+    "                          and close (default 30s)\n"                                          \
+    "  --idle-timeout D        a kept-alive connection without a request is closed\n"              \
+    "                          after D, one whose answer is not read is reset (default\n"          \
+    "                          60s)\n"                                                             \
+    "  --max-conns N           client connections at once (default: what `ulimit -n`\n"            \
+    "                          allows, at most 16384); over it the oldest idle one is\n"           \
+    "                          closed, or if none is idle the new one is reset\n"                  \
+    "  --max-conns-per-ip N    the same for one IPv4 address or IPv6 /64 (default:\n"              \
+    "                          half of --max-conns)\n"                                             \
+    "  --max-uri-size SIZE     longest request target, else 414 (default 8KiB)\n"                  \
+    "  --max-header-size SIZE  longest request line and headers, else 431 (default\n"              \
+    "                          60KiB)\n"                                                           \
+    "  --max-request-body SIZE largest request body, else 413 (default 16MiB)\n"
+#define CLI_RESPONSE_LIMIT_HELP                                                                    \
+    "  --max-response-body SIZE  largest upstream response body: a larger answer is\n"             \
+    "                          replaced by a 502, response flag UC (default 16MiB)\n"
+void cli_limits_init(struct live_limits *lim, unsigned fds_per_conn);
+int cli_limits_option(const char *cmd, struct live_limits *lim, const char *a, const char *v);
+void cli_limits_finish(struct live_limits *lim);
+const char *cli_limits_format(const struct live_limits *lim, char *buf, size_t size);
+
 #endif

@@ -13,6 +13,12 @@
  * after the response), then close what is left, free everything and exit
  * 0. A second signal skips the wait.
  *
+ * Hardening against hostile clients is the live runtime's (live/rt.h):
+ * the options of CLI_LIMITS_HELP and --max-response-body set its limits
+ * (struct live_limits), the connection count defaulting to what the
+ * descriptor limit allows for two descriptors per client (its own and an
+ * upstream connection).
+ *
  * Not here: TLS, reloading the configuration, the admin API.
  */
 #include <stdio.h>
@@ -20,6 +26,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/units.h"
 #include "base/yamldoc.h"
 #include "cli/cli.h"
@@ -29,7 +36,7 @@
 
 static const char usage[] =
     "usage: faultline gateway --config FILE --listen HOST:PORT [--seed N] [--drain D]\n"
-    "                         [--verbose]\n"
+    "                         [limits] [--verbose]\n"
     "\n"
     "Serves a Kong declarative configuration (the kong.yaml of DB-less Kong) as a real\n"
     "HTTP/1.1 reverse proxy, with the proxy engine `faultline run` simulates: routes,\n"
@@ -42,6 +49,11 @@ static const char usage[] =
     "  --drain D           on SIGTERM, how long requests in flight may finish (default 5s)\n"
     "  --verbose           log connections, proxy events and a summary on stderr\n"
     "  -h, --help          show this help\n"
+    "\n" CLI_LIMITS_HELP CLI_RESPONSE_LIMIT_HELP "\n"
+    "Malformed requests get 400 (RFC 9112: whitespace before a colon, folded header\n"
+    "lines, no Host in HTTP/1.1, conflicting lengths...), other versions than HTTP/1.0\n"
+    "and 1.1 get 505, transfer codings other than chunked 501. A failed upstream\n"
+    "connection is a 502 (a timeout 504), as in Kong.\n"
     "\n"
     "When ready it prints `faultline gateway: listening on HOST:PORT` on stderr.\n"
     "SIGTERM or SIGINT stop it cleanly (exit 0). Exit status 2: bad usage, a bad\n"
@@ -52,6 +64,7 @@ struct gw_opts {
     uint64_t seed;
     int has_seed, verbose;
     int64_t drain_ns;
+    struct live_limits lim;
 };
 
 struct gateway {
@@ -79,12 +92,14 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_value(void *opts, const char *a, const char *v)
 {
     struct gw_opts *o = opts;
+    int rc = cli_limits_option("gateway", &o->lim, a, v);
+    if (rc != 1) return rc;
     if (!strcmp(a, "--config")) {
         o->config = v;
     } else if (!strcmp(a, "--listen")) {
         o->listen = v;
     } else if (!strcmp(a, "--drain")) {
-        int rc = fl_parse_duration(v, &o->drain_ns);
+        rc = fl_parse_duration(v, &o->drain_ns);
         if (rc) return usage_error("--drain: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
     } else { /* --seed */
         if (cli_parse_seed("gateway", v, &o->seed)) return CLI_BAD_INPUT;
@@ -95,10 +110,14 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
-    static const char *const with_value[] = {"--config", "--listen", "--seed", "--drain", NULL};
+    static const char *const with_value[] = {"--config", "--listen",        "--seed",
+                                             "--drain",  CLI_LIMIT_OPTIONS, "--max-response-body",
+                                             NULL};
     const struct cli_opts_spec spec = {"gateway", usage, with_value, parse_value, o};
+    cli_limits_init(&o->lim, 2); /* a client and its upstream connection */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
     if (rc) return rc;
+    cli_limits_finish(&o->lim);
     if (!o->config) return usage_error("%s", "which configuration? give --config FILE");
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
@@ -174,6 +193,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 
 static void print_summary(struct gateway *g)
 {
+    FL_ASSERT(g->proxy);
     const struct live_stats *st = &g->rt.st;
     fprintf(stderr,
             "faultline gateway: %llu connections accepted, %llu requests, %llu bad requests; "
@@ -181,14 +201,27 @@ static void print_summary(struct gateway *g)
             (unsigned long long)st->accepted, (unsigned long long)st->requests_in,
             (unsigned long long)st->bad_requests, (unsigned long long)st->connects,
             (unsigned long long)st->connect_failures, (unsigned long long)st->responses_in);
+    fprintf(stderr,
+            "  limits: %llu connections refused, %llu idle ones closed for new ones, "
+            "%llu header and %llu body timeouts, %llu upstream responses too large\n",
+            (unsigned long long)st->refused, (unsigned long long)st->evicted,
+            (unsigned long long)st->header_timeouts, (unsigned long long)st->body_timeouts,
+            (unsigned long long)st->responses_too_large);
     for (size_t i = 0; i < g->cfg.n_clusters; i++) {
         const struct px_cluster_stats *cs = px_proxy_cluster_stats(g->proxy, i);
         fprintf(stderr,
                 "  cluster %s: %llu attempts, %llu retries, %llu connect failures, "
-                "%llu ejections\n",
+                "%llu ejections, flags",
                 g->cfg.clusters[i].name, (unsigned long long)cs->rq_total,
                 (unsigned long long)cs->rq_retry, (unsigned long long)cs->cx_connect_fail,
                 (unsigned long long)cs->ejections);
+        /* the answers that carried each response flag (why they are not the upstream's own) */
+        int any = 0;
+        for (int f = 0; f < PX_FLAG_COUNT; f++)
+            if (cs->flags[f])
+                fprintf(stderr, "%s %s %llu", any++ ? "," : "", px_flag_name(1u << f),
+                        (unsigned long long)cs->flags[f]);
+        fprintf(stderr, "%s\n", any ? "" : " -");
     }
 }
 
@@ -218,6 +251,12 @@ int cli_gateway(int argc, char **argv)
     }
     g->loop = ev_loop_new(EVFLAG_AUTO);
     live_rt_init(&g->rt, g->loop, g->o.has_seed ? g->o.seed : live_seed_random(), g->o.verbose);
+    live_rt_set_limits(&g->rt, &g->o.lim);
+    if (g->o.verbose) {
+        char line[320];
+        fprintf(stderr, "faultline gateway: limits: %s\n",
+                cli_limits_format(&g->o.lim, line, sizeof line));
+    }
     char *err = NULL;
     if (load_config(g)) {
         gateway_free(g);

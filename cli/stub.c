@@ -10,8 +10,12 @@
  * listener closes, connections close (requests still waiting for their
  * latency get no answer), and it exits 0.
  *
+ * The runtime's limits (live/rt.h) come from the options of
+ * CLI_LIMITS_HELP, the connection count defaulting to what the descriptor
+ * limit allows for one descriptor per client.
+ *
  * Not here: anything but answering (no routing, no keep-alive policy of
- * its own: the runtime's HTTP/1.1 rules apply).
+ * its own: the runtime's HTTP/1.1 rules and limits apply).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +29,7 @@
 
 static const char usage[] =
     "usage: faultline stub --listen HOST:PORT [--latency D] [--error-rate F] [--status N]\n"
-    "                      [--seed N] [--name NAME] [--verbose]\n"
+    "                      [--seed N] [--name NAME] [limits] [--verbose]\n"
     "\n"
     "A small HTTP/1.1 upstream for tests and demos: answers every request after D\n"
     "with 200 and a short JSON body naming itself (and an `x-stub: NAME` header), or,\n"
@@ -39,7 +43,7 @@ static const char usage[] =
     "  --name NAME         its name in answers (default: stub)\n"
     "  --verbose           log connections on stderr\n"
     "  -h, --help          show this help\n"
-    "\n"
+    "\n" CLI_LIMITS_HELP "\n"
     "When ready it prints `faultline stub NAME: listening on HOST:PORT` on stderr.\n"
     "SIGTERM or SIGINT stop it (exit 0). Exit status 2: bad usage, or it cannot listen.\n";
 
@@ -50,6 +54,7 @@ struct stub_opts {
     int status;
     uint64_t seed;
     int has_seed, verbose;
+    struct live_limits lim;
 };
 
 struct stub;
@@ -83,7 +88,8 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_value(void *opts, const char *a, const char *v)
 {
     struct stub_opts *o = opts;
-    int rc;
+    int rc = cli_limits_option("stub", &o->lim, a, v);
+    if (rc != 1) return rc;
     if (!strcmp(a, "--listen")) {
         o->listen = v;
     } else if (!strcmp(a, "--name")) {
@@ -110,11 +116,13 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct stub_opts *o)
 {
-    static const char *const with_value[] = {
-        "--listen", "--latency", "--error-rate", "--status", "--seed", "--name", NULL};
+    static const char *const with_value[] = {"--listen", "--latency", "--error-rate",    "--status",
+                                             "--seed",   "--name",    CLI_LIMIT_OPTIONS, NULL};
     const struct cli_opts_spec spec = {"stub", usage, with_value, parse_value, o};
+    cli_limits_init(&o->lim, 1); /* no upstream connections */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
     if (rc) return rc;
+    cli_limits_finish(&o->lim);
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
 }
@@ -253,6 +261,12 @@ int cli_stub(int argc, char **argv)
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
     uint64_t seed = s->o.has_seed ? s->o.seed : live_seed_random();
     live_rt_init(&s->rt, loop, seed, s->o.verbose);
+    live_rt_set_limits(&s->rt, &s->o.lim);
+    if (s->o.verbose) {
+        char line[320];
+        fprintf(stderr, "faultline stub %s: limits: %s\n", s->o.name,
+                cli_limits_format(&s->o.lim, line, sizeof line));
+    }
     fl_rng_derive(&s->errors, seed, "stub/errors");
     char *err = NULL;
     if (live_listen(&s->rt, s->o.listen, accepted, s, &s->l, &err)) {
@@ -272,9 +286,17 @@ int cli_stub(int argc, char **argv)
     cli_signals_stop(&s->signals, loop);
     live_listener_close(s->l);
     while (s->conns) sconn_drop(s->conns);
-    if (s->o.verbose)
-        fprintf(stderr, "faultline stub %s: answered %llu requests\n", s->o.name,
-                (unsigned long long)s->served);
+    if (s->o.verbose) {
+        const struct live_stats *st = &s->rt.st;
+        fprintf(stderr,
+                "faultline stub %s: answered %llu requests; %llu connections accepted, %llu "
+                "refused, %llu idle ones closed for new ones, %llu header and %llu body "
+                "timeouts, %llu bad requests\n",
+                s->o.name, (unsigned long long)s->served, (unsigned long long)st->accepted,
+                (unsigned long long)st->refused, (unsigned long long)st->evicted,
+                (unsigned long long)st->header_timeouts, (unsigned long long)st->body_timeouts,
+                (unsigned long long)st->bad_requests);
+    }
     live_rt_fini(&s->rt);
     ev_loop_destroy(loop);
     free(s);

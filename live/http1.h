@@ -19,15 +19,39 @@
  * persist carries "Connection: close", so the proxy code sees the decision
  * (live_h1_keep_alive() says it too).
  *
- * Limits, each a clean error with the status a server answers: more than
+ * Limits, each a clean error with the status a server answers: a request
+ * target above uri_bytes_max (414, RFC 9112 section 3), more than
  * PX_HEADERS_MAX headers (431), start line and headers above
  * header_bytes_max (431), a body above body_bytes_max (413), malformed
  * input (400), CONNECT and protocol upgrades (501: not supported).
  *
- * Serialising writes a start line (responses with px_status_reason), Host
- * from the authority, the headers but the hop-by-hop ones (RFC 9110
+ * Requests are held to RFC 9112 where http-parser 2.9 is lenient (it takes
+ * "Name : value", "Na me: value", folded lines and any HTTP/d.d):
+ *  - whitespace in a field name or before its colon: 400 (section 5.1);
+ *  - obs-fold, a field line starting with whitespace: 400 (section 5.2);
+ *    both seen on the raw bytes (scan_line), as http-parser hides them;
+ *  - a version other than HTTP/1.0 and HTTP/1.1: 505 (RFC 9110 section
+ *    15.6.6; RFC 9110 section 2.5 would let 1.2 pass as 1.1, nginx does,
+ *    we refuse it: nothing sends it);
+ *  - HTTP/1.1 without Host, two Host fields, or a Host that is not
+ *    host[:port]: 400 (section 3.2);
+ *  - framing (section 6): Content-Length and Transfer-Encoding together,
+ *    two Content-Lengths, a bad length or chunk size: 400 (http-parser's
+ *    checks); Transfer-Encoding twice, in HTTP/1.0, or not ending in
+ *    chunked: 400 (sections 6.1, 6.3); a coding besides chunked: 501.
+ * NUL, CR and control characters in a field value are http-parser's 400;
+ * a CR not followed by LF anywhere in a head is a 400 (section 2.2).
+ * A response has whitespace before a colon removed (section 5.1: what a
+ * proxy must do); one with whitespace inside a field name or a folded line
+ * is refused (LIVE_H1_EFIELD: section 5.2 lets a proxy answer 502 instead).
+ *
+ * Serialising writes a start line (responses with their reason phrase), Host
+ * from the authority (a request without one gets an empty Host, RFC 9112
+ * section 3.2), the headers but the hop-by-hop ones (RFC 9110
  * section 7.6.1: Connection and those it names, Keep-Alive,
- * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade), the runtime's
+ * Proxy-Connection, TE, Trailer, Transfer-Encoding, Upgrade; and any field
+ * whose name begins with Transfer-Encoding, which http-parser 2.9 takes for
+ * one and would then refuse next to Content-Length), the runtime's
  * own Connection header, Content-Length and the body. A request path
  * without its leading '/' (what stripping a route prefix "/" leaves) gets
  * one.
@@ -54,15 +78,23 @@ enum {
     LIVE_H1_EBODY_SIZE = -4,   /* body too large */
     LIVE_H1_ETRUNCATED = -5,   /* the stream ended inside a message */
     LIVE_H1_EUNSUPPORTED = -6, /* CONNECT, protocol upgrade */
+    LIVE_H1_EURI_SIZE = -7,    /* request target too long */
+    LIVE_H1_EVERSION = -8,     /* not HTTP/1.0 or HTTP/1.1 */
+    LIVE_H1_EHOST = -9,        /* HTTP/1.1 without Host, two Hosts, a bad Host */
+    LIVE_H1_EFIELD = -10,      /* whitespace in a field name or before its colon, obs-fold */
+    LIVE_H1_EFRAMING = -11,    /* bad or conflicting Content-Length / Transfer-Encoding */
+    LIVE_H1_ECODING = -12,     /* a transfer coding other than chunked */
 };
 
+#define LIVE_H1_URI_BYTES_MAX    (8u * 1024)  /* nginx's large_client_header_buffers 4 8k */
 #define LIVE_H1_HEADER_BYTES_MAX (60u * 1024) /* Envoy's max_request_headers_kb */
 #define LIVE_H1_BODY_BYTES_MAX   (16ull * 1024 * 1024)
 #define LIVE_H1_PIPELINE_MAX     64 /* requests awaiting their response on one client connection */
 
 struct live_h1_limits {
-    uint32_t header_bytes_max;
+    uint32_t header_bytes_max; /* start line and header fields */
     uint64_t body_bytes_max;
+    uint32_t uri_bytes_max; /* the request target (requests only) */
 };
 
 enum live_h1_kind { LIVE_H1_REQUEST, LIVE_H1_RESPONSE };
@@ -78,19 +110,28 @@ struct live_h1 {
     int in_value;        /* tok holds a name and (part of) its value */
     int headers_done;    /* later header callbacks are trailers */
     int host_seen;
+    int te_seen;     /* requests: a Transfer-Encoding field was read */
+    uint8_t scan;    /* where scan_line is in the raw bytes of the head */
+    uint8_t scan_cr; /* the last byte it read was a CR */
     struct live_buf body;
-    uint32_t header_bytes;
-    int done;             /* a whole message is ready */
-    int error;            /* the first error, sticky */
-    int ended;            /* live_h1_finish was called */
-    int keep_alive;       /* of the last whole message */
-    int version;          /* of the last whole message: 10 or 11 */
-    int head_response;    /* the message being parsed answers a HEAD */
-    uint64_t expect_head; /* responses: one bit per request awaiting its answer (1: HEAD) */
+    uint32_t head_bytes;   /* of the head being read, as scan_line counted them */
+    uint32_t target_bytes; /* of the request target, likewise */
+    char line_end[12];     /* requests: the start line's bytes after the target, as scanned */
+    uint8_t line_end_len;  /* how many of them (more than fit: the line is refused) */
+    int done;              /* a whole message is ready */
+    int error;             /* the first error, sticky */
+    int ended;             /* live_h1_finish was called */
+    int keep_alive;        /* of the last whole message */
+    int version;           /* of the last whole message: 10 or 11 */
+    int head_response;     /* the message being parsed answers a HEAD */
+    uint64_t expect_head;  /* responses: one bit per request awaiting its answer (1: HEAD) */
     uint32_t n_expected;
 };
 
-/* Prepares a codec for requests (server side) or responses (client side); lim NULL: defaults. */
+/*
+ * Prepares a codec for requests (server side) or responses (client side);
+ * lim NULL: the defaults (LIVE_H1_*_MAX). A limit of 0 is taken as its default.
+ */
 void live_h1_init(struct live_h1 *h, enum live_h1_kind kind, const struct live_h1_limits *lim);
 void live_h1_free(struct live_h1 *h);
 
@@ -130,10 +171,17 @@ static inline int live_h1_version(const struct live_h1 *h)
 /* No message is partly parsed (bytes of one have not yet arrived). */
 int live_h1_idle(const struct live_h1 *h);
 
+/* A message is partly parsed and its head is whole: its body is arriving. */
+int live_h1_in_body(const struct live_h1 *h);
+
+/* Between messages: frees the scratch buffers (an idle connection keeps no memory but its own). */
+void live_h1_trim(struct live_h1 *h);
+
 /* "malformed HTTP/1.1"... for a LIVE_H1_E* code. */
 const char *live_h1_strerror(int code);
 
-/* The status a server answers a request that failed to parse with code (400, 413, 431, 501). */
+/* The status a server answers a request that failed to parse with code (400, 413, 414, 431, 501,
+ * 505). */
 int live_h1_error_status(int code);
 
 /* A new empty message, and its release (what live_h1_parse hands out). */

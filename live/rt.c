@@ -1,8 +1,9 @@
 /*
  * rt.c - the live runtime (see rt.h): px_rt_ops over libev and sockets.
  * Here: the runtime itself (init, fini), its ops table, the clock, the
- * random stream, timers, work, spans and events, and the log line its
- * files share (rt_internal.h).
+ * random stream, timers, work, spans and events, the log line its files
+ * share (rt_internal.h), and the limits' defaults (the descriptor limit
+ * read once, with getrlimit).
  *
  * The clock is CLOCK_MONOTONIC plus an offset taken once at init, so that
  * it reads as Unix time and never steps. A px_timer's ev_timer lives
@@ -13,7 +14,8 @@
  * live_pend_run), which alone does not keep the loop running.
  *
  * Not here: connections and the ops that act on them (rt_conn.c),
- * addresses (rt_addr.c), listening (rt_listen.c). Work is not queued: the
+ * addresses (rt_addr.c), listening (rt_listen.c), enforcing the limits
+ * (rt_conn.c, rt_limit.c, rt_listen.c). Work is not queued: the
  * CPU is real, the continuation runs at once.
  */
 #include "live/rt.h"
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -195,9 +198,7 @@ void live_rt_init(struct live_rt *rt, struct ev_loop *loop, uint64_t seed, int v
     clock_gettime(CLOCK_REALTIME, &wall);
     rt->epoch_offset_ns = (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec - mono_ns();
     rt->verbose = verbose;
-    rt->limits.header_bytes_max = LIVE_H1_HEADER_BYTES_MAX;
-    rt->limits.body_bytes_max = LIVE_H1_BODY_BYTES_MAX;
-    rt->idle_timeout_ns = LIVE_IDLE_TIMEOUT_NS;
+    live_limits_default(&rt->lim, 2);
     ev_set_userdata(loop, rt);
     ev_check_init(&rt->pend_check, live_pend_run);
     ev_check_start(loop, &rt->pend_check);
@@ -205,9 +206,41 @@ void live_rt_init(struct live_rt *rt, struct ev_loop *loop, uint64_t seed, int v
     ev_idle_init(&rt->pend_idle, live_pend_idle);
 }
 
+void live_limits_default(struct live_limits *l, unsigned fds_per_conn)
+{
+    FL_ASSERT(fds_per_conn >= 1);
+    memset(l, 0, sizeof *l);
+    l->header_timeout_ns = LIVE_HEADER_TIMEOUT_NS;
+    l->body_timeout_ns = LIVE_BODY_TIMEOUT_NS;
+    l->idle_timeout_ns = LIVE_IDLE_TIMEOUT_NS;
+    struct rlimit nofile;
+    uint64_t fds = LIVE_CONNS_MAX * (uint64_t)fds_per_conn + LIVE_FDS_RESERVED;
+    if (!getrlimit(RLIMIT_NOFILE, &nofile) && nofile.rlim_cur != RLIM_INFINITY &&
+        nofile.rlim_cur < fds)
+        fds = nofile.rlim_cur;
+    uint64_t conns = fds > LIVE_FDS_RESERVED ? (fds - LIVE_FDS_RESERVED) / fds_per_conn : 1;
+    l->conns_max = (uint32_t)(conns < 1 ? 1 : conns > LIVE_CONNS_MAX ? LIVE_CONNS_MAX : conns);
+    l->conns_per_ip_max = l->conns_max > 1 ? l->conns_max / 2 : 1;
+    l->request.uri_bytes_max = LIVE_H1_URI_BYTES_MAX;
+    l->request.header_bytes_max = LIVE_H1_HEADER_BYTES_MAX;
+    l->request.body_bytes_max = LIVE_H1_BODY_BYTES_MAX;
+    l->response_body_bytes_max = LIVE_RESPONSE_BODY_BYTES_MAX;
+}
+
+void live_rt_set_limits(struct live_rt *rt, const struct live_limits *lim)
+{
+    FL_ASSERT(lim->header_timeout_ns >= 0 && lim->body_timeout_ns >= 0);
+    FL_ASSERT(lim->idle_timeout_ns >= 0);
+    FL_ASSERT(lim->request.uri_bytes_max && lim->request.header_bytes_max);
+    FL_ASSERT(lim->request.body_bytes_max && lim->response_body_bytes_max);
+    FL_ASSERT(!rt->n_clients); /* before anyone connects */
+    rt->lim = *lim;
+}
+
 void live_rt_fini(struct live_rt *rt)
 {
     live_conn_free_all(rt);
+    live_limit_fini(rt);
     ev_ref(rt->loop);
     ev_check_stop(rt->loop, &rt->pend_check);
     ev_idle_stop(rt->loop, &rt->pend_idle);

@@ -32,11 +32,47 @@
  * response is written or read, and its owner told (PX_ECLOSED).
  *
  * A client that half-closes (EOF) is taken as gone, as nginx takes it:
- * its request in progress is abandoned. An idle client connection closes
- * after LIVE_IDLE_TIMEOUT_NS.
+ * its request in progress is abandoned.
  *
- * Not here: TLS, HTTP/2, connection limits, the proxy's own timeouts
- * (connect, per-try and route timeouts are the proxy's timers).
+ * Hardening against clients, each limit in struct live_limits (defaults
+ * below; `faultline gateway` and `stub` have an option for each):
+ *  - deadlines on a client connection, by what it waits for: a request's
+ *    head must arrive whole within header_timeout of its first byte (on a
+ *    new connection, of the accept), its body within body_timeout of the
+ *    end of the head: else 408 and close. These are TOTAL times, so that a
+ *    client trickling a byte at a time (slowloris) cannot stretch them.
+ *    nginx's client_header_timeout is such a total (its timer is set once
+ *    per request head); its client_body_timeout is a time between two
+ *    reads, which a trickle defeats: we deliberately use a total for the
+ *    body too. A kept-alive connection with no request in progress closes
+ *    silently after idle_timeout (nginx's keepalive_timeout), and a client
+ *    that has not read its answer within idle_timeout is reset;
+ *  - conns_max client connections at once, conns_per_ip_max from one
+ *    IPv4 address or IPv6 /64 (one host often owns a whole /64). Over a
+ *    limit, the oldest idle connection (no request in progress: kept
+ *    alive, or new and silent; nginx's "reusable" connections, closed first
+ *    by ngx_drain_connections) of the address, else of all, is closed to
+ *    make room; when none is idle the new connection is refused: closed at
+ *    once with a reset (nothing read, nothing written, no TIME_WAIT left);
+ *  - out of file descriptors, accept() is not retried in a loop (libev's
+ *    documented EMFILE busy loop): the oldest idle connection is closed,
+ *    else a reserve descriptor is given up to accept and reset the waiting
+ *    connection, else accepting pauses 100 ms;
+ *  - a refused request (4xx, 5xx of the codec, 408) is answered, then the
+ *    connection lingers (nginx's lingering_close): we stop writing and read
+ *    and drop what the client still sends, up to LIVE_LINGER_TIMEOUT_NS, so
+ *    that closing with unread bytes does not reset the connection before
+ *    the client has read its answer;
+ *  - an idle connection holds no buffers (nginx frees those of kept-alive
+ *    connections too);
+ *  - an upstream response whose body is above response_body_bytes_max, or
+ *    whose head is above the codec's limits, is not carried (we do not
+ *    stream): the proxy gets a 502 with response flag UC in its place,
+ *    as nginx answers 502 when it cannot use what the upstream sent, and
+ *    the upstream connection is reset.
+ *
+ * Not here: TLS, HTTP/2, the proxy's own timeouts (connect, per-try and
+ * route timeouts are the proxy's timers), rate limits (the proxy's).
  */
 #ifndef FL_LIVE_RT_H
 #define FL_LIVE_RT_H
@@ -51,10 +87,38 @@
 #include "proxies/resolve.h"
 #include "proxies/rt.h"
 
-/* A client connection with no request (or one not arriving) for this long is closed. */
-#define LIVE_IDLE_TIMEOUT_NS (60 * INT64_C(1000000000))
+#define LIVE_S_NS INT64_C(1000000000)
+/* Defaults of struct live_limits. */
+#define LIVE_HEADER_TIMEOUT_NS       (10 * LIVE_S_NS)
+#define LIVE_BODY_TIMEOUT_NS         (30 * LIVE_S_NS)
+#define LIVE_IDLE_TIMEOUT_NS         (60 * LIVE_S_NS)
+#define LIVE_CONNS_MAX               16384 /* at most, whatever the descriptor limit */
+#define LIVE_FDS_RESERVED            64    /* descriptors left for listeners, logs, the reserve */
+#define LIVE_RESPONSE_BODY_BYTES_MAX (16ull * 1024 * 1024)
 /* A closing connection whose peer does not read its last bytes for this long is reset. */
-#define LIVE_FLUSH_TIMEOUT_NS (10 * INT64_C(1000000000))
+#define LIVE_FLUSH_TIMEOUT_NS (10 * LIVE_S_NS)
+/* A refused client's bytes are read and dropped this long after its answer, at most. */
+#define LIVE_LINGER_TIMEOUT_NS (5 * LIVE_S_NS)
+
+/* What a client may take of the runtime (see above); a timeout or count of 0 is no limit. */
+struct live_limits {
+    int64_t header_timeout_ns;        /* total time for a request's head to arrive */
+    int64_t body_timeout_ns;          /* total time for its body, after the head */
+    int64_t idle_timeout_ns;          /* a kept-alive connection waiting for a request */
+    uint32_t conns_max;               /* client connections at once */
+    uint32_t conns_per_ip_max;        /* ... from one IPv4 address or IPv6 /64 */
+    struct live_h1_limits request;    /* target (414), head (431), body (413) of a request */
+    uint64_t response_body_bytes_max; /* an upstream response's body (502 above it) */
+};
+
+/*
+ * The defaults: the LIVE_* values above and the codec's; conns_max what
+ * the descriptor limit allows (RLIMIT_NOFILE's soft limit less
+ * LIVE_FDS_RESERVED, divided by fds_per_conn: 2 for a proxy, whose every
+ * client may hold an upstream connection, 1 for a server), at most
+ * LIVE_CONNS_MAX and at least 1; conns_per_ip_max half of conns_max.
+ */
+void live_limits_default(struct live_limits *l, unsigned fds_per_conn);
 
 struct live_addr {
     char *name; /* "host:port" as asked */
@@ -65,8 +129,14 @@ struct live_addr {
 struct live_stats {
     uint64_t accepted, connects, connect_failures;
     uint64_t requests_in, responses_in, messages_out, bad_requests;
+    uint64_t refused;                        /* connections reset at once: a limit, no descriptor */
+    uint64_t evicted;                        /* idle connections closed to make room */
+    uint64_t header_timeouts, body_timeouts; /* 408s */
+    uint64_t responses_too_large;            /* upstream answers replaced by a 502 */
     uint64_t events[PX_EV_RATELIMIT + 1];
 };
+
+struct live_ip; /* a client address and its connections (rt_limit.c) */
 
 struct live_rt {
     struct px_rt base; /* first: what the proxy code holds */
@@ -75,8 +145,7 @@ struct live_rt {
     uint64_t seed;
     int64_t epoch_offset_ns; /* Unix time minus the monotonic clock, taken once */
     int verbose;
-    struct live_h1_limits limits;
-    int64_t idle_timeout_ns;
+    struct live_limits lim;
     struct live_addr *addrs; /* px addresses are 1 + an index here */
     size_t n_addrs, cap_addrs;
     struct px_conn *conns; /* every connection not yet freed */
@@ -87,6 +156,11 @@ struct live_rt {
     int draining;
     uint64_t next_id;
     struct live_stats st;
+    /* connection limits (rt_limit.c) */
+    uint32_t n_clients;                    /* client connections with a socket open */
+    struct px_conn *idle_head, *idle_tail; /* idle client connections, oldest first */
+    struct live_ip **ips;                  /* hash table of client addresses, chained */
+    size_t n_ips, cap_ips;
 };
 
 /*
@@ -95,6 +169,12 @@ struct live_rt {
  * and events on stderr.
  */
 void live_rt_init(struct live_rt *rt, struct ev_loop *loop, uint64_t seed, int verbose);
+
+/*
+ * Replaces the limits (the defaults of live_limits_default(l, 2) until
+ * then). Call before live_listen.
+ */
+void live_rt_set_limits(struct live_rt *rt, const struct live_limits *lim);
 
 /* Closes every connection without telling anyone, and frees the runtime's memory. */
 void live_rt_fini(struct live_rt *rt);
@@ -156,5 +236,11 @@ size_t live_rt_close_all(struct live_rt *rt);
 
 /* Connections whose owner closed them and whose last bytes are still being written. */
 size_t live_rt_flushing(const struct live_rt *rt);
+
+/* Client connections with a socket open (lingering ones included). */
+static inline uint32_t live_rt_clients(const struct live_rt *rt)
+{
+    return rt->n_clients;
+}
 
 #endif

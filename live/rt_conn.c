@@ -25,8 +25,20 @@
  * unparsed bytes); a server connection hands over one request at a time.
  * Writing buffers, and flushes as the socket takes it.
  *
+ * An open server connection is in one phase (rt_internal.h: idle, head,
+ * body, wait), recomputed after each read and each response
+ * (phase_update); the connection's timer is the deadline of its phase,
+ * armed when the phase changes and never pushed back by bytes arriving,
+ * so that a trickle cannot keep a connection (rt.h). An idle connection
+ * is on the idle lists of rt_limit.c and holds no buffers. A refused
+ * request (the codec's error or a deadline) is answered, and the
+ * connection lingers: CLOSING with its write side shut once the answer is
+ * out, reading and dropping until EOF or LIVE_LINGER_TIMEOUT_NS.
+ *
+ * An upstream response over the limits is replaced by a 502 (rt.h).
+ *
  * Not here: accepting (rt_listen.c), resolving addresses (rt_addr.c), the
- * ops table (rt.c); TLS, HTTP/2, connection limits.
+ * ops table (rt.c), counting connections (rt_limit.c); TLS, HTTP/2.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -42,6 +54,7 @@
 
 #define READ_CHUNK (16 * 1024)
 #define IN_HIGH    (256 * 1024) /* stop reading above this many unparsed bytes */
+#define NS_S       1e-9         /* ns to libev's seconds */
 
 /* Deferred work of a connection, told from the loop. */
 enum { D_CONNECTED = 1u << 0, D_INPUT = 1u << 1, D_CLOSED = 1u << 2 };
@@ -141,7 +154,9 @@ struct px_conn *live_conn_new(struct live_rt *rt, int fd, int server)
     c->server = server;
     live_buf_init(&c->in);
     live_buf_init(&c->out);
-    live_h1_init(&c->h1, server ? LIVE_H1_REQUEST : LIVE_H1_RESPONSE, &rt->limits);
+    struct live_h1_limits lim = rt->lim.request;
+    if (!server) lim.body_bytes_max = rt->lim.response_body_bytes_max; /* an upstream's answer */
+    live_h1_init(&c->h1, server ? LIVE_H1_REQUEST : LIVE_H1_RESPONSE, &lim);
     ev_io_init(&c->rio, conn_io, fd, EV_READ);
     ev_io_init(&c->wio, conn_io, fd, EV_WRITE);
     c->rio.data = c->wio.data = c;
@@ -154,11 +169,21 @@ struct px_conn *live_conn_new(struct live_rt *rt, int fd, int server)
     return c;
 }
 
+/* A server connection leaves its phase (it is closing): off the idle lists, no deadline. */
+static void phase_leave(struct px_conn *c)
+{
+    if (c->phase == PH_IDLE) live_idle_remove(c);
+    c->phase = PH_NONE;
+}
+
 /* Closes the socket (abortively with reset); the connection is DEAD, its owner not yet told. */
 static void conn_kill(struct px_conn *c, int reset)
 {
     struct live_rt *rt = c->rt;
     if (c->state == C_DEAD) return;
+    phase_leave(c);
+    live_limit_detach(c);
+    c->lingering = 0;
     ev_io_stop(rt->loop, &c->rio);
     ev_io_stop(rt->loop, &c->wio);
     ev_timer_stop(rt->loop, &c->timer);
@@ -171,6 +196,7 @@ static void conn_kill(struct px_conn *c, int reset)
     c->state = C_DEAD;
     live_buf_free(&c->out);
     live_buf_free(&c->in);
+    FL_ASSERT(!c->ip && c->phase == PH_NONE);
 }
 
 void live_conn_maybe_free(struct px_conn *c)
@@ -210,6 +236,80 @@ static void read_start(struct px_conn *c)
         ev_io_start(c->rt->loop, &c->rio);
 }
 
+/* ---------------------------------------------------------------- phases and deadlines */
+
+/* What an open server connection waits for now. */
+static enum conn_phase phase_of(const struct px_conn *c)
+{
+    FL_ASSERT(c->server && c->state == C_OPEN);
+    if (c->waiting || c->no_more_input) return PH_WAIT;
+    if (!live_h1_idle(&c->h1)) return live_h1_in_body(&c->h1) ? PH_BODY : PH_HEAD;
+    if (live_buf_size(&c->in)) return PH_HEAD;
+    return live_buf_size(&c->out) ? PH_WRITE : PH_IDLE; /* not idle while its answer goes out */
+}
+
+/* Seconds from now to the deadline of phase ph, or 0 for none. */
+static double phase_timeout_s(const struct px_conn *c, enum conn_phase ph)
+{
+    FL_ASSERT(ph != PH_NONE);
+    const struct live_limits *lim = &c->rt->lim;
+    if (c->fresh && lim->header_timeout_ns > 0 && (ph == PH_IDLE || ph == PH_HEAD)) {
+        /* nginx: client_header_timeout is armed at the accept (ngx_http_init_connection) */
+        double left = c->fresh_deadline_s - ev_now(c->rt->loop);
+        return left > 1e-3 ? left : 1e-3;
+    }
+    int64_t ns = ph == PH_IDLE || ph == PH_WRITE ? lim->idle_timeout_ns
+                 : ph == PH_HEAD                 ? lim->header_timeout_ns
+                 : ph == PH_BODY                 ? lim->body_timeout_ns
+                                                 : 0;
+    return ns > 0 ? (double)ns * NS_S : 0.0;
+}
+
+/*
+ * Moves an open server connection to phase ph: off or onto the idle
+ * lists, and its timer set to the new phase's deadline. Only a change of
+ * phase sets the timer: bytes that keep a connection in its phase do not
+ * push its deadline back.
+ */
+static void phase_enter(struct px_conn *c, enum conn_phase ph)
+{
+    struct live_rt *rt = c->rt;
+    FL_ASSERT(c->server && c->state == C_OPEN && ph != PH_NONE);
+    if (ph == c->phase) return;
+    if (c->phase == PH_IDLE) live_idle_remove(c);
+    c->phase = ph;
+    ev_timer_stop(rt->loop, &c->timer);
+    if (ph == PH_IDLE) {
+        live_idle_add(c);
+        /* nothing is kept for an idle connection (nginx frees a kept-alive one's buffers) */
+        if (!live_buf_size(&c->in)) live_buf_free(&c->in);
+        if (!live_buf_size(&c->out)) live_buf_free(&c->out);
+        live_h1_trim(&c->h1);
+    }
+    double after = phase_timeout_s(c, ph);
+    if (after <= 0) return;
+    ev_timer_set(&c->timer, after, 0.0);
+    ev_timer_start(rt->loop, &c->timer);
+}
+
+/* After a read or a response: the phase the server connection is in now. */
+static void phase_update(struct px_conn *c)
+{
+    if (!c->server || c->state != C_OPEN || c->quiet) return;
+    phase_enter(c, phase_of(c));
+}
+
+void live_conn_start_server(struct px_conn *c)
+{
+    struct live_rt *rt = c->rt;
+    FL_ASSERT(c->server && c->state == C_CONNECTING && c->ip); /* as live_conn_new left it */
+    c->state = C_OPEN;
+    c->fresh = 1;
+    c->fresh_deadline_s = ev_now(rt->loop) + (double)rt->lim.header_timeout_ns * NS_S;
+    ev_io_start(rt->loop, &c->rio);
+    phase_update(c);
+}
+
 /* Writes what the socket takes. Returns 0, or an errno. Finishes a close once all is written. */
 static int flush(struct px_conn *c)
 {
@@ -235,42 +335,76 @@ static int flushed_and_done(const struct px_conn *c)
 }
 
 /*
- * Stops reading; closes once what is buffered is written (within
- * LIVE_FLUSH_TIMEOUT_NS, else with a reset). The owner is not told here.
+ * Once a closing server connection's answer is written: shuts the write
+ * side (the client reads the end of its answer) and reads and drops what
+ * it still sends, until EOF or LIVE_LINGER_TIMEOUT_NS (nginx's
+ * lingering_close, lingering_timeout), so that the close does not come
+ * with unread bytes, which would reset the connection and could destroy
+ * the answer in the client's receive queue before it was read.
+ */
+static void linger_start(struct px_conn *c)
+{
+    struct live_rt *rt = c->rt;
+    FL_ASSERT(c->state == C_CLOSING && c->linger && !live_buf_size(&c->out));
+    if (c->lingering) return;
+    c->lingering = 1;
+    if (!c->quiet) { /* the owner is done with it: its last answer is out */
+        c->pend_reason = PX_ECLOSED;
+        pend(c, D_CLOSED);
+    }
+    shutdown(c->fd, SHUT_WR);
+    ev_io_stop(rt->loop, &c->wio);
+    ev_io_start(rt->loop, &c->rio);
+    ev_timer_stop(rt->loop, &c->timer);
+    ev_timer_set(&c->timer, (double)LIVE_LINGER_TIMEOUT_NS * NS_S, 0.0);
+    ev_timer_start(rt->loop, &c->timer);
+}
+
+/*
+ * Stops taking input; closes once what is buffered is written (within
+ * LIVE_FLUSH_TIMEOUT_NS, else with a reset), after lingering if c->linger
+ * is set or input is left unread. The owner is not told here.
  */
 static void conn_shutdown(struct px_conn *c)
 {
     struct live_rt *rt = c->rt;
     if (c->state == C_DEAD || c->state == C_CLOSING) return;
-    if (c->state == C_CONNECTING || !live_buf_size(&c->out)) {
+    FL_ASSERT(c->state == C_OPEN || c->state == C_CONNECTING);
+    phase_leave(c);
+    if (c->server && live_buf_size(&c->in)) c->linger = 1; /* the client sent more than we read */
+    if (c->state == C_CONNECTING || (!live_buf_size(&c->out) && !c->linger)) {
         conn_kill(c, 0);
         return;
     }
     c->state = C_CLOSING;
-    ev_io_stop(rt->loop, &c->rio);
-    ev_io_start(rt->loop, &c->wio);
+    live_buf_free(&c->in);
+    if (c->linger) /* lingering: still read, to drop it */
+        ev_io_start(rt->loop, &c->rio);
+    else
+        ev_io_stop(rt->loop, &c->rio);
     ev_timer_stop(rt->loop, &c->timer);
-    ev_timer_set(&c->timer, (double)LIVE_FLUSH_TIMEOUT_NS * 1e-9, 0.0);
+    if (!live_buf_size(&c->out)) {
+        linger_start(c);
+        return;
+    }
+    ev_io_start(rt->loop, &c->wio);
+    ev_timer_set(&c->timer, (double)LIVE_FLUSH_TIMEOUT_NS * NS_S, 0.0);
     ev_timer_start(rt->loop, &c->timer);
 }
 
-/* ---------------------------------------------------------------- reading */
-
-/* A request the codec refused: answer its status, then close. */
-static void refuse_request(struct px_conn *c, int code)
+/* A closing connection's input while it lingers or flushes: read and dropped. */
+static void on_linger_readable(struct px_conn *c)
 {
-    struct px_msg m;
-    px_msg_init(&m);
-    m.status = live_h1_error_status(code);
-    const char *why = live_h1_strerror(code);
-    m.body = (const uint8_t *)why;
-    m.body_bytes = strlen(why);
-    px_msg_add_header_static(&m, "Content-Type", "text/plain");
-    live_h1_write(&c->out, &m, LIVE_H1_CLOSE);
-    px_msg_clear(&m);
-    c->rt->st.bad_requests++;
-    live_logf(c->rt, "conn %llu: bad request: %s", (unsigned long long)c->id, why);
+    FL_ASSERT(c->state == C_CLOSING && c->linger);
+    char sink[READ_CHUNK];
+    ssize_t n = recv(c->fd, sink, sizeof sink, 0);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n > 0) return;
+    /* EOF or an error: the client is done; what is left to write goes nowhere useful */
+    conn_end(c, PX_ECLOSED, 0, 1);
 }
+
+/* ---------------------------------------------------------------- reading */
 
 static void deliver(struct px_conn *c, struct px_msg *m)
 {
@@ -280,9 +414,72 @@ static void deliver(struct px_conn *c, struct px_msg *m)
         live_msg_free(m);
 }
 
+/*
+ * A request refused (the codec's error, or a deadline): answers status
+ * with why as the body and "Connection: close", then closes after
+ * lingering; the owner is told the connection closed (PX_ECLOSED) while
+ * the answer goes on.
+ */
+static void refuse_request(struct px_conn *c, int status, const char *why)
+{
+    FL_ASSERT(c->server && c->state == C_OPEN);
+    FL_ASSERT(status >= 400 && status <= 599);
+    struct px_msg m;
+    px_msg_init(&m);
+    m.status = status;
+    m.body = (const uint8_t *)why;
+    m.body_bytes = strlen(why);
+    px_msg_add_header_static(&m, "Content-Type", "text/plain");
+    live_h1_write(&c->out, &m, LIVE_H1_CLOSE);
+    px_msg_clear(&m);
+    c->rt->st.bad_requests++;
+    live_logf(c->rt, "conn %llu: refused request: %d %s", (unsigned long long)c->id, status, why);
+    c->no_more_input = 1;
+    c->linger = 1;
+    if (flush(c))
+        conn_kill(c, 1);
+    else
+        conn_shutdown(c);
+    tell_closed(c, PX_ECLOSED);
+}
+
+/*
+ * An upstream response over the limits (rt.h): rather than reset the
+ * upstream connection under the proxy (a 503 UC that says nothing of the
+ * cause), the proxy gets a 502 with response flag UC in its place, as
+ * nginx answers 502 for an upstream answer it cannot use (RFC 9110
+ * section 15.6.3: "an invalid response from an inbound server"); then the
+ * upstream connection is reset (the rest of the answer is not read).
+ */
+static void response_too_large(struct px_conn *c, int code)
+{
+    struct live_rt *rt = c->rt;
+    FL_ASSERT(!c->server && c->state == C_OPEN);
+    FL_ASSERT(code == LIVE_H1_EBODY_SIZE || code == LIVE_H1_EHEADER_SIZE ||
+              code == LIVE_H1_EHEADERS);
+    rt->st.responses_too_large++;
+    char *why =
+        fl_asprintf("upstream response too large: %s (limits: %llu body bytes, %u header "
+                    "bytes, %u header fields)\n",
+                    live_h1_strerror(code), (unsigned long long)rt->lim.response_body_bytes_max,
+                    (unsigned)c->h1.lim.header_bytes_max, (unsigned)PX_HEADERS_MAX);
+    live_logf(rt, "conn %llu: %s", (unsigned long long)c->id, why);
+    struct px_msg *m = live_msg_new();
+    m->status = 502;
+    m->flags = PX_FLAG_UC;
+    m->body_bytes = strlen(why);
+    m->body = (const uint8_t *)px_msg_strdup(m, why, strlen(why));
+    free(why);
+    px_msg_add_header_static(m, "Content-Type", "text/plain");
+    px_msg_add_header_static(m, "Connection", "close"); /* the proxy does not pool it */
+    deliver(c, m);
+    if (c->state != C_DEAD) conn_end(c, PX_ERESET, 1, 1);
+}
+
 /* A request arrived: note what its response must say, then hand it over. */
 static void deliver_request(struct px_conn *c, struct px_msg *m)
 {
+    FL_ASSERT(c->server && !c->waiting); /* one request at a time (rt.h) */
     c->rt->st.requests_in++;
     c->waiting = 1;
     c->req_head = m->method && !strcmp(m->method, "HEAD");
@@ -292,7 +489,8 @@ static void deliver_request(struct px_conn *c, struct px_msg *m)
         c->no_more_input = 1; /* RFC 9112 section 9.6: nothing after a close is read */
         ev_io_stop(c->rt->loop, &c->rio);
     }
-    ev_timer_stop(c->rt->loop, &c->timer);
+    c->fresh = 0;
+    phase_enter(c, PH_WAIT); /* the owner's now: no deadline of ours */
     deliver(c, m);
 }
 
@@ -308,6 +506,7 @@ static void deliver_response(struct px_conn *c, struct px_msg *m)
 /* Parses and hands over what the input holds (one request at a time on a server connection). */
 static void process_input(struct px_conn *c)
 {
+    FL_ASSERT(c->busy > 0); /* its callers hold it: a callback may close and release it */
     while (c->state == C_OPEN && !c->quiet && live_buf_size(&c->in)) {
         if (c->server && (c->waiting || c->no_more_input)) break;
         size_t used;
@@ -315,13 +514,10 @@ static void process_input(struct px_conn *c)
         int rc = live_h1_parse(&c->h1, live_buf_head(&c->in), live_buf_size(&c->in), &used, &m);
         if (rc < 0) {
             if (c->server) {
-                refuse_request(c, rc);
-                c->no_more_input = 1;
-                if (flush(c))
-                    conn_kill(c, 1);
-                else
-                    conn_shutdown(c);
-                tell_closed(c, PX_ECLOSED); /* the owner is done with it; the answer goes on */
+                refuse_request(c, live_h1_error_status(rc), live_h1_strerror(rc));
+            } else if (rc == LIVE_H1_EBODY_SIZE || rc == LIVE_H1_EHEADER_SIZE ||
+                       rc == LIVE_H1_EHEADERS) {
+                response_too_large(c, rc);
             } else {
                 live_logf(c->rt, "conn %llu: bad response: %s", (unsigned long long)c->id,
                           live_h1_strerror(rc));
@@ -337,6 +533,14 @@ static void process_input(struct px_conn *c)
             deliver_response(c, m);
     }
     read_start(c);
+    phase_update(c);
+    if (!c->server && c->state == C_OPEN && live_h1_idle(&c->h1) && !c->h1.n_expected &&
+        !live_buf_size(&c->in) && !live_buf_size(&c->out)) {
+        /* an upstream connection back in its pool keeps no buffers either */
+        live_buf_free(&c->in);
+        live_buf_free(&c->out);
+        live_h1_trim(&c->h1);
+    }
 }
 
 static void on_eof(struct px_conn *c)
@@ -352,8 +556,14 @@ static void on_eof(struct px_conn *c)
 static void on_readable(struct px_conn *c)
 {
     struct live_rt *rt = c->rt;
-    char *p = live_buf_reserve(&c->in, READ_CHUNK);
-    ssize_t n = recv(c->fd, p, READ_CHUNK, 0);
+    /*
+     * The input grows by what arrives, not by what one read could take:
+     * a short read lands on the stack first, so that thousands of quiet
+     * connections hold a few hundred bytes each, not READ_CHUNK.
+     */
+    char stack[READ_CHUNK];
+    int direct = c->in.cap - c->in.len >= READ_CHUNK;
+    ssize_t n = recv(c->fd, direct ? c->in.data + c->in.len : stack, READ_CHUNK, 0);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         live_logf(rt, "conn %llu: %s", (unsigned long long)c->id, strerror(errno));
@@ -364,8 +574,10 @@ static void on_readable(struct px_conn *c)
         on_eof(c);
         return;
     }
-    live_buf_commit(&c->in, (size_t)n);
-    if (c->server && !c->waiting && c->rt->idle_timeout_ns > 0) ev_timer_again(rt->loop, &c->timer);
+    if (direct)
+        live_buf_commit(&c->in, (size_t)n);
+    else
+        live_buf_append(&c->in, stack, (size_t)n);
     if (live_buf_size(&c->in) >= IN_HIGH) ev_io_stop(rt->loop, &c->rio);
     process_input(c);
 }
@@ -409,7 +621,12 @@ static void on_writable(struct px_conn *c)
         conn_end(c, map_errno(e, 0), 0, 1);
         return;
     }
-    if (flushed_and_done(c)) conn_end(c, PX_ECLOSED, 0, 1);
+    phase_update(c); /* an answer written out: the connection may be idle now */
+    if (!flushed_and_done(c)) return;
+    if (c->linger)
+        linger_start(c);
+    else
+        conn_end(c, PX_ECLOSED, 0, 1);
 }
 
 static void conn_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -418,25 +635,57 @@ static void conn_io(struct ev_loop *loop, ev_io *w, int revents)
     struct px_conn *c = w->data;
     c->busy++;
     if ((revents & EV_WRITE) && c->state != C_DEAD) on_writable(c);
-    if ((revents & EV_READ) && c->state == C_OPEN) on_readable(c);
+    if ((revents & EV_READ) && c->state == C_OPEN)
+        on_readable(c);
+    else if ((revents & EV_READ) && c->state == C_CLOSING && c->linger)
+        on_linger_readable(c);
     c->busy--;
     live_conn_maybe_free(c);
 }
 
-/* Idle keep-alive (server) or the flush deadline (closing) expired. */
+/* A server connection's phase ran out of time. */
+static void phase_expired(struct px_conn *c)
+{
+    FL_ASSERT(c->server && c->state == C_OPEN && !c->waiting);
+    struct live_rt *rt = c->rt;
+    unsigned long long id = (unsigned long long)c->id;
+    switch (c->phase) {
+    case PH_IDLE: /* RFC 9112 section 9.5: a server may close an idle connection at any time */
+        live_logf(rt, "conn %llu: idle, closed", id);
+        conn_end(c, PX_ECLOSED, 0, 1);
+        break;
+    case PH_HEAD:
+        /* nginx closes without a word at client_header_timeout (and logs 408); RFC 9110
+         * section 15.5.9 lets a server answer 408 then close, so the client knows why */
+        rt->st.header_timeouts++;
+        refuse_request(c, 408, "request header not received in time (--header-timeout)\n");
+        break;
+    case PH_BODY:
+        rt->st.body_timeouts++;
+        refuse_request(c, 408, "request body not received in time (--body-timeout)\n");
+        break;
+    case PH_WRITE: /* the client does not read its answer (the original idle timer's bound) */
+        live_logf(rt, "conn %llu: answer not read in time; reset", id);
+        conn_end(c, PX_ECLOSED, 1, 1);
+        break;
+    default: FL_ASSERT(0); /* waiting for the owner: no deadline is armed */
+    }
+}
+
+/* The phase's deadline (open server connection), or the flush or linger deadline (closing). */
 static void conn_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)loop;
     (void)revents;
     struct px_conn *c = w->data;
     c->busy++;
-    if (c->state == C_CLOSING) {
+    if (c->state == C_CLOSING && c->lingering) {
+        conn_end(c, PX_ECLOSED, 0, 1); /* lingered long enough: close (a reset if bytes came) */
+    } else if (c->state == C_CLOSING) {
         live_logf(c->rt, "conn %llu: peer does not read; reset", (unsigned long long)c->id);
         conn_end(c, PX_ETIMEDOUT, 1, 1);
-    } else if (c->server && !c->waiting) {
-        /* no request, or one that does not finish arriving (nginx: client_header_timeout) */
-        live_logf(c->rt, "conn %llu: idle, closed", (unsigned long long)c->id);
-        conn_end(c, PX_ECLOSED, 0, 1);
+    } else if (c->server && c->state == C_OPEN) {
+        phase_expired(c);
     }
     c->busy--;
     live_conn_maybe_free(c);
@@ -513,6 +762,7 @@ void live_op_send(struct px_rt *prt, struct px_conn *c, struct px_msg *m)
     }
     rt->st.messages_out++;
     if (c->server) {
+        FL_ASSERT(c->waiting); /* a response answers the request handed over */
         unsigned flags = response_flags(c);
         live_h1_write(&c->out, m, flags);
         if (flags & LIVE_H1_CLOSE) c->no_more_input = 1;
@@ -539,9 +789,9 @@ void live_op_send(struct px_rt *prt, struct px_conn *c, struct px_msg *m)
         return;
     }
     if (c->server) {
-        if (rt->idle_timeout_ns > 0) ev_timer_again(rt->loop, &c->timer);
         if (live_buf_size(&c->in)) pend(c, D_INPUT); /* a pipelined request is next */
         read_start(c);
+        phase_update(c);
     }
 }
 
@@ -627,8 +877,23 @@ size_t live_rt_close_all(struct live_rt *rt)
 size_t live_rt_flushing(const struct live_rt *rt)
 {
     size_t n = 0;
-    for (const struct px_conn *c = rt->conns; c; c = c->next) n += c->state == C_CLOSING;
+    for (const struct px_conn *c = rt->conns; c; c = c->next)
+        n += c->state == C_CLOSING && !c->lingering;
     return n;
+}
+
+void live_conn_read_now(struct px_conn *c)
+{
+    FL_ASSERT(c->server && c->busy > 0);
+    if (c->state == C_OPEN && !c->quiet) on_readable(c);
+}
+
+void live_conn_evict(struct px_conn *c)
+{
+    FL_ASSERT(c->server && c->phase == PH_IDLE && c->state == C_OPEN);
+    c->rt->st.evicted++;
+    live_logf(c->rt, "conn %llu: idle, closed to make room", (unsigned long long)c->id);
+    conn_end(c, PX_ECLOSED, 0, 1);
 }
 
 /* Closes every connection without telling anyone, and frees it (live_rt_fini). */

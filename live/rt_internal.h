@@ -1,10 +1,12 @@
 /*
  * rt_internal.h - what the live runtime's files share (live/rt.c,
- * rt_conn.c, rt_addr.c, rt_listen.c): the connection (struct px_conn),
- * the log line, and the functions one file takes from another - the
- * connection entries of the ops table and the deferred-telling watchers
- * (rt_conn.c, for rt.c), making a connection (rt_conn.c, for
- * rt_listen.c), and address lookup (rt_addr.c, for rt_listen.c).
+ * rt_conn.c, rt_addr.c, rt_listen.c, rt_limit.c): the connection (struct
+ * px_conn), the log line, and the functions one file takes from another -
+ * the connection entries of the ops table and the deferred-telling
+ * watchers (rt_conn.c, for rt.c), making, starting and evicting a
+ * connection (rt_conn.c, for rt_listen.c and rt_limit.c), address lookup
+ * (rt_addr.c, for rt_listen.c), and the connection limits (rt_limit.c,
+ * for rt_listen.c and rt_conn.c).
  *
  * Not a public API: outside live/rt*.c, use rt.h.
  */
@@ -23,6 +25,16 @@
 /* A connection's states (rt_conn.c has the diagram). */
 enum conn_state { C_CONNECTING, C_OPEN, C_CLOSING, C_DEAD };
 
+/* What an open client connection waits for, which sets its deadline (rt.h). */
+enum conn_phase {
+    PH_NONE,  /* not open, or not a client connection */
+    PH_IDLE,  /* no byte of a request: idle_timeout (new: header_timeout from the accept) */
+    PH_HEAD,  /* a request's head is arriving: header_timeout from its first byte */
+    PH_BODY,  /* its body is arriving: body_timeout from the end of the head */
+    PH_WAIT,  /* a request is with the owner (or the last one was read): no deadline */
+    PH_WRITE, /* its answer is being written: idle_timeout for the client to read it */
+};
+
 struct px_conn {
     struct live_rt *rt;
     uint64_t id;
@@ -30,7 +42,7 @@ struct px_conn {
     int server; /* accepted: parses requests, writes responses */
     enum conn_state state;
     ev_io rio, wio;
-    ev_timer timer; /* server: idle keep-alive; closing: the flush deadline */
+    ev_timer timer; /* server: the phase's deadline; closing: flush, then linger deadline */
     const struct px_conn_cbs *cbs;
     void *ctx;
     int quiet;    /* the owner hears nothing more */
@@ -41,6 +53,15 @@ struct px_conn {
     int no_more_input; /* the last request was read (it said close) */
     /* server: the request handed over and not yet answered */
     int waiting, req_head, req_close, req_keep_alive_10;
+    /* server: deadlines, limits, lingering close */
+    enum conn_phase phase;
+    int fresh;                  /* no request came yet */
+    ev_tstamp fresh_deadline_s; /* the accept plus header_timeout */
+    int linger;                 /* once the answer is written, read and drop until EOF */
+    int lingering;              /* ... doing so (closing, write side shut) */
+    struct live_ip *ip;         /* its client address (counted there until the socket closes) */
+    struct px_conn *idle_prev, *idle_next;       /* the runtime's idle list (phase PH_IDLE) */
+    struct px_conn *ip_idle_prev, *ip_idle_next; /* its address's idle list */
     char peer[64];
     uint32_t pend;
     int pend_status, pend_reason;
@@ -62,6 +83,23 @@ void live_logf(struct live_rt *rt, const char *fmt, ...) __attribute__((format(p
 /* A new connection on socket fd (server: accepted), in the runtime's list; state to be set. */
 struct px_conn *live_conn_new(struct live_rt *rt, int fd, int server);
 
+/* An accepted connection goes live: open, reading, its first deadline set. */
+void live_conn_start_server(struct px_conn *c);
+
+/*
+ * Reads what an accepted connection already holds (its owner bound; the
+ * caller holds it busy), so that a request that came with the connection
+ * is not taken for an idle connection.
+ */
+void live_conn_read_now(struct px_conn *c);
+
+/*
+ * Closes an idle client connection to make room for another (its owner is
+ * told at once: call from a loop callback, not from inside a function the
+ * proxy called).
+ */
+void live_conn_evict(struct px_conn *c);
+
 /* Frees c if its socket is closed, its owner released it, and nothing of ours holds it. */
 void live_conn_maybe_free(struct px_conn *c);
 
@@ -82,6 +120,30 @@ void live_op_conn_close(struct px_rt *prt, struct px_conn *c);
 void live_op_conn_reset(struct px_rt *prt, struct px_conn *c);
 void live_op_conn_release(struct px_rt *prt, struct px_conn *c);
 const char *live_op_conn_peer(struct px_rt *rt, struct px_conn *c);
+
+/* ---------------------------------------------------------------- rt_limit.c */
+
+/*
+ * Makes room for one more client connection from sa: closes the oldest
+ * idle connection of its address when that is at conns_per_ip_max, then
+ * the oldest idle one of all when there are conns_max. Returns the
+ * address's entry with the connection counted, or NULL: refuse it (no
+ * idle connection to close).
+ */
+struct live_ip *live_limit_admit(struct live_rt *rt, const struct sockaddr_storage *sa);
+
+/* The client connection c counts toward its address from now (it takes admit's count). */
+void live_limit_attach(struct px_conn *c, struct live_ip *ip);
+
+/* The socket of client connection c closed: it leaves the idle lists and stops counting. */
+void live_limit_detach(struct px_conn *c);
+
+/* c (a client connection) is idle now, the newest; or no longer idle. */
+void live_idle_add(struct px_conn *c);
+void live_idle_remove(struct px_conn *c);
+
+/* Frees the address table (every connection detached first). */
+void live_limit_fini(struct live_rt *rt);
 
 /* ---------------------------------------------------------------- rt_addr.c */
 

@@ -3,17 +3,29 @@
  * listening socket whose accepted connections become server connections
  * of the runtime (rt_conn.c), each handed to the owner's callback.
  *
- * Up to ACCEPT_BURST connections are accepted per readiness event; each
- * gets TCP_NODELAY, the idle keep-alive timer (LIVE_IDLE_TIMEOUT_NS) and
- * its peer's IP address as conn_peer (what Kong's rate limits count by).
- * Out of file descriptors or memory, accepting pauses for 100 ms rather
- * than spinning.
+ * Up to ACCEPT_BURST connections are accepted per readiness event. Each
+ * must first be admitted by the connection limits (rt_limit.c: an idle
+ * connection may be closed to make room); one that is not is refused,
+ * closed at once with a reset (SO_LINGER 0: no FIN handshake, no
+ * TIME_WAIT on our side however many come), before any byte is read or
+ * written. An admitted one gets TCP_NODELAY, its first deadline (rt.h)
+ * and its peer's IP address as conn_peer (what Kong's rate limits count by).
  *
- * Not here: connection limits, TLS. Closing a listener leaves the
- * connections it accepted open.
+ * Out of file descriptors (EMFILE, ENFILE), a level-triggered accept
+ * watcher would wake at once for the same waiting connection, forever
+ * (the busy loop libev's documentation warns of). So the listener's
+ * reserve descriptor (/dev/null, opened at listen) is given up to accept
+ * the waiting connection; the oldest idle connection is closed to make
+ * room for it, or with none idle it is reset, and the reserve is taken
+ * back; only without a reserve (or out of memory) does accepting pause
+ * for 100 ms.
+ *
+ * Not here: counting connections (rt_limit.c), TLS. Closing a listener
+ * leaves the connections it accepted open.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -22,6 +34,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "live/rt_internal.h"
 
 #define ACCEPT_BURST 64 /* connections accepted per readiness event */
@@ -29,6 +42,7 @@
 struct live_listener {
     struct live_rt *rt;
     int fd;
+    int reserve_fd; /* given up to accept (and reset) a connection when out of descriptors */
     ev_io io;
     ev_timer pause; /* out of file descriptors: accept again a little later */
     live_accept_cb cb;
@@ -52,42 +66,108 @@ static void sockaddr_text(const struct sockaddr_storage *sa, char *ip, size_t ip
     if (!inet_ntop(sa->ss_family, a, ip, (socklen_t)ip_size)) snprintf(ip, ip_size, "?");
 }
 
+/* Closes an accepted socket at once with a reset: the connection is refused. */
+static void reset_close(int fd)
+{
+    FL_ASSERT(fd >= 0);
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+/* An accepted socket: refused over a limit, else a server connection handed to the owner. */
+static void accepted(struct live_listener *l, int fd, const struct sockaddr_storage *sa)
+{
+    struct live_rt *rt = l->rt;
+    FL_ASSERT(fd >= 0 && !rt->draining); /* a draining runtime has no listener */
+    char ip[INET6_ADDRSTRLEN];
+    uint16_t port;
+    sockaddr_text(sa, ip, sizeof ip, &port);
+    struct live_ip *who = live_limit_admit(rt, sa);
+    if (!who) {
+        rt->st.refused++;
+        live_logf(rt, "refused %s:%u: %u connections (limits %u, %u per address), none idle", ip,
+                  (unsigned)port, (unsigned)rt->n_clients, (unsigned)rt->lim.conns_max,
+                  (unsigned)rt->lim.conns_per_ip_max);
+        reset_close(fd);
+        return;
+    }
+    FL_ASSERT(!rt->lim.conns_max || rt->n_clients <= rt->lim.conns_max);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct px_conn *c = live_conn_new(rt, fd, 1);
+    live_limit_attach(c, who);
+    snprintf(c->peer, sizeof c->peer, "%s", ip);
+    rt->st.accepted++;
+    live_logf(rt, "conn %llu: accepted from %s:%u", (unsigned long long)c->id, ip, (unsigned)port);
+    live_conn_start_server(c);
+    c->busy++;
+    l->cb(l->arg, c);
+    live_conn_read_now(c); /* nginx too reads at once what came with the connection */
+    c->busy--;
+    live_conn_maybe_free(c);
+}
+
+/*
+ * accept() failed for want of a descriptor (see the top). Linux says
+ * EMFILE before it looks at the queue, so the reserve descriptor is given
+ * up to learn whether a connection waits, and to take it if one does:
+ * then the oldest idle connection makes room for it (and the reserve
+ * takes that one's descriptor), or with none idle it is refused. Returns
+ * 1 when accepting may go on, 0 when no connection waits, -1 when
+ * accepting must pause (no reserve, or another error).
+ */
+static int out_of_descriptors(struct live_listener *l)
+{
+    struct live_rt *rt = l->rt;
+    if (l->reserve_fd < 0) return -1;
+    FL_ASSERT(l->fd >= 0 && l->reserve_fd != l->fd);
+    close(l->reserve_fd);
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof sa;
+    int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int e = errno, refused = 0;
+    if (fd >= 0 && rt->idle_head) {
+        live_conn_evict(rt->idle_head);
+    } else if (fd >= 0) {
+        rt->st.refused++;
+        live_logf(rt, "refused a connection: out of file descriptors, none idle");
+        reset_close(fd);
+        fd = -1;
+        refused = 1;
+    }
+    l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        accepted(l, fd, &sa);
+        return 1;
+    }
+    if (refused || e == ECONNABORTED || e == EINTR) return 1;
+    return e == EAGAIN || e == EWOULDBLOCK ? 0 : -1;
+}
+
 static void accept_ready(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
     struct live_listener *l = w->data;
-    struct live_rt *rt = l->rt;
+    FL_ASSERT(l->rt->loop == loop);
     for (int i = 0; i < ACCEPT_BURST; i++) {
         struct sockaddr_storage sa;
         socklen_t len = sizeof sa;
         int fd = accept4(l->fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) {
-            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                live_logf(rt, "accept: %s; pausing 100ms", strerror(errno));
-                ev_io_stop(loop, &l->io);
-                ev_timer_set(&l->pause, 0.1, 0.0);
-                ev_timer_start(loop, &l->pause);
-            }
-            return; /* EAGAIN, or an aborted connection */
+        if (fd >= 0) {
+            accepted(l, fd, &sa);
+            continue;
         }
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-        struct px_conn *c = live_conn_new(rt, fd, 1);
-        uint16_t port;
-        sockaddr_text(&sa, c->peer, sizeof c->peer, &port);
-        c->state = C_OPEN;
-        rt->st.accepted++;
-        live_logf(rt, "conn %llu: accepted from %s:%u", (unsigned long long)c->id, c->peer,
-                  (unsigned)port);
-        if (rt->idle_timeout_ns > 0) {
-            c->timer.repeat = (double)rt->idle_timeout_ns * 1e-9;
-            ev_timer_again(loop, &c->timer);
+        int e = errno, r = e == EMFILE || e == ENFILE ? out_of_descriptors(l) : -1;
+        if (r > 0) continue;
+        if (r == 0) return; /* nothing waits after all */
+        if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+            live_logf(l->rt, "accept: %s; pausing 100ms", strerror(e));
+            ev_io_stop(loop, &l->io);
+            ev_timer_set(&l->pause, 0.1, 0.0);
+            ev_timer_start(loop, &l->pause);
         }
-        ev_io_start(loop, &c->rio);
-        c->busy++;
-        l->cb(l->arg, c);
-        c->busy--;
-        live_conn_maybe_free(c);
+        return; /* EAGAIN, or an aborted connection */
     }
 }
 
@@ -125,6 +205,7 @@ int live_listen(struct live_rt *rt, const char *hostport, live_accept_cb cb, voi
     struct live_listener *l = fl_calloc(1, sizeof *l);
     l->rt = rt;
     l->fd = fd;
+    l->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
     l->cb = cb;
     l->arg = arg;
     len = sizeof sa;
@@ -153,5 +234,6 @@ void live_listener_close(struct live_listener *l)
     ev_io_stop(l->rt->loop, &l->io);
     ev_timer_stop(l->rt->loop, &l->pause);
     close(l->fd);
+    if (l->reserve_fd >= 0) close(l->reserve_fd);
     free(l);
 }

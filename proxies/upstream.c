@@ -218,9 +218,26 @@ static void record_failure(struct cluster *cl, struct host *h, const struct px_a
     }
 }
 
+/*
+ * The answer to a stream whose last try got no response. Kong answers what
+ * nginx answers when its last try failed (ngx_http_upstream_next): 504
+ * Gateway Time-out for a timeout, connecting included, and 502 Bad Gateway
+ * for any other error - refused, unreachable, reset or closed before the
+ * response - with the bodies of Kong's error handler (kong/error_handlers.lua).
+ * Envoy (the sidecars) answers 503 UF for a failed connect (a connect
+ * timeout included), 504 UT for a per-try or route timeout, and 503 UC for
+ * a connection that broke.
+ */
 static struct px_msg *error_response(struct stream *s, const struct px_attempt *r)
 {
     struct px_proxy *p = s->p;
+    if (p->cfg->kind == PX_PROXY_GATEWAY) {
+        uint32_t flag = r->connect_failed ? PX_FLAG_UF : r->timed_out ? PX_FLAG_UT : PX_FLAG_UC;
+        if (r->timed_out || r->connect_timeout)
+            return px_local_response(p, 504, s->flags | flag, "The upstream server is timing out");
+        return px_local_response(p, 502, s->flags | flag,
+                                 "An invalid response was received from the upstream server");
+    }
     if (r->connect_failed)
         return px_local_response(p, 503, s->flags | PX_FLAG_UF,
                                  "upstream connect error or disconnect/reset before headers. "

@@ -7,6 +7,13 @@
  * graceful close writes everything first; malformed requests get 400;
  * draining closes idle connections; and the proxy engine itself, on real
  * sockets, ejects a host that keeps failing (Envoy's consecutive_5xx).
+ * The limits (rt.h): a trickled head or body gets 408 at its deadline, a
+ * kept-alive connection closes at the idle one, the oldest idle
+ * connection makes room over a limit and with none idle the new one is
+ * reset, per address as in all, a refused request lingers until its
+ * answer is read, an upstream answer over the limit becomes a 502 UC, and
+ * Kong's gateway answers a refused upstream with 502. Timing is asserted
+ * only as generous bounds around deadlines of a fraction of a second.
  * Every test is bounded by a watchdog.
  */
 #include <arpa/inet.h>
@@ -14,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -51,6 +59,7 @@ struct world {
     int cli_closed, cli_close_reason;
     char got[16][64]; /* paths echoed back, in order of arrival */
     int got_status[16];
+    uint32_t got_flags[16];
     int n_got;
     uint64_t got_body_bytes;
     const char *got_connection;
@@ -194,6 +203,7 @@ static void cli_message(void *ctx, struct px_conn *c, struct px_msg *m)
     const char *p = px_msg_header(m, "x-path");
     if (W->n_got < 16) {
         W->got_status[W->n_got] = m->status;
+        W->got_flags[W->n_got] = m->flags;
         snprintf(W->got[W->n_got++], sizeof W->got[0], "%s", p ? p : "?");
     }
     W->got_body_bytes += m->body_bytes;
@@ -684,6 +694,348 @@ static void test_rt_proxy_ejects_a_failing_host_live(void)
     world_free(&W);
 }
 
+/* ---------------------------------------------------------------- limits */
+
+static void stop_loop(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)w;
+    (void)revents;
+    ev_break(loop, EVBREAK_ONE);
+}
+
+/* Runs the loop for s seconds (or until the watchdog). */
+static void run_for(struct world *W, double s)
+{
+    ev_timer t;
+    ev_timer_init(&t, stop_loop, s, 0.0);
+    ev_timer_start(W->loop, &t);
+    ev_run(W->loop, 0);
+    ev_timer_stop(W->loop, &t);
+}
+
+/* Runs the loop until *counter reaches n (or the watchdog fires). */
+static void run_until_count(struct world *W, const uint64_t *counter, uint64_t n)
+{
+    while (*counter < n && !W->timed_out) ev_run(W->loop, EVRUN_ONCE);
+    CU_ASSERT_FALSE(W->timed_out);
+}
+
+/* The runtime's limits: the defaults with short deadlines, then what the test sets. */
+static struct live_limits short_limits(void)
+{
+    struct live_limits lim;
+    live_limits_default(&lim, 2);
+    lim.header_timeout_ns = lim.body_timeout_ns = lim.idle_timeout_ns = 200 * MS;
+    return lim;
+}
+
+/* A raw connection from a source address of the loopback (127.0.0.N). */
+static int raw_connect_from(struct world *W, int n)
+{
+    char *host, *err;
+    uint16_t port;
+    live_parse_hostport(live_listener_name(W->l), &host, &port, &err);
+    free(host);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000000u | n)};
+    CU_ASSERT_EQUAL(bind(fd, (struct sockaddr *)&src, sizeof src), 0);
+    struct sockaddr_in sa = {
+        .sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    CU_ASSERT_EQUAL(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    struct timeval tv = {2, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* Sends all of p without blocking the loop (the server reads as the loop runs). */
+static void raw_send_all(struct world *W, int fd, const char *p, size_t n)
+{
+    while (n && !W->timed_out) {
+        ssize_t k = send(fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (k > 0) {
+            p += k;
+            n -= (size_t)k;
+        } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            break;
+        } else {
+            ev_run(W->loop, EVRUN_ONCE);
+        }
+    }
+    CU_ASSERT_EQUAL(n, 0);
+}
+
+struct trickle {
+    int fd;
+    const char *text;
+    size_t sent;
+};
+
+static void trickle_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    struct trickle *t = w->data;
+    send(t->fd, t->text + t->sent % strlen(t->text), 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+    t->sent++;
+}
+
+static void test_rt_a_trickled_head_gets_408_at_its_deadline(void)
+{
+    const char *cases[][2] = {
+        {"GET / HTTP/1.1\r\n", "X-a: b\r\n"},                               /* the head trickles */
+        {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 100\r\n\r\n", "z"}, /* the body */
+    };
+    for (int k = 0; k < 2; k++) {
+        struct world W;
+        world_init(&W);
+        struct live_limits lim = short_limits();
+        live_rt_set_limits(&W.rt, &lim);
+        listen_here(&W);
+        double start = ev_time();
+        int fd = raw_connect(&W);
+        raw_send_all(&W, fd, cases[k][0], strlen(cases[k][0]));
+        struct trickle t = {fd, cases[k][1], 0};
+        ev_timer tick;
+        ev_timer_init(&tick, trickle_tick, 0.02, 0.02);
+        tick.data = &t;
+        ev_timer_start(W.loop, &tick);
+        run_until(&W, &W.srv_closed); /* the owner is told when the 408 goes out */
+        double lived = ev_time() - start;
+        ev_timer_stop(W.loop, &tick);
+        char buf[512];
+        raw_read_all(fd, buf, sizeof buf);
+        CU_ASSERT_EQUAL(strncmp(buf, "HTTP/1.1 408 Request Timeout\r\n", 30), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Connection: close\r\n"));
+        CU_ASSERT(t.sent >= 5); /* bytes kept coming: the deadline is a total */
+        CU_ASSERT(lived >= 0.19 && lived < 2.0);
+        CU_ASSERT_EQUAL(W.rt.st.header_timeouts, k == 0);
+        CU_ASSERT_EQUAL(W.rt.st.body_timeouts, k == 1);
+        CU_ASSERT_EQUAL(W.requests_seen, 0);
+        close(fd);
+        world_free(&W);
+    }
+}
+
+static void test_rt_a_kept_alive_connection_closes_at_the_idle_deadline(void)
+{
+    struct world W;
+    world_init(&W);
+    struct live_limits lim = short_limits();
+    lim.idle_timeout_ns = 150 * MS;
+    live_rt_set_limits(&W.rt, &lim);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    cli_get(&W, "/a", NULL);
+    while (W.n_got < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    double start = ev_time();
+    CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 1);
+    run_until(&W, &W.cli_closed);
+    double idle = ev_time() - start;
+    CU_ASSERT(idle >= 0.14 && idle < 2.0);
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ECLOSED);
+    CU_ASSERT_TRUE(W.srv_closed);
+    CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 0);
+    CU_ASSERT_EQUAL(W.rt.st.header_timeouts, 0); /* idle is not a timeout: no 408 */
+    world_free(&W);
+}
+
+static void test_rt_over_the_limit_the_oldest_idle_connection_makes_room(void)
+{
+    struct world W;
+    world_init(&W);
+    struct live_limits lim = short_limits();
+    lim.header_timeout_ns = 5000 * MS;
+    lim.conns_max = 2;
+    lim.conns_per_ip_max = 0;
+    live_rt_set_limits(&W.rt, &lim);
+    listen_here(&W);
+    int fd[3];
+    for (int i = 0; i < 3; i++) {
+        fd[i] = raw_connect(&W);
+        run_until_count(&W, &W.rt.st.accepted, (uint64_t)i + 1);
+    }
+    CU_ASSERT_EQUAL(W.rt.st.evicted, 1);
+    CU_ASSERT_EQUAL(W.rt.st.refused, 0);
+    CU_ASSERT_TRUE(W.srv_closed);
+    CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 2);
+    char c;
+    CU_ASSERT_EQUAL(recv(fd[0], &c, 1, 0), 0); /* the oldest: closed, without a word */
+    /* the newest still works */
+    const char req[] = "GET /new HTTP/1.1\r\nHost: h\r\n\r\n";
+    raw_send_all(&W, fd[2], req, sizeof req - 1);
+    while (W.requests_seen < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    CU_ASSERT_EQUAL(W.requests_seen, 1);
+    for (int i = 0; i < 3; i++) close(fd[i]);
+    world_free(&W);
+}
+
+static void test_rt_over_the_limit_with_none_idle_the_new_one_is_reset(void)
+{
+    for (int per_ip = 0; per_ip < 2; per_ip++) {
+        struct world W;
+        world_init(&W);
+        struct live_limits lim = short_limits();
+        lim.header_timeout_ns = 5000 * MS;
+        lim.conns_max = per_ip ? 10 : 1;
+        lim.conns_per_ip_max = per_ip ? 1 : 0;
+        live_rt_set_limits(&W.rt, &lim);
+        listen_here(&W);
+        int busy = raw_connect(&W);
+        raw_send_all(&W, busy, "GET / HTTP/1.1\r\n", 16); /* a head on its way: not idle */
+        run_until_count(&W, &W.rt.st.accepted, 1);
+        run_for(&W, 0.05);
+        int fd = raw_connect(&W);
+        run_until_count(&W, &W.rt.st.refused, 1);
+        char c;
+        ssize_t n = recv(fd, &c, 1, 0);
+        CU_ASSERT(n == 0 || (n < 0 && errno == ECONNRESET));
+        CU_ASSERT_EQUAL(W.rt.st.accepted, 1);
+        CU_ASSERT_EQUAL(W.rt.st.evicted, 0);
+        CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 1);
+        if (per_ip) { /* another address has room */
+            int other = raw_connect_from(&W, 2);
+            run_until_count(&W, &W.rt.st.accepted, 2);
+            CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 2);
+            CU_ASSERT_STRING_EQUAL(W.rt.base.ops->conn_peer(RT(&W), W.srv[1]), "127.0.0.2");
+            close(other);
+        }
+        close(fd);
+        close(busy);
+        world_free(&W);
+    }
+}
+
+static void test_rt_a_connection_still_writing_its_answer_is_not_idle(void)
+{
+    struct world W;
+    world_init(&W);
+    struct live_limits lim = short_limits();
+    lim.idle_timeout_ns = 5000 * MS;
+    lim.conns_max = 1;
+    live_rt_set_limits(&W.rt, &lim);
+    listen_here(&W);
+    W.answer_body_bytes = 32u << 20; /* more than the sockets hold: the client does not read */
+    int fd = raw_connect(&W);
+    const char req[] = "GET /big HTTP/1.1\r\nHost: h\r\n\r\n";
+    raw_send_all(&W, fd, req, sizeof req - 1);
+    while (W.requests_seen < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    run_for(&W, 0.05);
+    int other = raw_connect(&W);
+    run_until_count(&W, &W.rt.st.refused, 1);
+    CU_ASSERT_EQUAL(W.rt.st.evicted, 0);
+    CU_ASSERT_FALSE(W.srv_closed);
+    close(other);
+    close(fd);
+    world_free(&W);
+}
+
+static void test_rt_a_refused_request_lingers_until_its_answer_is_read(void)
+{
+    struct world W;
+    world_init(&W);
+    listen_here(&W);
+    int fd = raw_connect(&W);
+    /* 200 KB of target: the 414 comes after 8 KiB, the rest is read and dropped */
+    size_t n = 200 * 1000;
+    char *req = malloc(n + 64);
+    memcpy(req, "GET /", 5);
+    memset(req + 5, 'a', n);
+    strcpy(req + 5 + n, " HTTP/1.1\r\nHost: h\r\n\r\n");
+    raw_send_all(&W, fd, req, strlen(req));
+    free(req);
+    run_until(&W, &W.srv_closed);
+    run_for(&W, 0.05);
+    char buf[512];
+    raw_read_all(fd, buf, sizeof buf); /* an error here (a reset) would leave buf empty */
+    CU_ASSERT_EQUAL(strncmp(buf, "HTTP/1.1 414 URI Too Long\r\n", 27), 0);
+    CU_ASSERT_EQUAL(W.requests_seen, 0);
+    CU_ASSERT_EQUAL(W.rt.st.bad_requests, 1);
+    close(fd);
+    run_for(&W, 0.05); /* the close is seen: the lingering connection goes */
+    CU_ASSERT_EQUAL(live_rt_clients(&W.rt), 0);
+    world_free(&W);
+}
+
+static void test_rt_an_upstream_answer_over_the_limit_becomes_a_502(void)
+{
+    struct world W;
+    world_init(&W);
+    struct live_limits lim = short_limits();
+    lim.response_body_bytes_max = 50;
+    live_rt_set_limits(&W.rt, &lim);
+    listen_here(&W);
+    cli_connect(&W, W.addr);
+    W.answer_body_bytes = 50; /* at the limit: carried */
+    cli_get(&W, "/fits", NULL);
+    while (W.n_got < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    CU_ASSERT_EQUAL(W.got_status[0], 200);
+    W.answer_body_bytes = 51;
+    cli_get(&W, "/big", NULL);
+    run_until(&W, &W.cli_closed);
+    CU_ASSERT_EQUAL_FATAL(W.n_got, 2);
+    CU_ASSERT_EQUAL(W.got_status[1], 502);
+    CU_ASSERT_EQUAL(W.got_flags[1], PX_FLAG_UC);
+    CU_ASSERT_PTR_NOT_NULL(W.got_connection); /* "Connection: close": not pooled */
+    CU_ASSERT_EQUAL(W.cli_close_reason, PX_ERESET);
+    CU_ASSERT_EQUAL(W.rt.st.responses_too_large, 1);
+    world_free(&W);
+}
+
+/* A gateway (Kong) or a sidecar (Envoy) whose only host refuses connections, without retries. */
+static void refused_cfg(struct px_proxy_cfg *cfg, enum px_proxy_kind kind, uint64_t addr)
+{
+    struct upstream hosts[2] = {{.addr = addr}, {.addr = addr}};
+    outlier_cfg(cfg, hosts);
+    cfg->kind = kind;
+    struct px_cluster_cfg *cl = &cfg->clusters[0];
+    cl->has_outlier = 0;
+    px_endpoint_cfg_free(&cl->endpoints[1]); /* one host only */
+    cl->n_endpoints = 1;
+}
+
+static void test_rt_kong_answers_a_refused_upstream_with_502(void)
+{
+    struct world W;
+    world_init(&W);
+    int fd = socket(AF_INET, SOCK_STREAM, 0); /* a port nobody listens on */
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    CU_ASSERT_EQUAL_FATAL(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    getsockname(fd, (struct sockaddr *)&sa, &len);
+    close(fd);
+    uint64_t dead;
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(live_rt_resolve(&W.rt, "127.0.0.1", ntohs(sa.sin_port), &dead, &err), 0);
+    /* ngx_http_upstream_next: a failed connect is 502 Bad Gateway; Envoy says 503 UF */
+    const enum px_proxy_kind kinds[2] = {PX_PROXY_GATEWAY, PX_PROXY_OUTBOUND};
+    const int want[2] = {502, 503};
+    for (int k = 0; k < 2; k++) {
+        struct px_proxy_cfg cfg;
+        refused_cfg(&cfg, kinds[k], dead);
+        struct px_proxy *p = px_proxy_new(RT(&W), &cfg);
+        char *host;
+        uint16_t port;
+        CU_ASSERT_EQUAL_FATAL(live_listen(&W.rt, "127.0.0.1:0", proxy_accept, p, &W.l, &err), 0);
+        live_parse_hostport(live_listener_name(W.l), &host, &port, &err);
+        uint64_t addr;
+        live_rt_resolve(&W.rt, host, port, &addr, &err);
+        free(host);
+        W.connected = 0;
+        cli_connect(&W, addr);
+        int before = W.n_got;
+        cli_get(&W, "/x", NULL);
+        while (W.n_got == before && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+        CU_ASSERT_EQUAL(W.got_status[before], want[k]);
+        CU_ASSERT_EQUAL(px_proxy_cluster_stats(p, 0)->flags[__builtin_ctz(PX_FLAG_UF)], 1);
+        live_rt_close_all(&W.rt);
+        live_listener_close(W.l);
+        W.l = NULL;
+        px_proxy_free(p);
+        px_proxy_cfg_free(&cfg);
+    }
+    world_free(&W);
+}
+
 void suite_live_rt(void)
 {
     TEST_SUITE("live/rt");
@@ -700,4 +1052,12 @@ void suite_live_rt(void)
     TEST_ADD(test_rt_drain_closes_busy_connections_after_their_answer);
     TEST_ADD(test_rt_addresses_and_names);
     TEST_ADD(test_rt_proxy_ejects_a_failing_host_live);
+    TEST_ADD(test_rt_a_trickled_head_gets_408_at_its_deadline);
+    TEST_ADD(test_rt_a_kept_alive_connection_closes_at_the_idle_deadline);
+    TEST_ADD(test_rt_over_the_limit_the_oldest_idle_connection_makes_room);
+    TEST_ADD(test_rt_over_the_limit_with_none_idle_the_new_one_is_reset);
+    TEST_ADD(test_rt_a_connection_still_writing_its_answer_is_not_idle);
+    TEST_ADD(test_rt_a_refused_request_lingers_until_its_answer_is_read);
+    TEST_ADD(test_rt_an_upstream_answer_over_the_limit_becomes_a_502);
+    TEST_ADD(test_rt_kong_answers_a_refused_upstream_with_502);
 }
