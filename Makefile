@@ -7,6 +7,8 @@
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
 #   make bench      speed figures (PEERS=dir adds the peer simulators' table)
 #   make format     reformat the sources with the checked-in .clang-format
+#   make fuzz       the fuzz targets under libFuzzer, FUZZ_TIME seconds each (clang; build-fuzz/)
+#   make fuzz-replay  the fuzz targets on their seed corpus and past crashes (part of make test)
 #
 # Sources are found by folder: every .c under base/ netem/ proxies/ sim/
 # reports/ live/ goes into the library, cli/ makes the binary, tests/ the
@@ -66,7 +68,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The README's test command.
-test: lint unit scenario-tests live-tests
+test: lint unit scenario-tests live-tests fuzz-replay
 
 unit: $(TEST_BIN) $(BIN)
 	$(TEST_BIN)
@@ -74,9 +76,10 @@ unit: $(TEST_BIN) $(BIN)
 scenario-tests: $(BIN)
 	FAULTLINE=$(BIN) bash tests/scenarios.sh
 
-# The gateway and stubs on loopback sockets, driven with curl.
+# The gateway and stubs on loopback sockets, driven with curl; then hostile clients
+# (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)).
 live-tests: $(BIN)
-	FAULTLINE=$(BIN) bash tests/live.sh
+	FAULTLINE=$(BIN) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh
 
 lint:
 	bash tests/lint.sh
@@ -91,19 +94,53 @@ golden: $(BIN)
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests live-tests
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests live-tests \
+		fuzz-replay
 
 bench: $(BIN) $(BENCH_BINS)
 	BUILD=$(BUILD) PEERS=$(PEERS) bash bench/bench.sh
 
 format:
 	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(BENCH_SRC) \
-		$(wildcard $(foreach d,$(LIB_DIRS) cli tests tests/* bench,$(d)/*.h))
+		$(wildcard $(foreach d,$(LIB_DIRS) cli tests tests/* bench,$(d)/*.h)) $(FUZZ_SRC) fuzz/fuzz.h
 
 setup:
 	./setup.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_OBJ:.o=.d)
+
+# Fuzzing (fuzz/): one libFuzzer target per file, built with clang and the sanitizers in
+# build-fuzz/ and run FUZZ_TIME seconds each by fuzz/run.sh; the same targets linked with
+# fuzz/replay.c replay the seed corpus and the past crashes with the normal compiler.
+FUZZ_TARGETS := scenario kong istio http1
+FUZZ_SRC := $(FUZZ_TARGETS:%=fuzz/%.c) fuzz/replay.c
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-bins fuzz-replay
+.SECONDARY: $(FUZZ_SRC:%.c=$(BUILD)/obj/%.o)
+
+fuzz:
+	@FUZZ_CC=$(FUZZ_CC) bash fuzz/run.sh check
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS) $(FUZZ_DEFS)" fuzz-bins
+	BUILD=build-fuzz FUZZ_TIME=$(FUZZ_TIME) bash fuzz/run.sh run $(FUZZ_TARGETS)
+
+fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
+
+$(BUILD)/fuzz/fuzz-%: $(BUILD)/obj/fuzz/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIB) $(LIBS)
+
+$(BUILD)/fuzz/replay-%: $(BUILD)/obj/fuzz/%.o $(BUILD)/obj/fuzz/replay.o $(LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+fuzz-replay: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/replay-%)
+	BUILD=$(BUILD) bash fuzz/run.sh replay $(FUZZ_TARGETS)
+
+-include $(FUZZ_SRC:%.c=$(BUILD)/obj/%.d)

@@ -4,6 +4,7 @@
 #   ./setup.sh                  install what is missing, build, run the demo scenario
 #   ./setup.sh --deps           only install the Debian packages
 #   ./setup.sh --bench          install what `make bench` compares with (wrk, nginx, peers)
+#   ./setup.sh --fuzz           install what `make fuzz` builds with (clang, libFuzzer)
 #   ./setup.sh --print-packages print the package list (used by .ci/run)
 #
 # Needs root or sudo for apt-get. Installs only Debian packages.
@@ -19,6 +20,8 @@ PACKAGES=(build-essential pkg-config libev-dev libssl-dev libsqlite3-dev libyaml
           ca-certificates)
 # What `make bench` compares with: wrk and nginx, and the peer simulators.
 BENCH_PACKAGES=(wrk nginx-light time libsimgrid-dev python3-simpy ns3 libns3-dev)
+# What `make fuzz` builds with: clang and its runtime libraries (libFuzzer, the sanitizers).
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 if [ "${1:-}" = --print-packages ]; then
     echo "${PACKAGES[@]}"
@@ -26,6 +29,9 @@ if [ "${1:-}" = --print-packages ]; then
 fi
 if [ "${1:-}" = --bench ]; then
     PACKAGES=("${BENCH_PACKAGES[@]}")
+fi
+if [ "${1:-}" = --fuzz ]; then
+    PACKAGES=("${FUZZ_PACKAGES[@]}")
 fi
 
 missing=()
@@ -39,7 +45,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     $SUDO apt-get update -q
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${missing[@]}"
 fi
-[ "${1:-}" = --deps ] || [ "${1:-}" = --bench ] && exit 0
+[ "${1:-}" = --deps ] || [ "${1:-}" = --bench ] || [ "${1:-}" = --fuzz ] && exit 0
 
 make -j"$(nproc)"
 make demo

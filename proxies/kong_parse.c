@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 
 static const char *const kind_name[] = {"service", "route", "upstream"};
 
@@ -308,7 +309,10 @@ int px_kong_parse(struct fl_ydoc *d, const yaml_node_t *n, struct px_kong *out)
 {
     memset(out, 0, sizeof *out);
     struct kp c = {.d = d, .k = out};
+    const char *err_before = d->err;
     int rc = parse_top(&c, n);
+    /* every reader records an error exactly when it fails */
+    FL_ASSERT(rc ? d->err != NULL : d->err == err_before);
     for (size_t i = 0; i < out->n_services && c.service_ids; i++) free(c.service_ids[i]);
     for (size_t i = 0; i < out->n_routes && c.route_ids; i++) free(c.route_ids[i]);
     for (size_t i = 0; i < out->n_upstreams && c.upstream_ids; i++) free(c.upstream_ids[i]);

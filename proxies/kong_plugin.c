@@ -7,10 +7,11 @@
  * `service:` and/or `route:` (the route must then be one of the
  * service's); Kong allows one rate-limiting plugin per scope. Only
  * rate-limiting runs; another plugin name is refused ("not supported
- * yet"); a plugin with enabled: false is read and dropped, as Kong skips
- * it. Defaults as Kong's: policy local, limit_by consumer, error_code 429,
- * error_message "API rate limit exceeded"; the limits of longer periods
- * may not be lower (Kong's validate_periods_order, with its message).
+ * yet"); a plugin with enabled: false is read and checked, then dropped,
+ * as Kong skips it. Defaults as Kong's: policy local, limit_by consumer,
+ * error_code 429, error_message "API rate limit exceeded"; the limits of
+ * longer periods may not be lower (Kong's validate_periods_order, with its
+ * message).
  *
  * Refused by name, as not supported yet: other plugins, consumers,
  * consumer groups, dynamic ordering, the redis policy (sync_rate with
@@ -233,9 +234,15 @@ int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope 
                           "limit");
     struct px_rl_cfg rl;
     px_rl_cfg_default(&rl);
-    if (rl_config(c, cfg, &rl) || !enabled) { /* Kong skips a disabled plugin */
+    /*
+     * Kong checks a disabled plugin's config like any other (the plugin
+     * entity's schema, kong/db/schema/entities/plugins.lua, validates
+     * config whatever `enabled` says), then skips the plugin.
+     */
+    rc = rl_config(c, cfg, &rl);
+    if (rc || !enabled) {
         px_rl_cfg_free(&rl);
-        return enabled ? -1 : 0;
+        return rc;
     }
     return plugin_add(c, n, scope, target, &rl);
 }

@@ -59,7 +59,7 @@ done
 # 4. Formatting.
 if command -v clang-format >/dev/null; then
     files=$(ls base/*.[ch] netem/*.[ch] proxies/*.[ch] sim/*.[ch] reports/*.[ch] live/*.[ch] \
-        cli/*.[ch] tests/*.[ch] tests/*/*.[ch] bench/*.[ch] 2>/dev/null)
+        cli/*.[ch] tests/*.[ch] tests/*/*.[ch] bench/*.[ch] fuzz/*.[ch] 2>/dev/null)
     if ! clang-format --dry-run --Werror $files 2>/dev/null; then
         clang-format --dry-run $files 2>&1 | grep -E '^[^ ].*warning' | sed 's/: warning.*//' | sort -u |
             sed 's/^/lint: not formatted: /' >&2

@@ -341,6 +341,26 @@ static void test_kong_rate_limiting_mistakes(void)
                "one)");
 }
 
+/*
+ * A disabled plugin is skipped, but its config is checked as Kong checks it
+ * (found by fuzz/kong.c: the reader used to accept it and leave the error
+ * recorded in the document; fuzz/crashes/kong/disabled-plugin-null-config).
+ */
+static void test_kong_disabled_plugin_config_is_still_checked(void)
+{
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - name: rate-limiting\n"
+               "    enabled: false\n"
+               "    config:\n",
+               "kong.yaml:5:12: rate-limiting config must be a mapping (key: value), not a single "
+               "value");
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - {name: rate-limiting, enabled: false, config: {minute: 0}}\n",
+               "kong.yaml:3:60: config.minute must be between 1 and 9007199254740992, not 0");
+}
+
 static void test_kong_upstreams_and_targets(void)
 {
     struct px_kong k;
@@ -408,6 +428,7 @@ void suite_kong(void)
     TEST_ADD(test_kong_unsupported_parts_are_refused_by_name);
     TEST_ADD(test_kong_rate_limiting_config);
     TEST_ADD(test_kong_rate_limiting_mistakes);
+    TEST_ADD(test_kong_disabled_plugin_config_is_still_checked);
     TEST_ADD(test_kong_upstreams_and_targets);
     TEST_ADD(test_kong_legacy_format_paths_become_regexes);
 }
