@@ -127,7 +127,7 @@ FUZZ_CFLAGS := -O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-
 
 fuzz:
 	@FUZZ_CC=$(FUZZ_CC) bash fuzz/run.sh check
-	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS) $(FUZZ_DEFS)" fuzz-bins
+	$(MAKE) BUILD=build-fuzz CC=$(FUZZ_CC) CFLAGS="$(FUZZ_CFLAGS)" fuzz-bins
 	BUILD=build-fuzz FUZZ_TIME=$(FUZZ_TIME) bash fuzz/run.sh run $(FUZZ_TARGETS)
 
 fuzz-bins: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz-%)
