@@ -66,7 +66,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1, sizeof *w->nodes);
+    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1 + sim_ambient_nodes(sc), sizeof *w->nodes);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
