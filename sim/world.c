@@ -40,6 +40,10 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         rs->n_pods = (size_t)sim_service_pods(&sc->services[i]);
         rs->pods = fl_calloc(rs->n_pods, sizeof *rs->pods);
     }
+    run->n_warnings = sc->istio.n_warnings;
+    run->warnings = fl_calloc(sc->istio.n_warnings ? sc->istio.n_warnings : 1, sizeof(char *));
+    for (size_t i = 0; i < sc->istio.n_warnings; i++)
+        run->warnings[i] = fl_strdup(sc->istio.warnings[i]);
     run->n_checks = sc->n_checks;
     run->checks = fl_calloc(sc->n_checks ? sc->n_checks : 1, sizeof *run->checks);
     for (size_t i = 0; i < sc->n_checks; i++) {

@@ -82,6 +82,8 @@ static void test_ambient_retries_happen_only_at_a_waypoint(void)
     CU_ASSERT_EQUAL(service(&r, "caller")->st.errors, 5);
     CU_ASSERT(cluster(&r, "waypoint ") == NULL);
     CU_ASSERT_EQUAL(cluster(&r, "ztunnel outbound callee")->rq_total, 5);
+    CU_ASSERT_EQUAL(r.n_warnings, 1); /* the summary names the VirtualService */
+    CU_ASSERT(r.n_warnings && strstr(r.warnings[0], "'callee-retries' is not applied"));
     rpt_run_free(&r);
 
     static const char *const sidecar[] = {"mesh.mode=sidecar"};
