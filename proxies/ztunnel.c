@@ -238,9 +238,10 @@ static void setup_done(struct px_rt *rt, void *arg)
 /*
  * Where a connection dialled to `local` goes: a service address picks one
  * of the service's endpoints at random for the whole connection (istio/
- * ztunnel src/state.rs load_balance: a random healthy endpoint per
- * connection); a local pod's ports go to its application. Returns 0 with
- * *svc and *target set, or -1 (unknown, or no endpoint).
+ * ztunnel src/state.rs find_upstream: "Randomly pick an upstream",
+ * svc.endpoints.iter().choose(...)); a local pod's ports go to its
+ * application. Returns 0 with *svc and *target set, or -1 (unknown, or no
+ * endpoint).
  */
 static int classify(struct px_ztunnel *z, uint64_t local, int *svc, uint64_t *target)
 {
