@@ -74,6 +74,7 @@ static int waypoint_of(const struct sim_scenario *sc, int svc)
 static void zt_accept(void *ctx, struct sim_conn *c)
 {
     struct zt_inst *zi = ctx;
+    FL_ASSERT(zi->z && c->state == SIM_CONN_OPEN);
     sim_conn_ref(c);
     px_ztunnel_accept(zi->z, sim_px_conn(c, 1));
 }
@@ -83,6 +84,7 @@ static void waypoint_nodes(struct sim_world *w, uint32_t *first_node)
 {
     const struct sim_ambient_cfg *a = &w->sc->ambient;
     for (size_t i = 0; i < a->n_waypoints; i++) {
+        FL_ASSERT(a->waypoints[i].replicas > 0);
         first_node[i] = w->n_nodes;
         for (int r = 0; r < a->waypoints[i].replicas; r++) {
             struct sim_node *n = &w->nodes[w->n_nodes];
@@ -106,6 +108,7 @@ static void service_table(struct sim_world *w, struct sim_ambient *am, const uin
         s->name = fl_strdup(sc->services[i].name);
         s->vip = sim_addr(SIM_NODE_VIP, (uint16_t)(SIM_PORT_VIP + i));
         int wp = waypoint_of(sc, (int)i);
+        FL_ASSERT(SIM_PORT_VIP + i <= UINT16_MAX);
         if (wp >= 0) {
             s->via_waypoint = 1;
             s->n_endpoints = (size_t)sc->ambient.waypoints[wp].replicas;
@@ -126,6 +129,7 @@ static struct zt_inst *zt_start(struct sim_world *w, struct sim_ambient *am, uin
                                 char *name)
 {
     const struct sim_ambient_cfg *a = &w->sc->ambient;
+    FL_ASSERT(node < w->n_nodes);
     struct zt_inst *zi = &am->zts[am->n_zts++];
     zi->cfg.name = name;
     zi->cfg.services = am->services;
@@ -141,6 +145,7 @@ static struct zt_inst *zt_start(struct sim_world *w, struct sim_ambient *am, uin
 /* Listens for ztunnel zi on node: the service addresses (captured outbound traffic). */
 static void zt_capture(struct sim_world *w, struct zt_inst *zi, uint32_t node)
 {
+    FL_ASSERT(zi->rt && node < w->n_nodes);
     if (!w->sc->n_services) return;
     sim_listen_range(w, node, SIM_PORT_VIP, (uint16_t)(SIM_PORT_VIP + w->sc->n_services - 1),
                      zt_accept, zi);
@@ -169,6 +174,7 @@ static void ztunnels(struct sim_world *w, struct sim_ambient *am)
             sim_listen(w, node, SIM_PORT_SERVICE, zt_accept, zi);
             zt_capture(w, zi, node);
         }
+        FL_ASSERT(zi->cfg.n_locals == n);
         zi->z = px_ztunnel_new(&zi->rt->rt, &zi->cfg);
     }
     if (sc->has_gateway) {
@@ -268,6 +274,7 @@ void sim_ambient_results(struct sim_world *w)
 {
     struct sim_ambient *am = w->ambient;
     if (!am) return;
+    FL_ASSERT(am->n_services == w->sc->n_services);
     for (size_t s = 0; s < am->n_services; s++) {
         char *name = fl_asprintf("ztunnel outbound %s", am->services[s].name);
         struct rpt_cluster *c = sim_mesh_cluster_row(w->run, name);

@@ -14,12 +14,14 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 #define WAYPOINT_REPLICAS_MAX 1000
 
 static void warn(struct sim_scenario *s, char *msg)
 {
+    FL_ASSERT(msg);
     s->istio.warnings =
         fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
     s->istio.warnings[s->istio.n_warnings++] = msg;
@@ -82,6 +84,7 @@ static int load_waypoint(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
         yaml_node_t *x = fl_y_node(d, SEQ_ITEMS(f)[i]);
         int svc;
         if (load_service_ref(d, x, s, &svc)) return -1;
+        FL_ASSERT(svc >= 0 && (size_t)svc < s->n_services);
         if (has_waypoint(&s->ambient, svc))
             return fl_y_error(d, x, "service '%s' already has a waypoint", s->services[svc].name);
         wp->services[wp->n_services++] = svc;
@@ -150,6 +153,7 @@ static void warn_l7_without_waypoint(struct sim_scenario *s)
 int sim_load_ambient(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     struct sim_ambient_cfg *a = &s->ambient;
+    FL_ASSERT(!a->waypoints && !a->n_waypoints);
     /*
      * istio.io "Performance and Scalability" (Istio 1.24, 1000 HTTP requests
      * per second of 1 KB): a ztunnel uses about 0.06 vCPU, i.e. 60 us of CPU

@@ -92,6 +92,44 @@ static void test_ambient_retries_happen_only_at_a_waypoint(void)
     rpt_run_free(&r);
 }
 
+/*
+ * Pods share their node's ztunnel and its workers. Two services of one pod
+ * each, one request each at time 0, applications that take no time, a
+ * ztunnel of one worker spending 1 ms per message: on separate nodes each
+ * request takes 2 ms (its request, then its response); on one node the
+ * four messages queue for the one worker (FIFO: request, request,
+ * response, response), so the requests take 3 and 4 ms.
+ */
+static void test_ambient_pods_on_one_node_share_its_ztunnel(void)
+{
+    static const char *const text =
+        "faultline: 1\n"
+        "duration: 1s\n"
+        "services:\n"
+        "  - {name: a, service_time: 0ms}\n"
+        "  - {name: b, service_time: 0ms}\n"
+        "mesh:\n"
+        "  mode: ambient\n"
+        "  ambient: {ztunnel: {cost: 1ms, connection_cost: 0ms, workers: 1}}\n"
+        "workload:\n"
+        "  - {name: ca, target: a, arrival: closed, clients: 1, think_time: 1h,\n"
+        "     requests: [{path: /a}]}\n"
+        "  - {name: cb, target: b, arrival: closed, clients: 1, think_time: 1h,\n"
+        "     requests: [{path: /b}]}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT_EQUAL(r.all.count, 2);
+    ASSERT_ABS(r.all.hist.min, 2e6, 1e3);
+    ASSERT_ABS(r.all.hist.max, 2e6, 1e3);
+    rpt_run_free(&r);
+    static const char *const one_node[] = {"mesh.ambient.nodes=1"};
+    RUN_OR_RETURN(test_run_text(text, one_node, 1, &r));
+    CU_ASSERT_EQUAL(r.all.count, 2);
+    ASSERT_ABS(r.all.hist.min, 3e6, 1e3);
+    ASSERT_ABS(r.all.hist.max, 4e6, 1e3);
+    rpt_run_free(&r);
+}
+
 static int load(const char *text, struct sim_scenario *sc, char **err)
 {
     *err = NULL;
@@ -145,6 +183,7 @@ void suite_ambient(void)
 {
     TEST_SUITE("sim/ambient");
     TEST_ADD(test_ambient_retries_happen_only_at_a_waypoint);
+    TEST_ADD(test_ambient_pods_on_one_node_share_its_ztunnel);
     TEST_ADD(test_ambient_warns_of_a_virtualservice_without_waypoint);
     TEST_ADD(test_ambient_section_errors_are_located);
 }
