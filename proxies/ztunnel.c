@@ -25,7 +25,7 @@ struct msgq {
 };
 
 struct tunnel {
-    struct tunnel *prev, *next;
+    struct tunnel *prev, *next; /* the ztunnel's live tunnels; next: its free list */
     struct px_ztunnel *z;
     struct px_conn *down, *up;
     int svc;          /* the service (outbound), or -1 (inbound) */
@@ -42,6 +42,7 @@ struct px_ztunnel {
     const struct px_ztunnel_cfg *cfg;
     struct px_zt_stats st;
     struct tunnel *tunnels;
+    struct tunnel *free_tunnels; /* ended ones, reused (their queues keep their arrays) */
 };
 
 /* ---- queues ---- */
@@ -64,11 +65,11 @@ static struct px_msg *q_pop(struct msgq *q)
     return m;
 }
 
+/* Frees the messages waiting; the array stays for the tunnel's next use. */
 static void q_drop(struct px_rt *rt, struct msgq *q)
 {
     while (q->len) px_msg_free(rt, q_pop(q));
-    free(q->m);
-    memset(q, 0, sizeof *q);
+    q->head = 0;
 }
 
 /* ---- tunnels ---- */
@@ -82,7 +83,28 @@ static void tunnel_maybe_free(struct tunnel *t)
     else
         z->tunnels = t->next;
     if (t->next) t->next->prev = t->prev;
-    free(t);
+    t->next = z->free_tunnels;
+    z->free_tunnels = t;
+}
+
+static struct tunnel *tunnel_new(struct px_ztunnel *z)
+{
+    struct tunnel *t = z->free_tunnels;
+    struct msgq q[2] = {{0}, {0}};
+    if (t) {
+        z->free_tunnels = t->next;
+        FL_ASSERT(t->dead && !t->in_work && !t->q[0].len && !t->q[1].len);
+        memcpy(q, t->q, sizeof q);
+    } else {
+        t = fl_malloc(sizeof *t);
+    }
+    memset(t, 0, sizeof *t);
+    memcpy(t->q, q, sizeof q);
+    t->z = z;
+    t->next = z->tunnels;
+    if (z->tunnels) z->tunnels->prev = t;
+    z->tunnels = t;
+    return t;
 }
 
 /* Ends the tunnel: closes (or resets) both ends that are still there. */
@@ -273,12 +295,8 @@ static int classify(struct px_ztunnel *z, uint64_t local, int *svc, uint64_t *ta
 void px_ztunnel_accept(struct px_ztunnel *z, struct px_conn *c)
 {
     struct px_rt *rt = z->rt;
-    struct tunnel *t = fl_calloc(1, sizeof *t);
-    t->z = z;
+    struct tunnel *t = tunnel_new(z);
     t->down = c;
-    t->next = z->tunnels;
-    if (z->tunnels) z->tunnels->prev = t;
-    z->tunnels = t;
     rt->ops->conn_bind(rt, c, &down_cbs, t);
     uint64_t local = rt->ops->conn_local ? rt->ops->conn_local(rt, c) : 0;
     if (classify(z, local, &t->svc, &t->target)) {
@@ -311,6 +329,13 @@ void px_ztunnel_free(struct px_ztunnel *z)
             tunnel_maybe_free(t);
         else
             tunnel_end(t, 0);
+    }
+    while (z->free_tunnels) {
+        struct tunnel *t = z->free_tunnels;
+        z->free_tunnels = t->next;
+        free(t->q[0].m);
+        free(t->q[1].m);
+        free(t);
     }
     free(z->st.cx_outbound);
     free(z->st.rq_outbound);

@@ -217,8 +217,8 @@ int sim_mesh_init(struct sim_world *w, char **err)
 
 void sim_mesh_free(struct sim_world *w)
 {
-    sim_ambient_free(w);
     for (size_t i = 0; i < w->n_proxies; i++) sim_proxy_free(w->proxies[i]);
+    sim_ambient_free(w); /* after the waypoints: it holds their configurations */
     free(w->proxies);
     w->proxies = NULL;
     w->n_proxies = 0;

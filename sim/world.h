@@ -1,8 +1,8 @@
 /*
  * world.h - the running simulation: the kernel, the nodes on the network
- * (one per workload, one per pod), the connections between them, the pods'
- * modeled applications, the workload generators, and the figures being
- * collected.
+ * (one per workload, one per pod, the gateway's, one per ambient waypoint
+ * pod), the connections between them, the pods' modeled applications, the
+ * workload generators, and the figures being collected.
  *
  * Everything is indexed by dense ids assigned in scenario order (workloads
  * first, then pods service by service, version by version), never by
