@@ -130,6 +130,30 @@ static void test_ambient_pods_on_one_node_share_its_ztunnel(void)
     rpt_run_free(&r);
 }
 
+/*
+ * The gateway's calls to a mesh service leave through the ztunnel of its
+ * own node, which tunnels them to the pods: every request the gateway
+ * sends is carried by a ztunnel and reaches a pod, and Kong's one endpoint
+ * is the service's address (per-connection balancing then spreads the
+ * gateway's few kept connections over the pods).
+ */
+static void test_ambient_gateway_leaves_through_its_ztunnel(void)
+{
+    static const char *const sets[] = {"mesh.mode=ambient", "duration=5s"};
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_file("scenarios/gateway-mesh.yaml", sets, 2, &r));
+    const struct rpt_cluster *gw = cluster(&r, "gateway ");
+    const struct rpt_cluster *zt = cluster(&r, "ztunnel outbound orders");
+    const struct rpt_service *orders = service(&r, "orders");
+    CU_ASSERT_FATAL(gw && zt && orders);
+    CU_ASSERT(gw->rq_total > 1000);
+    CU_ASSERT_EQUAL(zt->rq_total, gw->rq_total);
+    CU_ASSERT_EQUAL(cluster(&r, "ztunnel inbound")->rq_total, gw->rq_total);
+    CU_ASSERT_EQUAL(r.all.errors, 0);
+    CU_ASSERT(cluster(&r, "sidecar ") == NULL);
+    rpt_run_free(&r);
+}
+
 static int load(const char *text, struct sim_scenario *sc, char **err)
 {
     *err = NULL;
@@ -184,6 +208,7 @@ void suite_ambient(void)
     TEST_SUITE("sim/ambient");
     TEST_ADD(test_ambient_retries_happen_only_at_a_waypoint);
     TEST_ADD(test_ambient_pods_on_one_node_share_its_ztunnel);
+    TEST_ADD(test_ambient_gateway_leaves_through_its_ztunnel);
     TEST_ADD(test_ambient_warns_of_a_virtualservice_without_waypoint);
     TEST_ADD(test_ambient_section_errors_are_located);
 }
