@@ -68,6 +68,8 @@ void rpt_run_free(struct rpt_run *run)
         free(run->checks[i].text);
     }
     free(run->checks);
+    for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);
+    free(run->warnings);
     for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
     free(run->clusters);
     for (size_t i = 0; i < run->n_timeline; i++) {

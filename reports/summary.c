@@ -243,6 +243,16 @@ static const char *unit_of(enum rpt_metric m)
     return "count";
 }
 
+/* "warnings": [...], only when there are some (a run without any keeps its digest). */
+static void json_warnings(struct rpt_json *j, const struct rpt_run *run)
+{
+    if (!run->n_warnings) return;
+    rpt_json_key(j, "warnings");
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < run->n_warnings; i++) rpt_json_string(j, run->warnings[i]);
+    rpt_json_array_end(j);
+}
+
 static void json_checks(struct rpt_json *j, const struct rpt_run *run)
 {
     rpt_json_key(j, "assertions");
@@ -296,6 +306,7 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_services(&j, run);
     json_clusters(&j, run);
     json_timeline(&j, run);
+    json_warnings(&j, run);
     json_checks(&j, run);
     if (wall_s) {
         rpt_json_key(&j, "wall_seconds");
@@ -583,6 +594,10 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     if (run->n_clusters) {
         fputc('\n', out);
         print_clusters(out, run);
+    }
+    if (run->n_warnings) {
+        fputs("\nwarnings\n", out);
+        for (size_t i = 0; i < run->n_warnings; i++) fprintf(out, "  %s\n", run->warnings[i]);
     }
     if (run->n_checks) {
         fputc('\n', out);

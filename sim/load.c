@@ -429,6 +429,7 @@ void sim_scenario_free(struct sim_scenario *s)
     free(s->checks);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
+    sim_ambient_cfg_free(&s->ambient);
     memset(s, 0, sizeof *s);
 }
 

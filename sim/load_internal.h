@@ -18,6 +18,8 @@ int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 /* The gateway, mesh and proxy sections (root: the scenario's mapping). */
 int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);
+/* The `mesh.ambient` section (n may be NULL: the defaults); after services and mesh resources. */
+int sim_load_ambient(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 
 /* Frees what a call owns; frees an array of n calls and the array. */
 void sim_call_cfg_free(struct sim_call_cfg *c);

@@ -117,16 +117,16 @@ static int load_compat(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
 
 static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"mode", "files", "resources", "envoy_compat", NULL};
+    static const char *const keys[] = {"mode",         "files",   "resources",
+                                       "envoy_compat", "ambient", NULL};
     static const char *const modes[] = {"sidecar", "ambient", "none", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "mesh")) return -1;
     yaml_node_t *x;
     int mode = 0;
     if ((x = fl_y_get(d, n, "mode"))) {
         if (fl_y_enum(d, x, "mesh mode", modes, &mode)) return -1;
-        if (mode == 1) return fl_y_error(d, x, "mesh mode 'ambient' is not supported yet");
     }
-    s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : SIM_MESH_NONE;
+    s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : mode == 1 ? SIM_MESH_AMBIENT : SIM_MESH_NONE;
     if ((x = fl_y_get(d, n, "files")) && load_mesh_files(d, x, s)) return -1;
     if ((x = fl_y_get(d, n, "resources"))) {
         if (fl_y_want_seq(d, x, "mesh resources")) return -1;
@@ -134,6 +134,7 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
             if (px_istio_add(&s->istio, d, fl_y_node(d, SEQ_ITEMS(x)[i]))) return -1;
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
+    if (sim_load_ambient(d, fl_y_get(d, n, "ambient"), s)) return -1;
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);

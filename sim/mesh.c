@@ -25,12 +25,12 @@
 #include "sim/rt.h"
 #include "sim/world.h"
 
-static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod,
-                            struct px_endpoint_cfg *e)
+void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uint16_t port,
+                       struct px_endpoint_cfg *e)
 {
     const struct sim_version_cfg *v = pod->cfg;
     e->name = fl_strdup(w->nodes[pod->node].name);
-    e->addr = sim_addr(pod->node, SIM_PORT_SERVICE);
+    e->addr = sim_addr(pod->node, port);
     e->weight = 100;
     e->n_labels = v->n_labels;
     e->labels = fl_calloc(v->n_labels ? v->n_labels : 1, sizeof *e->labels);
@@ -38,6 +38,12 @@ static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod
         e->labels[i].key = fl_strdup(v->labels[i].key);
         e->labels[i].value = fl_strdup(v->labels[i].value);
     }
+}
+
+static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod,
+                            struct px_endpoint_cfg *e)
+{
+    sim_mesh_endpoint(w, pod, SIM_PORT_SERVICE, e);
 }
 
 /* Kubernetes short and qualified names of a service all mean the service. */
@@ -66,6 +72,15 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
         *n = 1;
         return 0;
     }
+    if (svc >= 0 && w->sc->mesh_mode == SIM_MESH_AMBIENT) {
+        /* the service's address, captured by the ztunnel of the gateway's node */
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_asprintf("%s (via ztunnel)", w->sc->services[svc].name);
+        (*eps)->addr = sim_addr(w->gateway_node, (uint16_t)(SIM_PORT_VIP + svc));
+        (*eps)->weight = 100;
+        *n = 1;
+        return 0;
+    }
     if (svc >= 0) {
         const struct sim_service *s = &w->services[svc];
         *eps = fl_calloc(s->n_pods, sizeof **eps);
@@ -85,8 +100,7 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
     return -1;
 }
 
-/* The scenario's choices of older Envoy behaviour, applied to a built configuration. */
-static void apply_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
+void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
 {
     for (size_t v = 0; v < c->n_vhosts; v++)
         for (size_t r = 0; r < c->vhosts[v].n_routes; r++)
@@ -166,7 +180,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     free(eps);
     free(ms);
     if (rc) return -1;
-    apply_compat(sc, w->mesh_cfg);
+    sim_mesh_compat(sc, w->mesh_cfg);
     set_cost(w->mesh_cfg, &sc->sidecar_cost);
     w->mesh_cfg->envoy_headers = 1;
     w->inbound_cfgs = fl_calloc(w->n_pods ? w->n_pods : 1, sizeof *w->inbound_cfgs);
@@ -187,11 +201,12 @@ int sim_mesh_init(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
     if (sc->mesh_mode == SIM_MESH_SIDECAR && mesh_sidecars(w, err)) return -1;
+    if (sc->mesh_mode == SIM_MESH_AMBIENT && sim_ambient_init(w, err)) return -1;
     if (!sc->has_gateway) return 0;
     struct px_resolver r = {gateway_resolve, w};
     w->gateway_cfg = fl_calloc(1, sizeof *w->gateway_cfg);
     if (px_kong_build(&sc->kong, "gateway", &r, w->gateway_cfg, err)) return -1;
-    apply_compat(sc, w->gateway_cfg);
+    sim_mesh_compat(sc, w->gateway_cfg);
     set_cost(w->gateway_cfg, &sc->gateway_cost);
     w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
     if (sc->mesh_mode == SIM_MESH_SIDECAR)
@@ -203,6 +218,7 @@ int sim_mesh_init(struct sim_world *w, char **err)
 void sim_mesh_free(struct sim_world *w)
 {
     for (size_t i = 0; i < w->n_proxies; i++) sim_proxy_free(w->proxies[i]);
+    sim_ambient_free(w); /* after the waypoints: it holds their configurations */
     free(w->proxies);
     w->proxies = NULL;
     w->n_proxies = 0;
@@ -216,8 +232,7 @@ void sim_mesh_free(struct sim_world *w)
     free(w->events);
 }
 
-/* The results row of a cluster name, added on first sight. */
-static struct rpt_cluster *cluster_row(struct rpt_run *run, const char *name)
+struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
 {
     for (size_t i = 0; i < run->n_clusters; i++)
         if (!strcmp(run->clusters[i].name, name)) return &run->clusters[i];
@@ -232,7 +247,8 @@ void sim_mesh_results(struct sim_world *w)
 {
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
-        const char *kind = sp->cfg->kind == PX_PROXY_GATEWAY    ? "gateway"
+        const char *kind = sp->role                             ? sp->role
+                           : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
@@ -240,7 +256,7 @@ void sim_mesh_results(struct sim_world *w)
             char *name = sp->cfg->kind == PX_PROXY_INBOUND
                              ? fl_strdup("sidecar inbound")
                              : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
-            struct rpt_cluster *c = cluster_row(w->run, name);
+            struct rpt_cluster *c = sim_mesh_cluster_row(w->run, name);
             free(name);
             c->rq_total += st->rq_total;
             c->rq_retry += st->rq_retry;
@@ -258,6 +274,7 @@ void sim_mesh_results(struct sim_world *w)
                 c->flags[f] += st->flags[f];
         }
     }
+    sim_ambient_results(w);
     for (int i = 0; i < RPT_FLAGS_MAX && i < PX_FLAG_COUNT; i++)
         w->run->flag_names[i] = px_flag_name(1u << i);
     struct rpt_run *run = w->run;

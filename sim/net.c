@@ -179,9 +179,16 @@ void sim_conn_bind(struct sim_conn *c, int side, const struct px_conn_cbs *cbs, 
 void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
                 void (*accept)(void *ctx, struct sim_conn *c), void *ctx)
 {
+    sim_listen_range(w, node, port, port, accept, ctx);
+}
+
+void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_t port_last,
+                      void (*accept)(void *ctx, struct sim_conn *c), void *ctx)
+{
     struct sim_node *n = &w->nodes[node];
-    FL_ASSERT(n->n_listeners < SIM_LISTENERS_MAX);
+    FL_ASSERT(n->n_listeners < SIM_LISTENERS_MAX && port <= port_last);
     n->listeners[n->n_listeners].port = port;
+    n->listeners[n->n_listeners].port_last = port_last;
     n->listeners[n->n_listeners].accept = accept;
     n->listeners[n->n_listeners].ctx = ctx;
     n->n_listeners++;
@@ -192,7 +199,8 @@ static const struct sim_listener *listener(const struct sim_world *w, uint32_t n
     const struct sim_node *n = &w->nodes[node];
     if (!n->up) return NULL;
     for (uint32_t i = 0; i < n->n_listeners; i++)
-        if (n->listeners[i].port == port) return &n->listeners[i];
+        if (n->listeners[i].port <= port && port <= n->listeners[i].port_last)
+            return &n->listeners[i];
     return NULL;
 }
 

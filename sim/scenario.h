@@ -138,7 +138,7 @@ struct sim_workload_cfg {
     struct sim_retry_cfg retry;
 };
 
-enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR };
+enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };
 
 /* A proxy's own cost: CPU per request and worker threads. */
 struct sim_proxy_cost {
@@ -151,6 +151,27 @@ struct sim_envoy_compat {
     int legacy_backoff;              /* retry backoff range before the JitteredExponential fix */
     int legacy_max_ejection_percent; /* the check before envoy#27909 */
 };
+
+/* An ambient-mode waypoint: an Envoy deployment serving some services' L7 policy. */
+struct sim_waypoint_cfg {
+    char *name;
+    int *services; /* indices into sim_scenario.services */
+    size_t n_services;
+    int replicas;
+    struct sim_proxy_cost cost;
+};
+
+/* Istio ambient mode (sim/load_ambient.c reads it, sim/ambient.c builds it). */
+struct sim_ambient_cfg {
+    int nodes;             /* pods spread round-robin over this many nodes; 0: a node per pod */
+    int64_t connection_ns; /* ztunnel CPU per connection */
+    int64_t message_ns;    /* ztunnel CPU per message (request or response) */
+    uint32_t workers;      /* ztunnel worker threads */
+    struct sim_waypoint_cfg *waypoints;
+    size_t n_waypoints;
+};
+
+void sim_ambient_cfg_free(struct sim_ambient_cfg *a);
 
 struct sim_scenario {
     char *file; /* as given on the command line */
@@ -174,6 +195,7 @@ struct sim_scenario {
     struct px_istio istio; /* the mesh's Istio resources */
     struct sim_proxy_cost gateway_cost, sidecar_cost;
     struct sim_envoy_compat compat;
+    struct sim_ambient_cfg ambient; /* mesh mode ambient */
 };
 
 /*

@@ -40,6 +40,10 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         rs->n_pods = (size_t)sim_service_pods(&sc->services[i]);
         rs->pods = fl_calloc(rs->n_pods, sizeof *rs->pods);
     }
+    run->n_warnings = sc->istio.n_warnings;
+    run->warnings = fl_calloc(sc->istio.n_warnings ? sc->istio.n_warnings : 1, sizeof(char *));
+    for (size_t i = 0; i < sc->istio.n_warnings; i++)
+        run->warnings[i] = fl_strdup(sc->istio.warnings[i]);
     run->n_checks = sc->n_checks;
     run->checks = fl_calloc(sc->n_checks ? sc->n_checks : 1, sizeof *run->checks);
     for (size_t i = 0; i < sc->n_checks; i++) {
@@ -66,7 +70,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1, sizeof *w->nodes);
+    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1 + sim_ambient_nodes(sc), sizeof *w->nodes);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
