@@ -184,8 +184,8 @@ static void test_mesh_max_retries_caps_concurrent_retries(void)
     "duration: 1s\n"                                                                               \
     "proxy: {sidecar: {cost: 0ms, workers: 64}}\n"                                                 \
     "services:\n"                                                                                  \
-    "  - {name: callee, replicas: 3, service_time: 1ms, errors: {rate: 100%, status: 503}}\n"     \
-    "  - {name: caller, service_time: 0ms, calls: [{service: callee}]}\n"                         \
+    "  - {name: callee, replicas: 3, service_time: 1ms, errors: {rate: 100%, status: 503}}\n"      \
+    "  - {name: caller, service_time: 0ms, calls: [{service: callee}]}\n"                          \
     "workload:\n"                                                                                  \
     "  - {name: c, target: caller, arrival: constant, rate: 20/s, requests: [{path: /x}]}\n"
 
