@@ -71,7 +71,7 @@ check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yam
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s1" --set duration=10s --set services.inventory.replicas=1
 check "--set applies (10s, one inventory pod)" 'grep -q "\"sim_seconds\": 1[0-9]\." "$tmp/s1/summary.json" && [ $(grep -c "\"name\": \"inventory-" "$tmp/s1/summary.json") = 1 ]'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s2" --set services.nope.replicas=1 2>"$tmp/err"
-check "--set on a missing path exits 2" '[ $? = 2 ] && grep -q "no .nope. there" "$tmp/err"'
+check "--set on a missing path exits 2" '[ $? = 2 ] && grep -q "no item named .nope." "$tmp/err"'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s3" --set duration=fast 2>"$tmp/err"
 check "--set with a bad value names the override" '[ $? = 2 ] && grep -q "^--set duration=fast: " "$tmp/err"'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s4" --set "assertions.0.p99=< 1ms" 2>"$tmp/err"
