@@ -169,6 +169,9 @@ void fl_y_remove_key(struct fl_ydoc *d, int m, const char *key);
  */
 int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err);
 
+/* The same, naming the override `shown` in messages and locations (a shorthand the user typed). */
+int fl_ydoc_set_as(struct fl_ydoc *d, const char *assignment, const char *shown, char **err);
+
 /*
  * Merges the overlay document o onto d (both mappings): mappings merge key
  * by key, recursively; a list whose items all have a name (fl_y_item_name)

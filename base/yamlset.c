@@ -292,16 +292,21 @@ static int walk(struct walk *w, const struct path *p, const char *value, const s
 
 int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
 {
-    FL_ASSERT(d && assignment && err);
-    if (check_text(assignment, err)) return -1;
+    return fl_ydoc_set_as(d, assignment, assignment, err);
+}
+
+int fl_ydoc_set_as(struct fl_ydoc *d, const char *assignment, const char *shown, char **err)
+{
+    FL_ASSERT(d && assignment && shown && err);
+    if (check_text(shown, err) || check_text(assignment, err)) return -1;
     struct path p;
     const char *value = split(assignment, &p, err);
     if (!value) {
         path_free(&p);
         return -1;
     }
-    struct walk w = {d, assignment, NULL};
-    char *origin = fl_asprintf("--set %s", assignment);
+    struct walk w = {d, shown, NULL};
+    char *origin = fl_asprintf("--set %s", shown);
     int rc = walk(&w, &p, value, NULL, origin, 0);
     /* a flow value is parsed, as a document of its own, before anything changes */
     struct fl_ydoc *vdoc = NULL;
@@ -309,8 +314,8 @@ int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
     if (!rc && (value[0] == '{' || value[0] == '[')) {
         char *e = NULL;
         if (fl_ydoc_load_buffer("value", value, strlen(value), &vdoc, &n_vdoc, &e) || n_vdoc != 1) {
-            w.err = fl_asprintf("--set %s: the value is not one YAML flow collection%s%s",
-                                assignment, e ? ": " : "", e ? e : "");
+            w.err = fl_asprintf("--set %s: the value is not one YAML flow collection%s%s", shown,
+                                e ? ": " : "", e ? e : "");
             fl_control_scrub(w.err);
             rc = -1;
         }

@@ -343,7 +343,7 @@ static int apply_set(struct fl_ydoc *d, const char *assignment, char **err)
     size_t seg = strcspn(assignment + 5, ".=\"");
     if (!memchr(assignment + 5, '/', seg)) return fl_ydoc_set(d, assignment, err);
     char *full = fl_asprintf("mesh.resources.%s", assignment + 5);
-    int rc = fl_ydoc_set(d, full, err);
+    int rc = fl_ydoc_set_as(d, full, assignment, err);
     free(full);
     return rc;
 }
