@@ -72,6 +72,8 @@ check "check prints exactly tests/check/mesh-small.txt ($(diff tests/check/mesh-
 check "check shows Istio's default retry policy in force" 'grep -qF "retry_on connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes codes 503, 2 attempts" "$tmp/out"'
 "$FL" check tests/check/mesh-small.yaml --set services.ratings.replicas=5 -f tests/check/short.yaml >"$tmp/out" 2>"$tmp/err"
 check "check applies --set and -f" '[ $? = 0 ] && grep -q "ratings: 5 replicas" "$tmp/out" && grep -q "duration 5s" "$tmp/out"'
+"$FL" check scenarios/kong-health.yaml >"$tmp/out" 2>"$tmp/err"
+check "check shows Kong's route, retries and passive health checks" 'grep -qF "route catalog-route: path prefix /api/v1/catalog -> catalog" "$tmp/out" && grep -qF "retry: retry_on connect-failure,reset,timeout, 5 attempts" "$tmp/out" && grep -qF "passive health checks: eject after 3 http failures" "$tmp/out"'
 "$FL" check tests/check/warns.yaml >/dev/null 2>"$tmp/err"
 check "check: a warning alone exits 0 and is shown" '[ $? = 0 ] && grep -q "warning: mesh mode is none" "$tmp/err"'
 "$FL" check --strict tests/check/warns.yaml >/dev/null 2>"$tmp/err"
