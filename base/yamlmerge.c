@@ -40,6 +40,7 @@ static int merge_node(struct merge *m, int di, int oi, int depth);
 
 static yaml_node_t *onode(const struct merge *m, int oi)
 {
+    FL_ASSERT(oi >= 1 && oi <= fl_ydoc_count(m->o));
     return &m->o->doc.nodes.start[oi - 1];
 }
 
@@ -63,6 +64,7 @@ static long pair_of(struct merge *m, int di, const char *key)
 static int merge_map(struct merge *m, int di, int oi, int depth)
 {
     yaml_node_t *on = onode(m, oi);
+    FL_ASSERT(on->type == YAML_MAPPING_NODE && fl_y_node(m->d, di)->type == YAML_MAPPING_NODE);
     size_t n = (size_t)(on->data.mapping.pairs.top - on->data.mapping.pairs.start);
     for (size_t i = 0; i < n; i++) {
         yaml_node_pair_t op = onode(m, oi)->data.mapping.pairs.start[i];
@@ -85,6 +87,7 @@ static int merge_map(struct merge *m, int di, int oi, int depth)
 static int all_named(struct merge *m, int oi)
 {
     yaml_node_t *on = onode(m, oi);
+    FL_ASSERT(on->type == YAML_SEQUENCE_NODE);
     size_t n = (size_t)(on->data.sequence.items.top - on->data.sequence.items.start);
     for (size_t i = 0; i < n; i++) {
         const char *kind;
@@ -97,6 +100,7 @@ static int all_named(struct merge *m, int oi)
 
 static int merge_named_list(struct merge *m, int di, int oi, int depth)
 {
+    FL_ASSERT(fl_y_node(m->d, di)->type == YAML_SEQUENCE_NODE);
     size_t n =
         (size_t)(onode(m, oi)->data.sequence.items.top - onode(m, oi)->data.sequence.items.start);
     for (size_t i = 0; i < n; i++) {

@@ -67,6 +67,7 @@ static void path_free(struct path *p)
  */
 static const char *split(const char *a, struct path *p, char **err)
 {
+    FL_ASSERT(a && p);
     const char *s = a;
     p->n = 0;
     for (;;) {
@@ -115,6 +116,7 @@ struct walk {
 static const char *describe(struct walk *w, const char *via, int n)
 {
     char where[512];
+    FL_ASSERT(n >= 1 && n <= fl_ydoc_count(w->d));
     fl_y_where(w->d, fl_y_node(w->d, n), where, sizeof where);
     if (!via)
         snprintf(w->desc, sizeof w->desc, "the document (%s)", where);
@@ -125,6 +127,7 @@ static const char *describe(struct walk *w, const char *via, int n)
 
 static enum found fail(struct walk *w, char *msg)
 {
+    FL_ASSERT(msg && !w->err); /* the first error ends the walk */
     w->err = fl_asprintf("--set %s: %s", w->a, msg);
     fl_control_scrub(w->err);
     free(msg);
@@ -136,6 +139,7 @@ static enum found find_item(struct walk *w, int at, const char *via, const struc
                             int *item_out, size_t *pos_out)
 {
     yaml_node_t *n = fl_y_node(w->d, at);
+    FL_ASSERT(n && n->type == YAML_SEQUENCE_NODE && s->text);
     yaml_node_item_t *items = n->data.sequence.items.start;
     size_t count = (size_t)(n->data.sequence.items.top - items);
     const char *t = s->text;
@@ -188,6 +192,7 @@ static enum found find_item(struct walk *w, int at, const char *via, const struc
 static enum found find_key(struct walk *w, int at, const char *key, int *value_out, size_t *pos_out)
 {
     yaml_node_t *n = fl_y_node(w->d, at);
+    FL_ASSERT(n && n->type == YAML_MAPPING_NODE && key);
     yaml_node_pair_t *p = n->data.mapping.pairs.start;
     size_t count = (size_t)(n->data.mapping.pairs.top - p);
     for (size_t i = 0; i < count; i++) {

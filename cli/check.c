@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "cli/cli.h"
 #include "sim/explain.h"
 #include "sim/scenario.h"
@@ -74,6 +75,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 /* Checks one file; returns 0 when it is valid (and, with --strict, has no warning). */
 static int check_one(const struct check_opts *o, const char *file)
 {
+    FL_ASSERT(o && file);
     struct sim_load_opts lo = {o->sc.overlays, o->sc.n_overlays, o->sc.sets, o->sc.n_sets, NULL};
     struct sim_scenario sc;
     char *err = NULL;

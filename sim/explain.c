@@ -68,6 +68,7 @@ static void match_text(const struct px_route_cfg *r, FILE *out)
 static void retry_text(const struct px_route_cfg *r, FILE *out)
 {
     const struct px_retry_policy *p = &r->retry;
+    FL_ASSERT(p->n_codes <= PX_RETRY_CODES_MAX);
     if (!r->has_retry || p->num_retries == 0) {
         fprintf(out, "      retry: none\n");
         return;
@@ -157,6 +158,7 @@ static void outlier_text(const struct px_cluster_cfg *cl, FILE *out)
 
 static void cluster(const struct px_cluster_cfg *cl, FILE *out)
 {
+    FL_ASSERT(cl->name && (cl->n_endpoints == 0 || cl->endpoints));
     char a[32];
     fprintf(out, "  cluster %s: %s, connect timeout %s, %zu endpoint%s", cl->name,
             lb_name(cl->lb.policy), dur(cl->connect_timeout_ns, a, sizeof a), cl->n_endpoints,
@@ -180,6 +182,7 @@ static void cluster(const struct px_cluster_cfg *cl, FILE *out)
 
 static void proxy(const char *title, const struct px_proxy_cfg *c, FILE *out)
 {
+    FL_ASSERT(c && (c->n_clusters == 0 || c->clusters));
     fprintf(out, "%s\n", title);
     for (size_t v = 0; v < c->n_vhosts; v++) {
         const struct px_vhost_cfg *vh = &c->vhosts[v];

@@ -67,6 +67,7 @@ static yaml_node_t *get_pair(struct fl_ydoc *d, int m, const char *key, size_t *
 
 static int gateway_file(struct fl_ydoc *d, const char *base, int root)
 {
+    FL_ASSERT(fl_y_node(d, root)->type == YAML_MAPPING_NODE);
     size_t pos;
     yaml_node_t *g = get_pair(d, root, "gateway", &pos);
     if (!g || g->type != YAML_MAPPING_NODE || !fl_y_get(d, g, "file")) return 0;
@@ -96,6 +97,7 @@ static int gateway_file(struct fl_ydoc *d, const char *base, int root)
 /* Appends to seq (index) the resources of one mesh file (node f names it). */
 static int mesh_file(struct fl_ydoc *d, const char *base, int seq, int f)
 {
+    FL_ASSERT(fl_y_node(d, seq)->type == YAML_SEQUENCE_NODE);
     const char *name;
     if (fl_y_string(d, fl_y_node(d, f), "mesh file", &name)) return -1;
     char *path = relative_to(base, name);
@@ -124,6 +126,7 @@ static int mesh_files(struct fl_ydoc *d, const char *base, int root)
     if (!files) return 0;
     if (fl_y_want_seq(d, files, "mesh files")) return -1;
     int fi = index_of(d, files);
+    FL_ASSERT(fl_y_node(d, mi)->type == YAML_MAPPING_NODE);
     /* the new list: every file's resources, then the inline ones */
     int seq = yaml_document_add_sequence(&d->doc, NULL, YAML_BLOCK_SEQUENCE_STYLE);
     size_t n_files = SEQ_COUNT(fl_y_node(d, fi));
