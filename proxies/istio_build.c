@@ -4,13 +4,14 @@
  * outbound configuration with Istio's defaults (see istio.h).
  *
  * Building follows istiod (istio/istio pilot/pkg/networking/core):
- *  - route/retry/retry.go: with no `retries`, the default policy (2
- *    retries on connect-failure, refused-stream, unavailable, cancelled and
- *    retriable-status-codes with no code, previous_hosts predicate, 5 host
- *    selection attempts, Envoy's 25 ms backoff); `retries` with attempts 0
- *    means no retries; otherwise the default with attempts, retryOn (bare
- *    status codes allowed), perTryTimeout, retryIgnorePreviousHosts and
- *    backoff applied.
+ *  - route/retry/retry.go: with no `retries`, DefaultPolicy (2 retries on
+ *    connect-failure, refused-stream, unavailable, cancelled and
+ *    retriable-status-codes with RetriableStatusCodes [503], previous_hosts
+ *    predicate, 5 host selection attempts, Envoy's 25 ms backoff);
+ *    `retries` with attempts 0 means no retries; otherwise the default with
+ *    attempts, retryOn (bare status codes allowed; a retryOn replaces both
+ *    retry_on and the codes, none keeps the default's), perTryTimeout,
+ *    retryIgnorePreviousHosts and backoff applied.
  *  - route/route.go: the timeout is none unless set (setTimeout); a
  *    VirtualService's http routes in order, one route per match (any one
  *    matches), or, for a service without one (or whose VirtualService has
@@ -52,12 +53,20 @@
 
 #define S INT64_C(1000000000)
 
-/* Istio's retry policy for routes that set none (retry.go DefaultPolicy). */
+/*
+ * Istio's retry policy for routes that set none (istio/istio
+ * pilot/pkg/networking/core/route/retry/retry.go DefaultPolicy: RetryOn
+ * "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+ * RetriableStatusCodes [http.StatusServiceUnavailable], NumRetries 2, the
+ * previous-hosts predicate, HostSelectionRetryMaxAttempts 5).
+ */
 void px_istio_default_retry(struct px_retry_policy *p)
 {
     px_retry_policy_default(p); /* Envoy's 25 ms backoff */
     p->retry_on = PX_RETRY_CONNECT_FAILURE | PX_RETRY_REFUSED_STREAM | PX_RETRY_GRPC_UNAVAILABLE |
                   PX_RETRY_GRPC_CANCELLED | PX_RETRY_RETRIABLE_STATUS_CODES;
+    p->codes[0] = 503;
+    p->n_codes = 1;
     p->num_retries = 2;
     p->previous_hosts = 1;
     p->host_selection_attempts = 5;

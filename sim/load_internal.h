@@ -21,6 +21,13 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
 /* The `mesh.ambient` section (n may be NULL: the defaults); after services and mesh resources. */
 int sim_load_ambient(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 
+/*
+ * Reads the files d includes (gateway.file, mesh.files; paths relative to
+ * base's folder) into its tree (include.c). Returns 0, or -1 with the
+ * error recorded in d.
+ */
+int sim_include_files(struct fl_ydoc *d, const char *base);
+
 /* Frees what a call owns; frees an array of n calls and the array. */
 void sim_call_cfg_free(struct sim_call_cfg *c);
 void sim_calls_free(struct sim_call_cfg *calls, size_t n);

@@ -215,6 +215,25 @@ int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
                              const char *const *overrides, size_t n_overrides,
                              const uint64_t *seed_override, struct sim_scenario *out, char **err);
 
+/*
+ * What changes a scenario from outside, applied in this order after the
+ * files it includes are read (sim/include.c): the overlays (`-f FILE`,
+ * deep-merged, fl_ydoc_merge), then the overrides (`--set KEY=VALUE`,
+ * fl_ydoc_set; `mesh.Kind/name...` is short for
+ * `mesh.resources.Kind/name...`), then the seed.
+ */
+struct sim_load_opts {
+    const char *const *overlays;
+    size_t n_overlays;
+    const char *const *sets;
+    size_t n_sets;
+    const uint64_t *seed; /* NULL: the scenario's */
+};
+
+/* sim_scenario_load with overlays too. */
+int sim_scenario_load_opts(const char *path, const struct sim_load_opts *o,
+                           struct sim_scenario *out, char **err);
+
 void sim_scenario_free(struct sim_scenario *s);
 
 /* The number of pods a service runs (all versions). */

@@ -257,6 +257,24 @@ static void duration_over(struct sim_kernel *k, void *a, void *b)
     check_over(k, &w->over);
 }
 
+int sim_proxies_build(const struct sim_scenario *sc, sim_proxies_fn fn, void *arg, char **err)
+{
+    struct sim_world *w = fl_calloc(1, sizeof *w);
+    struct rpt_run run;
+    sim_kernel_init(&w->k);
+    w->sc = sc;
+    build_results(w, &run);
+    build_world(w, sc, &run);
+    sim_net_init(w);
+    sim_app_init(w);
+    int rc = sim_mesh_init(w, err);
+    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, arg);
+    free_world(w);
+    free(w);
+    rpt_run_free(&run);
+    return rc;
+}
+
 int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, struct rpt_run *out,
             char **err)
 {

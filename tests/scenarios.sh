@@ -6,7 +6,10 @@
 #  - every bundled scenario in scenarios/ runs and its assertions hold;
 #  - the same scenario and seed give byte-identical summaries and digest,
 #    another seed another digest;
-#  - --set and --seed change the run; a failing assertion exits 1.
+#  - --set and --seed change the run; a failing assertion exits 1;
+#  - --set and -f reach into included files; bad ones exit 2, located;
+#  - `faultline check` on every bundled and malformed scenario, and its
+#    exact text for one small scenario; --version, help.
 # Usage: FAULTLINE=build/faultline bash tests/scenarios.sh
 set -u
 cd "$(dirname "$0")/.."
@@ -27,6 +30,14 @@ check() { if eval "$2"; then ok; else no "$1"; fi; }
 "$FL" run scenarios/checkout.yaml --bogus >/dev/null 2>&1; check "unknown option exits 2" '[ $? = 2 ]'
 "$FL" run scenarios/checkout.yaml --seed x >/dev/null 2>&1; check "bad seed exits 2" '[ $? = 2 ]'
 "$FL" run /nonexistent.yaml >/dev/null 2>"$tmp/err"; check "missing file exits 2" '[ $? = 2 ] && grep -q "/nonexistent.yaml: No such file" "$tmp/err"'
+"$FL" --version >"$tmp/out" 2>&1; check "--version prints the Makefile's VERSION" '[ $? = 0 ] && grep -qE "^faultline $(sed -n "s/^VERSION := //p" Makefile)( \\(.*\\))?$" "$tmp/out"'
+"$FL" help >"$tmp/out" 2>&1; check "help lists the subcommands" '[ $? = 0 ] && grep -q "^  run " "$tmp/out" && grep -q "^  check " "$tmp/out" && grep -q "^  gateway " "$tmp/out" && grep -q "^  stub " "$tmp/out"'
+"$FL" help run >"$tmp/out" 2>&1; "$FL" run --help >"$tmp/out2" 2>&1
+check "help run is run --help" 'cmp -s "$tmp/out" "$tmp/out2" && grep -q -- "-f OVERLAY" "$tmp/out"'
+"$FL" help frobnicate >/dev/null 2>&1; check "help of an unknown command exits 2" '[ $? = 2 ]'
+for c in run check gateway stub; do
+    "$FL" $c --help >"$tmp/out" 2>&1; check "$c --help exits 0" '[ $? = 0 ] && grep -q "usage: faultline $c" "$tmp/out"'
+done
 
 # ---- malformed scenarios
 for f in tests/bad/*.yaml; do
@@ -45,6 +56,32 @@ for f in tests/bad/*.yaml; do
     if [ -e "$out" ]; then no "$f: wrote $out despite the error"; continue; fi
     ok
 done
+
+# ---- faultline check: the same errors as run, nothing run, nothing written
+for f in tests/bad/*.yaml tests/bad-late/*.yaml; do
+    timeout 10 "$FL" check "$f" >"$tmp/out" 2>"$tmp/err"
+    rc=$?
+    check "check $f: exit 2 with a message ($rc)" '[ $rc = 2 ] && [ -s "$tmp/err" ]'
+done
+"$FL" check tests/bad/unknown-key.yaml 2>&1 >/dev/null | grep -qE "^tests/bad/unknown-key\.yaml:[0-9]+:[0-9]+: "
+check "check locates errors as run does" '[ $? = 0 ]'
+"$FL" check --quiet scenarios/*.yaml >"$tmp/out" 2>"$tmp/err"
+check "check: every bundled scenario is valid ($(head -1 "$tmp/err"))" '[ $? = 0 ] && [ ! -s "$tmp/out" ]'
+"$FL" check tests/check/mesh-small.yaml >"$tmp/out" 2>"$tmp/err"
+check "check prints exactly tests/check/mesh-small.txt ($(diff tests/check/mesh-small.txt "$tmp/out" | head -3 | tr '\n' ' '))" '[ $? = 0 ] && cmp -s tests/check/mesh-small.txt "$tmp/out"'
+check "check shows Istio's default retry policy in force" 'grep -qF "retry_on connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes codes 503, 2 attempts" "$tmp/out"'
+"$FL" check tests/check/mesh-small.yaml --set services.ratings.replicas=5 -f tests/check/short.yaml >"$tmp/out" 2>"$tmp/err"
+check "check applies --set and -f" '[ $? = 0 ] && grep -q "ratings: 5 replicas" "$tmp/out" && grep -q "duration 5s" "$tmp/out"'
+"$FL" check scenarios/kong-health.yaml >"$tmp/out" 2>"$tmp/err"
+check "check shows Kong's route, retries and passive health checks" 'grep -qF "route catalog-route: path prefix /api/v1/catalog -> catalog" "$tmp/out" && grep -qF "retry: retry_on connect-failure,reset,timeout, 5 attempts" "$tmp/out" && grep -qF "passive health checks: eject after 3 http failures" "$tmp/out"'
+"$FL" check tests/check/warns.yaml >/dev/null 2>"$tmp/err"
+check "check: a warning alone exits 0 and is shown" '[ $? = 0 ] && grep -q "warning: mesh mode is none" "$tmp/err"'
+"$FL" check --strict tests/check/warns.yaml >/dev/null 2>"$tmp/err"
+check "check --strict: a warning exits 2" '[ $? = 2 ] && grep -q "error (--strict): mesh mode is none" "$tmp/err"'
+"$FL" check scenarios/mm1.yaml tests/bad/unknown-key.yaml >/dev/null 2>&1
+check "check of several files: one bad one exits 2" '[ $? = 2 ]'
+"$FL" check >/dev/null 2>&1; check "check without a file exits 2" '[ $? = 2 ]'
+[ ! -e reports/out/mesh-small ]; check "check writes nothing" '[ $? = 0 ]'
 
 # ---- bundled scenarios: they run and their assertions hold
 for f in scenarios/*.yaml; do
@@ -71,7 +108,7 @@ check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yam
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s1" --set duration=10s --set services.inventory.replicas=1
 check "--set applies (10s, one inventory pod)" 'grep -q "\"sim_seconds\": 1[0-9]\." "$tmp/s1/summary.json" && [ $(grep -c "\"name\": \"inventory-" "$tmp/s1/summary.json") = 1 ]'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s2" --set services.nope.replicas=1 2>"$tmp/err"
-check "--set on a missing path exits 2" '[ $? = 2 ] && grep -q "no .nope. there" "$tmp/err"'
+check "--set on a missing path exits 2" '[ $? = 2 ] && grep -q "no item named .nope." "$tmp/err"'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s3" --set duration=fast 2>"$tmp/err"
 check "--set with a bad value names the override" '[ $? = 2 ] && grep -q "^--set duration=fast: " "$tmp/err"'
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s4" --set "assertions.0.p99=< 1ms" 2>"$tmp/err"
@@ -159,6 +196,42 @@ replay=$(sed -n 's/.*replay with: //p' "$tmp/err")
 check "the replay line carries every --set (quoted)" 'grep -qF -- "--set '"'"'assertions.0.p99=< 1ms'"'"'" <<<"$replay"'
 (eval "${replay/faultline/\"\$FL\"} --quiet --out \"\$tmp/r2\"") 2>/dev/null
 check "the replay line, run as printed, gives the same digest" '[ -n "$(digest "$tmp/r1/summary.json")" ] && [ "$(digest "$tmp/r1/summary.json")" = "$(digest "$tmp/r2/summary.json")" ]'
+
+# ---- the replay line, executed exactly as printed, with -f and --set (absolute paths, from
+# another folder, `faultline` found on PATH)
+mkdir -p "$tmp/bin" "$tmp/replay"
+ln -s "$FLABS" "$tmp/bin/faultline"
+"$FL" run "$PWD/scenarios/checkout.yaml" -f "$PWD/tests/check/short.yaml" --quiet --out "$tmp/r3" \
+    --set 'services.billing.errors={rate: 2%, status: 503}' --set "assertions.0.p99=< 1ms" 2>"$tmp/err"
+rc=$?
+replay=$(sed -n 's/.*replay with: //p' "$tmp/err")
+check "a failing run with -f and --set exits 1 and prints its replay line" '[ $rc = 1 ] && [ -n "$replay" ]'
+check "the replay line lists the overlay and both overrides" 'grep -qF -- "-f $PWD/tests/check/short.yaml --set '"'"'services.billing.errors={rate: 2%, status: 503}'"'"'" <<<"$replay"'
+(cd "$tmp/replay" && PATH="$tmp/bin:$PATH" eval "$replay" >/dev/null 2>&1)
+check "the replay line, executed as printed, exits 1 with the same digest" '[ $? = 1 ] && [ -n "$(digest "$tmp/r3/summary.json")" ] && [ "$(digest "$tmp/r3/summary.json")" = "$(digest "$tmp/replay/reports/out/checkout/summary.json")" ]'
+
+# ---- bad --set and -f: exit 2, located, nothing written
+bad_override() { # description, expected text, arguments...
+    local what=$1 want=$2
+    shift 2
+    "$FL" run scenarios/gateway-mesh.yaml --out "$tmp/bo" "$@" >/dev/null 2>"$tmp/err"
+    local rc=$?
+    check "$what: exit 2 ($(head -1 "$tmp/err"))" '[ $rc = 2 ] && grep -qF -- "$want" "$tmp/err" && [ ! -e "$tmp/bo" ]'
+}
+bad_override "--set into a scalar" "--set duration.x=1: 'duration' (scenarios/gateway-mesh.yaml:" --set duration.x=1
+bad_override "--set index out of range" "'services' (scenarios/gateway-mesh.yaml:" --set services.9.replicas=1
+bad_override "--set unclosed flow value" "the value is not one YAML flow collection: value:" --set 'network.loss={model: gemodel'
+bad_override "--set unclosed quoted key" "a quoted key has no closing" --set 'services."orders.replicas=2'
+bad_override "--set not UTF-8" "is not valid UTF-8" --set $'gateway.services.orders.retries=\xc3'
+bad_override "--set into an included Kong file, bad value" "--set gateway.services.orders.retries=lots: " --set gateway.services.orders.retries=lots
+bad_override "--set ambiguous resource" "write Kind/name" --set mesh.resources.x.spec=1 -f tests/check/two-named-x.yaml
+bad_override "-f missing file" "nope.yaml: No such file" -f "$tmp/nope.yaml"
+printf 'services: [\n' >"$tmp/broken.yaml"
+bad_override "-f broken YAML" "$tmp/broken.yaml:2:1: YAML syntax error" -f "$tmp/broken.yaml"
+printf 'gateway:\n  services: [{name: orders, retries: -3}]\n' >"$tmp/badval.yaml"
+bad_override "-f bad value located in the overlay" "$tmp/badval.yaml:2:38: retries must be between" -f "$tmp/badval.yaml"
+printf 'a: \xc3\x28\n' >"$tmp/binary.yaml"
+bad_override "-f not UTF-8" "$tmp/binary.yaml:1:5: YAML syntax error: invalid trailing UTF-8 octet" -f "$tmp/binary.yaml"
 
 echo "scenario tests: $pass passed, $fail failed"
 [ $fail = 0 ]

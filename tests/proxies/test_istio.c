@@ -341,7 +341,9 @@ static void test_istio_default_retry_policy_is_istios(void)
     CU_ASSERT_EQUAL(p.retry_on, PX_RETRY_CONNECT_FAILURE | PX_RETRY_REFUSED_STREAM |
                                     PX_RETRY_GRPC_UNAVAILABLE | PX_RETRY_GRPC_CANCELLED |
                                     PX_RETRY_RETRIABLE_STATUS_CODES);
-    CU_ASSERT_EQUAL(p.n_codes, 0);
+    /* retry.go DefaultPolicy: RetriableStatusCodes [503] */
+    CU_ASSERT_EQUAL_FATAL(p.n_codes, 1);
+    CU_ASSERT_EQUAL(p.codes[0], 503);
     CU_ASSERT_TRUE(p.previous_hosts);
     CU_ASSERT_EQUAL(p.host_selection_attempts, 5);
     CU_ASSERT_EQUAL(p.per_try_timeout_ns, 0);
@@ -390,6 +392,7 @@ static void test_istio_retries_and_timeouts(void)
     CU_ASSERT_EQUAL(a->retry.retry_on, PX_RETRY_5XX | PX_RETRY_CONNECT_FAILURE);
     CU_ASSERT_TRUE(a->retry.previous_hosts);
     CU_ASSERT_EQUAL(a->retry.host_selection_attempts, 5);
+    CU_ASSERT_EQUAL(a->retry.n_codes, 0); /* a retryOn replaces the default's codes */
     /* bare status codes are retriable-status-codes; a reset does not match "503" */
     CU_ASSERT_EQUAL(b->timeout_ns, 0);
     CU_ASSERT_EQUAL(b->retry.retry_on, PX_RETRY_RESET | PX_RETRY_RETRIABLE_STATUS_CODES);
@@ -405,6 +408,9 @@ static void test_istio_retries_and_timeouts(void)
     CU_ASSERT_EQUAL(d->retry.retry_on, PX_RETRY_CONNECT_FAILURE | PX_RETRY_REFUSED_STREAM |
                                            PX_RETRY_GRPC_UNAVAILABLE | PX_RETRY_GRPC_CANCELLED |
                                            PX_RETRY_RETRIABLE_STATUS_CODES);
+    /* ... and its retriable status code 503 (ConvertPolicy starts from DefaultPolicy) */
+    CU_ASSERT_EQUAL_FATAL(d->retry.n_codes, 1);
+    CU_ASSERT_EQUAL(d->retry.codes[0], 503);
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
 }
