@@ -21,7 +21,7 @@
 #include "sim/scenario.h"
 
 static const char usage[] =
-    "usage: faultline run FILE [--seed N] [--out DIR] [--set KEY=VALUE]... [--quiet]\n"
+    "usage: faultline run FILE [--seed N] [--out DIR] [--set KEY=VALUE]... [--lenient] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
@@ -33,6 +33,8 @@ static const char usage[] =
     "  --set KEY=VALUE  change a value of the scenario before it runs; KEY is a path of\n"
     "                   keys, list items by index or by name, e.g. --set duration=30s,\n"
     "                   --set services.billing.replicas=4, --set workload.0.rate=500/s\n"
+    "  --lenient        leave out, with a warning, the Istio kinds and fields faultline\n"
+    "                   does not model (by default they are refused)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -43,7 +45,7 @@ struct run_opts {
     const char **sets;
     size_t n_sets;
     uint64_t seed;
-    int has_seed, quiet;
+    int has_seed, quiet, lenient;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -64,6 +66,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         }
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--lenient")) {
+            o->lenient = 1;
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--out") || !strcmp(a, "--set")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -119,7 +123,7 @@ static void show_progress(const struct sim_progress *p, void *arg)
 /* The command that runs the same scenario, seed and overrides again (caller frees). */
 static char *replay_line(const struct run_opts *o, uint64_t seed)
 {
-    const char **args = fl_calloc(5 + 2 * o->n_sets, sizeof *args);
+    const char **args = fl_calloc(6 + 2 * o->n_sets, sizeof *args);
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
     size_t n = 0;
@@ -132,7 +136,8 @@ static char *replay_line(const struct run_opts *o, uint64_t seed)
         args[n++] = "--set";
         args[n++] = o->sets[i];
     }
-    FL_ASSERT(n == 5 + 2 * o->n_sets);
+    if (o->lenient) args[n++] = "--lenient";
+    FL_ASSERT(n == 5 + 2 * o->n_sets + (size_t)o->lenient);
     char *line = cli_shell_join(args, n);
     free(args);
     return line;
@@ -148,7 +153,9 @@ int cli_run(int argc, char **argv)
     }
     struct sim_scenario sc;
     char *err = NULL;
-    if (sim_scenario_load(o.file, o.sets, o.n_sets, o.has_seed ? &o.seed : NULL, &sc, &err)) {
+    struct sim_load_opts lo = {.lenient = o.lenient};
+    if (sim_scenario_load_opts(o.file, o.sets, o.n_sets, o.has_seed ? &o.seed : NULL, &lo, &sc,
+                               &err)) {
         fprintf(stderr, "%s\n", err);
         free(err);
         free(o.sets);
@@ -166,6 +173,8 @@ int cli_run(int argc, char **argv)
     }
     struct progress_line pl = {cli_wall_s(), 0, 0};
     int tty = !o.quiet && isatty(STDERR_FILENO);
+    for (size_t i = 0; !o.quiet && i < sc.istio.n_notes; i++)
+        fprintf(stderr, "faultline: note: %s\n", sc.istio.notes[i]);
     for (size_t i = 0; i < sc.istio.n_warnings; i++)
         fprintf(stderr, "faultline: warning: %s\n", sc.istio.warnings[i]);
     struct rpt_run run;

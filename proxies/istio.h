@@ -11,8 +11,16 @@
  * perTryTimeout, retryOn; fault delay / abort with percentage; rewrite uri /
  * authority); DestinationRule host, trafficPolicy (loadBalancer.simple,
  * connectionPool tcp / http, outlierDetection) and subsets (labels, their
- * own trafficPolicy). Kinds not modeled yet are kept as warnings, never
- * dropped silently. Unknown fields are errors with a suggestion.
+ * own trafficPolicy). An unknown kind is an error with a suggestion; a
+ * known kind or a field that would change traffic but is not modeled is
+ * refused with its location, or, when m->lenient is set, named in a
+ * warning: never dropped silently. Unknown fields are errors with a
+ * suggestion. A resource with the kind, name and namespace of an earlier
+ * one replaces it (kubectl apply), with a note.
+ *
+ * Resolved (px_istio_resolve) against the services a scenario models:
+ * rules for hosts it does not model are warnings, references that cannot
+ * be followed are errors located in the Istio file.
  *
  * Built (px_istio_build_outbound), as istiod configures a sidecar: one
  * virtual host per mesh service, matching its short and qualified names;
@@ -49,13 +57,15 @@ struct px_istio_policy {
 
 struct px_istio_subset {
     char *name;
+    char *at; /* "file:line:col" of its name */
     struct px_label *labels;
     size_t n_labels;
     struct px_istio_policy policy;
 };
 
 struct px_istio_dr {
-    char *name, *host;
+    char *name, *ns, *host;
+    char *at, *host_at; /* "file:line:col" of the resource and of its host */
     struct px_istio_policy policy;
     struct px_istio_subset *subsets;
     size_t n_subsets;
@@ -63,6 +73,7 @@ struct px_istio_dr {
 
 struct px_istio_dest {
     char *host, *subset;
+    char *host_at, *subset_at; /* "file:line:col" of each (subset_at: NULL without subset) */
     uint32_t weight;
 };
 
@@ -89,7 +100,9 @@ struct px_istio_route {
 };
 
 struct px_istio_vs {
-    char *name;
+    char *name, *ns;
+    char *at;       /* "file:line:col" of the resource */
+    char **host_at; /* of each host */
     char **hosts;
     size_t n_hosts;
     struct px_istio_route *routes;
@@ -101,8 +114,11 @@ struct px_istio {
     size_t n_vs;
     struct px_istio_dr *dr;
     size_t n_dr;
-    char **warnings; /* "kind Gateway (name x) is not modeled yet" */
+    int lenient;     /* set before reading: refusals become warnings (--lenient) */
+    char **warnings; /* "file:line:col: what was left out, and why" */
     size_t n_warnings;
+    char **notes; /* "VirtualService reviews from b.yaml:3:1 replaces the one from a.yaml:3:1" */
+    size_t n_notes;
 };
 
 /*
@@ -119,6 +135,23 @@ struct px_mesh_service {
     const struct px_endpoint_cfg *endpoints;
     size_t n_endpoints;
 };
+
+/*
+ * Checks the resources against the mesh's services, as istiod would see
+ * them, before anything is built:
+ *  - a VirtualService or DestinationRule host that is not a service: a
+ *    warning (Istio accepts rules for any host); the host is left out, and
+ *    a resource left without hosts is dropped;
+ *  - a route destination naming no service, a subset the host's
+ *    DestinationRule does not define, a subset a route uses whose labels
+ *    select no endpoint, two VirtualServices routing one host, two
+ *    DestinationRules for one host: an error located where the mistake is,
+ *    with the closest name as a suggestion;
+ *  - a subset no route uses that selects no endpoint: a warning.
+ * Returns 0, or -1 with *err ("file:line:col: ...", caller frees).
+ */
+int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services, size_t n,
+                     char **err);
 
 /*
  * Builds a sidecar's outbound configuration (kind PX_PROXY_OUTBOUND, named

@@ -359,7 +359,16 @@ static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
 int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                       const uint64_t *seed_override, struct sim_scenario *out, char **err)
 {
+    static const struct sim_load_opts none;
+    return sim_scenario_load_opts(path, overrides, n_overrides, seed_override, &none, out, err);
+}
+
+int sim_scenario_load_opts(const char *path, const char *const *overrides, size_t n_overrides,
+                           const uint64_t *seed_override, const struct sim_load_opts *opts,
+                           struct sim_scenario *out, char **err)
+{
     memset(out, 0, sizeof *out);
+    out->istio.lenient = opts->lenient;
     struct fl_ydoc *docs;
     size_t n_docs;
     if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;

@@ -115,9 +115,49 @@ static int load_compat(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
     return 0;
 }
 
+/*
+ * Checks the Istio resources against the scenario's services
+ * (px_istio_resolve), each service seen as one endpoint per version with
+ * that version's labels. An error is located in the Istio file and becomes
+ * the scenario's.
+ */
+static int resolve_mesh(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_mesh_service *ms = fl_calloc(s->n_services + 1, sizeof *ms);
+    struct px_endpoint_cfg **eps = fl_calloc(s->n_services + 1, sizeof *eps);
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct sim_service_cfg *svc = &s->services[i];
+        eps[i] = fl_calloc(svc->n_versions + 1, sizeof **eps);
+        for (size_t v = 0; v < svc->n_versions; v++) {
+            const struct sim_version_cfg *ver = &svc->versions[v];
+            eps[i][v].labels = fl_calloc(ver->n_labels + 1, sizeof *eps[i][v].labels);
+            for (size_t k = 0; k < ver->n_labels; k++) /* borrowed strings */
+                eps[i][v].labels[k] = (struct px_label){ver->labels[k].key, ver->labels[k].value};
+            eps[i][v].n_labels = ver->n_labels;
+        }
+        ms[i].name = svc->name;
+        ms[i].endpoints = eps[i];
+        ms[i].n_endpoints = svc->n_versions;
+    }
+    char *err = NULL;
+    int rc = px_istio_resolve(&s->istio, ms, s->n_services, &err);
+    for (size_t i = 0; i < s->n_services; i++) {
+        for (size_t v = 0; v < s->services[i].n_versions; v++) free(eps[i][v].labels);
+        free(eps[i]);
+    }
+    free(eps);
+    free(ms);
+    if (rc) {
+        free(d->err);
+        d->err = err;
+    }
+    return rc;
+}
+
 static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"mode", "files", "resources", "envoy_compat", NULL};
+    static const char *const keys[] = {"mode",         "files",   "resources",
+                                       "envoy_compat", "lenient", NULL};
     static const char *const modes[] = {"sidecar", "ambient", "none", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "mesh")) return -1;
     yaml_node_t *x;
@@ -127,6 +167,9 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
         if (mode == 1) return fl_y_error(d, x, "mesh mode 'ambient' is not supported yet");
     }
     s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : SIM_MESH_NONE;
+    int lenient = 0;
+    if ((x = fl_y_get(d, n, "lenient")) && fl_y_bool(d, x, "mesh lenient", &lenient)) return -1;
+    s->istio.lenient |= lenient;
     if ((x = fl_y_get(d, n, "files")) && load_mesh_files(d, x, s)) return -1;
     if ((x = fl_y_get(d, n, "resources"))) {
         if (fl_y_want_seq(d, x, "mesh resources")) return -1;
@@ -134,6 +177,7 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
             if (px_istio_add(&s->istio, d, fl_y_node(d, SEQ_ITEMS(x)[i]))) return -1;
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
+    if (s->mesh_mode == SIM_MESH_SIDECAR && resolve_mesh(d, s)) return -1;
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);

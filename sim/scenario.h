@@ -185,6 +185,16 @@ struct sim_scenario {
 int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                       const uint64_t *seed_override, struct sim_scenario *out, char **err);
 
+/* Choices of the command line that change how a scenario is read. */
+struct sim_load_opts {
+    int lenient; /* --lenient: what faultline does not model becomes a warning, not an error */
+};
+
+/* sim_scenario_load with options (sim_scenario_load: all off). */
+int sim_scenario_load_opts(const char *path, const char *const *overrides, size_t n_overrides,
+                           const uint64_t *seed_override, const struct sim_load_opts *opts,
+                           struct sim_scenario *out, char **err);
+
 /*
  * The same from memory: name stands for the file in messages, and files the
  * scenario includes are found relative to it (the fuzz targets use this).
