@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 /* A path relative to the scenario file's folder (absolute paths stay). */
@@ -45,6 +46,72 @@ static int adopt_error(struct fl_ydoc *d, struct fl_ydoc *other)
     d->err = other->err;
     other->err = NULL;
     return -1;
+}
+
+/* ---- names the gateway may send to, checked when the scenario loads ---- */
+
+/* The names of the scenario's services, then of its pods (SERVICE-N, SERVICE-VERSION-N). */
+static const char **gateway_names(const struct sim_scenario *s)
+{
+    size_t n = s->n_services, k = 0;
+    for (size_t i = 0; i < s->n_services; i++) n += (size_t)sim_service_pods(&s->services[i]);
+    const char **names = fl_calloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < s->n_services; i++) names[k++] = s->services[i].name;
+    for (size_t i = 0; i < s->n_services; i++)
+        for (size_t v = 0; v < s->services[i].n_versions; v++) {
+            const struct sim_version_cfg *ver = &s->services[i].versions[v];
+            for (int r = 0; r < ver->replicas; r++)
+                names[k++] = ver->name ? fl_asprintf("%s-%s-%d", s->services[i].name, ver->name, r)
+                                       : fl_asprintf("%s-%d", s->services[i].name, r);
+        }
+    FL_ASSERT(k == n);
+    return names;
+}
+
+/*
+ * A resolver that only checks names as sim/mesh.c will resolve them: a
+ * service by its short or qualified name ("billing", "billing.default.svc"),
+ * or a pod. The endpoint it gives is a placeholder.
+ */
+static int check_name(void *arg, const char *host, uint16_t port, struct px_endpoint_cfg **eps,
+                      size_t *n, char **err)
+{
+    const struct sim_scenario *s = arg;
+    const char **names = gateway_names(s);
+    int found = 0;
+    for (size_t i = 0; names[i] && !found; i++) {
+        size_t len = strlen(names[i]);
+        found = !strncmp(host, names[i], len) &&
+                (host[len] == '\0' || (i < s->n_services && host[len] == '.'));
+    }
+    (void)port;
+    if (found) {
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_strdup(host);
+        *n = 1;
+    } else {
+        const char *hint = fl_did_you_mean(host, names);
+        *err = fl_asprintf("'%s' is neither a service nor a pod of the scenario%s%s%s", host,
+                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+    }
+    for (size_t i = s->n_services; names[i]; i++) free((char *)names[i]);
+    free(names);
+    return found ? 0 : -1;
+}
+
+/* Builds the gateway once to find names it cannot resolve; the error is located in its file. */
+static int check_gateway(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_resolver r = {check_name, s};
+    struct px_proxy_cfg cfg;
+    char *err = NULL;
+    if (px_kong_build(&s->kong, "gateway", &r, &cfg, &err)) {
+        free(d->err);
+        d->err = err;
+        return -1;
+    }
+    px_proxy_cfg_free(&cfg);
+    return 0;
 }
 
 static int load_gateway(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
@@ -221,7 +288,8 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
     px_cost_default(&s->sidecar_cost.cost);
     s->gateway_cost.workers = s->sidecar_cost.workers = 2;
     yaml_node_t *x;
-    if ((x = fl_y_get(d, root, "gateway")) && load_gateway(d, x, s)) return -1;
+    if ((x = fl_y_get(d, root, "gateway")) && (load_gateway(d, x, s) || check_gateway(d, s)))
+        return -1;
     if ((x = fl_y_get(d, root, "mesh")) && load_mesh(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "proxy")) && load_proxy_costs(d, x, s)) return -1;
     return 0;
