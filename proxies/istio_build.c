@@ -38,7 +38,10 @@
  *    retries nor a timeout.
  *
  * References are checked first: every host must be a service of the
- * mesh, every subset defined by the host's DestinationRule.
+ * mesh, every subset defined by the host's DestinationRule. The scenario
+ * loader has already run px_istio_resolve (istio_resolve.c), which reports
+ * these mistakes located in the Istio files and leaves out the rules for
+ * hosts not modeled; the checks here keep the builder safe on its own.
  *
  * Not here: namespaces beyond the resources' own (services live in one);
  * several VirtualServices or DestinationRules for one host (refused:

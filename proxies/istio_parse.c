@@ -1,20 +1,24 @@
 /*
  * istio_parse.c - px_istio_add and px_istio_free: Istio's traffic
  * resources read as users keep them (see istio.h). Here: the envelope of
- * a resource (apiVersion, kind, metadata, spec), Kubernetes Lists, the
- * warnings for kinds not modeled, and the small readers that istio_vs.c
- * and istio_dr.c share (istio_internal.h).
+ * a resource (apiVersion, kind, metadata, spec), Kubernetes Lists, kinds
+ * not modeled (refused, or with --lenient a warning) and unknown (an error
+ * with the closest kind), the note when a resource replaces an earlier
+ * one, and the small readers that istio_vs.c and istio_dr.c share
+ * (istio_internal.h).
  *
  * Reading (istio/api networking/v1alpha3 virtual_service.proto,
  * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
  * or v1): every field of the parts modeled is checked, unknown ones are
  * errors with a suggestion. A Kubernetes List is read item by item. Other
- * kinds (Gateway, ServiceEntry, Sidecar, PeerAuthentication, ...) become a
- * warning, so does a VirtualService bound only to gateways (it does not
- * reach sidecars) or its tcp/tls routes.
- * Fields that would change traffic but are not modeled yet (redirect,
- * mirrors, consistent hashing, port-level settings, source labels, ...)
- * are refused by name; fields without effect here (tls, CORS, header
+ * known kinds (Gateway, ServiceEntry, Sidecar, PeerAuthentication, ...,
+ * and Kubernetes objects) are refused with the reason, or with m->lenient
+ * left out with a warning; an unknown kind is an error with the closest
+ * one (kubectl refuses it too). A VirtualService bound only to gateways (it
+ * does not reach sidecars) or its tcp/tls routes are warnings.
+ * Fields that would change traffic but are not modeled yet (delegate,
+ * port-level settings, source labels, ...) are refused by name, or with
+ * m->lenient left out with a warning; fields without effect here (tls, CORS, header
  * edits, keepalives, idle timeouts, ports of single-port services) are
  * read and ignored. Hosts may be short ("reviews") or qualified with the
  * resource's namespace (or "default"): "reviews.ns", "reviews.ns.svc",
@@ -27,9 +31,13 @@
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
+ * A resource with the kind, name and namespace of one read earlier
+ * replaces it in place (istio_vs.c, istio_dr.c), as `kubectl apply` of the
+ * later file would, with a note naming both locations.
+ *
  * Not here: namespaces beyond the resource's own (services live in one),
- * delegate VirtualServices, exportTo, several VirtualServices or
- * DestinationRules for one host (refused: istiod would pick by age).
+ * delegate VirtualServices, exportTo; checking hosts against the
+ * scenario's services (istio_resolve.c).
  */
 #include <ctype.h>
 #include <stdio.h>
