@@ -109,7 +109,23 @@ struct px_istio_vs {
     size_t n_routes;
 };
 
+/*
+ * A Sidecar (networking/v1 sidecar.proto): which hosts a workload's
+ * outbound sidecar has routes and clusters for (egress hosts), and what
+ * happens to calls to other hosts (outboundTrafficPolicy).
+ */
+struct px_istio_sidecar {
+    char *name, *ns, *at;
+    struct px_label *selector; /* workloadSelector.labels; none: the namespace's default */
+    size_t n_selector;
+    char **egress; /* "namespace/host" as written, from every egress listener */
+    size_t n_egress;
+    int registry_only; /* outboundTrafficPolicy.mode REGISTRY_ONLY (default ALLOW_ANY) */
+};
+
 struct px_istio {
+    struct px_istio_sidecar *sidecars;
+    size_t n_sidecars;
     struct px_istio_vs *vs;
     size_t n_vs;
     struct px_istio_dr *dr;
@@ -135,6 +151,17 @@ struct px_mesh_service {
     const struct px_endpoint_cfg *endpoints;
     size_t n_endpoints;
 };
+
+/*
+ * The Sidecar that applies to a workload of the services' namespace with
+ * these labels (one selecting it, else the namespace's default, else the
+ * root namespace's), or NULL: then the sidecar reaches every service.
+ */
+const struct px_istio_sidecar *px_istio_sidecar_for(const struct px_istio *m,
+                                                    const struct px_label *labels, size_t n);
+
+/* Whether Sidecar s (NULL: none) lets a workload's sidecar reach service svc. */
+int px_istio_sidecar_sees(const struct px_istio_sidecar *s, const char *svc);
 
 /*
  * Checks the resources against the mesh's services, as istiod would see
@@ -163,6 +190,18 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
 int px_istio_build_outbound(const struct px_istio *m, const char *name,
                             const struct px_mesh_service *services, size_t n_services,
                             struct px_proxy_cfg *out, char **err);
+
+/*
+ * The same for a workload that Sidecar sc applies to (NULL: none): a
+ * service outside its egress hosts gets, instead of its routes, istiod's
+ * fallback - a route to "PassthroughCluster|SERVICE" (ALLOW_ANY: any pod,
+ * none of the mesh's retries, timeouts or policies) or a 502 answered at
+ * once (REGISTRY_ONLY, the BlackHole route).
+ */
+int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
+                                const struct px_mesh_service *services, size_t n_services,
+                                const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
+                                char **err);
 
 /* Istio's retry policy for routes that set none (MeshConfig defaultHttpRetryPolicy). */
 void px_istio_default_retry(struct px_retry_policy *p);

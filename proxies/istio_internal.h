@@ -84,6 +84,10 @@ char *px_istio_short_host(const char *host, const char *ns);
 int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec);
 void px_istio_vs_free(struct px_istio_vs *v);
 
+/* istio_sidecar.c: a Sidecar's spec, added to c->m. */
+int px_istio_parse_sidecar(struct ip *c, const yaml_node_t *spec);
+void px_istio_sidecar_free(struct px_istio_sidecar *s);
+
 /* istio_dr.c: a DestinationRule's spec, added to c->m. */
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);
 void px_istio_dr_free(struct px_istio_dr *r);

@@ -198,7 +198,6 @@ static const struct {
 } other_kinds[] = {
     {"Gateway", "ingress and egress gateways are not modeled yet"},
     {"ServiceEntry", "services outside the scenario are not modeled yet"},
-    {"Sidecar", "restricting a sidecar's egress hosts is not modeled yet"},
     {"WorkloadEntry", "workloads outside Kubernetes are not modeled"},
     {"WorkloadGroup", "workloads outside Kubernetes are not modeled"},
     {"EnvoyFilter", "raw Envoy configuration patches are not modeled"},
@@ -234,9 +233,9 @@ static const struct {
 static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
     enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
-    const char *names[N_OTHER + 4] = {"VirtualService", "DestinationRule", "List"};
+    const char *names[N_OTHER + 5] = {"VirtualService", "DestinationRule", "Sidecar", "List"};
     for (size_t i = 0; i < N_OTHER; i++) {
-        names[3 + i] = other_kinds[i].kind;
+        names[4 + i] = other_kinds[i].kind;
         if (strcmp(c->kind, other_kinds[i].kind)) continue;
         const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
         char text[300];
@@ -248,7 +247,7 @@ static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kin
     if (hint)
         return fl_y_error(c->d, kind, "unknown kind '%s' (did you mean '%s'?)", c->kind, hint);
     return fl_y_error(c->d, kind,
-                      "unknown kind '%s' (faultline reads VirtualService and DestinationRule)",
+                      "unknown kind '%s' (faultline reads VirtualService, DestinationRule and Sidecar)",
                       c->kind);
 }
 
@@ -279,7 +278,8 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     if (fl_y_string(d, kind, "kind", &c.kind)) return -1;
     if (!strcmp(c.kind, "List")) return list_items(m, d, n);
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
-    if (!is_vs && !is_dr) return other_kind(&c, n, kind);
+    int is_sc = !strcmp(c.kind, "Sidecar");
+    if (!is_vs && !is_dr && !is_sc) return other_kind(&c, n, kind);
     c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
         fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion", versions, &v) ||
@@ -287,7 +287,9 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");
     if (fl_y_want_map(d, spec, "spec")) return -1;
-    return is_vs ? px_istio_parse_vs(&c, spec) : px_istio_parse_dr(&c, spec);
+    return is_vs ? px_istio_parse_vs(&c, spec)
+           : is_dr ? px_istio_parse_dr(&c, spec)
+                   : px_istio_parse_sidecar(&c, spec);
 }
 
 void px_istio_free(struct px_istio *m)
@@ -296,6 +298,8 @@ void px_istio_free(struct px_istio *m)
     free(m->vs);
     for (size_t i = 0; i < m->n_dr; i++) px_istio_dr_free(&m->dr[i]);
     free(m->dr);
+    for (size_t i = 0; i < m->n_sidecars; i++) px_istio_sidecar_free(&m->sidecars[i]);
+    free(m->sidecars);
     for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
     free(m->warnings);
     for (size_t i = 0; i < m->n_notes; i++) free(m->notes[i]);

@@ -269,6 +269,31 @@ static void warn_empty_subsets(struct rs *r)
     }
 }
 
+/* Sidecars that apply to no workload, egress hosts that name no service: warnings. */
+static void warn_sidecars(struct rs *r)
+{
+    for (size_t i = 0; i < r->m->n_sidecars; i++) {
+        const struct px_istio_sidecar *s = &r->m->sidecars[i];
+        if (strcmp(s->ns, "default") && strcmp(s->ns, "istio-system")) {
+            warn(r->m, fl_asprintf("%s: Sidecar '%s' is in namespace '%s', where the scenario "
+                                   "has no workload: not applied",
+                                   s->at, s->name, s->ns));
+            continue;
+        }
+        for (size_t e = 0; e < s->n_egress; e++) {
+            const char *h = s->egress[e], *name = strchr(h, '/') + 1;
+            int ours = h[0] == '.' || h[0] == '*' || !strncmp(h, "default/", 8);
+            if (!ours || strchr(name, '*')) continue;
+            char *short_name = px_istio_short_host(name, "default");
+            if (service_index(r, short_name) < 0)
+                warn(r->m, fl_asprintf("%s: Sidecar '%s': egress host '%s' is not a service of "
+                                       "the scenario%s",
+                                       s->at, s->name, h, hint_of(short_name, r->names)));
+            free(short_name);
+        }
+    }
+}
+
 int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services, size_t n,
                      char **err)
 {
@@ -280,6 +305,7 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
     drop_vs_hosts(&r);
     int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_dests(&r) ? -1 : 0;
     if (!rc) warn_empty_subsets(&r);
+    if (!rc) warn_sidecars(&r);
     free(r.names);
     return rc;
 }
