@@ -246,9 +246,9 @@ static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kin
     const char *hint = fl_did_you_mean(c->kind, names);
     if (hint)
         return fl_y_error(c->d, kind, "unknown kind '%s' (did you mean '%s'?)", c->kind, hint);
-    return fl_y_error(c->d, kind,
-                      "unknown kind '%s' (faultline reads VirtualService, DestinationRule and Sidecar)",
-                      c->kind);
+    return fl_y_error(
+        c->d, kind,
+        "unknown kind '%s' (faultline reads VirtualService, DestinationRule and Sidecar)", c->kind);
 }
 
 /* A Kubernetes List (what `kubectl get ... -o yaml` prints): each item in turn. */
@@ -287,7 +287,7 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");
     if (fl_y_want_map(d, spec, "spec")) return -1;
-    return is_vs ? px_istio_parse_vs(&c, spec)
+    return is_vs   ? px_istio_parse_vs(&c, spec)
            : is_dr ? px_istio_parse_dr(&c, spec)
                    : px_istio_parse_sidecar(&c, spec);
 }

@@ -130,8 +130,9 @@ static int sidecar_body(struct ip *c, const yaml_node_t *spec, struct px_istio_s
 
 int px_istio_parse_sidecar(struct ip *c, const yaml_node_t *spec)
 {
-    static const char *const keys[] = {"workloadSelector",      "ingress", "egress",
-                                       "outboundTrafficPolicy", "inboundConnectionPool", NULL};
+    static const char *const keys[] = {
+        "workloadSelector",      "ingress", "egress", "outboundTrafficPolicy",
+        "inboundConnectionPool", NULL};
     if (fl_y_check_keys(c->d, spec, keys, NULL, c->what) ||
         px_istio_refuse(c, spec, "ingress", "ingress") ||
         px_istio_refuse(c, spec, "inboundConnectionPool", "inboundConnectionPool"))
@@ -212,8 +213,8 @@ int px_istio_sidecar_sees(const struct px_istio_sidecar *s, const char *svc)
         FL_ASSERT(slash);
         size_t nl = (size_t)(slash - h);
         /* "." is the workload's namespace, "*" any; "~" none; services live in "default" */
-        int ns_ok = (nl == 1 && (h[0] == '.' || h[0] == '*')) ||
-                    (nl == 7 && !strncmp(h, "default", 7));
+        int ns_ok =
+            (nl == 1 && (h[0] == '.' || h[0] == '*')) || (nl == 7 && !strncmp(h, "default", 7));
         if (ns_ok && name_matches(slash + 1, svc)) return 1;
     }
     return 0;
