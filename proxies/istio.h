@@ -1,6 +1,6 @@
 /*
- * istio.h - Istio's traffic resources (networking.istio.io VirtualService
- * and DestinationRule, v1alpha3 / v1beta1 / v1), read as users keep them,
+ * istio.h - Istio's traffic resources (networking.istio.io VirtualService,
+ * DestinationRule and Sidecar, v1alpha3 / v1beta1 / v1), read as users keep them,
  * and turned into a sidecar's outbound configuration with Istio's defaults
  * (not Envoy's).
  *

@@ -1,8 +1,8 @@
 /*
  * istio_internal.h - what the files reading Istio's resources share
- * (proxies/istio_parse.c, istio_vs.c, istio_dr.c, istio_resolve.c): the parsing state of
- * one resource, the small readers of istio_parse.c, and the reader of each
- * kind of resource.
+ * (proxies/istio_parse.c, istio_vs.c, istio_dr.c, istio_sidecar.c,
+ * istio_resolve.c): the parsing state of one resource, the small readers
+ * of istio_parse.c, and the reader of each kind of resource.
  *
  * Every reader takes the parsing state and a node of the document, and
  * returns 0, or -1 with the error recorded in the document

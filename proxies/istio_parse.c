@@ -11,7 +11,7 @@
  * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
  * or v1): every field of the parts modeled is checked, unknown ones are
  * errors with a suggestion. A Kubernetes List is read item by item. Other
- * known kinds (Gateway, ServiceEntry, Sidecar, PeerAuthentication, ...,
+ * known kinds (Gateway, ServiceEntry, PeerAuthentication, ...,
  * and Kubernetes objects) are refused with the reason, or with m->lenient
  * left out with a warning; an unknown kind is an error with the closest
  * one (kubectl refuses it too). A VirtualService bound only to gateways (it
@@ -26,8 +26,9 @@
  * Go's forms ("1s", "500ms", "0.5s", "1m30s").
  *
  * How: the kind is read first - a List is read item by item, a kind other
- * than VirtualService and DestinationRule becomes a warning - then the
- * envelope is checked and the spec goes to istio_vs.c or istio_dr.c,
+ * than VirtualService, DestinationRule and Sidecar is refused or unknown -
+ * then the envelope is checked and the spec goes to istio_vs.c,
+ * istio_dr.c or istio_sidecar.c,
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
