@@ -92,6 +92,7 @@ static void drop_dr_hosts(struct rs *r)
 /* Leaves out the hosts of v that are not services; 0 when none is left. */
 static int keep_vs_hosts(struct rs *r, struct px_istio_vs *v)
 {
+    FL_ASSERT(v->n_hosts == 0 || (v->hosts && v->host_at));
     size_t kept = 0;
     for (size_t h = 0; h < v->n_hosts; h++) {
         if (service_index(r, v->hosts[h]) >= 0) {
@@ -130,6 +131,7 @@ static int check_dr_conflicts(struct rs *r)
     const struct px_istio *m = r->m;
     for (size_t i = 0; i < m->n_dr; i++) {
         const struct px_istio_dr *first = dr_for(m, m->dr[i].host);
+        FL_ASSERT(first && first <= &m->dr[i]);
         if (first == &m->dr[i]) continue;
         *r->err =
             fl_asprintf("%s: DestinationRule '%s': host '%s' already has DestinationRule "
@@ -199,6 +201,7 @@ static char *labels_text(const struct px_istio_subset *s)
 static int check_subset(struct rs *r, const struct px_istio_vs *v, const struct px_istio_dest *d,
                         int svc)
 {
+    FL_ASSERT(d->subset && d->subset_at && svc >= 0 && (size_t)svc < r->n_svc);
     const struct px_istio_dr *dr = dr_for(r->m, d->host);
     size_t n = dr ? dr->n_subsets : 0;
     const char **names = fl_calloc(n + 1, sizeof *names);
@@ -238,6 +241,7 @@ static int check_dests(struct rs *r)
         for (size_t k = 0; k < v->n_routes; k++)
             for (size_t j = 0; j < v->routes[k].n_dests; j++) {
                 const struct px_istio_dest *d = &v->routes[k].dests[j];
+                FL_ASSERT(d->host && d->host_at);
                 int svc = service_index(r, d->host);
                 if (svc < 0) {
                     *r->err = fl_asprintf("%s: VirtualService '%s': destination host '%s' is "
@@ -256,7 +260,9 @@ static void warn_empty_subsets(struct rs *r)
 {
     for (size_t i = 0; i < r->m->n_dr; i++) {
         const struct px_istio_dr *dr = &r->m->dr[i];
-        const struct px_mesh_service *svc = &r->svc[service_index(r, dr->host)];
+        int k = service_index(r, dr->host);
+        FL_ASSERT(k >= 0); /* drop_dr_hosts left only rules for services */
+        const struct px_mesh_service *svc = &r->svc[k];
         for (size_t s = 0; s < dr->n_subsets; s++) {
             if (selects_any(svc, &dr->subsets[s])) continue;
             char *labels = labels_text(&dr->subsets[s]);
@@ -281,7 +287,9 @@ static void warn_sidecars(struct rs *r)
             continue;
         }
         for (size_t e = 0; e < s->n_egress; e++) {
-            const char *h = s->egress[e], *name = strchr(h, '/') + 1;
+            const char *h = s->egress[e], *slash = strchr(h, '/');
+            FL_ASSERT(slash); /* istio_sidecar.c refuses hosts without a namespace */
+            const char *name = slash + 1;
             int ours = h[0] == '.' || h[0] == '*' || !strncmp(h, "default/", 8);
             if (!ours || strchr(name, '*')) continue;
             char *short_name = px_istio_short_host(name, "default");
