@@ -88,6 +88,9 @@ for f in scenarios/*.yaml; do
     check "$f: exit $rc ($(head -1 "$tmp/err"))" '[ $rc = 0 ]'
 done
 
+check "Sidecar REGISTRY_ONLY: the BlackHole route answers 502" 'grep -A20 "\"name\": \"/audit\"" "$tmp/run-sidecar-egress/summary.json" | grep -q "\"502\": [1-9]"'
+check "Sidecar ALLOW_ANY: the call passes through" 'grep -q "\"name\": \"sidecar PassthroughCluster|legacy\"" "$tmp/run-sidecar-egress/summary.json"'
+
 # ---- determinism
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d1" &&
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d2" &&
