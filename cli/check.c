@@ -19,7 +19,8 @@
 #include "sim/scenario.h"
 
 static const char usage[] =
-    "usage: faultline check FILE... [--strict] [-f OVERLAY]... [--set KEY=VALUE]... [--quiet]\n"
+    "usage: faultline check FILE... [--strict] [--lenient] [-f OVERLAY]... [--set KEY=VALUE]...\n"
+    "                       [--quiet]\n"
     "\n"
     "Checks each scenario FILE and everything it includes (Kong and Istio files),\n"
     "after the overlays and overrides, and builds its gateway and sidecars as a run\n"
@@ -29,6 +30,7 @@ static const char usage[] =
     "endpoints, circuit-breaker limits and outlier detection; and the warnings.\n"
     "\n"
     "  --strict         warnings are errors\n"
+    "  --lenient        what faultline does not model is a warning, not an error (as run)\n"
     "  -f OVERLAY       merge a YAML overlay onto each scenario (as for run)\n"
     "  --set KEY=VALUE  change a value of each scenario (as for run)\n"
     "  --quiet          print nothing but errors and warnings\n"
@@ -41,7 +43,7 @@ struct check_opts {
     const char **files;
     size_t n_files;
     struct cli_scenario_opts sc;
-    int strict, quiet;
+    int strict, quiet, lenient;
 };
 
 static int parse_args(int argc, char **argv, struct check_opts *o)
@@ -57,7 +59,9 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
         int taken = cli_scenario_opt("check", &o->sc, argc, argv, &i);
         if (taken == CLI_BAD_INPUT) return CLI_BAD_INPUT;
         if (taken) continue;
-        if (!strcmp(a, "--strict")) {
+        if (!strcmp(a, "--lenient")) {
+            o->lenient = 1;
+        } else if (!strcmp(a, "--strict")) {
             o->strict = 1;
         } else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
@@ -76,7 +80,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 static int check_one(const struct check_opts *o, const char *file)
 {
     FL_ASSERT(o && file);
-    struct sim_load_opts lo = {o->sc.overlays, o->sc.n_overlays, o->sc.sets, o->sc.n_sets, NULL};
+    struct sim_load_opts lo = {o->sc.overlays, o->sc.n_overlays, o->sc.sets, o->sc.n_sets, NULL,
+                               o->lenient};
     struct sim_scenario sc;
     char *err = NULL;
     if (sim_scenario_load_opts(file, &lo, &sc, &err)) {

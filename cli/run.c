@@ -22,7 +22,7 @@
 
 static const char usage[] =
     "usage: faultline run FILE [--seed N] [--out DIR] [-f OVERLAY]... [--set KEY=VALUE]...\n"
-    "                     [--quiet]\n"
+    "                     [--lenient] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
@@ -40,6 +40,8 @@ static const char usage[] =
     "                   --set gateway.services.billing.retries=2,\n"
     "                   --set mesh.VirtualService/reviews.spec.http.0.timeout=2s,\n"
     "                   --set 'network.loss={model: gemodel, p: 1%}' (a flow value)\n"
+    "  --lenient        leave out, with a warning, the Istio kinds and fields faultline\n"
+    "                   does not model (by default they are refused)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -49,7 +51,7 @@ struct run_opts {
     const char *file, *out;
     struct cli_scenario_opts sc;
     uint64_t seed;
-    int has_seed, quiet;
+    int has_seed, quiet, lenient;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -73,6 +75,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         if (taken) continue;
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
+        } else if (!strcmp(a, "--lenient")) {
+            o->lenient = 1;
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--out")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -129,8 +133,8 @@ static void show_progress(const struct sim_progress *p, void *arg)
  */
 static char *replay_line(const struct run_opts *o, uint64_t seed)
 {
-    size_t want = 5 + 2 * (o->sc.n_overlays + o->sc.n_sets);
-    const char **args = fl_calloc(want, sizeof *args);
+    size_t want = 5 + 2 * (o->sc.n_overlays + o->sc.n_sets) + (size_t)o->lenient;
+    const char **args = fl_calloc(want + 1, sizeof *args);
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
     size_t n = 0;
@@ -147,6 +151,7 @@ static char *replay_line(const struct run_opts *o, uint64_t seed)
         args[n++] = "--set";
         args[n++] = o->sc.sets[i];
     }
+    if (o->lenient) args[n++] = "--lenient";
     FL_ASSERT(n == want);
     char *line = cli_shell_join(args, n);
     free(args);
@@ -164,7 +169,7 @@ int cli_run(int argc, char **argv)
     struct sim_scenario sc;
     char *err = NULL;
     struct sim_load_opts lo = {o.sc.overlays, o.sc.n_overlays, o.sc.sets, o.sc.n_sets,
-                               o.has_seed ? &o.seed : NULL};
+                               o.has_seed ? &o.seed : NULL, o.lenient};
     if (sim_scenario_load_opts(o.file, &lo, &sc, &err)) {
         fprintf(stderr, "%s\n", err);
         free(err);
@@ -183,6 +188,8 @@ int cli_run(int argc, char **argv)
     }
     struct progress_line pl = {cli_wall_s(), 0, 0};
     int tty = !o.quiet && isatty(STDERR_FILENO);
+    for (size_t i = 0; !o.quiet && i < sc.istio.n_notes; i++)
+        fprintf(stderr, "faultline: note: %s\n", sc.istio.notes[i]);
     for (size_t i = 0; i < sc.istio.n_warnings; i++)
         fprintf(stderr, "faultline: warning: %s\n", sc.istio.warnings[i]);
     struct rpt_run run;

@@ -64,6 +64,7 @@ struct px_route_cfg {
     struct px_retry_policy retry;
     int has_fault;
     struct px_fault_cfg fault;
+    int direct_status; /* > 0: answer this status at once, no upstream (Envoy direct_response) */
     /* rewriting the upstream request */
     int strip_path;    /* Kong strip_path: drop the matched path prefix */
     char *path_prefix; /* prepended after stripping (Kong service path; Istio rewrite.uri) */

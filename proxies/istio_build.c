@@ -39,7 +39,10 @@
  *    retries nor a timeout.
  *
  * References are checked first: every host must be a service of the
- * mesh, every subset defined by the host's DestinationRule.
+ * mesh, every subset defined by the host's DestinationRule. The scenario
+ * loader has already run px_istio_resolve (istio_resolve.c), which reports
+ * these mistakes located in the Istio files and leaves out the rules for
+ * hosts not modeled; the checks here keep the builder safe on its own.
  *
  * Not here: namespaces beyond the resources' own (services live in one);
  * several VirtualServices or DestinationRules for one host (refused:
@@ -406,6 +409,40 @@ static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *
     return 0;
 }
 
+/*
+ * istiod's fallback for a service a Sidecar hides from this workload
+ * (pilot/pkg/networking/core httproute.go, route.BuildBlackHoleRoute):
+ * with REGISTRY_ONLY the "block_all" route answers 502 at once; with
+ * ALLOW_ANY the call passes through to the address the application
+ * dialed, here a cluster of every pod of the service picked at random (as
+ * kube-proxy picks), with no retries, timeout or DestinationRule policy.
+ */
+static int hidden_route(const struct px_mesh_service *svc, int registry_only,
+                        struct px_proxy_cfg *out, struct px_vhost_cfg *vh, char **err)
+{
+    vh->routes = fl_calloc(1, sizeof *vh->routes);
+    struct px_route_cfg *rc = &vh->routes[vh->n_routes++];
+    rc->rate_limit = -1;
+    rc->name = fl_strdup(registry_only ? "block_all" : "allow_any");
+    if (px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err)) return -1;
+    if (registry_only) {
+        rc->direct_status = 502;
+        return 0;
+    }
+    out->clusters = fl_realloc(out->clusters, (out->n_clusters + 1) * sizeof *out->clusters);
+    struct px_cluster_cfg *cl = &out->clusters[out->n_clusters];
+    static const struct px_istio_policy none;
+    cluster_cfg(svc, NULL, &none, cl);
+    free(cl->name);
+    cl->name = fl_asprintf("PassthroughCluster|%s", svc->name);
+    cl->lb.policy = PX_LB_RANDOM;
+    rc->dests = fl_calloc(1, sizeof *rc->dests);
+    rc->dests[0] = (struct px_route_dest){.cluster = (uint32_t)out->n_clusters++, .weight = 100};
+    rc->n_dests = 1;
+    rc->total_weight = 100;
+    return 0;
+}
+
 /* The names a service answers to in the mesh's namespace. */
 static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
 {
@@ -418,6 +455,14 @@ static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
 int px_istio_build_outbound(const struct px_istio *m, const char *name,
                             const struct px_mesh_service *services, size_t n_services,
                             struct px_proxy_cfg *out, char **err)
+{
+    return px_istio_build_outbound_for(m, name, services, n_services, NULL, out, err);
+}
+
+int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
+                                const struct px_mesh_service *services, size_t n_services,
+                                const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
+                                char **err)
 {
     memset(out, 0, sizeof *out);
     out->name = fl_strdup(name);
@@ -439,7 +484,10 @@ int px_istio_build_outbound(const struct px_istio *m, const char *name,
         vh->name = fl_strdup(services[i].name);
         vhost_domains(services[i].name, vh);
         const struct px_istio_vs *v = vs_for(m, services[i].name);
-        rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
+        if (!px_istio_sidecar_sees(sc, services[i].name))
+            rc = hidden_route(&services[i], sc->registry_only, out, vh, err);
+        else
+            rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
     }
     free(first);
     if (rc) px_proxy_cfg_free(out);

@@ -229,6 +229,7 @@ static int parse_policy(struct ip *c, const yaml_node_t *n, struct px_istio_poli
 static void subset_free(struct px_istio_subset *s)
 {
     free(s->name);
+    free(s->at);
     for (size_t i = 0; i < s->n_labels; i++) {
         free(s->labels[i].key);
         free(s->labels[i].value);
@@ -240,7 +241,10 @@ static void subset_free(struct px_istio_subset *s)
 void px_istio_dr_free(struct px_istio_dr *r)
 {
     free(r->name);
+    free(r->ns);
     free(r->host);
+    free(r->at);
+    free(r->host_at);
     for (size_t i = 0; i < r->n_subsets; i++) subset_free(&r->subsets[i]);
     free(r->subsets);
     memset(r, 0, sizeof *r);
@@ -276,6 +280,7 @@ static int parse_subset(struct ip *c, const yaml_node_t *n, struct px_istio_dr *
                               c->what, name);
     struct px_istio_subset *s = &r->subsets[r->n_subsets++];
     s->name = fl_strdup(name);
+    s->at = px_istio_at(c, fl_y_get(c->d, n, "name"));
     if ((x = fl_y_get(c->d, n, "labels")) && subset_labels(c, x, s)) return -1;
     if ((x = fl_y_get(c->d, n, "trafficPolicy")) && parse_policy(c, x, &s->policy)) return -1;
     return 0;
@@ -288,6 +293,7 @@ static int dr_body(struct ip *c, const yaml_node_t *spec, struct px_istio_dr *r)
     size_t n;
     if (fl_y_string(c->d, fl_y_get(c->d, spec, "host"), "host", &host)) return -1;
     r->host = px_istio_short_host(host, c->ns);
+    r->host_at = px_istio_at(c, fl_y_get(c->d, spec, "host"));
     if ((x = fl_y_get(c->d, spec, "exportTo")) && px_istio_str_items(c, x, "exportTo", &n))
         return -1;
     if ((x = fl_y_get(c->d, spec, "trafficPolicy")) && parse_policy(c, x, &r->policy)) return -1;
@@ -309,11 +315,21 @@ int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec)
         return -1;
     struct px_istio_dr r = {0};
     r.name = fl_strdup(c->name);
+    r.ns = fl_strdup(c->ns);
+    r.at = px_istio_at(c, c->node);
     if (dr_body(c, spec, &r)) {
         px_istio_dr_free(&r);
         return -1;
     }
-    c->m->dr = fl_realloc(c->m->dr, (c->m->n_dr + 1) * sizeof *c->m->dr);
-    c->m->dr[c->m->n_dr++] = r;
+    struct px_istio *m = c->m;
+    for (size_t i = 0; i < m->n_dr; i++) /* kubectl apply: the later one replaces it */
+        if (!strcmp(m->dr[i].name, r.name) && !strcmp(m->dr[i].ns, r.ns)) {
+            px_istio_note_replaced(c, m->dr[i].at, r.at);
+            px_istio_dr_free(&m->dr[i]);
+            m->dr[i] = r;
+            return 0;
+        }
+    m->dr = fl_realloc(m->dr, (m->n_dr + 1) * sizeof *m->dr);
+    m->dr[m->n_dr++] = r;
     return 0;
 }

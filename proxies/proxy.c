@@ -297,6 +297,10 @@ static void stream_routed(struct px_rt *rt, void *arg)
         return;
     }
     if (apply_rate_limit(s)) return;
+    if (s->route->direct_status) { /* Envoy's direct_response: no cluster involved */
+        px_stream_finish(s, px_local_response(p, s->route->direct_status, s->flags, NULL));
+        return;
+    }
     if (s->route->has_fault && apply_fault(s)) return;
     px_up_start(s);
 }

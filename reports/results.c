@@ -57,6 +57,10 @@ static void service_free(struct rpt_service *sv)
 void rpt_run_free(struct rpt_run *run)
 {
     free(run->scenario);
+    for (size_t i = 0; i < run->n_notes; i++) free(run->notes[i]);
+    free(run->notes);
+    for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);
+    free(run->warnings);
     /* all.hist.buckets is NULL when all was never initialised: nothing to free */
     rpt_stats_free(&run->all);
     for (size_t i = 0; i < run->n_routes; i++) rpt_stats_free(&run->routes[i]);
@@ -68,8 +72,6 @@ void rpt_run_free(struct rpt_run *run)
         free(run->checks[i].text);
     }
     free(run->checks);
-    for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);
-    free(run->warnings);
     for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
     free(run->clusters);
     for (size_t i = 0; i < run->n_timeline; i++) {

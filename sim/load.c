@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/text.h"
 #include "base/units.h"
 #include "sim/load_internal.h"
@@ -393,7 +394,9 @@ static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
 int sim_scenario_load_opts(const char *path, const struct sim_load_opts *o,
                            struct sim_scenario *out, char **err)
 {
+    FL_ASSERT(path && o && out && err);
     memset(out, 0, sizeof *out);
+    out->istio.lenient = o->lenient;
     struct fl_ydoc *docs;
     size_t n_docs;
     if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;

@@ -10,9 +10,77 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 /* Inline, or {file: kong.yaml} already read into the tree (include.c). */
+
+/* ---- names the gateway may send to, checked when the scenario loads ---- */
+
+/* The names of the scenario's services, then of its pods (SERVICE-N, SERVICE-VERSION-N). */
+static const char **gateway_names(const struct sim_scenario *s)
+{
+    size_t n = s->n_services, k = 0;
+    for (size_t i = 0; i < s->n_services; i++) n += (size_t)sim_service_pods(&s->services[i]);
+    const char **names = fl_calloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < s->n_services; i++) names[k++] = s->services[i].name;
+    for (size_t i = 0; i < s->n_services; i++)
+        for (size_t v = 0; v < s->services[i].n_versions; v++) {
+            const struct sim_version_cfg *ver = &s->services[i].versions[v];
+            for (int r = 0; r < ver->replicas; r++)
+                names[k++] = ver->name ? fl_asprintf("%s-%s-%d", s->services[i].name, ver->name, r)
+                                       : fl_asprintf("%s-%d", s->services[i].name, r);
+        }
+    FL_ASSERT(k == n);
+    return names;
+}
+
+/*
+ * A resolver that only checks names as sim/mesh.c will resolve them: a
+ * service by its short or qualified name ("billing", "billing.default.svc"),
+ * or a pod. The endpoint it gives is a placeholder.
+ */
+static int check_name(void *arg, const char *host, uint16_t port, struct px_endpoint_cfg **eps,
+                      size_t *n, char **err)
+{
+    const struct sim_scenario *s = arg;
+    const char **names = gateway_names(s);
+    int found = 0;
+    for (size_t i = 0; names[i] && !found; i++) {
+        size_t len = strlen(names[i]);
+        found = !strncmp(host, names[i], len) &&
+                (host[len] == '\0' || (i < s->n_services && host[len] == '.'));
+    }
+    (void)port;
+    if (found) {
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_strdup(host);
+        *n = 1;
+    } else {
+        const char *hint = fl_did_you_mean(host, names);
+        *err = fl_asprintf("'%s' is neither a service nor a pod of the scenario%s%s%s", host,
+                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+    }
+    for (size_t i = s->n_services; names[i]; i++) free((char *)names[i]);
+    free(names);
+    return found ? 0 : -1;
+}
+
+/* Builds the gateway once to find names it cannot resolve; the error is located in its file. */
+static int check_gateway(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_resolver r = {check_name, s};
+    struct px_proxy_cfg cfg;
+    char *err = NULL;
+    if (px_kong_build(&s->kong, "gateway", &r, &cfg, &err)) {
+        free(d->err);
+        d->err = err;
+        return -1;
+    }
+    px_proxy_cfg_free(&cfg);
+    return 0;
+}
+
 static int load_gateway(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     if (fl_y_want_map(d, n, "gateway")) return -1;
@@ -38,10 +106,50 @@ static int load_compat(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
     return 0;
 }
 
+/*
+ * Checks the Istio resources against the scenario's services
+ * (px_istio_resolve), each service seen as one endpoint per version with
+ * that version's labels. An error is located in the Istio file and becomes
+ * the scenario's.
+ */
+static int resolve_mesh(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_mesh_service *ms = fl_calloc(s->n_services + 1, sizeof *ms);
+    struct px_endpoint_cfg **eps = fl_calloc(s->n_services + 1, sizeof *eps);
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct sim_service_cfg *svc = &s->services[i];
+        eps[i] = fl_calloc(svc->n_versions + 1, sizeof **eps);
+        for (size_t v = 0; v < svc->n_versions; v++) {
+            const struct sim_version_cfg *ver = &svc->versions[v];
+            eps[i][v].labels = fl_calloc(ver->n_labels + 1, sizeof *eps[i][v].labels);
+            for (size_t k = 0; k < ver->n_labels; k++) /* borrowed strings */
+                eps[i][v].labels[k] = (struct px_label){ver->labels[k].key, ver->labels[k].value};
+            eps[i][v].n_labels = ver->n_labels;
+        }
+        ms[i].name = svc->name;
+        ms[i].endpoints = eps[i];
+        ms[i].n_endpoints = svc->n_versions;
+    }
+    char *err = NULL;
+    int rc = px_istio_resolve(&s->istio, ms, s->n_services, &err);
+    for (size_t i = 0; i < s->n_services; i++) {
+        for (size_t v = 0; v < s->services[i].n_versions; v++) free(eps[i][v].labels);
+        free(eps[i]);
+    }
+    free(eps);
+    free(ms);
+    if (rc) {
+        free(d->err);
+        d->err = err;
+    }
+    return rc;
+}
+
 static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     /* mesh.files are mesh.resources by now (include.c) */
-    static const char *const keys[] = {"mode", "resources", "envoy_compat", "ambient", NULL};
+    static const char *const keys[] = {"mode",    "resources", "envoy_compat",
+                                       "ambient", "lenient",   NULL};
     static const char *const modes[] = {"sidecar", "ambient", "none", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "mesh")) return -1;
     yaml_node_t *x;
@@ -50,6 +158,9 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
         if (fl_y_enum(d, x, "mesh mode", modes, &mode)) return -1;
     }
     s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : mode == 1 ? SIM_MESH_AMBIENT : SIM_MESH_NONE;
+    int lenient = 0;
+    if ((x = fl_y_get(d, n, "lenient")) && fl_y_bool(d, x, "mesh lenient", &lenient)) return -1;
+    s->istio.lenient |= lenient;
     if ((x = fl_y_get(d, n, "resources"))) {
         if (fl_y_want_seq(d, x, "mesh resources")) return -1;
         for (size_t i = 0; i < SEQ_COUNT(x); i++)
@@ -57,6 +168,7 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
     if (sim_load_ambient(d, fl_y_get(d, n, "ambient"), s)) return -1;
+    if (s->mesh_mode != SIM_MESH_NONE && resolve_mesh(d, s)) return -1;
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
@@ -100,7 +212,8 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
     px_cost_default(&s->sidecar_cost.cost);
     s->gateway_cost.workers = s->sidecar_cost.workers = 2;
     yaml_node_t *x;
-    if ((x = fl_y_get(d, root, "gateway")) && load_gateway(d, x, s)) return -1;
+    if ((x = fl_y_get(d, root, "gateway")) && (load_gateway(d, x, s) || check_gateway(d, s)))
+        return -1;
     if ((x = fl_y_get(d, root, "mesh")) && load_mesh(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "proxy")) && load_proxy_costs(d, x, s)) return -1;
     return 0;

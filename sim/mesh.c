@@ -157,6 +157,53 @@ static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct p
     (void)why;
 }
 
+/*
+ * The outbound configuration for workloads that Istio Sidecar sc applies
+ * to (NULL: none), built on first use: every pod it applies to shares it.
+ */
+static struct px_proxy_cfg *outbound_cfg(struct sim_world *w, const struct px_istio_sidecar *sc,
+                                         const struct px_mesh_service *ms, char **err)
+{
+    const struct px_istio *m = &w->sc->istio;
+    size_t k = sc ? (size_t)(sc - m->sidecars) : m->n_sidecars;
+    FL_ASSERT(k <= m->n_sidecars);
+    if (w->mesh_cfgs[k]) return w->mesh_cfgs[k];
+    struct px_proxy_cfg *c = fl_calloc(1, sizeof *c);
+    if (px_istio_build_outbound_for(m, "sidecar", ms, w->sc->n_services, sc, c, err)) {
+        free(c);
+        return NULL;
+    }
+    sim_mesh_compat(w->sc, c);
+    set_cost(c, &w->sc->sidecar_cost);
+    c->envoy_headers = 1;
+    return w->mesh_cfgs[k] = c;
+}
+
+/* The Sidecar resource that applies to a pod, by its labels (or NULL). */
+static const struct px_istio_sidecar *pod_sidecar(const struct sim_world *w,
+                                                  const struct sim_pod *pod)
+{
+    const struct sim_version_cfg *v = pod->cfg;
+    struct px_label *labels = fl_calloc(v->n_labels + 1, sizeof *labels);
+    for (size_t i = 0; i < v->n_labels; i++) /* borrowed strings */
+        labels[i] = (struct px_label){v->labels[i].key, v->labels[i].value};
+    const struct px_istio_sidecar *sc = px_istio_sidecar_for(&w->sc->istio, labels, v->n_labels);
+    free(labels);
+    return sc;
+}
+
+/* Each pod's outbound configuration; the gateway's sidecar takes the namespace's. */
+static int build_outbounds(struct sim_world *w, const struct px_mesh_service *ms,
+                           struct px_proxy_cfg **pod_cfgs, char **err)
+{
+    w->mesh_cfgs = fl_calloc(w->sc->istio.n_sidecars + 1, sizeof *w->mesh_cfgs);
+    w->mesh_cfg = outbound_cfg(w, px_istio_sidecar_for(&w->sc->istio, NULL, 0), ms, err);
+    if (!w->mesh_cfg) return -1;
+    for (uint32_t i = 0; i < w->n_pods; i++)
+        if (!(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err))) return -1;
+    return 0;
+}
+
 static int mesh_sidecars(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
@@ -171,29 +218,30 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = s->n_pods;
     }
-    w->mesh_cfg = fl_calloc(1, sizeof *w->mesh_cfg);
-    int rc = px_istio_build_outbound(&sc->istio, "sidecar", ms, sc->n_services, w->mesh_cfg, err);
+    struct px_proxy_cfg **pod_cfgs = fl_calloc(w->n_pods + 1, sizeof *pod_cfgs);
+    int rc = build_outbounds(w, ms, pod_cfgs, err);
     for (size_t i = 0; i < sc->n_services; i++) {
         for (uint32_t k = 0; k < w->services[i].n_pods; k++) px_endpoint_cfg_free(&eps[i][k]);
         free(eps[i]);
     }
     free(eps);
     free(ms);
-    if (rc) return -1;
-    sim_mesh_compat(sc, w->mesh_cfg);
-    set_cost(w->mesh_cfg, &sc->sidecar_cost);
-    w->mesh_cfg->envoy_headers = 1;
+    if (rc) {
+        free(pod_cfgs);
+        return -1;
+    }
     w->inbound_cfgs = fl_calloc(w->n_pods ? w->n_pods : 1, sizeof *w->inbound_cfgs);
     for (uint32_t i = 0; i < w->n_pods; i++) {
         struct sim_pod *pod = &w->pods[i];
         const char *name = w->nodes[pod->node].name;
         inbound_cfg(w, pod, &w->inbound_cfgs[i]);
         char *out = fl_asprintf("%s outbound", name);
-        pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, w->mesh_cfg);
+        pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);
         free(out);
         pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, w->inbound_cfgs[i].name,
                                        &w->inbound_cfgs[i]);
     }
+    free(pod_cfgs);
     return 0;
 }
 
@@ -222,8 +270,12 @@ void sim_mesh_free(struct sim_world *w)
     free(w->proxies);
     w->proxies = NULL;
     w->n_proxies = 0;
-    if (w->mesh_cfg) px_proxy_cfg_free(w->mesh_cfg);
-    free(w->mesh_cfg);
+    for (size_t i = 0; w->mesh_cfgs && i <= w->sc->istio.n_sidecars; i++) {
+        if (w->mesh_cfgs[i]) px_proxy_cfg_free(w->mesh_cfgs[i]);
+        free(w->mesh_cfgs[i]);
+    }
+    free(w->mesh_cfgs);
+    w->mesh_cfg = NULL;
     if (w->gateway_cfg) px_proxy_cfg_free(w->gateway_cfg);
     free(w->gateway_cfg);
     for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)

@@ -207,6 +207,7 @@ struct sim_scenario {
 int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                       const uint64_t *seed_override, struct sim_scenario *out, char **err);
 
+/* Choices of the command line that change how a scenario is read. */
 /*
  * The same from memory: name stands for the file in messages, and files the
  * scenario includes are found relative to it (the fuzz targets use this).
@@ -228,6 +229,7 @@ struct sim_load_opts {
     const char *const *sets;
     size_t n_sets;
     const uint64_t *seed; /* NULL: the scenario's */
+    int lenient; /* --lenient: what faultline does not model becomes a warning, not an error */
 };
 
 /* sim_scenario_load with overlays too. */

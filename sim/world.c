@@ -28,6 +28,12 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
     memset(run, 0, sizeof *run);
     run->scenario = fl_strdup(sc->name);
     run->seed = sc->seed;
+    run->notes = fl_calloc(sc->istio.n_notes + 1, sizeof *run->notes);
+    for (; run->n_notes < sc->istio.n_notes; run->n_notes++)
+        run->notes[run->n_notes] = fl_strdup(sc->istio.notes[run->n_notes]);
+    run->warnings = fl_calloc(sc->istio.n_warnings + 1, sizeof *run->warnings);
+    for (; run->n_warnings < sc->istio.n_warnings; run->n_warnings++)
+        run->warnings[run->n_warnings] = fl_strdup(sc->istio.warnings[run->n_warnings]);
     rpt_stats_init(&run->all, "all");
     run->n_routes = sc->n_routes;
     run->routes = fl_calloc(sc->n_routes ? sc->n_routes : 1, sizeof *run->routes);
@@ -40,10 +46,6 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         rs->n_pods = (size_t)sim_service_pods(&sc->services[i]);
         rs->pods = fl_calloc(rs->n_pods, sizeof *rs->pods);
     }
-    run->n_warnings = sc->istio.n_warnings;
-    run->warnings = fl_calloc(sc->istio.n_warnings ? sc->istio.n_warnings : 1, sizeof(char *));
-    for (size_t i = 0; i < sc->istio.n_warnings; i++)
-        run->warnings[i] = fl_strdup(sc->istio.warnings[i]);
     run->n_checks = sc->n_checks;
     run->checks = fl_calloc(sc->n_checks ? sc->n_checks : 1, sizeof *run->checks);
     for (size_t i = 0; i < sc->n_checks; i++) {

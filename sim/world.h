@@ -166,7 +166,9 @@ struct sim_world {
     size_t n_proxies, cap_proxies;
     struct sim_event_rec *events; /* what proxies reported (ejections...), in time order */
     size_t n_events, cap_events;
-    struct px_proxy_cfg *mesh_cfg; /* the outbound sidecars' shared configuration */
+    struct px_proxy_cfg *mesh_cfg; /* the outbound configuration of the namespace's sidecars */
+    struct px_proxy_cfg *
+        *mesh_cfgs; /* per Istio Sidecar resource, then for none (mesh_cfg is one) */
     struct px_proxy_cfg *gateway_cfg;
     struct px_proxy_cfg *inbound_cfgs; /* one per pod */
     struct sim_ambient *ambient;       /* mesh mode ambient: ztunnels, waypoints (ambient.c) */

@@ -63,6 +63,18 @@ static void add_ok(struct px_istio *m, const char *text)
     CU_ASSERT_EQUAL_FATAL(rc, 0);
 }
 
+/* add_ok with --lenient: what is not modeled becomes a warning. */
+static void add_lenient(struct px_istio *m, const char *text)
+{
+    char *err;
+    memset(m, 0, sizeof *m);
+    m->lenient = 1;
+    int rc = add_all(m, text, &err);
+    if (rc) fprintf(stderr, "\n  unexpected error: %s\n", err);
+    if (rc) free(err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+}
+
 static char *add_err(const char *text)
 {
     struct px_istio m = {0};
@@ -656,57 +668,100 @@ static void test_istio_qualified_hosts_name_the_service(void)
 static void test_istio_kubernetes_lists_are_read_item_by_item(void)
 {
     struct px_istio m;
-    add_ok(&m, "apiVersion: v1\n"
-               "kind: List\n"
-               "metadata: {resourceVersion: \"\"}\n"
-               "items:\n"
-               "  - apiVersion: networking.istio.io/v1\n"
-               "    kind: DestinationRule\n"
-               "    metadata: {name: ratings, namespace: default, uid: 7f1c}\n"
-               "    spec: {host: ratings}\n"
-               "  - apiVersion: networking.istio.io/v1\n"
-               "    kind: Sidecar\n"
-               "    metadata: {name: default}\n"
-               "    spec: {}\n");
+    add_lenient(&m, "apiVersion: v1\n"
+                    "kind: List\n"
+                    "metadata: {resourceVersion: \"\"}\n"
+                    "items:\n"
+                    "  - apiVersion: networking.istio.io/v1\n"
+                    "    kind: DestinationRule\n"
+                    "    metadata: {name: ratings, namespace: default, uid: 7f1c}\n"
+                    "    spec: {host: ratings}\n"
+                    "  - apiVersion: telemetry.istio.io/v1\n"
+                    "    kind: Telemetry\n"
+                    "    metadata: {name: default}\n"
+                    "    spec: {}\n");
     CU_ASSERT_EQUAL(m.n_dr, 1);
     CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
-    ASSERT_STR(m.warnings[0], "kind Sidecar (name default) is not modeled yet");
+    ASSERT_STR(m.warnings[0], "mesh.yaml:10:11: Telemetry 'default' is not modeled: tracing and "
+                              "metrics settings are not modeled yet; left out (--lenient)");
     px_istio_free(&m);
 }
 
-static void test_istio_other_kinds_become_warnings(void)
+static void test_istio_other_kinds_are_refused_or_unknown(void)
 {
-    struct px_istio m;
-    add_ok(&m, "apiVersion: networking.istio.io/v1\n"
-               "kind: Gateway\n"
-               "metadata: {name: bookinfo-gateway}\n"
-               "spec: {selector: {istio: ingressgateway}}\n"
-               "---\n"
-               "apiVersion: security.istio.io/v1\n"
+    ASSERT_ERR("apiVersion: security.istio.io/v1\n"
                "kind: AuthorizationPolicy\n"
                "metadata: {name: deny-all}\n"
-               "spec: {}\n"
-               "---\n"
-               "apiVersion: networking.istio.io/v1\n"
-               "kind: VirtualService\n"
-               "metadata: {name: edge}\n"
-               "spec:\n"
-               "  hosts: [reviews]\n"
-               "  gateways: [bookinfo-gateway]\n"
-               "  http: [{route: [{destination: {host: reviews}}]}]\n"
-               "---\n"
-               "apiVersion: networking.istio.io/v1\n"
-               "kind: VirtualService\n"
-               "metadata: {name: db}\n"
-               "spec:\n"
-               "  hosts: [ratings]\n"
-               "  tcp: [{route: [{destination: {host: ratings}}]}]\n");
+               "spec: {}\n",
+               "mesh.yaml:2:7: AuthorizationPolicy 'deny-all' is not modeled: allowing and "
+               "denying requests is not modeled yet (--lenient leaves it out with a warning)");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: VirtualServices\n"
+               "metadata: {name: r}\n"
+               "spec: {hosts: [r]}\n",
+               "mesh.yaml:2:7: unknown kind 'VirtualServices' (did you mean 'VirtualService'?)");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: Destinationrule\n"
+               "metadata: {name: r}\n"
+               "spec: {host: r}\n",
+               "mesh.yaml:2:7: unknown kind 'Destinationrule' (did you mean 'DestinationRule'?)");
+    /* a field not modeled: refused; lenient, a warning and the rest is read */
+    static const char *const mirror = "apiVersion: networking.istio.io/v1\n"
+                                      "kind: VirtualService\n"
+                                      "metadata: {name: r}\n"
+                                      "spec:\n"
+                                      "  hosts: [reviews]\n"
+                                      "  http:\n"
+                                      "  - route: [{destination: {host: reviews}}]\n"
+                                      "    delegate: {name: x}\n";
+    ASSERT_ERR(mirror, "mesh.yaml:8:5: VirtualService 'r': delegate is not supported yet");
+    struct px_istio m;
+    add_lenient(&m, mirror);
+    CU_ASSERT_EQUAL(m.n_vs, 1);
+    CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
+    ASSERT_STR(m.warnings[0], "mesh.yaml:8:5: VirtualService 'r': delegate is not supported yet; "
+                              "left out (--lenient)");
+    px_istio_free(&m);
+}
+
+static void test_istio_other_kinds_become_warnings_when_lenient(void)
+{
+    struct px_istio m;
+    add_lenient(&m, "apiVersion: networking.istio.io/v1\n"
+                    "kind: Gateway\n"
+                    "metadata: {name: bookinfo-gateway}\n"
+                    "spec: {selector: {istio: ingressgateway}}\n"
+                    "---\n"
+                    "apiVersion: security.istio.io/v1\n"
+                    "kind: AuthorizationPolicy\n"
+                    "metadata: {name: deny-all}\n"
+                    "spec: {}\n"
+                    "---\n"
+                    "apiVersion: networking.istio.io/v1\n"
+                    "kind: VirtualService\n"
+                    "metadata: {name: edge}\n"
+                    "spec:\n"
+                    "  hosts: [reviews]\n"
+                    "  gateways: [bookinfo-gateway]\n"
+                    "  http: [{route: [{destination: {host: reviews}}]}]\n"
+                    "---\n"
+                    "apiVersion: networking.istio.io/v1\n"
+                    "kind: VirtualService\n"
+                    "metadata: {name: db}\n"
+                    "spec:\n"
+                    "  hosts: [ratings]\n"
+                    "  tcp: [{route: [{destination: {host: ratings}}]}]\n");
     CU_ASSERT_EQUAL_FATAL(m.n_warnings, 4);
-    ASSERT_STR(m.warnings[0], "kind Gateway (name bookinfo-gateway) is not modeled yet");
-    ASSERT_STR(m.warnings[1], "kind AuthorizationPolicy (name deny-all) is not modeled yet");
-    ASSERT_STR(m.warnings[2], "VirtualService 'edge' is bound to gateways, not to sidecars (no "
-                              "'mesh' in gateways): not applied");
-    ASSERT_STR(m.warnings[3], "VirtualService 'db': tcp routes are not modeled yet");
+    ASSERT_STR(m.warnings[0], "mesh.yaml:2:7: Gateway 'bookinfo-gateway' is not modeled: "
+                              "ingress and egress gateways are not modeled yet; left out "
+                              "(--lenient)");
+    ASSERT_STR(m.warnings[1], "mesh.yaml:7:7: AuthorizationPolicy 'deny-all' is not modeled: "
+                              "allowing and denying requests is not modeled yet; left out "
+                              "(--lenient)");
+    ASSERT_STR(m.warnings[2], "mesh.yaml:16:3: VirtualService 'edge' is bound to gateways, not to "
+                              "sidecars (no 'mesh' in gateways): not applied");
+    ASSERT_STR(m.warnings[3], "mesh.yaml:24:3: VirtualService 'db': tcp routes are not modeled "
+                              "yet (the scenario's traffic is HTTP)");
     CU_ASSERT_EQUAL(m.n_vs, 1); /* db only: edge does not reach sidecars */
     ASSERT_STR(m.vs[0].name, "db");
     /* db has no http route: ratings keeps its default route */
@@ -922,7 +977,8 @@ void suite_istio(void)
     TEST_ADD(test_istio_outlier_defaults_and_zeroes);
     TEST_ADD(test_istio_subset_policy_replaces_parts);
     TEST_ADD(test_istio_qualified_hosts_name_the_service);
-    TEST_ADD(test_istio_other_kinds_become_warnings);
+    TEST_ADD(test_istio_other_kinds_are_refused_or_unknown);
+    TEST_ADD(test_istio_other_kinds_become_warnings_when_lenient);
     TEST_ADD(test_istio_kubernetes_lists_are_read_item_by_item);
     TEST_ADD(test_istio_parse_errors_are_located);
     TEST_ADD(test_istio_more_parse_errors);

@@ -350,8 +350,9 @@ static void test_kong_build_reports_names_that_do_not_resolve(void)
                 "  - {name: ghost, url: \"http://ghost:81\", routes: [{name: r, paths: [/]}]}\n",
                 &k);
     CU_ASSERT_EQUAL(kt_build(&k, &dns, &c, &err), -1);
-    ASSERT_STR(err, "service 'ghost': cannot resolve 'ghost': 'ghost' is neither a service nor "
-                    "a pod of the scenario");
+    /* located at the url in the Kong file: the error is where the mistake is */
+    ASSERT_STR(err, "kong.yaml:4:24: service 'ghost': cannot resolve 'ghost': 'ghost' is neither "
+                    "a service nor a pod of the scenario");
     CU_ASSERT_EQUAL(dns.last_port, 81);
     CU_ASSERT_EQUAL(c.n_clusters, 0); /* released */
     free(err);
