@@ -80,8 +80,8 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
 static int check_one(const struct check_opts *o, const char *file)
 {
     FL_ASSERT(o && file);
-    struct sim_load_opts lo = {o->sc.overlays, o->sc.n_overlays, o->sc.sets, o->sc.n_sets, NULL,
-                               o->lenient};
+    struct sim_load_opts lo = {o->sc.overlays, o->sc.n_overlays, o->sc.sets, o->sc.n_sets,
+                               NULL,           o->lenient};
     struct sim_scenario sc;
     char *err = NULL;
     if (sim_scenario_load_opts(file, &lo, &sc, &err)) {

@@ -168,8 +168,9 @@ int cli_run(int argc, char **argv)
     }
     struct sim_scenario sc;
     char *err = NULL;
-    struct sim_load_opts lo = {o.sc.overlays, o.sc.n_overlays, o.sc.sets, o.sc.n_sets,
-                               o.has_seed ? &o.seed : NULL, o.lenient};
+    struct sim_load_opts lo = {
+        o.sc.overlays, o.sc.n_overlays, o.sc.sets, o.sc.n_sets, o.has_seed ? &o.seed : NULL,
+        o.lenient};
     if (sim_scenario_load_opts(o.file, &lo, &sc, &err)) {
         fprintf(stderr, "%s\n", err);
         free(err);
