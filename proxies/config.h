@@ -90,6 +90,7 @@ struct px_endpoint_cfg {
 struct px_cluster_cfg {
     char *name;
     struct px_lb_cfg lb;
+    struct px_hash_policy hash; /* ring hash / Maglev: the request key (route hash_policy) */
     struct px_breaker_cfg breaker;
     int has_outlier;
     struct px_outlier_cfg outlier;

@@ -189,6 +189,14 @@ static struct px_istio_policy merge_policy(const struct px_istio_policy *top,
     if (sub->has_lb) {
         p.has_lb = 1;
         p.lb = sub->lb;
+        p.hash = sub->hash;
+        p.ring_size_min = sub->ring_size_min;
+        p.maglev_size = sub->maglev_size;
+    }
+    if (sub->has_budget) {
+        p.has_budget = 1;
+        p.budget_percent = sub->budget_percent;
+        p.min_retry_concurrency = sub->min_retry_concurrency;
     }
     if (sub->has_pool) copy_pool(&p, sub);
     if (sub->has_outlier) {
@@ -209,6 +217,14 @@ static void apply_policy(const struct px_istio_policy *p, struct px_cluster_cfg 
     if (p->has_pending) cl->breaker.max_pending = p->max_pending;
     if (p->has_requests) cl->breaker.max_requests = p->max_requests;
     if (p->has_retries) cl->breaker.max_retries = p->max_retries;
+    if (p->has_budget) { /* circuit_breaker.proto: a retry budget replaces max_retries */
+        cl->breaker.budget = 1;
+        cl->breaker.budget_percent = p->budget_percent;
+        cl->breaker.min_retry_concurrency = p->min_retry_concurrency;
+    }
+    cl->hash = p->hash;
+    if (p->ring_size_min) cl->lb.ring_size_min = p->ring_size_min;
+    if (p->maglev_size) cl->lb.maglev_size = p->maglev_size;
     if (p->has_connect_timeout) cl->connect_timeout_ns = p->connect_timeout_ns;
     if (p->has_per_connection) cl->max_requests_per_connection = p->max_per_connection;
     if (p->has_outlier) {

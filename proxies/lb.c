@@ -44,12 +44,17 @@
  * Kong's threshold (min_healthy_weight) is checked before anything else: below
  * it there is no pick, whatever the policy.
  *
- * Not here: priorities and localities, degraded hosts, slow start, ring hash
- * and maglev, Envoy's extra random draw for choosing a priority.
+ * Ring hash and Maglev (lb_ring.c, lb_maglev.c) map the request's hash to a
+ * host through a table built over the candidate source (healthy hosts, or
+ * all in panic), rebuilt whenever that set changes.
+ *
+ * Not here: priorities and localities, degraded hosts, slow start, Envoy's
+ * extra random draw for choosing a priority.
  */
 #include "proxies/lb.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +72,9 @@ void px_lb_cfg_envoy(struct px_lb_cfg *c)
     c->choice_count = CHOICE_COUNT_DFLT;
     c->active_request_bias = 1.0;
     c->panic_threshold = 50.0;
+    c->ring_size_min = PX_RING_SIZE_MIN_DFLT;
+    c->ring_size_max = PX_RING_SIZE_MAX_DFLT;
+    c->maglev_size = PX_MAGLEV_SIZE_DFLT;
 }
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
@@ -79,12 +87,17 @@ void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
     lb->deadline = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->deadline);
     for (uint32_t i = 0; i < n_hosts; i++) lb->deadline[i] = -1.0; /* not scheduled */
     lb->edf_now = 0.0;
+    lb->members = fl_calloc(n_hosts ? n_hosts : 1, 1);
 }
 
 void px_lb_free(struct px_lb *lb)
 {
     free(lb->deadline);
     lb->deadline = NULL;
+    free(lb->members);
+    lb->members = NULL;
+    px_ring_free(&lb->ring);
+    px_maglev_free(&lb->maglev);
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -232,8 +245,59 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
     return best;
 }
 
+/* ---------------------------------------------------------------- consistent hashing */
+
+/* Rebuilds the table if the candidate source changed since it was built. */
+static void hash_refresh(struct px_lb *lb, const struct cands *c)
+{
+    int same = lb->built;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        uint8_t in = (uint8_t)in_source(c, i);
+        if (lb->members[i] != in) same = 0;
+        lb->members[i] = in;
+    }
+    if (same) return;
+    struct px_hash_member *m = fl_calloc(lb->n, sizeof *m);
+    char(*names)[24] = fl_calloc(lb->n, sizeof *names);
+    size_t k = 0;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        if (!lb->members[i]) continue;
+        snprintf(names[i], sizeof names[i], "host%u", i);
+        m[k++] = (struct px_hash_member){i, c->hosts[i].weight,
+                                         c->hosts[i].addr ? c->hosts[i].addr : names[i]};
+    }
+    FL_ASSERT(k > 0);
+    if (lb->cfg.policy == PX_LB_RING_HASH)
+        px_ring_build(&lb->ring, m, k, lb->cfg.ring_size_min, lb->cfg.ring_size_max);
+    else
+        px_maglev_build(&lb->maglev, m, k, lb->cfg.maglev_size);
+    lb->built = 1;
+    lb->rebuilds++;
+    free(m);
+    free(names);
+}
+
+static uint32_t pick_hash(struct px_lb *lb, const struct cands *c, uint64_t h)
+{
+    hash_refresh(lb, c);
+    uint32_t host = 0;
+    for (uint32_t attempt = 0; attempt <= PX_LB_HASH_ATTEMPTS; attempt++) {
+        host = lb->cfg.policy == PX_LB_RING_HASH ? px_ring_find(&lb->ring, h, attempt)
+                                                 : px_maglev_find(&lb->maglev, h, attempt);
+        FL_ASSERT(host < lb->n && in_source(c, host));
+        if (is_cand(c, host)) break;
+    }
+    return host;
+}
+
 int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*next)(void *),
                void *random_arg, int *panic)
+{
+    return px_lb_pick_hash(lb, hosts, NULL, next, random_arg, panic);
+}
+
+int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint64_t *hash,
+                    uint64_t (*next)(void *), void *random_arg, int *panic)
 {
     FL_ASSERT(lb && next && (hosts || lb->n == 0));
     int in_panic_ = 0;
@@ -251,6 +315,8 @@ int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*next
     case PX_LB_LEAST_REQUEST:
         return (int)(c.equal ? pick_p2c(lb, &c, next, random_arg) : pick_edf(lb, &c));
     case PX_LB_RANDOM: return (int)cands_nth(&c, (uint32_t)(next(random_arg) % c.count));
+    case PX_LB_RING_HASH:
+    case PX_LB_MAGLEV: return (int)pick_hash(lb, &c, hash ? *hash : next(random_arg));
     }
     FL_ASSERT(0);
     return -1;

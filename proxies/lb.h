@@ -2,7 +2,8 @@
  * lb.h - Envoy's load balancers as pure functions of the host set and a
  * random stream: round robin (weighted: earliest deadline first), least
  * request (power of two choices; weighted: EDF on weight / (active+1)^bias),
- * random; with the healthy panic threshold.
+ * random; ring hash and Maglev (consistent hashing, lb_hash.h); with the
+ * healthy panic threshold.
  *
  * Semantics (cluster/v3/cluster.proto, docs "Load balancers" and "Panic
  * threshold"; SEMANTICS.md b.4):
@@ -24,7 +25,15 @@
 
 #include <stdint.h>
 
-enum px_lb_policy { PX_LB_ROUND_ROBIN, PX_LB_LEAST_REQUEST, PX_LB_RANDOM };
+#include "proxies/lb_hash.h"
+
+enum px_lb_policy {
+    PX_LB_ROUND_ROBIN,
+    PX_LB_LEAST_REQUEST,
+    PX_LB_RANDOM,
+    PX_LB_RING_HASH, /* consistent hashing on a ring (lb_ring.c) */
+    PX_LB_MAGLEV,    /* consistent hashing on a Maglev table (lb_maglev.c) */
+};
 
 struct px_lb_cfg {
     enum px_lb_policy policy;
@@ -32,9 +41,12 @@ struct px_lb_cfg {
     double active_request_bias; /* least request, unequal weights: 1.0 */
     double panic_threshold;     /* percent of healthy hosts; 0 disables panic */
     double min_healthy_weight;  /* Kong's threshold: percent of the weight; 0: no such check */
+    uint64_t ring_size_min;     /* ring hash: 1024 */
+    uint64_t ring_size_max;     /* ring hash: 8M */
+    uint64_t maglev_size;       /* Maglev: 65537, prime */
 };
 
-/* Envoy's defaults: round robin, 2 choices, bias 1.0, panic at 50%. */
+/* Envoy's defaults: round robin, 2 choices, bias 1.0, panic at 50%, ring 1024..8M, Maglev 65537. */
 void px_lb_cfg_envoy(struct px_lb_cfg *c);
 
 struct px_lb_host {
@@ -42,6 +54,7 @@ struct px_lb_host {
     uint32_t active;  /* requests in flight to it */
     uint8_t healthy;  /* not ejected, not failed */
     uint8_t excluded; /* avoid if possible (tried already) */
+    const char *addr; /* what ring hash and Maglev hash the host by (NULL: "host<index>") */
 };
 
 struct px_lb {
@@ -51,6 +64,12 @@ struct px_lb {
     double *deadline; /* EDF: per host */
     double edf_now;
     uint64_t panics; /* picks made in panic mode */
+    /* ring hash / Maglev: the table, and which hosts it was built over */
+    struct px_ring ring;
+    struct px_maglev maglev;
+    uint8_t *members;
+    int built;
+    uint64_t rebuilds;
 };
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts);
@@ -63,5 +82,20 @@ void px_lb_free(struct px_lb *lb);
  */
 int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*random)(void *),
                void *random_arg, int *panic);
+
+/*
+ * The same, with the request's hash for ring hash and Maglev (hash NULL:
+ * the request gave none, and Envoy hashes on a random number:
+ * ThreadAwareLoadBalancerBase::LoadBalancerImpl::chooseHost). Other
+ * policies ignore hash. The table is built over the healthy hosts (every
+ * host in panic) and rebuilt when that set changes, as Envoy refreshes it
+ * on every host set change. An excluded host (previous_hosts) is avoided as
+ * Envoy's retry host predicate does it: the pick is redone with attempt 1,
+ * 2, ... up to PX_LB_HASH_ATTEMPTS (istiod's host_selection_retry_max_
+ * attempts, 5), and the last pick stands.
+ */
+#define PX_LB_HASH_ATTEMPTS 5
+int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint64_t *hash,
+                    uint64_t (*random)(void *), void *random_arg, int *panic);
 
 #endif

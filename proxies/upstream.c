@@ -366,7 +366,8 @@ static int pick_host(struct stream *s)
     int prev = s->route->has_retry && s->route->retry.previous_hosts;
     for (uint32_t i = 0; i < cl->cfg->n_endpoints; i++) cl->lbh[i].excluded = prev && s->tried[i];
     int panic = 0;
-    int h = px_lb_pick(&cl->lb, cl->lbh, px_rt_random, p->rt, &panic);
+    int h = px_lb_pick_hash(&cl->lb, cl->lbh, s->has_hash ? &s->hash : NULL, px_rt_random, p->rt,
+                            &panic);
     if (panic) {
         cl->st.panics++;
         px_proxy_event(p, PX_EV_PANIC, cl, NULL, 0);
@@ -572,6 +573,13 @@ void px_up_start(struct stream *s)
     }
     s->cl = &p->clusters[r->dests[pick].cluster];
     s->tried = fl_calloc(s->cl->cfg->n_endpoints ? s->cl->cfg->n_endpoints : 1, 1);
+    /* Envoy hashes the request once (LoadBalancerContext::computeHashKey); retries reuse it */
+    const struct px_hash_policy *hp = &s->cl->cfg->hash;
+    if (hp->key != PX_HASH_NONE) {
+        const char *peer =
+            p->rt->ops->conn_peer && s->down ? p->rt->ops->conn_peer(p->rt, s->down->c) : NULL;
+        s->has_hash = px_hash_request(hp, s->req, peer, px_rt_random, p->rt, &s->hash);
+    }
     /* router_filter.rst: the route timeout covers every attempt and backoff */
     if (r->timeout_ns > 0) px_timer_arm(p->rt, &s->route_timer, px_now(p->rt) + r->timeout_ns);
     attempt_start(s);
@@ -614,6 +622,7 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
         cl->hosts[i].index = i;
         cl->lbh[i].weight = cfg->endpoints[i].weight ? cfg->endpoints[i].weight : 1;
         cl->lbh[i].healthy = 1;
+        cl->lbh[i].addr = cfg->endpoints[i].name; /* what ring hash and Maglev hash */
     }
     px_lb_init(&cl->lb, &cfg->lb, n);
     px_breaker_init(&cl->br, &cfg->breaker);
