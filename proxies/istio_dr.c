@@ -28,10 +28,13 @@
  * minRetryConcurrency 0 or absent: Envoy's 3 [inferred: istiod sets only
  * what is given, and proto3 cannot tell 0 from absent].
  *
+ * localityLbSetting is read by istio_locality.c and applied per client by
+ * lb_locality.c.
+ *
  * Refused by name, as not supported yet: warmup,
  * PASSTHROUGH, portLevelSettings, workloadSelector; and the
  * deprecated consecutiveErrors, which istiod ignores. Read and without
- * effect here: tls, tunnel, proxyProtocol, localityLbSetting,
+ * effect here: tls, tunnel, proxyProtocol,
  * tcpKeepalive, idle timeouts, maxConnectionDuration, h2UpgradePolicy,
  * useClientProtocol, maxConcurrentStreams.
  */
@@ -152,9 +155,12 @@ static int parse_lb(struct ip *c, const yaml_node_t *n, struct px_istio_policy *
     yaml_node_t *x;
     if (fl_y_check_keys(c->d, n, keys, NULL, "loadBalancer") ||
         px_istio_refuse(c, n, "warmupDurationSecs", "warmupDurationSecs") ||
-        px_istio_refuse(c, n, "warmup", "warmup") ||
-        px_istio_ignored_map(c, n, "localityLbSetting"))
+        px_istio_refuse(c, n, "warmup", "warmup"))
         return -1;
+    if ((x = fl_y_get(c->d, n, "localityLbSetting"))) {
+        p->has_locality = 1;
+        if (px_istio_parse_locality(c, x, &p->locality)) return -1;
+    }
     if ((x = fl_y_get(c->d, n, "simple")) && fl_y_enum(c->d, x, "simple", simple, &v)) return -1;
     if (v == 3) return fl_y_error(c->d, x, "%s: PASSTHROUGH is not supported yet", c->what);
     p->has_lb = 1;
@@ -366,6 +372,7 @@ static int parse_policy(struct ip *c, const yaml_node_t *n, struct px_istio_poli
 
 static void subset_free(struct px_istio_subset *s)
 {
+    px_locality_cfg_free(&s->policy.locality);
     free(s->name);
     for (size_t i = 0; i < s->n_labels; i++) {
         free(s->labels[i].key);
@@ -379,6 +386,7 @@ void px_istio_dr_free(struct px_istio_dr *r)
 {
     free(r->name);
     free(r->host);
+    px_locality_cfg_free(&r->policy.locality);
     for (size_t i = 0; i < r->n_subsets; i++) subset_free(&r->subsets[i]);
     free(r->subsets);
     memset(r, 0, sizeof *r);

@@ -57,6 +57,8 @@ struct px_lb_host {
     const char *addr; /* what ring hash and Maglev hash the host by (NULL: "host<index>") */
 };
 
+#define PX_LB_PRIO_MAX 8 /* priority levels */
+
 struct px_lb {
     struct px_lb_cfg cfg;
     uint32_t n;
@@ -64,16 +66,62 @@ struct px_lb {
     double *deadline; /* EDF: per host */
     double edf_now;
     uint64_t panics; /* picks made in panic mode */
-    /* ring hash / Maglev: the table, and which hosts it was built over */
-    struct px_ring ring;
-    struct px_maglev maglev;
-    uint8_t *members;
-    int built;
+    /* ring hash / Maglev: per priority, the table and which hosts it was built over */
+    struct px_lb_table {
+        struct px_ring ring;
+        struct px_maglev maglev;
+        uint8_t *members;
+        int built;
+    } tables[PX_LB_PRIO_MAX];
     uint64_t rebuilds;
+    /* priorities and locality weights (px_lb_set_levels); none: one level, no weights */
+    uint8_t *prio;        /* per host, < n_prio */
+    uint32_t n_prio;      /* >= 1 */
+    uint16_t *loc;        /* per host: its locality, < n_loc */
+    uint32_t *loc_weight; /* per locality; NULL: no locality-weighted balancing */
+    uint32_t n_loc;
+    uint64_t prio_picks[PX_LB_PRIO_MAX]; /* picks per priority */
 };
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts);
 void px_lb_free(struct px_lb *lb);
+
+/*
+ * Priority levels and locality weights (Envoy's LocalityLbEndpoints.priority
+ * and load_balancing_weight, which Istio's locality load balancing sets:
+ * lb_locality.c). prio[i] < PX_LB_PRIO_MAX is host i's priority (copied);
+ * loc[i] < n_loc its locality and loc_weight[l] each locality's weight
+ * (copied; loc_weight NULL: no locality-weighted balancing). A pick first
+ * chooses a priority by Envoy's priority load (px_lb_priority_load), then,
+ * with locality weights and a policy other than ring hash and Maglev, a
+ * locality of that priority by effective weight, then a host among that
+ * level's hosts by the policy. Ring hash and Maglev build one table per
+ * priority (Envoy also folds locality weights into host weights there:
+ * not here).
+ */
+void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint16_t *loc,
+                      const uint32_t *loc_weight, uint32_t n_loc);
+
+/*
+ * Envoy's priority load (load_balancer_impl.cc recalculatePerPriorityState,
+ * docs "Priority levels"): health[p] = min(100, 140 x healthy[p] / total[p])
+ * (the overprovisioning factor 1.4, integer arithmetic); availability =
+ * min(100, sum of health); priority p gets min(what is left, health[p] x 100
+ * / availability), in order; rounding leftovers go to the first priority
+ * with load; availability 0: priority 0 gets 100. Fills load[0..n) (sum
+ * 100) and returns the availability.
+ */
+uint32_t px_lb_priority_load(const uint32_t *healthy, const uint32_t *total, uint32_t n,
+                             uint32_t *load);
+
+/* Envoy's choosePriority: r % 100 + 1 against the running sum of load[]. */
+uint32_t px_lb_priority_choose(const uint32_t *load, uint32_t n, uint64_t r);
+
+/*
+ * A locality's effective weight (HostSetImpl::effectiveLocalityWeight):
+ * weight x min(1, 1.4 x healthy / total), truncated; 0 without hosts.
+ */
+uint32_t px_lb_locality_effective(uint32_t weight, uint32_t healthy, uint32_t total);
 
 /*
  * Picks a host among hosts[0..n). `random` returns 64 random bits (called

@@ -391,9 +391,16 @@ void px_proxy_accept(struct px_proxy *p, struct px_conn *c)
 
 struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg)
 {
+    return px_proxy_new_at(rt, cfg, NULL);
+}
+
+struct px_proxy *px_proxy_new_at(struct px_rt *rt, const struct px_proxy_cfg *cfg,
+                                 const char *locality)
+{
     struct px_proxy *p = fl_calloc(1, sizeof *p);
     p->rt = rt;
     p->cfg = cfg;
+    p->locality = locality ? fl_strdup(locality) : NULL;
     p->n_clusters = cfg->n_clusters;
     p->clusters = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->clusters);
     for (size_t i = 0; i < cfg->n_clusters; i++) px_cluster_init(p, &p->clusters[i], (uint32_t)i);
@@ -426,6 +433,7 @@ void px_proxy_free(struct px_proxy *p)
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
     free(p->rls);
+    free(p->locality);
     free(p);
 }
 

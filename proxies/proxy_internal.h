@@ -106,6 +106,7 @@ struct stream {
 struct px_proxy {
     struct px_rt *rt;
     const struct px_proxy_cfg *cfg;
+    char *locality; /* where it runs, or NULL */
     struct cluster *clusters;
     size_t n_clusters;
     struct px_rl *rls;

@@ -608,6 +608,24 @@ static void sweep(struct px_rt *rt, void *arg)
     px_timer_arm(rt, &cl->sweep, px_now(rt) + cl->cfg->outlier.interval_ns);
 }
 
+/* Istio's locality load balancing for this proxy's locality: priorities and locality weights. */
+static void set_levels(const struct px_proxy *p, struct cluster *cl)
+{
+    size_t n = cl->cfg->n_endpoints;
+    const char **loc = fl_calloc(n + 1, sizeof *loc);
+    uint32_t *weight = fl_calloc(n + 1, sizeof *weight);
+    for (size_t i = 0; i < n; i++) {
+        loc[i] = cl->cfg->endpoints[i].locality;
+        weight[i] = cl->lbh[i].weight;
+    }
+    struct px_locality_plan plan;
+    px_locality_plan(&cl->cfg->locality, p->locality, loc, weight, n, &plan);
+    px_lb_set_levels(&cl->lb, plan.prio, plan.loc, plan.loc_weight, plan.n_loc);
+    px_locality_plan_free(&plan);
+    free(loc);
+    free(weight);
+}
+
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
 {
     const struct px_cluster_cfg *cfg = &p->cfg->clusters[index];
@@ -625,6 +643,7 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
         cl->lbh[i].addr = cfg->endpoints[i].name; /* what ring hash and Maglev hash */
     }
     px_lb_init(&cl->lb, &cfg->lb, n);
+    set_levels(p, cl);
     px_breaker_init(&cl->br, &cfg->breaker);
     cl->has_outlier = cfg->has_outlier;
     px_timer_init(p->rt, &cl->sweep, sweep, cl);

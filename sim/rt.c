@@ -244,7 +244,7 @@ struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t p
     fl_rng_derive(&sp->rng, w->sc->seed, stream);
     free(stream);
     sp->cfg = cfg;
-    sp->proxy = px_proxy_new(&sp->rt, cfg);
+    sp->proxy = px_proxy_new_at(&sp->rt, cfg, w->nodes[node].locality);
     sim_listen(w, node, port, proxy_accept, sp);
     FL_GROW(w->proxies, w->cap_proxies, w->n_proxies + 1);
     w->proxies[w->n_proxies++] = sp;

@@ -77,6 +77,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         cl->w = w;
         cl->cfg = &sc->workloads[i];
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
+        w->nodes[cl->node].locality = cl->cfg->locality;
         if (cl->cfg->target < 0) {
             cl->target_node = w->gateway_node;
             cl->target_port = SIM_PORT_GATEWAY;
@@ -100,6 +101,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                 char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
+                w->nodes[pod->node].locality = ver->locality; /* pods inherit it */
                 pod->service = (uint32_t)s;
                 pod->version = (uint32_t)v;
                 pod->cfg = ver;
