@@ -677,6 +677,81 @@ static void test_istio_consistent_hash_and_retry_budget(void)
     free(e);
 }
 
+/*
+ * localityLbSetting: read into the cluster (enabled by default, failover
+ * only with outlier detection); mistakes located as istiod's validation
+ * words them.
+ */
+static void test_istio_locality_lb_setting(void)
+{
+    struct px_istio m;
+    struct px_proxy_cfg c;
+    build_ok("apiVersion: networking.istio.io/v1\n"
+             "kind: DestinationRule\n"
+             "metadata: {name: reviews}\n"
+             "spec:\n"
+             "  host: reviews\n"
+             "  trafficPolicy:\n"
+             "    outlierDetection: {consecutive5xxErrors: 3}\n"
+             "    loadBalancer:\n"
+             "      localityLbSetting:\n"
+             "        failover: [{from: us-east, to: us-west}]\n"
+             "  subsets:\n"
+             "    - name: v1\n"
+             "      labels: {version: v1}\n"
+             "      trafficPolicy:\n"
+             "        loadBalancer:\n"
+             "          localityLbSetting:\n"
+             "            enabled: true\n"
+             "            distribute:\n"
+             "              - {from: us-east/*, to: {us-east/a/*: 80, us-east/b/*: 20}}\n"
+             "    - name: v2\n"
+             "      labels: {version: v2}\n"
+             "      trafficPolicy: {loadBalancer: {simple: RANDOM}}\n",
+             &m, &c);
+    const struct px_cluster_cfg *top = cluster(&c, "outbound|80||reviews");
+    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|80|v1|reviews");
+    const struct px_cluster_cfg *v2 = cluster(&c, "outbound|80|v2|reviews");
+    CU_ASSERT_EQUAL(top->locality.enabled, 1);
+    CU_ASSERT_EQUAL(top->locality.outlier, 1);
+    CU_ASSERT_EQUAL_FATAL(top->locality.n_failover, 1);
+    ASSERT_STR(top->locality.failover[0].to, "us-west");
+    CU_ASSERT_EQUAL_FATAL(v1->locality.n_distribute, 1);
+    CU_ASSERT_EQUAL_FATAL(v1->locality.distribute[0].n_to, 2);
+    ASSERT_STR(v1->locality.distribute[0].to[1], "us-east/b/*");
+    CU_ASSERT_EQUAL(v1->locality.distribute[0].weight[1], 20);
+    /* v2's loadBalancer replaces the rule's, locality setting included: the mesh default */
+    CU_ASSERT_EQUAL(v2->locality.n_failover, 0);
+    CU_ASSERT_EQUAL(v2->locality.enabled, 1);
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failover: [{from: eu, to: eu}]}}\n",
+               "mesh.yaml:7:66: DestinationRule 'd': failover from 'eu' to itself: 'to' must be "
+               "another region");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failoverPriority: [a]}}\n",
+               "mesh.yaml:7:40: DestinationRule 'd': failoverPriority is not supported yet");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failover: [{from: eu/*, to: us}]}}\n",
+               "mesh.yaml:7:58: DestinationRule 'd': failover.from 'eu/*' is not a region");
+}
+
 /* ---- hosts, kinds, warnings ---- */
 
 static void test_istio_qualified_hosts_name_the_service(void)
@@ -984,6 +1059,7 @@ void suite_istio(void)
     TEST_ADD(test_istio_outlier_defaults_and_zeroes);
     TEST_ADD(test_istio_subset_policy_replaces_parts);
     TEST_ADD(test_istio_consistent_hash_and_retry_budget);
+    TEST_ADD(test_istio_locality_lb_setting);
     TEST_ADD(test_istio_qualified_hosts_name_the_service);
     TEST_ADD(test_istio_other_kinds_become_warnings);
     TEST_ADD(test_istio_kubernetes_lists_are_read_item_by_item);

@@ -171,10 +171,80 @@ static void test_mesh_lb_consistent_hash_keeps_users_on_one_pod(void)
     rpt_run_free(&r);
 }
 
+static uint64_t pods_count(const struct rpt_service *s, const char *version)
+{
+    uint64_t n = 0;
+    for (size_t p = 0; p < s->n_pods; p++)
+        if (s->pods[p].version && !strcmp(s->pods[p].version, version)) n += s->pods[p].count;
+    return n;
+}
+
+/*
+ * Locality failover (scenarios/locality-failover.yaml): the client is in
+ * us-east/zone-a. While zone-a is healthy it takes every request (priority
+ * 0 at 100% health); here its pods fail 30% of requests, are ejected, and
+ * zone-b (priority 1) takes the rest; us-west (priority 2) none, since
+ * zone-b alone is 100% available.
+ */
+static void test_mesh_lb_locality_failover(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_file("scenarios/locality-failover.yaml", NULL, 0, &r));
+    const struct rpt_service *s = service(&r, "catalog");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    uint64_t a = pods_count(s, "east-a"), b = pods_count(s, "east-b"), w = pods_count(s, "west");
+    CU_ASSERT_EQUAL(w, 0);
+    CU_ASSERT(a > 0 && a < (a + b) / 20); /* zone-a served until its ejection only */
+    rpt_run_free(&r);
+    /* healthy zone-a: everything stays there */
+    static const char *const healthy[] = {"services.catalog.versions.east-a.errors.rate=0"};
+    RUN_OR_RETURN(test_run_file("scenarios/locality-failover.yaml", healthy, 1, &r));
+    s = service(&r, "catalog");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT(pods_count(s, "east-a") > 11000);
+    CU_ASSERT_EQUAL(pods_count(s, "east-b"), 0);
+    CU_ASSERT_EQUAL(pods_count(s, "west"), 0);
+    rpt_run_free(&r);
+}
+
+/*
+ * network.zones: a client in us-east/a calls a service in us-east/b (2 ms
+ * more each way) or us-west/a (30 ms more each way), on an otherwise ideal
+ * network, one request at a time on a kept-alive connection: the median
+ * is the 1 ms of service time plus twice the added delay.
+ */
+static void test_mesh_lb_zone_delays(void)
+{
+    static const char *const fmt = "faultline: 1\n"
+                                   "duration: 10s\n"
+                                   "network: {zones: {cross_zone_delay: 2ms, "
+                                   "cross_region_delay: 30ms}}\n"
+                                   "services:\n"
+                                   "  - {name: svc, service_time: 1ms, locality: %s}\n"
+                                   "workload:\n"
+                                   "  - {name: c, target: svc, arrival: closed, clients: 1,\n"
+                                   "     think_time: 10ms, locality: us-east/a,\n"
+                                   "     requests: [{path: /x}]}\n";
+    static const char *const where[] = {"us-east/a/rack1", "us-east/b", "us-west/a"};
+    const double want_ms[] = {1, 5, 61};
+    for (int i = 0; i < 3; i++) {
+        char text[1024];
+        snprintf(text, sizeof text, fmt, where[i]);
+        struct rpt_run r;
+        RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+        CU_ASSERT(r.routes[0].count > 100);
+        double p50_ms = rpt_hist_quantile(&r.routes[0].hist, 0.5) / 1e6;
+        ASSERT_ABS(p50_ms, want_ms[i], want_ms[i] * 0.01); /* the histogram's 1% buckets */
+        rpt_run_free(&r);
+    }
+}
+
 void suite_mesh_lb(void)
 {
     TEST_SUITE("sim/mesh_lb");
     TEST_ADD(test_mesh_lb_retry_budget_min_concurrency);
     TEST_ADD(test_mesh_lb_retry_budget_percent);
     TEST_ADD(test_mesh_lb_consistent_hash_keeps_users_on_one_pod);
+    TEST_ADD(test_mesh_lb_locality_failover);
+    TEST_ADD(test_mesh_lb_zone_delays);
 }
