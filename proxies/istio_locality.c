@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/istio_internal.h"
 
 /* A locality of a rule: non-empty parts, at most 3, '*' only as the last part. */
@@ -45,6 +46,7 @@ static int parse_distribute(struct ip *c, const yaml_node_t *n, struct px_locali
     const char *from;
     yaml_node_t *to;
     long long sum = 0, w;
+    FL_ASSERT(d && d->n_to == 0);
     if (fl_y_check_keys(c->d, n, keys, req, "distribute") ||
         locality_rule(c, fl_y_get(c->d, n, "from"), "distribute.from", 0, &from) ||
         fl_y_want_map(c->d, (to = fl_y_get(c->d, n, "to")), "distribute.to"))
@@ -89,6 +91,7 @@ int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locali
     static const char *const keys[] = {"enabled", "distribute", "failover", "failoverPriority",
                                        NULL};
     yaml_node_t *dist, *fail, *x;
+    FL_ASSERT(c && n && out);
     if (fl_y_check_keys(c->d, n, keys, NULL, "localityLbSetting") ||
         px_istio_refuse(c, n, "failoverPriority", "failoverPriority"))
         return -1;

@@ -113,6 +113,8 @@ void px_lb_free(struct px_lb *lb)
     free(lb->prio);
     free(lb->loc);
     free(lb->loc_weight);
+    free(lb->loc_count);
+    lb->loc_count = NULL;
     memset(lb->tables, 0, sizeof lb->tables);
     lb->prio = NULL;
     lb->loc = NULL;
@@ -131,11 +133,14 @@ void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint16_t *loc
         if (prio[i] + 1u > lb->n_prio) lb->n_prio = prio[i] + 1u;
     }
     free(lb->loc_weight);
+    free(lb->loc_count);
     lb->loc_weight = NULL;
+    lb->loc_count = NULL;
     lb->n_loc = n_loc;
     if (loc_weight) {
         lb->loc_weight = fl_calloc(n_loc, sizeof *lb->loc_weight);
         memcpy(lb->loc_weight, loc_weight, n_loc * sizeof *loc_weight);
+        lb->loc_count = fl_calloc(2 * (size_t)n_loc, sizeof *lb->loc_count);
     }
     for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
 }
@@ -371,8 +376,9 @@ static int pick_priority(struct px_lb *lb, const struct px_lb_host *hosts, uint6
 static int pick_locality(const struct px_lb *lb, const struct px_lb_host *hosts, int prio,
                          uint64_t r)
 {
-    uint32_t *healthy = fl_calloc(lb->n_loc, sizeof *healthy);
-    uint32_t *total = fl_calloc(lb->n_loc, sizeof *total);
+    FL_ASSERT(lb->loc_weight && lb->loc_count && prio >= 0);
+    uint32_t *healthy = lb->loc_count, *total = lb->loc_count + lb->n_loc;
+    memset(lb->loc_count, 0, 2 * (size_t)lb->n_loc * sizeof *lb->loc_count);
     for (uint32_t i = 0; i < lb->n; i++) {
         if (lb->prio[i] != prio) continue;
         total[lb->loc[i]]++;
@@ -392,8 +398,6 @@ static int pick_locality(const struct px_lb *lb, const struct px_lb_host *hosts,
                 x -= w;
         }
     }
-    free(healthy);
-    free(total);
     return loc;
 }
 

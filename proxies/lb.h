@@ -80,6 +80,7 @@ struct px_lb {
     uint16_t *loc;        /* per host: its locality, < n_loc */
     uint32_t *loc_weight; /* per locality; NULL: no locality-weighted balancing */
     uint32_t n_loc;
+    uint32_t *loc_count; /* scratch for a pick: healthy and total hosts per locality */
     uint64_t prio_picks[PX_LB_PRIO_MAX]; /* picks per priority */
 };
 

@@ -151,6 +151,7 @@ static int hash_cookie(const struct px_hash_policy *hp, const struct px_msg *req
 {
     const char *v;
     size_t len;
+    FL_ASSERT(hp->key == PX_HASH_COOKIE && hp->name[0]);
     for (uint32_t i = 0; i < req->n_headers; i++) {
         if (strcasecmp(req->headers[i].name, "cookie")) continue;
         if (cookie_value(req->headers[i].value, hp->name, &v, &len)) {

@@ -28,12 +28,14 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 
-#define PARTS 3
-#define PART  128
+#define PARTS                   3
+#define PART                    128
+#define PX_LOCALITY_PRIO_LEVELS 5 /* LbPriority 0..3, and 4 for failover */
 
 /* Splits "a/b/c" into up to three parts ("" when absent). */
 static void split(const char *l, char out[PARTS][PART])
 {
+    FL_ASSERT(out);
     memset(out, 0, PARTS * PART);
     for (int k = 0; l && *l && k < PARTS; k++) {
         const char *e = strchr(l, '/');
@@ -52,6 +54,7 @@ void px_locality_cfg_default(struct px_locality_cfg *c)
 
 void px_locality_cfg_copy(struct px_locality_cfg *dst, const struct px_locality_cfg *src)
 {
+    FL_ASSERT(dst && src && dst != src);
     *dst = *src;
     dst->distribute = fl_calloc(src->n_distribute + 1, sizeof *dst->distribute);
     for (size_t i = 0; i < src->n_distribute; i++) {
@@ -130,6 +133,7 @@ static char **localities(const char *const *ep_loc, size_t n, struct px_locality
 static void distribute(const struct px_locality_distribute *d, char **names, const uint32_t *sum,
                        struct px_locality_plan *p)
 {
+    FL_ASSERT(d->n_to >= 1 && p->n_loc >= 1); /* istiod's validation: weights add up to 100 */
     uint8_t *claimed = fl_calloc(p->n_loc + 1, 1);
     p->loc_weight = fl_calloc(p->n_loc + 1, sizeof *p->loc_weight);
     for (size_t k = 0; k < d->n_to; k++) {
@@ -162,12 +166,14 @@ static void failover(const struct px_locality_cfg *c, const char *self, const ch
             if (strcmp(c->failover[f].to, ep[0])) prio = 4;
             break;
         }
+        FL_ASSERT(prio >= 0 && prio <= 4);
         p->prio[i] = (uint8_t)prio;
         used[prio] = 1;
     }
     int dense[5], next = 0; /* priorities from 0 without gaps */
     for (int k = 0; k < 5; k++) dense[k] = used[k] ? next++ : -1;
     for (size_t i = 0; i < n; i++) p->prio[i] = (uint8_t)dense[p->prio[i]];
+    FL_ASSERT(next <= PX_LOCALITY_PRIO_LEVELS);
     p->n_prio = (uint32_t)(next ? next : 1);
 }
 

@@ -447,6 +447,7 @@ void sim_scenario_free(struct sim_scenario *s)
         free(s->checks[i].text);
     }
     free(s->checks);
+    free(s->gateway_locality);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
     memset(s, 0, sizeof *s);

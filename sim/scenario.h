@@ -177,6 +177,7 @@ struct sim_scenario {
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
     struct sim_proxy_cost gateway_cost, sidecar_cost;
+    char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
 };
 

@@ -71,7 +71,10 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
     w->gateway_node = UINT32_MAX;
-    if (sc->has_gateway) w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+    if (sc->has_gateway) {
+        w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+        w->nodes[w->gateway_node].locality = sc->gateway_locality;
+    }
     for (size_t i = 0; i < sc->n_workloads; i++) {
         struct sim_client *cl = &w->clients[w->n_clients++];
         cl->w = w;

@@ -239,6 +239,35 @@ static void test_mesh_lb_zone_delays(void)
     }
 }
 
+/*
+ * proxy.gateway.locality: the gateway in us-west/a, its clients and the
+ * service in us-east/a. Each request crosses regions twice each way
+ * (client to gateway, gateway to service): 4 x 30 ms plus 1 ms of work.
+ */
+static void test_mesh_lb_gateway_locality(void)
+{
+    static const char *const text =
+        "faultline: 1\n"
+        "duration: 10s\n"
+        "network: {zones: {cross_region_delay: 30ms}}\n"
+        "proxy: {gateway: {cost: 0ms, locality: us-west/a}}\n"
+        "services:\n"
+        "  - {name: svc, service_time: 1ms, locality: us-east/a}\n"
+        "gateway:\n"
+        "  _format_version: \"3.0\"\n"
+        "  services:\n"
+        "    - {name: svc, url: http://svc:80, routes: [{name: r, paths: [/x]}]}\n"
+        "workload:\n"
+        "  - {name: c, target: gateway, arrival: closed, clients: 1,\n"
+        "     think_time: 10ms, locality: us-east/a, requests: [{path: /x}]}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT(r.routes[0].count > 20);
+    double p50_ms = rpt_hist_quantile(&r.routes[0].hist, 0.5) / 1e6;
+    ASSERT_ABS(p50_ms, 121, 1.21);
+    rpt_run_free(&r);
+}
+
 void suite_mesh_lb(void)
 {
     TEST_SUITE("sim/mesh_lb");
@@ -247,4 +276,5 @@ void suite_mesh_lb(void)
     TEST_ADD(test_mesh_lb_consistent_hash_keeps_users_on_one_pod);
     TEST_ADD(test_mesh_lb_locality_failover);
     TEST_ADD(test_mesh_lb_zone_delays);
+    TEST_ADD(test_mesh_lb_gateway_locality);
 }
