@@ -121,7 +121,7 @@ void px_lb_free(struct px_lb *lb)
     lb->loc_weight = NULL;
 }
 
-void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint16_t *loc,
+void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc,
                       const uint32_t *loc_weight, uint32_t n_loc)
 {
     FL_ASSERT(lb && prio && loc && (n_loc >= 1 || lb->n == 0));
@@ -161,7 +161,8 @@ struct cands {
 
 static int in_level(const struct cands *c, uint32_t i)
 {
-    return (c->prio < 0 || c->lb->prio[i] == c->prio) && (c->loc < 0 || c->lb->loc[i] == c->loc);
+    return (c->prio < 0 || c->lb->prio[i] == c->prio) &&
+           (c->loc < 0 || c->lb->loc[i] == (uint32_t)c->loc);
 }
 
 static int in_source(const struct cands *c, uint32_t i)

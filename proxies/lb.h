@@ -77,7 +77,7 @@ struct px_lb {
     /* priorities and locality weights (px_lb_set_levels); none: one level, no weights */
     uint8_t *prio;        /* per host, < n_prio */
     uint32_t n_prio;      /* >= 1 */
-    uint16_t *loc;        /* per host: its locality, < n_loc */
+    uint32_t *loc;        /* per host: its locality, < n_loc */
     uint32_t *loc_weight; /* per locality; NULL: no locality-weighted balancing */
     uint32_t n_loc;
     uint32_t *loc_count; /* scratch for a pick: healthy and total hosts per locality */
@@ -100,7 +100,7 @@ void px_lb_free(struct px_lb *lb);
  * priority (Envoy also folds locality weights into host weights there:
  * not here).
  */
-void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint16_t *loc,
+void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc,
                       const uint32_t *loc_weight, uint32_t n_loc);
 
 /*

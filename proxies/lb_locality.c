@@ -125,7 +125,7 @@ static char **localities(const char *const *ep_loc, size_t n, struct px_locality
         uint32_t k = 0;
         while (k < p->n_loc && strcmp(names[k], l)) k++;
         if (k == p->n_loc) names[p->n_loc++] = (char *)l;
-        p->loc[i] = (uint16_t)k;
+        p->loc[i] = k;
     }
     return names;
 }

@@ -48,7 +48,7 @@ int px_locality_priority(const char *self, const char *other);
 /* What the balancer gets (px_lb_set_levels): per endpoint, per locality. */
 struct px_locality_plan {
     uint8_t *prio;        /* per endpoint */
-    uint16_t *loc;        /* per endpoint: index of its locality */
+    uint32_t *loc;        /* per endpoint: index of its locality */
     uint32_t *loc_weight; /* per locality, or NULL (no distribute rule applies) */
     uint32_t n_loc;
     uint32_t n_prio;

@@ -180,7 +180,7 @@ static void test_lb_locality_balancer_spills_by_priority_load(void)
     struct px_lb_host h[8];
     for (int i = 0; i < 8; i++) h[i] = (struct px_lb_host){.weight = 1, .healthy = 1};
     const uint8_t prio[8] = {0, 0, 0, 0, 1, 1, 1, 1};
-    const uint16_t loc[8] = {0, 0, 0, 0, 1, 1, 1, 1};
+    const uint32_t loc[8] = {0, 0, 0, 0, 1, 1, 1, 1};
     px_lb_set_levels(&lb, prio, loc, NULL, 2);
     struct fl_rng r;
     fl_rng_seed(&r, 5);
