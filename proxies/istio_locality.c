@@ -8,8 +8,8 @@
  * localities are "region/zone/subzone" where "*" may only stand for a
  * whole part and only as the last one given.
  *
- * Refused by name, as not supported yet: failoverPriority (it needs the
- * client's labels).
+ * failoverPriority: a list of label names ("label" or "label=value"),
+ * applied by lb_locality.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -86,15 +86,30 @@ static int parse_failover(struct ip *c, const yaml_node_t *n, struct px_locality
     return 0;
 }
 
+/* failoverPriority: label names, each "label" or "label=value", non-empty. */
+static int parse_priority(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out)
+{
+    if (fl_y_want_seq(c->d, n, "failoverPriority")) return -1;
+    out->failover_priority = fl_calloc(SEQ_COUNT(n) + 1, sizeof *out->failover_priority);
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        yaml_node_t *x = px_istio_item(c, n, i);
+        const char *v;
+        if (fl_y_string(c->d, x, "failoverPriority label", &v)) return -1;
+        if (!*v || *v == '=' || strlen(v) > 120)
+            return fl_y_error(c->d, x, "%s: failoverPriority label '%s' is not a label name",
+                              c->what, v);
+        out->failover_priority[out->n_failover_priority++] = fl_strdup(v);
+    }
+    return 0;
+}
+
 int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out)
 {
     static const char *const keys[] = {"enabled", "distribute", "failover", "failoverPriority",
                                        NULL};
     yaml_node_t *dist, *fail, *x;
     FL_ASSERT(c && n && out);
-    if (fl_y_check_keys(c->d, n, keys, NULL, "localityLbSetting") ||
-        px_istio_refuse(c, n, "failoverPriority", "failoverPriority"))
-        return -1;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "localityLbSetting")) return -1;
     px_locality_cfg_default(out);
     if ((x = fl_y_get(c->d, n, "enabled")) &&
         fl_y_bool(c->d, x, "localityLbSetting.enabled", &out->enabled))
@@ -113,6 +128,7 @@ int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locali
                 return -1;
             }
     }
+    if ((x = fl_y_get(c->d, n, "failoverPriority")) && parse_priority(c, x, out)) return -1;
     if (fail) {
         if (fl_y_want_seq(c->d, fail, "failover")) return -1;
         out->failover = fl_calloc(SEQ_COUNT(fail) + 1, sizeof *out->failover);

@@ -18,6 +18,11 @@
  *    region, 3 other regions; with a failover rule from the client's
  *    region, other regions but its `to` get 4. Priorities are then made
  *    dense (0, 1, 2... in order), as Envoy requires.
+ *  - failoverPriority instead ranks by labels (see lb_locality.h); with
+ *    failover rules as well, both combine (label rank x 5 + locality rank).
+ *    Levels beyond the balancer's PX_LB_PRIO_MAX (8) share the last one (a
+ *    deviation: Envoy has no such limit; it takes 2 labels and failover
+ *    rules, or 8 labels, to get there).
  */
 #include "proxies/lb_locality.h"
 
@@ -27,10 +32,11 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "proxies/config.h"
+#include "proxies/lb.h"
 
-#define PARTS                   3
-#define PART                    128
-#define PX_LOCALITY_PRIO_LEVELS 5 /* LbPriority 0..3, and 4 for failover */
+#define PARTS 3
+#define PART  128
 
 /* Splits "a/b/c" into up to three parts ("" when absent). */
 static void split(const char *l, char out[PARTS][PART])
@@ -69,6 +75,9 @@ void px_locality_cfg_copy(struct px_locality_cfg *dst, const struct px_locality_
             d->weight[k] = s->weight[k];
         }
     }
+    dst->failover_priority = fl_calloc(src->n_failover_priority + 1, sizeof(char *));
+    for (size_t i = 0; i < src->n_failover_priority; i++)
+        dst->failover_priority[i] = fl_strdup(src->failover_priority[i]);
     dst->failover = fl_calloc(src->n_failover + 1, sizeof *dst->failover);
     for (size_t i = 0; i < src->n_failover; i++) {
         dst->failover[i].from = fl_strdup(src->failover[i].from);
@@ -90,6 +99,8 @@ void px_locality_cfg_free(struct px_locality_cfg *c)
         free(c->failover[i].to);
     }
     free(c->failover);
+    for (size_t i = 0; i < c->n_failover_priority; i++) free(c->failover_priority[i]);
+    free(c->failover_priority);
     int enabled = c->enabled;
     memset(c, 0, sizeof *c);
     c->enabled = enabled;
@@ -152,33 +163,111 @@ static void distribute(const struct px_locality_distribute *d, char **names, con
     free(claimed);
 }
 
-static void failover(const struct px_locality_cfg *c, const char *self, const char *const *ep_loc,
-                     size_t n, struct px_locality_plan *p)
+/* Renumbers raw priorities (any values >= 0) from 0 without gaps, keeping their order. */
+static uint32_t make_dense(const uint32_t *raw, size_t n, uint8_t *out)
 {
-    char me[PARTS][PART], ep[PARTS][PART];
-    split(self, me);
-    int used[5] = {0};
-    for (size_t i = 0; i < n; i++) {
-        int prio = px_locality_priority(self, ep_loc[i] ? ep_loc[i] : "");
-        split(ep_loc[i], ep);
-        for (size_t f = 0; prio == 3 && f < c->n_failover; f++) {
-            if (strcmp(c->failover[f].from, me[0])) continue;
-            if (strcmp(c->failover[f].to, ep[0])) prio = 4;
-            break;
-        }
-        FL_ASSERT(prio >= 0 && prio <= 4);
-        p->prio[i] = (uint8_t)prio;
-        used[prio] = 1;
+    uint32_t levels = 0;
+    uint32_t prev = 0;
+    for (;;) { /* the next smallest raw value above the previous one */
+        int found = 0;
+        uint32_t next = UINT32_MAX;
+        for (size_t i = 0; i < n; i++)
+            if ((levels == 0 || raw[i] > prev) && raw[i] <= next) {
+                next = raw[i];
+                found = 1;
+            }
+        if (!found) break;
+        uint32_t level = levels < PX_LB_PRIO_MAX ? levels : PX_LB_PRIO_MAX - 1;
+        for (size_t i = 0; i < n; i++)
+            if (raw[i] == next) out[i] = (uint8_t)level;
+        prev = next;
+        levels++;
     }
-    int dense[5], next = 0; /* priorities from 0 without gaps */
-    for (int k = 0; k < 5; k++) dense[k] = used[k] ? next++ : -1;
-    for (size_t i = 0; i < n; i++) p->prio[i] = (uint8_t)dense[p->prio[i]];
-    FL_ASSERT(next <= PX_LOCALITY_PRIO_LEVELS);
-    p->n_prio = (uint32_t)(next ? next : 1);
+    FL_ASSERT(levels <= n);
+    return levels == 0 ? 1 : levels < PX_LB_PRIO_MAX ? levels : PX_LB_PRIO_MAX;
+}
+
+/* Istio's LbPriority with the failover rules: 0..4. */
+static uint32_t locality_rank(const struct px_locality_cfg *c, const char *self, const char *ep)
+{
+    char me[PARTS][PART], other[PARTS][PART];
+    split(self, me);
+    split(ep, other);
+    int prio = px_locality_priority(self, ep ? ep : "");
+    for (size_t f = 0; prio == 3 && f < c->n_failover; f++) {
+        if (strcmp(c->failover[f].from, me[0])) continue;
+        if (strcmp(c->failover[f].to, other[0])) prio = 4;
+        break;
+    }
+    FL_ASSERT(prio >= 0 && prio <= 4);
+    return (uint32_t)prio;
+}
+
+/* A label's value: given, else a topology label from the locality, else NULL. */
+static const char *label_value(const struct px_label *l, size_t n, const char *locality,
+                               const char *key, char *buf)
+{
+    static const char *const topo[PARTS] = {"topology.kubernetes.io/region",
+                                            "topology.kubernetes.io/zone",
+                                            "topology.istio.io/subzone"};
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(l[i].key, key)) return l[i].value;
+    char parts[PARTS][PART];
+    for (int k = 0; k < PARTS; k++) {
+        if (strcmp(key, topo[k]) || !locality) continue;
+        split(locality, parts);
+        strcpy(buf, parts[k]);
+        return *buf ? buf : NULL;
+    }
+    return NULL;
+}
+
+/* failoverPriority: the rank of endpoint i (applyFailoverPriorityPerLocality). */
+static uint32_t label_rank(const struct px_locality_cfg *c, const char *self, const char *ep_loc,
+                           const struct px_locality_labels *lb, size_t i)
+{
+    char key[PART], b1[PART], b2[PART];
+    size_t nfp = c->n_failover_priority;
+    for (size_t j = 0; j < nfp; j++) {
+        const char *fp = c->failover_priority[j], *eq = strchr(fp, '=');
+        size_t kl = eq ? (size_t)(eq - fp) : strlen(fp);
+        if (kl >= PART) kl = PART - 1;
+        memcpy(key, fp, kl);
+        key[kl] = 0;
+        const char *mine = eq ? eq + 1 : label_value(lb->self, lb->n_self, self, key, b1);
+        const char *theirs =
+            label_value(lb->ep ? lb->ep[i] : NULL, lb->n_ep ? lb->n_ep[i] : 0, ep_loc, key, b2);
+        if (strcmp(mine ? mine : "", theirs ? theirs : "")) return (uint32_t)(nfp - j);
+    }
+    return 0;
+}
+
+static void failover(const struct px_locality_cfg *c, const char *self, const char *const *ep_loc,
+                     size_t n, const struct px_locality_labels *lb, struct px_locality_plan *p)
+{
+    uint32_t *raw = fl_calloc(n + 1, sizeof *raw);
+    int by_labels = c->n_failover_priority && lb && (lb->n_self || (self && *self));
+    int by_locality = self && *self && (!by_labels || c->n_failover);
+    if (by_labels) {
+        for (size_t i = 0; i < n; i++) raw[i] = label_rank(c, self, ep_loc[i], lb, i);
+        make_dense(raw, n, p->prio);
+        for (size_t i = 0; i < n; i++) raw[i] = p->prio[i];
+    }
+    if (by_locality) /* with labels: each label priority split by locality (x 5) */
+        for (size_t i = 0; i < n; i++) raw[i] = raw[i] * 5 + locality_rank(c, self, ep_loc[i]);
+    p->n_prio = make_dense(raw, n, p->prio);
+    free(raw);
 }
 
 void px_locality_plan(const struct px_locality_cfg *c, const char *self, const char *const *ep_loc,
                       const uint32_t *ep_weight, size_t n, struct px_locality_plan *out)
+{
+    px_locality_plan_labels(c, self, ep_loc, ep_weight, n, NULL, out);
+}
+
+void px_locality_plan_labels(const struct px_locality_cfg *c, const char *self,
+                             const char *const *ep_loc, const uint32_t *ep_weight, size_t n,
+                             const struct px_locality_labels *labels, struct px_locality_plan *out)
 {
     FL_ASSERT(c && out && (ep_loc || n == 0));
     memset(out, 0, sizeof *out);
@@ -187,18 +276,16 @@ void px_locality_plan(const struct px_locality_cfg *c, const char *self, const c
     out->n_prio = 1;
     char **names = localities(ep_loc, n, out);
     if (!out->n_loc) out->n_loc = 1;
-    if (c->enabled && self && *self) {
-        const struct px_locality_distribute *d = NULL;
-        for (size_t i = 0; i < c->n_distribute && !d; i++)
-            if (px_locality_match(self, c->distribute[i].from)) d = &c->distribute[i];
-        if (d) {
-            uint32_t *sum = fl_calloc(out->n_loc + 1, sizeof *sum);
-            for (size_t i = 0; i < n; i++) sum[out->loc[i]] += ep_weight ? ep_weight[i] : 1;
-            distribute(d, names, sum, out);
-            free(sum);
-        } else if (!c->n_distribute && c->outlier) {
-            failover(c, self, ep_loc, n, out);
-        }
+    const struct px_locality_distribute *d = NULL;
+    for (size_t i = 0; c->enabled && self && *self && i < c->n_distribute && !d; i++)
+        if (px_locality_match(self, c->distribute[i].from)) d = &c->distribute[i];
+    if (d) {
+        uint32_t *sum = fl_calloc(out->n_loc + 1, sizeof *sum);
+        for (size_t i = 0; i < n; i++) sum[out->loc[i]] += ep_weight ? ep_weight[i] : 1;
+        distribute(d, names, sum, out);
+        free(sum);
+    } else if (c->enabled && !c->n_distribute && c->outlier) {
+        failover(c, self, ep_loc, n, labels, out);
     }
     free(names);
 }

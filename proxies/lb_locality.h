@@ -25,8 +25,12 @@ struct px_locality_failover {
     char *from, *to; /* regions */
 };
 
+struct px_label;
+
 struct px_locality_cfg {
-    int enabled; /* Istio's mesh default: on */
+    int enabled;              /* Istio's mesh default: on */
+    char **failover_priority; /* labels, "label" or "label=value" (a value for the client) */
+    size_t n_failover_priority;
     struct px_locality_distribute *distribute;
     size_t n_distribute;
     struct px_locality_failover *failover;
@@ -63,6 +67,30 @@ struct px_locality_plan {
  */
 void px_locality_plan(const struct px_locality_cfg *c, const char *self, const char *const *ep_loc,
                       const uint32_t *ep_weight, size_t n, struct px_locality_plan *out);
+
+/* Labels of the client and of each endpoint, for failoverPriority (all may be NULL). */
+struct px_locality_labels {
+    const struct px_label *self;
+    size_t n_self;
+    const struct px_label *const *ep; /* per endpoint */
+    const size_t *n_ep;
+};
+
+/*
+ * The same with labels: failoverPriority (with outlier detection, no
+ * distribute rule) ranks endpoints by how many of its labels, in order,
+ * carry the client's value (or the value given as "label=value"):
+ * priority = number of labels - index of the first mismatch, 0 when all
+ * match; made dense; then, if failover rules are given too, priority x 5 +
+ * the locality priority, made dense again (loadbalancer.go
+ * applyFailoverPriorities, applyLocalityFailover). The topology labels
+ * topology.kubernetes.io/region, topology.kubernetes.io/zone and
+ * topology.istio.io/subzone default to the parts of the locality, as
+ * istiod adds them to pods and proxies.
+ */
+void px_locality_plan_labels(const struct px_locality_cfg *c, const char *self,
+                             const char *const *ep_loc, const uint32_t *ep_weight, size_t n,
+                             const struct px_locality_labels *labels, struct px_locality_plan *out);
 void px_locality_plan_free(struct px_locality_plan *p);
 
 #endif

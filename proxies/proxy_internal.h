@@ -106,7 +106,9 @@ struct stream {
 struct px_proxy {
     struct px_rt *rt;
     const struct px_proxy_cfg *cfg;
-    char *locality; /* where it runs, or NULL */
+    char *locality;          /* where it runs, or NULL */
+    struct px_label *labels; /* of the workload it serves */
+    size_t n_labels;
     struct cluster *clusters;
     size_t n_clusters;
     struct px_rl *rls;

@@ -614,12 +614,19 @@ static void set_levels(const struct px_proxy *p, struct cluster *cl)
     size_t n = cl->cfg->n_endpoints;
     const char **loc = fl_calloc(n + 1, sizeof *loc);
     uint32_t *weight = fl_calloc(n + 1, sizeof *weight);
+    const struct px_label **labels = fl_calloc(n + 1, sizeof *labels);
+    size_t *n_labels = fl_calloc(n + 1, sizeof *n_labels);
     for (size_t i = 0; i < n; i++) {
         loc[i] = cl->cfg->endpoints[i].locality;
         weight[i] = cl->lbh[i].weight;
+        labels[i] = cl->cfg->endpoints[i].labels;
+        n_labels[i] = cl->cfg->endpoints[i].n_labels;
     }
+    struct px_locality_labels lb = {p->labels, p->n_labels, labels, n_labels};
     struct px_locality_plan plan;
-    px_locality_plan(&cl->cfg->locality, p->locality, loc, weight, n, &plan);
+    px_locality_plan_labels(&cl->cfg->locality, p->locality, loc, weight, n, &lb, &plan);
+    free(labels);
+    free(n_labels);
     px_lb_set_levels(&cl->lb, plan.prio, plan.loc, plan.loc_weight, plan.n_loc);
     px_locality_plan_free(&plan);
     free(loc);

@@ -105,6 +105,8 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
                 w->nodes[pod->node].locality = ver->locality; /* pods inherit it */
+                w->nodes[pod->node].labels = ver->labels;
+                w->nodes[pod->node].n_labels = ver->n_labels;
                 pod->service = (uint32_t)s;
                 pod->version = (uint32_t)v;
                 pod->cfg = ver;

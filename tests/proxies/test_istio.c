@@ -740,8 +740,9 @@ static void test_istio_locality_lb_setting(void)
                "spec:\n"
                "  host: ratings\n"
                "  trafficPolicy:\n"
-               "    loadBalancer: {localityLbSetting: {failoverPriority: [a]}}\n",
-               "mesh.yaml:7:40: DestinationRule 'd': failoverPriority is not supported yet");
+               "    loadBalancer: {localityLbSetting: {failoverPriority: [a, \"=b\"]}}\n",
+               "mesh.yaml:7:62: DestinationRule 'd': failoverPriority label '=b' is not a label "
+               "name");
     ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
                "kind: DestinationRule\n"
                "metadata: {name: d}\n"

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "base/rng.h"
+#include "proxies/config.h"
 #include "proxies/lb.h"
 #include "proxies/lb_locality.h"
 #include "tests/testutil.h"
@@ -159,6 +160,57 @@ static void test_lb_locality_distribute_weights(void)
     px_locality_plan_free(&p);
 }
 
+/*
+ * failoverPriority: rank = labels - index of the first label whose value
+ * differs from the client's (topology labels from the localities), made
+ * dense; "label=value" sets the value compared; with failover rules the
+ * locality rank splits each level (rank x 5 + LbPriority).
+ */
+static void test_lb_locality_failover_priority_labels(void)
+{
+    static const char *const eps[] = {"us-east/a", "us-east/a", "us-east/b", "us-west/a"};
+    struct px_label v1[] = {{"app", "db"}, {"version", "v1"}};
+    struct px_label v2[] = {{"app", "db"}, {"version", "v2"}};
+    const struct px_label *ep_labels[] = {v1, v2, v1, v1};
+    const size_t n_ep[] = {2, 2, 2, 2};
+    struct px_label me[] = {{"app", "web"}, {"version", "v1"}};
+    struct px_locality_labels lb = {me, 2, ep_labels, n_ep};
+    char *fp[] = {"topology.kubernetes.io/region", "topology.kubernetes.io/zone", "version"};
+    struct px_locality_cfg c;
+    px_locality_cfg_default(&c);
+    c.outlier = 1;
+    c.failover_priority = fp;
+    c.n_failover_priority = 3;
+    struct px_locality_plan p;
+    px_locality_plan_labels(&c, "us-east/a", eps, NULL, 4, &lb, &p);
+    const uint8_t want[] = {0, 1, 2, 3}; /* all match; version differs; zone; region */
+    for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(p.prio[i], want[i]);
+    CU_ASSERT_EQUAL(p.n_prio, 4);
+    px_locality_plan_free(&p);
+    fp[2] = "version=v2"; /* the value to prefer, whatever the client's */
+    px_locality_plan_labels(&c, "us-east/a", eps, NULL, 4, &lb, &p);
+    const uint8_t want2[] = {1, 0, 2, 3};
+    for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(p.prio[i], want2[i]);
+    px_locality_plan_free(&p);
+    /* one label, then locality failover inside each level */
+    char *fp1[] = {"version"};
+    c.failover_priority = fp1;
+    c.n_failover_priority = 1;
+    const struct px_label *ep2[] = {v1, v2, v1, v2};
+    lb.ep = ep2;
+    px_locality_plan_labels(&c, "us-east/a", eps, NULL, 4, &lb, &p);
+    const uint8_t want3[] = {0, 1, 0, 1}; /* labels only: localities do not count */
+    for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(p.prio[i], want3[i]);
+    px_locality_plan_free(&p);
+    struct px_locality_failover f = {"us-east", "us-west"};
+    c.failover = &f;
+    c.n_failover = 1;
+    px_locality_plan_labels(&c, "us-east/a", eps, NULL, 4, &lb, &p);
+    const uint8_t want4[] = {0, 2, 1, 3}; /* raw 0, 5, 0x5+2, 5+3: 0, 5, 2, 8 */
+    for (int i = 0; i < 4; i++) CU_ASSERT_EQUAL(p.prio[i], want4[i]);
+    px_locality_plan_free(&p);
+}
+
 static uint64_t rng_random(void *arg)
 {
     return fl_rng_next(arg);
@@ -215,5 +267,6 @@ void suite_lb_locality(void)
     TEST_ADD(test_lb_locality_match_and_priority);
     TEST_ADD(test_lb_locality_failover_priorities);
     TEST_ADD(test_lb_locality_distribute_weights);
+    TEST_ADD(test_lb_locality_failover_priority_labels);
     TEST_ADD(test_lb_locality_balancer_spills_by_priority_load);
 }
