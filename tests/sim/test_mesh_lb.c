@@ -5,6 +5,7 @@
  * exactly the retries the formula says (Envoy's RetryBudgetImpl: limit =
  * max(percent x active requests, minRetryConcurrency)).
  */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -268,6 +269,50 @@ static void test_mesh_lb_gateway_locality(void)
     rpt_run_free(&r);
 }
 
+/*
+ * distribute 80/20 from the caller's zone: zone-b's pods get 20% of the
+ * calls (binomial over ~10000: 5 sigma = 0.02), us-west none (no key
+ * names it).
+ */
+static void test_mesh_lb_locality_distribute(void)
+{
+    static const char *const text =
+        "faultline: 1\n"
+        "duration: 20s\n"
+        "services:\n"
+        "  - name: db\n"
+        "    versions:\n"
+        "      - {name: a, replicas: 2, locality: us-east/zone-a}\n"
+        "      - {name: b, replicas: 2, locality: us-east/zone-b}\n"
+        "      - {name: w, replicas: 1, locality: us-west/zone-a}\n"
+        "  - {name: app, workers: 64, locality: us-east/zone-a, service_time: 0ms,\n"
+        "     calls: [{service: db}]}\n"
+        "mesh:\n"
+        "  resources:\n"
+        "    - apiVersion: networking.istio.io/v1\n"
+        "      kind: DestinationRule\n"
+        "      metadata: {name: db}\n"
+        "      spec:\n"
+        "        host: db\n"
+        "        trafficPolicy:\n"
+        "          loadBalancer:\n"
+        "            localityLbSetting:\n"
+        "              distribute:\n"
+        "                - from: us-east/zone-a/*\n"
+        "                  to: {\"us-east/zone-a/*\": 80, \"us-east/zone-b/*\": 20}\n"
+        "workload:\n"
+        "  - {name: c, target: app, rate: 500/s, requests: [{path: /x}]}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    const struct rpt_service *s = service(&r, "db");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    double a = (double)pods_count(s, "a"), b = (double)pods_count(s, "b");
+    CU_ASSERT(a + b > 9000);
+    CU_ASSERT_EQUAL(pods_count(s, "w"), 0);
+    ASSERT_ABS(b / (a + b), 0.2, 5 * sqrt(0.2 * 0.8 / (a + b)));
+    rpt_run_free(&r);
+}
+
 void suite_mesh_lb(void)
 {
     TEST_SUITE("sim/mesh_lb");
@@ -276,5 +321,6 @@ void suite_mesh_lb(void)
     TEST_ADD(test_mesh_lb_consistent_hash_keeps_users_on_one_pod);
     TEST_ADD(test_mesh_lb_locality_failover);
     TEST_ADD(test_mesh_lb_zone_delays);
+    TEST_ADD(test_mesh_lb_locality_distribute);
     TEST_ADD(test_mesh_lb_gateway_locality);
 }
