@@ -19,6 +19,7 @@
 #include "base/dist.h"
 #include "proxies/breaker.h"
 #include "proxies/lb.h"
+#include "proxies/lb_locality.h"
 #include "proxies/match.h"
 #include "proxies/outlier.h"
 #include "proxies/ratelimit.h"
@@ -81,8 +82,9 @@ struct px_vhost_cfg {
 };
 
 struct px_endpoint_cfg {
-    char *name;    /* pod or "host:port" */
-    uint64_t addr; /* the runtime's address */
+    char *name;     /* pod or "host:port" */
+    char *locality; /* "region/zone/subzone", or NULL */
+    uint64_t addr;  /* the runtime's address */
     uint32_t weight;
     struct px_label *labels;
     size_t n_labels;
@@ -91,7 +93,9 @@ struct px_endpoint_cfg {
 struct px_cluster_cfg {
     char *name;
     struct px_lb_cfg lb;
+    struct px_hash_policy hash; /* ring hash / Maglev: the request key (route hash_policy) */
     struct px_breaker_cfg breaker;
+    struct px_locality_cfg locality; /* Istio localityLbSetting (lb_locality.h) */
     int has_outlier;
     struct px_outlier_cfg outlier;
     int64_t connect_timeout_ns;

@@ -45,6 +45,14 @@
 struct px_istio_policy {
     int has_lb;
     enum px_lb_policy lb;
+    struct px_hash_policy hash; /* consistentHash: the request's key (lb ring hash or Maglev) */
+    uint64_t ring_size_min;     /* 0: Envoy's default */
+    uint64_t maglev_size;       /* 0: Envoy's default */
+    int has_locality;           /* loadBalancer.localityLbSetting */
+    struct px_locality_cfg locality;
+    int has_budget; /* retryBudget */
+    double budget_percent;
+    uint32_t min_retry_concurrency;
     int has_pool; /* a connectionPool was given: a subset's replaces the whole pool */
     int has_max_connections, has_connect_timeout, has_pending, has_requests, has_retries,
         has_per_connection;

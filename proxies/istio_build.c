@@ -201,6 +201,16 @@ static struct px_istio_policy merge_policy(const struct px_istio_policy *top,
     if (sub->has_lb) {
         p.has_lb = 1;
         p.lb = sub->lb;
+        p.hash = sub->hash;
+        p.has_locality = sub->has_locality; /* inside loadBalancer: replaced with it */
+        p.locality = sub->locality;
+        p.ring_size_min = sub->ring_size_min;
+        p.maglev_size = sub->maglev_size;
+    }
+    if (sub->has_budget) {
+        p.has_budget = 1;
+        p.budget_percent = sub->budget_percent;
+        p.min_retry_concurrency = sub->min_retry_concurrency;
     }
     if (sub->has_pool) copy_pool(&p, sub);
     if (sub->has_outlier) {
@@ -221,6 +231,21 @@ static void apply_policy(const struct px_istio_policy *p, struct px_cluster_cfg 
     if (p->has_pending) cl->breaker.max_pending = p->max_pending;
     if (p->has_requests) cl->breaker.max_requests = p->max_requests;
     if (p->has_retries) cl->breaker.max_retries = p->max_retries;
+    if (p->has_budget) { /* circuit_breaker.proto: a retry budget replaces max_retries */
+        cl->breaker.budget = 1;
+        cl->breaker.budget_percent = p->budget_percent;
+        cl->breaker.min_retry_concurrency = p->min_retry_concurrency;
+    }
+    cl->hash = p->hash;
+    /* locality load balancing: on by default (mesh localityLbSetting), failover needs outlier
+     * detection (loadbalancer.go ApplyLocalityLoadBalancer) */
+    if (p->has_locality)
+        px_locality_cfg_copy(&cl->locality, &p->locality);
+    else
+        px_locality_cfg_default(&cl->locality);
+    cl->locality.outlier = p->has_outlier;
+    if (p->ring_size_min) cl->lb.ring_size_min = p->ring_size_min;
+    if (p->maglev_size) cl->lb.maglev_size = p->maglev_size;
     if (p->has_connect_timeout) cl->connect_timeout_ns = p->connect_timeout_ns;
     if (p->has_per_connection) cl->max_requests_per_connection = p->max_per_connection;
     if (p->has_outlier) {
@@ -234,6 +259,7 @@ static void endpoint_copy(const struct px_endpoint_cfg *src, struct px_endpoint_
 {
     *dst = *src;
     dst->name = fl_strdup(src->name);
+    dst->locality = src->locality ? fl_strdup(src->locality) : NULL;
     dst->labels = fl_calloc(src->n_labels + 1, sizeof *dst->labels);
     for (size_t i = 0; i < src->n_labels; i++) {
         dst->labels[i].key = fl_strdup(src->labels[i].key);

@@ -88,6 +88,9 @@ void px_istio_vs_free(struct px_istio_vs *v);
 int px_istio_parse_sidecar(struct ip *c, const yaml_node_t *spec);
 void px_istio_sidecar_free(struct px_istio_sidecar *s);
 
+/* istio_locality.c: a localityLbSetting into *out (which the caller frees, error or not). */
+int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out);
+
 /* istio_dr.c: a DestinationRule's spec, added to c->m. */
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);
 void px_istio_dr_free(struct px_istio_dr *r);

@@ -101,12 +101,30 @@ static int load_link(struct fl_ydoc *d, const yaml_node_t *n, struct net_link_cf
     return 0;
 }
 
+/* network.zones: extra one-way delay between localities (see sim/net.c). */
+static int load_zones(struct fl_ydoc *d, const yaml_node_t *n, struct sim_network_cfg *net)
+{
+    static const char *const keys[] = {"cross_zone_delay", "cross_region_delay", NULL};
+    yaml_node_t *x;
+    if (fl_y_check_keys(d, n, keys, NULL, "network.zones")) return -1;
+    if ((x = fl_y_get(d, n, "cross_zone_delay")) &&
+        fl_y_duration(d, x, "cross_zone_delay", 0, SIM_DURATION_MAX, &net->cross_zone_delay_ns))
+        return -1;
+    net->cross_region_delay_ns = net->cross_zone_delay_ns;
+    if ((x = fl_y_get(d, n, "cross_region_delay")) &&
+        fl_y_duration(d, x, "cross_region_delay", 0, SIM_DURATION_MAX, &net->cross_region_delay_ns))
+        return -1;
+    return 0;
+}
+
 int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     static const char *const keys[] = {"delay", "jitter", "distribution", "correlation", "loss",
-                                       "rate",  "queue",  "links",        NULL};
+                                       "rate",  "queue",  "links",        "zones",       NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "network")) return -1;
     if (load_link(d, n, &s->network.defaults)) return -1;
+    yaml_node_t *zones = fl_y_get(d, n, "zones");
+    if (zones && load_zones(d, zones, &s->network)) return -1;
     yaml_node_t *links = fl_y_get(d, n, "links");
     if (!links) return 0;
     if (fl_y_want_seq(d, links, "links")) return -1;
@@ -425,6 +443,7 @@ int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
 static void free_version(struct sim_version_cfg *v)
 {
     free(v->name);
+    free(v->locality);
     sim_calls_free(v->calls, v->n_calls);
     for (size_t i = 0; i < v->n_labels; i++) {
         free(v->labels[i].key);
@@ -463,6 +482,7 @@ void sim_scenario_free(struct sim_scenario *s)
         }
         free(w->requests);
         free(w->name);
+        free(w->locality);
     }
     free(s->workloads);
     for (size_t i = 0; i < s->n_routes; i++) free(s->routes[i]);
@@ -472,6 +492,7 @@ void sim_scenario_free(struct sim_scenario *s)
         free(s->checks[i].text);
     }
     free(s->checks);
+    free(s->gateway_locality);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
     sim_ambient_cfg_free(&s->ambient);

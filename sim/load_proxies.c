@@ -178,12 +178,16 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     return 0;
 }
 
+/* proxy.gateway or proxy.sidecar; locality (non-NULL: the gateway's) where the proxy runs. */
 static int load_cost(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
-                     struct sim_proxy_cost *c)
+                     struct sim_proxy_cost *c, char **locality)
 {
     static const char *const keys[] = {"cost", "workers", NULL};
-    if (fl_y_check_keys(d, n, keys, NULL, what)) return -1;
+    static const char *const gw_keys[] = {"cost", "workers", "locality", NULL};
+    if (fl_y_check_keys(d, n, locality ? gw_keys : keys, NULL, what)) return -1;
     yaml_node_t *x;
+    if (locality && (x = fl_y_get(d, n, "locality")) && sim_load_locality(d, x, locality))
+        return -1;
     if ((x = fl_y_get(d, n, "cost")) && sim_load_dist(d, x, "cost", &c->cost)) return -1;
     long long workers;
     if ((x = fl_y_get(d, n, "workers"))) {
@@ -198,9 +202,10 @@ static int load_proxy_costs(struct fl_ydoc *d, const yaml_node_t *n, struct sim_
     static const char *const keys[] = {"gateway", "sidecar", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "proxy")) return -1;
     yaml_node_t *x;
-    if ((x = fl_y_get(d, n, "gateway")) && load_cost(d, x, "proxy.gateway", &s->gateway_cost))
+    if ((x = fl_y_get(d, n, "gateway")) &&
+        load_cost(d, x, "proxy.gateway", &s->gateway_cost, &s->gateway_locality))
         return -1;
-    if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost))
+    if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost, NULL))
         return -1;
     return 0;
 }

@@ -30,6 +30,7 @@ void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uin
 {
     const struct sim_version_cfg *v = pod->cfg;
     e->name = fl_strdup(w->nodes[pod->node].name);
+    e->locality = v->locality ? fl_strdup(v->locality) : NULL;
     e->addr = sim_addr(pod->node, port);
     e->weight = 100;
     e->n_labels = v->n_labels;

@@ -278,7 +278,12 @@ struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t p
 {
     struct sim_proxy *sp = sim_rt_new(w, node, name, cfg->workers);
     sp->cfg = cfg;
-    sp->proxy = px_proxy_new(&sp->rt, cfg);
+    const struct sim_node *nd = &w->nodes[node];
+    struct px_label *labels = fl_calloc(nd->n_labels + 1, sizeof *labels);
+    for (size_t i = 0; i < nd->n_labels; i++) /* borrowed: the proxy copies them */
+        labels[i] = (struct px_label){nd->labels[i].key, nd->labels[i].value};
+    sp->proxy = px_proxy_new_labelled(&sp->rt, cfg, nd->locality, labels, nd->n_labels);
+    free(labels);
     sim_listen(w, node, port, proxy_accept, sp);
     FL_GROW(w->proxies, w->cap_proxies, w->n_proxies + 1);
     w->proxies[w->n_proxies++] = sp;

@@ -74,6 +74,7 @@ struct sim_version_cfg {
     size_t n_calls;
     struct sim_label *labels; /* app and version first, then the scenario's own */
     size_t n_labels;
+    char *locality; /* "region/zone/subzone" of its pods, or NULL */
 };
 
 struct sim_service_cfg {
@@ -92,6 +93,8 @@ struct sim_network_cfg {
     struct sim_link_cfg *links;
     size_t n_links;
     struct net_tcp_cfg tcp;
+    /* network.zones: one-way delay added between nodes in different zones / regions */
+    int64_t cross_zone_delay_ns, cross_region_delay_ns;
 };
 
 enum sim_arrival { SIM_ARRIVAL_POISSON, SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_CLOSED };
@@ -136,6 +139,7 @@ struct sim_workload_cfg {
     size_t n_requests;
     double weight_total;
     struct sim_retry_cfg retry;
+    char *locality; /* where its clients run, or NULL */
 };
 
 enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };
@@ -194,6 +198,7 @@ struct sim_scenario {
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
     struct sim_proxy_cost gateway_cost, sidecar_cost;
+    char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */
 };

@@ -77,12 +77,16 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
     w->gateway_node = UINT32_MAX;
-    if (sc->has_gateway) w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+    if (sc->has_gateway) {
+        w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+        w->nodes[w->gateway_node].locality = sc->gateway_locality;
+    }
     for (size_t i = 0; i < sc->n_workloads; i++) {
         struct sim_client *cl = &w->clients[w->n_clients++];
         cl->w = w;
         cl->cfg = &sc->workloads[i];
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
+        w->nodes[cl->node].locality = cl->cfg->locality;
         if (cl->cfg->target < 0) {
             cl->target_node = w->gateway_node;
             cl->target_port = SIM_PORT_GATEWAY;
@@ -106,6 +110,9 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                 char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
+                w->nodes[pod->node].locality = ver->locality; /* pods inherit it */
+                w->nodes[pod->node].labels = ver->labels;
+                w->nodes[pod->node].n_labels = ver->n_labels;
                 pod->service = (uint32_t)s;
                 pod->version = (uint32_t)v;
                 pod->cfg = ver;

@@ -76,8 +76,11 @@ struct sim_listener {
 
 struct sim_node {
     uint32_t id;
-    char *name;        /* pod name, workload name, or "gateway" */
-    const char *group; /* service or workload name: what link settings refer to */
+    char *name;                     /* pod name, workload name, or "gateway" */
+    const char *group;              /* service or workload name: what link settings refer to */
+    const char *locality;           /* "region/zone/subzone" (the scenario's), or NULL */
+    const struct sim_label *labels; /* a pod's (the scenario's), for failoverPriority */
+    size_t n_labels;
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;

@@ -629,6 +629,148 @@ static void test_istio_subset_policy_replaces_parts(void)
     px_istio_free(&m);
 }
 
+/*
+ * consistentHash: ring hash unless maglev is given (ApplyRingHashLoadBalancer), the hash key
+ * kept with the cluster, sizes 0 meaning Envoy's; a subset's own consistentHash replaces the
+ * rule's balancer. retryBudget: the breaker's budget, Envoy's defaults for what is absent.
+ */
+static void test_istio_consistent_hash_and_retry_budget(void)
+{
+    struct px_istio m;
+    struct px_proxy_cfg c;
+    build_ok("apiVersion: networking.istio.io/v1\n"
+             "kind: DestinationRule\n"
+             "metadata: {name: reviews}\n"
+             "spec:\n"
+             "  host: reviews\n"
+             "  trafficPolicy:\n"
+             "    loadBalancer: {consistentHash: {httpHeaderName: x-user, minimumRingSize: 2048}}\n"
+             "    retryBudget: {percent: 25}\n"
+             "  subsets:\n"
+             "    - name: v1\n"
+             "      labels: {version: v1}\n"
+             "      trafficPolicy:\n"
+             "        loadBalancer:\n"
+             "          consistentHash: {httpCookie: {name: sid, path: /, ttl: 0s},\n"
+             "                           maglev: {tableSize: 0}}\n"
+             "        retryBudget: {percent: 50, minRetryConcurrency: 1}\n"
+             "    - name: v2\n"
+             "      labels: {version: v2}\n"
+             "      trafficPolicy:\n"
+             "        loadBalancer: {consistentHash: {useSourceIp: true, ringHash: {}}}\n",
+             &m, &c);
+    const struct px_cluster_cfg *top = cluster(&c, "outbound|80||reviews");
+    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|80|v1|reviews");
+    const struct px_cluster_cfg *v2 = cluster(&c, "outbound|80|v2|reviews");
+    CU_ASSERT_EQUAL(top->lb.policy, PX_LB_RING_HASH);
+    CU_ASSERT_EQUAL(top->lb.ring_size_min, 2048);
+    CU_ASSERT_EQUAL(top->hash.key, PX_HASH_HEADER);
+    ASSERT_STR(top->hash.name, "x-user");
+    CU_ASSERT_EQUAL(top->breaker.budget, 1);
+    ASSERT_ABS(top->breaker.budget_percent, 25.0, 1e-9);
+    CU_ASSERT_EQUAL(top->breaker.min_retry_concurrency, 3);
+    CU_ASSERT_EQUAL(v1->lb.policy, PX_LB_MAGLEV);
+    CU_ASSERT_EQUAL(v1->lb.maglev_size, 65537);
+    CU_ASSERT_EQUAL(v1->hash.key, PX_HASH_COOKIE);
+    CU_ASSERT_EQUAL(v1->hash.has_ttl, 1);
+    ASSERT_STR(v1->hash.path, "/");
+    ASSERT_ABS(v1->breaker.budget_percent, 50.0, 1e-9);
+    CU_ASSERT_EQUAL(v1->breaker.min_retry_concurrency, 1);
+    CU_ASSERT_EQUAL(v2->lb.policy, PX_LB_RING_HASH);
+    CU_ASSERT_EQUAL(v2->lb.ring_size_min, 1024);
+    CU_ASSERT_EQUAL(v2->hash.key, PX_HASH_SOURCE_IP);
+    ASSERT_ABS(v2->breaker.budget_percent, 25.0, 1e-9); /* the rule's budget */
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    char *e =
+        add_err("apiVersion: networking.istio.io/v1\n"
+                "kind: DestinationRule\n"
+                "metadata: {name: d}\n"
+                "spec:\n"
+                "  host: ratings\n"
+                "  trafficPolicy:\n"
+                "    loadBalancer: {consistentHash: {httpHeaderName: a, useSourceIp: true}}\n");
+    ASSERT_STR(e, "mesh.yaml:7:36: DestinationRule 'd': consistentHash needs exactly one of "
+                  "httpHeaderName, httpCookie, useSourceIp, httpQueryParameterName");
+    free(e);
+}
+
+/*
+ * localityLbSetting: read into the cluster (enabled by default, failover
+ * only with outlier detection); mistakes located as istiod's validation
+ * words them.
+ */
+static void test_istio_locality_lb_setting(void)
+{
+    struct px_istio m;
+    struct px_proxy_cfg c;
+    build_ok("apiVersion: networking.istio.io/v1\n"
+             "kind: DestinationRule\n"
+             "metadata: {name: reviews}\n"
+             "spec:\n"
+             "  host: reviews\n"
+             "  trafficPolicy:\n"
+             "    outlierDetection: {consecutive5xxErrors: 3}\n"
+             "    loadBalancer:\n"
+             "      localityLbSetting:\n"
+             "        failover: [{from: us-east, to: us-west}]\n"
+             "  subsets:\n"
+             "    - name: v1\n"
+             "      labels: {version: v1}\n"
+             "      trafficPolicy:\n"
+             "        loadBalancer:\n"
+             "          localityLbSetting:\n"
+             "            enabled: true\n"
+             "            distribute:\n"
+             "              - {from: us-east/*, to: {us-east/a/*: 80, us-east/b/*: 20}}\n"
+             "    - name: v2\n"
+             "      labels: {version: v2}\n"
+             "      trafficPolicy: {loadBalancer: {simple: RANDOM}}\n",
+             &m, &c);
+    const struct px_cluster_cfg *top = cluster(&c, "outbound|80||reviews");
+    const struct px_cluster_cfg *v1 = cluster(&c, "outbound|80|v1|reviews");
+    const struct px_cluster_cfg *v2 = cluster(&c, "outbound|80|v2|reviews");
+    CU_ASSERT_EQUAL(top->locality.enabled, 1);
+    CU_ASSERT_EQUAL(top->locality.outlier, 1);
+    CU_ASSERT_EQUAL_FATAL(top->locality.n_failover, 1);
+    ASSERT_STR(top->locality.failover[0].to, "us-west");
+    CU_ASSERT_EQUAL_FATAL(v1->locality.n_distribute, 1);
+    CU_ASSERT_EQUAL_FATAL(v1->locality.distribute[0].n_to, 2);
+    ASSERT_STR(v1->locality.distribute[0].to[1], "us-east/b/*");
+    CU_ASSERT_EQUAL(v1->locality.distribute[0].weight[1], 20);
+    /* v2's loadBalancer replaces the rule's, locality setting included: the mesh default */
+    CU_ASSERT_EQUAL(v2->locality.n_failover, 0);
+    CU_ASSERT_EQUAL(v2->locality.enabled, 1);
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failover: [{from: eu, to: eu}]}}\n",
+               "mesh.yaml:7:66: DestinationRule 'd': failover from 'eu' to itself: 'to' must be "
+               "another region");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failoverPriority: [a, \"=b\"]}}\n",
+               "mesh.yaml:7:62: DestinationRule 'd': failoverPriority label '=b' is not a label "
+               "name");
+    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
+               "kind: DestinationRule\n"
+               "metadata: {name: d}\n"
+               "spec:\n"
+               "  host: ratings\n"
+               "  trafficPolicy:\n"
+               "    loadBalancer: {localityLbSetting: {failover: [{from: eu/*, to: us}]}}\n",
+               "mesh.yaml:7:58: DestinationRule 'd': failover.from 'eu/*' is not a region");
+}
+
 /* ---- hosts, kinds, warnings ---- */
 
 static void test_istio_qualified_hosts_name_the_service(void)
@@ -873,14 +1015,16 @@ static void test_istio_more_parse_errors(void)
                "    connectionPool: {http: {http1MaxPendingRequest: 5}}\n",
                "mesh.yaml:7:29: unknown key 'http1MaxPendingRequest' in connectionPool.http (did "
                "you mean 'http1MaxPendingRequests'?)");
-    ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
-               "kind: DestinationRule\n"
-               "metadata: {name: d}\n"
-               "spec:\n"
-               "  host: ratings\n"
-               "  trafficPolicy:\n"
-               "    loadBalancer: {consistentHash: {httpHeaderName: x-user}}\n",
-               "mesh.yaml:7:20: DestinationRule 'd': consistentHash is not supported yet");
+    ASSERT_ERR(
+        "apiVersion: networking.istio.io/v1\n"
+        "kind: DestinationRule\n"
+        "metadata: {name: d}\n"
+        "spec:\n"
+        "  host: ratings\n"
+        "  trafficPolicy:\n"
+        "    loadBalancer: {consistentHash: {maglev: {tableSize: 65536}, useSourceIp: true}}\n",
+        "mesh.yaml:7:57: DestinationRule 'd': maglev tableSize 65536 is not prime (Envoy "
+        "requires it)");
     ASSERT_ERR("kind: VirtualService\n"
                "metadata: {name: r}\n"
                "spec: {hosts: [ratings]}\n",
@@ -976,6 +1120,8 @@ void suite_istio(void)
     TEST_ADD(test_istio_connection_pool_and_outlier_mapping);
     TEST_ADD(test_istio_outlier_defaults_and_zeroes);
     TEST_ADD(test_istio_subset_policy_replaces_parts);
+    TEST_ADD(test_istio_consistent_hash_and_retry_budget);
+    TEST_ADD(test_istio_locality_lb_setting);
     TEST_ADD(test_istio_qualified_hosts_name_the_service);
     TEST_ADD(test_istio_other_kinds_are_refused_or_unknown);
     TEST_ADD(test_istio_other_kinds_become_warnings_when_lenient);
