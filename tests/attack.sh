@@ -328,14 +328,15 @@ check "... without a busy loop ($((t1 - t0)) ticks of CPU in 1.5 s)" '[ $((t1 - 
 sleep 0.5
 check "... and once the trickle is over, the gateway serves again" '[ "$(http_code "http://127.0.0.1:$ge/api/x")" = 200 ] && alive "$pid_ge"'
 
-# ---- 5,000 idle kept-alive connections
+# ---- 5,000 idle kept-alive connections (a header deadline of 60 s, so that a slow
+# machine opening them all is not mistaken for clients that send nothing)
 N=5000
 if (ulimit -n 12000) 2>/dev/null; then
     start idle_stub 12000 -- stub --listen 127.0.0.1:0 --name i
     is=$started_port
     sed "s/127.0.0.1:$sp/127.0.0.1:$is/" "$tmp/kong.yaml" >"$tmp/kong-idle.yaml"
     start idle_gw 12000 -- gateway --config "$tmp/kong-idle.yaml" --listen 127.0.0.1:0 --seed 1 \
-        --max-conns 6000 --max-conns-per-ip 0 --idle-timeout 60s
+        --max-conns 6000 --max-conns-per-ip 0 --idle-timeout 60s --header-timeout 60s
     gi=$started_port pid_gi=$started_pid
     http_code "http://127.0.0.1:$gi/api/warm" >/dev/null
     rss0=$(rss "$pid_gi")
