@@ -61,6 +61,13 @@ void px_proxy_cfg_free(struct px_proxy_cfg *c)
     free(c->clusters);
     for (size_t i = 0; i < c->n_rate_limits; i++) px_rl_cfg_free(&c->rate_limits[i]);
     free(c->rate_limits);
+    for (size_t i = 0; i < c->n_edges; i++) px_edge_cfg_free(&c->edges[i]);
+    free(c->edges);
+    for (size_t i = 0; i < c->n_policies; i++) {
+        px_edge_free(c->policies[i]);
+        free(c->policies[i]);
+    }
+    free(c->policies);
     memset(c, 0, sizeof *c);
 }
 

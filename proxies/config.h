@@ -18,6 +18,7 @@
 
 #include "base/dist.h"
 #include "proxies/breaker.h"
+#include "proxies/edge.h"
 #include "proxies/lb.h"
 #include "proxies/match.h"
 #include "proxies/outlier.h"
@@ -69,6 +70,7 @@ struct px_route_cfg {
     char *path_prefix; /* prepended after stripping (Kong service path; Istio rewrite.uri) */
     char *authority;   /* upstream Host (Kong: the service host unless preserve_host) */
     int rate_limit;    /* index into px_proxy_cfg.rate_limits, or -1 */
+    uint32_t edge;     /* 1 + index into px_proxy_cfg.edges (policies, edge.h); 0: none */
 };
 
 struct px_vhost_cfg {
@@ -114,6 +116,10 @@ struct px_proxy_cfg {
     size_t n_clusters;
     struct px_rl_cfg *rate_limits;
     size_t n_rate_limits;
+    struct px_edge **policies; /* every policy (edge.h), each allocated on its own */
+    size_t n_policies;
+    struct px_edge_cfg *edges; /* routes' lists of policies, borrowed from `policies` */
+    size_t n_edges;
     struct fl_dist cost; /* CPU time per request through the proxy (both directions) */
     uint32_t workers;    /* worker threads (Istio sidecar concurrency: 2) */
     int envoy_headers;   /* add x-envoy-* headers (x-envoy-overloaded...) */

@@ -148,6 +148,42 @@ struct px_msg *px_upstream_request(struct stream *s)
     return up;
 }
 
+/* ---------------------------------------------------------------- policies (edge.h) */
+
+static const struct px_edge_cfg *route_edge(const struct px_proxy *p, const struct px_route_cfg *r)
+{
+    if (!r || !r->edge) return NULL;
+    FL_ASSERT(r->edge <= p->cfg->n_edges);
+    return &p->cfg->edges[r->edge - 1];
+}
+
+static void edge_env(struct stream *s, struct px_edge_env *env)
+{
+    struct px_proxy *p = s->p;
+    memset(env, 0, sizeof *env);
+    env->rt = p->rt;
+    env->now_ns = px_now(p->rt);
+    env->peer = p->rt->ops->conn_peer && s->down ? p->rt->ops->conn_peer(p->rt, s->down->c) : NULL;
+    env->cache = &p->cache;
+    env->counter = &p->requests;
+    env->worker_uuid = p->uuid;
+    env->route_name = s->route->name;
+}
+
+/* Runs policies [from, to) of the stream's route; 1 when one answered the request. */
+static int apply_edge(struct stream *s, size_t from, size_t to)
+{
+    const struct px_edge_cfg *e = route_edge(s->p, s->route);
+    if (!e || from >= to) return 0;
+    struct px_edge_env env;
+    edge_env(s, &env);
+    struct px_msg *m = px_edge_request(e, from, to, &env, s->req, &s->edge);
+    if (!m) return 0;
+    m->flags |= s->flags;
+    px_stream_finish(s, m);
+    return 1;
+}
+
 /* Stops a stream's timers and drops what it holds upstream. */
 static void stream_cancel(struct stream *s)
 {
@@ -196,6 +232,12 @@ void px_stream_finish(struct stream *s, struct px_msg *resp)
     px_timer_cancel(p->rt, &s->backoff_timer);
     px_timer_cancel(p->rt, &s->fault_timer);
     if (s->has_rl) px_rl_headers(&p->rls[s->rl_index], &s->rl, resp);
+    const struct px_edge_cfg *e = route_edge(p, s->route);
+    if (e && s->edge.ran && s->req) {
+        struct px_edge_env env;
+        edge_env(s, &env);
+        px_edge_response(e, &env, s->req, resp, &s->edge);
+    }
     if (s->cl)
         for (uint32_t bits = resp->flags; bits; bits &= bits - 1)
             s->cl->st.flags[__builtin_ctz(bits)]++;
@@ -217,10 +259,18 @@ static void stream_free(struct stream *s)
     free(s);
 }
 
+/* After the rate limit and faults: the route's later policies, then the attempts. */
+static void stream_proxy(struct stream *s)
+{
+    const struct px_edge_cfg *e = route_edge(s->p, s->route);
+    if (e && apply_edge(s, e->n_early, e->n)) return;
+    px_up_start(s);
+}
+
 static void fault_delay_done(struct px_rt *rt, void *arg)
 {
     (void)rt;
-    px_up_start(arg);
+    stream_proxy(arg);
 }
 
 /* Envoy's fault filter: the delay first, then the abort; each by its percentage. */
@@ -296,9 +346,10 @@ static void stream_routed(struct px_rt *rt, void *arg)
         px_stream_finish(s, px_local_response(p, 404, PX_FLAG_NR, NULL));
         return;
     }
-    if (apply_rate_limit(s)) return;
+    const struct px_edge_cfg *e = route_edge(p, s->route);
+    if ((e && apply_edge(s, 0, e->n_early)) || apply_rate_limit(s)) return;
     if (s->route->has_fault && apply_fault(s)) return;
-    px_up_start(s);
+    stream_proxy(s);
 }
 
 static void stream_start(struct down *d, struct px_msg *req)
@@ -405,6 +456,7 @@ struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg)
         copy.error_message = copy.error_message ? fl_strdup(copy.error_message) : NULL;
         px_rl_init(&p->rls[i], &copy);
     }
+    px_respcache_init(&p->cache);
     return p;
 }
 
@@ -426,6 +478,7 @@ void px_proxy_free(struct px_proxy *p)
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
     free(p->rls);
+    px_respcache_free(&p->cache);
     free(p);
 }
 

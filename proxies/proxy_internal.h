@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "proxies/proxy.h"
+#include "proxies/respcache.h"
 
 struct stream;
 struct attempt;
@@ -95,7 +96,8 @@ struct stream {
     int has_rl;
     int rl_index;
     struct px_rl_verdict rl;
-    struct px_msg *resp; /* the response on its way down */
+    struct px_edge_state edge; /* the route's policies (edge.h) between request and response */
+    struct px_msg *resp;       /* the response on its way down */
     int retry_pending;   /* a retry waits in backoff (it holds a retry count) */
     int in_work;         /* a CPU continuation is queued for it */
     int abandoned;       /* the client went away */
@@ -107,6 +109,9 @@ struct px_proxy {
     struct cluster *clusters;
     size_t n_clusters;
     struct px_rl *rls;
+    struct px_respcache cache; /* Kong proxy-cache, memory strategy */
+    uint64_t requests;         /* counted by correlation-id's uuid#counter */
+    char uuid[PX_UUID_SIZE];   /* correlation-id's worker uuid (drawn when first needed) */
     uint64_t active;
     /* everything alive, so that px_proxy_free leaves nothing behind */
     struct stream *streams;

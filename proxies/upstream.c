@@ -304,6 +304,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
             return;
         }
     }
+    s->edge.from_upstream = resp != NULL;
     if (!resp) resp = error_response(s, r);
     resp->flags |= s->flags;
     px_stream_finish(s, resp);

@@ -240,7 +240,7 @@ static void test_kong_unsupported_parts_are_refused_by_name(void)
                "    url: http://billing\n"
                "    plugins:\n"
                "      - name: key-auth\n",
-               "kong.yaml:6:15: plugin 'key-auth' is not supported yet");
+               "kong.yaml:6:15: plugin 'key-auth' is not supported: authentication is not modelled yet");
     ASSERT_ERR("_format_version: \"3.0\"\n"
                "services:\n"
                "  - {name: billing, url: \"grpc://billing:50051\"}\n",
