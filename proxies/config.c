@@ -31,7 +31,13 @@ void px_route_cfg_free(struct px_route_cfg *r)
         px_match_free(&r->headers[i].m);
     }
     free(r->headers);
+    for (size_t i = 0; i < r->n_dests; i++) {
+        px_hdr_ops_free(&r->dests[i].req_headers);
+        px_hdr_ops_free(&r->dests[i].resp_headers);
+    }
     free(r->dests);
+    px_hdr_ops_free(&r->req_headers);
+    px_hdr_ops_free(&r->resp_headers);
     free(r->path_prefix);
     free(r->authority);
     memset(r, 0, sizeof *r);

@@ -46,6 +46,7 @@ struct px_fault_cfg {
 struct px_route_dest {
     uint32_t cluster; /* index into px_proxy_cfg.clusters */
     uint32_t weight;
+    struct px_hdr_ops req_headers, resp_headers; /* Envoy's weighted-cluster header edits */
 };
 
 struct px_route_cfg {
@@ -71,6 +72,9 @@ struct px_route_cfg {
     char *authority;   /* upstream Host (Kong: the service host unless preserve_host) */
     int rate_limit;    /* index into px_proxy_cfg.rate_limits, or -1 */
     uint32_t edge;     /* 1 + index into px_proxy_cfg.edges (policies, edge.h); 0: none */
+    /* Envoy's route-level header edits: after the destination's (so they win), on the
+     * upstream request and on upstream and direct responses */
+    struct px_hdr_ops req_headers, resp_headers;
 };
 
 struct px_vhost_cfg {

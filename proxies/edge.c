@@ -290,6 +290,15 @@ static const char *origin_host(const char *origin, char *buf, size_t size)
     return buf;
 }
 
+/* Kong adds "Vary: Origin"; here once, even when a cached answer has it already. */
+static void add_vary_origin(struct px_msg *m)
+{
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        if (!strcasecmp(m->headers[i].name, "vary") && strcasestr(m->headers[i].value, "origin"))
+            return;
+    px_msg_add_header(m, "vary", "Origin");
+}
+
 /*
  * Kong's configure_origin (kong/plugins/cors/handler.lua): no origins or
  * only "*": "*" (allow all); else Vary: Origin, and a single literal
@@ -312,7 +321,7 @@ static int cors_origin(const struct px_edge_cors *c, const char *origin, struct 
         px_msg_set_header(m, "access-control-allow-origin", "*");
         return 1;
     }
-    px_msg_add_header(m, "vary", "Origin");
+    add_vary_origin(m);
     if (c->n_origins == 1 && c->origins[0].kind == PX_MATCH_EXACT) {
         px_msg_set_header(m, "access-control-allow-origin", c->origins[0].value);
         return 0;
@@ -347,7 +356,7 @@ static void cors_credentials(const struct px_edge_cors *c, int allow_all, const 
         return;
     }
     if (!origin) return;
-    px_msg_add_header(m, "vary", "Origin");
+    add_vary_origin(m);
     px_msg_set_header(m, "access-control-allow-origin", origin);
     px_msg_set_header(m, "access-control-allow-credentials", "true");
 }
@@ -378,14 +387,16 @@ static struct px_msg *cors_request(const struct px_edge_cors *c, const struct px
     struct px_msg *m = respond(env, 200, NULL, NULL);
     int all = cors_origin(c, origin, m);
     cors_credentials(c, all, origin, m);
+    /* Kong: without headers, the requested ones; without methods, its nine. Envoy: as given */
     const char *acrh = px_msg_header(req, "access-control-request-headers");
     if (c->headers)
         px_msg_set_header(m, "access-control-allow-headers", c->headers);
-    else if (acrh)
+    else if (acrh && !c->reflect)
         px_msg_set_header(m, "access-control-allow-headers", acrh);
-    px_msg_set_header(m, "access-control-allow-methods",
-                      c->methods ? c->methods
-                                 : "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT");
+    if (c->methods || !c->reflect)
+        px_msg_set_header(m, "access-control-allow-methods",
+                          c->methods ? c->methods
+                                     : "GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT");
     if (c->max_age_s >= 0) {
         char age[32];
         snprintf(age, sizeof age, "%" PRId64, c->max_age_s);
@@ -619,7 +630,10 @@ struct px_msg *px_edge_request(const struct px_edge_cfg *e, size_t from, size_t 
             if (x->u.hdr.uri) req->path = x->u.hdr.uri;
             break;
         case PX_EDGE_CACHE: m = cache_request(&x->u.cache, env, req, st, i); break;
-        case PX_EDGE_RESPOND: m = respond_request(&x->u.respond, env, req); break;
+        case PX_EDGE_RESPOND:
+            m = respond_request(&x->u.respond, env, req);
+            st->direct = m != NULL;
+            break;
         }
         if (m) return m;
     }

@@ -165,6 +165,7 @@ struct px_edge_state {
     uint64_t cache_key;    /* the request's key (cache_status != 0) */
     size_t cache_index;    /* which policy holds the cache */
     int from_upstream;     /* the response is the upstream's own */
+    int direct;            /* a redirect or direct response answered (Envoy: a route's answer) */
 };
 
 /* What the phases need from the proxy. */

@@ -64,6 +64,7 @@ struct px_istio_dr {
 struct px_istio_dest {
     char *host, *subset;
     uint32_t weight;
+    struct px_hdr_ops req_headers, resp_headers; /* headers edits of this destination */
 };
 
 struct px_istio_match {
@@ -86,6 +87,9 @@ struct px_istio_route {
     int has_fault;
     struct px_fault_cfg fault;
     char *rewrite_uri, *rewrite_authority;
+    struct px_hdr_ops req_headers, resp_headers; /* the route's headers edits */
+    struct px_edge *cors;    /* corsPolicy, or NULL */
+    struct px_edge *respond; /* redirect or directResponse (then no destinations), or NULL */
 };
 
 struct px_istio_vs {

@@ -169,10 +169,11 @@ static int parse_dest(struct ip *c, const yaml_node_t *n, struct px_istio_dest *
     static const char *const req[] = {"destination", NULL}, *const dreq[] = {"host", NULL};
     const char *host, *subset;
     long long w = 0, port;
-    if (fl_y_check_keys(c->d, n, keys, req, "route destination") ||
-        px_istio_ignored_map(c, n, "headers"))
-        return -1;
     yaml_node_t *d = fl_y_get(c->d, n, "destination"), *x;
+    if (fl_y_check_keys(c->d, n, keys, req, "route destination") ||
+        ((x = fl_y_get(c->d, n, "headers")) &&
+         px_istio_parse_headers(c, x, &dst->req_headers, &dst->resp_headers)))
+        return -1;
     if (fl_y_check_keys(c->d, d, dkeys, dreq, "destination") ||
         fl_y_string(c->d, fl_y_get(c->d, d, "host"), "destination host", &host))
         return -1;
@@ -350,10 +351,20 @@ static void route_free(struct px_istio_route *r)
     for (size_t i = 0; i < r->n_dests; i++) {
         free(r->dests[i].host);
         free(r->dests[i].subset);
+        px_hdr_ops_free(&r->dests[i].req_headers);
+        px_hdr_ops_free(&r->dests[i].resp_headers);
     }
     free(r->dests);
     free(r->rewrite_uri);
     free(r->rewrite_authority);
+    px_hdr_ops_free(&r->req_headers);
+    px_hdr_ops_free(&r->resp_headers);
+    struct px_edge *edges[] = {r->cors, r->respond};
+    for (int i = 0; i < 2; i++)
+        if (edges[i]) {
+            px_edge_free(edges[i]);
+            free(edges[i]);
+        }
     memset(r, 0, sizeof *r);
 }
 
@@ -387,12 +398,29 @@ static const char *const http_keys[] = {
 
 static int http_unsupported(struct ip *c, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"redirect", "delegate",      "directResponse",   "mirror",
-                                       "mirrors",  "mirrorPercent", "mirrorPercentage", NULL};
+    static const char *const keys[] = {"delegate", "mirror", "mirrors", "mirrorPercent",
+                                       "mirrorPercentage", NULL};
     for (int i = 0; keys[i]; i++)
         if (px_istio_refuse(c, n, keys[i], keys[i])) return -1;
-    return px_istio_ignored_map(c, n, "corsPolicy") || px_istio_ignored_map(c, n, "headers") ? -1
-                                                                                             : 0;
+    return 0;
+}
+
+/* What answers or edits: headers, corsPolicy, and the action: route, redirect or directResponse. */
+static int parse_action(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    yaml_node_t *x, *route = fl_y_get(c->d, n, "route"), *redirect = fl_y_get(c->d, n, "redirect"),
+                    *direct = fl_y_get(c->d, n, "directResponse");
+    if ((x = fl_y_get(c->d, n, "headers")) &&
+        px_istio_parse_headers(c, x, &r->req_headers, &r->resp_headers))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "corsPolicy")) && px_istio_parse_cors(c, x, &r->cors)) return -1;
+    /* virtual_service.proto: exactly one of route, redirect, directResponse */
+    if (!!route + !!redirect + !!direct != 1)
+        return fl_y_error(c->d, n, "%s: an http route needs exactly one of 'route', 'redirect', "
+                          "'directResponse'", c->what);
+    if (redirect) return px_istio_parse_redirect(c, redirect, &r->respond);
+    if (direct) return px_istio_parse_direct(c, direct, &r->respond);
+    return parse_dests(c, route, r);
 }
 
 /* One HTTPRoute; *keep is 0 when it does not apply to sidecars. */
@@ -409,9 +437,7 @@ static int parse_http(struct ip *c, const yaml_node_t *n, struct px_istio_route 
         r->name = fl_strdup(s);
     }
     if ((x = fl_y_get(c->d, n, "match")) && parse_matches(c, x, r, keep)) return -1;
-    if (!(x = fl_y_get(c->d, n, "route")))
-        return fl_y_error(c->d, n, "%s: an http route needs 'route'", c->what);
-    if (parse_dests(c, x, r)) return -1;
+    if (parse_action(c, n, r)) return -1;
     if ((x = fl_y_get(c->d, n, "rewrite")) && parse_rewrite(c, x, r)) return -1;
     if ((x = fl_y_get(c->d, n, "timeout"))) {
         if (px_istio_go_duration(c, x, "timeout", MS, &r->timeout_ns)) return -1;

@@ -145,6 +145,8 @@ struct px_msg *px_upstream_request(struct stream *s)
     px_msg_copy(up, s->req);
     up->path = upstream_path(p, s->route, up, s->req->path ? s->req->path : "/");
     if (s->route->authority) up->authority = s->route->authority;
+    if (s->dest >= 0) px_hdr_ops_apply(&s->route->dests[s->dest].req_headers, up);
+    px_hdr_ops_apply(&s->route->req_headers, up);
     return up;
 }
 
@@ -232,6 +234,11 @@ void px_stream_finish(struct stream *s, struct px_msg *resp)
     px_timer_cancel(p->rt, &s->backoff_timer);
     px_timer_cancel(p->rt, &s->fault_timer);
     if (s->has_rl) px_rl_headers(&p->rls[s->rl_index], &s->rl, resp);
+    if (s->route && (s->edge.from_upstream || s->edge.direct)) {
+        /* Envoy: the destination's edits, then the route's */
+        if (s->dest >= 0) px_hdr_ops_apply(&s->route->dests[s->dest].resp_headers, resp);
+        px_hdr_ops_apply(&s->route->resp_headers, resp);
+    }
     const struct px_edge_cfg *e = route_edge(p, s->route);
     if (e && s->edge.ran && s->req) {
         struct px_edge_env env;
@@ -360,6 +367,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     s->p = p;
     s->down = d;
     s->req = req;
+    s->dest = -1;
     p->active++;
     px_timer_init(p->rt, &s->route_timer, px_up_route_timeout, s);
     px_timer_init(p->rt, &s->backoff_timer, px_up_backoff_done, s);

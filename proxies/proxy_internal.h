@@ -87,6 +87,7 @@ struct stream {
     struct px_msg *req;
     const struct px_route_cfg *route;
     struct cluster *cl;
+    int dest;        /* the route's destination picked, or -1 */
     int64_t cost_ns; /* this request's CPU cost, half each way */
     uint32_t retries;
     uint32_t flags;
