@@ -4,6 +4,7 @@
  * errors and calls, labelled {app, version}), and its downstream calls,
  * which must name services of the scenario and must not form a cycle.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@
 
 /* Keys a service and a version share. */
 #define DEPLOYMENT_KEYS                                                                            \
-    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size"
+    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size", \
+        "content_type"
 
 static const char *const service_keys[] = {"name", "versions", DEPLOYMENT_KEYS, NULL};
 static const char *const version_keys[] = {"name", DEPLOYMENT_KEYS, NULL};
@@ -165,6 +167,14 @@ static int load_deployment(struct fl_ydoc *d, const yaml_node_t *n, struct sim_v
         fl_y_size(d, x, "response_size", 0, SIM_MESSAGE_MAX, &v->response_bytes))
         return -1;
     if ((x = fl_y_get(d, n, "calls")) && load_calls(d, x, v)) return -1;
+    if ((x = fl_y_get(d, n, "content_type"))) {
+        const char *s;
+        if (fl_y_string(d, x, "content_type", &s)) return -1;
+        if (strlen(s) >= sizeof v->content_type)
+            return fl_y_error(d, x, "content_type: at most %zu characters",
+                              sizeof v->content_type - 1);
+        snprintf(v->content_type, sizeof v->content_type, "%s", s);
+    }
     return 0;
 }
 

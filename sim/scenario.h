@@ -70,6 +70,7 @@ struct sim_version_cfg {
     double error_rate;
     int error_status;
     int64_t response_bytes;
+    char content_type[64]; /* the responses' Content-Type ("": none), e.g. for proxy caches */
     struct sim_call_cfg *calls;
     size_t n_calls;
     struct sim_label *labels; /* app and version first, then the scenario's own */
