@@ -126,8 +126,8 @@ static size_t query_edit(struct qparam *v, size_t n, const struct px_hdr_op *op)
     if (op->kind == PX_HDR_RENAME) {
         for (size_t i = 0; i < n; i++) {
             if (strcmp(v[i].name, op->name)) continue;
-            char *item = v[i].value ? fl_asprintf("%s=%s", op->value, v[i].value)
-                                    : fl_strdup(op->value);
+            char *item =
+                v[i].value ? fl_asprintf("%s=%s", op->value, v[i].value) : fl_strdup(op->value);
             free(v[i].name);
             v[i].name = item;
             char *eq = strchr(item, '=');
@@ -136,8 +136,8 @@ static size_t query_edit(struct qparam *v, size_t n, const struct px_hdr_op *op)
         }
         return n;
     }
-    int add = op->kind == PX_HDR_APPEND || op->kind == PX_HDR_SET ||
-              (op->kind == PX_HDR_ADD && !present);
+    int add =
+        op->kind == PX_HDR_APPEND || op->kind == PX_HDR_SET || (op->kind == PX_HDR_ADD && !present);
     if (op->kind == PX_HDR_REPLACE && present) {
         char *item = fl_asprintf("%s=%s", op->name, op->value ? op->value : "");
         free(v[at].name);
@@ -242,8 +242,8 @@ static struct px_msg *kong_error(const struct px_edge_env *env, int status, cons
 static void uuid_text(struct px_rt *rt, char *out, size_t size)
 {
     uint64_t hi = px_random(rt), lo = px_random(rt);
-    hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);                /* version 4 */
-    lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62);          /* RFC 4122 variant */
+    hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);       /* version 4 */
+    lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
     snprintf(out, size, "%08" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%04" PRIx64 "-%012" PRIx64,
              hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48, lo & UINT64_C(0xFFFFFFFFFFFF));
 }
@@ -468,6 +468,20 @@ static int trigger_present(const char *name, const struct px_msg *req)
     return at < n;
 }
 
+/* request-termination's DEFAULT_RESPONSE (not kong.response.error's). */
+static const char *termination_default(int status)
+{
+    switch (status) {
+    case 401: return "Unauthorized";
+    case 404: return "Not found";
+    case 405: return "Method not allowed";
+    case 500: return "An unexpected error occurred";
+    case 502: return "Bad Gateway";
+    case 503: return "Service unavailable";
+    default: return NULL;
+    }
+}
+
 /* Envoy's redirect: scheme://host[:port]path[?query], each part kept unless given. */
 static char *redirect_location(const struct px_edge_respond *r, const struct px_msg *req)
 {
@@ -498,10 +512,15 @@ static struct px_msg *respond_request(const struct px_edge_respond *r,
         free(loc);
         return m;
     }
-    /* Kong: body with content_type, else kong.response.error(status, message) */
+    /*
+     * Kong (kong/plugins/request-termination/handler.lua): the body with
+     * content_type (none if not given), else {"message": message or the
+     * plugin's own default for the status}, else an empty body.
+     */
     if (r->body) return respond(env, r->status, r->body, r->content_type);
-    if (r->kong) return kong_error(env, r->status, r->message);
-    return respond(env, r->status, NULL, NULL); /* Envoy direct_response without a body */
+    const char *msg = r->kong ? r->message ? r->message : termination_default(r->status) : NULL;
+    if (msg) return kong_error(env, r->status, msg);
+    return respond(env, r->status, NULL, NULL); /* and Envoy's direct_response without a body */
 }
 
 /* ---------------------------------------------------------------- proxy-cache */
@@ -541,7 +560,8 @@ static uint64_t cache_key(const struct px_edge_cache *c, const struct px_edge_en
         }
         for (size_t i = 0; i < n; i++) free(v[i].name);
     }
-    for (size_t i = 0; i < c->n_vary_headers; i++) h = fnv(h, px_msg_header(req, c->vary_headers[i]));
+    for (size_t i = 0; i < c->n_vary_headers; i++)
+        h = fnv(h, px_msg_header(req, c->vary_headers[i]));
     return h ? h : 1;
 }
 
@@ -566,8 +586,8 @@ static struct px_msg *cache_request(const struct px_edge_cache *c, const struct 
     st->cache_key = cache_key(c, env, req);
     struct px_msg *hit;
     int64_t age_ns;
-    st->cache_status =
-        px_respcache_lookup(env->cache, env->rt, st->cache_key, env->now_ns, c->ttl_ns, &hit, &age_ns);
+    st->cache_status = px_respcache_lookup(env->cache, env->rt, st->cache_key, env->now_ns,
+                                           c->ttl_ns, &hit, &age_ns);
     if (st->cache_status != PX_CACHE_HIT) return NULL;
     char age[32];
     snprintf(age, sizeof age, "%" PRId64, age_ns / 1000000000);
@@ -595,7 +615,8 @@ static void cache_response(const struct px_edge_cache *c, const struct px_edge_e
     if (status == PX_CACHE_MISS || status == PX_CACHE_REFRESH) {
         int code_ok = 0;
         for (size_t i = 0; i < c->n_codes; i++) code_ok |= c->codes[i] == resp->status;
-        if (!st->from_upstream || !code_ok || !cacheable_type(c, px_msg_header(resp, "content-type")))
+        if (!st->from_upstream || !code_ok ||
+            !cacheable_type(c, px_msg_header(resp, "content-type")))
             status = PX_CACHE_BYPASS;
         else if (env->cache)
             px_respcache_store(env->cache, st->cache_key, resp, env->now_ns);

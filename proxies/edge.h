@@ -158,14 +158,14 @@ struct px_edge_cfg {
 
 /* What a stream carries between the two phases. */
 struct px_edge_state {
-    size_t ran;            /* policies whose request phase ran */
-    int cors_preflight;    /* a preflight: no CORS headers on its response (Kong) */
-    char corr_value[80];   /* the correlation id given to the request */
-    int cache_status;      /* 0 none, then PX_CACHE_* (respcache.h) */
-    uint64_t cache_key;    /* the request's key (cache_status != 0) */
-    size_t cache_index;    /* which policy holds the cache */
-    int from_upstream;     /* the response is the upstream's own */
-    int direct;            /* a redirect or direct response answered (Envoy: a route's answer) */
+    size_t ran;          /* policies whose request phase ran */
+    int cors_preflight;  /* a preflight: no CORS headers on its response (Kong) */
+    char corr_value[80]; /* the correlation id given to the request */
+    int cache_status;    /* 0 none, then PX_CACHE_* (respcache.h) */
+    uint64_t cache_key;  /* the request's key (cache_status != 0) */
+    size_t cache_index;  /* which policy holds the cache */
+    int from_upstream;   /* the response is the upstream's own */
+    int direct;          /* a redirect or direct response answered (Envoy: a route's answer) */
 };
 
 /* What the phases need from the proxy. */

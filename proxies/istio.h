@@ -88,7 +88,7 @@ struct px_istio_route {
     struct px_fault_cfg fault;
     char *rewrite_uri, *rewrite_authority;
     struct px_hdr_ops req_headers, resp_headers; /* the route's headers edits */
-    struct px_edge *cors;    /* corsPolicy, or NULL */
+    struct px_edge *cors;                        /* corsPolicy, or NULL */
     struct px_edge *respond; /* redirect or directResponse (then no destinations), or NULL */
 };
 

@@ -398,8 +398,8 @@ static const char *const http_keys[] = {
 
 static int http_unsupported(struct ip *c, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"delegate", "mirror", "mirrors", "mirrorPercent",
-                                       "mirrorPercentage", NULL};
+    static const char *const keys[] = {"delegate",      "mirror",           "mirrors",
+                                       "mirrorPercent", "mirrorPercentage", NULL};
     for (int i = 0; keys[i]; i++)
         if (px_istio_refuse(c, n, keys[i], keys[i])) return -1;
     return 0;
@@ -416,8 +416,10 @@ static int parse_action(struct ip *c, const yaml_node_t *n, struct px_istio_rout
     if ((x = fl_y_get(c->d, n, "corsPolicy")) && px_istio_parse_cors(c, x, &r->cors)) return -1;
     /* virtual_service.proto: exactly one of route, redirect, directResponse */
     if (!!route + !!redirect + !!direct != 1)
-        return fl_y_error(c->d, n, "%s: an http route needs exactly one of 'route', 'redirect', "
-                          "'directResponse'", c->what);
+        return fl_y_error(c->d, n,
+                          "%s: an http route needs exactly one of 'route', 'redirect', "
+                          "'directResponse'",
+                          c->what);
     if (redirect) return px_istio_parse_redirect(c, redirect, &r->respond);
     if (direct) return px_istio_parse_direct(c, direct, &r->respond);
     return parse_dests(c, route, r);

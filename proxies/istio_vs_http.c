@@ -99,8 +99,8 @@ static int opt_string(struct ip *c, const yaml_node_t *n, const char *key, const
 
 int px_istio_parse_redirect(struct ip *c, const yaml_node_t *n, struct px_edge **out)
 {
-    static const char *const keys[] = {"uri",    "authority",    "port",
-                                       "scheme", "redirectCode", "derivePort", NULL};
+    static const char *const keys[] = {"uri",          "authority",  "port", "scheme",
+                                       "redirectCode", "derivePort", NULL};
     struct px_edge *e = edge_new(PX_EDGE_RESPOND, "redirect");
     struct px_edge_respond *r = &e->u.respond;
     long long code = 301, port = 0;
@@ -227,8 +227,8 @@ static int cors_origins(struct ip *c, const yaml_node_t *n, struct px_edge_cors 
 
 int px_istio_parse_cors(struct ip *c, const yaml_node_t *n, struct px_edge **out)
 {
-    static const char *const keys[] = {"allowOrigins",  "allowOrigin",      "allowMethods",
-                                       "allowHeaders",  "exposeHeaders",    "maxAge",
+    static const char *const keys[] = {"allowOrigins",     "allowOrigin",         "allowMethods",
+                                       "allowHeaders",     "exposeHeaders",       "maxAge",
                                        "allowCredentials", "unmatchedPreflights", NULL};
     static const char *const unmatched[] = {"UNSPECIFIED", "FORWARD", "IGNORE", NULL};
     struct px_edge *e = edge_new(PX_EDGE_CORS, "corsPolicy");

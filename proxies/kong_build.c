@@ -299,7 +299,8 @@ static void route_edges(const struct px_kong *k, size_t r, struct px_proxy_cfg *
         if (policy[i] < 0) {
             struct px_edge *copy = fl_calloc(1, sizeof *copy);
             px_edge_copy(copy, p->edge);
-            out->policies = fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
+            out->policies =
+                fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
             policy[i] = (int)out->n_policies;
             out->policies[out->n_policies++] = copy;
         }
@@ -543,9 +544,8 @@ int px_kong_build(const struct px_kong *k, const char *name, const struct px_res
         domains = vhost_domains(k, e, n_e, &n_d);
         out->vhosts = fl_calloc(n_d, sizeof *out->vhosts);
         for (; d < n_d && !rc; d++)
-            rc =
-                build_vhost(k, e, n_e, svc_cluster, edge_of_route, domains[d],
-                            &out->vhosts[out->n_vhosts++], err);
+            rc = build_vhost(k, e, n_e, svc_cluster, edge_of_route, domains[d],
+                             &out->vhosts[out->n_vhosts++], err);
     }
     for (; d < n_d; d++) free(domains[d]); /* the rest, after an error */
     free(domains);

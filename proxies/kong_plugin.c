@@ -200,27 +200,43 @@ static int plugin_add(struct kp *c, const yaml_node_t *n, struct px_kong_plugin 
 }
 
 /* Kong's authentication plugins: refused until authentication is modelled. */
-static const char *const auth_plugins[] = {"key-auth",  "jwt",       "basic-auth",
-                                           "oauth2",    "hmac-auth", "ldap-auth",
-                                           "openid-connect", NULL};
+static const char *const auth_plugins[] = {"key-auth",  "jwt",       "basic-auth",     "oauth2",
+                                           "hmac-auth", "ldap-auth", "openid-connect", NULL};
 
 /* Every plugin name faultline knows, for "did you mean". */
-static const char *const known_plugins[] = {
-    "rate-limiting", "correlation-id", "cors", "ip-restriction", "request-size-limiting", "acl",
-    "request-transformer", "response-transformer", "proxy-cache", "request-termination",
-    "prometheus", "file-log", "http-log", "tcp-log", "udp-log", "syslog", "statsd", "datadog",
-    "zipkin", "opentelemetry", NULL};
+static const char *const known_plugins[] = {"rate-limiting",
+                                            "correlation-id",
+                                            "cors",
+                                            "ip-restriction",
+                                            "request-size-limiting",
+                                            "acl",
+                                            "request-transformer",
+                                            "response-transformer",
+                                            "proxy-cache",
+                                            "request-termination",
+                                            "prometheus",
+                                            "file-log",
+                                            "http-log",
+                                            "tcp-log",
+                                            "udp-log",
+                                            "syslog",
+                                            "statsd",
+                                            "datadog",
+                                            "zipkin",
+                                            "opentelemetry",
+                                            NULL};
 
 /* Refuses a plugin faultline does not run: authentication, or unknown (with a suggestion). */
 static int plugin_refuse(struct kp *c, const yaml_node_t *nn, const char *name)
 {
     for (int i = 0; auth_plugins[i]; i++)
         if (!strcmp(auth_plugins[i], name))
-            return fl_y_error(c->d, nn,
-                              "plugin '%s' is not supported: authentication is not modelled yet",
-                              name);
+            return fl_y_error(
+                c->d, nn, "plugin '%s' is not supported: authentication is not modelled yet", name);
     const char *near = fl_did_you_mean(name, known_plugins);
-    if (near) return fl_y_error(c->d, nn, "plugin '%s' is not supported (did you mean '%s'?)", name, near);
+    if (near)
+        return fl_y_error(c->d, nn, "plugin '%s' is not supported (did you mean '%s'?)", name,
+                          near);
     return fl_y_error(c->d, nn, "plugin '%s' is not supported", name);
 }
 
@@ -262,8 +278,7 @@ int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope 
         return -1;
     yaml_node_t *nn = fl_y_get(c->d, n, "name");
     if (fl_y_string(c->d, nn, "plugin name", &name)) return -1;
-    if (strcmp(name, "rate-limiting") && !px_kong_observer(name) &&
-        px_kong_edge_priority(name) < 0)
+    if (strcmp(name, "rate-limiting") && !px_kong_observer(name) && px_kong_edge_priority(name) < 0)
         return plugin_refuse(c, nn, name);
     snprintf(msg, sizeof msg, "plugin '%s': consumers are not supported yet", name);
     if (px_kong_refuse_nonempty(c, n, "consumer", msg)) return -1;

@@ -146,10 +146,16 @@ static int cors_origins(struct kp *c, const yaml_node_t *n, struct px_edge_cors 
 
 static int cors(struct kp *c, const yaml_node_t *n, struct px_edge *e)
 {
-    static const char *const keys[] = {
-        "origins",     "headers",            "exposed_headers",     "methods",
-        "max_age",     "credentials",        "private_network",     "preflight_continue",
-        "allow_origin_absent", NULL};
+    static const char *const keys[] = {"origins",
+                                       "headers",
+                                       "exposed_headers",
+                                       "methods",
+                                       "max_age",
+                                       "credentials",
+                                       "private_network",
+                                       "preflight_continue",
+                                       "allow_origin_absent",
+                                       NULL};
     struct px_edge_cors *k = &e->u.cors;
     char **v = NULL;
     size_t nv = 0;
@@ -265,8 +271,8 @@ static int size_limiting(struct kp *c, const yaml_node_t *n, struct px_edge *e)
     int unit = 0;
     yaml_node_t *x;
     if (fl_y_check_keys(c->d, n, keys, NULL, "request-size-limiting config") ||
-        opt_int(c, n, "allowed_payload_size", "config.allowed_payload_size", 0,
-                INT64_C(1) << 40, &size) ||
+        opt_int(c, n, "allowed_payload_size", "config.allowed_payload_size", 0, INT64_C(1) << 40,
+                &size) ||
         ((x = fl_y_get(c->d, n, "size_unit")) &&
          fl_y_enum(c->d, x, "config.size_unit", units, &unit)) ||
         px_kong_opt_bool(c, n, "require_content_length", "config.require_content_length",
@@ -292,8 +298,8 @@ static int edit_items(struct kp *c, const yaml_node_t *list, const char *what,
             continue;
         }
         if (!colon || colon == v[i]) {
-            rc = fl_y_error(c->d, px_kong_item(c, list, i), "%s: '%s' should be name:value",
-                            what, v[i]);
+            rc = fl_y_error(c->d, px_kong_item(c, list, i), "%s: '%s' should be name:value", what,
+                            v[i]);
             break;
         }
         *colon = '\0';
@@ -379,10 +385,20 @@ static int cache_codes(struct kp *c, const yaml_node_t *n, struct px_edge_cache 
 
 static int proxy_cache(struct kp *c, const yaml_node_t *n, struct px_edge *e)
 {
-    static const char *const keys[] = {
-        "response_code", "request_method",    "content_type", "vary_headers", "vary_query_params",
-        "cache_ttl",     "cache_control",     "storage_ttl",  "strategy",     "memory",
-        "redis",         "ignore_uri_case",   "response_headers", NULL};
+    static const char *const keys[] = {"response_code",
+                                       "request_method",
+                                       "content_type",
+                                       "vary_headers",
+                                       "vary_query_params",
+                                       "cache_ttl",
+                                       "cache_control",
+                                       "storage_ttl",
+                                       "strategy",
+                                       "memory",
+                                       "redis",
+                                       "ignore_uri_case",
+                                       "response_headers",
+                                       NULL};
     static const char *const required[] = {"strategy", NULL};
     static const char *const strategies[] = {"memory", "redis", NULL};
     static const char *const methods[] = {"GET", "HEAD"};
@@ -445,12 +461,10 @@ static int termination(struct kp *c, const yaml_node_t *n, struct px_edge *e)
         return fl_y_error(c->d, fl_y_get(c->d, n, "echo"),
                           "request-termination: echo is not supported yet");
     if (k->message && k->body)
-        return fl_y_error(c->d, n,
-                          "request-termination: message and body are mutually exclusive");
+        return fl_y_error(c->d, n, "request-termination: message and body are mutually exclusive");
     if (k->content_type && !k->body)
         return fl_y_error(c->d, fl_y_get(c->d, n, "content_type"),
-                          "request-termination: content_type needs a body");
-    if (k->body && !k->content_type) k->content_type = fl_strdup("application/json; charset=utf-8");
+                          "request-termination: content_type requires a body");
     return 0;
 }
 

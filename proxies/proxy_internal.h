@@ -99,9 +99,9 @@ struct stream {
     struct px_rl_verdict rl;
     struct px_edge_state edge; /* the route's policies (edge.h) between request and response */
     struct px_msg *resp;       /* the response on its way down */
-    int retry_pending;   /* a retry waits in backoff (it holds a retry count) */
-    int in_work;         /* a CPU continuation is queued for it */
-    int abandoned;       /* the client went away */
+    int retry_pending;         /* a retry waits in backoff (it holds a retry count) */
+    int in_work;               /* a CPU continuation is queued for it */
+    int abandoned;             /* the client went away */
 };
 
 struct px_proxy {

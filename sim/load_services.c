@@ -13,7 +13,7 @@
 
 /* Keys a service and a version share. */
 #define DEPLOYMENT_KEYS                                                                            \
-    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size", \
+    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
         "content_type"
 
 static const char *const service_keys[] = {"name", "versions", DEPLOYMENT_KEYS, NULL};

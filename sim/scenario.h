@@ -129,7 +129,7 @@ struct sim_retry_cfg {
 struct sim_workload_cfg {
     char *name;
     char *address; /* the clients' IPv4 address, as proxies see it (NULL: the workload's name) */
-    int target; /* service index, or -1 for the gateway */
+    int target;    /* service index, or -1 for the gateway */
     enum sim_arrival arrival;
     double rate_per_s;         /* poisson, constant */
     int clients;               /* closed */

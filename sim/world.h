@@ -71,8 +71,8 @@ struct sim_listener {
 
 struct sim_node {
     uint32_t id;
-    char *name;        /* pod name, workload name, or "gateway" */
-    const char *group; /* service or workload name: what link settings refer to */
+    char *name;          /* pod name, workload name, or "gateway" */
+    const char *group;   /* service or workload name: what link settings refer to */
     const char *address; /* a workload's address (its cfg's), or NULL: proxies see the name */
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
