@@ -482,7 +482,11 @@ static const char *termination_default(int status)
     }
 }
 
-/* Envoy's redirect: scheme://host[:port]path[?query], each part kept unless given. */
+/*
+ * Envoy's redirect (RouteEntryImplBase::newUri): scheme://host[:port]path
+ * [?query]; each part is kept unless given, but a host_redirect replaces
+ * the whole authority (the request's port goes with it).
+ */
 static char *redirect_location(const struct px_edge_respond *r, const struct px_msg *req)
 {
     const char *auth = req->authority ? req->authority : px_msg_header(req, "host");

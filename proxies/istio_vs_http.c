@@ -10,8 +10,9 @@
  *    HeaderParser); a destination's edits apply before the route's, so
  *    the route's win (most_specific_header_mutations_wins false);
  *  - redirect {uri, authority, port, scheme, redirectCode 301}: the
- *    Location keeps each part of the request not given; uri replaces the
- *    whole path;
+ *    Location keeps each part of the request not given (an authority
+ *    replaces the request's port too, as Envoy's host_redirect); uri
+ *    replaces the whole path;
  *  - directResponse {status, body {string | bytes}}: the proxy answers;
  *    a body goes out as text/plain (Envoy's local reply);
  *  - corsPolicy {allowOrigins (exact, prefix, regex), allowOrigin (exact,
