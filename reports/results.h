@@ -162,6 +162,8 @@ struct rpt_run {
     size_t n_timeline;
     uint64_t timeline_dropped;             /* events past RPT_EVENTS_MAX */
     const char *flag_names[RPT_FLAGS_MAX]; /* names of the response flag bits (static strings) */
+    char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
+    size_t n_observers;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };

@@ -297,6 +297,12 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_clusters(&j, run);
     json_timeline(&j, run);
     json_checks(&j, run);
+    if (run->n_observers) { /* only when there are some: other runs' digests stay as they were */
+        rpt_json_key(&j, "observers_not_on_request_path");
+        rpt_json_array_begin(&j);
+        for (size_t i = 0; i < run->n_observers; i++) rpt_json_string(&j, run->observers[i]);
+        rpt_json_array_end(&j);
+    }
     if (wall_s) {
         rpt_json_key(&j, "wall_seconds");
         rpt_json_double(&j, *wall_s, 3);
@@ -583,6 +589,12 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     if (run->n_clusters) {
         fputc('\n', out);
         print_clusters(out, run);
+    }
+    if (run->n_observers) {
+        fprintf(out, "\ngateway plugins not affecting the request path:");
+        for (size_t i = 0; i < run->n_observers; i++)
+            fprintf(out, "%s %s", i ? "," : "", run->observers[i]);
+        fputc('\n', out);
     }
     if (run->n_checks) {
         fputc('\n', out);
