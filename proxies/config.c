@@ -36,6 +36,7 @@ void px_route_cfg_free(struct px_route_cfg *r)
         px_hdr_ops_free(&r->dests[i].resp_headers);
     }
     free(r->dests);
+    free(r->mirrors);
     px_hdr_ops_free(&r->req_headers);
     px_hdr_ops_free(&r->resp_headers);
     free(r->path_prefix);

@@ -49,6 +49,12 @@ struct px_route_dest {
     struct px_hdr_ops req_headers, resp_headers; /* Envoy's weighted-cluster header edits */
 };
 
+/* Envoy's request_mirror_policy (Istio mirror / mirrors). */
+struct px_mirror_cfg {
+    uint32_t cluster; /* index into px_proxy_cfg.clusters */
+    double percent;   /* 0..100 */
+};
+
 struct px_route_cfg {
     char *name;
     /* match: every condition must hold */
@@ -75,6 +81,8 @@ struct px_route_cfg {
     /* Envoy's route-level header edits: after the destination's (so they win), on the
      * upstream request and on upstream and direct responses */
     struct px_hdr_ops req_headers, resp_headers;
+    struct px_mirror_cfg *mirrors; /* shadow copies (mirror.c) */
+    size_t n_mirrors;
 };
 
 struct px_vhost_cfg {

@@ -67,6 +67,12 @@ struct px_istio_dest {
     struct px_hdr_ops req_headers, resp_headers; /* headers edits of this destination */
 };
 
+/* A mirror: its destination (weight unused) and the percentage of requests copied. */
+struct px_istio_mirror {
+    struct px_istio_dest dest;
+    double percent;
+};
+
 struct px_istio_match {
     struct px_match uri;
     struct px_match method;
@@ -90,6 +96,8 @@ struct px_istio_route {
     struct px_hdr_ops req_headers, resp_headers; /* the route's headers edits */
     struct px_edge *cors;                        /* corsPolicy, or NULL */
     struct px_edge *respond; /* redirect or directResponse (then no destinations), or NULL */
+    struct px_istio_mirror *mirrors; /* mirror (with mirrorPercentage) or mirrors */
+    size_t n_mirrors;
 };
 
 struct px_istio_vs {

@@ -155,9 +155,12 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
                 return -1;
             }
         }
-        for (size_t r = 0; r < v->n_routes; r++)
+        for (size_t r = 0; r < v->n_routes; r++) {
             for (size_t k = 0; k < v->routes[r].n_dests; k++)
                 if (check_dest(m, v, &v->routes[r].dests[k], svc, n, err)) return -1;
+            for (size_t k = 0; k < v->routes[r].n_mirrors; k++)
+                if (check_dest(m, v, &v->routes[r].mirrors[k].dest, svc, n, err)) return -1;
+        }
     }
     return 0;
 }
@@ -392,6 +395,11 @@ static int route_cfg(const struct bctx *b, const struct px_istio_route *r,
     copy_ops(&rc->req_headers, &r->req_headers);
     copy_ops(&rc->resp_headers, &r->resp_headers);
     route_policies(b, r, rc);
+    rc->mirrors = fl_calloc(r->n_mirrors + 1, sizeof *rc->mirrors);
+    for (; rc->n_mirrors < r->n_mirrors; rc->n_mirrors++) {
+        rc->mirrors[rc->n_mirrors].cluster = dest_cluster(b, &r->mirrors[rc->n_mirrors].dest);
+        rc->mirrors[rc->n_mirrors].percent = r->mirrors[rc->n_mirrors].percent;
+    }
     return 0;
 }
 

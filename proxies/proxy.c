@@ -482,6 +482,7 @@ void px_proxy_free(struct px_proxy *p)
         down_free(p->downs);
     }
     px_up_drop_all(p);
+    px_mirror_drop_all(p);
     for (size_t i = 0; i < p->n_clusters; i++) px_cluster_free(p, &p->clusters[i]);
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);

@@ -21,6 +21,7 @@
 #include "proxies/respcache.h"
 
 struct stream;
+struct shadow;
 struct attempt;
 struct host;
 struct cluster;
@@ -118,6 +119,8 @@ struct px_proxy {
     struct stream *streams;
     struct down *downs;
     struct upconn *ups;
+    struct shadow *shadows; /* mirrored copies in flight (mirror.c) */
+    uint64_t shadows_sent;
 };
 
 /* Intrusive doubly-linked lists with a head pointer. */
@@ -165,5 +168,14 @@ int px_wants_close(const struct px_msg *m);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);
+
+/* ---- mirror.c ---- */
+
+/* Sends the stream's request to the route's mirrors (each by its percentage), fire and forget. */
+void px_mirror_start(struct stream *s);
+/* Envoy's shadow Host: "reviews:9080" -> "reviews-shadow:9080" (in m's arena). */
+const char *px_mirror_shadow_host(struct px_msg *m, const char *host);
+/* Resets and frees every shadow in flight. */
+void px_mirror_drop_all(struct px_proxy *p);
 
 #endif

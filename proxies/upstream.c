@@ -573,6 +573,7 @@ void px_up_start(struct stream *s)
     }
     s->cl = &p->clusters[r->dests[pick].cluster];
     s->dest = (int)pick;
+    if (r->n_mirrors) px_mirror_start(s); /* once per request, retries not mirrored */
     s->tried = fl_calloc(s->cl->cfg->n_endpoints ? s->cl->cfg->n_endpoints : 1, 1);
     /* router_filter.rst: the route timeout covers every attempt and backoff */
     if (r->timeout_ns > 0) px_timer_arm(p->rt, &s->route_timer, px_now(p->rt) + r->timeout_ns);

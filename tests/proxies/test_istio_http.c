@@ -13,6 +13,7 @@
 #include "base/yamldoc.h"
 #include "proxies/edge.h"
 #include "proxies/istio.h"
+#include "proxies/proxy_internal.h"
 #include "proxies/resolve.h"
 #include "proxies/istio.h"
 #include "tests/testutil.h"
@@ -340,6 +341,47 @@ static void test_istio_http_cors_policy(void)
     px_istio_free(&m);
 }
 
+/* ---------------------------------------------------------------- mirror */
+
+static void test_istio_http_mirror(void)
+{
+    struct px_istio m;
+    struct px_proxy_cfg c;
+    build_ok(VS_HEAD "    - route: [{destination: {host: reviews, subset: v1}}]\n"
+                     "      mirror: {host: reviews, subset: v2}\n"
+                     "      mirrorPercentage: {value: 12.5}\n" DR,
+             &m, &c);
+    const struct px_route_cfg *r = route0(&c);
+    CU_ASSERT_EQUAL_FATAL(r->n_mirrors, 1);
+    CU_ASSERT_EQUAL(r->mirrors[0].percent, 12.5);
+    ASSERT_STR(c.clusters[r->mirrors[0].cluster].name, "outbound|80|v2|reviews");
+    ASSERT_STR(c.clusters[r->dests[0].cluster].name, "outbound|80|v1|reviews");
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    /* mirrors, each with its percentage (default 100); the deprecated mirrorPercent */
+    build_ok(VS_HEAD
+             "    - route: [{destination: {host: reviews}}]\n"
+             "      mirrors:\n"
+             "        - {destination: {host: reviews, subset: v1}}\n"
+             "        - {destination: {host: reviews, subset: v2}, percentage: {value: 5}}\n"
+             "    - route: [{destination: {host: reviews}}]\n"
+             "      mirror: {host: reviews}\n"
+             "      mirrorPercent: 30\n" DR,
+             &m, &c);
+    r = route0(&c);
+    CU_ASSERT_EQUAL_FATAL(r->n_mirrors, 2);
+    CU_ASSERT_EQUAL(r->mirrors[0].percent, 100);
+    CU_ASSERT_EQUAL(r->mirrors[1].percent, 5);
+    CU_ASSERT_EQUAL_FATAL(c.vhosts[0].n_routes, 2);
+    CU_ASSERT_EQUAL(c.vhosts[0].routes[1].mirrors[0].percent, 30);
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    struct px_msg *msg = msg_new(&rt);
+    ASSERT_STR(px_mirror_shadow_host(msg, "reviews:9080"), "reviews-shadow:9080");
+    ASSERT_STR(px_mirror_shadow_host(msg, "reviews"), "reviews-shadow");
+    msg_free(&rt, msg);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static void test_istio_http_errors(void)
@@ -355,8 +397,14 @@ static void test_istio_http_errors(void)
                        "      route: [{destination: {host: reviews}}]\n",
                "mesh.yaml:7:35: allowOrigins item takes one of exact, prefix, regex");
     ASSERT_ERR(VS_HEAD "    - mirror: {host: reviews}\n"
+                       "      mirrors: [{destination: {host: reviews}}]\n"
                        "      route: [{destination: {host: reviews}}]\n",
-               "mesh.yaml:7:7: VirtualService 'reviews': mirror is not supported yet");
+               "mesh.yaml:8:16: VirtualService 'reviews': an http route takes mirror or mirrors, "
+               "not both");
+    ASSERT_ERR(VS_HEAD "    - mirror: {host: reviews}\n"
+                       "      mirrorPercentage: {value: 150}\n"
+                       "      route: [{destination: {host: reviews}}]\n",
+               "mesh.yaml:8:33: percentage value must be between 0 and 100, not 150");
 }
 
 void suite_istio_http(void)
@@ -366,5 +414,6 @@ void suite_istio_http(void)
     TEST_ADD(test_istio_http_redirect);
     TEST_ADD(test_istio_http_direct_response);
     TEST_ADD(test_istio_http_cors_policy);
+    TEST_ADD(test_istio_http_mirror);
     TEST_ADD(test_istio_http_errors);
 }
