@@ -37,6 +37,7 @@ void px_route_cfg_free(struct px_route_cfg *r)
     }
     free(r->dests);
     free(r->mirrors);
+    px_regex_rewrite_free(&r->regex_rewrite);
     px_hdr_ops_free(&r->req_headers);
     px_hdr_ops_free(&r->resp_headers);
     free(r->path_prefix);

@@ -24,6 +24,7 @@
 #include "proxies/outlier.h"
 #include "proxies/ratelimit.h"
 #include "proxies/retry.h"
+#include "proxies/rewrite.h"
 
 struct px_label {
     char *key, *value;
@@ -76,8 +77,9 @@ struct px_route_cfg {
     int strip_path;    /* Kong strip_path: drop the matched path prefix */
     char *path_prefix; /* prepended after stripping (Kong service path; Istio rewrite.uri) */
     char *authority;   /* upstream Host (Kong: the service host unless preserve_host) */
-    int rate_limit;    /* index into px_proxy_cfg.rate_limits, or -1 */
-    uint32_t edge;     /* 1 + index into px_proxy_cfg.edges (policies, edge.h); 0: none */
+    struct px_regex_rewrite regex_rewrite; /* Istio uriRegexRewrite (re NULL: none) */
+    int rate_limit;                        /* index into px_proxy_cfg.rate_limits, or -1 */
+    uint32_t edge; /* 1 + index into px_proxy_cfg.edges (policies, edge.h); 0: none */
     /* Envoy's route-level header edits: after the destination's (so they win), on the
      * upstream request and on upstream and direct responses */
     struct px_hdr_ops req_headers, resp_headers;

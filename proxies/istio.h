@@ -93,6 +93,7 @@ struct px_istio_route {
     int has_fault;
     struct px_fault_cfg fault;
     char *rewrite_uri, *rewrite_authority;
+    struct px_regex_rewrite rewrite_regex;       /* uriRegexRewrite (re NULL: none) */
     struct px_hdr_ops req_headers, resp_headers; /* the route's headers edits */
     struct px_edge *cors;                        /* corsPolicy, or NULL */
     struct px_edge *respond; /* redirect or directResponse (then no destinations), or NULL */

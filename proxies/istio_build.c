@@ -392,6 +392,7 @@ static int route_cfg(const struct bctx *b, const struct px_istio_route *r,
     rc->path_prefix = r->rewrite_uri ? fl_strdup(r->rewrite_uri) : NULL; /* prefix_rewrite */
     rc->strip_path = r->rewrite_uri != NULL;
     rc->authority = r->rewrite_authority ? fl_strdup(r->rewrite_authority) : NULL;
+    px_regex_rewrite_copy(&rc->regex_rewrite, &r->rewrite_regex);
     copy_ops(&rc->req_headers, &r->req_headers);
     copy_ops(&rc->resp_headers, &r->resp_headers);
     route_policies(b, r, rc);

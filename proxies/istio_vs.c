@@ -3,7 +3,7 @@
  * networking/v1alpha3 virtual_service.proto): hosts, gateways, exportTo,
  * and its http routes - matches (uri, headers, withoutHeaders, method,
  * ignoreUriCase), destinations (host, subset, weight), rewrite (uri,
- * authority), timeout, retries (attempts, perTryTimeout, retryOn,
+ * authority, uriRegexRewrite), timeout, retries (attempts, perTryTimeout, retryOn,
  * retryIgnorePreviousHosts, backoff), fault (delay, abort, percentage).
  *
  * A match bound to gateways without "mesh" is left out (istiod's
@@ -21,7 +21,7 @@
  *
  * Refused by name, as not supported yet: scheme, authority matching,
  * sourceLabels, sourceNamespace, queryParams, method matches other than
- * exact, delegate, uriRegexRewrite, exponentialDelay, gRPC and HTTP/2
+ * exact, delegate, exponentialDelay, gRPC and HTTP/2
  * aborts. Read and without effect here: destination ports,
  * retryRemoteLocalities.
  */
@@ -327,14 +327,36 @@ static int parse_fault(struct ip *c, const yaml_node_t *n, struct px_istio_route
     return 0;
 }
 
+/*
+ * uriRegexRewrite {match, rewrite}: Envoy's regex_rewrite of the path
+ * (rewrite.h); not with uri (Istio's validation).
+ */
+static int parse_regex_rewrite(struct ip *c, const yaml_node_t *n, const yaml_node_t *x,
+                               struct px_istio_route *r)
+{
+    static const char *const keys[] = {"match", "rewrite", NULL};
+    const char *match, *rewrite;
+    char *err = NULL;
+    if (fl_y_get(c->d, n, "uri"))
+        return fl_y_error(c->d, x, "%s: rewrite takes uri or uriRegexRewrite, not both", c->what);
+    if (fl_y_want_map(c->d, x, "uriRegexRewrite") ||
+        fl_y_check_keys(c->d, x, keys, keys, "uriRegexRewrite") ||
+        fl_y_string(c->d, fl_y_get(c->d, x, "match"), "uriRegexRewrite match", &match) ||
+        fl_y_string(c->d, fl_y_get(c->d, x, "rewrite"), "uriRegexRewrite rewrite", &rewrite))
+        return -1;
+    if (px_regex_rewrite_init(&r->rewrite_regex, match, rewrite, &err) == 0) return 0;
+    fl_y_error(c->d, x, "uriRegexRewrite: %s", err);
+    free(err);
+    return -1;
+}
+
 static int parse_rewrite(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
 {
     static const char *const keys[] = {"uri", "authority", "uriRegexRewrite", NULL};
     yaml_node_t *x;
     const char *s;
-    if (fl_y_check_keys(c->d, n, keys, NULL, "rewrite") ||
-        px_istio_refuse(c, n, "uriRegexRewrite", "uriRegexRewrite"))
-        return -1;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "rewrite")) return -1;
+    if ((x = fl_y_get(c->d, n, "uriRegexRewrite")) && parse_regex_rewrite(c, n, x, r)) return -1;
     if ((x = fl_y_get(c->d, n, "uri"))) {
         if (fl_y_string(c->d, x, "rewrite uri", &s)) return -1;
         r->rewrite_uri = fl_strdup(s);
@@ -360,6 +382,7 @@ static void route_free(struct px_istio_route *r)
     free(r->dests);
     free(r->rewrite_uri);
     free(r->rewrite_authority);
+    px_regex_rewrite_free(&r->rewrite_regex);
     px_hdr_ops_free(&r->req_headers);
     px_hdr_ops_free(&r->resp_headers);
     for (size_t i = 0; i < r->n_mirrors; i++) {

@@ -128,6 +128,13 @@ static const char *upstream_path(struct px_proxy *p, const struct px_route_cfg *
         if (!*rest) return *prefix ? prefix : "/";
         return join_path(up, prefix, rest);
     }
+    if (r->regex_rewrite.re) { /* Envoy regex_rewrite: every match in the path replaced */
+        char *rw = px_regex_rewrite_apply(&r->regex_rewrite, path);
+        if (!rw) return path;
+        const char *out = px_msg_strdup(up, rw, strlen(rw));
+        free(rw);
+        return out;
+    }
     if (!r->path_prefix) return path;
     if (r->path.kind != PX_MATCH_PREFIX) return r->path_prefix;
     const char *rest = path + matched;

@@ -382,6 +382,35 @@ static void test_istio_http_mirror(void)
     msg_free(&rt, msg);
 }
 
+/* ---------------------------------------------------------------- uriRegexRewrite */
+
+/* istio.io's example: /service/foo/v1/api -> /v1/api/instance/foo; every match replaced. */
+static void test_istio_http_uri_regex_rewrite(void)
+{
+    struct px_istio m;
+    struct px_proxy_cfg c;
+    build_ok(VS_HEAD "    - rewrite:\n"
+                     "        uriRegexRewrite: {match: '^/service/([^/]+)(/.*)$', rewrite: "
+                     "'\\2/instance/\\1'}\n"
+                     "      route: [{destination: {host: reviews}}]\n",
+             &m, &c);
+    const struct px_regex_rewrite *rw = &route0(&c)->regex_rewrite;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(rw->re);
+    char *out = px_regex_rewrite_apply(rw, "/service/foo/v1/api");
+    ASSERT_STR(out, "/v1/api/instance/foo");
+    free(out);
+    CU_ASSERT_PTR_NULL(px_regex_rewrite_apply(rw, "/other")); /* no match: unchanged */
+    px_proxy_cfg_free(&c);
+    px_istio_free(&m);
+    struct px_regex_rewrite g;
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(px_regex_rewrite_init(&g, "a", "x$\\\\", &err), 0);
+    out = px_regex_rewrite_apply(&g, "/a/b/a");
+    ASSERT_STR(out, "/x$\\/b/x$\\");
+    free(out);
+    px_regex_rewrite_free(&g);
+}
+
 /* ---------------------------------------------------------------- errors */
 
 static void test_istio_http_errors(void)
@@ -396,6 +425,14 @@ static void test_istio_http_errors(void)
     ASSERT_ERR(VS_HEAD "    - corsPolicy: {allowOrigins: [{exact: a, prefix: b}]}\n"
                        "      route: [{destination: {host: reviews}}]\n",
                "mesh.yaml:7:35: allowOrigins item takes one of exact, prefix, regex");
+    ASSERT_ERR(VS_HEAD "    - rewrite: {uri: /a, uriRegexRewrite: {match: a, rewrite: b}}\n"
+                       "      route: [{destination: {host: reviews}}]\n",
+               "mesh.yaml:7:43: VirtualService 'reviews': rewrite takes uri or uriRegexRewrite, "
+               "not both");
+    ASSERT_ERR(VS_HEAD "    - rewrite: {uriRegexRewrite: {match: '(a)\\1', rewrite: b}}\n"
+                       "      route: [{destination: {host: reviews}}]\n",
+               "mesh.yaml:7:34: uriRegexRewrite: regex '(a)\\1': backreferences \\1..\\9 not "
+               "supported by RE2, the regex engine Envoy uses");
     ASSERT_ERR(VS_HEAD "    - mirror: {host: reviews}\n"
                        "      mirrors: [{destination: {host: reviews}}]\n"
                        "      route: [{destination: {host: reviews}}]\n",
@@ -415,5 +452,6 @@ void suite_istio_http(void)
     TEST_ADD(test_istio_http_direct_response);
     TEST_ADD(test_istio_http_cors_policy);
     TEST_ADD(test_istio_http_mirror);
+    TEST_ADD(test_istio_http_uri_regex_rewrite);
     TEST_ADD(test_istio_http_errors);
 }
