@@ -55,6 +55,7 @@ static void header_rename(struct px_msg *m, const char *from, const char *to)
 
 void px_hdr_ops_apply(const struct px_hdr_ops *o, struct px_msg *m)
 {
+    FL_ASSERT(o->n == 0 || o->ops != NULL);
     for (size_t i = 0; i < o->n; i++) {
         const struct px_hdr_op *op = &o->ops[i];
         int present = px_msg_header(m, op->name) != NULL;
@@ -108,6 +109,7 @@ static size_t query_find(struct qparam *v, size_t n, const char *name)
 /* Applies one edit; returns the new count. Owned strings: name (value points into it). */
 static size_t query_edit(struct qparam *v, size_t n, const struct px_hdr_op *op)
 {
+    FL_ASSERT(n <= QUERY_PARAMS_MAX && op->name != NULL);
     size_t at = query_find(v, n, op->name);
     int present = at < n;
     if (op->kind == PX_HDR_REMOVE || (op->kind == PX_HDR_SET && present)) {
@@ -257,6 +259,7 @@ static void uuid_text(struct px_rt *rt, char *out, size_t size)
 static void corr_request(const struct px_edge_corr *c, const struct px_edge_env *env,
                          struct px_msg *req, struct px_edge_state *st)
 {
+    FL_ASSERT(c->header && *c->header);
     const char *have = px_msg_header(req, c->header);
     if (have) {
         snprintf(st->corr_value, sizeof st->corr_value, "%s", have);
@@ -310,6 +313,7 @@ static void add_vary_origin(struct px_msg *m)
  */
 static int cors_origin(const struct px_edge_cors *c, const char *origin, struct px_msg *m)
 {
+    FL_ASSERT(c->n_origins == 0 || c->origins != NULL);
     if (c->reflect) {
         int ok = 0;
         for (size_t i = 0; origin && i < c->n_origins && !ok; i++)
@@ -426,6 +430,7 @@ static void cors_response(const struct px_edge_cors *c, const struct px_msg *req
  */
 static struct px_msg *ip_request(const struct px_edge_ip *c, const struct px_edge_env *env)
 {
+    FL_ASSERT(c->n_allow + c->n_deny > 0 && c->status >= 100);
     struct px_cidr peer;
     if (!env->peer || px_cidr_parse(env->peer, &peer) || peer.mask != ~UINT32_C(0))
         return kong_error(env, 403,
@@ -508,6 +513,7 @@ static char *redirect_location(const struct px_edge_respond *r, const struct px_
 static struct px_msg *respond_request(const struct px_edge_respond *r,
                                       const struct px_edge_env *env, const struct px_msg *req)
 {
+    FL_ASSERT(r->status >= 100 && r->status <= 599);
     if (r->trigger && !trigger_present(r->trigger, req)) return NULL;
     if (r->redirect) {
         char *loc = redirect_location(r, req);
@@ -582,6 +588,7 @@ static void cache_headers(struct px_msg *m, int status, uint64_t key)
 static struct px_msg *cache_request(const struct px_edge_cache *c, const struct px_edge_env *env,
                                     const struct px_msg *req, struct px_edge_state *st, size_t i)
 {
+    FL_ASSERT(c->ttl_ns >= 0 && c->n_codes > 0);
     st->cache_index = i;
     if (!list_has(c->methods, c->n_methods, req->method ? req->method : "GET") || !env->cache) {
         st->cache_status = PX_CACHE_BYPASS;

@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/istio_internal.h"
 
 /* {set: {k: v}, add: {k: v}, remove: [k]}: removal first, then set, then add. */
@@ -47,6 +48,7 @@ static int header_ops(struct ip *c, const yaml_node_t *n, const char *what, stru
         for (size_t i = 0; i < count; i++)
             px_hdr_ops_add(o, PX_HDR_REMOVE, fl_y_str(px_istio_item(c, x, i)), NULL);
     }
+    FL_ASSERT(o != NULL);
     for (int k = 0; k < 2; k++) {
         if (!(x = fl_y_get(c->d, n, maps[k]))) continue;
         if (fl_y_want_map(c->d, x, maps[k])) return -1;
@@ -74,6 +76,7 @@ int px_istio_parse_headers(struct ip *c, const yaml_node_t *n, struct px_hdr_ops
 
 static struct px_edge *edge_new(enum px_edge_kind kind, const char *name)
 {
+    FL_ASSERT(kind == PX_EDGE_RESPOND || kind == PX_EDGE_CORS);
     struct px_edge *e = fl_calloc(1, sizeof *e);
     e->kind = kind;
     e->name = fl_strdup(name);
@@ -134,6 +137,7 @@ static int body_bytes(struct ip *c, const yaml_node_t *x, char **out)
         return fl_y_error(c->d, x, "directResponse body bytes: not base64");
     }
     while (len && s[--len] == '=') n--; /* EVP_DecodeBlock counts the padding */
+    FL_ASSERT(n >= 0);
     buf[n] = '\0';
     if (memchr(buf, '\0', (size_t)n)) {
         free(buf);

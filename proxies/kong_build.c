@@ -29,9 +29,10 @@
  * matches them by virtual host: each exact route host becomes a virtual
  * host (first), each "*.suffix" host one after them (longest suffix first),
  * and "*" comes last; each virtual host lists, in Kong's order, the routes
- * whose hosts accept it plus every route without hosts. A rate-limiting
- * plugin on the route wins over one on its service, which wins over a
- * global one (Kong's plugin iterator).
+ * whose hosts accept it plus every route without hosts. For each plugin
+ * name, the plugin on the route wins over one on its service, which wins
+ * over a global one (Kong's plugin iterator); a route's traffic plugins
+ * become its policies (edge.h) in Kong's PRIORITY order, highest first.
  *
  * Deliberately not done: Kong's path normalisation, the nginx read_timeout
  * being between two reads rather than per response, Host headers per

@@ -1,22 +1,25 @@
 /*
  * kong_plugin.c - reads Kong's plugins (kong/db/schema/entities/
- * plugins.lua) and the config of the one that runs, rate-limiting
- * (kong/plugins/rate-limiting/schema.lua).
+ * plugins.lua): which kind each is, its scope, and the config of
+ * rate-limiting (kong/plugins/rate-limiting/schema.lua). The traffic
+ * plugins' configs are read by kong_plugin_edge.c, the observers' by
+ * kong_plugin_observe.c.
  *
  * A plugin stands globally, nests under a service or route, or names a
  * `service:` and/or `route:` (the route must then be one of the
- * service's); Kong allows one rate-limiting plugin per scope. Only
- * rate-limiting runs; another plugin name is refused ("not supported
- * yet"); a plugin with enabled: false is read and checked, then dropped,
- * as Kong skips it. Defaults as Kong's: policy local, limit_by consumer,
- * error_code 429, error_message "API rate limit exceeded"; the limits of
- * longer periods may not be lower (Kong's validate_periods_order, with its
- * message).
+ * service's); Kong allows one plugin of a name per scope. A plugin with
+ * enabled: false is read and checked, then dropped, as Kong skips it.
+ * Authentication plugins (key-auth, jwt, basic-auth, oauth2, hmac-auth,
+ * ldap-auth, openid-connect) are refused: authentication is not modelled
+ * yet; any other unknown name is refused with a suggestion. Rate-limiting's
+ * defaults as Kong's: policy local, limit_by consumer, error_code 429,
+ * error_message "API rate limit exceeded"; the limits of longer periods may
+ * not be lower (Kong's validate_periods_order, with its message).
  *
- * Refused by name, as not supported yet: other plugins, consumers,
- * consumer groups, dynamic ordering, the redis policy (sync_rate with
- * it); non-integer rate limits. Which plugin runs on a route is decided
- * when building (kong_build.c).
+ * Refused by name, as not supported yet: consumers, consumer groups,
+ * dynamic ordering, the redis policy (sync_rate with it); non-integer rate
+ * limits. Which plugin runs on a route is decided when building
+ * (kong_build.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

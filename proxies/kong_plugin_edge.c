@@ -33,6 +33,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 #define S_NS INT64_C(1000000000)
@@ -288,6 +289,7 @@ static int size_limiting(struct kp *c, const yaml_node_t *n, struct px_edge *e)
 static int edit_items(struct kp *c, const yaml_node_t *list, const char *what,
                       enum px_hdr_op_kind kind, struct px_hdr_ops *ops)
 {
+    FL_ASSERT(list != NULL && ops != NULL);
     char **v = NULL;
     size_t nv = 0;
     int rc = px_kong_str_list(c, list, what, &v, &nv);
@@ -404,6 +406,7 @@ static int proxy_cache(struct kp *c, const yaml_node_t *n, struct px_edge *e)
     static const char *const methods[] = {"GET", "HEAD"};
     static const char *const types[] = {"text/plain", "application/json"};
     struct px_edge_cache *k = &e->u.cache;
+    FL_ASSERT(e->kind == PX_EDGE_CACHE);
     long long ttl = 300, storage = 0;
     int strategy = 0, b = 0;
     k->methods = strs(2, methods);
@@ -498,7 +501,8 @@ struct px_edge *px_kong_edge_read(struct kp *c, const char *name, const yaml_nod
                                   const yaml_node_t *cfg)
 {
     size_t i = 0;
-    while (strcmp(plugins[i].name, name)) i++;
+    while (i < sizeof plugins / sizeof *plugins && strcmp(plugins[i].name, name)) i++;
+    FL_ASSERT(i < sizeof plugins / sizeof *plugins); /* callers ask px_kong_edge_priority first */
     struct px_edge *e = fl_calloc(1, sizeof *e);
     e->kind = plugins[i].kind;
     e->name = fl_strdup(name);

@@ -2,8 +2,10 @@
  * proxy.c - the proxy engine (see proxy.h), downstream half: downstream
  * connections, streams (one per request), request- and response-side CPU,
  * routing (virtual host by authority, first matching route; 404 NR),
- * Kong's rate limits, Envoy's fault injection, and the upstream request's
- * rewriting. The router proper (attempts, pools, breakers, retries,
+ * the route's policies (edge.h: those before the rate limit, Kong's rate
+ * limits, Envoy's fault injection, the rest; their response phase on every
+ * answer), Envoy's route and destination header edits, and the upstream
+ * request's rewriting. The router proper (attempts, pools, breakers, retries,
  * outlier detection) is in upstream.c.
  */
 #include <stdlib.h>
