@@ -82,9 +82,48 @@ static void test_edge_policies_without_plugins_every_request_reaches_a_pod(void)
     rpt_run_free(&r);
 }
 
+/*
+ * ip-restriction sees each workload's address: office (10.1.0.7, in the
+ * allowed 10.1.0.0/16) passes, partner (10.2.0.9) gets Kong's 403, and a
+ * workload without an address cannot be identified (403 too).
+ */
+static void test_edge_policies_ip_restriction_by_workload_address(void)
+{
+    static const char *const text =
+        "faultline: 1\n"
+        "name: ips\n"
+        "seed: 3\n"
+        "duration: 10s\n"
+        "services:\n"
+        "  - {name: catalog, workers: 8, service_time: 1ms}\n"
+        "gateway:\n"
+        "  _format_version: \"3.0\"\n"
+        "  services:\n"
+        "    - name: catalog\n"
+        "      url: http://catalog:80\n"
+        "      routes: [{name: items, paths: [/]}]\n"
+        "  plugins: [{name: ip-restriction, config: {allow: [10.1.0.0/16]}}]\n"
+        "workload:\n"
+        "  - {name: office, address: 10.1.0.7, target: gateway, arrival: constant, rate: 10/s,"
+        " requests: [{path: /office}]}\n"
+        "  - {name: partner, address: 10.2.0.9, target: gateway, arrival: constant, rate: 10/s,"
+        " requests: [{path: /partner}]}\n"
+        "  - {name: nameless, target: gateway, arrival: constant, rate: 10/s,"
+        " requests: [{path: /nameless}]}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT_EQUAL_FATAL(r.n_routes, 3);
+    CU_ASSERT_EQUAL(route(&r, 0)->outcomes[200], 100);
+    CU_ASSERT_EQUAL(route(&r, 1)->outcomes[403], 100);
+    CU_ASSERT_EQUAL(route(&r, 2)->outcomes[403], 100);
+    CU_ASSERT_EQUAL(r.services[0].st.count, 100); /* only the office's reached a pod */
+    rpt_run_free(&r);
+}
+
 void suite_edge_policies(void)
 {
     TEST_SUITE("sim/edge_policies");
     TEST_ADD(test_edge_policies_cache_hits_never_reach_a_pod);
     TEST_ADD(test_edge_policies_without_plugins_every_request_reaches_a_pod);
+    TEST_ADD(test_edge_policies_ip_restriction_by_workload_address);
 }
