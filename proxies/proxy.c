@@ -511,6 +511,13 @@ int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
     return cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
 }
 
+void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out)
+{
+    out->cache_hits = p->cache.hits;
+    out->cache_stores = p->cache.stores;
+    out->shadows = p->shadows_sent;
+}
+
 uint64_t px_proxy_active(const struct px_proxy *p)
 {
     return p->active;

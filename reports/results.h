@@ -162,6 +162,8 @@ struct rpt_run {
     size_t n_timeline;
     uint64_t timeline_dropped;             /* events past RPT_EVENTS_MAX */
     const char *flag_names[RPT_FLAGS_MAX]; /* names of the response flag bits (static strings) */
+    uint64_t cache_hits, cache_stores;     /* the proxies' response caches (Kong proxy-cache) */
+    uint64_t shadows;                      /* mirrored copies the proxies sent (Istio mirror) */
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
     size_t n_observers;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */

@@ -249,6 +249,11 @@ void sim_mesh_results(struct sim_world *w)
         const char *kind = sp->cfg->kind == PX_PROXY_GATEWAY    ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
+        struct px_policy_stats ps;
+        px_proxy_policy_stats(sp->proxy, &ps);
+        w->run->cache_hits += ps.cache_hits;
+        w->run->cache_stores += ps.cache_stores;
+        w->run->shadows += ps.shadows;
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
             const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
             char *name = sp->cfg->kind == PX_PROXY_INBOUND

@@ -49,6 +49,9 @@ static void test_edge_policies_cache_hits_never_reach_a_pod(void)
     CU_ASSERT_EQUAL(route(&r, 3)->outcomes[413], 60);
     CU_ASSERT_EQUAL(route(&r, 4)->count, 600);
     CU_ASSERT_EQUAL(route(&r, 4)->outcomes[200], 600);
+    /* every GET not served by a pod was a hit; each pod answer was stored */
+    CU_ASSERT_EQUAL(r.cache_hits, gets - served);
+    CU_ASSERT_EQUAL(r.cache_stores, served);
     CU_ASSERT_EQUAL_FATAL(r.n_observers, 1);
     CU_ASSERT_STRING_EQUAL(r.observers[0], "prometheus");
     rpt_run_free(&r);

@@ -44,6 +44,7 @@ static void test_mirror_copies_half_and_users_see_none_of_it(void)
     CU_ASSERT_EQUAL(v1a->count + v1b->count, n);
     ASSERT_ABS((double)v2->count, n / 2.0, 5 * sqrt((double)n) / 2);
     CU_ASSERT_EQUAL(v2->errors, v2->count);                  /* every copy failed, unseen */
+    CU_ASSERT_EQUAL(r.shadows, v2->count);                   /* each copy sent was served */
     CU_ASSERT(r.routes[0].hist.max < 50 * INT64_C(1000000)); /* nobody waited for v2 */
     rpt_run_free(&r);
 }
