@@ -15,6 +15,7 @@
 #    unhealthy status by default);
 #  - the rate-limiting plugin on one route: 429 with Kong's headers after
 #    the limit;
+#  - ip-restriction sees the client's real address (127.0.0.1);
 #  - cors answers a preflight at the gateway (200, Access-Control-Allow-*),
 #    request-termination answers 503 with Kong's JSON message, proxy-cache
 #    answers Miss then Hit (the same body, the same X-Cache-Key);
@@ -153,6 +154,12 @@ services:
       - name: closed
         paths: [/closed]
         plugins: [{name: request-termination, config: {message: down for maintenance}}]
+      - name: private
+        paths: [/private]
+        plugins: [{name: ip-restriction, config: {deny: [127.0.0.0/8]}}]
+      - name: local
+        paths: [/local]
+        plugins: [{name: ip-restriction, config: {allow: [127.0.0.1]}}]
       - name: browser
         paths: [/browser]
         plugins: [{name: cors, config: {origins: [https://shop.example.com], max_age: 600}}]
@@ -216,6 +223,9 @@ check "cors: a request is proxied and gets Access-Control-Allow-Origin" 'grep -q
 check "request-termination: 503 with Kong's JSON message ($(cat "$tmp/code"): $(cat "$tmp/termbody"))" '[ "$(cat "$tmp/code")" = 503 ] && [ "$(cat "$tmp/termbody")" = "{\"message\":\"down for maintenance\"}" ] && ! grep -qi "^x-stub" "$tmp/term"'
 "${CURL[@]}" -D "$tmp/c1" -o "$tmp/cb1" "$base/cached/item"
 "${CURL[@]}" -D "$tmp/c2" -o "$tmp/cb2" "$base/cached/item"
+code_priv=$("${CURL[@]}" -o "$tmp/privbody" -w '%{http_code}' "$base/private/x")
+check "ip-restriction: the real peer 127.0.0.1 is denied with Kong's 403 ($code_priv: $(cat "$tmp/privbody"))" '[ "$code_priv" = 403 ] && [ "$(cat "$tmp/privbody")" = "{\"message\":\"Your IP address is not allowed\"}" ]'
+check "ip-restriction: ... and allowed where it is listed" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/local/x")" = 200 ]'
 check "proxy-cache: X-Cache-Status Miss, then Hit" 'grep -qi "^x-cache-status: Miss" "$tmp/c1" && grep -qi "^x-cache-status: Hit" "$tmp/c2"'
 check "proxy-cache: the hit is the stored answer, with the same X-Cache-Key" 'cmp -s "$tmp/cb1" "$tmp/cb2" && grep -q "\"stub\":\"b\"" "$tmp/cb2" && [ "$(grep -i "^x-cache-key" "$tmp/c1")" = "$(grep -i "^x-cache-key" "$tmp/c2")" ]'
 
