@@ -32,7 +32,15 @@ void px_route_cfg_free(struct px_route_cfg *r)
         px_match_free(&r->headers[i].m);
     }
     free(r->headers);
+    for (size_t i = 0; i < r->n_dests; i++) {
+        px_hdr_ops_free(&r->dests[i].req_headers);
+        px_hdr_ops_free(&r->dests[i].resp_headers);
+    }
     free(r->dests);
+    free(r->mirrors);
+    px_regex_rewrite_free(&r->regex_rewrite);
+    px_hdr_ops_free(&r->req_headers);
+    px_hdr_ops_free(&r->resp_headers);
     free(r->path_prefix);
     free(r->authority);
     memset(r, 0, sizeof *r);
@@ -63,6 +71,13 @@ void px_proxy_cfg_free(struct px_proxy_cfg *c)
     free(c->clusters);
     for (size_t i = 0; i < c->n_rate_limits; i++) px_rl_cfg_free(&c->rate_limits[i]);
     free(c->rate_limits);
+    for (size_t i = 0; i < c->n_edges; i++) px_edge_cfg_free(&c->edges[i]);
+    free(c->edges);
+    for (size_t i = 0; i < c->n_policies; i++) {
+        px_edge_free(c->policies[i]);
+        free(c->policies[i]);
+    }
+    free(c->policies);
     memset(c, 0, sizeof *c);
 }
 

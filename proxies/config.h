@@ -18,12 +18,14 @@
 
 #include "base/dist.h"
 #include "proxies/breaker.h"
+#include "proxies/edge.h"
 #include "proxies/lb.h"
 #include "proxies/lb_locality.h"
 #include "proxies/match.h"
 #include "proxies/outlier.h"
 #include "proxies/ratelimit.h"
 #include "proxies/retry.h"
+#include "proxies/rewrite.h"
 
 struct px_label {
     char *key, *value;
@@ -46,6 +48,13 @@ struct px_fault_cfg {
 struct px_route_dest {
     uint32_t cluster; /* index into px_proxy_cfg.clusters */
     uint32_t weight;
+    struct px_hdr_ops req_headers, resp_headers; /* Envoy's weighted-cluster header edits */
+};
+
+/* Envoy's request_mirror_policy (Istio mirror / mirrors). */
+struct px_mirror_cfg {
+    uint32_t cluster; /* index into px_proxy_cfg.clusters */
+    double percent;   /* 0..100 */
 };
 
 struct px_route_cfg {
@@ -70,7 +79,14 @@ struct px_route_cfg {
     int strip_path;    /* Kong strip_path: drop the matched path prefix */
     char *path_prefix; /* prepended after stripping (Kong service path; Istio rewrite.uri) */
     char *authority;   /* upstream Host (Kong: the service host unless preserve_host) */
-    int rate_limit;    /* index into px_proxy_cfg.rate_limits, or -1 */
+    struct px_regex_rewrite regex_rewrite; /* Istio uriRegexRewrite (re NULL: none) */
+    int rate_limit;                        /* index into px_proxy_cfg.rate_limits, or -1 */
+    uint32_t edge; /* 1 + index into px_proxy_cfg.edges (policies, edge.h); 0: none */
+    /* Envoy's route-level header edits: after the destination's (so they win), on the
+     * upstream request and on upstream and direct responses */
+    struct px_hdr_ops req_headers, resp_headers;
+    struct px_mirror_cfg *mirrors; /* shadow copies (mirror.c) */
+    size_t n_mirrors;
 };
 
 struct px_vhost_cfg {
@@ -119,6 +135,10 @@ struct px_proxy_cfg {
     size_t n_clusters;
     struct px_rl_cfg *rate_limits;
     size_t n_rate_limits;
+    struct px_edge **policies; /* every policy (edge.h), each allocated on its own */
+    size_t n_policies;
+    struct px_edge_cfg *edges; /* routes' lists of policies, borrowed from `policies` */
+    size_t n_edges;
     struct fl_dist cost; /* CPU time per request through the proxy (both directions) */
     uint32_t workers;    /* worker threads (Istio sidecar concurrency: 2) */
     int envoy_headers;   /* add x-envoy-* headers (x-envoy-overloaded...) */

@@ -83,6 +83,13 @@ struct px_istio_dest {
     char *host, *subset;
     char *host_at, *subset_at; /* "file:line:col" of each (subset_at: NULL without subset) */
     uint32_t weight;
+    struct px_hdr_ops req_headers, resp_headers; /* headers edits of this destination */
+};
+
+/* A mirror: its destination (weight unused) and the percentage of requests copied. */
+struct px_istio_mirror {
+    struct px_istio_dest dest;
+    double percent;
 };
 
 struct px_istio_match {
@@ -105,6 +112,12 @@ struct px_istio_route {
     int has_fault;
     struct px_fault_cfg fault;
     char *rewrite_uri, *rewrite_authority;
+    struct px_regex_rewrite rewrite_regex;       /* uriRegexRewrite (re NULL: none) */
+    struct px_hdr_ops req_headers, resp_headers; /* the route's headers edits */
+    struct px_edge *cors;                        /* corsPolicy, or NULL */
+    struct px_edge *respond; /* redirect or directResponse (then no destinations), or NULL */
+    struct px_istio_mirror *mirrors; /* mirror (with mirrorPercentage) or mirrors */
+    size_t n_mirrors;
 };
 
 struct px_istio_vs {

@@ -167,9 +167,12 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
                 return -1;
             }
         }
-        for (size_t r = 0; r < v->n_routes; r++)
+        for (size_t r = 0; r < v->n_routes; r++) {
             for (size_t k = 0; k < v->routes[r].n_dests; k++)
                 if (check_dest(m, v, &v->routes[r].dests[k], svc, n, err)) return -1;
+            for (size_t k = 0; k < v->routes[r].n_mirrors; k++)
+                if (check_dest(m, v, &v->routes[r].mirrors[k].dest, svc, n, err)) return -1;
+        }
     }
     return 0;
 }
@@ -323,6 +326,7 @@ struct bctx {
     const struct px_mesh_service *svc;
     size_t n_svc;
     const size_t *first; /* each service's cluster */
+    struct px_proxy_cfg *out;
 };
 
 static uint32_t dest_cluster(const struct bctx *b, const struct px_istio_dest *d)
@@ -334,6 +338,12 @@ static uint32_t dest_cluster(const struct bctx *b, const struct px_istio_dest *d
 }
 
 /* Destinations: one takes everything; several share by weight, weight 0 left out. */
+static void copy_ops(struct px_hdr_ops *dst, const struct px_hdr_ops *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        px_hdr_ops_add(dst, src->ops[i].kind, src->ops[i].name, src->ops[i].value);
+}
+
 static void route_dests(const struct bctx *b, const struct px_istio_route *r,
                         struct px_route_cfg *rc)
 {
@@ -342,9 +352,39 @@ static void route_dests(const struct bctx *b, const struct px_istio_route *r,
         uint32_t w = r->n_dests == 1 ? 100 : r->dests[i].weight;
         if (!w) continue;
         rc->dests[rc->n_dests].cluster = dest_cluster(b, &r->dests[i]);
+        copy_ops(&rc->dests[rc->n_dests].req_headers, &r->dests[i].req_headers);
+        copy_ops(&rc->dests[rc->n_dests].resp_headers, &r->dests[i].resp_headers);
         rc->dests[rc->n_dests++].weight = w;
         rc->total_weight += w;
     }
+}
+
+/*
+ * The route's corsPolicy and its redirect or direct response as the
+ * route's policies: CORS first (Envoy's CORS filter comes before the fault
+ * filter), the answer last (the router's), each a copy the configuration
+ * owns.
+ */
+static void route_policies(const struct bctx *b, const struct px_istio_route *r,
+                           struct px_route_cfg *rc)
+{
+    const struct px_edge *src[] = {r->cors, r->respond};
+    struct px_proxy_cfg *out = b->out;
+    struct px_edge_cfg e;
+    memset(&e, 0, sizeof e);
+    for (int i = 0; i < 2; i++) {
+        if (!src[i]) continue;
+        struct px_edge *copy = fl_calloc(1, sizeof *copy);
+        px_edge_copy(copy, src[i]);
+        out->policies = fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
+        out->policies[out->n_policies++] = copy;
+        px_edge_cfg_push(&e, copy);
+        e.n_early += i == 0;
+    }
+    if (!e.n) return;
+    out->edges = fl_realloc(out->edges, (out->n_edges + 1) * sizeof *out->edges);
+    out->edges[out->n_edges++] = e;
+    rc->edge = (uint32_t)out->n_edges;
 }
 
 static int route_match(const struct px_istio_match *mt, struct px_route_cfg *rc, char **err)
@@ -390,6 +430,15 @@ static int route_cfg(const struct bctx *b, const struct px_istio_route *r,
     rc->path_prefix = r->rewrite_uri ? fl_strdup(r->rewrite_uri) : NULL; /* prefix_rewrite */
     rc->strip_path = r->rewrite_uri != NULL;
     rc->authority = r->rewrite_authority ? fl_strdup(r->rewrite_authority) : NULL;
+    px_regex_rewrite_copy(&rc->regex_rewrite, &r->rewrite_regex);
+    copy_ops(&rc->req_headers, &r->req_headers);
+    copy_ops(&rc->resp_headers, &r->resp_headers);
+    route_policies(b, r, rc);
+    rc->mirrors = fl_calloc(r->n_mirrors + 1, sizeof *rc->mirrors);
+    for (; rc->n_mirrors < r->n_mirrors; rc->n_mirrors++) {
+        rc->mirrors[rc->n_mirrors].cluster = dest_cluster(b, &r->mirrors[rc->n_mirrors].dest);
+        rc->mirrors[rc->n_mirrors].percent = r->mirrors[rc->n_mirrors].percent;
+    }
     return 0;
 }
 
@@ -501,7 +550,7 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
         return -1;
     }
     size_t *first = fl_calloc(n_services + 1, sizeof *first);
-    struct bctx b = {m, services, n_services, first};
+    struct bctx b = {m, services, n_services, first, out};
     build_clusters(m, services, n_services, out, first);
     out->vhosts = fl_calloc(n_services + 1, sizeof *out->vhosts);
     int rc = 0;

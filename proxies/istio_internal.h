@@ -90,6 +90,14 @@ void px_istio_sidecar_free(struct px_istio_sidecar *s);
 
 /* istio_locality.c: a localityLbSetting into *out (which the caller frees, error or not). */
 int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out);
+/* istio_vs_http.c: headers {request, response} {set, add, remove} into edits (appended). */
+int px_istio_parse_headers(struct ip *c, const yaml_node_t *n, struct px_hdr_ops *req,
+                           struct px_hdr_ops *resp);
+
+/* istio_vs_http.c: redirect, directResponse, corsPolicy as a policy (caller owns *out). */
+int px_istio_parse_redirect(struct ip *c, const yaml_node_t *n, struct px_edge **out);
+int px_istio_parse_direct(struct ip *c, const yaml_node_t *n, struct px_edge **out);
+int px_istio_parse_cors(struct ip *c, const yaml_node_t *n, struct px_edge **out);
 
 /* istio_dr.c: a DestinationRule's spec, added to c->m. */
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);

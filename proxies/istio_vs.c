@@ -3,7 +3,7 @@
  * networking/v1alpha3 virtual_service.proto): hosts, gateways, exportTo,
  * and its http routes - matches (uri, headers, withoutHeaders, method,
  * ignoreUriCase), destinations (host, subset, weight), rewrite (uri,
- * authority), timeout, retries (attempts, perTryTimeout, retryOn,
+ * authority, uriRegexRewrite), timeout, retries (attempts, perTryTimeout, retryOn,
  * retryIgnorePreviousHosts, backoff), fault (delay, abort, percentage).
  *
  * A match bound to gateways without "mesh" is left out (istiod's
@@ -16,11 +16,14 @@
  * meaning none (ConvertPolicy); absent fault percentages mean 0% (route.go
  * TranslateFault). Hosts are stored short.
  *
+ * headers, corsPolicy, redirect and directResponse are read by
+ * istio_vs_http.c; mirror / mirrors with their percentages here.
+ *
  * Refused by name, as not supported yet: scheme, authority matching,
  * sourceLabels, sourceNamespace, queryParams, method matches other than
- * exact, redirect, delegate, directResponse, mirrors, uriRegexRewrite,
- * exponentialDelay, gRPC and HTTP/2 aborts. Read and without effect here:
- * corsPolicy, header edits, destination ports, retryRemoteLocalities.
+ * exact, delegate, exponentialDelay, gRPC and HTTP/2
+ * aborts. Read and without effect here: destination ports,
+ * retryRemoteLocalities.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,10 +173,11 @@ static int parse_dest(struct ip *c, const yaml_node_t *n, struct px_istio_dest *
     static const char *const req[] = {"destination", NULL}, *const dreq[] = {"host", NULL};
     const char *host, *subset;
     long long w = 0, port;
-    if (fl_y_check_keys(c->d, n, keys, req, "route destination") ||
-        px_istio_ignored_map(c, n, "headers"))
-        return -1;
     yaml_node_t *d = fl_y_get(c->d, n, "destination"), *x;
+    if (fl_y_check_keys(c->d, n, keys, req, "route destination") ||
+        ((x = fl_y_get(c->d, n, "headers")) &&
+         px_istio_parse_headers(c, x, &dst->req_headers, &dst->resp_headers)))
+        return -1;
     if (fl_y_check_keys(c->d, d, dkeys, dreq, "destination") ||
         fl_y_string(c->d, fl_y_get(c->d, d, "host"), "destination host", &host))
         return -1;
@@ -326,14 +330,36 @@ static int parse_fault(struct ip *c, const yaml_node_t *n, struct px_istio_route
     return 0;
 }
 
+/*
+ * uriRegexRewrite {match, rewrite}: Envoy's regex_rewrite of the path
+ * (rewrite.h); not with uri (Istio's validation).
+ */
+static int parse_regex_rewrite(struct ip *c, const yaml_node_t *n, const yaml_node_t *x,
+                               struct px_istio_route *r)
+{
+    static const char *const keys[] = {"match", "rewrite", NULL};
+    const char *match, *rewrite;
+    char *err = NULL;
+    if (fl_y_get(c->d, n, "uri"))
+        return fl_y_error(c->d, x, "%s: rewrite takes uri or uriRegexRewrite, not both", c->what);
+    if (fl_y_want_map(c->d, x, "uriRegexRewrite") ||
+        fl_y_check_keys(c->d, x, keys, keys, "uriRegexRewrite") ||
+        fl_y_string(c->d, fl_y_get(c->d, x, "match"), "uriRegexRewrite match", &match) ||
+        fl_y_string(c->d, fl_y_get(c->d, x, "rewrite"), "uriRegexRewrite rewrite", &rewrite))
+        return -1;
+    if (px_regex_rewrite_init(&r->rewrite_regex, match, rewrite, &err) == 0) return 0;
+    fl_y_error(c->d, x, "uriRegexRewrite: %s", err);
+    free(err);
+    return -1;
+}
+
 static int parse_rewrite(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
 {
     static const char *const keys[] = {"uri", "authority", "uriRegexRewrite", NULL};
     yaml_node_t *x;
     const char *s;
-    if (fl_y_check_keys(c->d, n, keys, NULL, "rewrite") ||
-        px_istio_refuse(c, n, "uriRegexRewrite", "uriRegexRewrite"))
-        return -1;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "rewrite")) return -1;
+    if ((x = fl_y_get(c->d, n, "uriRegexRewrite")) && parse_regex_rewrite(c, n, x, r)) return -1;
     if ((x = fl_y_get(c->d, n, "uri"))) {
         if (fl_y_string(c->d, x, "rewrite uri", &s)) return -1;
         r->rewrite_uri = fl_strdup(s);
@@ -355,10 +381,26 @@ static void route_free(struct px_istio_route *r)
         free(r->dests[i].subset);
         free(r->dests[i].host_at);
         free(r->dests[i].subset_at);
+        px_hdr_ops_free(&r->dests[i].req_headers);
+        px_hdr_ops_free(&r->dests[i].resp_headers);
     }
     free(r->dests);
     free(r->rewrite_uri);
     free(r->rewrite_authority);
+    px_regex_rewrite_free(&r->rewrite_regex);
+    px_hdr_ops_free(&r->req_headers);
+    px_hdr_ops_free(&r->resp_headers);
+    for (size_t i = 0; i < r->n_mirrors; i++) {
+        free(r->mirrors[i].dest.host);
+        free(r->mirrors[i].dest.subset);
+    }
+    free(r->mirrors);
+    struct px_edge *edges[] = {r->cors, r->respond};
+    for (int i = 0; i < 2; i++)
+        if (edges[i]) {
+            px_edge_free(edges[i]);
+            free(edges[i]);
+        }
     memset(r, 0, sizeof *r);
 }
 
@@ -392,12 +434,103 @@ static const char *const http_keys[] = {
 
 static int http_unsupported(struct ip *c, const yaml_node_t *n)
 {
-    static const char *const keys[] = {"redirect", "delegate",      "directResponse",   "mirror",
-                                       "mirrors",  "mirrorPercent", "mirrorPercentage", NULL};
-    for (int i = 0; keys[i]; i++)
-        if (px_istio_refuse(c, n, keys[i], keys[i])) return -1;
-    return px_istio_ignored_map(c, n, "corsPolicy") || px_istio_ignored_map(c, n, "headers") ? -1
-                                                                                             : 0;
+    return px_istio_refuse(c, n, "delegate", "delegate");
+}
+
+/* A mirror's destination (host, subset, port), as a route destination's. */
+static int mirror_dest(struct ip *c, const yaml_node_t *d, struct px_istio_dest *dst)
+{
+    static const char *const dkeys[] = {"host", "subset", "port", NULL};
+    static const char *const req[] = {"host", NULL};
+    const char *host, *subset;
+    yaml_node_t *x;
+    if (fl_y_want_map(c->d, d, "mirror") || fl_y_check_keys(c->d, d, dkeys, req, "mirror") ||
+        fl_y_string(c->d, fl_y_get(c->d, d, "host"), "mirror host", &host))
+        return -1;
+    dst->host = px_istio_short_host(host, c->ns);
+    if ((x = fl_y_get(c->d, d, "subset"))) {
+        if (fl_y_string(c->d, x, "mirror subset", &subset)) return -1;
+        dst->subset = fl_strdup(subset);
+    }
+    return 0;
+}
+
+/* Percent {value: 0..100}; absent: 100 (Istio: mirror everything). */
+static int mirror_percent(struct ip *c, const yaml_node_t *n, double *out)
+{
+    static const char *const keys[] = {"value", NULL};
+    *out = 100;
+    if (!n) return 0;
+    if (fl_y_want_map(c->d, n, "mirror percentage") ||
+        fl_y_check_keys(c->d, n, keys, NULL, "mirror percentage"))
+        return -1;
+    yaml_node_t *v = fl_y_get(c->d, n, "value");
+    return v ? fl_y_double(c->d, v, "percentage value", 0, 100, out) : 0;
+}
+
+static int mirror_one(struct ip *c, const yaml_node_t *n, const yaml_node_t *one,
+                      struct px_istio_route *r)
+{
+    yaml_node_t *x;
+    long long pct;
+    r->mirrors = fl_calloc(1, sizeof *r->mirrors);
+    r->n_mirrors = 1;
+    if (mirror_dest(c, one, &r->mirrors[0].dest) ||
+        mirror_percent(c, fl_y_get(c->d, n, "mirrorPercentage"), &r->mirrors[0].percent))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "mirrorPercent"))) { /* deprecated: an integer percent */
+        if (fl_y_int(c->d, x, "mirrorPercent", 0, 100, &pct)) return -1;
+        if (!fl_y_get(c->d, n, "mirrorPercentage")) r->mirrors[0].percent = (double)pct;
+    }
+    return 0;
+}
+
+/*
+ * mirror with mirrorPercentage (or the deprecated integer mirrorPercent),
+ * or mirrors [{destination, percentage}]: not both (Istio's validation).
+ */
+static int parse_mirrors(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    static const char *const keys[] = {"destination", "percentage", NULL};
+    static const char *const req[] = {"destination", NULL};
+    yaml_node_t *one = fl_y_get(c->d, n, "mirror"), *many = fl_y_get(c->d, n, "mirrors");
+    if (one && many)
+        return fl_y_error(c->d, many, "%s: an http route takes mirror or mirrors, not both",
+                          c->what);
+    if (one) return mirror_one(c, n, one, r);
+    if (!many) return 0;
+    if (fl_y_want_seq(c->d, many, "mirrors")) return -1;
+    r->mirrors = fl_calloc(SEQ_COUNT(many) + 1, sizeof *r->mirrors);
+    for (size_t i = 0; i < SEQ_COUNT(many); i++) {
+        yaml_node_t *m = px_istio_item(c, many, i);
+        struct px_istio_mirror *o = &r->mirrors[r->n_mirrors++];
+        if (fl_y_want_map(c->d, m, "mirrors item") ||
+            fl_y_check_keys(c->d, m, keys, req, "mirrors item") ||
+            mirror_dest(c, fl_y_get(c->d, m, "destination"), &o->dest) ||
+            mirror_percent(c, fl_y_get(c->d, m, "percentage"), &o->percent))
+            return -1;
+    }
+    return 0;
+}
+
+/* What answers or edits: headers, corsPolicy, and the action: route, redirect or directResponse. */
+static int parse_action(struct ip *c, const yaml_node_t *n, struct px_istio_route *r)
+{
+    yaml_node_t *x, *route = fl_y_get(c->d, n, "route"), *redirect = fl_y_get(c->d, n, "redirect"),
+                    *direct = fl_y_get(c->d, n, "directResponse");
+    if ((x = fl_y_get(c->d, n, "headers")) &&
+        px_istio_parse_headers(c, x, &r->req_headers, &r->resp_headers))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "corsPolicy")) && px_istio_parse_cors(c, x, &r->cors)) return -1;
+    /* virtual_service.proto: exactly one of route, redirect, directResponse */
+    if (!!route + !!redirect + !!direct != 1)
+        return fl_y_error(c->d, n,
+                          "%s: an http route needs exactly one of 'route', 'redirect', "
+                          "'directResponse'",
+                          c->what);
+    if (redirect) return px_istio_parse_redirect(c, redirect, &r->respond);
+    if (direct) return px_istio_parse_direct(c, direct, &r->respond);
+    return parse_dests(c, route, r);
 }
 
 /* One HTTPRoute; *keep is 0 when it does not apply to sidecars. */
@@ -414,9 +547,7 @@ static int parse_http(struct ip *c, const yaml_node_t *n, struct px_istio_route 
         r->name = fl_strdup(s);
     }
     if ((x = fl_y_get(c->d, n, "match")) && parse_matches(c, x, r, keep)) return -1;
-    if (!(x = fl_y_get(c->d, n, "route")))
-        return fl_y_error(c->d, n, "%s: an http route needs 'route'", c->what);
-    if (parse_dests(c, x, r)) return -1;
+    if (parse_action(c, n, r) || parse_mirrors(c, n, r)) return -1;
     if ((x = fl_y_get(c->d, n, "rewrite")) && parse_rewrite(c, x, r)) return -1;
     if ((x = fl_y_get(c->d, n, "timeout"))) {
         if (px_istio_go_duration(c, x, "timeout", MS, &r->timeout_ns)) return -1;

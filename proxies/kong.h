@@ -11,9 +11,11 @@
  * strip_path true, preserve_host false, regex_priority, protocols); upstreams
  * (name, algorithm, targets with weights, healthchecks: passive checks and
  * threshold run, active checks are refused when switched on);
- * plugins (name, config, scope global / service / route). Of the plugins,
- * rate-limiting is run; others are refused by name ("not supported yet")
- * rather than ignored. Unknown keys are errors with a suggestion.
+ * plugins (name, config, scope global / service / route): rate-limiting
+ * and the traffic plugins of kong_plugin_edge.c run, the observers
+ * (prometheus, the loggers, zipkin, opentelemetry) are listed;
+ * authentication and unknown plugins are refused by name rather than
+ * ignored. Unknown keys are errors with a suggestion.
  *
  * Built (px_kong_build): one virtual host; Kong's routes in Kong's
  * matching order; one cluster per service (its upstream's targets with
@@ -85,8 +87,11 @@ enum px_kong_scope { PX_KONG_GLOBAL, PX_KONG_SERVICE, PX_KONG_ROUTE };
 struct px_kong_plugin {
     char *name;
     enum px_kong_scope scope;
-    int target; /* service or route index */
-    struct px_rl_cfg rl;
+    int target;           /* service or route index */
+    struct px_rl_cfg rl;  /* rate-limiting */
+    struct px_edge *edge; /* a modelled traffic plugin (edge.h); NULL for the others */
+    int priority;         /* Kong's PRIORITY (the request phase runs highest first) */
+    int observer;         /* watches only: listed, not run */
 };
 
 struct px_kong {

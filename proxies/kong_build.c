@@ -29,9 +29,10 @@
  * matches them by virtual host: each exact route host becomes a virtual
  * host (first), each "*.suffix" host one after them (longest suffix first),
  * and "*" comes last; each virtual host lists, in Kong's order, the routes
- * whose hosts accept it plus every route without hosts. A rate-limiting
- * plugin on the route wins over one on its service, which wins over a
- * global one (Kong's plugin iterator).
+ * whose hosts accept it plus every route without hosts. For each plugin
+ * name, the plugin on the route wins over one on its service, which wins
+ * over a global one (Kong's plugin iterator); a route's traffic plugins
+ * become its policies (edge.h) in Kong's PRIORITY order, highest first.
  *
  * Deliberately not done: Kong's path normalisation, the nginx read_timeout
  * being between two reads rather than per response, Host headers per
@@ -44,6 +45,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 /* Kong 3's route priority (kong/router/transform.lua get_priority), field by field. */
@@ -246,22 +248,76 @@ static void kong_retry(const struct px_kong_service *s, struct px_retry_policy *
     p->host_selection_attempts = 1;
 }
 
-/* The plugin that runs on a route: the route's, else its service's, else the global one. */
-static int route_rate_limit(const struct px_kong *k, size_t route)
+/* How specific plugin p is for route: 3 the route's, 2 its service's, 1 global, 0 not its. */
+static int plugin_rank(const struct px_kong *k, const struct px_kong_plugin *p, size_t route)
+{
+    return p->scope == PX_KONG_GLOBAL                                             ? 1
+           : p->scope == PX_KONG_SERVICE && p->target == k->routes[route].service ? 2
+           : p->scope == PX_KONG_ROUTE && p->target == (int)route                 ? 3
+                                                                                  : 0;
+}
+
+/*
+ * The plugin of a name that runs on a route: the route's, else its
+ * service's, else the global one (Kong's plugin iterator); -1 if none.
+ */
+static int route_plugin(const struct px_kong *k, size_t route, const char *name)
 {
     int best = -1, rank = 0;
     for (size_t i = 0; i < k->n_plugins; i++) {
-        const struct px_kong_plugin *p = &k->plugins[i];
-        int r = p->scope == PX_KONG_GLOBAL                                             ? 1
-                : p->scope == PX_KONG_SERVICE && p->target == k->routes[route].service ? 2
-                : p->scope == PX_KONG_ROUTE && p->target == (int)route                 ? 3
-                                                                                       : 0;
+        int r = strcmp(k->plugins[i].name, name) ? 0 : plugin_rank(k, &k->plugins[i], route);
         if (r > rank) {
             rank = r;
             best = (int)i;
         }
     }
     return best;
+}
+
+/* The rate limit of a route: its rate-limiting plugin's index among the rate limits, or -1. */
+static int route_rate_limit(const struct px_kong *k, size_t route)
+{
+    int best = route_plugin(k, route, "rate-limiting"), idx = 0;
+    if (best < 0) return -1;
+    for (int i = 0; i < best; i++) idx += !strcmp(k->plugins[i].name, "rate-limiting");
+    return idx;
+}
+
+/*
+ * The policies of route r: for each modelled plugin name, the most
+ * specific plugin, as a copy among out->policies (policy[i]: the copy of
+ * plugin i, made once); ordered by Kong's priority, highest first, those
+ * above rate-limiting's 910 before the rate limit.
+ */
+static void route_edges(const struct px_kong *k, size_t r, struct px_proxy_cfg *out, int *policy,
+                        struct px_edge_cfg *e)
+{
+    int prio[16];
+    memset(e, 0, sizeof *e);
+    for (size_t i = 0; i < k->n_plugins; i++) {
+        const struct px_kong_plugin *p = &k->plugins[i];
+        if (!p->edge || route_plugin(k, r, p->name) != (int)i) continue;
+        if (policy[i] < 0) {
+            struct px_edge *copy = fl_calloc(1, sizeof *copy);
+            px_edge_copy(copy, p->edge);
+            out->policies =
+                fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
+            policy[i] = (int)out->n_policies;
+            out->policies[out->n_policies++] = copy;
+        }
+        FL_ASSERT(e->n < sizeof prio / sizeof *prio);
+        /* insertion by priority, highest first */
+        size_t at = e->n;
+        px_edge_cfg_push(e, out->policies[policy[i]]);
+        while (at > 0 && prio[at - 1] < p->priority) {
+            e->v[at] = e->v[at - 1];
+            prio[at] = prio[at - 1];
+            at--;
+        }
+        e->v[at] = out->policies[policy[i]];
+        prio[at] = p->priority;
+    }
+    for (size_t i = 0; i < e->n; i++) e->n_early += prio[i] > 910; /* rate-limiting's PRIORITY */
 }
 
 /* The upstream a service's host names, or NULL. */
@@ -281,8 +337,9 @@ static char *kong_authority(const struct px_kong *k, const struct px_kong_servic
     return fl_asprintf("%s:%u", s->host, (unsigned)s->port);
 }
 
+/* edge_of_route[r]: 1 + the index of route r's policies among the configuration's edges, or 0. */
 static int route_cfg(const struct px_kong *k, const struct kentry *e, const int *svc_cluster,
-                     struct px_route_cfg *rc, char **err)
+                     const int *edge_of_route, struct px_route_cfg *rc, char **err)
 {
     const struct px_kong_route *r = &k->routes[e->route];
     const struct px_kong_service *s = &k->services[r->service];
@@ -310,6 +367,7 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
     rc->path_prefix = s->path ? fl_strdup(s->path) : NULL;
     rc->authority = r->preserve_host ? NULL : kong_authority(k, s);
     rc->rate_limit = route_rate_limit(k, e->route);
+    rc->edge = (uint32_t)edge_of_route[e->route];
     return 0;
 }
 
@@ -428,13 +486,34 @@ static int build_clusters(const struct px_kong *k, const struct px_resolver *r,
         svc_cluster[i] = (int)out->n_clusters++;
     }
     out->rate_limits = fl_calloc(k->n_plugins ? k->n_plugins : 1, sizeof *out->rate_limits);
-    for (; out->n_rate_limits < k->n_plugins; out->n_rate_limits++)
-        copy_rl(&k->plugins[out->n_rate_limits].rl, &out->rate_limits[out->n_rate_limits]);
+    for (size_t i = 0; i < k->n_plugins; i++)
+        if (!strcmp(k->plugins[i].name, "rate-limiting"))
+            copy_rl(&k->plugins[i].rl, &out->rate_limits[out->n_rate_limits++]);
     return 0;
 }
 
+/* Every route's policies (edge_of_route[r]: 1 + index in out->edges, 0 when it has none). */
+static void build_edges(const struct px_kong *k, struct px_proxy_cfg *out, int *edge_of_route)
+{
+    int *policy = fl_calloc(k->n_plugins + 1, sizeof *policy);
+    for (size_t i = 0; i < k->n_plugins; i++) policy[i] = -1;
+    out->edges = fl_calloc(k->n_routes + 1, sizeof *out->edges);
+    for (size_t r = 0; r < k->n_routes; r++) {
+        struct px_edge_cfg e;
+        route_edges(k, r, out, policy, &e);
+        if (!e.n) {
+            px_edge_cfg_free(&e);
+            continue;
+        }
+        out->edges[out->n_edges++] = e;
+        edge_of_route[r] = (int)out->n_edges;
+    }
+    free(policy);
+}
+
 static int build_vhost(const struct px_kong *k, const struct kentry *e, size_t n_e,
-                       const int *svc_cluster, char *domain, struct px_vhost_cfg *vh, char **err)
+                       const int *svc_cluster, const int *edge_of_route, char *domain,
+                       struct px_vhost_cfg *vh, char **err)
 {
     vh->name = fl_strdup(domain);
     vh->domains = fl_calloc(1, sizeof *vh->domains);
@@ -443,7 +522,8 @@ static int build_vhost(const struct px_kong *k, const struct kentry *e, size_t n
     vh->routes = fl_calloc(n_e ? n_e : 1, sizeof *vh->routes);
     for (size_t i = 0; i < n_e; i++) {
         if (!route_serves(&k->routes[e[i].route], domain)) continue;
-        if (route_cfg(k, &e[i], svc_cluster, &vh->routes[vh->n_routes++], err)) return -1;
+        if (route_cfg(k, &e[i], svc_cluster, edge_of_route, &vh->routes[vh->n_routes++], err))
+            return -1;
     }
     return 0;
 }
@@ -460,19 +540,22 @@ int px_kong_build(const struct px_kong *k, const char *name, const struct px_res
     size_t n_e = 0, n_d = 0, d = 0;
     struct kentry *e = NULL;
     char **domains = NULL;
+    int *edge_of_route = fl_calloc(k->n_routes + 1, sizeof *edge_of_route);
     int rc = build_clusters(k, r, out, svc_cluster, err);
+    if (!rc) build_edges(k, out, edge_of_route);
     if (!rc) {
         e = router_entries(k, &n_e);
         domains = vhost_domains(k, e, n_e, &n_d);
         out->vhosts = fl_calloc(n_d, sizeof *out->vhosts);
         for (; d < n_d && !rc; d++)
-            rc =
-                build_vhost(k, e, n_e, svc_cluster, domains[d], &out->vhosts[out->n_vhosts++], err);
+            rc = build_vhost(k, e, n_e, svc_cluster, edge_of_route, domains[d],
+                             &out->vhosts[out->n_vhosts++], err);
     }
     for (; d < n_d; d++) free(domains[d]); /* the rest, after an error */
     free(domains);
     free(e);
     free(svc_cluster);
+    free(edge_of_route);
     if (rc) px_proxy_cfg_free(out);
     return rc;
 }

@@ -94,6 +94,23 @@ int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope 
 /* kong_plugin.c: a list of plugins nested under a service or route. */
 int px_kong_parse_plugins(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target);
 
+/* kong_plugin_edge.c: Kong's PRIORITY of a modelled traffic plugin, or -1 if name is not one. */
+int px_kong_edge_priority(const char *name);
+
+/*
+ * kong_plugin_edge.c: the config (cfg, NULL when absent; errors without one
+ * point at plugin) of a modelled traffic plugin as a policy (caller owns
+ * it: px_edge_free, free), or NULL with the error recorded.
+ */
+struct px_edge *px_kong_edge_read(struct kp *c, const char *name, const yaml_node_t *plugin,
+                                  const yaml_node_t *cfg);
+
+/* kong_plugin_observe.c: 1 if name is a plugin that only observes (logs, metrics, traces). */
+int px_kong_observer(const char *name);
+
+/* kong_plugin_observe.c: checks an observer's config keys (cfg may be NULL). */
+int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg);
+
 /* kong_upstream.c: an upstream, with its targets and health checks. */
 int px_kong_parse_upstream(struct kp *c, const yaml_node_t *n);
 

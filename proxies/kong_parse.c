@@ -360,6 +360,8 @@ void px_kong_free(struct px_kong *k)
     for (size_t i = 0; i < k->n_plugins; i++) {
         free(k->plugins[i].name);
         px_rl_cfg_free(&k->plugins[i].rl);
+        if (k->plugins[i].edge) px_edge_free(k->plugins[i].edge);
+        free(k->plugins[i].edge);
     }
     free(k->plugins);
     memset(k, 0, sizeof *k);

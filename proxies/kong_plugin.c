@@ -1,28 +1,32 @@
 /*
  * kong_plugin.c - reads Kong's plugins (kong/db/schema/entities/
- * plugins.lua) and the config of the one that runs, rate-limiting
- * (kong/plugins/rate-limiting/schema.lua).
+ * plugins.lua): which kind each is, its scope, and the config of
+ * rate-limiting (kong/plugins/rate-limiting/schema.lua). The traffic
+ * plugins' configs are read by kong_plugin_edge.c, the observers' by
+ * kong_plugin_observe.c.
  *
  * A plugin stands globally, nests under a service or route, or names a
  * `service:` and/or `route:` (the route must then be one of the
- * service's); Kong allows one rate-limiting plugin per scope. Only
- * rate-limiting runs; another plugin name is refused ("not supported
- * yet"); a plugin with enabled: false is read and checked, then dropped,
- * as Kong skips it. Defaults as Kong's: policy local, limit_by consumer,
- * error_code 429, error_message "API rate limit exceeded"; the limits of
- * longer periods may not be lower (Kong's validate_periods_order, with its
- * message).
+ * service's); Kong allows one plugin of a name per scope. A plugin with
+ * enabled: false is read and checked, then dropped, as Kong skips it.
+ * Authentication plugins (key-auth, jwt, basic-auth, oauth2, hmac-auth,
+ * ldap-auth, openid-connect) are refused: authentication is not modelled
+ * yet; any other unknown name is refused with a suggestion. Rate-limiting's
+ * defaults as Kong's: policy local, limit_by consumer, error_code 429,
+ * error_message "API rate limit exceeded"; the limits of longer periods may
+ * not be lower (Kong's validate_periods_order, with its message).
  *
- * Refused by name, as not supported yet: other plugins, consumers,
- * consumer groups, dynamic ordering, the redis policy (sync_rate with
- * it); non-integer rate limits. Which plugin runs on a route is decided
- * when building (kong_build.c).
+ * Refused by name, as not supported yet: consumers, consumer groups,
+ * dynamic ordering, the redis policy (sync_rate with it); non-integer rate
+ * limits. Which plugin runs on a route is decided when building
+ * (kong_build.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 /* ---------------------------------------------------------------- rate-limiting */
@@ -153,16 +157,15 @@ static const char *const plugin_keys_nested[] = {
 /* clang-format on */
 
 /* The scope of a top-level plugin from its `service:` and `route:`. */
-static int plugin_scope(struct kp *c, const yaml_node_t *n, enum px_kong_scope *scope, int *target)
+static int plugin_scope(struct kp *c, const yaml_node_t *n, const char *name,
+                        enum px_kong_scope *scope, int *target)
 {
     yaml_node_t *sn = fl_y_get(c->d, n, "service"), *rn = fl_y_get(c->d, n, "route");
     int svc = -1, route = -1;
     if (sn && px_kong_resolve_ref(c, sn, K_SERVICE, &svc)) return -1;
     if (rn && px_kong_resolve_ref(c, rn, K_ROUTE, &route)) return -1;
     if (route >= 0 && svc >= 0 && c->k->routes[route].service != svc)
-        return fl_y_error(c->d, rn,
-                          "plugin 'rate-limiting': route '%s' is not a route of "
-                          "service '%s'",
+        return fl_y_error(c->d, rn, "plugin '%s': route '%s' is not a route of service '%s'", name,
                           c->k->routes[route].name ? c->k->routes[route].name : "?",
                           c->k->services[svc].name ? c->k->services[svc].name : "?");
     *scope = route >= 0 ? PX_KONG_ROUTE : svc >= 0 ? PX_KONG_SERVICE : PX_KONG_GLOBAL;
@@ -179,24 +182,92 @@ static const char *scope_text(struct kp *c, enum px_kong_scope scope, int target
     return px_kong_describe(buf, size, "route", c->k->routes[target].name, (size_t)target);
 }
 
-static int plugin_add(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target,
-                      struct px_rl_cfg *rl)
+/* Adds a plugin (taking what p holds); Kong allows one plugin of a name per scope. */
+static int plugin_add(struct kp *c, const yaml_node_t *n, struct px_kong_plugin *p)
 {
     for (size_t i = 0; i < c->k->n_plugins; i++) {
-        if (c->k->plugins[i].scope != scope || c->k->plugins[i].target != target) continue;
+        const struct px_kong_plugin *o = &c->k->plugins[i];
+        if (o->scope != p->scope || o->target != p->target || strcmp(o->name, p->name)) continue;
         char buf[160];
-        px_rl_cfg_free(rl);
-        return fl_y_error(c->d, n, "a second rate-limiting plugin for %s (Kong allows one)",
-                          scope_text(c, scope, target, buf, sizeof buf));
+        int rc = fl_y_error(c->d, n, "a second %s plugin for %s (Kong allows one)", p->name,
+                            scope_text(c, p->scope, p->target, buf, sizeof buf));
+        free(p->name);
+        px_rl_cfg_free(&p->rl);
+        if (p->edge) px_edge_free(p->edge);
+        free(p->edge);
+        return rc;
     }
     FL_GROW(c->k->plugins, c->cap_plugins, c->k->n_plugins + 1);
-    struct px_kong_plugin *p = &c->k->plugins[c->k->n_plugins++];
-    memset(p, 0, sizeof *p);
-    p->name = fl_strdup("rate-limiting");
-    p->scope = scope;
-    p->target = target;
-    p->rl = *rl;
+    c->k->plugins[c->k->n_plugins++] = *p;
     return 0;
+}
+
+/* Kong's authentication plugins: refused until authentication is modelled. */
+static const char *const auth_plugins[] = {"key-auth",  "jwt",       "basic-auth",     "oauth2",
+                                           "hmac-auth", "ldap-auth", "openid-connect", NULL};
+
+/* Every plugin name faultline knows, for "did you mean". */
+static const char *const known_plugins[] = {"rate-limiting",
+                                            "correlation-id",
+                                            "cors",
+                                            "ip-restriction",
+                                            "request-size-limiting",
+                                            "acl",
+                                            "request-transformer",
+                                            "response-transformer",
+                                            "proxy-cache",
+                                            "request-termination",
+                                            "prometheus",
+                                            "file-log",
+                                            "http-log",
+                                            "tcp-log",
+                                            "udp-log",
+                                            "syslog",
+                                            "statsd",
+                                            "datadog",
+                                            "zipkin",
+                                            "opentelemetry",
+                                            NULL};
+
+/* Refuses a plugin faultline does not run: authentication, or unknown (with a suggestion). */
+static int plugin_refuse(struct kp *c, const yaml_node_t *nn, const char *name)
+{
+    for (int i = 0; auth_plugins[i]; i++)
+        if (!strcmp(auth_plugins[i], name))
+            return fl_y_error(
+                c->d, nn, "plugin '%s' is not supported: authentication is not modelled yet", name);
+    const char *near = fl_did_you_mean(name, known_plugins);
+    if (near)
+        return fl_y_error(c->d, nn, "plugin '%s' is not supported (did you mean '%s'?)", name,
+                          near);
+    return fl_y_error(c->d, nn, "plugin '%s' is not supported", name);
+}
+
+/* The plugin's config as its kind reads it, into p. */
+static int plugin_config(struct kp *c, const yaml_node_t *n, const char *name,
+                         struct px_kong_plugin *p)
+{
+    yaml_node_t *cfg = fl_y_get(c->d, n, "config");
+    if (!strcmp(name, "rate-limiting")) {
+        if (!cfg)
+            return fl_y_error(c->d, n,
+                              "plugin 'rate-limiting' needs a 'config' with at least one limit");
+        px_rl_cfg_default(&p->rl);
+        /*
+         * Kong checks a disabled plugin's config like any other (the plugin
+         * entity's schema, kong/db/schema/entities/plugins.lua, validates
+         * config whatever `enabled` says), then skips the plugin.
+         */
+        return rl_config(c, cfg, &p->rl);
+    }
+    if (px_kong_observer(name)) {
+        p->observer = 1;
+        return px_kong_observer_check(c, name, cfg);
+    }
+    p->priority = px_kong_edge_priority(name);
+    FL_ASSERT(p->priority >= 0);
+    p->edge = px_kong_edge_read(c, name, n, cfg);
+    return p->edge ? 0 : -1;
 }
 
 /* A plugin; scope and target come from where it is nested (global: top-level). */
@@ -205,20 +276,19 @@ int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope 
     const int top = scope == PX_KONG_GLOBAL;
     static const char *const required[] = {"name", NULL};
     const char *name;
+    char msg[160];
     if (fl_y_check_keys(c->d, n, top ? plugin_keys_top : plugin_keys_nested, required, "plugin"))
         return -1;
     yaml_node_t *nn = fl_y_get(c->d, n, "name");
     if (fl_y_string(c->d, nn, "plugin name", &name)) return -1;
-    if (strcmp(name, "rate-limiting"))
-        return fl_y_error(c->d, nn, "plugin '%s' is not supported yet", name);
-    if (px_kong_refuse_nonempty(c, n, "consumer",
-                                "plugin 'rate-limiting': consumers are not supported "
-                                "yet") ||
-        px_kong_refuse_nonempty(c, n, "consumer_group",
-                                "plugin 'rate-limiting': consumer groups are not supported yet") ||
-        px_kong_refuse_nonempty(c, n, "ordering",
-                                "plugin 'rate-limiting': dynamic ordering is not supported yet"))
-        return -1;
+    if (strcmp(name, "rate-limiting") && !px_kong_observer(name) && px_kong_edge_priority(name) < 0)
+        return plugin_refuse(c, nn, name);
+    snprintf(msg, sizeof msg, "plugin '%s': consumers are not supported yet", name);
+    if (px_kong_refuse_nonempty(c, n, "consumer", msg)) return -1;
+    snprintf(msg, sizeof msg, "plugin '%s': consumer groups are not supported yet", name);
+    if (px_kong_refuse_nonempty(c, n, "consumer_group", msg)) return -1;
+    snprintf(msg, sizeof msg, "plugin '%s': dynamic ordering is not supported yet", name);
+    if (px_kong_refuse_nonempty(c, n, "ordering", msg)) return -1;
     int enabled = 1;
     if (px_kong_opt_bool(c, n, "enabled", "plugin enabled", &enabled)) return -1;
     yaml_node_t *x = fl_y_get(c->d, n, "protocols");
@@ -226,25 +296,21 @@ int px_kong_parse_plugin(struct kp *c, const yaml_node_t *n, enum px_kong_scope 
     size_t n_protos = 0;
     int rc = x ? px_kong_str_list(c, x, "plugin protocols", &protos, &n_protos) : 0;
     px_kong_strs_free(protos, n_protos);
-    if (rc || (top && plugin_scope(c, n, &scope, &target))) return -1;
-    yaml_node_t *cfg = fl_y_get(c->d, n, "config");
-    if (!cfg)
-        return fl_y_error(c->d, n,
-                          "plugin 'rate-limiting' needs a 'config' with at least one "
-                          "limit");
-    struct px_rl_cfg rl;
-    px_rl_cfg_default(&rl);
-    /*
-     * Kong checks a disabled plugin's config like any other (the plugin
-     * entity's schema, kong/db/schema/entities/plugins.lua, validates
-     * config whatever `enabled` says), then skips the plugin.
-     */
-    rc = rl_config(c, cfg, &rl);
-    if (rc || !enabled) {
-        px_rl_cfg_free(&rl);
+    if (rc || (top && plugin_scope(c, n, name, &scope, &target))) return -1;
+    struct px_kong_plugin p;
+    memset(&p, 0, sizeof p);
+    p.name = fl_strdup(name);
+    p.scope = scope;
+    p.target = target;
+    rc = plugin_config(c, n, name, &p);
+    if (rc || !enabled) { /* a disabled plugin is checked, then skipped */
+        free(p.name);
+        px_rl_cfg_free(&p.rl);
+        if (p.edge) px_edge_free(p.edge);
+        free(p.edge);
         return rc;
     }
-    return plugin_add(c, n, scope, target, &rl);
+    return plugin_add(c, n, &p);
 }
 
 int px_kong_parse_plugins(struct kp *c, const yaml_node_t *n, enum px_kong_scope scope, int target)

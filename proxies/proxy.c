@@ -2,8 +2,10 @@
  * proxy.c - the proxy engine (see proxy.h), downstream half: downstream
  * connections, streams (one per request), request- and response-side CPU,
  * routing (virtual host by authority, first matching route; 404 NR),
- * Kong's rate limits, Envoy's fault injection, and the upstream request's
- * rewriting. The router proper (attempts, pools, breakers, retries,
+ * the route's policies (edge.h: those before the rate limit, Kong's rate
+ * limits, Envoy's fault injection, the rest; their response phase on every
+ * answer), Envoy's route and destination header edits, and the upstream
+ * request's rewriting. The router proper (attempts, pools, breakers, retries,
  * outlier detection) is in upstream.c.
  */
 #include <stdlib.h>
@@ -128,6 +130,13 @@ static const char *upstream_path(struct px_proxy *p, const struct px_route_cfg *
         if (!*rest) return *prefix ? prefix : "/";
         return join_path(up, prefix, rest);
     }
+    if (r->regex_rewrite.re) { /* Envoy regex_rewrite: every match in the path replaced */
+        char *rw = px_regex_rewrite_apply(&r->regex_rewrite, path);
+        if (!rw) return path;
+        const char *out = px_msg_strdup(up, rw, strlen(rw));
+        free(rw);
+        return out;
+    }
     if (!r->path_prefix) return path;
     if (r->path.kind != PX_MATCH_PREFIX) return r->path_prefix;
     const char *rest = path + matched;
@@ -145,7 +154,45 @@ struct px_msg *px_upstream_request(struct stream *s)
     px_msg_copy(up, s->req);
     up->path = upstream_path(p, s->route, up, s->req->path ? s->req->path : "/");
     if (s->route->authority) up->authority = s->route->authority;
+    if (s->dest >= 0) px_hdr_ops_apply(&s->route->dests[s->dest].req_headers, up);
+    px_hdr_ops_apply(&s->route->req_headers, up);
     return up;
+}
+
+/* ---------------------------------------------------------------- policies (edge.h) */
+
+static const struct px_edge_cfg *route_edge(const struct px_proxy *p, const struct px_route_cfg *r)
+{
+    if (!r || !r->edge) return NULL;
+    FL_ASSERT(r->edge <= p->cfg->n_edges);
+    return &p->cfg->edges[r->edge - 1];
+}
+
+static void edge_env(struct stream *s, struct px_edge_env *env)
+{
+    struct px_proxy *p = s->p;
+    memset(env, 0, sizeof *env);
+    env->rt = p->rt;
+    env->now_ns = px_now(p->rt);
+    env->peer = p->rt->ops->conn_peer && s->down ? p->rt->ops->conn_peer(p->rt, s->down->c) : NULL;
+    env->cache = &p->cache;
+    env->counter = &p->requests;
+    env->worker_uuid = p->uuid;
+    env->route_name = s->route->name;
+}
+
+/* Runs policies [from, to) of the stream's route; 1 when one answered the request. */
+static int apply_edge(struct stream *s, size_t from, size_t to)
+{
+    const struct px_edge_cfg *e = route_edge(s->p, s->route);
+    if (!e || from >= to) return 0;
+    struct px_edge_env env;
+    edge_env(s, &env);
+    struct px_msg *m = px_edge_request(e, from, to, &env, s->req, &s->edge);
+    if (!m) return 0;
+    m->flags |= s->flags;
+    px_stream_finish(s, m);
+    return 1;
 }
 
 /* Stops a stream's timers and drops what it holds upstream. */
@@ -196,6 +243,17 @@ void px_stream_finish(struct stream *s, struct px_msg *resp)
     px_timer_cancel(p->rt, &s->backoff_timer);
     px_timer_cancel(p->rt, &s->fault_timer);
     if (s->has_rl) px_rl_headers(&p->rls[s->rl_index], &s->rl, resp);
+    if (s->route && (s->edge.from_upstream || s->edge.direct)) {
+        /* Envoy: the destination's edits, then the route's */
+        if (s->dest >= 0) px_hdr_ops_apply(&s->route->dests[s->dest].resp_headers, resp);
+        px_hdr_ops_apply(&s->route->resp_headers, resp);
+    }
+    const struct px_edge_cfg *e = route_edge(p, s->route);
+    if (e && s->edge.ran && s->req) {
+        struct px_edge_env env;
+        edge_env(s, &env);
+        px_edge_response(e, &env, s->req, resp, &s->edge);
+    }
     if (s->cl)
         for (uint32_t bits = resp->flags; bits; bits &= bits - 1)
             s->cl->st.flags[__builtin_ctz(bits)]++;
@@ -217,10 +275,18 @@ static void stream_free(struct stream *s)
     free(s);
 }
 
+/* After the rate limit and faults: the route's later policies, then the attempts. */
+static void stream_proxy(struct stream *s)
+{
+    const struct px_edge_cfg *e = route_edge(s->p, s->route);
+    if (e && apply_edge(s, e->n_early, e->n)) return;
+    px_up_start(s);
+}
+
 static void fault_delay_done(struct px_rt *rt, void *arg)
 {
     (void)rt;
-    px_up_start(arg);
+    stream_proxy(arg);
 }
 
 /* Envoy's fault filter: the delay first, then the abort; each by its percentage. */
@@ -296,13 +362,14 @@ static void stream_routed(struct px_rt *rt, void *arg)
         px_stream_finish(s, px_local_response(p, 404, PX_FLAG_NR, NULL));
         return;
     }
-    if (apply_rate_limit(s)) return;
+    const struct px_edge_cfg *e = route_edge(p, s->route);
+    if ((e && apply_edge(s, 0, e->n_early)) || apply_rate_limit(s)) return;
     if (s->route->direct_status) { /* Envoy's direct_response: no cluster involved */
         px_stream_finish(s, px_local_response(p, s->route->direct_status, s->flags, NULL));
         return;
     }
     if (s->route->has_fault && apply_fault(s)) return;
-    px_up_start(s);
+    stream_proxy(s);
 }
 
 static void stream_start(struct down *d, struct px_msg *req)
@@ -313,6 +380,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     s->p = p;
     s->down = d;
     s->req = req;
+    s->dest = -1;
     p->active++;
     px_timer_init(p->rt, &s->route_timer, px_up_route_timeout, s);
     px_timer_init(p->rt, &s->backoff_timer, px_up_backoff_done, s);
@@ -429,6 +497,7 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
         copy.error_message = copy.error_message ? fl_strdup(copy.error_message) : NULL;
         px_rl_init(&p->rls[i], &copy);
     }
+    px_respcache_init(&p->cache);
     return p;
 }
 
@@ -446,6 +515,7 @@ void px_proxy_free(struct px_proxy *p)
         down_free(p->downs);
     }
     px_up_drop_all(p);
+    px_mirror_drop_all(p);
     for (size_t i = 0; i < p->n_clusters; i++) px_cluster_free(p, &p->clusters[i]);
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
@@ -456,6 +526,7 @@ void px_proxy_free(struct px_proxy *p)
         free(p->labels[i].value);
     }
     free(p->labels);
+    px_respcache_free(&p->cache);
     free(p);
 }
 
@@ -468,6 +539,13 @@ int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
 {
     const struct cluster *cl = &p->clusters[i];
     return cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
+}
+
+void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out)
+{
+    out->cache_hits = p->cache.hits;
+    out->cache_stores = p->cache.stores;
+    out->shadows = p->shadows_sent;
 }
 
 uint64_t px_proxy_active(const struct px_proxy *p)

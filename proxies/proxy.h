@@ -68,6 +68,15 @@ void px_proxy_free(struct px_proxy *p);
 /* The runtime hands over a new downstream connection; the proxy binds its callbacks. */
 void px_proxy_accept(struct px_proxy *p, struct px_conn *c);
 
+/* What the route policies did (edge.h, respcache.h, mirror.c). */
+struct px_policy_stats {
+    uint64_t cache_hits;   /* answered from the proxy-cache */
+    uint64_t cache_stores; /* responses stored in it */
+    uint64_t shadows;      /* mirrored copies sent */
+};
+
+void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out);
+
 /* Counters of cluster i (index in cfg->clusters). */
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i);
 

@@ -18,8 +18,10 @@
 #include <stdint.h>
 
 #include "proxies/proxy.h"
+#include "proxies/respcache.h"
 
 struct stream;
+struct shadow;
 struct attempt;
 struct host;
 struct cluster;
@@ -86,6 +88,7 @@ struct stream {
     struct px_msg *req;
     const struct px_route_cfg *route;
     struct cluster *cl;
+    int dest;        /* the route's destination picked, or -1 */
     int64_t cost_ns; /* this request's CPU cost, half each way */
     uint32_t retries;
     uint32_t flags;
@@ -97,10 +100,11 @@ struct stream {
     int has_rl;
     int rl_index;
     struct px_rl_verdict rl;
-    struct px_msg *resp; /* the response on its way down */
-    int retry_pending;   /* a retry waits in backoff (it holds a retry count) */
-    int in_work;         /* a CPU continuation is queued for it */
-    int abandoned;       /* the client went away */
+    struct px_edge_state edge; /* the route's policies (edge.h) between request and response */
+    struct px_msg *resp;       /* the response on its way down */
+    int retry_pending;         /* a retry waits in backoff (it holds a retry count) */
+    int in_work;               /* a CPU continuation is queued for it */
+    int abandoned;             /* the client went away */
 };
 
 struct px_proxy {
@@ -112,11 +116,16 @@ struct px_proxy {
     struct cluster *clusters;
     size_t n_clusters;
     struct px_rl *rls;
+    struct px_respcache cache; /* Kong proxy-cache, memory strategy */
+    uint64_t requests;         /* counted by correlation-id's uuid#counter */
+    char uuid[PX_UUID_SIZE];   /* correlation-id's worker uuid (drawn when first needed) */
     uint64_t active;
     /* everything alive, so that px_proxy_free leaves nothing behind */
     struct stream *streams;
     struct down *downs;
     struct upconn *ups;
+    struct shadow *shadows; /* mirrored copies in flight (mirror.c) */
+    uint64_t shadows_sent;
 };
 
 /* Intrusive doubly-linked lists with a head pointer. */
@@ -164,5 +173,14 @@ int px_wants_close(const struct px_msg *m);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);
+
+/* ---- mirror.c ---- */
+
+/* Sends the stream's request to the route's mirrors (each by its percentage), fire and forget. */
+void px_mirror_start(struct stream *s);
+/* Envoy's shadow Host: "reviews:9080" -> "reviews-shadow:9080" (in m's arena). */
+const char *px_mirror_shadow_host(struct px_msg *m, const char *host);
+/* Resets and frees every shadow in flight. */
+void px_mirror_drop_all(struct px_proxy *p);
 
 #endif

@@ -304,6 +304,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
             return;
         }
     }
+    s->edge.from_upstream = resp != NULL;
     if (!resp) resp = error_response(s, r);
     resp->flags |= s->flags;
     px_stream_finish(s, resp);
@@ -572,6 +573,8 @@ void px_up_start(struct stream *s)
         while (x >= r->dests[pick].weight) x -= r->dests[pick++].weight;
     }
     s->cl = &p->clusters[r->dests[pick].cluster];
+    s->dest = (int)pick;
+    if (r->n_mirrors) px_mirror_start(s); /* once per request, retries not mirrored */
     s->tried = fl_calloc(s->cl->cfg->n_endpoints ? s->cl->cfg->n_endpoints : 1, 1);
     /* Envoy hashes the request once (LoadBalancerContext::computeHashKey); retries reuse it */
     const struct px_hash_policy *hp = &s->cl->cfg->hash;

@@ -82,6 +82,8 @@ void rpt_run_free(struct rpt_run *run)
         free(e->host);
     }
     free(run->timeline);
+    for (size_t i = 0; i < run->n_observers; i++) free(run->observers[i]);
+    free(run->observers);
     memset(run, 0, sizeof *run);
 }
 

@@ -166,6 +166,10 @@ struct rpt_run {
     size_t n_notes;
     char **warnings; /* configuration the run does not apply, and why (owned) */
     size_t n_warnings;
+    uint64_t cache_hits, cache_stores; /* the proxies' response caches (Kong proxy-cache) */
+    uint64_t shadows;                  /* mirrored copies the proxies sent (Istio mirror) */
+    char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
+    size_t n_observers;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };

@@ -309,6 +309,20 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_checks(&j, run);
     json_texts(&j, "notes", run->notes, run->n_notes);
     json_texts(&j, "warnings", run->warnings, run->n_warnings);
+    if (run->cache_stores || run->shadows) { /* only then: other runs' digests stay as they were */
+        rpt_json_key(&j, "policies");
+        rpt_json_object_begin(&j);
+        key_uint(&j, "cache_hits", run->cache_hits);
+        key_uint(&j, "cache_stores", run->cache_stores);
+        key_uint(&j, "mirrored", run->shadows);
+        rpt_json_object_end(&j);
+    }
+    if (run->n_observers) { /* only when there are some: other runs' digests stay as they were */
+        rpt_json_key(&j, "observers_not_on_request_path");
+        rpt_json_array_begin(&j);
+        for (size_t i = 0; i < run->n_observers; i++) rpt_json_string(&j, run->observers[i]);
+        rpt_json_array_end(&j);
+    }
     if (wall_s) {
         rpt_json_key(&j, "wall_seconds");
         rpt_json_double(&j, *wall_s, 3);
@@ -602,6 +616,16 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     if (run->n_clusters) {
         fputc('\n', out);
         print_clusters(out, run);
+    }
+    if (run->cache_stores)
+        fprintf(out, "\nresponse cache: %" PRIu64 " hits, %" PRIu64 " responses stored\n",
+                run->cache_hits, run->cache_stores);
+    if (run->shadows) fprintf(out, "\nmirrored: %" PRIu64 " copies sent\n", run->shadows);
+    if (run->n_observers) {
+        fprintf(out, "\ngateway plugins not affecting the request path:");
+        for (size_t i = 0; i < run->n_observers; i++)
+            fprintf(out, "%s %s", i ? "," : "", run->observers[i]);
+        fputc('\n', out);
     }
     if (run->n_checks) {
         fputc('\n', out);

@@ -67,6 +67,8 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     struct px_msg *m = sim_msg_new(w);
     m->status = j->status;
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
+    if (pod->cfg->content_type[0])
+        px_msg_add_header_static(m, "content-type", pod->cfg->content_type);
     sim_conn_send(w, j->conn, 1, m);
     sim_conn_release(w, j->conn);
     if (j->req) sim_msg_free(w, j->req);

@@ -483,6 +483,7 @@ void sim_scenario_free(struct sim_scenario *s)
         free(w->requests);
         free(w->name);
         free(w->locality);
+        free(w->address);
     }
     free(s->workloads);
     for (size_t i = 0; i < s->n_routes; i++) free(s->routes[i]);

@@ -5,6 +5,7 @@
  * which must name services of the scenario and must not form a cycle.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +15,7 @@
 /* Keys a service and a version share. */
 #define DEPLOYMENT_KEYS                                                                            \
     "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
-        "locality"
+        "locality", "content_type"
 
 static const char *const service_keys[] = {"name", "versions", DEPLOYMENT_KEYS, NULL};
 static const char *const version_keys[] = {"name", DEPLOYMENT_KEYS, NULL};
@@ -171,6 +172,14 @@ static int load_deployment(struct fl_ydoc *d, const yaml_node_t *n, struct sim_v
         free(v->locality);
         v->locality = NULL;
         if (sim_load_locality(d, x, &v->locality)) return -1;
+    }
+    if ((x = fl_y_get(d, n, "content_type"))) {
+        const char *s;
+        if (fl_y_string(d, x, "content_type", &s)) return -1;
+        if (strlen(s) >= sizeof v->content_type)
+            return fl_y_error(d, x, "content_type: at most %zu characters",
+                              sizeof v->content_type - 1);
+        snprintf(v->content_type, sizeof v->content_type, "%s", s);
     }
     return 0;
 }

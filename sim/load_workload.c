@@ -9,6 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/text.h"
+#include "proxies/edge.h"
 #include "sim/load_internal.h"
 
 static int add_route(struct sim_scenario *s, const char *path)
@@ -221,11 +222,28 @@ static int load_arrival(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
     return think ? sim_load_dist(d, think, "think_time", &w->think_time) : 0;
 }
 
+/*
+ * The clients' address: what a gateway's ip-restriction and rate limits by
+ * ip see (without one they see the workload's name, which is no address).
+ */
+static int load_address(struct fl_ydoc *d, const yaml_node_t *n, struct sim_workload_cfg *w)
+{
+    const char *s;
+    struct px_cidr c;
+    if (!n) return 0;
+    if (fl_y_string(d, n, "workload address", &s)) return -1;
+    if (px_cidr_parse(s, &c) || strchr(s, '/'))
+        return fl_y_error(d, n, "workload address '%s' is not an IPv4 address (a.b.c.d)", s);
+    w->address = fl_strdup(s);
+    return 0;
+}
+
 static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                          size_t idx)
 {
-    static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
-                                       "think_time", "requests", "retry",   "locality", NULL};
+    static const char *const keys[] = {"name",     "target",     "arrival",  "rate",
+                                       "clients",  "think_time", "requests", "retry",
+                                       "locality", "address",    NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;
@@ -243,6 +261,7 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
         return fl_y_error(d, nn,
                           "'gateway' is reserved for the API gateway; name the workload otherwise");
     w->name = fl_strdup(name);
+    if (load_address(d, fl_y_get(d, n, "address"), w)) return -1;
     if (load_target(d, fl_y_get(d, n, "target"), s, w)) return -1;
     if (load_arrival(d, n, w)) return -1;
     yaml_node_t *reqs = fl_y_get(d, n, "requests");

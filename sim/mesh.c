@@ -246,6 +246,19 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     return 0;
 }
 
+/* The gateway's plugins that only observe, once each, in file order (for the summary). */
+static void list_observers(const struct px_kong *k, struct rpt_run *run)
+{
+    for (size_t i = 0; i < k->n_plugins; i++) {
+        if (!k->plugins[i].observer) continue;
+        size_t j = 0;
+        while (j < run->n_observers && strcmp(run->observers[j], k->plugins[i].name)) j++;
+        if (j < run->n_observers) continue;
+        run->observers = fl_realloc(run->observers, (j + 1) * sizeof *run->observers);
+        run->observers[run->n_observers++] = fl_strdup(k->plugins[i].name);
+    }
+}
+
 int sim_mesh_init(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
@@ -255,6 +268,7 @@ int sim_mesh_init(struct sim_world *w, char **err)
     struct px_resolver r = {gateway_resolve, w};
     w->gateway_cfg = fl_calloc(1, sizeof *w->gateway_cfg);
     if (px_kong_build(&sc->kong, "gateway", &r, w->gateway_cfg, err)) return -1;
+    list_observers(&sc->kong, w->run);
     sim_mesh_compat(sc, w->gateway_cfg);
     set_cost(w->gateway_cfg, &sc->gateway_cost);
     w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
@@ -304,6 +318,11 @@ void sim_mesh_results(struct sim_world *w)
                            : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
+        struct px_policy_stats ps;
+        px_proxy_policy_stats(sp->proxy, &ps);
+        w->run->cache_hits += ps.cache_hits;
+        w->run->cache_stores += ps.cache_stores;
+        w->run->shadows += ps.shadows;
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
             const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
             char *name = sp->cfg->kind == PX_PROXY_INBOUND

@@ -122,7 +122,8 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
     struct sim_conn *c = sim_conn_of(pc);
     struct sim_path *p = c->path;
     uint32_t peer = sim_conn_side(pc) ? p->src : p->dst;
-    return of(rt)->w->nodes[peer].name;
+    const struct sim_node *n = &of(rt)->w->nodes[peer];
+    return n->address ? n->address : n->name;
 }
 
 /* The node an end of a connection is on. */

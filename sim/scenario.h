@@ -70,6 +70,7 @@ struct sim_version_cfg {
     double error_rate;
     int error_status;
     int64_t response_bytes;
+    char content_type[64]; /* the responses' Content-Type ("": none), e.g. for proxy caches */
     struct sim_call_cfg *calls;
     size_t n_calls;
     struct sim_label *labels; /* app and version first, then the scenario's own */
@@ -130,7 +131,8 @@ struct sim_retry_cfg {
 
 struct sim_workload_cfg {
     char *name;
-    int target; /* service index, or -1 for the gateway */
+    char *address; /* the clients' IPv4 address, as proxies see it (NULL: the workload's name) */
+    int target;    /* service index, or -1 for the gateway */
     enum sim_arrival arrival;
     double rate_per_s;         /* poisson, constant */
     int clients;               /* closed */

@@ -87,6 +87,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         cl->cfg = &sc->workloads[i];
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
         w->nodes[cl->node].locality = cl->cfg->locality;
+        w->nodes[cl->node].address = cl->cfg->address;
         if (cl->cfg->target < 0) {
             cl->target_node = w->gateway_node;
             cl->target_port = SIM_PORT_GATEWAY;

@@ -81,6 +81,7 @@ struct sim_node {
     const char *locality;           /* "region/zone/subzone" (the scenario's), or NULL */
     const struct sim_label *labels; /* a pod's (the scenario's), for failoverPriority */
     size_t n_labels;
+    const char *address; /* a workload's address (its cfg's), or NULL: proxies see the name */
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;

@@ -15,6 +15,10 @@
 #    unhealthy status by default);
 #  - the rate-limiting plugin on one route: 429 with Kong's headers after
 #    the limit;
+#  - ip-restriction sees the client's real address (127.0.0.1);
+#  - cors answers a preflight at the gateway (200, Access-Control-Allow-*),
+#    request-termination answers 503 with Kong's JSON message, proxy-cache
+#    answers Miss then Hit (the same body, the same X-Cache-Key);
 #  - SIGTERM: a request in flight still gets its answer, the gateway stops
 #    accepting and exits 0, and so do the stubs.
 # Hostile clients (bad requests, slowloris, limits) are tests/attack.sh's.
@@ -141,6 +145,24 @@ services:
     connect_timeout: 1000
     routes:
       - {name: once, paths: [/once]}
+  - name: edge
+    url: http://127.0.0.1:$pb
+    routes:
+      - name: cached
+        paths: [/cached]
+        plugins: [{name: proxy-cache, config: {strategy: memory}}]
+      - name: closed
+        paths: [/closed]
+        plugins: [{name: request-termination, config: {message: down for maintenance}}]
+      - name: private
+        paths: [/private]
+        plugins: [{name: ip-restriction, config: {deny: [127.0.0.0/8]}}]
+      - name: local
+        paths: [/local]
+        plugins: [{name: ip-restriction, config: {allow: [127.0.0.1]}}]
+      - name: browser
+        paths: [/browser]
+        plugins: [{name: cors, config: {origins: [https://shop.example.com], max_age: 600}}]
 plugins:
   - name: rate-limiting
     route: limited
@@ -190,6 +212,22 @@ check "429 carries RateLimit-Limit, -Remaining, -Reset" 'grep -qi "^ratelimit-li
 check "429 carries Retry-After" 'grep -qiE "^retry-after: [0-9]+" "$h"'
 check "an allowed request counts down (Remaining 2 after the first)" 'grep -qi "^x-ratelimit-remaining-minute: 2" "$tmp/rl1"'
 check "the other route is not limited" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/api/free")" = 200 ]'
+
+# ---- Kong's traffic plugins, the same code as in the simulator
+"${CURL[@]}" -D "$tmp/pre" -o "$tmp/prebody" -w '%{http_code}' -X OPTIONS -H 'Origin: https://shop.example.com' -H 'Access-Control-Request-Method: POST' "$base/browser/x" >"$tmp/code"
+check "cors: a preflight is answered 200 by the gateway ($(cat "$tmp/code"))" '[ "$(cat "$tmp/code")" = 200 ] && [ ! -s "$tmp/prebody" ]'
+check "cors: with Access-Control-Allow-Origin, -Methods, -Max-Age" 'grep -qi "^access-control-allow-origin: https://shop.example.com" "$tmp/pre" && grep -qi "^access-control-allow-methods: GET,HEAD,PUT,PATCH,POST,DELETE,OPTIONS,TRACE,CONNECT" "$tmp/pre" && grep -qi "^access-control-max-age: 600" "$tmp/pre" && ! grep -qi "^x-stub" "$tmp/pre"'
+"${CURL[@]}" -D "$tmp/simple" -o /dev/null -H 'Origin: https://shop.example.com' "$base/browser/y"
+check "cors: a request is proxied and gets Access-Control-Allow-Origin" 'grep -qi "^x-stub: b" "$tmp/simple" && grep -qi "^access-control-allow-origin: https://shop.example.com" "$tmp/simple"'
+"${CURL[@]}" -D "$tmp/term" -o "$tmp/termbody" -w '%{http_code}' "$base/closed/x" >"$tmp/code"
+check "request-termination: 503 with Kong's JSON message ($(cat "$tmp/code"): $(cat "$tmp/termbody"))" '[ "$(cat "$tmp/code")" = 503 ] && [ "$(cat "$tmp/termbody")" = "{\"message\":\"down for maintenance\"}" ] && ! grep -qi "^x-stub" "$tmp/term"'
+"${CURL[@]}" -D "$tmp/c1" -o "$tmp/cb1" "$base/cached/item"
+"${CURL[@]}" -D "$tmp/c2" -o "$tmp/cb2" "$base/cached/item"
+code_priv=$("${CURL[@]}" -o "$tmp/privbody" -w '%{http_code}' "$base/private/x")
+check "ip-restriction: the real peer 127.0.0.1 is denied with Kong's 403 ($code_priv: $(cat "$tmp/privbody"))" '[ "$code_priv" = 403 ] && [ "$(cat "$tmp/privbody")" = "{\"message\":\"Your IP address is not allowed\"}" ]'
+check "ip-restriction: ... and allowed where it is listed" '[ "$("${CURL[@]}" -o /dev/null -w "%{http_code}" "$base/local/x")" = 200 ]'
+check "proxy-cache: X-Cache-Status Miss, then Hit" 'grep -qi "^x-cache-status: Miss" "$tmp/c1" && grep -qi "^x-cache-status: Hit" "$tmp/c2"'
+check "proxy-cache: the hit is the stored answer, with the same X-Cache-Key" 'cmp -s "$tmp/cb1" "$tmp/cb2" && grep -q "\"stub\":\"b\"" "$tmp/cb2" && [ "$(grep -i "^x-cache-key" "$tmp/c1")" = "$(grep -i "^x-cache-key" "$tmp/c2")" ]'
 
 # ---- passive health checks: stub d answers 503 to everything. Kong does not
 # retry an answer, so the client sees each 503 until the third one (round

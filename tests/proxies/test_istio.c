@@ -977,7 +977,8 @@ static void test_istio_more_parse_errors(void)
                "  hosts: [ratings]\n"
                "  http:\n"
                "    - timeout: 1s\n",
-               "mesh.yaml:7:7: VirtualService 'r': an http route needs 'route'");
+               "mesh.yaml:7:7: VirtualService 'r': an http route needs exactly one of 'route', "
+               "'redirect', 'directResponse'");
     ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
                "kind: VirtualService\n"
                "metadata: {name: r}\n"
@@ -986,7 +987,8 @@ static void test_istio_more_parse_errors(void)
                "  http:\n"
                "    - route: [{destination: {host: ratings}}]\n"
                "      redirect: {uri: /elsewhere}\n",
-               "mesh.yaml:8:7: VirtualService 'r': redirect is not supported yet");
+               "mesh.yaml:7:7: VirtualService 'r': an http route needs exactly one of 'route', "
+               "'redirect', 'directResponse'");
     ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
                "kind: VirtualService\n"
                "metadata: {name: r}\n"
