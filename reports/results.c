@@ -73,6 +73,8 @@ void rpt_run_free(struct rpt_run *run)
     for (size_t i = 0; i < run->n_timeline; i++) {
         struct rpt_event *e = &run->timeline[i];
         free(e->what);
+        free(e->subject);
+        free(e->detail);
         free(e->proxy);
         free(e->cluster);
         free(e->host);

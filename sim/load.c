@@ -3,9 +3,9 @@
  * command-line overrides, checks the top-level keys and the `network` and
  * `assertions` sections; services and workloads have files of their own.
  *
- * Sections that later versions will bring (`gateway`, `mesh`, `faults`) are
- * refused with a clear "not supported yet" rather than ignored: a user must
- * never believe a configuration took effect when it did not.
+ * `faults` and `chaos` have files of their own too (load_faults.c,
+ * load_chaos.c); they are read last, as they refer to services, pods and
+ * the proxies' configurations.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -239,17 +239,12 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
-    static const char *const keys[] = {"faultline", "name",    "seed",     "duration", "warmup",
-                                       "drain",     "network", "services", "workload", "assertions",
-                                       "gateway",   "mesh",    "proxy",    "faults",   NULL};
+    static const char *const keys[] = {
+        "faultline", "name",       "seed",    "duration", "warmup", "drain",  "network", "services",
+        "workload",  "assertions", "gateway", "mesh",     "proxy",  "faults", "chaos",   NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
-    static const char *const later[] = {"faults", NULL};
-    for (const char *const *k = later; *k; k++)
-        if (fl_y_get(d, root, *k))
-            return fl_y_error(d, fl_y_get_key(d, root, *k),
-                              "'%s' is not supported yet by this version of faultline", *k);
     long long version;
     x = fl_y_get(d, root, "faultline");
     if (fl_y_int(d, x, "faultline (the format version)", 1, 1000, &version)) return -1;
@@ -289,6 +284,8 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if (sim_load_services(d, fl_y_get(d, root, "services"), s)) return -1;
     if (sim_load_proxies(d, root, s)) return -1;
     if (sim_load_workloads(d, fl_y_get(d, root, "workload"), s)) return -1;
+    if ((x = fl_y_get(d, root, "faults")) && sim_load_faults(d, x, s)) return -1;
+    if ((x = fl_y_get(d, root, "chaos")) && sim_load_chaos(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
     return 0;
 }
@@ -429,6 +426,9 @@ void sim_scenario_free(struct sim_scenario *s)
     free(s->checks);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
+    for (size_t i = 0; i < s->n_faults; i++) sim_fault_free(&s->faults[i]);
+    free(s->faults);
+    free(s->monkey.targets);
     memset(s, 0, sizeof *s);
 }
 

@@ -15,6 +15,8 @@ int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, str
 int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+int sim_load_faults(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+int sim_load_chaos(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 /* The gateway, mesh and proxy sections (root: the scenario's mapping). */
 int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);

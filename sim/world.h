@@ -25,7 +25,9 @@
 #include "proxies/http.h"
 #include "proxies/rt.h"
 #include "reports/results.h"
+#include "sim/faults.h"
 #include "sim/kernel.h"
+#include "sim/log.h"
 #include "sim/scenario.h"
 
 struct sim_world;
@@ -119,6 +121,11 @@ struct sim_pod {
     struct rpt_stats *svc_stats;
     struct sim_proxy *inbound, *outbound; /* its sidecar (mesh mode sidecar) */
     int forwards;                         /* its calls copy headers of the request: keep requests */
+    /* what active faults do to it (sim/fault_app.c) */
+    double fault_slow;       /* service time factor: 1 when no slow fault is active */
+    double fault_error_rate; /* requests answered fault_error_status at once */
+    int fault_error_status;
+    struct fl_rng fault_rng; /* the injected errors' draws, apart from the pod's own */
 };
 
 struct sim_service {
@@ -183,8 +190,10 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
-    uint64_t *activity_mark; /* the zero-time guard's snapshot of every node's activity */
-    char *stall;             /* why the run could not go on (the guard's diagnosis) */
+    struct sim_faults faults; /* the fault schedule (faults.c) */
+    struct sim_log log;       /* the event log (log.c) */
+    uint64_t *activity_mark;  /* the zero-time guard's snapshot of every node's activity */
+    char *stall;              /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
