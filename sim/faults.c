@@ -5,8 +5,9 @@
  * their start armed when the run begins, in schedule order (the file's,
  * then the monkey's), so faults due at one instant start in that order
  * (the kernel runs same-instant timers in the order they were armed).
- * A trigger fires once: it arms the start `delay` after (at the same
- * instant when there is no delay: the fault then starts right after the
+ * At one instant, faults due to end then end before any starts (so that
+ * back-to-back windows [at, at + for) never overlap). A trigger fires once: it arms the start
+ * `delay` after (at the same instant when there is no delay: the fault then starts right after the
  * event that fired it, so the Nth request itself is not affected), and
  * `for` counts from the start. A fault without `for` lasts to the end of
  * the run and has no end entry in the log.
@@ -50,11 +51,24 @@ static void fault_end(struct sim_kernel *k, struct sim_timer *t)
                 sim_fault_kind(r->f->kind)->name);
 }
 
+/* Ends the faults due to end now whose end has not run yet: ends come before starts. */
+static void end_due(struct sim_world *w)
+{
+    for (size_t i = 0; i < w->faults.n; i++) {
+        struct sim_fault_run *r = &w->faults.v[i];
+        if (r->state != SIM_FAULT_ACTIVE || !sim_timer_armed(&r->end)) continue;
+        if (r->end.at_ns != sim_now(&w->k)) continue;
+        sim_timer_cancel(&w->k, &r->end);
+        fault_end(&w->k, &r->end);
+    }
+}
+
 static void fault_start(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_fault_run *r = t->data;
     struct sim_world *w = r->w;
     FL_ASSERT(r->state == SIM_FAULT_WAITING || r->state == SIM_FAULT_PENDING);
+    end_due(w);
     r->state = SIM_FAULT_ACTIVE;
     r->started_ns = sim_now(k);
     sim_fault_kind(r->f->kind)->start(w, r->f);
