@@ -66,6 +66,8 @@ void rpt_run_free(struct rpt_run *run)
     for (size_t i = 0; i < run->n_checks; i++) {
         free(run->checks[i].target);
         free(run->checks[i].text);
+        if (run->checks[i].window_stats) rpt_stats_free(run->checks[i].window_stats);
+        free(run->checks[i].window_stats);
     }
     free(run->checks);
     for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
@@ -111,6 +113,7 @@ int rpt_metric_is_duration(enum rpt_metric m)
 /* The stats a check is about, or NULL when its route or service does not exist. */
 static const struct rpt_stats *check_target(const struct rpt_run *run, const struct rpt_check *c)
 {
+    if (c->window_stats) return c->window_stats; /* `during`: filled for its scope */
     switch (c->scope) {
     case RPT_SCOPE_ALL: return &run->all;
     case RPT_SCOPE_ROUTE:

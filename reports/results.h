@@ -140,7 +140,9 @@ struct rpt_check {
     enum rpt_op op;
     double threshold; /* ns for latency metrics; a fraction; a ratio; a count */
     char *text;       /* how the scenario wrote it, e.g. "route /api p99 < 200ms" */
-    int evaluated;    /* 0 when the target had no request (the check then fails) */
+    int window;       /* -1, or the fault (its index in the scenario) the check is `during` */
+    struct rpt_stats *window_stats; /* then: the requests started while it was active (owned) */
+    int evaluated;                  /* 0 when the target had no request (the check then fails) */
     int ok;
     double value;
 };

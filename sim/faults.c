@@ -44,6 +44,7 @@ static void fault_end(struct sim_kernel *k, struct sim_timer *t)
     struct sim_world *w = r->w;
     FL_ASSERT(r->state == SIM_FAULT_ACTIVE);
     r->state = SIM_FAULT_DONE;
+    r->ended_ns = sim_now(k);
     sim_fault_kind(r->f->kind)->stop(w, r->f);
     char target[160];
     sim_fault_target_text(w->sc, &r->f->target, target, sizeof target);
@@ -225,6 +226,22 @@ void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *c
                      e->cluster ? e->cluster : "?");
             fire(w, r, why);
         }
+    }
+}
+
+void sim_faults_record(struct sim_world *w, int route, int64_t start_ns, int64_t latency_ns,
+                       int outcome, uint32_t tries)
+{
+    struct rpt_run *run = w->run;
+    for (size_t i = 0; i < run->n_checks; i++) {
+        struct rpt_check *c = &run->checks[i];
+        if (!c->window_stats) continue;
+        FL_ASSERT(c->window >= 0 && (size_t)c->window < w->sc->n_faults);
+        const struct sim_fault_run *r = &w->faults.v[c->window]; /* scenario faults come first */
+        if (r->state < SIM_FAULT_ACTIVE || start_ns < r->started_ns) continue;
+        if (r->state == SIM_FAULT_DONE && start_ns >= r->ended_ns) continue;
+        if (c->scope == RPT_SCOPE_ROUTE && strcmp(c->target, w->sc->routes[route])) continue;
+        rpt_stats_record(c->window_stats, latency_ns, outcome, tries);
     }
 }
 

@@ -35,8 +35,8 @@ struct sim_fault_run {
     const struct sim_fault *f;
     struct sim_world *w;
     enum sim_fault_state state;
-    uint64_t seen; /* requests trigger: arrivals counted so far */
-    int64_t started_ns;
+    uint64_t seen;                /* requests trigger: arrivals counted so far */
+    int64_t started_ns, ended_ns; /* ended_ns: 0 until it ends */
     struct sim_timer start, end;
 };
 
@@ -59,6 +59,13 @@ void sim_faults_on_request(struct sim_world *w, uint32_t pod, const struct px_ms
 /* A proxy reported e; cfg is its configuration (to tell which service a cluster sends to). */
 void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *cfg,
                                const struct px_event *e);
+
+/*
+ * Records a finished request (started at start_ns, on route) in the
+ * windows of the `during` assertions whose fault was active at start_ns.
+ */
+void sim_faults_record(struct sim_world *w, int route, int64_t start_ns, int64_t latency_ns,
+                       int outcome, uint32_t tries);
 
 /*
  * The active faults of kind on pod (world index), in schedule order: up to

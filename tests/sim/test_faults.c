@@ -208,6 +208,35 @@ static void test_faults_match_trigger_fires_at_the_first_match(void)
     rpt_run_free(&r);
 }
 
+/*
+ * `during` assertions see the requests started while their fault was
+ * active: exactly the 100 sent in [1 s, 2 s), all answered 503; a fault
+ * whose trigger never fires leaves its assertion without a request (failed).
+ */
+static void test_faults_during_assertions_cover_the_active_window(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(STEADY "faults:\n"
+                                       "  - {name: outage, at: 1s, for: 1s, errors: {service: "
+                                       "api, rate: 100%}}\n"
+                                       "  - {name: never, when: {match: {path: /nope}}, slow: "
+                                       "{service: api, factor: 2}}\n"
+                                       "assertions:\n"
+                                       "  - {during: outage, route: /x, error_rate: \">= 100%\", "
+                                       "count: \"<= 100\"}\n"
+                                       "  - {during: never, count: \">= 0\"}\n"
+                                       "  - {error_rate: \"< 11%\"}\n",
+                                NULL, 0, &r));
+    CU_ASSERT_EQUAL(rpt_checks_eval(&r), 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_checks, 4);
+    CU_ASSERT(r.checks[0].ok && r.checks[0].value == 1.0);
+    CU_ASSERT(r.checks[1].ok && r.checks[1].value == 100);
+    CU_ASSERT(!r.checks[2].ok && !r.checks[2].evaluated);
+    CU_ASSERT(r.checks[3].ok && r.checks[3].value == 0.1);
+    CU_ASSERT_STRING_EQUAL(r.checks[0].text, "during outage route /x error_rate >= 100%");
+    rpt_run_free(&r);
+}
+
 /* Reads a bundled scenario and appends text (a faults: section). */
 static char *scenario_plus(const char *path, const char *more)
 {
@@ -359,6 +388,7 @@ void suite_faults(void)
     TEST_ADD(test_faults_slow_applies_only_while_active);
     TEST_ADD(test_faults_errors_rate_is_binomial_and_targeted);
     TEST_ADD(test_faults_match_trigger_fires_at_the_first_match);
+    TEST_ADD(test_faults_during_assertions_cover_the_active_window);
     TEST_ADD(test_faults_ejected_trigger_follows_the_first_ejection);
     TEST_ADD(test_faults_overflow_bursts_and_trigger);
     TEST_ADD(test_faults_monkey_draws_poisson_and_reproducibly);
