@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/units.h"
 
 #define MS_DECIMALS 6
@@ -20,6 +21,7 @@ void rpt_timeline_json(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_timeline; i++) {
         const struct rpt_event *e = &run->timeline[i];
+        FL_ASSERT(e->what && (i == 0 || e->at_ns >= run->timeline[i - 1].at_ns));
         rpt_json_object_begin(j);
         rpt_json_key(j, "t_ms");
         rpt_json_decimal(j, e->at_ns, MS_DECIMALS);

@@ -97,32 +97,55 @@ static void errors_draw(struct fl_rng *rng, const struct sim_scenario *sc, struc
     p->status = 503;
 }
 
-/* ---- running: recompute the fields of every pod the fault covers */
+/* ---- running: recompute the fields of every pod the fault covers from what is active on it */
 
-static void recompute(struct sim_world *w, const struct sim_fault *f)
+/* Calls fn on every pod of the fault's target with the active faults of its kind there. */
+static void each_pod(struct sim_world *w, const struct sim_fault *f,
+                     void (*fn)(struct sim_pod *pod, const struct sim_fault *const *act, size_t n))
 {
+    FL_ASSERT(f->target.service >= 0 && (size_t)f->target.service < w->sc->n_services);
     const struct sim_service *svc = &w->services[f->target.service];
     for (uint32_t i = 0; i < svc->n_pods; i++) {
         struct sim_pod *pod = &w->pods[svc->first_pod + i];
         if (!sim_fault_target_has(&f->target, (int)pod->version, (int)i)) continue;
         const struct sim_fault *act[SIM_ACTIVE_MAX];
         size_t n = sim_faults_active_on(w, f->kind, svc->first_pod + i, act, SIM_ACTIVE_MAX);
-        if (f->kind == SIM_FAULT_SLOW) {
-            pod->fault_slow = 1.0;
-            for (size_t a = 0; a < n; a++)
-                pod->fault_slow *= ((const struct slow_params *)act[a]->params)->factor;
-            continue;
-        }
-        double pass = 1.0;
-        pod->fault_error_status = 0;
-        for (size_t a = 0; a < n; a++) {
-            const struct errors_params *p = act[a]->params;
-            pass *= 1.0 - p->rate;
-            if (!pod->fault_error_status) pod->fault_error_status = p->status;
-        }
-        pod->fault_error_rate = 1.0 - pass;
-        FL_ASSERT(pod->fault_error_rate >= 0 && pod->fault_error_rate <= 1);
+        fn(pod, act, n);
     }
+}
+
+static void slow_apply(struct sim_pod *pod, const struct sim_fault *const *act, size_t n)
+{
+    pod->fault_slow = 1.0;
+    for (size_t a = 0; a < n; a++) {
+        FL_ASSERT(act[a]->kind == SIM_FAULT_SLOW);
+        pod->fault_slow *= ((const struct slow_params *)act[a]->params)->factor;
+    }
+    FL_ASSERT(pod->fault_slow >= 1.0);
+}
+
+static void errors_apply(struct sim_pod *pod, const struct sim_fault *const *act, size_t n)
+{
+    double pass = 1.0;
+    pod->fault_error_status = 0;
+    for (size_t a = 0; a < n; a++) {
+        FL_ASSERT(act[a]->kind == SIM_FAULT_ERRORS);
+        const struct errors_params *p = act[a]->params;
+        pass *= 1.0 - p->rate;
+        if (!pod->fault_error_status) pod->fault_error_status = p->status;
+    }
+    pod->fault_error_rate = 1.0 - pass;
+    FL_ASSERT(pod->fault_error_rate >= 0 && pod->fault_error_rate <= 1);
+}
+
+static void slow_change(struct sim_world *w, const struct sim_fault *f)
+{
+    each_pod(w, f, slow_apply);
+}
+
+static void errors_change(struct sim_world *w, const struct sim_fault *f)
+{
+    each_pod(w, f, errors_apply);
 }
 
 const struct sim_fault_kind sim_fault_slow = {
@@ -132,8 +155,8 @@ const struct sim_fault_kind sim_fault_slow = {
     .load = slow_load,
     .describe = slow_describe,
     .draw = slow_draw,
-    .start = recompute,
-    .stop = recompute,
+    .start = slow_change,
+    .stop = slow_change,
 };
 
 const struct sim_fault_kind sim_fault_errors = {
@@ -143,6 +166,6 @@ const struct sim_fault_kind sim_fault_errors = {
     .load = errors_load,
     .describe = errors_describe,
     .draw = errors_draw,
-    .start = recompute,
-    .stop = recompute,
+    .start = errors_change,
+    .stop = errors_change,
 };

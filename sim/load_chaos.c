@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 static int load_kinds(struct fl_ydoc *d, const yaml_node_t *n, struct sim_monkey_cfg *m)
@@ -29,6 +30,7 @@ static int load_kinds(struct fl_ydoc *d, const yaml_node_t *n, struct sim_monkey
             return fl_y_error(d, x, "the chaos monkey cannot draw '%s' faults yet", names[k]);
         for (size_t j = 0; j < m->n_kinds; j++)
             if (m->kinds[j] == k) return fl_y_error(d, x, "kind '%s' is listed twice", names[k]);
+        FL_ASSERT(m->n_kinds < SIM_FAULT_KINDS);
         m->kinds[m->n_kinds++] = k;
     }
     return 0;
@@ -86,6 +88,7 @@ int sim_load_chaos(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario 
         return fl_y_error(d, x ? x : mn, "monkey.stop is after the end of the run");
     if (m->start_ns >= m->stop_ns)
         return fl_y_error(d, mn, "monkey.start must be before monkey.stop");
+    FL_ASSERT(m->n_kinds > 0 && m->n_targets > 0 && m->rate_per_s > 0);
     m->on = 1;
     return 0;
 }

@@ -224,6 +224,7 @@ static int load_when(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_s
 
 static int load_fault(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s, size_t idx)
 {
+    FL_ASSERT(idx < s->n_faults);
     if (fl_y_want_map(d, n, "a fault")) return -1;
     const char *keys[SIM_FAULT_KINDS + 5] = {"name", "at", "when", "for"};
     const char *const *names = sim_fault_kind_names();
@@ -231,10 +232,12 @@ static int load_fault(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenar
     if (fl_y_check_keys(d, n, keys, NULL, "fault")) return -1;
     struct sim_fault *f = &s->faults[idx];
     int kind = 0;
+    FL_ASSERT(f->params == NULL && f->name == NULL);
     yaml_node_t *key = kind_key(d, n, &kind), *x;
     if (!key) return -1;
     f->kind = (enum sim_fault_kind_id)kind;
     const struct sim_fault_kind *k = sim_fault_kind(f->kind);
+    FL_ASSERT(k && k->load && k->start && k->stop && k->describe);
     const char *name = NULL;
     if ((x = fl_y_get(d, n, "name")) && sim_load_name(d, x, "fault name", &name)) return -1;
     for (size_t i = 0; name && i < idx; i++)
@@ -275,6 +278,7 @@ static int version_of(const struct sim_service_cfg *svc, int p)
 static int shared_pod(const struct sim_scenario *s, const struct sim_fault_target *a,
                       const struct sim_fault_target *b)
 {
+    FL_ASSERT(a->service >= 0 && b->service >= 0);
     if (a->service != b->service) return -1;
     const struct sim_service_cfg *svc = &s->services[a->service];
     int n = sim_service_pods(svc);
