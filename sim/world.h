@@ -11,7 +11,8 @@
  *
  * Files: net.c (nodes, paths, connections, message delivery), app.c (pods),
  * workload.c (request generators and client retries), world.c (building
- * the world from a scenario, running it, collecting the results).
+ * the world from a scenario, running it, collecting the results); the
+ * fault schedule (faults.h) and the event log (log.h) hang from the world.
  */
 #ifndef FL_SIM_WORLD_H
 #define FL_SIM_WORLD_H
