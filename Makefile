@@ -17,6 +17,9 @@
 
 CC ?= cc
 BUILD ?= build
+# `faultline --version`: this, and `git describe` of the checkout when cli/version.c is compiled.
+VERSION := 0.1.0
+GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
 CFLAGS ?= -O2 -g
 PKGS := openssl sqlite3 yaml-0.1 libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -51,6 +54,8 @@ all: $(BIN)
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/cli/version.o: ALL_CFLAGS += -DFL_VERSION='"$(VERSION)"' -DFL_GIT='"$(GIT_DESCRIBE)"'
 
 $(LIB): $(LIB_OBJ)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 /*
- * yamldoc.c - YAML loading with located errors, typed scalars, key checks
- * and command-line overrides (see yamldoc.h).
+ * yamldoc.c - YAML loading with located errors, typed scalars and key
+ * checks (see yamldoc.h). Editing a document is in yamltree.c (copies and
+ * origins), yamlset.c (--set) and yamlmerge.c (overlays).
  */
 #include "base/yamldoc.h"
 
@@ -116,7 +117,6 @@ int fl_ydoc_load_buffer(const char *name, const char *text, size_t len, struct f
             break;
         }
         d->file = fl_strdup(name);
-        d->n_original = (int)(d->doc.nodes.top - d->doc.nodes.start);
         n++;
     }
     yaml_parser_delete(&p);
@@ -197,20 +197,23 @@ static int node_index(const struct fl_ydoc *d, const yaml_node_t *n)
 
 const char *fl_y_where(const struct fl_ydoc *d, const yaml_node_t *n, char *buf, size_t size)
 {
-    if (n && node_index(d, n) > d->n_original) {
-        int idx = node_index(d, n);
-        for (size_t i = 0; i < d->n_origins; i++) {
-            if (d->origins[i].node == idx) {
-                snprintf(buf, size, "%s", d->origins[i].text);
-                return buf;
-            }
-        }
-    }
     if (!n) {
         snprintf(buf, size, "%s:1:1", d->file);
         return buf;
     }
-    snprintf(buf, size, "%s:%zu:%zu", d->file, n->start_mark.line + 1, n->start_mark.column + 1);
+    const char *file = d->file;
+    int idx = node_index(d, n);
+    for (size_t i = d->n_origins; i-- > 0;) {
+        const struct fl_yorigin *o = &d->origins[i];
+        if (idx < o->first || idx > o->last) continue;
+        if (!o->located) {
+            snprintf(buf, size, "%s", o->text);
+            return buf;
+        }
+        file = o->text;
+        break;
+    }
+    snprintf(buf, size, "%s:%zu:%zu", file, n->start_mark.line + 1, n->start_mark.column + 1);
     return buf;
 }
 
@@ -510,133 +513,4 @@ int fl_y_bandwidth(struct fl_ydoc *d, const yaml_node_t *n, const char *what, do
     if (rc) return units_error(d, n, what, s, rc, FL_UNITS_BANDWIDTH);
     if (*out < 1000) return fl_y_error(d, n, "%s must be at least 1kbit, not %s", what, s);
     return 0;
-}
-
-/* ---- overrides ---- */
-
-static void note_origin(struct fl_ydoc *d, int idx, const char *origin)
-{
-    FL_GROW(d->origins, d->cap_origins, d->n_origins + 1);
-    d->origins[d->n_origins].node = idx;
-    d->origins[d->n_origins].text = fl_strdup(origin);
-    d->n_origins++;
-}
-
-static int add_scalar(struct fl_ydoc *d, const char *text, const char *origin)
-{
-    int idx = yaml_document_add_scalar(&d->doc, NULL, (yaml_char_t *)text, (int)strlen(text),
-                                       YAML_PLAIN_SCALAR_STYLE);
-    /* libyaml refuses only text that is not UTF-8, which check_override_text has ruled out */
-    FL_ASSERT(idx > 0);
-    note_origin(d, idx, origin);
-    return idx;
-}
-
-/* The index of the child of node `at` named by seg, or 0. */
-static int child(struct fl_ydoc *d, int at, const char *seg, int *pair_out)
-{
-    yaml_node_t *n = fl_y_node(d, at);
-    *pair_out = -1;
-    if (n->type == YAML_MAPPING_NODE) {
-        for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-             p++) {
-            const char *s = fl_y_str(fl_y_node(d, p->key));
-            if (s && strcmp(s, seg) == 0) {
-                *pair_out = (int)(p - n->data.mapping.pairs.start);
-                return p->value;
-            }
-        }
-        return 0;
-    }
-    if (n->type != YAML_SEQUENCE_NODE) return 0;
-    yaml_node_item_t *items = n->data.sequence.items.start;
-    long count = n->data.sequence.items.top - items;
-    char *end;
-    long i = strtol(seg, &end, 10);
-    if (*seg && !*end) return i >= 0 && i < count ? items[i] : 0;
-    for (long j = 0; j < count; j++) {
-        const char *name = fl_y_str(fl_y_get(d, fl_y_node(d, items[j]), "name"));
-        if (name && strcmp(name, seg) == 0) return items[j];
-    }
-    return 0;
-}
-
-/*
- * An override is text from the command line: it must be UTF-8 without
- * control characters before it becomes YAML (libyaml asserts on a key
- * that is not UTF-8, and silently refuses such a value). Returns 0, or -1
- * with *err set.
- */
-static int check_override_text(const char *assignment, char **err)
-{
-    size_t len = strlen(assignment);
-    size_t bad = fl_utf8_check(assignment, len);
-    if (bad < len) {
-        *err = fl_asprintf("--set: byte %zu (0x%02x) is not valid UTF-8; overrides must be UTF-8 "
-                           "text",
-                           bad + 1, (unsigned char)assignment[bad]);
-        return -1;
-    }
-    bad = fl_control_check(assignment, len, 0);
-    if (bad < len) {
-        *err = fl_asprintf("--set: byte %zu is a control character (0x%02x); overrides are one "
-                           "line of text",
-                           bad + 1, (unsigned char)assignment[bad]);
-        return -1;
-    }
-    return 0;
-}
-
-int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err)
-{
-    FL_ASSERT(d && assignment && err);
-    if (check_override_text(assignment, err)) return -1;
-    const char *eq = strchr(assignment, '=');
-    if (!eq || eq == assignment) {
-        *err = fl_asprintf("--set '%s': expected KEY=VALUE, e.g. seed=7", assignment);
-        return -1;
-    }
-    char *path = fl_strndup(assignment, (size_t)(eq - assignment));
-    char *origin = fl_asprintf("--set %s", assignment);
-    int at = node_index(d, fl_y_root(d)), rc = -1;
-    char *save = NULL;
-    char *msg = NULL;
-    for (char *seg = strtok_r(path, ".", &save); seg; seg = strtok_r(NULL, ".", &save)) {
-        int pair;
-        int next = child(d, at, seg, &pair);
-        int last = save == NULL || *save == '\0';
-        if (last && fl_y_node(d, at)->type == YAML_MAPPING_NODE) {
-            int v = add_scalar(d, eq + 1, origin);
-            if (pair >= 0) {
-                fl_y_node(d, at)->data.mapping.pairs.start[pair].value = v;
-            } else {
-                int k = add_scalar(d, seg, origin);
-                yaml_document_append_mapping_pair(&d->doc, at, k, v);
-            }
-            rc = 0;
-            break;
-        }
-        if (!next && fl_y_node(d, at)->type == YAML_MAPPING_NODE) {
-            /* a key missing on the way: add an empty mapping for it (mesh.envoy_compat.x=...) */
-            int k = add_scalar(d, seg, origin);
-            next = yaml_document_add_mapping(&d->doc, NULL, YAML_BLOCK_MAPPING_STYLE);
-            note_origin(d, next, origin);
-            yaml_document_append_mapping_pair(&d->doc, at, k, next);
-        }
-        if (!next) {
-            msg = fl_asprintf("--set %s: the scenario has no '%s' there", assignment, seg);
-            break;
-        }
-        if (last) {
-            msg = fl_asprintf("--set %s: '%s' is a list item, not a key", assignment, seg);
-            break;
-        }
-        at = next;
-    }
-    /* a path of dots only ("..=1") names nothing */
-    if (rc && !msg) msg = fl_asprintf("--set '%s': expected KEY=VALUE, e.g. seed=7", assignment);
-    if (rc) *err = msg;
-    free(path);
-    free(origin);
-    return rc;
 }

@@ -13,9 +13,12 @@
  * check types, units and ranges and report unknown mapping keys with a
  * "did you mean" suggestion, and duplicate keys.
  *
- * fl_ydoc_set() applies a command-line override (`--set a.b.c=value`) to
- * the tree before it is interpreted; errors about such a value name the
- * override instead of a file position.
+ * A document can be edited before it is interpreted (yamltree.c,
+ * yamlset.c, yamlmerge.c): nodes copied in from another document (an
+ * included file, an overlay) keep their line and column and the name of
+ * the file they came from, so errors about them point into that file;
+ * nodes an override (`--set a.b.c=value`) made are located at the
+ * override's text.
  *
  * Not here: what any key means (the loaders for each format).
  */
@@ -29,17 +32,18 @@
 #define FL_Y_DEPTH_MAX 64
 #define FL_Y_FILE_MAX  (64u << 20)
 
+/* Where nodes first..last (indices) came from, when not from d->file. */
 struct fl_yorigin {
-    int node; /* node index created by an override */
-    char *text;
+    int first, last;
+    char *text;  /* a file name, or an override's text */
+    int located; /* 1: text is a file, and the nodes' own line and column apply */
 };
 
 struct fl_ydoc {
     char *file; /* the name used in messages */
     yaml_document_t doc;
     int loaded;
-    int n_original; /* nodes that came from the file */
-    char *err;      /* the first error, or NULL */
+    char *err; /* the first error, or NULL */
     struct fl_yorigin *origins;
     size_t n_origins, cap_origins;
 };
@@ -123,11 +127,58 @@ int fl_y_size(struct fl_ydoc *d, const yaml_node_t *n, const char *what, int64_t
               int64_t *out);
 int fl_y_bandwidth(struct fl_ydoc *d, const yaml_node_t *n, const char *what, double *out);
 
+/* ---- editing (yamltree.c, yamlset.c, yamlmerge.c) ---- */
+
+/* Records that nodes first..last came from text (a file when located, else an override). */
+void fl_ydoc_note_origin(struct fl_ydoc *d, int first, int last, const char *text, int located);
+
 /*
- * Applies an override "a.b.c=value" to the tree: mapping keys by name,
- * list items by index or by the value of their `name` key; the last key is
- * replaced or added. Returns 0, or -1 with *err set (caller frees).
+ * Copies node src_index of src, and everything under it, into d, and
+ * returns the copy's index. The copies keep their line and column and are
+ * located in src->file. memo (src's node count of ints, zeroed, or NULL)
+ * maps src nodes already copied to their copies, so shared (aliased) nodes
+ * are copied once and an alias bomb stays small.
+ */
+int fl_ydoc_graft(struct fl_ydoc *d, const struct fl_ydoc *src, int src_index, int *memo);
+
+/* The number of nodes of d (for memo arrays). */
+int fl_ydoc_count(const struct fl_ydoc *d);
+
+/*
+ * The name of a list item: its `name`, or its `metadata.name` (an
+ * Istio or Kubernetes resource, whose `kind` goes to *kind, else NULL).
+ * NULL when it has neither.
+ */
+const char *fl_y_item_name(struct fl_ydoc *d, const yaml_node_t *item, const char **kind);
+
+/* Removes key from mapping node m (nothing if absent). */
+void fl_y_remove_key(struct fl_ydoc *d, int m, const char *key);
+
+/*
+ * Applies an override "a.b.c=value" to the tree. The key is a path of
+ * segments separated by dots; a segment in double quotes is taken as is
+ * ("a.b" holds a dot). Mapping keys are found by name; list items by
+ * index, by the `name` or `metadata.name` of the item, or by "Kind/name"
+ * (kind and metadata.name, for Istio resources). The last segment is
+ * replaced or added (a list item is replaced); a missing key on the way
+ * becomes an empty mapping. A value that starts with '{' or '[' is a YAML
+ * flow collection ({model: gemodel, p: 1%}), parsed as such; any other
+ * value is one plain scalar, as given. Returns 0, or -1 with *err set
+ * (caller frees) naming the override and where in the file the path
+ * stopped; the tree is then unchanged.
  */
 int fl_ydoc_set(struct fl_ydoc *d, const char *assignment, char **err);
+
+/* The same, naming the override `shown` in messages and locations (a shorthand the user typed). */
+int fl_ydoc_set_as(struct fl_ydoc *d, const char *assignment, const char *shown, char **err);
+
+/*
+ * Merges the overlay document o onto d (both mappings): mappings merge key
+ * by key, recursively; a list whose items all have a name (fl_y_item_name)
+ * merges item by item with the items of the same name (and kind), new ones
+ * appended; anything else replaces what d had. What comes from o stays
+ * located in o's file. Returns 0, or -1 with *err set (caller frees).
+ */
+int fl_ydoc_merge(struct fl_ydoc *d, const struct fl_ydoc *o, char **err);
 
 #endif

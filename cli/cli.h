@@ -17,6 +17,27 @@ enum {
 };
 
 int cli_run(int argc, char **argv);
+int cli_check(int argc, char **argv);
+
+/* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
+extern const char cli_version[];
+extern const char cli_version_git[];
+
+/* The options that change a scenario: --set KEY=VALUE and -f OVERLAY (scenario_opts.c). */
+struct cli_scenario_opts {
+    const char **sets;
+    size_t n_sets;
+    const char **overlays;
+    size_t n_overlays;
+};
+
+/*
+ * If argv[*i] is --set or -f, takes it and its value (advancing *i) and
+ * returns 1; returns 0 for another argument, CLI_BAD_INPUT after a usage
+ * error (no value).
+ */
+int cli_scenario_opt(const char *cmd, struct cli_scenario_opts *o, int argc, char **argv, int *i);
+void cli_scenario_opts_free(struct cli_scenario_opts *o);
 
 /* The live runtime's commands: a Kong gateway on real sockets, and a small upstream. */
 int cli_gateway(int argc, char **argv);

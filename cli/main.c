@@ -1,5 +1,6 @@
 /*
- * main.c - the faultline command: dispatches to a subcommand.
+ * main.c - the faultline command: dispatches to a subcommand; `help`,
+ * `--help` and `--version`.
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,11 +16,50 @@ static const char usage[] =
     "\n"
     "commands:\n"
     "  run FILE      run a scenario and report P50/P95/P99, errors, retry amplification\n"
+    "  check FILE... check scenarios without running them and show what they configure\n"
     "  gateway       serve a Kong declarative configuration as a real reverse proxy\n"
     "  stub          a small HTTP/1.1 upstream for live tests and demos\n"
+    "  help [COMMAND]  this list, or a command's help\n"
     "\n"
-    "`faultline COMMAND --help` describes a command. Exit status: 0 done (assertions\n"
-    "held), 1 an assertion failed, 2 bad input or usage.\n";
+    "`faultline COMMAND --help` describes a command; `faultline --version` prints the\n"
+    "version. Exit status: 0 done (assertions held), 1 an assertion failed, 2 bad input\n"
+    "or usage.\n";
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+};
+
+static const struct command commands[] = {
+    {"run", cli_run},
+    {"check", cli_check},
+    {"gateway", cli_gateway},
+    {"stub", cli_stub},
+};
+
+static const struct command *find(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (!strcmp(commands[i].name, name)) return &commands[i];
+    return NULL;
+}
+
+/* `faultline help [COMMAND]`: the list, or what `faultline COMMAND --help` prints. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        fputs(usage, stdout);
+        return CLI_OK;
+    }
+    const struct command *c = find(argv[2]);
+    if (!c || argc > 3) {
+        fprintf(stderr, "faultline help: %s '%s'\n\n%s",
+                c ? "one command at a time, not" : "unknown command", c ? argv[3] : argv[2], usage);
+        return CLI_BAD_INPUT;
+    }
+    char *args[] = {argv[2], "--help", NULL};
+    return c->fn(2, args);
+}
 
 int main(int argc, char **argv)
 {
@@ -28,13 +68,18 @@ int main(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     const char *cmd = argv[1];
-    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         fputs(usage, stdout);
         return CLI_OK;
     }
-    if (!strcmp(cmd, "run")) return cli_run(argc - 1, argv + 1);
-    if (!strcmp(cmd, "gateway")) return cli_gateway(argc - 1, argv + 1);
-    if (!strcmp(cmd, "stub")) return cli_stub(argc - 1, argv + 1);
+    if (!strcmp(cmd, "help")) return help(argc, argv);
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("faultline %s%s%s%s\n", cli_version, *cli_version_git ? " (" : "", cli_version_git,
+               *cli_version_git ? ")" : "");
+        return CLI_OK;
+    }
+    const struct command *c = find(cmd);
+    if (c) return c->fn(argc - 1, argv + 1);
     fprintf(stderr, "faultline: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }

@@ -21,7 +21,8 @@
 #include "sim/scenario.h"
 
 static const char usage[] =
-    "usage: faultline run FILE [--seed N] [--out DIR] [--set KEY=VALUE]... [--quiet]\n"
+    "usage: faultline run FILE [--seed N] [--out DIR] [-f OVERLAY]... [--set KEY=VALUE]...\n"
+    "                     [--lenient] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
@@ -30,9 +31,17 @@ static const char usage[] =
     "  --seed N         use seed N instead of the scenario's `seed`\n"
     "  --out DIR        write summary.txt and summary.json into DIR\n"
     "                   (default: reports/out/NAME, NAME being the scenario's name)\n"
-    "  --set KEY=VALUE  change a value of the scenario before it runs; KEY is a path of\n"
-    "                   keys, list items by index or by name, e.g. --set duration=30s,\n"
-    "                   --set services.billing.replicas=4, --set workload.0.rate=500/s\n"
+    "  -f OVERLAY       merge the YAML file OVERLAY onto the scenario (maps by key, lists\n"
+    "                   of named items by name, anything else replaced); repeatable\n"
+    "  --set KEY=VALUE  change a value after the overlays; KEY is a path of keys, list\n"
+    "                   items by index, name or Kind/name, \"quoted\" keys hold dots; it\n"
+    "                   reaches into included files: --set duration=30s,\n"
+    "                   --set services.billing.replicas=4, --set workload.0.rate=500/s,\n"
+    "                   --set gateway.services.billing.retries=2,\n"
+    "                   --set mesh.VirtualService/reviews.spec.http.0.timeout=2s,\n"
+    "                   --set 'network.loss={model: gemodel, p: 1%}' (a flow value)\n"
+    "  --lenient        leave out, with a warning, the Istio kinds and fields faultline\n"
+    "                   does not model (by default they are refused)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -40,10 +49,9 @@ static const char usage[] =
 
 struct run_opts {
     const char *file, *out;
-    const char **sets;
-    size_t n_sets;
+    struct cli_scenario_opts sc;
     uint64_t seed;
-    int has_seed, quiet;
+    int has_seed, quiet, lenient;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -62,16 +70,18 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             fputs(usage, stdout);
             exit(CLI_OK);
         }
+        int taken = cli_scenario_opt("run", &o->sc, argc, argv, &i);
+        if (taken == CLI_BAD_INPUT) return CLI_BAD_INPUT;
+        if (taken) continue;
         if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
             o->quiet = 1;
-        } else if (!strcmp(a, "--seed") || !strcmp(a, "--out") || !strcmp(a, "--set")) {
+        } else if (!strcmp(a, "--lenient")) {
+            o->lenient = 1;
+        } else if (!strcmp(a, "--seed") || !strcmp(a, "--out")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
             if (!strcmp(a, "--out")) {
                 o->out = v;
-            } else if (!strcmp(a, "--set")) {
-                o->sets = fl_realloc(o->sets, (o->n_sets + 1) * sizeof *o->sets);
-                o->sets[o->n_sets++] = v;
             } else {
                 char *end;
                 errno = 0;
@@ -116,10 +126,15 @@ static void show_progress(const struct sim_progress *p, void *arg)
     pl->shown = 1;
 }
 
-/* The command that runs the same scenario, seed and overrides again (caller frees). */
+/*
+ * The command that runs the same scenario again, exactly: file, seed,
+ * every overlay then every override (the order the loader applies them
+ * in), each word quoted for a POSIX shell (caller frees).
+ */
 static char *replay_line(const struct run_opts *o, uint64_t seed)
 {
-    const char **args = fl_calloc(5 + 2 * o->n_sets, sizeof *args);
+    size_t want = 5 + 2 * (o->sc.n_overlays + o->sc.n_sets) + (size_t)o->lenient;
+    const char **args = fl_calloc(want + 1, sizeof *args);
     char seed_text[24];
     snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
     size_t n = 0;
@@ -128,11 +143,16 @@ static char *replay_line(const struct run_opts *o, uint64_t seed)
     args[n++] = o->file;
     args[n++] = "--seed";
     args[n++] = seed_text;
-    for (size_t i = 0; i < o->n_sets; i++) {
-        args[n++] = "--set";
-        args[n++] = o->sets[i];
+    for (size_t i = 0; i < o->sc.n_overlays; i++) {
+        args[n++] = "-f";
+        args[n++] = o->sc.overlays[i];
     }
-    FL_ASSERT(n == 5 + 2 * o->n_sets);
+    for (size_t i = 0; i < o->sc.n_sets; i++) {
+        args[n++] = "--set";
+        args[n++] = o->sc.sets[i];
+    }
+    if (o->lenient) args[n++] = "--lenient";
+    FL_ASSERT(n == want);
     char *line = cli_shell_join(args, n);
     free(args);
     return line;
@@ -143,15 +163,18 @@ int cli_run(int argc, char **argv)
     struct run_opts o = {0};
     int rc = parse_args(argc, argv, &o);
     if (rc) {
-        free(o.sets);
+        cli_scenario_opts_free(&o.sc);
         return rc;
     }
     struct sim_scenario sc;
     char *err = NULL;
-    if (sim_scenario_load(o.file, o.sets, o.n_sets, o.has_seed ? &o.seed : NULL, &sc, &err)) {
+    struct sim_load_opts lo = {
+        o.sc.overlays, o.sc.n_overlays, o.sc.sets, o.sc.n_sets, o.has_seed ? &o.seed : NULL,
+        o.lenient};
+    if (sim_scenario_load_opts(o.file, &lo, &sc, &err)) {
         fprintf(stderr, "%s\n", err);
         free(err);
-        free(o.sets);
+        cli_scenario_opts_free(&o.sc);
         return CLI_BAD_INPUT;
     }
     /* the loader made sure the name is one safe file name */
@@ -160,12 +183,14 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "faultline run: %s\n", err);
         free(err);
         free(out);
-        free(o.sets);
+        cli_scenario_opts_free(&o.sc);
         sim_scenario_free(&sc);
         return CLI_BAD_INPUT;
     }
     struct progress_line pl = {cli_wall_s(), 0, 0};
     int tty = !o.quiet && isatty(STDERR_FILENO);
+    for (size_t i = 0; !o.quiet && i < sc.istio.n_notes; i++)
+        fprintf(stderr, "faultline: note: %s\n", sc.istio.notes[i]);
     for (size_t i = 0; i < sc.istio.n_warnings; i++)
         fprintf(stderr, "faultline: warning: %s\n", sc.istio.warnings[i]);
     struct rpt_run run;
@@ -174,7 +199,7 @@ int cli_run(int argc, char **argv)
         fprintf(stderr, "%s: %s\n", o.file, err);
         free(err);
         free(out);
-        free(o.sets);
+        cli_scenario_opts_free(&o.sc);
         sim_scenario_free(&sc);
         return CLI_BAD_INPUT;
     }
@@ -201,7 +226,7 @@ int cli_run(int argc, char **argv)
                 failed == 1 ? "" : "s", replay);
         free(replay);
     }
-    free(o.sets);
+    cli_scenario_opts_free(&o.sc);
     rpt_run_free(&run);
     sim_scenario_free(&sc);
     free(out);

@@ -7,7 +7,9 @@
  * counters the caller keeps in struct px_breaker. The retry budget follows
  * source/common/upstream/resource_manager_impl.h, RetryBudgetImpl (envoy
  * PR #9069): max = max((uint64)(budget_percent / 100.0 * (active requests +
- * pending requests)), min_retry_concurrency), computed in that order with
+ * pending requests)), min_retry_concurrency) - the proxy engine counts a
+ * request in `requests` from its start, pending or not, so that sum is
+ * `requests` here - computed in that order with
  * doubles so the truncation matches Envoy's; canCreate is retries < max.
  * Defaults checked in envoy/config/cluster/v3/circuit_breaker.proto (1024,
  * 1024, 1024, 3; budget 20% and 3) and Istio's cluster builder
@@ -70,7 +72,9 @@ int px_breaker_can_request(const struct px_breaker *b)
 uint32_t px_breaker_retry_limit(const struct px_breaker *b)
 {
     if (!b->cfg.budget) return b->cfg.max_retries;
-    uint64_t active = (uint64_t)b->requests + b->pending;
+    /* Envoy's active + pending requests: here `requests` holds both (pending is a subset) */
+    FL_ASSERT(b->pending <= b->requests);
+    uint64_t active = b->requests;
     uint64_t by_budget = (uint64_t)(b->cfg.budget_percent / 100.0 * (double)active);
     uint64_t limit =
         by_budget > b->cfg.min_retry_concurrency ? by_budget : b->cfg.min_retry_concurrency;

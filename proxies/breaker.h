@@ -43,8 +43,10 @@ void px_breaker_cfg_istio(struct px_breaker_cfg *c);
 
 struct px_breaker {
     struct px_breaker_cfg cfg;
-    uint32_t connections, pending, requests, retries; /* active now */
-    uint64_t overflow[4];                             /* turned away, by px_breaker_kind */
+    /* active now; `requests` counts every request from its start, those waiting for a
+     * connection included, and `pending` those waiting (a subset of requests) */
+    uint32_t connections, pending, requests, retries;
+    uint64_t overflow[4]; /* turned away, by px_breaker_kind */
 };
 
 void px_breaker_init(struct px_breaker *b, const struct px_breaker_cfg *cfg);

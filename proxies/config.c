@@ -12,6 +12,7 @@
 void px_endpoint_cfg_free(struct px_endpoint_cfg *e)
 {
     free(e->name);
+    free(e->locality);
     for (size_t i = 0; i < e->n_labels; i++) {
         free(e->labels[i].key);
         free(e->labels[i].value);
@@ -42,6 +43,7 @@ void px_cluster_cfg_free(struct px_cluster_cfg *c)
     free(c->name);
     for (size_t i = 0; i < c->n_endpoints; i++) px_endpoint_cfg_free(&c->endpoints[i]);
     free(c->endpoints);
+    px_locality_cfg_free(&c->locality);
     memset(c, 0, sizeof *c);
 }
 

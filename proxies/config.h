@@ -19,6 +19,7 @@
 #include "base/dist.h"
 #include "proxies/breaker.h"
 #include "proxies/lb.h"
+#include "proxies/lb_locality.h"
 #include "proxies/match.h"
 #include "proxies/outlier.h"
 #include "proxies/ratelimit.h"
@@ -64,6 +65,7 @@ struct px_route_cfg {
     struct px_retry_policy retry;
     int has_fault;
     struct px_fault_cfg fault;
+    int direct_status; /* > 0: answer this status at once, no upstream (Envoy direct_response) */
     /* rewriting the upstream request */
     int strip_path;    /* Kong strip_path: drop the matched path prefix */
     char *path_prefix; /* prepended after stripping (Kong service path; Istio rewrite.uri) */
@@ -80,8 +82,9 @@ struct px_vhost_cfg {
 };
 
 struct px_endpoint_cfg {
-    char *name;    /* pod or "host:port" */
-    uint64_t addr; /* the runtime's address */
+    char *name;     /* pod or "host:port" */
+    char *locality; /* "region/zone/subzone", or NULL */
+    uint64_t addr;  /* the runtime's address */
     uint32_t weight;
     struct px_label *labels;
     size_t n_labels;
@@ -90,7 +93,9 @@ struct px_endpoint_cfg {
 struct px_cluster_cfg {
     char *name;
     struct px_lb_cfg lb;
+    struct px_hash_policy hash; /* ring hash / Maglev: the request key (route hash_policy) */
     struct px_breaker_cfg breaker;
+    struct px_locality_cfg locality; /* Istio localityLbSetting (lb_locality.h) */
     int has_outlier;
     struct px_outlier_cfg outlier;
     int64_t connect_timeout_ns;

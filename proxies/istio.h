@@ -1,6 +1,6 @@
 /*
- * istio.h - Istio's traffic resources (networking.istio.io VirtualService
- * and DestinationRule, v1alpha3 / v1beta1 / v1), read as users keep them,
+ * istio.h - Istio's traffic resources (networking.istio.io VirtualService,
+ * DestinationRule and Sidecar, v1alpha3 / v1beta1 / v1), read as users keep them,
  * and turned into a sidecar's outbound configuration with Istio's defaults
  * (not Envoy's).
  *
@@ -11,8 +11,16 @@
  * perTryTimeout, retryOn; fault delay / abort with percentage; rewrite uri /
  * authority); DestinationRule host, trafficPolicy (loadBalancer.simple,
  * connectionPool tcp / http, outlierDetection) and subsets (labels, their
- * own trafficPolicy). Kinds not modeled yet are kept as warnings, never
- * dropped silently. Unknown fields are errors with a suggestion.
+ * own trafficPolicy). An unknown kind is an error with a suggestion; a
+ * known kind or a field that would change traffic but is not modeled is
+ * refused with its location, or, when m->lenient is set, named in a
+ * warning: never dropped silently. Unknown fields are errors with a
+ * suggestion. A resource with the kind, name and namespace of an earlier
+ * one replaces it (kubectl apply), with a note.
+ *
+ * Resolved (px_istio_resolve) against the services a scenario models:
+ * rules for hosts it does not model are warnings, references that cannot
+ * be followed are errors located in the Istio file.
  *
  * Built (px_istio_build_outbound), as istiod configures a sidecar: one
  * virtual host per mesh service, matching its short and qualified names;
@@ -37,6 +45,14 @@
 struct px_istio_policy {
     int has_lb;
     enum px_lb_policy lb;
+    struct px_hash_policy hash; /* consistentHash: the request's key (lb ring hash or Maglev) */
+    uint64_t ring_size_min;     /* 0: Envoy's default */
+    uint64_t maglev_size;       /* 0: Envoy's default */
+    int has_locality;           /* loadBalancer.localityLbSetting */
+    struct px_locality_cfg locality;
+    int has_budget; /* retryBudget */
+    double budget_percent;
+    uint32_t min_retry_concurrency;
     int has_pool; /* a connectionPool was given: a subset's replaces the whole pool */
     int has_max_connections, has_connect_timeout, has_pending, has_requests, has_retries,
         has_per_connection;
@@ -49,13 +65,15 @@ struct px_istio_policy {
 
 struct px_istio_subset {
     char *name;
+    char *at; /* "file:line:col" of its name */
     struct px_label *labels;
     size_t n_labels;
     struct px_istio_policy policy;
 };
 
 struct px_istio_dr {
-    char *name, *host;
+    char *name, *ns, *host;
+    char *at, *host_at; /* "file:line:col" of the resource and of its host */
     struct px_istio_policy policy;
     struct px_istio_subset *subsets;
     size_t n_subsets;
@@ -63,6 +81,7 @@ struct px_istio_dr {
 
 struct px_istio_dest {
     char *host, *subset;
+    char *host_at, *subset_at; /* "file:line:col" of each (subset_at: NULL without subset) */
     uint32_t weight;
 };
 
@@ -89,20 +108,41 @@ struct px_istio_route {
 };
 
 struct px_istio_vs {
-    char *name;
+    char *name, *ns;
+    char *at;       /* "file:line:col" of the resource */
+    char **host_at; /* of each host */
     char **hosts;
     size_t n_hosts;
     struct px_istio_route *routes;
     size_t n_routes;
 };
 
+/*
+ * A Sidecar (networking/v1 sidecar.proto): which hosts a workload's
+ * outbound sidecar has routes and clusters for (egress hosts), and what
+ * happens to calls to other hosts (outboundTrafficPolicy).
+ */
+struct px_istio_sidecar {
+    char *name, *ns, *at;
+    struct px_label *selector; /* workloadSelector.labels; none: the namespace's default */
+    size_t n_selector;
+    char **egress; /* "namespace/host" as written, from every egress listener */
+    size_t n_egress;
+    int registry_only; /* outboundTrafficPolicy.mode REGISTRY_ONLY (default ALLOW_ANY) */
+};
+
 struct px_istio {
+    struct px_istio_sidecar *sidecars;
+    size_t n_sidecars;
     struct px_istio_vs *vs;
     size_t n_vs;
     struct px_istio_dr *dr;
     size_t n_dr;
-    char **warnings; /* "kind Gateway (name x) is not modeled yet" */
+    int lenient;     /* set before reading: refusals become warnings (--lenient) */
+    char **warnings; /* "file:line:col: what was left out, and why" */
     size_t n_warnings;
+    char **notes; /* "VirtualService reviews from b.yaml:3:1 replaces the one from a.yaml:3:1" */
+    size_t n_notes;
 };
 
 /*
@@ -121,6 +161,34 @@ struct px_mesh_service {
 };
 
 /*
+ * The Sidecar that applies to a workload of the services' namespace with
+ * these labels (one selecting it, else the namespace's default, else the
+ * root namespace's), or NULL: then the sidecar reaches every service.
+ */
+const struct px_istio_sidecar *px_istio_sidecar_for(const struct px_istio *m,
+                                                    const struct px_label *labels, size_t n);
+
+/* Whether Sidecar s (NULL: none) lets a workload's sidecar reach service svc. */
+int px_istio_sidecar_sees(const struct px_istio_sidecar *s, const char *svc);
+
+/*
+ * Checks the resources against the mesh's services, as istiod would see
+ * them, before anything is built:
+ *  - a VirtualService or DestinationRule host that is not a service: a
+ *    warning (Istio accepts rules for any host); the host is left out, and
+ *    a resource left without hosts is dropped;
+ *  - a route destination naming no service, a subset the host's
+ *    DestinationRule does not define, a subset a route uses whose labels
+ *    select no endpoint, two VirtualServices routing one host, two
+ *    DestinationRules for one host: an error located where the mistake is,
+ *    with the closest name as a suggestion;
+ *  - a subset no route uses that selects no endpoint: a warning.
+ * Returns 0, or -1 with *err ("file:line:col: ...", caller frees).
+ */
+int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services, size_t n,
+                     char **err);
+
+/*
  * Builds a sidecar's outbound configuration (kind PX_PROXY_OUTBOUND, named
  * `name`) for a mesh of these services. Hosts in the resources may be short
  * ("reviews") or qualified ("reviews.default.svc.cluster.local"). Returns 0,
@@ -130,6 +198,18 @@ struct px_mesh_service {
 int px_istio_build_outbound(const struct px_istio *m, const char *name,
                             const struct px_mesh_service *services, size_t n_services,
                             struct px_proxy_cfg *out, char **err);
+
+/*
+ * The same for a workload that Sidecar sc applies to (NULL: none): a
+ * service outside its egress hosts gets, instead of its routes, istiod's
+ * fallback - a route to "PassthroughCluster|SERVICE" (ALLOW_ANY: any pod,
+ * none of the mesh's retries, timeouts or policies) or a 502 answered at
+ * once (REGISTRY_ONLY, the BlackHole route).
+ */
+int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
+                                const struct px_mesh_service *services, size_t n_services,
+                                const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
+                                char **err);
 
 /* Istio's retry policy for routes that set none (MeshConfig defaultHttpRetryPolicy). */
 void px_istio_default_retry(struct px_retry_policy *p);

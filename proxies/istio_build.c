@@ -4,13 +4,14 @@
  * outbound configuration with Istio's defaults (see istio.h).
  *
  * Building follows istiod (istio/istio pilot/pkg/networking/core):
- *  - route/retry/retry.go: with no `retries`, the default policy (2
- *    retries on connect-failure, refused-stream, unavailable, cancelled and
- *    retriable-status-codes with no code, previous_hosts predicate, 5 host
- *    selection attempts, Envoy's 25 ms backoff); `retries` with attempts 0
- *    means no retries; otherwise the default with attempts, retryOn (bare
- *    status codes allowed), perTryTimeout, retryIgnorePreviousHosts and
- *    backoff applied.
+ *  - route/retry/retry.go: with no `retries`, DefaultPolicy (2 retries on
+ *    connect-failure, refused-stream, unavailable, cancelled and
+ *    retriable-status-codes with RetriableStatusCodes [503], previous_hosts
+ *    predicate, 5 host selection attempts, Envoy's 25 ms backoff);
+ *    `retries` with attempts 0 means no retries; otherwise the default with
+ *    attempts, retryOn (bare status codes allowed; a retryOn replaces both
+ *    retry_on and the codes, none keeps the default's), perTryTimeout,
+ *    retryIgnorePreviousHosts and backoff applied.
  *  - route/route.go: the timeout is none unless set (setTimeout); a
  *    VirtualService's http routes in order, one route per match (any one
  *    matches), or, for a service without one (or whose VirtualService has
@@ -38,7 +39,10 @@
  *    retries nor a timeout.
  *
  * References are checked first: every host must be a service of the
- * mesh, every subset defined by the host's DestinationRule.
+ * mesh, every subset defined by the host's DestinationRule. The scenario
+ * loader has already run px_istio_resolve (istio_resolve.c), which reports
+ * these mistakes located in the Istio files and leaves out the rules for
+ * hosts not modeled; the checks here keep the builder safe on its own.
  *
  * Not here: namespaces beyond the resources' own (services live in one);
  * several VirtualServices or DestinationRules for one host (refused:
@@ -52,12 +56,20 @@
 
 #define S INT64_C(1000000000)
 
-/* Istio's retry policy for routes that set none (retry.go DefaultPolicy). */
+/*
+ * Istio's retry policy for routes that set none (istio/istio
+ * pilot/pkg/networking/core/route/retry/retry.go DefaultPolicy: RetryOn
+ * "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes",
+ * RetriableStatusCodes [http.StatusServiceUnavailable], NumRetries 2, the
+ * previous-hosts predicate, HostSelectionRetryMaxAttempts 5).
+ */
 void px_istio_default_retry(struct px_retry_policy *p)
 {
     px_retry_policy_default(p); /* Envoy's 25 ms backoff */
     p->retry_on = PX_RETRY_CONNECT_FAILURE | PX_RETRY_REFUSED_STREAM | PX_RETRY_GRPC_UNAVAILABLE |
                   PX_RETRY_GRPC_CANCELLED | PX_RETRY_RETRIABLE_STATUS_CODES;
+    p->codes[0] = 503;
+    p->n_codes = 1;
     p->num_retries = 2;
     p->previous_hosts = 1;
     p->host_selection_attempts = 5;
@@ -189,6 +201,16 @@ static struct px_istio_policy merge_policy(const struct px_istio_policy *top,
     if (sub->has_lb) {
         p.has_lb = 1;
         p.lb = sub->lb;
+        p.hash = sub->hash;
+        p.has_locality = sub->has_locality; /* inside loadBalancer: replaced with it */
+        p.locality = sub->locality;
+        p.ring_size_min = sub->ring_size_min;
+        p.maglev_size = sub->maglev_size;
+    }
+    if (sub->has_budget) {
+        p.has_budget = 1;
+        p.budget_percent = sub->budget_percent;
+        p.min_retry_concurrency = sub->min_retry_concurrency;
     }
     if (sub->has_pool) copy_pool(&p, sub);
     if (sub->has_outlier) {
@@ -209,6 +231,21 @@ static void apply_policy(const struct px_istio_policy *p, struct px_cluster_cfg 
     if (p->has_pending) cl->breaker.max_pending = p->max_pending;
     if (p->has_requests) cl->breaker.max_requests = p->max_requests;
     if (p->has_retries) cl->breaker.max_retries = p->max_retries;
+    if (p->has_budget) { /* circuit_breaker.proto: a retry budget replaces max_retries */
+        cl->breaker.budget = 1;
+        cl->breaker.budget_percent = p->budget_percent;
+        cl->breaker.min_retry_concurrency = p->min_retry_concurrency;
+    }
+    cl->hash = p->hash;
+    /* locality load balancing: on by default (mesh localityLbSetting), failover needs outlier
+     * detection (loadbalancer.go ApplyLocalityLoadBalancer) */
+    if (p->has_locality)
+        px_locality_cfg_copy(&cl->locality, &p->locality);
+    else
+        px_locality_cfg_default(&cl->locality);
+    cl->locality.outlier = p->has_outlier;
+    if (p->ring_size_min) cl->lb.ring_size_min = p->ring_size_min;
+    if (p->maglev_size) cl->lb.maglev_size = p->maglev_size;
     if (p->has_connect_timeout) cl->connect_timeout_ns = p->connect_timeout_ns;
     if (p->has_per_connection) cl->max_requests_per_connection = p->max_per_connection;
     if (p->has_outlier) {
@@ -222,6 +259,7 @@ static void endpoint_copy(const struct px_endpoint_cfg *src, struct px_endpoint_
 {
     *dst = *src;
     dst->name = fl_strdup(src->name);
+    dst->locality = src->locality ? fl_strdup(src->locality) : NULL;
     dst->labels = fl_calloc(src->n_labels + 1, sizeof *dst->labels);
     for (size_t i = 0; i < src->n_labels; i++) {
         dst->labels[i].key = fl_strdup(src->labels[i].key);
@@ -397,6 +435,40 @@ static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *
     return 0;
 }
 
+/*
+ * istiod's fallback for a service a Sidecar hides from this workload
+ * (pilot/pkg/networking/core httproute.go, route.BuildBlackHoleRoute):
+ * with REGISTRY_ONLY the "block_all" route answers 502 at once; with
+ * ALLOW_ANY the call passes through to the address the application
+ * dialed, here a cluster of every pod of the service picked at random (as
+ * kube-proxy picks), with no retries, timeout or DestinationRule policy.
+ */
+static int hidden_route(const struct px_mesh_service *svc, int registry_only,
+                        struct px_proxy_cfg *out, struct px_vhost_cfg *vh, char **err)
+{
+    vh->routes = fl_calloc(1, sizeof *vh->routes);
+    struct px_route_cfg *rc = &vh->routes[vh->n_routes++];
+    rc->rate_limit = -1;
+    rc->name = fl_strdup(registry_only ? "block_all" : "allow_any");
+    if (px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err)) return -1;
+    if (registry_only) {
+        rc->direct_status = 502;
+        return 0;
+    }
+    out->clusters = fl_realloc(out->clusters, (out->n_clusters + 1) * sizeof *out->clusters);
+    struct px_cluster_cfg *cl = &out->clusters[out->n_clusters];
+    static const struct px_istio_policy none;
+    cluster_cfg(svc, NULL, &none, cl);
+    free(cl->name);
+    cl->name = fl_asprintf("PassthroughCluster|%s", svc->name);
+    cl->lb.policy = PX_LB_RANDOM;
+    rc->dests = fl_calloc(1, sizeof *rc->dests);
+    rc->dests[0] = (struct px_route_dest){.cluster = (uint32_t)out->n_clusters++, .weight = 100};
+    rc->n_dests = 1;
+    rc->total_weight = 100;
+    return 0;
+}
+
 /* The names a service answers to in the mesh's namespace. */
 static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
 {
@@ -409,6 +481,14 @@ static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
 int px_istio_build_outbound(const struct px_istio *m, const char *name,
                             const struct px_mesh_service *services, size_t n_services,
                             struct px_proxy_cfg *out, char **err)
+{
+    return px_istio_build_outbound_for(m, name, services, n_services, NULL, out, err);
+}
+
+int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
+                                const struct px_mesh_service *services, size_t n_services,
+                                const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
+                                char **err)
 {
     memset(out, 0, sizeof *out);
     out->name = fl_strdup(name);
@@ -430,7 +510,10 @@ int px_istio_build_outbound(const struct px_istio *m, const char *name,
         vh->name = fl_strdup(services[i].name);
         vhost_domains(services[i].name, vh);
         const struct px_istio_vs *v = vs_for(m, services[i].name);
-        rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
+        if (!px_istio_sidecar_sees(sc, services[i].name))
+            rc = hidden_route(&services[i], sc->registry_only, out, vh, err);
+        else
+            rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
     }
     free(first);
     if (rc) px_proxy_cfg_free(out);

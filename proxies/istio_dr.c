@@ -12,10 +12,29 @@
  * (applyOutlierDetection). How a subset's policy merges with the rule's
  * is istio_build.c's (MergeTrafficPolicy).
  *
- * Refused by name, as not supported yet: consistentHash, warmup,
- * PASSTHROUGH, portLevelSettings, retryBudget, workloadSelector; and the
+ * consistentHash (cluster_traffic_policy.go ApplyRingHashLoadBalancer):
+ * maglev given -> MAGLEV (tableSize, 0 meaning Envoy's 65537), else RING_HASH
+ * (ringHash.minimumRingSize, or the deprecated top-level minimumRingSize; 0
+ * meaning Envoy's 1024): ring hash is Istio's default algorithm. The hash
+ * key (one of httpHeaderName, httpCookie, useSourceIp,
+ * httpQueryParameterName) becomes the route's hash policy
+ * (route.go consistentHashToHashPolicy); here it is kept with the cluster.
+ * Envoy's limits are checked: a ring of at most 8M entries, a Maglev table
+ * size that is prime and at most 5000011.
+ *
+ * retryBudget {percent, minRetryConcurrency} becomes the cluster's
+ * circuit-breaker retry_budget (budget_percent, min_retry_concurrency),
+ * which replaces max_retries; percent absent: Envoy's 20%,
+ * minRetryConcurrency 0 or absent: Envoy's 3 [inferred: istiod sets only
+ * what is given, and proto3 cannot tell 0 from absent].
+ *
+ * localityLbSetting is read by istio_locality.c and applied per client by
+ * lb_locality.c.
+ *
+ * Refused by name, as not supported yet: warmup,
+ * PASSTHROUGH, portLevelSettings, workloadSelector; and the
  * deprecated consecutiveErrors, which istiod ignores. Read and without
- * effect here: tls, tunnel, proxyProtocol, localityLbSetting,
+ * effect here: tls, tunnel, proxyProtocol,
  * tcpKeepalive, idle timeouts, maxConnectionDuration, h2UpgradePolicy,
  * useClientProtocol, maxConcurrentStreams.
  */
@@ -27,6 +46,105 @@
 
 #define MS INT64_C(1000000)
 
+/* A name for the hash key: a non-empty string that fits. */
+static int hash_name(struct ip *c, const yaml_node_t *x, const char *what, char *out)
+{
+    const char *v;
+    if (fl_y_string(c->d, x, what, &v)) return -1;
+    if (!*v || strlen(v) >= PX_HASH_NAME_MAX)
+        return fl_y_error(c->d, x, "%s: %s must have 1 to %d characters", c->what, what,
+                          PX_HASH_NAME_MAX - 1);
+    strcpy(out, v);
+    return 0;
+}
+
+static int parse_cookie(struct ip *c, const yaml_node_t *n, struct px_hash_policy *h)
+{
+    static const char *const keys[] = {"name", "path", "ttl", NULL};
+    static const char *const req[] = {"name", NULL};
+    yaml_node_t *x;
+    if (fl_y_check_keys(c->d, n, keys, req, "httpCookie") ||
+        hash_name(c, fl_y_get(c->d, n, "name"), "httpCookie.name", h->name))
+        return -1;
+    h->key = PX_HASH_COOKIE;
+    if ((x = fl_y_get(c->d, n, "path")) && hash_name(c, x, "httpCookie.path", h->path)) return -1;
+    if ((x = fl_y_get(c->d, n, "ttl"))) {
+        if (px_istio_go_duration(c, x, "httpCookie.ttl", 0, &h->ttl_ns)) return -1;
+        h->has_ttl = 1; /* even 0s: Envoy then makes session cookies */
+    }
+    return 0;
+}
+
+/* The hash key: exactly one of the four (the proto's oneof hash_key). */
+static int parse_hash_key(struct ip *c, const yaml_node_t *n, struct px_istio_policy *p)
+{
+    static const char *const oneof[] = {"httpHeaderName", "httpCookie", "useSourceIp",
+                                        "httpQueryParameterName", NULL};
+    int given = 0, on = 0;
+    yaml_node_t *x;
+    for (int i = 0; oneof[i]; i++) given += fl_y_get(c->d, n, oneof[i]) != NULL;
+    if (given != 1)
+        return fl_y_error(c->d, n,
+                          "%s: consistentHash needs exactly one of httpHeaderName, httpCookie, "
+                          "useSourceIp, httpQueryParameterName",
+                          c->what);
+    if ((x = fl_y_get(c->d, n, "httpHeaderName"))) {
+        p->hash.key = PX_HASH_HEADER;
+        return hash_name(c, x, "httpHeaderName", p->hash.name);
+    }
+    if ((x = fl_y_get(c->d, n, "httpQueryParameterName"))) {
+        p->hash.key = PX_HASH_QUERY;
+        return hash_name(c, x, "httpQueryParameterName", p->hash.name);
+    }
+    if ((x = fl_y_get(c->d, n, "httpCookie"))) return parse_cookie(c, x, &p->hash);
+    x = fl_y_get(c->d, n, "useSourceIp");
+    if (fl_y_bool(c->d, x, "useSourceIp", &on)) return -1;
+    if (!on) return fl_y_error(c->d, x, "%s: useSourceIp: false gives no hash key", c->what);
+    p->hash.key = PX_HASH_SOURCE_IP;
+    return 0;
+}
+
+/* A size in a one-key mapping ({minimumRingSize: N} or {tableSize: N}); 0 means the default. */
+static int table_size(struct ip *c, const yaml_node_t *n, const char *key, long long max,
+                      uint64_t *out)
+{
+    const char *const keys[] = {key, NULL};
+    yaml_node_t *x;
+    long long v;
+    if (fl_y_check_keys(c->d, n, keys, NULL, key)) return -1;
+    if (!(x = fl_y_get(c->d, n, key))) return 0;
+    if (fl_y_int(c->d, x, key, 0, max, &v)) return -1;
+    if (v && !strcmp(key, "tableSize") && !px_is_prime((uint64_t)v))
+        return fl_y_error(c->d, x, "%s: maglev tableSize %lld is not prime (Envoy requires it)",
+                          c->what, v);
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static int parse_hash(struct ip *c, const yaml_node_t *n, struct px_istio_policy *p)
+{
+    static const char *const keys[] = {"httpHeaderName",         "httpCookie", "useSourceIp",
+                                       "httpQueryParameterName", "ringHash",   "maglev",
+                                       "minimumRingSize",        NULL};
+    yaml_node_t *ring = fl_y_get(c->d, n, "ringHash"), *mag = fl_y_get(c->d, n, "maglev");
+    yaml_node_t *x;
+    long long v;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "consistentHash") || parse_hash_key(c, n, p))
+        return -1;
+    if (ring && mag)
+        return fl_y_error(c->d, mag, "%s: consistentHash takes ringHash or maglev, not both",
+                          c->what);
+    p->lb = mag ? PX_LB_MAGLEV : PX_LB_RING_HASH; /* ring hash unless maglev is given */
+    if (mag) return table_size(c, mag, "tableSize", PX_MAGLEV_SIZE_MAX, &p->maglev_size);
+    if (ring)
+        return table_size(c, ring, "minimumRingSize", PX_RING_SIZE_MAX_DFLT, &p->ring_size_min);
+    if ((x = fl_y_get(c->d, n, "minimumRingSize"))) { /* deprecated */
+        if (fl_y_int(c->d, x, "minimumRingSize", 0, PX_RING_SIZE_MAX_DFLT, &v)) return -1;
+        p->ring_size_min = (uint64_t)v;
+    }
+    return 0;
+}
+
 static int parse_lb(struct ip *c, const yaml_node_t *n, struct px_istio_policy *p)
 {
     static const char *const keys[] = {
@@ -36,16 +154,41 @@ static int parse_lb(struct ip *c, const yaml_node_t *n, struct px_istio_policy *
     int v = 0;
     yaml_node_t *x;
     if (fl_y_check_keys(c->d, n, keys, NULL, "loadBalancer") ||
-        px_istio_refuse(c, n, "consistentHash", "consistentHash") ||
         px_istio_refuse(c, n, "warmupDurationSecs", "warmupDurationSecs") ||
-        px_istio_refuse(c, n, "warmup", "warmup") ||
-        px_istio_ignored_map(c, n, "localityLbSetting"))
+        px_istio_refuse(c, n, "warmup", "warmup"))
         return -1;
+    if ((x = fl_y_get(c->d, n, "localityLbSetting"))) {
+        p->has_locality = 1;
+        if (px_istio_parse_locality(c, x, &p->locality)) return -1;
+    }
     if ((x = fl_y_get(c->d, n, "simple")) && fl_y_enum(c->d, x, "simple", simple, &v)) return -1;
     if (v == 3) return fl_y_error(c->d, x, "%s: PASSTHROUGH is not supported yet", c->what);
     p->has_lb = 1;
     /* UNSPECIFIED: istiod's default; LEAST_CONN is a deprecated name of LEAST_REQUEST */
     p->lb = v == 2 ? PX_LB_RANDOM : v == 4 ? PX_LB_ROUND_ROBIN : PX_LB_LEAST_REQUEST;
+    if (!(x = fl_y_get(c->d, n, "consistentHash"))) return 0;
+    if (fl_y_get(c->d, n, "simple"))
+        return fl_y_error(c->d, x, "%s: loadBalancer takes simple or consistentHash, not both",
+                          c->what);
+    return parse_hash(c, x, p);
+}
+
+static int parse_budget(struct ip *c, const yaml_node_t *n, struct px_istio_policy *p)
+{
+    static const char *const keys[] = {"percent", "minRetryConcurrency", NULL};
+    yaml_node_t *x;
+    long long v;
+    if (fl_y_check_keys(c->d, n, keys, NULL, "retryBudget")) return -1;
+    p->has_budget = 1;
+    p->budget_percent = 20.0; /* Envoy's RetryBudget defaults */
+    p->min_retry_concurrency = 3;
+    if ((x = fl_y_get(c->d, n, "percent")) &&
+        fl_y_double(c->d, x, "retryBudget.percent", 0.0, 100.0, &p->budget_percent))
+        return -1;
+    if ((x = fl_y_get(c->d, n, "minRetryConcurrency"))) {
+        if (fl_y_int(c->d, x, "retryBudget.minRetryConcurrency", 0, UINT32_MAX, &v)) return -1;
+        if (v > 0) p->min_retry_concurrency = (uint32_t)v;
+    }
     return 0;
 }
 
@@ -217,18 +360,21 @@ static int parse_policy(struct ip *c, const yaml_node_t *n, struct px_istio_poli
     yaml_node_t *x;
     if (fl_y_check_keys(c->d, n, keys, NULL, "trafficPolicy") ||
         px_istio_refuse(c, n, "portLevelSettings", "portLevelSettings") ||
-        px_istio_refuse(c, n, "retryBudget", "retryBudget") || px_istio_ignored_map(c, n, "tls") ||
-        px_istio_ignored_map(c, n, "tunnel") || px_istio_ignored_map(c, n, "proxyProtocol"))
+        px_istio_ignored_map(c, n, "tls") || px_istio_ignored_map(c, n, "tunnel") ||
+        px_istio_ignored_map(c, n, "proxyProtocol"))
         return -1;
     if ((x = fl_y_get(c->d, n, "loadBalancer")) && parse_lb(c, x, p)) return -1;
     if ((x = fl_y_get(c->d, n, "connectionPool")) && parse_pool(c, x, p)) return -1;
     if ((x = fl_y_get(c->d, n, "outlierDetection")) && parse_outlier(c, x, p)) return -1;
+    if ((x = fl_y_get(c->d, n, "retryBudget")) && parse_budget(c, x, p)) return -1;
     return 0;
 }
 
 static void subset_free(struct px_istio_subset *s)
 {
+    px_locality_cfg_free(&s->policy.locality);
     free(s->name);
+    free(s->at);
     for (size_t i = 0; i < s->n_labels; i++) {
         free(s->labels[i].key);
         free(s->labels[i].value);
@@ -240,7 +386,11 @@ static void subset_free(struct px_istio_subset *s)
 void px_istio_dr_free(struct px_istio_dr *r)
 {
     free(r->name);
+    free(r->ns);
     free(r->host);
+    free(r->at);
+    free(r->host_at);
+    px_locality_cfg_free(&r->policy.locality);
     for (size_t i = 0; i < r->n_subsets; i++) subset_free(&r->subsets[i]);
     free(r->subsets);
     memset(r, 0, sizeof *r);
@@ -276,6 +426,7 @@ static int parse_subset(struct ip *c, const yaml_node_t *n, struct px_istio_dr *
                               c->what, name);
     struct px_istio_subset *s = &r->subsets[r->n_subsets++];
     s->name = fl_strdup(name);
+    s->at = px_istio_at(c, fl_y_get(c->d, n, "name"));
     if ((x = fl_y_get(c->d, n, "labels")) && subset_labels(c, x, s)) return -1;
     if ((x = fl_y_get(c->d, n, "trafficPolicy")) && parse_policy(c, x, &s->policy)) return -1;
     return 0;
@@ -288,6 +439,7 @@ static int dr_body(struct ip *c, const yaml_node_t *spec, struct px_istio_dr *r)
     size_t n;
     if (fl_y_string(c->d, fl_y_get(c->d, spec, "host"), "host", &host)) return -1;
     r->host = px_istio_short_host(host, c->ns);
+    r->host_at = px_istio_at(c, fl_y_get(c->d, spec, "host"));
     if ((x = fl_y_get(c->d, spec, "exportTo")) && px_istio_str_items(c, x, "exportTo", &n))
         return -1;
     if ((x = fl_y_get(c->d, spec, "trafficPolicy")) && parse_policy(c, x, &r->policy)) return -1;
@@ -309,11 +461,21 @@ int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec)
         return -1;
     struct px_istio_dr r = {0};
     r.name = fl_strdup(c->name);
+    r.ns = fl_strdup(c->ns);
+    r.at = px_istio_at(c, c->node);
     if (dr_body(c, spec, &r)) {
         px_istio_dr_free(&r);
         return -1;
     }
-    c->m->dr = fl_realloc(c->m->dr, (c->m->n_dr + 1) * sizeof *c->m->dr);
-    c->m->dr[c->m->n_dr++] = r;
+    struct px_istio *m = c->m;
+    for (size_t i = 0; i < m->n_dr; i++) /* kubectl apply: the later one replaces it */
+        if (!strcmp(m->dr[i].name, r.name) && !strcmp(m->dr[i].ns, r.ns)) {
+            px_istio_note_replaced(c, m->dr[i].at, r.at);
+            px_istio_dr_free(&m->dr[i]);
+            m->dr[i] = r;
+            return 0;
+        }
+    m->dr = fl_realloc(m->dr, (m->n_dr + 1) * sizeof *m->dr);
+    m->dr[m->n_dr++] = r;
     return 0;
 }

@@ -1,8 +1,8 @@
 /*
  * istio_internal.h - what the files reading Istio's resources share
- * (proxies/istio_parse.c, istio_vs.c, istio_dr.c): the parsing state of
- * one resource, the small readers of istio_parse.c, and the reader of each
- * kind of resource.
+ * (proxies/istio_parse.c, istio_vs.c, istio_dr.c, istio_sidecar.c,
+ * istio_resolve.c): the parsing state of one resource, the small readers
+ * of istio_parse.c, and the reader of each kind of resource.
  *
  * Every reader takes the parsing state and a node of the document, and
  * returns 0, or -1 with the error recorded in the document
@@ -30,7 +30,8 @@ struct ip {
     struct fl_ydoc *d;
     struct px_istio *m;
     const char *kind, *name, *ns;
-    char what[200]; /* "VirtualService 'reviews'" */
+    const yaml_node_t *node; /* the resource's mapping */
+    char what[200];          /* "VirtualService 'reviews'" */
 };
 
 /* ---------------------------------------------------------------- small readers (istio_parse.c) */
@@ -40,6 +41,23 @@ yaml_node_t *px_istio_item(struct ip *c, const yaml_node_t *seq, size_t i);
 
 /* Adds a warning (text: allocated, m owns it from now on). */
 void px_istio_warn(struct px_istio *m, char *text);
+
+/* "file:line:col" of node n (allocated: the caller owns it). */
+char *px_istio_at(const struct ip *c, const yaml_node_t *n);
+
+/*
+ * Something faultline does not model, at node n: an error `text` located
+ * at n (with hint: saying that --lenient leaves it out), or with
+ * m->lenient a warning "file:line:col: text; left out (--lenient)" and 0.
+ */
+int px_istio_unmodeled(struct ip *c, const yaml_node_t *n, const char *text, int hint);
+
+/*
+ * Notes that the resource being read (c: kind, name, namespace), found at
+ * new_at, replaces the one read earlier at old_at, as `kubectl apply` of
+ * the later file would.
+ */
+void px_istio_note_replaced(struct ip *c, const char *old_at, const char *new_at);
 
 /* A field Istio has that would change traffic but is not modeled yet: an error if given. */
 int px_istio_refuse(struct ip *c, const yaml_node_t *m, const char *key, const char *what);
@@ -65,6 +83,13 @@ char *px_istio_short_host(const char *host, const char *ns);
 /* istio_vs.c: a VirtualService's spec, added to c->m (or left out with a warning). */
 int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec);
 void px_istio_vs_free(struct px_istio_vs *v);
+
+/* istio_sidecar.c: a Sidecar's spec, added to c->m. */
+int px_istio_parse_sidecar(struct ip *c, const yaml_node_t *spec);
+void px_istio_sidecar_free(struct px_istio_sidecar *s);
+
+/* istio_locality.c: a localityLbSetting into *out (which the caller frees, error or not). */
+int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out);
 
 /* istio_dr.c: a DestinationRule's spec, added to c->m. */
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);

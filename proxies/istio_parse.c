@@ -1,20 +1,24 @@
 /*
  * istio_parse.c - px_istio_add and px_istio_free: Istio's traffic
  * resources read as users keep them (see istio.h). Here: the envelope of
- * a resource (apiVersion, kind, metadata, spec), Kubernetes Lists, the
- * warnings for kinds not modeled, and the small readers that istio_vs.c
- * and istio_dr.c share (istio_internal.h).
+ * a resource (apiVersion, kind, metadata, spec), Kubernetes Lists, kinds
+ * not modeled (refused, or with --lenient a warning) and unknown (an error
+ * with the closest kind), the note when a resource replaces an earlier
+ * one, and the small readers that istio_vs.c and istio_dr.c share
+ * (istio_internal.h).
  *
  * Reading (istio/api networking/v1alpha3 virtual_service.proto,
  * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
  * or v1): every field of the parts modeled is checked, unknown ones are
  * errors with a suggestion. A Kubernetes List is read item by item. Other
- * kinds (Gateway, ServiceEntry, Sidecar, PeerAuthentication, ...) become a
- * warning, so does a VirtualService bound only to gateways (it does not
- * reach sidecars) or its tcp/tls routes.
- * Fields that would change traffic but are not modeled yet (redirect,
- * mirrors, consistent hashing, port-level settings, source labels, ...)
- * are refused by name; fields without effect here (tls, CORS, header
+ * known kinds (Gateway, ServiceEntry, PeerAuthentication, ...,
+ * and Kubernetes objects) are refused with the reason, or with m->lenient
+ * left out with a warning; an unknown kind is an error with the closest
+ * one (kubectl refuses it too). A VirtualService bound only to gateways (it
+ * does not reach sidecars) or its tcp/tls routes are warnings.
+ * Fields that would change traffic but are not modeled yet (delegate,
+ * port-level settings, source labels, ...) are refused by name, or with
+ * m->lenient left out with a warning; fields without effect here (tls, CORS, header
  * edits, keepalives, idle timeouts, ports of single-port services) are
  * read and ignored. Hosts may be short ("reviews") or qualified with the
  * resource's namespace (or "default"): "reviews.ns", "reviews.ns.svc",
@@ -22,14 +26,19 @@
  * Go's forms ("1s", "500ms", "0.5s", "1m30s").
  *
  * How: the kind is read first - a List is read item by item, a kind other
- * than VirtualService and DestinationRule becomes a warning - then the
- * envelope is checked and the spec goes to istio_vs.c or istio_dr.c,
+ * than VirtualService, DestinationRule and Sidecar is refused or unknown -
+ * then the envelope is checked and the spec goes to istio_vs.c,
+ * istio_dr.c or istio_sidecar.c,
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
+ * A resource with the kind, name and namespace of one read earlier
+ * replaces it in place (istio_vs.c, istio_dr.c), as `kubectl apply` of the
+ * later file would, with a note naming both locations.
+ *
  * Not here: namespaces beyond the resource's own (services live in one),
- * delegate VirtualServices, exportTo, several VirtualServices or
- * DestinationRules for one host (refused: istiod would pick by age).
+ * delegate VirtualServices, exportTo; checking hosts against the
+ * scenario's services (istio_resolve.c).
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -37,6 +46,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/units.h"
 #include "proxies/istio_internal.h"
 
@@ -53,6 +63,32 @@ void px_istio_warn(struct px_istio *m, char *text)
     m->warnings[m->n_warnings++] = text;
 }
 
+char *px_istio_at(const struct ip *c, const yaml_node_t *n)
+{
+    char where[512];
+    return fl_strdup(fl_y_where(c->d, n, where, sizeof where));
+}
+
+int px_istio_unmodeled(struct ip *c, const yaml_node_t *n, const char *text, int hint)
+{
+    FL_ASSERT(c->m && text);
+    if (!c->m->lenient)
+        return fl_y_error(c->d, n, "%s%s", text,
+                          hint ? " (--lenient leaves it out with a warning)" : "");
+    char *at = px_istio_at(c, n);
+    px_istio_warn(c->m, fl_asprintf("%s: %s; left out (--lenient)", at, text));
+    free(at);
+    return 0;
+}
+
+void px_istio_note_replaced(struct ip *c, const char *old_at, const char *new_at)
+{
+    FL_ASSERT(c->kind && c->name && old_at && new_at);
+    c->m->notes = fl_realloc(c->m->notes, (c->m->n_notes + 1) * sizeof *c->m->notes);
+    c->m->notes[c->m->n_notes++] =
+        fl_asprintf("%s %s from %s replaces the one from %s", c->kind, c->name, new_at, old_at);
+}
+
 /* A field Istio has that would change traffic but is not modeled yet. */
 int px_istio_refuse(struct ip *c, const yaml_node_t *m, const char *key, const char *what)
 {
@@ -60,8 +96,9 @@ int px_istio_refuse(struct ip *c, const yaml_node_t *m, const char *key, const c
     if (!x) return 0;
     if (x->type == YAML_SEQUENCE_NODE && SEQ_COUNT(x) == 0) return 0;
     if (x->type == YAML_MAPPING_NODE && MAP_COUNT(x) == 0) return 0;
-    return fl_y_error(c->d, fl_y_get_key(c->d, m, key), "%s: %s is not supported yet", c->what,
-                      what);
+    char text[300];
+    snprintf(text, sizeof text, "%s: %s is not supported yet", c->what, what);
+    return px_istio_unmodeled(c, fl_y_get_key(c->d, m, key), text, 0);
 }
 
 /* A mapping read for its shape only (fields without effect here). */
@@ -153,13 +190,66 @@ static int parse_metadata(struct ip *c, const yaml_node_t *n)
     return 0;
 }
 
-/* A kind faultline does not model: a warning naming it. */
-static int other_kind(struct ip *c, const yaml_node_t *n)
+/*
+ * Kinds users keep beside their traffic rules, and why each is not
+ * modeled (Istio's reference: istio.io/latest/docs/reference/config/).
+ */
+static const struct {
+    const char *kind, *why;
+} other_kinds[] = {
+    {"Gateway", "ingress and egress gateways are not modeled yet"},
+    {"ServiceEntry", "services outside the scenario are not modeled yet"},
+    {"WorkloadEntry", "workloads outside Kubernetes are not modeled"},
+    {"WorkloadGroup", "workloads outside Kubernetes are not modeled"},
+    {"EnvoyFilter", "raw Envoy configuration patches are not modeled"},
+    {"ProxyConfig", "proxy settings come from the scenario's `proxy` section"},
+    {"WasmPlugin", "Wasm filters are not modeled"},
+    {"AuthorizationPolicy", "allowing and denying requests is not modeled yet"},
+    {"PeerAuthentication", "mTLS modes are not modeled yet"},
+    {"RequestAuthentication", "JWT validation in sidecars is not modeled yet"},
+    {"Telemetry", "tracing and metrics settings are not modeled yet"},
+    {"HTTPRoute", "Kubernetes Gateway API routes are not modeled yet"},
+    {"GRPCRoute", "Kubernetes Gateway API routes are not modeled yet"},
+    {"TCPRoute", "Kubernetes Gateway API routes are not modeled yet"},
+    {"TLSRoute", "Kubernetes Gateway API routes are not modeled yet"},
+    {"ReferenceGrant", "Kubernetes Gateway API resources are not modeled yet"},
+    {"GatewayClass", "Kubernetes Gateway API resources are not modeled yet"},
+    {"Service", "the scenario's `services` section models services"},
+    {"Deployment", "the scenario's `services` section models workloads"},
+    {"StatefulSet", "the scenario's `services` section models workloads"},
+    {"Pod", "the scenario's `services` section models workloads"},
+    {"ServiceAccount", "identities are not modeled yet"},
+    {"ConfigMap", "it configures applications, which the scenario models"},
+    {"Secret", "it configures applications, which the scenario models"},
+    {"Namespace", "services live in one namespace"},
+    {"HorizontalPodAutoscaler", "autoscaling is not modeled yet"},
+    {"PodDisruptionBudget", "it does not change traffic"},
+};
+
+/*
+ * A kind other than VirtualService and DestinationRule: a known one is
+ * refused (or, lenient, a warning); an unknown one is an error with the
+ * closest kind, as kubectl would refuse it.
+ */
+static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
-    const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
-    px_istio_warn(c->m,
-                  fl_asprintf("kind %s (name %s) is not modeled yet", c->kind, name ? name : "?"));
-    return 0;
+    enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
+    const char *names[N_OTHER + 5] = {"VirtualService", "DestinationRule", "Sidecar", "List"};
+    for (size_t i = 0; i < N_OTHER; i++) {
+        names[4 + i] = other_kinds[i].kind;
+        if (strcmp(c->kind, other_kinds[i].kind)) continue;
+        const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
+        char text[300];
+        snprintf(text, sizeof text, "%s '%s' is not modeled: %s", c->kind, name ? name : "?",
+                 other_kinds[i].why);
+        return px_istio_unmodeled(c, kind, text, 1);
+    }
+    const char *hint = fl_did_you_mean(c->kind, names);
+    if (hint)
+        return fl_y_error(c->d, kind, "unknown kind '%s' (did you mean '%s'?)", c->kind, hint);
+    return fl_y_error(
+        c->d, kind,
+        "unknown kind '%s' (faultline reads VirtualService, DestinationRule and Sidecar)", c->kind);
 }
 
 /* A Kubernetes List (what `kubectl get ... -o yaml` prints): each item in turn. */
@@ -189,14 +279,18 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     if (fl_y_string(d, kind, "kind", &c.kind)) return -1;
     if (!strcmp(c.kind, "List")) return list_items(m, d, n);
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
-    if (!is_vs && !is_dr) return other_kind(&c, n);
+    int is_sc = !strcmp(c.kind, "Sidecar");
+    if (!is_vs && !is_dr && !is_sc) return other_kind(&c, n, kind);
+    c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
         fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion", versions, &v) ||
         parse_metadata(&c, fl_y_get(d, n, "metadata")))
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");
     if (fl_y_want_map(d, spec, "spec")) return -1;
-    return is_vs ? px_istio_parse_vs(&c, spec) : px_istio_parse_dr(&c, spec);
+    return is_vs   ? px_istio_parse_vs(&c, spec)
+           : is_dr ? px_istio_parse_dr(&c, spec)
+                   : px_istio_parse_sidecar(&c, spec);
 }
 
 void px_istio_free(struct px_istio *m)
@@ -205,7 +299,11 @@ void px_istio_free(struct px_istio *m)
     free(m->vs);
     for (size_t i = 0; i < m->n_dr; i++) px_istio_dr_free(&m->dr[i]);
     free(m->dr);
+    for (size_t i = 0; i < m->n_sidecars; i++) px_istio_sidecar_free(&m->sidecars[i]);
+    free(m->sidecars);
     for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
     free(m->warnings);
+    for (size_t i = 0; i < m->n_notes; i++) free(m->notes[i]);
+    free(m->notes);
     memset(m, 0, sizeof *m);
 }

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/istio_internal.h"
 
 #define MS INT64_C(1000000)
@@ -177,9 +178,11 @@ static int parse_dest(struct ip *c, const yaml_node_t *n, struct px_istio_dest *
         fl_y_string(c->d, fl_y_get(c->d, d, "host"), "destination host", &host))
         return -1;
     dst->host = px_istio_short_host(host, c->ns);
+    dst->host_at = px_istio_at(c, fl_y_get(c->d, d, "host"));
     if ((x = fl_y_get(c->d, d, "subset"))) {
         if (fl_y_string(c->d, x, "subset", &subset)) return -1;
         dst->subset = fl_strdup(subset);
+        dst->subset_at = px_istio_at(c, x);
     }
     if ((x = fl_y_get(c->d, d, "port"))) {
         static const char *const pkeys[] = {"number", NULL};
@@ -350,6 +353,8 @@ static void route_free(struct px_istio_route *r)
     for (size_t i = 0; i < r->n_dests; i++) {
         free(r->dests[i].host);
         free(r->dests[i].subset);
+        free(r->dests[i].host_at);
+        free(r->dests[i].subset_at);
     }
     free(r->dests);
     free(r->rewrite_uri);
@@ -427,8 +432,14 @@ static int parse_http(struct ip *c, const yaml_node_t *n, struct px_istio_route 
 void px_istio_vs_free(struct px_istio_vs *v)
 {
     free(v->name);
-    for (size_t i = 0; i < v->n_hosts; i++) free(v->hosts[i]);
+    free(v->ns);
+    free(v->at);
+    for (size_t i = 0; i < v->n_hosts; i++) {
+        free(v->hosts[i]);
+        free(v->host_at[i]);
+    }
     free(v->hosts);
+    free(v->host_at);
     for (size_t i = 0; i < v->n_routes; i++) route_free(&v->routes[i]);
     free(v->routes);
     memset(v, 0, sizeof *v);
@@ -459,9 +470,12 @@ static int vs_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
     if (px_istio_str_items(c, n, "hosts", &count)) return -1;
     if (!count) return fl_y_error(c->d, n, "%s: hosts must not be empty", c->what);
     v->hosts = fl_calloc(count, sizeof *v->hosts);
-    for (; v->n_hosts < count; v->n_hosts++)
-        v->hosts[v->n_hosts] =
-            px_istio_short_host(fl_y_str(px_istio_item(c, n, v->n_hosts)), c->ns);
+    v->host_at = fl_calloc(count, sizeof *v->host_at);
+    for (; v->n_hosts < count; v->n_hosts++) {
+        const yaml_node_t *h = px_istio_item(c, n, v->n_hosts);
+        v->hosts[v->n_hosts] = px_istio_short_host(fl_y_str(h), c->ns);
+        v->host_at[v->n_hosts] = px_istio_at(c, h);
+    }
     return 0;
 }
 
@@ -470,17 +484,52 @@ static int vs_applies(struct ip *c, const yaml_node_t *spec)
 {
     yaml_node_t *gw = fl_y_get(c->d, spec, "gateways");
     static const char *const other[] = {"tcp", "tls", NULL};
+    char *at;
     for (int i = 0; other[i]; i++) {
         yaml_node_t *x = fl_y_get(c->d, spec, other[i]);
-        if (x && x->type == YAML_SEQUENCE_NODE && SEQ_COUNT(x))
-            px_istio_warn(c->m,
-                          fl_asprintf("%s: %s routes are not modeled yet", c->what, other[i]));
+        if (!x || x->type != YAML_SEQUENCE_NODE || !SEQ_COUNT(x)) continue;
+        at = px_istio_at(c, fl_y_get_key(c->d, spec, other[i]));
+        px_istio_warn(c->m, fl_asprintf("%s: %s: %s routes are not modeled yet (the scenario's "
+                                        "traffic is HTTP)",
+                                        at, c->what, other[i]));
+        free(at);
     }
     if (!gw || !SEQ_COUNT(gw) || list_has(c, gw, "mesh")) return 1;
-    px_istio_warn(c->m, fl_asprintf("%s is bound to gateways, not to sidecars (no 'mesh' in "
+    at = px_istio_at(c, fl_y_get_key(c->d, spec, "gateways"));
+    px_istio_warn(c->m, fl_asprintf("%s: %s is bound to gateways, not to sidecars (no 'mesh' in "
                                     "gateways): not applied",
-                                    c->what));
+                                    at, c->what));
+    free(at);
     return 0;
+}
+
+/*
+ * Keeps v (taking it over) if it applies; an earlier VirtualService of the
+ * same name and namespace is replaced in place, or removed when v does
+ * not apply, as `kubectl apply` of the later file replaces the object.
+ */
+static void vs_store(struct ip *c, struct px_istio_vs *v, int applies)
+{
+    struct px_istio *m = c->m;
+    size_t i = 0;
+    while (i < m->n_vs && (strcmp(m->vs[i].name, v->name) || strcmp(m->vs[i].ns, v->ns))) i++;
+    if (i < m->n_vs) {
+        px_istio_note_replaced(c, m->vs[i].at, v->at);
+        px_istio_vs_free(&m->vs[i]);
+        if (applies) {
+            m->vs[i] = *v;
+            return;
+        }
+        memmove(&m->vs[i], &m->vs[i + 1], (m->n_vs - i - 1) * sizeof *m->vs);
+        m->n_vs--;
+    }
+    if (!applies) {
+        px_istio_vs_free(v);
+        return;
+    }
+    m->vs = fl_realloc(m->vs, (m->n_vs + 1) * sizeof *m->vs);
+    m->vs[m->n_vs++] = *v;
+    FL_ASSERT(m->n_vs >= 1);
 }
 
 int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec)
@@ -499,16 +548,13 @@ int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec)
         if ((x = fl_y_get(c->d, spec, lists[i])) && fl_y_want_seq(c->d, x, lists[i])) return -1;
     struct px_istio_vs v = {0};
     v.name = fl_strdup(c->name);
+    v.ns = fl_strdup(c->ns);
+    v.at = px_istio_at(c, c->node);
     if (vs_hosts(c, fl_y_get(c->d, spec, "hosts"), &v) ||
         ((x = fl_y_get(c->d, spec, "http")) && vs_routes(c, x, &v))) {
         px_istio_vs_free(&v);
         return -1;
     }
-    if (!vs_applies(c, spec)) {
-        px_istio_vs_free(&v);
-        return 0;
-    }
-    c->m->vs = fl_realloc(c->m->vs, (c->m->n_vs + 1) * sizeof *c->m->vs);
-    c->m->vs[c->m->n_vs++] = v;
+    vs_store(c, &v, vs_applies(c, spec));
     return 0;
 }

@@ -57,6 +57,7 @@ struct px_kong_route {
 struct px_kong_service {
     char *name;
     char *protocol, *host, *path;
+    char *host_at; /* "file:line:col" of the host (or url), for errors found when building */
     uint16_t port;
     int retries;
     int64_t connect_timeout_ns, read_timeout_ns, write_timeout_ns;
@@ -65,6 +66,7 @@ struct px_kong_service {
 
 struct px_kong_target {
     char *host;
+    char *host_at; /* "file:line:col" of the target */
     uint16_t port;
     uint32_t weight;
 };

@@ -317,13 +317,16 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
 
 /* Adds the endpoints of host:port (weight 0: as resolved) to a cluster. */
 static int add_endpoints(struct px_cluster_cfg *cl, const struct px_resolver *r, const char *host,
-                         uint16_t port, uint32_t weight, const char *owner, char **err)
+                         uint16_t port, uint32_t weight, const char *owner, const char *at,
+                         char **err)
 {
     struct px_endpoint_cfg *eps = NULL;
     size_t n = 0;
     char *why = NULL;
     if (r->resolve(r->arg, host, port, &eps, &n, &why)) {
-        *err = fl_asprintf("%s: cannot resolve '%s': %s", owner, host, why ? why : "unknown name");
+        /* located where the host is written (at: NULL for configurations built in code) */
+        *err = fl_asprintf("%s%s%s: cannot resolve '%s': %s", at ? at : "", at ? ": " : "", owner,
+                           host, why ? why : "unknown name");
         free(why);
         return -1;
     }
@@ -381,7 +384,7 @@ static int cluster_cfg(const struct px_kong *k, size_t svc, const struct px_reso
     cl->name = s->name ? fl_strdup(s->name) : fl_asprintf("service-%zu", svc + 1);
     cluster_defaults(s, cl);
     const struct px_kong_upstream *u = service_upstream(k, s);
-    if (!u) return add_endpoints(cl, r, s->host, s->port, 0, owner, err);
+    if (!u) return add_endpoints(cl, r, s->host, s->port, 0, owner, s->host_at, err);
     cl->lb.policy = u->lb;
     cl->lb.min_healthy_weight = u->threshold;
     if (u->passive.on) {
@@ -391,7 +394,7 @@ static int cluster_cfg(const struct px_kong *k, size_t svc, const struct px_reso
     for (size_t i = 0; i < u->n_targets; i++) {
         const struct px_kong_target *t = &u->targets[i];
         if (!t->weight) continue; /* Kong: a target of weight 0 takes no traffic */
-        if (add_endpoints(cl, r, t->host, t->port, t->weight, owner, err)) return -1;
+        if (add_endpoints(cl, r, t->host, t->port, t->weight, owner, t->host_at, err)) return -1;
     }
     /*
      * Kong's least-connections picks the host with the fewest active

@@ -331,6 +331,7 @@ void px_kong_free(struct px_kong *k)
         free(s->name);
         free(s->protocol);
         free(s->host);
+        free(s->host_at);
         free(s->path);
     }
     free(k->services);
@@ -349,8 +350,10 @@ void px_kong_free(struct px_kong *k)
     free(k->routes);
     for (size_t i = 0; i < k->n_upstreams; i++) {
         free(k->upstreams[i].name);
-        for (size_t j = 0; j < k->upstreams[i].n_targets; j++)
+        for (size_t j = 0; j < k->upstreams[i].n_targets; j++) {
             free(k->upstreams[i].targets[j].host);
+            free(k->upstreams[i].targets[j].host_at);
+        }
         free(k->upstreams[i].targets);
     }
     free(k->upstreams);

@@ -39,6 +39,13 @@ static int service_protocol(struct kp *c, const yaml_node_t *at, const char *pro
     return fl_y_error(c->d, at, "%s: unknown protocol '%s'", what, proto);
 }
 
+/* Where a host is written, for errors found when the gateway is built. */
+static char *host_where(struct kp *c, const yaml_node_t *n)
+{
+    char where[512];
+    return fl_strdup(fl_y_where(c->d, n, where, sizeof where));
+}
+
 /* The url shorthand: scheme://host[:port][/path][?query] (services.lua shorthand_fields). */
 static int service_url(struct kp *c, const yaml_node_t *n, struct px_kong_service *s,
                        const char *what)
@@ -59,6 +66,7 @@ static int service_url(struct kp *c, const yaml_node_t *n, struct px_kong_servic
     }
     if (end == h) return fl_y_error(c->d, n, "%s: url '%s' has no host", what, url);
     s->host = fl_strndup(h, (size_t)(end - h));
+    s->host_at = host_where(c, n);
     s->port = strcmp(s->protocol, "https") ? 80 : 443;
     if (*end == ':') {
         size_t len = strcspn(end + 1, "/?#");
@@ -86,6 +94,7 @@ static int service_fields(struct kp *c, const yaml_node_t *n, struct px_kong_ser
         return fl_y_error(c->d, n, "%s needs 'host' (or 'url')", what);
     if (fl_y_string(c->d, x, "host", &v)) return -1;
     s->host = fl_strdup(v);
+    s->host_at = host_where(c, x);
     if ((x = fl_y_get(c->d, n, "port"))) {
         if (fl_y_int(c->d, x, "port", 0, 65535, &port)) return -1;
         s->port = (uint16_t)port;

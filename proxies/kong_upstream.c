@@ -64,6 +64,8 @@ int px_kong_parse_target(struct kp *c, const yaml_node_t *n, int upstream)
         t.weight = (uint32_t)w;
     }
     if (target_address(c, fl_y_get(c->d, n, "target"), &t)) return -1;
+    char where[512];
+    t.host_at = fl_strdup(fl_y_where(c->d, fl_y_get(c->d, n, "target"), where, sizeof where));
     struct px_kong_upstream *u = &c->k->upstreams[upstream];
     u->targets = fl_realloc(u->targets, (u->n_targets + 1) * sizeof *u->targets);
     u->targets[u->n_targets++] = t;

@@ -44,12 +44,24 @@
  * Kong's threshold (min_healthy_weight) is checked before anything else: below
  * it there is no pick, whatever the policy.
  *
- * Not here: priorities and localities, degraded hosts, slow start, ring hash
- * and maglev, Envoy's extra random draw for choosing a priority.
+ * Ring hash and Maglev (lb_ring.c, lb_maglev.c) map the request's hash to a
+ * host through a table built over the candidate source (healthy hosts, or
+ * all in panic), rebuilt whenever that set changes.
+ *
+ * Priorities and locality weights (px_lb_set_levels; arithmetic in
+ * lb_level.c): the priority is drawn from Envoy's priority load (one random
+ * number, only when there are several priorities; hash balancers use the
+ * request's hash), the locality by effective weight (one more random
+ * number; Envoy uses an EDF schedule over localities), then the policy
+ * picks among that level's hosts. Panic is decided on the chosen priority.
+ *
+ * Not here: degraded hosts, slow start, Envoy's random draw for the
+ * priority when there is only one.
  */
 #include "proxies/lb.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,7 +69,6 @@
 #include "base/assert.h"
 
 #define RR_UNSET          UINT32_MAX /* no pick made yet: start at a random host */
-#define OVERPROVISIONING  140        /* Envoy's default factor 1.4, in percent */
 #define CHOICE_COUNT_DFLT 2
 
 void px_lb_cfg_envoy(struct px_lb_cfg *c)
@@ -67,6 +78,9 @@ void px_lb_cfg_envoy(struct px_lb_cfg *c)
     c->choice_count = CHOICE_COUNT_DFLT;
     c->active_request_bias = 1.0;
     c->panic_threshold = 50.0;
+    c->ring_size_min = PX_RING_SIZE_MIN_DFLT;
+    c->ring_size_max = PX_RING_SIZE_MAX_DFLT;
+    c->maglev_size = PX_MAGLEV_SIZE_DFLT;
 }
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
@@ -79,12 +93,56 @@ void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
     lb->deadline = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->deadline);
     for (uint32_t i = 0; i < n_hosts; i++) lb->deadline[i] = -1.0; /* not scheduled */
     lb->edf_now = 0.0;
+    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++)
+        lb->tables[p].members = fl_calloc(n_hosts ? n_hosts : 1, 1);
+    lb->prio = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->prio);
+    lb->loc = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->loc);
+    lb->n_prio = 1;
+    lb->n_loc = 1;
 }
 
 void px_lb_free(struct px_lb *lb)
 {
     free(lb->deadline);
     lb->deadline = NULL;
+    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++) {
+        free(lb->tables[p].members);
+        px_ring_free(&lb->tables[p].ring);
+        px_maglev_free(&lb->tables[p].maglev);
+    }
+    free(lb->prio);
+    free(lb->loc);
+    free(lb->loc_weight);
+    free(lb->loc_count);
+    lb->loc_count = NULL;
+    memset(lb->tables, 0, sizeof lb->tables);
+    lb->prio = NULL;
+    lb->loc = NULL;
+    lb->loc_weight = NULL;
+}
+
+void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc,
+                      const uint32_t *loc_weight, uint32_t n_loc)
+{
+    FL_ASSERT(lb && prio && loc && (n_loc >= 1 || lb->n == 0));
+    lb->n_prio = 1;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        FL_ASSERT(prio[i] < PX_LB_PRIO_MAX && loc[i] < n_loc);
+        lb->prio[i] = prio[i];
+        lb->loc[i] = loc[i];
+        if (prio[i] + 1u > lb->n_prio) lb->n_prio = prio[i] + 1u;
+    }
+    free(lb->loc_weight);
+    free(lb->loc_count);
+    lb->loc_weight = NULL;
+    lb->loc_count = NULL;
+    lb->n_loc = n_loc;
+    if (loc_weight) {
+        lb->loc_weight = fl_calloc(n_loc, sizeof *lb->loc_weight);
+        memcpy(lb->loc_weight, loc_weight, n_loc * sizeof *loc_weight);
+        lb->loc_count = fl_calloc(2 * (size_t)n_loc, sizeof *lb->loc_count);
+    }
+    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -93,15 +151,23 @@ void px_lb_free(struct px_lb *lb)
 struct cands {
     const struct px_lb_host *hosts;
     uint32_t n;
+    const struct px_lb *lb;
+    int prio, loc;  /* the level picked: its priority, its locality (-1: any) */
     int all;        /* panic: unhealthy hosts too */
     int avoid;      /* drop excluded hosts */
     uint32_t count; /* candidates left */
     int equal;      /* the source set's weights are all equal */
 };
 
+static int in_level(const struct cands *c, uint32_t i)
+{
+    return (c->prio < 0 || c->lb->prio[i] == c->prio) &&
+           (c->loc < 0 || c->lb->loc[i] == (uint32_t)c->loc);
+}
+
 static int in_source(const struct cands *c, uint32_t i)
 {
-    return c->all || c->hosts[i].healthy;
+    return in_level(c, i) && (c->all || c->hosts[i].healthy);
 }
 
 static int is_cand(const struct cands *c, uint32_t i)
@@ -115,13 +181,15 @@ static uint32_t threshold_percent(double t)
     return t >= 100.0 ? 100 : (uint32_t)llround(t);
 }
 
-/* Envoy's panic decision for a single priority level (see the file comment). */
-static int in_panic(const struct px_lb *lb, uint32_t healthy)
+/*
+ * Envoy's panic decision for the chosen priority (see the file comment): none
+ * while the overall availability is 100, else healthy% of the priority
+ * below the threshold.
+ */
+static int in_panic(const struct px_lb *lb, uint32_t healthy, uint32_t total, uint32_t avail)
 {
-    uint64_t n = lb->n;
-    uint64_t health = (uint64_t)OVERPROVISIONING * healthy / n;
-    if (health >= 100) return 0;
-    double healthy_percent = 100.0 * healthy / (double)n;
+    if (avail >= 100 || total == 0) return 0;
+    double healthy_percent = 100.0 * healthy / (double)total;
     return healthy_percent < threshold_percent(lb->cfg.panic_threshold);
 }
 
@@ -140,16 +208,23 @@ static int kong_healthy(const struct px_lb *lb, const struct px_lb_host *hosts)
     return total > 0 && (total - unavailable) / total * 100 > lb->cfg.min_healthy_weight;
 }
 
-/* Fills c for this pick; returns 0 when there is no candidate at all. */
+/* Fills c for this pick within level (prio, loc); returns 0 when there is no candidate at all. */
 static int cands_build(struct cands *c, const struct px_lb *lb, const struct px_lb_host *hosts,
-                       int *panic)
+                       int prio, int loc, uint32_t avail, int *panic)
 {
     memset(c, 0, sizeof *c);
     c->hosts = hosts;
     c->n = lb->n;
-    uint32_t healthy = 0;
-    for (uint32_t i = 0; i < lb->n; i++) healthy += hosts[i].healthy != 0;
-    c->all = in_panic(lb, healthy);
+    c->lb = lb;
+    c->prio = prio;
+    c->loc = loc;
+    uint32_t healthy = 0, total = 0;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        if (!in_level(c, i)) continue;
+        total++;
+        healthy += hosts[i].healthy != 0;
+    }
+    c->all = in_panic(lb, healthy, total, avail);
     *panic = c->all;
     uint32_t source = 0, free_ = 0, first_weight = 0;
     c->equal = 1;
@@ -232,16 +307,128 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
     return best;
 }
 
+/* ---------------------------------------------------------------- consistent hashing */
+
+/* Rebuilds the priority's table if its candidate source changed since it was built. */
+static struct px_lb_table *hash_refresh(struct px_lb *lb, const struct cands *c)
+{
+    struct px_lb_table *t = &lb->tables[c->prio < 0 ? 0 : c->prio];
+    int same = t->built;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        uint8_t in = (uint8_t)in_source(c, i);
+        if (t->members[i] != in) same = 0;
+        t->members[i] = in;
+    }
+    if (same) return t;
+    struct px_hash_member *m = fl_calloc(lb->n, sizeof *m);
+    char(*names)[24] = fl_calloc(lb->n, sizeof *names);
+    size_t k = 0;
+    for (uint32_t i = 0; i < lb->n; i++) {
+        if (!t->members[i]) continue;
+        snprintf(names[i], sizeof names[i], "host%u", i);
+        m[k++] = (struct px_hash_member){i, c->hosts[i].weight,
+                                         c->hosts[i].addr ? c->hosts[i].addr : names[i]};
+    }
+    FL_ASSERT(k > 0);
+    if (lb->cfg.policy == PX_LB_RING_HASH)
+        px_ring_build(&t->ring, m, k, lb->cfg.ring_size_min, lb->cfg.ring_size_max);
+    else
+        px_maglev_build(&t->maglev, m, k, lb->cfg.maglev_size);
+    t->built = 1;
+    lb->rebuilds++;
+    free(m);
+    free(names);
+    return t;
+}
+
+static uint32_t pick_hash(struct px_lb *lb, const struct cands *c, uint64_t h)
+{
+    struct px_lb_table *t = hash_refresh(lb, c);
+    uint32_t host = 0;
+    for (uint32_t attempt = 0; attempt <= PX_LB_HASH_ATTEMPTS; attempt++) {
+        host = lb->cfg.policy == PX_LB_RING_HASH ? px_ring_find(&t->ring, h, attempt)
+                                                 : px_maglev_find(&t->maglev, h, attempt);
+        FL_ASSERT(host < lb->n && in_source(c, host));
+        if (is_cand(c, host)) break;
+    }
+    return host;
+}
+
 int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*next)(void *),
                void *random_arg, int *panic)
+{
+    return px_lb_pick_hash(lb, hosts, NULL, next, random_arg, panic);
+}
+
+/* The priority for this pick (Envoy's priority load); *avail: the overall availability. */
+static int pick_priority(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t r,
+                         uint32_t *avail)
+{
+    uint32_t healthy[PX_LB_PRIO_MAX] = {0}, total[PX_LB_PRIO_MAX] = {0}, load[PX_LB_PRIO_MAX];
+    for (uint32_t i = 0; i < lb->n; i++) {
+        total[lb->prio[i]]++;
+        healthy[lb->prio[i]] += hosts[i].healthy != 0;
+    }
+    *avail = px_lb_priority_load(healthy, total, lb->n_prio, load);
+    return (int)px_lb_priority_choose(load, lb->n_prio, r);
+}
+
+/* A locality of priority prio, by effective weight (-1: none has any). */
+static int pick_locality(const struct px_lb *lb, const struct px_lb_host *hosts, int prio,
+                         uint64_t r)
+{
+    FL_ASSERT(lb->loc_weight && lb->loc_count && prio >= 0);
+    uint32_t *healthy = lb->loc_count, *total = lb->loc_count + lb->n_loc;
+    memset(lb->loc_count, 0, 2 * (size_t)lb->n_loc * sizeof *lb->loc_count);
+    for (uint32_t i = 0; i < lb->n; i++) {
+        if (lb->prio[i] != prio) continue;
+        total[lb->loc[i]]++;
+        healthy[lb->loc[i]] += hosts[i].healthy != 0;
+    }
+    uint64_t sum = 0;
+    for (uint32_t l = 0; l < lb->n_loc; l++)
+        sum += px_lb_locality_effective(lb->loc_weight[l], healthy[l], total[l]);
+    int loc = -1;
+    if (sum > 0) {
+        uint64_t x = r % sum;
+        for (uint32_t l = 0; l < lb->n_loc && loc < 0; l++) {
+            uint32_t w = px_lb_locality_effective(lb->loc_weight[l], healthy[l], total[l]);
+            if (x < w)
+                loc = (int)l;
+            else
+                x -= w;
+        }
+    }
+    return loc;
+}
+
+int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint64_t *hash,
+                    uint64_t (*next)(void *), void *random_arg, int *panic)
 {
     FL_ASSERT(lb && next && (hosts || lb->n == 0));
     int in_panic_ = 0;
     if (panic) *panic = 0;
     if (lb->n == 0) return -1;
     if (lb->cfg.min_healthy_weight > 0 && !kong_healthy(lb, hosts)) return -1;
+    int hashing = lb->cfg.policy == PX_LB_RING_HASH || lb->cfg.policy == PX_LB_MAGLEV;
+    /* hash balancers use the request's hash (else one random number) for the priority too */
+    uint64_t h = hashing ? (hash ? *hash : next(random_arg)) : 0;
+    int prio = -1, loc = -1;
+    uint32_t avail = 100;
+    if (lb->n_prio > 1) {
+        prio = pick_priority(lb, hosts, hashing ? h : next(random_arg), &avail);
+    } else {
+        uint32_t healthy = 0, total = lb->n, load;
+        for (uint32_t i = 0; i < lb->n; i++) healthy += hosts[i].healthy != 0;
+        avail = px_lb_priority_load(&healthy, &total, 1, &load);
+    }
+    lb->prio_picks[prio < 0 ? 0 : prio]++;
+    if (lb->loc_weight && !hashing) {
+        loc = pick_locality(lb, hosts, prio < 0 ? 0 : prio, next(random_arg));
+        if (loc < 0) return -1; /* no locality has a healthy host */
+    }
     struct cands c;
-    int any = cands_build(&c, lb, hosts, &in_panic_);
+    int any = cands_build(&c, lb, hosts, prio, loc, avail, &in_panic_);
     if (panic) *panic = in_panic_;
     if (in_panic_) lb->panics++;
     if (!any) return -1; /* "no healthy upstream" */
@@ -251,6 +438,8 @@ int px_lb_pick(struct px_lb *lb, const struct px_lb_host *hosts, uint64_t (*next
     case PX_LB_LEAST_REQUEST:
         return (int)(c.equal ? pick_p2c(lb, &c, next, random_arg) : pick_edf(lb, &c));
     case PX_LB_RANDOM: return (int)cands_nth(&c, (uint32_t)(next(random_arg) % c.count));
+    case PX_LB_RING_HASH:
+    case PX_LB_MAGLEV: return (int)pick_hash(lb, &c, h);
     }
     FL_ASSERT(0);
     return -1;

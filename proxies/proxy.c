@@ -297,6 +297,10 @@ static void stream_routed(struct px_rt *rt, void *arg)
         return;
     }
     if (apply_rate_limit(s)) return;
+    if (s->route->direct_status) { /* Envoy's direct_response: no cluster involved */
+        px_stream_finish(s, px_local_response(p, s->route->direct_status, s->flags, NULL));
+        return;
+    }
     if (s->route->has_fault && apply_fault(s)) return;
     px_up_start(s);
 }
@@ -391,9 +395,29 @@ void px_proxy_accept(struct px_proxy *p, struct px_conn *c)
 
 struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg)
 {
+    return px_proxy_new_at(rt, cfg, NULL);
+}
+
+struct px_proxy *px_proxy_new_at(struct px_rt *rt, const struct px_proxy_cfg *cfg,
+                                 const char *locality)
+{
+    return px_proxy_new_labelled(rt, cfg, locality, NULL, 0);
+}
+
+struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_cfg *cfg,
+                                       const char *locality, const struct px_label *labels,
+                                       size_t n_labels)
+{
     struct px_proxy *p = fl_calloc(1, sizeof *p);
     p->rt = rt;
     p->cfg = cfg;
+    p->locality = locality ? fl_strdup(locality) : NULL;
+    p->labels = fl_calloc(n_labels + 1, sizeof *p->labels);
+    for (size_t i = 0; i < n_labels; i++) {
+        p->labels[i].key = fl_strdup(labels[i].key);
+        p->labels[i].value = fl_strdup(labels[i].value);
+    }
+    p->n_labels = n_labels;
     p->n_clusters = cfg->n_clusters;
     p->clusters = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->clusters);
     for (size_t i = 0; i < cfg->n_clusters; i++) px_cluster_init(p, &p->clusters[i], (uint32_t)i);
@@ -426,6 +450,12 @@ void px_proxy_free(struct px_proxy *p)
     free(p->clusters);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
     free(p->rls);
+    free(p->locality);
+    for (size_t i = 0; i < p->n_labels; i++) {
+        free(p->labels[i].key);
+        free(p->labels[i].value);
+    }
+    free(p->labels);
     free(p);
 }
 

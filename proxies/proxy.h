@@ -46,6 +46,21 @@ struct px_cluster_stats {
  * outlier-detection timers. Returns the proxy (never NULL).
  */
 struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg);
+/*
+ * The same for a proxy that runs at a locality ("region/zone/subzone",
+ * copied; NULL: none), which Istio's locality load balancing uses to give
+ * each endpoint a priority (lb_locality.h).
+ */
+struct px_proxy *px_proxy_new_at(struct px_rt *rt, const struct px_proxy_cfg *cfg,
+                                 const char *locality);
+
+/*
+ * The same, with the labels of the workload the proxy serves (copied; Istio's
+ * failoverPriority compares them with the endpoints').
+ */
+struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_cfg *cfg,
+                                       const char *locality, const struct px_label *labels,
+                                       size_t n_labels);
 
 /* Stops everything (timers, connections) and frees the proxy. */
 void px_proxy_free(struct px_proxy *p);

@@ -92,6 +92,8 @@ struct stream {
     struct attempt *att;
     struct px_timer route_timer, backoff_timer, fault_timer;
     uint8_t *tried; /* per host of the cluster: tried already */
+    int has_hash;   /* the request's hash for ring hash / Maglev (lb_hash.h) */
+    uint64_t hash;
     int has_rl;
     int rl_index;
     struct px_rl_verdict rl;
@@ -104,6 +106,9 @@ struct stream {
 struct px_proxy {
     struct px_rt *rt;
     const struct px_proxy_cfg *cfg;
+    char *locality;          /* where it runs, or NULL */
+    struct px_label *labels; /* of the workload it serves */
+    size_t n_labels;
     struct cluster *clusters;
     size_t n_clusters;
     struct px_rl *rls;

@@ -41,6 +41,7 @@
  */
 #include "proxies/retry.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "base/assert.h"
@@ -65,25 +66,44 @@ struct name_bit {
     uint32_t bit;
 };
 
-/* Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on values (router_filter.rst). */
+/*
+ * Envoy's x-envoy-retry-on and x-envoy-retry-grpc-on values
+ * (router_filter.rst), in the order px_retry_on_format writes them: Istio's
+ * default policy first, as istiod spells it.
+ */
 static const struct name_bit names[] = {
+    {"connect-failure", PX_RETRY_CONNECT_FAILURE},
+    {"refused-stream", PX_RETRY_REFUSED_STREAM},
+    {"unavailable", PX_RETRY_GRPC_UNAVAILABLE},
+    {"cancelled", PX_RETRY_GRPC_CANCELLED},
+    {"retriable-status-codes", PX_RETRY_RETRIABLE_STATUS_CODES},
     {"5xx", PX_RETRY_5XX},
     {"gateway-error", PX_RETRY_GATEWAY_ERROR},
     {"reset", PX_RETRY_RESET},
     {"reset-before-request", PX_RETRY_RESET_BEFORE_REQUEST},
-    {"connect-failure", PX_RETRY_CONNECT_FAILURE},
     {"envoy-ratelimited", PX_RETRY_ENVOY_RATELIMITED},
     {"retriable-4xx", PX_RETRY_RETRIABLE_4XX},
-    {"refused-stream", PX_RETRY_REFUSED_STREAM},
-    {"retriable-status-codes", PX_RETRY_RETRIABLE_STATUS_CODES},
     {"retriable-headers", PX_RETRY_RETRIABLE_HEADERS},
     {"http3-post-connect-failure", PX_RETRY_HTTP3_POST_CONNECT_FAILURE},
-    {"cancelled", PX_RETRY_GRPC_CANCELLED},
     {"deadline-exceeded", PX_RETRY_GRPC_DEADLINE_EXCEEDED},
     {"internal", PX_RETRY_GRPC_INTERNAL},
     {"resource-exhausted", PX_RETRY_GRPC_RESOURCE_EXHAUSTED},
-    {"unavailable", PX_RETRY_GRPC_UNAVAILABLE},
 };
+
+const char *px_retry_on_format(uint32_t retry_on, char *buf, size_t size)
+{
+    FL_ASSERT(buf && size > 0);
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i <= sizeof names / sizeof names[0]; i++) {
+        int last = i == sizeof names / sizeof names[0];
+        uint32_t bit = last ? PX_RETRY_TIMEOUT : names[i].bit;
+        if (!(retry_on & bit) || used >= size) continue;
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? "," : "",
+                                 last ? "timeout" : names[i].name);
+    }
+    return buf;
+}
 
 /* Status codes Go's net/http StatusText knows: the ones Istio accepts bare in retryOn. */
 static int known_status(long c)

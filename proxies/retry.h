@@ -77,6 +77,12 @@ void px_retry_policy_default(struct px_retry_policy *p);
  */
 int px_retry_on_parse(const char *list, struct px_retry_policy *p, const char **bad);
 
+/*
+ * Writes retry_on as Envoy's comma-separated names into buf ("timeout"
+ * for Kong's PX_RETRY_TIMEOUT; "" for none) and returns buf.
+ */
+const char *px_retry_on_format(uint32_t retry_on, char *buf, size_t size);
+
 /* How one attempt ended. */
 struct px_attempt {
     int status;          /* the response's status, 0 when none came */

@@ -140,6 +140,21 @@ struct px_rt_ops {
 
     /* who is at the other end of a connection (an IP address, a pod name), for rate limits */
     const char *(*conn_peer)(struct px_rt *rt, struct px_conn *c);
+
+    /*
+     * The address the peer dialled to reach this (accepted) end: for traffic
+     * a node proxy captured, its original destination (SO_ORIGINAL_DST).
+     * May be NULL: a runtime that captures nothing (ztunnel then serves
+     * nothing). Used by the ambient node proxy (proxies/ztunnel.c).
+     */
+    uint64_t (*conn_local)(struct px_rt *rt, struct px_conn *c);
+    /*
+     * connect, but from the network namespace where `via` (an accepted end)
+     * lives: ztunnel's in-pod sockets (Istio ambient "in-pod traffic
+     * redirection"). May be NULL: the proxy then uses connect.
+     */
+    struct px_conn *(*connect_local)(struct px_rt *rt, struct px_conn *via, uint64_t addr,
+                                     const struct px_conn_cbs *cbs, void *ctx);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */

@@ -366,7 +366,8 @@ static int pick_host(struct stream *s)
     int prev = s->route->has_retry && s->route->retry.previous_hosts;
     for (uint32_t i = 0; i < cl->cfg->n_endpoints; i++) cl->lbh[i].excluded = prev && s->tried[i];
     int panic = 0;
-    int h = px_lb_pick(&cl->lb, cl->lbh, px_rt_random, p->rt, &panic);
+    int h = px_lb_pick_hash(&cl->lb, cl->lbh, s->has_hash ? &s->hash : NULL, px_rt_random, p->rt,
+                            &panic);
     if (panic) {
         cl->st.panics++;
         px_proxy_event(p, PX_EV_PANIC, cl, NULL, 0);
@@ -572,6 +573,13 @@ void px_up_start(struct stream *s)
     }
     s->cl = &p->clusters[r->dests[pick].cluster];
     s->tried = fl_calloc(s->cl->cfg->n_endpoints ? s->cl->cfg->n_endpoints : 1, 1);
+    /* Envoy hashes the request once (LoadBalancerContext::computeHashKey); retries reuse it */
+    const struct px_hash_policy *hp = &s->cl->cfg->hash;
+    if (hp->key != PX_HASH_NONE) {
+        const char *peer =
+            p->rt->ops->conn_peer && s->down ? p->rt->ops->conn_peer(p->rt, s->down->c) : NULL;
+        s->has_hash = px_hash_request(hp, s->req, peer, px_rt_random, p->rt, &s->hash);
+    }
     /* router_filter.rst: the route timeout covers every attempt and backoff */
     if (r->timeout_ns > 0) px_timer_arm(p->rt, &s->route_timer, px_now(p->rt) + r->timeout_ns);
     attempt_start(s);
@@ -600,6 +608,31 @@ static void sweep(struct px_rt *rt, void *arg)
     px_timer_arm(rt, &cl->sweep, px_now(rt) + cl->cfg->outlier.interval_ns);
 }
 
+/* Istio's locality load balancing for this proxy's locality: priorities and locality weights. */
+static void set_levels(const struct px_proxy *p, struct cluster *cl)
+{
+    size_t n = cl->cfg->n_endpoints;
+    const char **loc = fl_calloc(n + 1, sizeof *loc);
+    uint32_t *weight = fl_calloc(n + 1, sizeof *weight);
+    const struct px_label **labels = fl_calloc(n + 1, sizeof *labels);
+    size_t *n_labels = fl_calloc(n + 1, sizeof *n_labels);
+    for (size_t i = 0; i < n; i++) {
+        loc[i] = cl->cfg->endpoints[i].locality;
+        weight[i] = cl->lbh[i].weight;
+        labels[i] = cl->cfg->endpoints[i].labels;
+        n_labels[i] = cl->cfg->endpoints[i].n_labels;
+    }
+    struct px_locality_labels lb = {p->labels, p->n_labels, labels, n_labels};
+    struct px_locality_plan plan;
+    px_locality_plan_labels(&cl->cfg->locality, p->locality, loc, weight, n, &lb, &plan);
+    free(labels);
+    free(n_labels);
+    px_lb_set_levels(&cl->lb, plan.prio, plan.loc, plan.loc_weight, plan.n_loc);
+    px_locality_plan_free(&plan);
+    free(loc);
+    free(weight);
+}
+
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
 {
     const struct px_cluster_cfg *cfg = &p->cfg->clusters[index];
@@ -614,8 +647,10 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
         cl->hosts[i].index = i;
         cl->lbh[i].weight = cfg->endpoints[i].weight ? cfg->endpoints[i].weight : 1;
         cl->lbh[i].healthy = 1;
+        cl->lbh[i].addr = cfg->endpoints[i].name; /* what ring hash and Maglev hash */
     }
     px_lb_init(&cl->lb, &cfg->lb, n);
+    set_levels(p, cl);
     px_breaker_init(&cl->br, &cfg->breaker);
     cl->has_outlier = cfg->has_outlier;
     px_timer_init(p->rt, &cl->sweep, sweep, cl);

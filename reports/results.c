@@ -57,6 +57,10 @@ static void service_free(struct rpt_service *sv)
 void rpt_run_free(struct rpt_run *run)
 {
     free(run->scenario);
+    for (size_t i = 0; i < run->n_notes; i++) free(run->notes[i]);
+    free(run->notes);
+    for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);
+    free(run->warnings);
     /* all.hist.buckets is NULL when all was never initialised: nothing to free */
     rpt_stats_free(&run->all);
     for (size_t i = 0; i < run->n_routes; i++) rpt_stats_free(&run->routes[i]);

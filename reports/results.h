@@ -170,6 +170,10 @@ struct rpt_run {
     size_t n_timeline;
     uint64_t timeline_dropped;             /* events past RPT_EVENTS_MAX */
     const char *flag_names[RPT_FLAGS_MAX]; /* names of the response flag bits (static strings) */
+    char **notes; /* what loading did that a user should know ("X from b replaces ...") */
+    size_t n_notes;
+    char **warnings; /* configuration the run does not apply, and why (owned) */
+    size_t n_warnings;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };

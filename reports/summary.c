@@ -244,6 +244,16 @@ static void json_checks(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_array_end(j);
 }
 
+/* A list of strings under key; nothing when it is empty (older digests stay as they were). */
+static void json_texts(struct rpt_json *j, const char *key, char *const *texts, size_t n)
+{
+    if (!n) return;
+    rpt_json_key(j, key);
+    rpt_json_array_begin(j);
+    for (size_t i = 0; i < n; i++) rpt_json_string(j, texts[i]);
+    rpt_json_array_end(j);
+}
+
 static void json_requests(struct rpt_json *j, const struct rpt_stats *all)
 {
     rpt_json_key(j, "requests");
@@ -274,6 +284,8 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_clusters(&j, run);
     rpt_timeline_json(&j, run);
     json_checks(&j, run);
+    json_texts(&j, "notes", run->notes, run->n_notes);
+    json_texts(&j, "warnings", run->warnings, run->n_warnings);
     if (wall_s) {
         rpt_json_key(&j, "wall_seconds");
         rpt_json_double(&j, *wall_s, 3);
@@ -531,6 +543,13 @@ static void print_checks(FILE *out, const struct rpt_run *run)
     }
 }
 
+static void print_texts(FILE *out, const char *title, char *const *texts, size_t n)
+{
+    if (!n) return;
+    fprintf(out, "\n%s\n", title);
+    for (size_t i = 0; i < n; i++) fprintf(out, "  %s\n", texts[i]);
+}
+
 static void print_head(FILE *out, const struct rpt_run *run)
 {
     const struct rpt_stats *all = &run->all;
@@ -569,6 +588,8 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         fputc('\n', out);
         print_checks(out, run);
     }
+    print_texts(out, "notes", run->notes, run->n_notes);
+    print_texts(out, "warnings", run->warnings, run->n_warnings);
     fprintf(out, "\ndigest %s\n", digest_of(run, local));
 }
 

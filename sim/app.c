@@ -171,7 +171,10 @@ static void call_next(struct sim_world *w, struct sim_job *j)
     /* with sidecars the call goes to the pod's own outbound sidecar, which routes it */
     uint32_t src = j->pod->node, dst = src;
     uint16_t port = SIM_PORT_OUTBOUND;
-    if (!j->pod->outbound) {
+    if (w->sc->mesh_mode == SIM_MESH_AMBIENT) {
+        /* ambient: the service's address, which the node's ztunnel captures */
+        port = (uint16_t)(SIM_PORT_VIP + cfg->calls[j->call].service);
+    } else if (!j->pod->outbound) {
         const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
         uint32_t pod = callee->first_pod;
         if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
@@ -267,8 +270,8 @@ void sim_app_init(struct sim_world *w)
     for (uint32_t i = 0; i < w->n_pods; i++)
         for (size_t c = 0; c < w->pods[i].cfg->n_calls; c++)
             if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
-    /* behind an inbound sidecar the app listens on its own port; else on the service's */
-    uint16_t port = w->sc->mesh_mode == SIM_MESH_SIDECAR ? SIM_PORT_APP : SIM_PORT_SERVICE;
+    /* behind an inbound sidecar or a ztunnel the app listens on its own port; else the service's */
+    uint16_t port = w->sc->mesh_mode != SIM_MESH_NONE ? SIM_PORT_APP : SIM_PORT_SERVICE;
     for (uint32_t i = 0; i < w->n_pods; i++)
         sim_listen(w, w->pods[i].node, port, pod_accept, &w->pods[i]);
 }

@@ -1,5 +1,6 @@
 /*
- * load.c - the scenario loader's entry point: reads the file, applies the
+ * load.c - the scenario loader's entry point: reads the file and the files
+ * it includes (include.c), merges the overlays and applies the
  * command-line overrides, checks the top-level keys and the `network` and
  * `assertions` sections; services and workloads have files of their own.
  *
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/text.h"
 #include "base/units.h"
 #include "sim/load_internal.h"
@@ -99,12 +101,30 @@ static int load_link(struct fl_ydoc *d, const yaml_node_t *n, struct net_link_cf
     return 0;
 }
 
+/* network.zones: extra one-way delay between localities (see sim/net.c). */
+static int load_zones(struct fl_ydoc *d, const yaml_node_t *n, struct sim_network_cfg *net)
+{
+    static const char *const keys[] = {"cross_zone_delay", "cross_region_delay", NULL};
+    yaml_node_t *x;
+    if (fl_y_check_keys(d, n, keys, NULL, "network.zones")) return -1;
+    if ((x = fl_y_get(d, n, "cross_zone_delay")) &&
+        fl_y_duration(d, x, "cross_zone_delay", 0, SIM_DURATION_MAX, &net->cross_zone_delay_ns))
+        return -1;
+    net->cross_region_delay_ns = net->cross_zone_delay_ns;
+    if ((x = fl_y_get(d, n, "cross_region_delay")) &&
+        fl_y_duration(d, x, "cross_region_delay", 0, SIM_DURATION_MAX, &net->cross_region_delay_ns))
+        return -1;
+    return 0;
+}
+
 int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     static const char *const keys[] = {"delay", "jitter", "distribution", "correlation", "loss",
-                                       "rate",  "queue",  "links",        NULL};
+                                       "rate",  "queue",  "links",        "zones",       NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "network")) return -1;
     if (load_link(d, n, &s->network.defaults)) return -1;
+    yaml_node_t *zones = fl_y_get(d, n, "zones");
+    if (zones && load_zones(d, zones, &s->network)) return -1;
     yaml_node_t *links = fl_y_get(d, n, "links");
     if (!links) return 0;
     if (fl_y_want_seq(d, links, "links")) return -1;
@@ -351,10 +371,41 @@ static int check_links(struct fl_ydoc *d, struct sim_scenario *s, yaml_node_t *r
     return 0;
 }
 
+/* Reads one overlay file and merges it onto d (its own includes read first). */
+static int apply_overlay(struct fl_ydoc *d, const char *path, char **err)
+{
+    struct fl_ydoc *docs;
+    size_t n;
+    if (fl_ydoc_load_file(path, &docs, &n, err)) return -1;
+    int rc = 0;
+    if (n != 1) {
+        *err = fl_asprintf("%s:1:1: an overlay is one YAML document; this file has %zu", path, n);
+        rc = -1;
+    } else if (sim_include_files(&docs[0], path)) {
+        *err = fl_strdup(docs[0].err);
+        rc = -1;
+    } else {
+        rc = fl_ydoc_merge(d, &docs[0], err);
+    }
+    fl_ydoc_free_all(docs, n);
+    return rc;
+}
+
+/* One override; "mesh.Kind/name..." is short for "mesh.resources.Kind/name...". */
+static int apply_set(struct fl_ydoc *d, const char *assignment, char **err)
+{
+    if (strncmp(assignment, "mesh.", 5)) return fl_ydoc_set(d, assignment, err);
+    size_t seg = strcspn(assignment + 5, ".=\"");
+    if (!memchr(assignment + 5, '/', seg)) return fl_ydoc_set(d, assignment, err);
+    char *full = fl_asprintf("mesh.resources.%s", assignment + 5);
+    int rc = fl_ydoc_set_as(d, full, assignment, err);
+    free(full);
+    return rc;
+}
+
 /* Interprets the documents of a scenario file (the loader owns and frees docs). */
 static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
-                     const char *const *overrides, size_t n_overrides,
-                     const uint64_t *seed_override, struct sim_scenario *out, char **err)
+                     const struct sim_load_opts *o, struct sim_scenario *out, char **err)
 {
     if (n_docs == 0) {
         *err = fl_asprintf("%s:1:1: the scenario is empty (it needs at least faultline, "
@@ -370,12 +421,14 @@ static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
         return -1;
     }
     struct fl_ydoc *d = &docs[0];
-    int rc = 0;
-    for (size_t i = 0; i < n_overrides && !rc; i++) rc = fl_ydoc_set(d, overrides[i], err);
+    int rc = sim_include_files(d, path);
+    if (rc) *err = fl_strdup(d->err);
+    for (size_t i = 0; i < o->n_overlays && !rc; i++) rc = apply_overlay(d, o->overlays[i], err);
+    for (size_t i = 0; i < o->n_sets && !rc; i++) rc = apply_set(d, o->sets[i], err);
     if (!rc) {
         out->file = fl_strdup(path);
         rc = fl_y_want_map(d, fl_y_root(d), "the scenario");
-        if (!rc) rc = load_top(d, out, seed_override);
+        if (!rc) rc = load_top(d, out, o->seed);
         if (!rc) rc = check_links(d, out, fl_y_root(d));
         if (rc) *err = fl_strdup(d->err);
     }
@@ -392,14 +445,23 @@ static int load_docs(const char *path, struct fl_ydoc *docs, size_t n_docs,
     return rc;
 }
 
-int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
-                      const uint64_t *seed_override, struct sim_scenario *out, char **err)
+int sim_scenario_load_opts(const char *path, const struct sim_load_opts *o,
+                           struct sim_scenario *out, char **err)
 {
+    FL_ASSERT(path && o && out && err);
     memset(out, 0, sizeof *out);
+    out->istio.lenient = o->lenient;
     struct fl_ydoc *docs;
     size_t n_docs;
     if (fl_ydoc_load_file(path, &docs, &n_docs, err)) return -1;
-    return load_docs(path, docs, n_docs, overrides, n_overrides, seed_override, out, err);
+    return load_docs(path, docs, n_docs, o, out, err);
+}
+
+int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
+                      const uint64_t *seed_override, struct sim_scenario *out, char **err)
+{
+    struct sim_load_opts o = {NULL, 0, overrides, n_overrides, seed_override};
+    return sim_scenario_load_opts(path, &o, out, err);
 }
 
 int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
@@ -410,12 +472,14 @@ int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
     struct fl_ydoc *docs;
     size_t n_docs;
     if (fl_ydoc_load_buffer(name, text, len, &docs, &n_docs, err)) return -1;
-    return load_docs(name, docs, n_docs, overrides, n_overrides, seed_override, out, err);
+    struct sim_load_opts o = {NULL, 0, overrides, n_overrides, seed_override};
+    return load_docs(name, docs, n_docs, &o, out, err);
 }
 
 static void free_version(struct sim_version_cfg *v)
 {
     free(v->name);
+    free(v->locality);
     sim_calls_free(v->calls, v->n_calls);
     for (size_t i = 0; i < v->n_labels; i++) {
         free(v->labels[i].key);
@@ -454,6 +518,7 @@ void sim_scenario_free(struct sim_scenario *s)
         }
         free(w->requests);
         free(w->name);
+        free(w->locality);
     }
     free(s->workloads);
     for (size_t i = 0; i < s->n_routes; i++) free(s->routes[i]);
@@ -463,11 +528,13 @@ void sim_scenario_free(struct sim_scenario *s)
         free(s->checks[i].text);
     }
     free(s->checks);
+    free(s->gateway_locality);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
     for (size_t i = 0; i < s->n_faults; i++) sim_fault_free(&s->faults[i]);
     free(s->faults);
     free(s->monkey.targets);
+    sim_ambient_cfg_free(&s->ambient);
     memset(s, 0, sizeof *s);
 }
 

@@ -14,12 +14,23 @@ int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, str
 
 int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+/* A locality "region[/zone[/subzone]]" (load_services.c); *out allocated. */
+int sim_load_locality(struct fl_ydoc *d, const yaml_node_t *n, char **out);
 int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_faults(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_chaos(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 /* The gateway, mesh and proxy sections (root: the scenario's mapping). */
 int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);
+/* The `mesh.ambient` section (n may be NULL: the defaults); after services and mesh resources. */
+int sim_load_ambient(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+
+/*
+ * Reads the files d includes (gateway.file, mesh.files; paths relative to
+ * base's folder) into its tree (include.c). Returns 0, or -1 with the
+ * error recorded in d.
+ */
+int sim_include_files(struct fl_ydoc *d, const char *base);
 
 /* Frees what a call owns; frees an array of n calls and the array. */
 void sim_call_cfg_free(struct sim_call_cfg *c);

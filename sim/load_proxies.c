@@ -1,100 +1,91 @@
 /*
  * load_proxies.c - reads the sections that put proxies on the request
  * path: `gateway` (Kong's declarative configuration, inline or
- * {file: kong.yaml}), `mesh` (mode, and Istio resources from files and/or
- * inline), and `proxy` (what each proxy costs in CPU). The Kong and Istio
- * formats themselves are read by proxies/kong_*.c and proxies/istio_*.c, with
+ * {file: kong.yaml}, which include.c has read into the tree), `mesh` (mode,
+ * and Istio resources, those of mesh.files included), and `proxy` (what each proxy costs in CPU).
+ * The Kong and Istio formats themselves are read by proxies/kong_*.c and proxies/istio_*.c, with
  * errors located in whichever file holds them.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
-/* A path relative to the scenario file's folder (absolute paths stay). */
-static char *relative_to(const char *scenario, const char *path)
+/* Inline, or {file: kong.yaml} already read into the tree (include.c). */
+
+/* ---- names the gateway may send to, checked when the scenario loads ---- */
+
+/* The names of the scenario's services, then of its pods (SERVICE-N, SERVICE-VERSION-N). */
+static const char **gateway_names(const struct sim_scenario *s)
 {
-    if (path[0] == '/') return fl_strdup(path);
-    const char *slash = strrchr(scenario, '/');
-    if (!slash) return fl_strdup(path);
-    return fl_asprintf("%.*s/%s", (int)(slash - scenario), scenario, path);
+    size_t n = s->n_services, k = 0;
+    for (size_t i = 0; i < s->n_services; i++) n += (size_t)sim_service_pods(&s->services[i]);
+    const char **names = fl_calloc(n + 1, sizeof *names);
+    for (size_t i = 0; i < s->n_services; i++) names[k++] = s->services[i].name;
+    for (size_t i = 0; i < s->n_services; i++)
+        for (size_t v = 0; v < s->services[i].n_versions; v++) {
+            const struct sim_version_cfg *ver = &s->services[i].versions[v];
+            for (int r = 0; r < ver->replicas; r++)
+                names[k++] = ver->name ? fl_asprintf("%s-%s-%d", s->services[i].name, ver->name, r)
+                                       : fl_asprintf("%s-%d", s->services[i].name, r);
+        }
+    FL_ASSERT(k == n);
+    return names;
 }
 
-/* Loads a whole other YAML file; on error copies its message into d (located there). */
-static int load_other(struct fl_ydoc *d, const yaml_node_t *at, const char *path,
-                      struct fl_ydoc **docs, size_t *n)
+/*
+ * A resolver that only checks names as sim/mesh.c will resolve them: a
+ * service by its short or qualified name ("billing", "billing.default.svc"),
+ * or a pod. The endpoint it gives is a placeholder.
+ */
+static int check_name(void *arg, const char *host, uint16_t port, struct px_endpoint_cfg **eps,
+                      size_t *n, char **err)
 {
+    const struct sim_scenario *s = arg;
+    const char **names = gateway_names(s);
+    int found = 0;
+    for (size_t i = 0; names[i] && !found; i++) {
+        size_t len = strlen(names[i]);
+        found = !strncmp(host, names[i], len) &&
+                (host[len] == '\0' || (i < s->n_services && host[len] == '.'));
+    }
+    (void)port;
+    if (found) {
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_strdup(host);
+        *n = 1;
+    } else {
+        const char *hint = fl_did_you_mean(host, names);
+        *err = fl_asprintf("'%s' is neither a service nor a pod of the scenario%s%s%s", host,
+                           hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+    }
+    for (size_t i = s->n_services; names[i]; i++) free((char *)names[i]);
+    free(names);
+    return found ? 0 : -1;
+}
+
+/* Builds the gateway once to find names it cannot resolve; the error is located in its file. */
+static int check_gateway(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_resolver r = {check_name, s};
+    struct px_proxy_cfg cfg;
     char *err = NULL;
-    if (fl_ydoc_load_file(path, docs, n, &err)) {
-        char where[512];
-        fl_y_where(d, at, where, sizeof where);
+    if (px_kong_build(&s->kong, "gateway", &r, &cfg, &err)) {
         free(d->err);
-        d->err = fl_asprintf("%s (included from %s)", err, where);
-        free(err);
+        d->err = err;
         return -1;
     }
+    px_proxy_cfg_free(&cfg);
     return 0;
-}
-
-/* Errors found inside an included file become the scenario's error. */
-static int adopt_error(struct fl_ydoc *d, struct fl_ydoc *other)
-{
-    if (!other->err) return 0;
-    free(d->err);
-    d->err = other->err;
-    other->err = NULL;
-    return -1;
 }
 
 static int load_gateway(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     if (fl_y_want_map(d, n, "gateway")) return -1;
-    yaml_node_t *file = fl_y_get(d, n, "file");
     s->has_gateway = 1;
-    if (!file) return px_kong_parse(d, n, &s->kong);
-    static const char *const keys[] = {"file", NULL};
-    const char *name;
-    if (fl_y_check_keys(d, n, keys, NULL, "gateway (with file, nothing else)") ||
-        fl_y_string(d, file, "gateway file", &name))
-        return -1;
-    char *path = relative_to(s->file, name);
-    struct fl_ydoc *docs = NULL;
-    size_t n_docs = 0;
-    int rc = load_other(d, file, path, &docs, &n_docs);
-    if (!rc && n_docs != 1)
-        rc = fl_y_error(d, file, "%s must hold one YAML document (it has %zu)", path, n_docs);
-    if (!rc) {
-        rc = px_kong_parse(&docs[0], fl_y_root(&docs[0]), &s->kong);
-        if (rc) adopt_error(d, &docs[0]);
-    }
-    fl_ydoc_free_all(docs, n_docs);
-    free(path);
-    return rc;
-}
-
-static int load_mesh_files(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
-{
-    if (fl_y_want_seq(d, n, "mesh files")) return -1;
-    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
-        yaml_node_t *f = fl_y_node(d, SEQ_ITEMS(n)[i]);
-        const char *name;
-        if (fl_y_string(d, f, "mesh file", &name)) return -1;
-        char *path = relative_to(s->file, name);
-        struct fl_ydoc *docs = NULL;
-        size_t n_docs = 0;
-        int rc = load_other(d, f, path, &docs, &n_docs);
-        for (size_t k = 0; k < n_docs && !rc; k++) {
-            yaml_node_t *root = fl_y_root(&docs[k]);
-            if (root->type == YAML_SCALAR_NODE && !*fl_y_str(root)) continue; /* empty "---" */
-            rc = px_istio_add(&s->istio, &docs[k], root);
-            if (rc) adopt_error(d, &docs[k]);
-        }
-        fl_ydoc_free_all(docs, n_docs);
-        free(path);
-        if (rc) return -1;
-    }
-    return 0;
+    return px_kong_parse(d, n, &s->kong);
 }
 
 static int load_compat(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
@@ -115,25 +106,69 @@ static int load_compat(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
     return 0;
 }
 
+/*
+ * Checks the Istio resources against the scenario's services
+ * (px_istio_resolve), each service seen as one endpoint per version with
+ * that version's labels. An error is located in the Istio file and becomes
+ * the scenario's.
+ */
+static int resolve_mesh(struct fl_ydoc *d, struct sim_scenario *s)
+{
+    struct px_mesh_service *ms = fl_calloc(s->n_services + 1, sizeof *ms);
+    struct px_endpoint_cfg **eps = fl_calloc(s->n_services + 1, sizeof *eps);
+    for (size_t i = 0; i < s->n_services; i++) {
+        const struct sim_service_cfg *svc = &s->services[i];
+        eps[i] = fl_calloc(svc->n_versions + 1, sizeof **eps);
+        for (size_t v = 0; v < svc->n_versions; v++) {
+            const struct sim_version_cfg *ver = &svc->versions[v];
+            eps[i][v].labels = fl_calloc(ver->n_labels + 1, sizeof *eps[i][v].labels);
+            for (size_t k = 0; k < ver->n_labels; k++) /* borrowed strings */
+                eps[i][v].labels[k] = (struct px_label){ver->labels[k].key, ver->labels[k].value};
+            eps[i][v].n_labels = ver->n_labels;
+        }
+        ms[i].name = svc->name;
+        ms[i].endpoints = eps[i];
+        ms[i].n_endpoints = svc->n_versions;
+    }
+    char *err = NULL;
+    int rc = px_istio_resolve(&s->istio, ms, s->n_services, &err);
+    for (size_t i = 0; i < s->n_services; i++) {
+        for (size_t v = 0; v < s->services[i].n_versions; v++) free(eps[i][v].labels);
+        free(eps[i]);
+    }
+    free(eps);
+    free(ms);
+    if (rc) {
+        free(d->err);
+        d->err = err;
+    }
+    return rc;
+}
+
 static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"mode", "files", "resources", "envoy_compat", NULL};
+    /* mesh.files are mesh.resources by now (include.c) */
+    static const char *const keys[] = {"mode",    "resources", "envoy_compat",
+                                       "ambient", "lenient",   NULL};
     static const char *const modes[] = {"sidecar", "ambient", "none", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "mesh")) return -1;
     yaml_node_t *x;
     int mode = 0;
     if ((x = fl_y_get(d, n, "mode"))) {
         if (fl_y_enum(d, x, "mesh mode", modes, &mode)) return -1;
-        if (mode == 1) return fl_y_error(d, x, "mesh mode 'ambient' is not supported yet");
     }
-    s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : SIM_MESH_NONE;
-    if ((x = fl_y_get(d, n, "files")) && load_mesh_files(d, x, s)) return -1;
+    s->mesh_mode = mode == 0 ? SIM_MESH_SIDECAR : mode == 1 ? SIM_MESH_AMBIENT : SIM_MESH_NONE;
+    int lenient = 0;
+    if ((x = fl_y_get(d, n, "lenient")) && fl_y_bool(d, x, "mesh lenient", &lenient)) return -1;
+    s->istio.lenient |= lenient;
     if ((x = fl_y_get(d, n, "resources"))) {
         if (fl_y_want_seq(d, x, "mesh resources")) return -1;
         for (size_t i = 0; i < SEQ_COUNT(x); i++)
             if (px_istio_add(&s->istio, d, fl_y_node(d, SEQ_ITEMS(x)[i]))) return -1;
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
+    if (sim_load_ambient(d, fl_y_get(d, n, "ambient"), s)) return -1;
+    if (s->mesh_mode != SIM_MESH_NONE && resolve_mesh(d, s)) return -1;
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
@@ -143,12 +178,16 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     return 0;
 }
 
+/* proxy.gateway or proxy.sidecar; locality (non-NULL: the gateway's) where the proxy runs. */
 static int load_cost(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
-                     struct sim_proxy_cost *c)
+                     struct sim_proxy_cost *c, char **locality)
 {
     static const char *const keys[] = {"cost", "workers", NULL};
-    if (fl_y_check_keys(d, n, keys, NULL, what)) return -1;
+    static const char *const gw_keys[] = {"cost", "workers", "locality", NULL};
+    if (fl_y_check_keys(d, n, locality ? gw_keys : keys, NULL, what)) return -1;
     yaml_node_t *x;
+    if (locality && (x = fl_y_get(d, n, "locality")) && sim_load_locality(d, x, locality))
+        return -1;
     if ((x = fl_y_get(d, n, "cost")) && sim_load_dist(d, x, "cost", &c->cost)) return -1;
     long long workers;
     if ((x = fl_y_get(d, n, "workers"))) {
@@ -163,9 +202,10 @@ static int load_proxy_costs(struct fl_ydoc *d, const yaml_node_t *n, struct sim_
     static const char *const keys[] = {"gateway", "sidecar", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "proxy")) return -1;
     yaml_node_t *x;
-    if ((x = fl_y_get(d, n, "gateway")) && load_cost(d, x, "proxy.gateway", &s->gateway_cost))
+    if ((x = fl_y_get(d, n, "gateway")) &&
+        load_cost(d, x, "proxy.gateway", &s->gateway_cost, &s->gateway_locality))
         return -1;
-    if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost))
+    if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost, NULL))
         return -1;
     return 0;
 }
@@ -177,7 +217,8 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
     px_cost_default(&s->sidecar_cost.cost);
     s->gateway_cost.workers = s->sidecar_cost.workers = 2;
     yaml_node_t *x;
-    if ((x = fl_y_get(d, root, "gateway")) && load_gateway(d, x, s)) return -1;
+    if ((x = fl_y_get(d, root, "gateway")) && (load_gateway(d, x, s) || check_gateway(d, s)))
+        return -1;
     if ((x = fl_y_get(d, root, "mesh")) && load_mesh(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "proxy")) && load_proxy_costs(d, x, s)) return -1;
     return 0;

@@ -4,6 +4,7 @@
  * errors and calls, labelled {app, version}), and its downstream calls,
  * which must name services of the scenario and must not form a cycle.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,7 +13,8 @@
 
 /* Keys a service and a version share. */
 #define DEPLOYMENT_KEYS                                                                            \
-    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size"
+    "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
+        "locality"
 
 static const char *const service_keys[] = {"name", "versions", DEPLOYMENT_KEYS, NULL};
 static const char *const version_keys[] = {"name", DEPLOYMENT_KEYS, NULL};
@@ -165,6 +167,36 @@ static int load_deployment(struct fl_ydoc *d, const yaml_node_t *n, struct sim_v
         fl_y_size(d, x, "response_size", 0, SIM_MESSAGE_MAX, &v->response_bytes))
         return -1;
     if ((x = fl_y_get(d, n, "calls")) && load_calls(d, x, v)) return -1;
+    if ((x = fl_y_get(d, n, "locality"))) {
+        free(v->locality);
+        v->locality = NULL;
+        if (sim_load_locality(d, x, &v->locality)) return -1;
+    }
+    return 0;
+}
+
+/*
+ * A locality, "region", "region/zone" or "region/zone/subzone" (Kubernetes'
+ * topology.kubernetes.io/region and zone, Istio's subzone): parts made of
+ * letters, digits, '-', '_' and '.'. *out is allocated.
+ */
+int sim_load_locality(struct fl_ydoc *d, const yaml_node_t *n, char **out)
+{
+    const char *v;
+    if (fl_y_string(d, n, "locality", &v)) return -1;
+    int parts = 1, bad = !*v || strlen(v) > 200;
+    for (const char *p = v; *p; p++) {
+        if (*p == '/') {
+            parts++;
+            bad |= p == v || p[1] == '/' || p[1] == 0;
+        } else {
+            bad |= !(isalnum((unsigned char)*p) || *p == '-' || *p == '_' || *p == '.');
+        }
+    }
+    if (bad || parts > 3)
+        return fl_y_error(d, n, "locality '%s' is not region, region/zone or region/zone/subzone",
+                          v);
+    *out = fl_strdup(v);
     return 0;
 }
 
@@ -172,6 +204,7 @@ static void copy_deployment(struct sim_version_cfg *dst, const struct sim_versio
 {
     *dst = *src;
     dst->name = NULL;
+    dst->locality = src->locality ? fl_strdup(src->locality) : NULL;
     dst->labels = NULL;
     dst->n_labels = 0;
     dst->calls = fl_calloc(src->n_calls ? src->n_calls : 1, sizeof *dst->calls);
@@ -267,6 +300,7 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
         add_label(&svc->versions[0], "app", svc->name);
     }
     sim_calls_free(base.calls, base.n_calls);
+    free(base.locality);
     if (!rc && sim_service_pods(svc) > SIM_PODS_MAX)
         rc = fl_y_error(d, n, "service '%s' has more than %d pods", name, SIM_PODS_MAX);
     return rc;

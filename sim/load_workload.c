@@ -224,8 +224,8 @@ static int load_arrival(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
 static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                          size_t idx)
 {
-    static const char *const keys[] = {"name",       "target",   "arrival", "rate", "clients",
-                                       "think_time", "requests", "retry",   NULL};
+    static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
+                                       "think_time", "requests", "retry",   "locality", NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;
@@ -263,7 +263,9 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
     w->retry.cap_ns = 10 * INT64_C(1000000000);
     w->retry.jitter = SIM_JITTER_FULL;
     yaml_node_t *r = fl_y_get(d, n, "retry");
-    return r ? load_retry(d, r, &w->retry) : 0;
+    if (r && load_retry(d, r, &w->retry)) return -1;
+    yaml_node_t *l = fl_y_get(d, n, "locality");
+    return l ? sim_load_locality(d, l, &w->locality) : 0;
 }
 
 int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)

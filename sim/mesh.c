@@ -25,12 +25,13 @@
 #include "sim/rt.h"
 #include "sim/world.h"
 
-static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod,
-                            struct px_endpoint_cfg *e)
+void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uint16_t port,
+                       struct px_endpoint_cfg *e)
 {
     const struct sim_version_cfg *v = pod->cfg;
     e->name = fl_strdup(w->nodes[pod->node].name);
-    e->addr = sim_addr(pod->node, SIM_PORT_SERVICE);
+    e->locality = v->locality ? fl_strdup(v->locality) : NULL;
+    e->addr = sim_addr(pod->node, port);
     e->weight = 100;
     e->n_labels = v->n_labels;
     e->labels = fl_calloc(v->n_labels ? v->n_labels : 1, sizeof *e->labels);
@@ -38,6 +39,12 @@ static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod
         e->labels[i].key = fl_strdup(v->labels[i].key);
         e->labels[i].value = fl_strdup(v->labels[i].value);
     }
+}
+
+static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod,
+                            struct px_endpoint_cfg *e)
+{
+    sim_mesh_endpoint(w, pod, SIM_PORT_SERVICE, e);
 }
 
 /* Kubernetes short and qualified names of a service all mean the service. */
@@ -66,6 +73,15 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
         *n = 1;
         return 0;
     }
+    if (svc >= 0 && w->sc->mesh_mode == SIM_MESH_AMBIENT) {
+        /* the service's address, captured by the ztunnel of the gateway's node */
+        *eps = fl_calloc(1, sizeof **eps);
+        (*eps)->name = fl_asprintf("%s (via ztunnel)", w->sc->services[svc].name);
+        (*eps)->addr = sim_addr(w->gateway_node, (uint16_t)(SIM_PORT_VIP + svc));
+        (*eps)->weight = 100;
+        *n = 1;
+        return 0;
+    }
     if (svc >= 0) {
         const struct sim_service *s = &w->services[svc];
         *eps = fl_calloc(s->n_pods, sizeof **eps);
@@ -85,8 +101,7 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
     return -1;
 }
 
-/* The scenario's choices of older Envoy behaviour, applied to a built configuration. */
-static void apply_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
+void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
 {
     for (size_t v = 0; v < c->n_vhosts; v++)
         for (size_t r = 0; r < c->vhosts[v].n_routes; r++)
@@ -143,6 +158,53 @@ static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct p
     (void)why;
 }
 
+/*
+ * The outbound configuration for workloads that Istio Sidecar sc applies
+ * to (NULL: none), built on first use: every pod it applies to shares it.
+ */
+static struct px_proxy_cfg *outbound_cfg(struct sim_world *w, const struct px_istio_sidecar *sc,
+                                         const struct px_mesh_service *ms, char **err)
+{
+    const struct px_istio *m = &w->sc->istio;
+    size_t k = sc ? (size_t)(sc - m->sidecars) : m->n_sidecars;
+    FL_ASSERT(k <= m->n_sidecars);
+    if (w->mesh_cfgs[k]) return w->mesh_cfgs[k];
+    struct px_proxy_cfg *c = fl_calloc(1, sizeof *c);
+    if (px_istio_build_outbound_for(m, "sidecar", ms, w->sc->n_services, sc, c, err)) {
+        free(c);
+        return NULL;
+    }
+    sim_mesh_compat(w->sc, c);
+    set_cost(c, &w->sc->sidecar_cost);
+    c->envoy_headers = 1;
+    return w->mesh_cfgs[k] = c;
+}
+
+/* The Sidecar resource that applies to a pod, by its labels (or NULL). */
+static const struct px_istio_sidecar *pod_sidecar(const struct sim_world *w,
+                                                  const struct sim_pod *pod)
+{
+    const struct sim_version_cfg *v = pod->cfg;
+    struct px_label *labels = fl_calloc(v->n_labels + 1, sizeof *labels);
+    for (size_t i = 0; i < v->n_labels; i++) /* borrowed strings */
+        labels[i] = (struct px_label){v->labels[i].key, v->labels[i].value};
+    const struct px_istio_sidecar *sc = px_istio_sidecar_for(&w->sc->istio, labels, v->n_labels);
+    free(labels);
+    return sc;
+}
+
+/* Each pod's outbound configuration; the gateway's sidecar takes the namespace's. */
+static int build_outbounds(struct sim_world *w, const struct px_mesh_service *ms,
+                           struct px_proxy_cfg **pod_cfgs, char **err)
+{
+    w->mesh_cfgs = fl_calloc(w->sc->istio.n_sidecars + 1, sizeof *w->mesh_cfgs);
+    w->mesh_cfg = outbound_cfg(w, px_istio_sidecar_for(&w->sc->istio, NULL, 0), ms, err);
+    if (!w->mesh_cfg) return -1;
+    for (uint32_t i = 0; i < w->n_pods; i++)
+        if (!(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err))) return -1;
+    return 0;
+}
+
 static int mesh_sidecars(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
@@ -157,29 +219,30 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = s->n_pods;
     }
-    w->mesh_cfg = fl_calloc(1, sizeof *w->mesh_cfg);
-    int rc = px_istio_build_outbound(&sc->istio, "sidecar", ms, sc->n_services, w->mesh_cfg, err);
+    struct px_proxy_cfg **pod_cfgs = fl_calloc(w->n_pods + 1, sizeof *pod_cfgs);
+    int rc = build_outbounds(w, ms, pod_cfgs, err);
     for (size_t i = 0; i < sc->n_services; i++) {
         for (uint32_t k = 0; k < w->services[i].n_pods; k++) px_endpoint_cfg_free(&eps[i][k]);
         free(eps[i]);
     }
     free(eps);
     free(ms);
-    if (rc) return -1;
-    apply_compat(sc, w->mesh_cfg);
-    set_cost(w->mesh_cfg, &sc->sidecar_cost);
-    w->mesh_cfg->envoy_headers = 1;
+    if (rc) {
+        free(pod_cfgs);
+        return -1;
+    }
     w->inbound_cfgs = fl_calloc(w->n_pods ? w->n_pods : 1, sizeof *w->inbound_cfgs);
     for (uint32_t i = 0; i < w->n_pods; i++) {
         struct sim_pod *pod = &w->pods[i];
         const char *name = w->nodes[pod->node].name;
         inbound_cfg(w, pod, &w->inbound_cfgs[i]);
         char *out = fl_asprintf("%s outbound", name);
-        pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, w->mesh_cfg);
+        pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);
         free(out);
         pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, w->inbound_cfgs[i].name,
                                        &w->inbound_cfgs[i]);
     }
+    free(pod_cfgs);
     return 0;
 }
 
@@ -187,11 +250,12 @@ int sim_mesh_init(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
     if (sc->mesh_mode == SIM_MESH_SIDECAR && mesh_sidecars(w, err)) return -1;
+    if (sc->mesh_mode == SIM_MESH_AMBIENT && sim_ambient_init(w, err)) return -1;
     if (!sc->has_gateway) return 0;
     struct px_resolver r = {gateway_resolve, w};
     w->gateway_cfg = fl_calloc(1, sizeof *w->gateway_cfg);
     if (px_kong_build(&sc->kong, "gateway", &r, w->gateway_cfg, err)) return -1;
-    apply_compat(sc, w->gateway_cfg);
+    sim_mesh_compat(sc, w->gateway_cfg);
     set_cost(w->gateway_cfg, &sc->gateway_cost);
     w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
     if (sc->mesh_mode == SIM_MESH_SIDECAR)
@@ -203,11 +267,16 @@ int sim_mesh_init(struct sim_world *w, char **err)
 void sim_mesh_free(struct sim_world *w)
 {
     for (size_t i = 0; i < w->n_proxies; i++) sim_proxy_free(w->proxies[i]);
+    sim_ambient_free(w); /* after the waypoints: it holds their configurations */
     free(w->proxies);
     w->proxies = NULL;
     w->n_proxies = 0;
-    if (w->mesh_cfg) px_proxy_cfg_free(w->mesh_cfg);
-    free(w->mesh_cfg);
+    for (size_t i = 0; w->mesh_cfgs && i <= w->sc->istio.n_sidecars; i++) {
+        if (w->mesh_cfgs[i]) px_proxy_cfg_free(w->mesh_cfgs[i]);
+        free(w->mesh_cfgs[i]);
+    }
+    free(w->mesh_cfgs);
+    w->mesh_cfg = NULL;
     if (w->gateway_cfg) px_proxy_cfg_free(w->gateway_cfg);
     free(w->gateway_cfg);
     for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)
@@ -216,8 +285,7 @@ void sim_mesh_free(struct sim_world *w)
     free(w->events);
 }
 
-/* The results row of a cluster name, added on first sight. */
-static struct rpt_cluster *cluster_row(struct rpt_run *run, const char *name)
+struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
 {
     for (size_t i = 0; i < run->n_clusters; i++)
         if (!strcmp(run->clusters[i].name, name)) return &run->clusters[i];
@@ -232,7 +300,8 @@ void sim_mesh_results(struct sim_world *w)
 {
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
-        const char *kind = sp->cfg->kind == PX_PROXY_GATEWAY    ? "gateway"
+        const char *kind = sp->role                             ? sp->role
+                           : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
@@ -240,7 +309,7 @@ void sim_mesh_results(struct sim_world *w)
             char *name = sp->cfg->kind == PX_PROXY_INBOUND
                              ? fl_strdup("sidecar inbound")
                              : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
-            struct rpt_cluster *c = cluster_row(w->run, name);
+            struct rpt_cluster *c = sim_mesh_cluster_row(w->run, name);
             free(name);
             c->rq_total += st->rq_total;
             c->rq_retry += st->rq_retry;
@@ -258,6 +327,7 @@ void sim_mesh_results(struct sim_world *w)
                 c->flags[f] += st->flags[f];
         }
     }
+    sim_ambient_results(w);
     for (int i = 0; i < RPT_FLAGS_MAX && i < PX_FLAG_COUNT; i++)
         w->run->flag_names[i] = px_flag_name(1u << i);
 }

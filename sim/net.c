@@ -96,6 +96,23 @@ static const struct net_link_cfg *link_cfg(const struct sim_world *w, const char
     return &n->defaults;
 }
 
+/*
+ * network.zones: the delay added between two localities, one way: cross-
+ * region when the regions differ, cross-zone when only the zones do; 0
+ * when either end has no locality. The first '/' ends the region, the
+ * second the zone ("region/zone/subzone").
+ */
+static int64_t zone_delay(const struct sim_world *w, const char *a, const char *b)
+{
+    const struct sim_network_cfg *n = &w->sc->network;
+    if (!a || !b) return 0;
+    size_t ra = strcspn(a, "/"), rb = strcspn(b, "/");
+    if (ra != rb || strncmp(a, b, ra)) return n->cross_region_delay_ns;
+    const char *za = a[ra] ? a + ra + 1 : "", *zb = b[rb] ? b + rb + 1 : "";
+    size_t la = strcspn(za, "/"), lb = strcspn(zb, "/");
+    return la != lb || strncmp(za, zb, la) ? n->cross_zone_delay_ns : 0;
+}
+
 static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t dst)
 {
     uint64_t key = ((uint64_t)(src + 1) << 32) | (dst + 1);
@@ -107,7 +124,9 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     const struct sim_node *a = &w->nodes[src], *b = &w->nodes[dst];
     struct net_link_cfg loopback;
     net_link_cfg_default(&loopback); /* within a node (app to sidecar): loopback, ideal */
-    const struct net_link_cfg *cfg = src == dst ? &loopback : link_cfg(w, a->group, b->group);
+    struct net_link_cfg zoned = src == dst ? loopback : *link_cfg(w, a->group, b->group);
+    if (src != dst) zoned.delay_ns += zone_delay(w, a->locality, b->locality);
+    const struct net_link_cfg *cfg = &zoned;
     char *name = fl_asprintf("link/%s/%s", a->name, b->name);
     struct fl_rng rng;
     fl_rng_derive(&rng, w->sc->seed, name);
@@ -179,9 +198,16 @@ void sim_conn_bind(struct sim_conn *c, int side, const struct px_conn_cbs *cbs, 
 void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
                 void (*accept)(void *ctx, struct sim_conn *c), void *ctx)
 {
+    sim_listen_range(w, node, port, port, accept, ctx);
+}
+
+void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_t port_last,
+                      void (*accept)(void *ctx, struct sim_conn *c), void *ctx)
+{
     struct sim_node *n = &w->nodes[node];
-    FL_ASSERT(n->n_listeners < SIM_LISTENERS_MAX);
+    FL_ASSERT(n->n_listeners < SIM_LISTENERS_MAX && port <= port_last);
     n->listeners[n->n_listeners].port = port;
+    n->listeners[n->n_listeners].port_last = port_last;
     n->listeners[n->n_listeners].accept = accept;
     n->listeners[n->n_listeners].ctx = ctx;
     n->n_listeners++;
@@ -192,7 +218,8 @@ static const struct sim_listener *listener(const struct sim_world *w, uint32_t n
     const struct sim_node *n = &w->nodes[node];
     if (!n->up) return NULL;
     for (uint32_t i = 0; i < n->n_listeners; i++)
-        if (n->listeners[i].port == port) return &n->listeners[i];
+        if (n->listeners[i].port <= port && port <= n->listeners[i].port_last)
+            return &n->listeners[i];
     return NULL;
 }
 

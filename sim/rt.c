@@ -128,6 +128,32 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
     return of(rt)->w->nodes[peer].name;
 }
 
+/* The node an end of a connection is on. */
+static uint32_t end_node(struct px_conn *pc)
+{
+    const struct sim_conn *c = sim_conn_of(pc);
+    return sim_conn_side(pc) ? c->path->dst : c->path->src;
+}
+
+/* What the peer dialled: a service address (ambient mode's captured ClusterIP), or (node, port). */
+static uint64_t rt_conn_local(struct px_rt *rt, struct px_conn *pc)
+{
+    const struct sim_conn *c = sim_conn_of(pc);
+    (void)rt;
+    if (c->port >= SIM_PORT_VIP && c->port < SIM_PORT_VIP + SIM_SERVICES_MAX)
+        return sim_addr(SIM_NODE_VIP, c->port);
+    return sim_addr(end_node(pc), c->port);
+}
+
+static struct px_conn *rt_connect_local(struct px_rt *rt, struct px_conn *via, uint64_t addr,
+                                        const struct px_conn_cbs *cbs, void *ctx)
+{
+    struct sim_proxy *sp = of(rt);
+    struct sim_conn *c = sim_conn_open(sp->w, end_node(via), (uint32_t)(addr >> 16),
+                                       (uint16_t)(addr & 0xffff), cbs, ctx);
+    return sim_px_conn(c, 0);
+}
+
 static struct px_msg *rt_msg_new(struct px_rt *rt)
 {
     return sim_msg_new(of(rt)->w);
@@ -266,6 +292,8 @@ static const struct px_rt_ops sim_rt_ops = {
     .span = NULL,
     .event = rt_event,
     .conn_peer = rt_conn_peer,
+    .conn_local = rt_conn_local,
+    .connect_local = rt_connect_local,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */
@@ -276,20 +304,31 @@ static void proxy_accept(void *ctx, struct sim_conn *c)
     px_proxy_accept(sp->proxy, sim_px_conn(c, 1));
 }
 
-struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t port,
-                                  const char *name, const struct px_proxy_cfg *cfg)
+struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *name, uint32_t workers)
 {
     struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
     sp->rt.ops = &sim_rt_ops;
     sp->w = w;
     sp->node = node;
     sp->name = fl_strdup(name);
-    sp->workers = cfg->workers ? cfg->workers : 1;
+    sp->workers = workers ? workers : 1;
     char *stream = fl_asprintf("proxy/%s", name);
     fl_rng_derive(&sp->rng, w->sc->seed, stream);
     free(stream);
+    return sp;
+}
+
+struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t port,
+                                  const char *name, const struct px_proxy_cfg *cfg)
+{
+    struct sim_proxy *sp = sim_rt_new(w, node, name, cfg->workers);
     sp->cfg = cfg;
-    sp->proxy = px_proxy_new(&sp->rt, cfg);
+    const struct sim_node *nd = &w->nodes[node];
+    struct px_label *labels = fl_calloc(nd->n_labels + 1, sizeof *labels);
+    for (size_t i = 0; i < nd->n_labels; i++) /* borrowed: the proxy copies them */
+        labels[i] = (struct px_label){nd->labels[i].key, nd->labels[i].value};
+    sp->proxy = px_proxy_new_labelled(&sp->rt, cfg, nd->locality, labels, nd->n_labels);
+    free(labels);
     sim_listen(w, node, port, proxy_accept, sp);
     FL_GROW(w->proxies, w->cap_proxies, w->n_proxies + 1);
     w->proxies[w->n_proxies++] = sp;
@@ -298,7 +337,7 @@ struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t p
 
 void sim_proxy_free(struct sim_proxy *sp)
 {
-    px_proxy_free(sp->proxy);
+    if (sp->proxy) px_proxy_free(sp->proxy);
     free(sp->name);
     free(sp);
 }

@@ -26,7 +26,16 @@ struct sim_proxy {
     struct sim_work *queue_head, *queue_tail, *free_work;
     const struct px_proxy_cfg *cfg;
     struct px_proxy *proxy;
+    const char *role; /* how results name its clusters ("waypoint"); NULL: by cfg->kind */
 };
+
+/*
+ * The runtime alone, for a proxy that is not the engine (ambient mode's
+ * ztunnel): its clock, CPU (`workers` threads), stream and connections on
+ * node; no listener, not in w->proxies. Free with sim_proxy_free.
+ */
+struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *name,
+                             uint32_t workers);
 
 /*
  * Starts a proxy called `name` on node, listening on port, running cfg

@@ -78,6 +78,7 @@ struct sim_version_cfg {
     size_t n_calls;
     struct sim_label *labels; /* app and version first, then the scenario's own */
     size_t n_labels;
+    char *locality; /* "region/zone/subzone" of its pods, or NULL */
 };
 
 struct sim_service_cfg {
@@ -96,6 +97,8 @@ struct sim_network_cfg {
     struct sim_link_cfg *links;
     size_t n_links;
     struct net_tcp_cfg tcp;
+    /* network.zones: one-way delay added between nodes in different zones / regions */
+    int64_t cross_zone_delay_ns, cross_region_delay_ns;
 };
 
 enum sim_arrival { SIM_ARRIVAL_POISSON, SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_CLOSED };
@@ -140,9 +143,10 @@ struct sim_workload_cfg {
     size_t n_requests;
     double weight_total;
     struct sim_retry_cfg retry;
+    char *locality; /* where its clients run, or NULL */
 };
 
-enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR };
+enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };
 
 /* A proxy's own cost: CPU per request and worker threads. */
 struct sim_proxy_cost {
@@ -168,6 +172,27 @@ struct sim_monkey_cfg {
     int64_t start_ns, stop_ns; /* faults start in [start, stop) */
 };
 
+/* An ambient-mode waypoint: an Envoy deployment serving some services' L7 policy. */
+struct sim_waypoint_cfg {
+    char *name;
+    int *services; /* indices into sim_scenario.services */
+    size_t n_services;
+    int replicas;
+    struct sim_proxy_cost cost;
+};
+
+/* Istio ambient mode (sim/load_ambient.c reads it, sim/ambient.c builds it). */
+struct sim_ambient_cfg {
+    int nodes;             /* pods spread round-robin over this many nodes; 0: a node per pod */
+    int64_t connection_ns; /* ztunnel CPU per connection */
+    int64_t message_ns;    /* ztunnel CPU per message (request or response) */
+    uint32_t workers;      /* ztunnel worker threads */
+    struct sim_waypoint_cfg *waypoints;
+    size_t n_waypoints;
+};
+
+void sim_ambient_cfg_free(struct sim_ambient_cfg *a);
+
 struct sim_scenario {
     char *file; /* as given on the command line */
     char *name;
@@ -189,10 +214,12 @@ struct sim_scenario {
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
     struct sim_proxy_cost gateway_cost, sidecar_cost;
+    char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
     struct sim_fault *faults; /* `faults:`, in file order */
     size_t n_faults;
     struct sim_monkey_cfg monkey;
+    struct sim_ambient_cfg ambient; /* mesh mode ambient */
 };
 
 /*
@@ -204,6 +231,7 @@ struct sim_scenario {
 int sim_scenario_load(const char *path, const char *const *overrides, size_t n_overrides,
                       const uint64_t *seed_override, struct sim_scenario *out, char **err);
 
+/* Choices of the command line that change how a scenario is read. */
 /*
  * The same from memory: name stands for the file in messages, and files the
  * scenario includes are found relative to it (the fuzz targets use this).
@@ -211,6 +239,26 @@ int sim_scenario_load(const char *path, const char *const *overrides, size_t n_o
 int sim_scenario_load_buffer(const char *name, const char *text, size_t len,
                              const char *const *overrides, size_t n_overrides,
                              const uint64_t *seed_override, struct sim_scenario *out, char **err);
+
+/*
+ * What changes a scenario from outside, applied in this order after the
+ * files it includes are read (sim/include.c): the overlays (`-f FILE`,
+ * deep-merged, fl_ydoc_merge), then the overrides (`--set KEY=VALUE`,
+ * fl_ydoc_set; `mesh.Kind/name...` is short for
+ * `mesh.resources.Kind/name...`), then the seed.
+ */
+struct sim_load_opts {
+    const char *const *overlays;
+    size_t n_overlays;
+    const char *const *sets;
+    size_t n_sets;
+    const uint64_t *seed; /* NULL: the scenario's */
+    int lenient; /* --lenient: what faultline does not model becomes a warning, not an error */
+};
+
+/* sim_scenario_load with overlays too. */
+int sim_scenario_load_opts(const char *path, const struct sim_load_opts *o,
+                           struct sim_scenario *out, char **err);
 
 void sim_scenario_free(struct sim_scenario *s);
 

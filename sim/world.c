@@ -28,6 +28,12 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
     memset(run, 0, sizeof *run);
     run->scenario = fl_strdup(sc->name);
     run->seed = sc->seed;
+    run->notes = fl_calloc(sc->istio.n_notes + 1, sizeof *run->notes);
+    for (; run->n_notes < sc->istio.n_notes; run->n_notes++)
+        run->notes[run->n_notes] = fl_strdup(sc->istio.notes[run->n_notes]);
+    run->warnings = fl_calloc(sc->istio.n_warnings + 1, sizeof *run->warnings);
+    for (; run->n_warnings < sc->istio.n_warnings; run->n_warnings++)
+        run->warnings[run->n_warnings] = fl_strdup(sc->istio.warnings[run->n_warnings]);
     rpt_stats_init(&run->all, "all");
     run->n_routes = sc->n_routes;
     run->routes = fl_calloc(sc->n_routes ? sc->n_routes : 1, sizeof *run->routes);
@@ -70,17 +76,21 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1, sizeof *w->nodes);
+    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1 + sim_ambient_nodes(sc), sizeof *w->nodes);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
     w->gateway_node = UINT32_MAX;
-    if (sc->has_gateway) w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+    if (sc->has_gateway) {
+        w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
+        w->nodes[w->gateway_node].locality = sc->gateway_locality;
+    }
     for (size_t i = 0; i < sc->n_workloads; i++) {
         struct sim_client *cl = &w->clients[w->n_clients++];
         cl->w = w;
         cl->cfg = &sc->workloads[i];
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
+        w->nodes[cl->node].locality = cl->cfg->locality;
         if (cl->cfg->target < 0) {
             cl->target_node = w->gateway_node;
             cl->target_port = SIM_PORT_GATEWAY;
@@ -104,6 +114,9 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                 char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
+                w->nodes[pod->node].locality = ver->locality; /* pods inherit it */
+                w->nodes[pod->node].labels = ver->labels;
+                w->nodes[pod->node].n_labels = ver->n_labels;
                 pod->service = (uint32_t)s;
                 pod->version = (uint32_t)v;
                 pod->cfg = ver;
@@ -261,6 +274,24 @@ static void duration_over(struct sim_kernel *k, void *a, void *b)
     w->stopping = 1;
     sim_timer_init(&w->over, check_over, w);
     check_over(k, &w->over);
+}
+
+int sim_proxies_build(const struct sim_scenario *sc, sim_proxies_fn fn, void *arg, char **err)
+{
+    struct sim_world *w = fl_calloc(1, sizeof *w);
+    struct rpt_run run;
+    sim_kernel_init(&w->k);
+    w->sc = sc;
+    build_results(w, &run);
+    build_world(w, sc, &run);
+    sim_net_init(w);
+    sim_app_init(w);
+    int rc = sim_mesh_init(w, err);
+    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, arg);
+    free_world(w);
+    free(w);
+    rpt_run_free(&run);
+    return rc;
 }
 
 int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, struct rpt_run *out,

@@ -1,8 +1,8 @@
 /*
  * world.h - the running simulation: the kernel, the nodes on the network
- * (one per workload, one per pod), the connections between them, the pods'
- * modeled applications, the workload generators, and the figures being
- * collected.
+ * (one per workload, one per pod, the gateway's, one per ambient waypoint
+ * pod), the connections between them, the pods' modeled applications, the
+ * workload generators, and the figures being collected.
  *
  * Everything is indexed by dense ids assigned in scenario order (workloads
  * first, then pods service by service, version by version), never by
@@ -42,7 +42,12 @@ enum {
     SIM_PORT_APP = 8080,       /* the app behind an inbound sidecar */
     SIM_PORT_GATEWAY = 8000,   /* Kong's proxy port */
     SIM_PORT_OUTBOUND = 15001, /* a sidecar's outbound listener (same node only) */
+    SIM_PORT_HBONE = 15008,    /* ambient: tunnels into a pod (ztunnel) or a waypoint */
+    SIM_PORT_VIP = 20000,      /* ambient: service i's address is port SIM_PORT_VIP + i */
 };
+
+/* The node part of a service address (ambient mode): no node has this id. */
+#define SIM_NODE_VIP UINT32_MAX
 
 /* The address of (node, port) as the runtime interface hands it out. */
 static inline uint64_t sim_addr(uint32_t node, uint16_t port)
@@ -65,7 +70,7 @@ struct sim_end {
 
 /* Who takes new connections on a port: accept() binds the server end of c. */
 struct sim_listener {
-    uint16_t port;
+    uint16_t port, port_last; /* the ports it takes: port..port_last */
     void (*accept)(void *ctx, struct sim_conn *c);
     void *ctx;
 };
@@ -74,8 +79,11 @@ struct sim_listener {
 
 struct sim_node {
     uint32_t id;
-    char *name;        /* pod name, workload name, or "gateway" */
-    const char *group; /* service or workload name: what link settings refer to */
+    char *name;                     /* pod name, workload name, or "gateway" */
+    const char *group;              /* service or workload name: what link settings refer to */
+    const char *locality;           /* "region/zone/subzone" (the scenario's), or NULL */
+    const struct sim_label *labels; /* a pod's (the scenario's), for failoverPriority */
+    size_t n_labels;
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;
@@ -169,9 +177,12 @@ struct sim_world {
     size_t n_proxies, cap_proxies;
     struct sim_event_rec *events; /* what proxies reported (ejections...), in time order */
     size_t n_events, cap_events;
-    struct px_proxy_cfg *mesh_cfg; /* the outbound sidecars' shared configuration */
+    struct px_proxy_cfg *mesh_cfg; /* the outbound configuration of the namespace's sidecars */
+    struct px_proxy_cfg *
+        *mesh_cfgs; /* per Istio Sidecar resource, then for none (mesh_cfg is one) */
     struct px_proxy_cfg *gateway_cfg;
     struct px_proxy_cfg *inbound_cfgs; /* one per pod */
+    struct sim_ambient *ambient;       /* mesh mode ambient: ztunnels, waypoints (ambient.c) */
     struct sim_node *nodes;
     uint32_t n_nodes;
     struct sim_pod *pods;
@@ -208,6 +219,9 @@ struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst);
 /* Makes accept(ctx, conn) take connections to port on node. */
 void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
                 void (*accept)(void *ctx, struct sim_conn *c), void *ctx);
+/* The same for every port from port to port_last (ambient capture of service addresses). */
+void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_t port_last,
+                      void (*accept)(void *ctx, struct sim_conn *c), void *ctx);
 /*
  * Opens a connection from src to port on dst; cbs->connected(status) runs
  * when the handshake ends. The caller holds one reference (sim_conn_release).
@@ -265,6 +279,22 @@ int sim_mesh_init(struct sim_world *w, char **err);
 void sim_mesh_free(struct sim_world *w);
 /* Adds every proxy's cluster counters to the run's results. */
 void sim_mesh_results(struct sim_world *w);
+/* The endpoint of a pod at one of its ports, with its labels (for a proxy's cluster). */
+void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uint16_t port,
+                       struct px_endpoint_cfg *e);
+/* The scenario's choices of older Envoy behaviour, applied to a built configuration. */
+void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c);
+/* The results row of a proxy cluster name, added on first sight. */
+struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name);
+
+/* ---- ambient.c: Istio ambient mode (ztunnels, waypoints) ---- */
+/* Nodes the world needs besides workloads, pods and the gateway (waypoint pods). */
+uint32_t sim_ambient_nodes(const struct sim_scenario *sc);
+/* Builds and starts the ztunnels and waypoints; 0, or -1 with *err set. */
+int sim_ambient_init(struct sim_world *w, char **err);
+void sim_ambient_free(struct sim_world *w);
+/* Adds the ztunnels' counters to the run's results (waypoints are proxies: sim_mesh_results). */
+void sim_ambient_results(struct sim_world *w);
 
 /* ---- world.c ---- */
 /* Ends the run if the workloads have stopped and nothing is under way. */

@@ -781,14 +781,22 @@ static void set_fails(const char *assignment, const char *want, int line)
 
 #define SET_FAILS(assignment, want) set_fails((assignment), (want), __LINE__)
 
-/* Missing list items and keys under a scalar cannot be made up. */
+/* Missing list items and keys under a scalar cannot be made up; the message says where the path
+ * stopped. */
 static void test_ydoc_set_refuses_a_missing_list_item_or_a_key_under_a_value(void)
 {
     SET_FAILS("services.payments.replicas=1",
-              "--set services.payments.replicas=1: the scenario has no 'payments' there");
+              "--set services.payments.replicas=1: 'services' (t.yaml:5:3) has no item named "
+              "'payments'");
+    SET_FAILS("services.inventroy.replicas=1",
+              "--set services.inventroy.replicas=1: 'services' (t.yaml:5:3) has no item named "
+              "'inventroy' (did you mean 'inventory'?)");
     SET_FAILS("services.2.replicas=1",
-              "--set services.2.replicas=1: the scenario has no '2' there");
-    SET_FAILS("seed.x=1", "--set seed.x=1: the scenario has no 'x' there");
+              "--set services.2.replicas=1: 'services' (t.yaml:5:3) has 2 items; there is no item "
+              "2");
+    SET_FAILS("seed.x=1", "--set seed.x=1: 'seed' (t.yaml:1:7) is a single value; it has no 'x'");
+    SET_FAILS("services.0.replicas.x.y=1", "--set services.0.replicas.x.y=1: 'replicas' "
+                                           "(t.yaml:6:15) is a single value; it has no 'x'");
 }
 
 /* A missing key on the way becomes a mapping (the loader then checks the keys it got). */
@@ -809,11 +817,17 @@ static void test_ydoc_set_adds_missing_middle_mappings(void)
     fl_ydoc_free_all(d, 1);
 }
 
-static void test_ydoc_set_refuses_a_path_ending_at_a_list_item(void)
+/* The last segment may name a list item: the item is replaced. */
+static void test_ydoc_set_replaces_a_list_item(void)
 {
-    SET_FAILS("services.0=x", "--set services.0=x: '0' is a list item, not a key");
-    SET_FAILS("services.billing=x",
-              "--set services.billing=x: 'billing' is a list item, not a key");
+    struct fl_ydoc *d = load1(scenario);
+    char *err = NULL;
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "services.billing={name: billing, replicas: 5}", &err), 0);
+    CU_ASSERT_EQUAL(fl_ydoc_set(d, "services.0=x", &err), 0);
+    CU_ASSERT_PTR_NULL(err);
+    ASSERT_STR(fl_y_str(service(d, 0)), "x");
+    ASSERT_STR(fl_y_str(fl_y_get(d, service(d, 1), "replicas")), "5");
+    fl_ydoc_free_all(d, 1);
 }
 
 static void test_ydoc_set_refuses_an_assignment_without_a_key(void)
@@ -920,7 +934,7 @@ void suite_yamldoc(void)
     TEST_ADD(test_ydoc_set_keeps_everything_after_the_first_equals_sign);
     TEST_ADD(test_ydoc_set_refuses_a_missing_list_item_or_a_key_under_a_value);
     TEST_ADD(test_ydoc_set_adds_missing_middle_mappings);
-    TEST_ADD(test_ydoc_set_refuses_a_path_ending_at_a_list_item);
+    TEST_ADD(test_ydoc_set_replaces_a_list_item);
     TEST_ADD(test_ydoc_set_refuses_an_assignment_without_a_key);
     TEST_ADD(test_ydoc_errors_about_a_set_value_name_the_override);
     TEST_ADD(test_ydoc_set_refuses_text_that_is_not_utf8_or_has_controls);

@@ -136,11 +136,11 @@ static void test_breaker_retry_budget_formula(void)
     CU_ASSERT_TRUE(px_breaker_can_retry(&b));
     b.retries = 3;
     CU_ASSERT_FALSE(px_breaker_can_retry(&b));
-    /* pending requests count as active; the product is truncated */
-    b.requests = 20;
+    /* requests include the pending ones (counted once); the product is truncated */
+    b.requests = 29;
     b.pending = 9; /* 5.8 -> 5 */
     CU_ASSERT_EQUAL(px_breaker_retry_limit(&b), 5);
-    b.pending = 10; /* 6 */
+    b.requests = 30; /* 6 */
     CU_ASSERT_EQUAL(px_breaker_retry_limit(&b), 6);
     b.cfg.budget_percent = 50.0;
     b.cfg.min_retry_concurrency = 0;

@@ -108,6 +108,52 @@ static void test_kong_build_upstream_targets_with_weights(void)
     px_kong_free(&k);
 }
 
+/*
+ * How a route path is read depends on _format_version (kong_parse.c): in
+ * 3.0 only "~" makes a regex, anything else is a prefix, regex characters
+ * included; in 1.1 and 2.1 a path with a character outside
+ * [a-zA-Z0-9.-_~/%] is a regex (Kong 3's declarative migration,
+ * route_path.lua). Checks the built matcher: its kind, a path it matches
+ * and one it does not.
+ */
+static void path_is(const char *format, const char *path, enum px_match_kind kind, const char *yes,
+                    const char *no)
+{
+    struct px_kong k;
+    struct px_proxy_cfg c;
+    char text[512];
+    snprintf(text, sizeof text,
+             "_format_version: \"%s\"\n"
+             "services:\n"
+             "  - name: billing\n"
+             "    url: http://billing\n"
+             "    routes:\n"
+             "      - {name: r, paths: ['%s']}\n",
+             format, path);
+    kt_build_ok(text, &k, &c);
+    CU_ASSERT_EQUAL_FATAL(c.n_vhosts, 1);
+    CU_ASSERT_EQUAL_FATAL(c.vhosts[0].n_routes, 1);
+    const struct px_match *m = &c.vhosts[0].routes[0].path;
+    if (m->kind != kind) fprintf(stderr, "\n  %s path '%s': kind %d\n", format, path, m->kind);
+    CU_ASSERT_EQUAL(m->kind, kind);
+    CU_ASSERT_TRUE(px_match_test(m, yes));
+    CU_ASSERT_FALSE(px_match_test(m, no));
+    px_proxy_cfg_free(&c);
+    px_kong_free(&k);
+}
+
+static void test_kong_build_path_forms_follow_the_format_version(void)
+{
+    /* 3.0: "~" makes a regex, a plain path is a prefix, even with regex characters */
+    path_is("3.0", "~/v\\d+", PX_MATCH_REGEX, "/v12/users", "/vx");
+    path_is("3.0", "/v1", PX_MATCH_PREFIX, "/v1/users", "/v2");
+    path_is("3.0", "/v\\d+", PX_MATCH_PREFIX, "/v\\d+/x", "/v12");
+    /* 1.1 and 2.1: a path with regex characters is a regex, a plain one a prefix */
+    path_is("1.1", "/v\\d+", PX_MATCH_REGEX, "/v12/users", "/vx");
+    path_is("2.1", "/v\\d+", PX_MATCH_REGEX, "/v12/users", "/vx");
+    path_is("2.1", "/v1", PX_MATCH_PREFIX, "/v1/users", "/v2");
+}
+
 static void test_kong_build_routes_in_kong_router_order(void)
 {
     struct px_kong k;
@@ -304,8 +350,9 @@ static void test_kong_build_reports_names_that_do_not_resolve(void)
                 "  - {name: ghost, url: \"http://ghost:81\", routes: [{name: r, paths: [/]}]}\n",
                 &k);
     CU_ASSERT_EQUAL(kt_build(&k, &dns, &c, &err), -1);
-    ASSERT_STR(err, "service 'ghost': cannot resolve 'ghost': 'ghost' is neither a service nor "
-                    "a pod of the scenario");
+    /* located at the url in the Kong file: the error is where the mistake is */
+    ASSERT_STR(err, "kong.yaml:4:24: service 'ghost': cannot resolve 'ghost': 'ghost' is neither "
+                    "a service nor a pod of the scenario");
     CU_ASSERT_EQUAL(dns.last_port, 81);
     CU_ASSERT_EQUAL(c.n_clusters, 0); /* released */
     free(err);
@@ -318,6 +365,7 @@ void suite_kong_build(void)
     TEST_ADD(test_kong_build_cluster_retries_and_timeouts);
     TEST_ADD(test_kong_build_upstream_targets_with_weights);
     TEST_ADD(test_kong_build_routes_in_kong_router_order);
+    TEST_ADD(test_kong_build_path_forms_follow_the_format_version);
     TEST_ADD(test_kong_build_splits_routes_by_path);
     TEST_ADD(test_kong_build_hosts_become_virtual_hosts);
     TEST_ADD(test_kong_build_header_conditions);

@@ -60,6 +60,30 @@ static void test_retry_default_policy_is_envoys(void)
     CU_ASSERT_EQUAL(px_retry_backoff(&p, 5, 250), 0);
 }
 
+/* Formatting writes Istio's default in istiod's order, and reads back as what it was. */
+static void test_retry_on_format_round_trips_in_istiods_order(void)
+{
+    struct px_retry_policy p, q;
+    char buf[512];
+    px_retry_policy_default(&p);
+    const char *istio =
+        "connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes";
+    CU_ASSERT_EQUAL_FATAL(px_retry_on_parse("retriable-status-codes,cancelled,unavailable,"
+                                            "refused-stream,connect-failure",
+                                            &p, NULL),
+                          0);
+    CU_ASSERT_STRING_EQUAL(px_retry_on_format(p.retry_on, buf, sizeof buf), istio);
+    CU_ASSERT_EQUAL_FATAL(px_retry_on_parse("5xx,reset,internal,gateway-error", &p, NULL), 0);
+    px_retry_policy_default(&q);
+    CU_ASSERT_EQUAL_FATAL(
+        px_retry_on_parse(px_retry_on_format(p.retry_on, buf, sizeof buf), &q, NULL), 0);
+    CU_ASSERT_EQUAL(q.retry_on, p.retry_on);
+    CU_ASSERT_STRING_EQUAL(
+        px_retry_on_format(PX_RETRY_CONNECT_FAILURE | PX_RETRY_TIMEOUT, buf, sizeof buf),
+        "connect-failure,timeout");
+    CU_ASSERT_STRING_EQUAL(px_retry_on_format(0, buf, sizeof buf), "");
+}
+
 static void test_retry_on_parses_every_envoy_name(void)
 {
     static const struct {
@@ -380,6 +404,7 @@ void suite_retry(void)
     TEST_SUITE("proxies/retry");
     TEST_ADD(test_retry_default_policy_is_envoys);
     TEST_ADD(test_retry_on_parses_every_envoy_name);
+    TEST_ADD(test_retry_on_format_round_trips_in_istiods_order);
     TEST_ADD(test_retry_on_istio_bare_codes_mean_retriable_status_codes);
     TEST_ADD(test_retry_on_rejects_unknown_words_and_keeps_the_policy);
     TEST_ADD(test_retry_on_holds_at_most_the_code_limit);

@@ -82,7 +82,8 @@ static int is_empty(const struct sim_scenario *s)
 
 /*
  * Loads text that must fail with "PATH:" + want (want starts with
- * "line:col: ", or is the whole message when it starts with "--set").
+ * "line:col: ", or is the whole message when it starts with "--set", where
+ * PATH stands for the file's path).
  * The scenario must come back empty, and freeing it again is harmless.
  */
 static void fails_with_sets(const char *text, const char *const *sets, size_t n_sets,
@@ -93,6 +94,12 @@ static void fails_with_sets(const char *text, const char *const *sets, size_t n_
     int rc = load_text(text, sets, n_sets, NULL, &s, &path, &err);
     CU_ASSERT_EQUAL(rc, -1);
     char *full = strncmp(want, "--set", 5) ? fl_asprintf("%s:%s", path, want) : fl_strdup(want);
+    char *at = strstr(full, "PATH"); /* "--set ...: 'services' (PATH:5:3) ..." */
+    if (at) {
+        char *with = fl_asprintf("%.*s%s%s", (int)(at - full), full, path, at + 4);
+        free(full);
+        full = with;
+    }
     CU_ASSERT(str_is(err, full, line));
     CU_ASSERT(is_empty(&s));
     sim_scenario_free(&s);
@@ -666,9 +673,9 @@ static void test_load_set_errors_name_the_override(void)
     FAILS_SET(minimal_text, bad_key, 2,
               "--set services.b.replica=2: unknown key 'replica' in service 'b' (did you mean "
               "'replicas'?)");
-    const char *no_such[] = {"services.c.replicas=2"};
+    const char *no_such[] = {"services.nope.replicas=2"};
     FAILS_SET(minimal_text, no_such, 1,
-              "--set services.c.replicas=2: the scenario has no 'c' there");
+              "--set services.nope.replicas=2: 'services' (PATH:4:3) has no item named 'nope'");
     const char *no_key[] = {".=2"};
     FAILS_SET(minimal_text, no_key, 1, "--set '.=2': expected KEY=VALUE, e.g. seed=7");
 }

@@ -178,6 +178,62 @@ static void test_mesh_max_retries_caps_concurrent_retries(void)
     rpt_run_free(&r);
 }
 
+/* Three callee pods that always answer 503; 20 requests, one at a time. */
+#define ALL_503                                                                                    \
+    "faultline: 1\n"                                                                               \
+    "duration: 1s\n"                                                                               \
+    "proxy: {sidecar: {cost: 0ms, workers: 64}}\n"                                                 \
+    "services:\n"                                                                                  \
+    "  - {name: callee, replicas: 3, service_time: 1ms, errors: {rate: 100%, status: 503}}\n"      \
+    "  - {name: caller, service_time: 0ms, calls: [{service: callee}]}\n"                          \
+    "workload:\n"                                                                                  \
+    "  - {name: c, target: caller, arrival: constant, rate: 20/s, requests: [{path: /x}]}\n"
+
+/*
+ * Istio's default retry policy (retry.go DefaultPolicy) retries a 503
+ * (retriable-status-codes [503]) twice, each time on a host not tried yet
+ * (previous-hosts predicate): with three pods each request tries each pod
+ * exactly once.
+ */
+static void test_mesh_default_retry_policy_retries_503_twice_on_other_hosts(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(ALL_503 "mesh: {mode: sidecar}\n", NULL, 0, &r));
+    CU_ASSERT_EQUAL(r.routes[0].count, 20);
+    CU_ASSERT_EQUAL(r.routes[0].outcomes[503], 20);
+    const struct rpt_cluster *c = callee_cluster(&r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(c->rq_retry, 40);
+    CU_ASSERT_EQUAL(c->rq_total, 60);
+    static const char *const pods[] = {"callee-0", "callee-1", "callee-2"};
+    for (int i = 0; i < 3; i++) {
+        const struct rpt_pod *p = pod(&r, pods[i]);
+        CU_ASSERT(p && p->count == 20);
+    }
+    rpt_run_free(&r);
+}
+
+/* `retries: {attempts: 1}` without retryOn keeps the default's 503 (ConvertPolicy). */
+static void test_mesh_attempts_without_retry_on_still_retry_503(void)
+{
+    static const char *const text = ALL_503
+        "mesh:\n"
+        "  resources:\n"
+        "    - apiVersion: networking.istio.io/v1\n"
+        "      kind: VirtualService\n"
+        "      metadata: {name: callee}\n"
+        "      spec:\n"
+        "        hosts: [callee]\n"
+        "        http: [{route: [{destination: {host: callee}}], retries: {attempts: 1}}]\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    const struct rpt_cluster *c = callee_cluster(&r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(c->rq_retry, 20);
+    CU_ASSERT_EQUAL(c->rq_total, 40);
+    rpt_run_free(&r);
+}
+
 /* A 95/5 split by VirtualService weights: within one percentage point over 100k requests. */
 static void test_mesh_canary_split_follows_the_weights(void)
 {
@@ -373,6 +429,8 @@ void suite_mesh(void)
     TEST_ADD(test_mesh_request_beyond_max_pending_gets_503_at_once);
     TEST_ADD(test_mesh_per_try_timeouts_end_at_the_route_timeout);
     TEST_ADD(test_mesh_max_retries_caps_concurrent_retries);
+    TEST_ADD(test_mesh_default_retry_policy_retries_503_twice_on_other_hosts);
+    TEST_ADD(test_mesh_attempts_without_retry_on_still_retry_503);
     TEST_ADD(test_mesh_canary_split_follows_the_weights);
     TEST_ADD(test_mesh_header_regex_routes_iphone_safari_to_v2);
     TEST_ADD(test_mesh_kong_admits_exactly_100_per_minute);
