@@ -70,6 +70,8 @@ void rpt_run_free(struct rpt_run *run)
     for (size_t i = 0; i < run->n_checks; i++) {
         free(run->checks[i].target);
         free(run->checks[i].text);
+        if (run->checks[i].window_stats) rpt_stats_free(run->checks[i].window_stats);
+        free(run->checks[i].window_stats);
     }
     free(run->checks);
     for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
@@ -77,6 +79,8 @@ void rpt_run_free(struct rpt_run *run)
     for (size_t i = 0; i < run->n_timeline; i++) {
         struct rpt_event *e = &run->timeline[i];
         free(e->what);
+        free(e->subject);
+        free(e->detail);
         free(e->proxy);
         free(e->cluster);
         free(e->host);
@@ -115,6 +119,7 @@ int rpt_metric_is_duration(enum rpt_metric m)
 /* The stats a check is about, or NULL when its route or service does not exist. */
 static const struct rpt_stats *check_target(const struct rpt_run *run, const struct rpt_check *c)
 {
+    if (c->window_stats) return c->window_stats; /* `during`: filled for its scope */
     switch (c->scope) {
     case RPT_SCOPE_ALL: return &run->all;
     case RPT_SCOPE_ROUTE:

@@ -86,12 +86,18 @@ struct rpt_cluster {
     uint64_t flags[RPT_FLAGS_MAX]; /* responses sent downstream carrying flag bit i */
 };
 
-/* Something a proxy did at a moment worth a line of its own (an ejection, a return). */
+/*
+ * One entry of the run's event log (sim/log.h): a fault started or ended,
+ * a trigger fired, a proxy ejected a host or let it back, panicked, or
+ * turned a burst of requests away.
+ */
 struct rpt_event {
     int64_t at_ns;
-    char *what; /* "eject", "uneject" */
-    char *proxy, *cluster, *host;
-    int64_t value_ns; /* eject: how long the ejection lasts */
+    char *what;    /* "fault-start", "fault-end", "trigger", "eject", "uneject", "panic", ... */
+    char *subject; /* what it happened to: a pod, a service, a proxy cluster */
+    char *detail;  /* the parameters, in words */
+    char *proxy, *cluster, *host; /* for events a proxy reported, else NULL */
+    int64_t value_ns;             /* eject: how long the ejection lasts */
 };
 
 #define RPT_EVENTS_MAX 10000
@@ -134,7 +140,9 @@ struct rpt_check {
     enum rpt_op op;
     double threshold; /* ns for latency metrics; a fraction; a ratio; a count */
     char *text;       /* how the scenario wrote it, e.g. "route /api p99 < 200ms" */
-    int evaluated;    /* 0 when the target had no request (the check then fails) */
+    int window;       /* -1, or the fault (its index in the scenario) the check is `during` */
+    struct rpt_stats *window_stats; /* then: the requests started while it was active (owned) */
+    int evaluated;                  /* 0 when the target had no request (the check then fails) */
     int ok;
     double value;
 };

@@ -34,6 +34,7 @@
 #include "base/units.h"
 #include "reports/file.h"
 #include "reports/json.h"
+#include "reports/timeline.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
 #define RATIO_DECIMALS 6 /* error rates, retry amplification */
@@ -187,30 +188,6 @@ static void json_clusters(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_array_end(j);
 }
 
-/* Ejections and returns, in time order: [{at_s, what, proxy, cluster, host, for_s}]. */
-static void json_timeline(struct rpt_json *j, const struct rpt_run *run)
-{
-    rpt_json_key(j, "timeline");
-    rpt_json_array_begin(j);
-    for (size_t i = 0; i < run->n_timeline; i++) {
-        const struct rpt_event *e = &run->timeline[i];
-        rpt_json_object_begin(j);
-        rpt_json_key(j, "at_s");
-        rpt_json_decimal(j, e->at_ns, 9);
-        key_string(j, "what", e->what);
-        key_string(j, "proxy", e->proxy);
-        key_string(j, "cluster", e->cluster);
-        key_string(j, "host", e->host);
-        if (e->value_ns) {
-            rpt_json_key(j, "for_s");
-            rpt_json_decimal(j, e->value_ns, 9);
-        }
-        rpt_json_object_end(j);
-    }
-    rpt_json_array_end(j);
-    if (run->timeline_dropped) key_uint(j, "timeline_dropped", run->timeline_dropped);
-}
-
 static void json_services(struct rpt_json *j, const struct rpt_run *run)
 {
     rpt_json_key(j, "services");
@@ -305,7 +282,7 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_routes(&j, run);
     json_services(&j, run);
     json_clusters(&j, run);
-    json_timeline(&j, run);
+    rpt_timeline_json(&j, run);
     json_checks(&j, run);
     json_texts(&j, "notes", run->notes, run->n_notes);
     json_texts(&j, "warnings", run->warnings, run->n_warnings);
@@ -626,6 +603,10 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         for (size_t i = 0; i < run->n_observers; i++)
             fprintf(out, "%s %s", i ? "," : "", run->observers[i]);
         fputc('\n', out);
+    }
+    if (run->n_timeline) {
+        fputc('\n', out);
+        rpt_timeline_print(out, run);
     }
     if (run->n_checks) {
         fputc('\n', out);

@@ -12,8 +12,14 @@
  * `on_error: ignore`. An injected error ends the request after its service
  * time, before any call.
  *
+ * Faults (sim/fault_app.c) act here: `slow` multiplies the service time
+ * of work started while it is active (pod->fault_slow), `errors` answers
+ * a share of the arriving requests at once (pod->fault_error_rate), drawn
+ * from a stream of its own so that the pod's service times stay the same.
+ * Every arrival is shown to the fault triggers (sim_faults_on_request).
+ *
  * Not here: sidecars (later the pod's listener will be its inbound proxy),
- * caches and other application behaviours faults will need.
+ * caches.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +211,7 @@ static void start_job(struct sim_world *w, struct sim_job *j)
     struct sim_pod *pod = j->pod;
     pod->busy++;
     int64_t st = fl_dist_sample(&pod->cfg->service_time, &pod->rng);
+    if (pod->fault_slow != 1.0) st = (int64_t)((double)st * pod->fault_slow + 0.5); /* slow */
     sim_timer_init(&j->work, work_done, j);
     sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + st);
 }
@@ -230,6 +237,7 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     struct sim_pod *pod = ctx;
     struct sim_world *w = pod->w;
     struct sim_conn *c = sim_conn_of(pc);
+    sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
     struct sim_job *j = job_new(w);
     if (pod->forwards)
         j->req = m;
@@ -239,7 +247,10 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     j->conn = c;
     sim_conn_ref(c);
     j->arrived_ns = sim_now(&w->k);
-    if (pod->busy < pod->cfg->workers) {
+    if (pod->fault_error_rate > 0 && fl_rng_chance(&pod->fault_rng, pod->fault_error_rate)) {
+        j->status = pod->fault_error_status; /* an `errors` fault: answered without the work */
+        respond(w, j, 0);
+    } else if (pod->busy < pod->cfg->workers) {
         start_job(w, j);
     } else if ((int)pod->q_len < pod->cfg->queue) {
         enqueue(pod, j);

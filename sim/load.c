@@ -4,9 +4,9 @@
  * command-line overrides, checks the top-level keys and the `network` and
  * `assertions` sections; services and workloads have files of their own.
  *
- * Sections that later versions will bring (`gateway`, `mesh`, `faults`) are
- * refused with a clear "not supported yet" rather than ignored: a user must
- * never believe a configuration took effect when it did not.
+ * `faults` and `chaos` have files of their own too (load_faults.c,
+ * load_chaos.c); they are read last, as they refer to services, pods and
+ * the proxies' configurations.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -198,17 +198,54 @@ static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metr
     return 0;
 }
 
+/* during: the name of a fault of `faults:`; *out its index. */
+static int load_during(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
+                       int *out)
+{
+    const char *name;
+    if (fl_y_string(d, n, "during", &name)) return -1;
+    const char **names = fl_calloc(s->n_faults + 1, sizeof *names);
+    *out = -1;
+    for (size_t i = 0; i < s->n_faults; i++) {
+        names[i] = s->faults[i].name;
+        if (!strcmp(names[i], name)) *out = (int)i;
+    }
+    const char *hint = *out < 0 ? fl_did_you_mean(name, names) : NULL;
+    free(names);
+    if (*out >= 0) return 0;
+    if (hint)
+        return fl_y_error(d, n, "during: unknown fault '%s' (did you mean '%s'?)", name, hint);
+    return fl_y_error(d, n, "during: no fault of `faults:` is called '%s'", name);
+}
+
 static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"route", "service", "p50",        "p90",
-                                       "p95",   "p99",     "p999",       "mean",
-                                       "min",   "max",     "error_rate", "retry_amplification",
-                                       "count", NULL};
+    static const char *const keys[] = {"during",
+                                       "route",
+                                       "service",
+                                       "p50",
+                                       "p90",
+                                       "p95",
+                                       "p99",
+                                       "p999",
+                                       "mean",
+                                       "min",
+                                       "max",
+                                       "error_rate",
+                                       "retry_amplification",
+                                       "count",
+                                       NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "assertion")) return -1;
     yaml_node_t *route = fl_y_get(d, n, "route"), *svc = fl_y_get(d, n, "service");
     if (route && svc)
         return fl_y_error(d, n, "an assertion is about a route or a service, not both");
     enum rpt_scope scope = route ? RPT_SCOPE_ROUTE : svc ? RPT_SCOPE_SERVICE : RPT_SCOPE_ALL;
+    yaml_node_t *during = fl_y_get(d, n, "during");
+    int window = -1;
+    if (during && load_during(d, during, s, &window)) return -1;
+    if (during && svc)
+        return fl_y_error(d, during,
+                          "during: goes with a route or with every request, not a service");
     const char *target = NULL;
     if (route && fl_y_string(d, route, "route", &target)) return -1;
     if (svc && fl_y_string(d, svc, "service", &target)) return -1;
@@ -235,10 +272,12 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
         c->scope = scope;
         c->metric = (enum rpt_metric)m;
         c->target = target ? fl_strdup(target) : NULL;
+        c->window = window;
         if (load_threshold(d, v, c->metric, c)) return -1;
         const char *scope_word = route ? "route " : svc ? "service " : "";
-        c->text = fl_asprintf("%s%s%s%s %s", scope_word, target ? target : "", target ? " " : "",
-                              metric_keys[m], fl_y_str(v));
+        c->text = fl_asprintf("%s%s%s%s%s%s%s %s", during ? "during " : "",
+                              during ? fl_y_str(during) : "", during ? " " : "", scope_word,
+                              target ? target : "", target ? " " : "", metric_keys[m], fl_y_str(v));
     }
     if (!found)
         return fl_y_error(d, n,
@@ -259,17 +298,12 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
-    static const char *const keys[] = {"faultline", "name",    "seed",     "duration", "warmup",
-                                       "drain",     "network", "services", "workload", "assertions",
-                                       "gateway",   "mesh",    "proxy",    "faults",   NULL};
+    static const char *const keys[] = {
+        "faultline", "name",       "seed",    "duration", "warmup", "drain",  "network", "services",
+        "workload",  "assertions", "gateway", "mesh",     "proxy",  "faults", "chaos",   NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
-    static const char *const later[] = {"faults", NULL};
-    for (const char *const *k = later; *k; k++)
-        if (fl_y_get(d, root, *k))
-            return fl_y_error(d, fl_y_get_key(d, root, *k),
-                              "'%s' is not supported yet by this version of faultline", *k);
     long long version;
     x = fl_y_get(d, root, "faultline");
     if (fl_y_int(d, x, "faultline (the format version)", 1, 1000, &version)) return -1;
@@ -309,6 +343,8 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if (sim_load_services(d, fl_y_get(d, root, "services"), s)) return -1;
     if (sim_load_proxies(d, root, s)) return -1;
     if (sim_load_workloads(d, fl_y_get(d, root, "workload"), s)) return -1;
+    if ((x = fl_y_get(d, root, "faults")) && sim_load_faults(d, x, s)) return -1;
+    if ((x = fl_y_get(d, root, "chaos")) && sim_load_chaos(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
     return 0;
 }
@@ -496,6 +532,9 @@ void sim_scenario_free(struct sim_scenario *s)
     free(s->gateway_locality);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
+    for (size_t i = 0; i < s->n_faults; i++) sim_fault_free(&s->faults[i]);
+    free(s->faults);
+    free(s->monkey.targets);
     sim_ambient_cfg_free(&s->ambient);
     memset(s, 0, sizeof *s);
 }

@@ -349,21 +349,4 @@ void sim_mesh_results(struct sim_world *w)
     sim_ambient_results(w);
     for (int i = 0; i < RPT_FLAGS_MAX && i < PX_FLAG_COUNT; i++)
         w->run->flag_names[i] = px_flag_name(1u << i);
-    struct rpt_run *run = w->run;
-    for (size_t i = 0; i < w->n_events; i++) {
-        const struct sim_event_rec *e = &w->events[i];
-        if (e->kind != PX_EV_EJECT && e->kind != PX_EV_UNEJECT) continue;
-        if (run->n_timeline == RPT_EVENTS_MAX) {
-            run->timeline_dropped++;
-            continue;
-        }
-        if (!run->timeline) run->timeline = fl_calloc(RPT_EVENTS_MAX, sizeof *run->timeline);
-        struct rpt_event *r = &run->timeline[run->n_timeline++];
-        r->at_ns = e->at_ns;
-        r->what = fl_strdup(e->kind == PX_EV_EJECT ? "eject" : "uneject");
-        r->proxy = fl_strdup(e->proxy);
-        r->cluster = fl_strdup(e->cluster ? e->cluster : "");
-        r->host = fl_strdup(e->host ? e->host : "");
-        r->value_ns = e->kind == PX_EV_EJECT ? e->value : 0;
-    }
 }

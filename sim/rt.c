@@ -8,17 +8,20 @@
  * proxy's own stream, derived from the seed and the proxy's name; CPU time
  * is modeled: each proxy has `workers` threads, and work queues for a free
  * one, FIFO, so a busy proxy adds queueing delay as a real one does.
- * Events are kept in the world's timeline.
+ * Events go to the world's event log (sim/log.h) and to the fault
+ * scheduler's triggers (sim/faults.h).
  *
  * Not here: which proxies exist and how they are configured (mesh.c).
  */
 #include "sim/rt.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/units.h"
 
 _Static_assert(sizeof(struct sim_timer) + sizeof(void *) <= sizeof(((struct px_timer *)0)->state),
                "a sim_timer and its runtime must fit in px_timer.state");
@@ -217,17 +220,59 @@ static void rt_work(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg
 
 /* ---- sinks ---- */
 
+/* The event log's entry for a proxy event: ejections, returns and panics one by one, overflows
+ * and rate-limit rejections as bursts (sim/log.h). */
+static void log_event(struct sim_proxy *sp, const struct px_event *e)
+{
+    struct sim_log *l = &sp->w->log;
+    const char *cluster = e->cluster ? e->cluster : "";
+    char subject[256];
+    struct sim_log_entry *le = NULL;
+    char dur[32];
+    switch (e->kind) {
+    case PX_EV_EJECT:
+        fl_format_duration(e->value, dur, sizeof dur);
+        le = sim_log_add(l, e->at_ns, "eject", e->host ? e->host : cluster,
+                         "%s, cluster %s, for %s", sp->name, cluster, dur);
+        break;
+    case PX_EV_UNEJECT:
+        le = sim_log_add(l, e->at_ns, "uneject", e->host ? e->host : cluster, "%s, cluster %s",
+                         sp->name, cluster);
+        break;
+    case PX_EV_PANIC:
+        snprintf(subject, sizeof subject, "%s %s", sp->name, cluster);
+        le =
+            sim_log_add(l, e->at_ns, "panic", subject, "too few healthy hosts: balancing over all");
+        break;
+    case PX_EV_OVERFLOW:
+        snprintf(subject, sizeof subject, "%s %s", sp->name, cluster);
+        sim_log_burst(l, e->at_ns, "overflow", subject, "turned away by the circuit breaker");
+        break;
+    case PX_EV_RATELIMIT:
+        sim_log_burst(l, e->at_ns, "ratelimit", sp->name, "rejected by the rate limit");
+        break;
+    }
+    if (!le) return;
+    le->proxy = fl_strdup(sp->name);
+    le->cluster = fl_strdup(cluster);
+    le->host = fl_strdup(e->host ? e->host : "");
+    le->value_ns = e->kind == PX_EV_EJECT ? e->value : 0;
+}
+
 static void rt_event(struct px_rt *rt, const struct px_event *e)
 {
-    struct sim_world *w = of(rt)->w;
+    struct sim_proxy *sp = of(rt);
+    struct sim_world *w = sp->w;
     FL_GROW(w->events, w->cap_events, w->n_events + 1);
     struct sim_event_rec *r = &w->events[w->n_events++];
     r->kind = e->kind;
     r->at_ns = e->at_ns;
     r->value = e->value;
-    r->proxy = of(rt)->name;
+    r->proxy = sp->name;
     r->cluster = e->cluster; /* static: they point into the proxy configuration */
     r->host = e->host;
+    log_event(sp, e);
+    sim_faults_on_proxy_event(w, sp->cfg, e);
 }
 
 static const struct px_rt_ops sim_rt_ops = {

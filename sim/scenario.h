@@ -12,7 +12,10 @@
  * mesh's Istio resources as Istio reads them (proxies/istio.h); turning
  * them into proxy configurations needs the world's endpoints (sim/mesh.c).
  *
- * Not here: any running state (sim/world.h), faults (later).
+ * Faults (`faults:`) are struct sim_fault (sim/fault.h); the chaos monkey's
+ * settings are struct sim_monkey_cfg, its draws happen when the run starts.
+ *
+ * Not here: any running state (sim/world.h).
  */
 #ifndef FL_SIM_SCENARIO_H
 #define FL_SIM_SCENARIO_H
@@ -26,6 +29,7 @@
 #include "proxies/istio.h"
 #include "proxies/kong.h"
 #include "reports/results.h"
+#include "sim/fault.h"
 
 /* Limits that keep a hostile or mistaken scenario from exhausting the machine. */
 #define SIM_SERVICES_MAX 1000
@@ -158,6 +162,18 @@ struct sim_envoy_compat {
     int legacy_max_ejection_percent; /* the check before envoy#27909 */
 };
 
+/* chaos: {monkey: ...}: random faults drawn from the seed (sim/monkey.c). */
+struct sim_monkey_cfg {
+    int on;
+    double rate_per_s;          /* faults started per second, Poisson */
+    int kinds[SIM_FAULT_KINDS]; /* enum sim_fault_kind_id, drawn uniformly */
+    size_t n_kinds;
+    int *targets; /* service indices, drawn uniformly */
+    size_t n_targets;
+    struct fl_dist duration;   /* each fault's `for` */
+    int64_t start_ns, stop_ns; /* faults start in [start, stop) */
+};
+
 /* An ambient-mode waypoint: an Envoy deployment serving some services' L7 policy. */
 struct sim_waypoint_cfg {
     char *name;
@@ -202,6 +218,9 @@ struct sim_scenario {
     struct sim_proxy_cost gateway_cost, sidecar_cost;
     char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
+    struct sim_fault *faults; /* `faults:`, in file order */
+    size_t n_faults;
+    struct sim_monkey_cfg monkey;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */
 };
 

@@ -115,6 +115,7 @@ static void finish(struct sim_world *w, struct sim_req *r)
         int64_t lat = now - r->start_ns;
         rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
         rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+        sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
         if (r->flags) {
             rpt_stats_flags(&w->run->routes[r->rq->route], r->flags);
             rpt_stats_flags(&w->run->all, r->flags);
@@ -329,6 +330,7 @@ void sim_workload_finish(struct sim_world *w)
             int64_t lat = sim_now(&w->k) - r->start_ns;
             rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
             rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+            sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
         }
         req_unlink(w, r);
     }

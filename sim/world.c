@@ -52,6 +52,10 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         run->checks[i] = sc->checks[i];
         run->checks[i].target = sc->checks[i].target ? fl_strdup(sc->checks[i].target) : NULL;
         run->checks[i].text = fl_strdup(sc->checks[i].text);
+        if (sc->checks[i].window >= 0) {
+            run->checks[i].window_stats = fl_calloc(1, sizeof *run->checks[i].window_stats);
+            rpt_stats_init(run->checks[i].window_stats, sc->checks[i].text);
+        }
     }
 }
 
@@ -120,6 +124,10 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                 char *stream = fl_asprintf("pod/%s", name);
                 fl_rng_derive(&pod->rng, sc->seed, stream);
                 free(stream);
+                stream = fl_asprintf("fault/%s", name);
+                fl_rng_derive(&pod->fault_rng, sc->seed, stream);
+                free(stream);
+                pod->fault_slow = 1.0;
                 struct rpt_pod *rp = &run->services[s].pods[pod_in_svc++];
                 rp->name = fl_strdup(name);
                 rp->version = ver->name ? fl_strdup(ver->name) : NULL;
@@ -133,6 +141,8 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
 
 static void free_world(struct sim_world *w)
 {
+    sim_faults_free(w);
+    sim_log_free(&w->log);
     sim_mesh_free(w);
     sim_workload_free(w);
     sim_app_free(w);
@@ -290,6 +300,7 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
 {
     struct sim_world *w = fl_calloc(1, sizeof *w);
     sim_kernel_init(&w->k);
+    sim_log_init(&w->log);
     w->sc = sc;
     build_results(w, out);
     build_world(w, sc, out);
@@ -305,6 +316,7 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     struct progress_ctx pc = {progress, arg, sc->duration_ns};
     if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
     sim_kernel_set_instant_guard(&w->k, instant_guard, w);
+    sim_faults_init(w); /* before the workloads: a fault due at t starts before t's arrivals */
     sim_workload_start(w);
     sim_post(&w->k, sc->duration_ns, duration_over, NULL, NULL);
     sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
@@ -324,6 +336,8 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     out->events = w->k.events;
     out->sim_ns = sim_now(&w->k);
     sim_mesh_results(w);
+    sim_log_close(&w->log);
+    sim_log_to_run(&w->log, out);
     fl_assert_set_context(NULL, NULL);
     free_world(w);
     free(w);

@@ -11,7 +11,8 @@
  *
  * Files: net.c (nodes, paths, connections, message delivery), app.c (pods),
  * workload.c (request generators and client retries), world.c (building
- * the world from a scenario, running it, collecting the results).
+ * the world from a scenario, running it, collecting the results); the
+ * fault schedule (faults.h) and the event log (log.h) hang from the world.
  */
 #ifndef FL_SIM_WORLD_H
 #define FL_SIM_WORLD_H
@@ -25,7 +26,9 @@
 #include "proxies/http.h"
 #include "proxies/rt.h"
 #include "reports/results.h"
+#include "sim/faults.h"
 #include "sim/kernel.h"
+#include "sim/log.h"
 #include "sim/scenario.h"
 
 struct sim_world;
@@ -128,6 +131,11 @@ struct sim_pod {
     struct rpt_stats *svc_stats;
     struct sim_proxy *inbound, *outbound; /* its sidecar (mesh mode sidecar) */
     int forwards;                         /* its calls copy headers of the request: keep requests */
+    /* what active faults do to it (sim/fault_app.c) */
+    double fault_slow;       /* service time factor: 1 when no slow fault is active */
+    double fault_error_rate; /* requests answered fault_error_status at once */
+    int fault_error_status;
+    struct fl_rng fault_rng; /* the injected errors' draws, apart from the pod's own */
 };
 
 struct sim_service {
@@ -195,8 +203,10 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
-    uint64_t *activity_mark; /* the zero-time guard's snapshot of every node's activity */
-    char *stall;             /* why the run could not go on (the guard's diagnosis) */
+    struct sim_faults faults; /* the fault schedule (faults.c) */
+    struct sim_log log;       /* the event log (log.c) */
+    uint64_t *activity_mark;  /* the zero-time guard's snapshot of every node's activity */
+    char *stall;              /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;

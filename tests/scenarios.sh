@@ -141,6 +141,17 @@ check "another seed, another digest" '[ -n "$d3" ] && [ "$d1" != "$d3" ]'
 check "the digest is printed in summary.txt" 'grep -q "digest $d1" "$tmp/d1/summary.txt"'
 check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yaml --out "$tmp/d4" | grep -q "$(head -1 "$tmp/d1/summary.txt")"'
 
+# ---- determinism with the chaos monkey: the seed decides the faults
+"$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m1" &&
+"$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m2" &&
+"$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m3" --seed 8
+check "monkey: same seed, byte-identical summary.json" 'cmp -s "$tmp/m1/summary.json" "$tmp/m2/summary.json"'
+check "monkey: another seed, other faults" '[ "$(grep monkey# "$tmp/m1/summary.json")" != "$(grep monkey# "$tmp/m3/summary.json")" ]'
+check "monkey: drawn faults are in the event log with their parameters" 'grep -q "monkey#1: .* (chaos monkey)" "$tmp/m1/summary.txt"'
+"$FL" run scenarios/fault-errors.yaml --quiet --out "$tmp/f1" && "$FL" run scenarios/fault-errors.yaml --quiet --out "$tmp/f2"
+check "faults: same seed, same digest" 'cmp -s "$tmp/f1/summary.json" "$tmp/f2/summary.json"'
+check "faults: the trigger is in the timeline" 'grep -q "\"event\": \"trigger\"" "$tmp/f1/summary.json"'
+
 # ---- overrides and exit statuses
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/s1" --set duration=10s --set services.inventory.replicas=1
 check "--set applies (10s, one inventory pod)" 'grep -q "\"sim_seconds\": 1[0-9]\." "$tmp/s1/summary.json" && [ $(grep -c "\"name\": \"inventory-" "$tmp/s1/summary.json") = 1 ]'
