@@ -100,16 +100,47 @@ static int load_pod(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_se
     return rc;
 }
 
+/* A pod named on its own: finds its service among all. */
+static int load_pod_anywhere(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
+                             struct sim_fault_target *t)
+{
+    const char *name;
+    if (fl_y_string(d, n, "pod", &name)) return -1;
+    size_t total = 0;
+    for (size_t s = 0; s < sc->n_services; s++) total += (size_t)sim_service_pods(&sc->services[s]);
+    char **names = fl_calloc(total + 1, sizeof *names);
+    size_t k = 0;
+    for (size_t s = 0; s < sc->n_services; s++) {
+        for (int p = 0, v; p < sim_service_pods(&sc->services[s]); p++) {
+            names[k++] = pod_name(&sc->services[s], p, &v);
+            if (strcmp(names[k - 1], name)) continue;
+            t->service = (int)s;
+            t->pod = p;
+        }
+    }
+    FL_ASSERT(k == total);
+    int rc = t->pod < 0 ? unknown(d, n, "pod", name, (const char *const *)names) : 0;
+    for (size_t i = 0; i < total; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
 int sim_fault_load_target(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
                           struct sim_fault_target *t)
 {
     FL_ASSERT(d && n && sc && t);
     t->service = t->version = t->pod = -1;
-    if (load_service(d, fl_y_get(d, n, "service"), sc, &t->service)) return -1;
+    yaml_node_t *svc = fl_y_get(d, n, "service"), *pod = fl_y_get(d, n, "pod"), *x;
+    if (!svc && !pod) return fl_y_error(d, n, "a fault needs a target: 'service' or 'pod'");
+    if (!svc) {
+        if (fl_y_get(d, n, "version"))
+            return fl_y_error(d, fl_y_get_key(d, n, "version"), "'version' needs 'service'");
+        return load_pod_anywhere(d, pod, sc, t);
+    }
+    if (load_service(d, svc, sc, &t->service)) return -1;
     const struct sim_service_cfg *s = &sc->services[t->service];
-    yaml_node_t *x;
     if ((x = fl_y_get(d, n, "version")) && load_version(d, x, s, &t->version)) return -1;
-    if ((x = fl_y_get(d, n, "pod")) && load_pod(d, x, s, t)) return -1;
+    if (pod && load_pod(d, pod, s, t)) return -1;
     return 0;
 }
 
@@ -135,6 +166,18 @@ const char *sim_fault_target_text(const struct sim_scenario *sc, const struct si
         snprintf(buf, size, "%s", s->name);
     }
     return buf;
+}
+
+const char *sim_fault_subject(const struct sim_scenario *sc, const struct sim_fault *f, char *buf,
+                              size_t size)
+{
+    const struct sim_fault_kind *k = sim_fault_kind(f->kind);
+    FL_ASSERT(k && (k->subject || f->target.service >= 0));
+    if (k->subject) {
+        k->subject(sc, f, buf, size);
+        return buf;
+    }
+    return sim_fault_target_text(sc, &f->target, buf, size);
 }
 
 void sim_fault_free(struct sim_fault *f)

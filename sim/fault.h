@@ -41,9 +41,13 @@ enum sim_fault_kind_id {
     SIM_FAULT_KINDS
 };
 
-/* What a fault acts on: a service, or one version of it, or one pod of it. */
+/*
+ * What a fault acts on: a service, or one version of it, or one pod of it.
+ * Kinds whose targets are something else (groups of services, a name)
+ * keep them in their params, leave service at -1 and give a `subject`.
+ */
 struct sim_fault_target {
-    int service; /* index into sim_scenario.services */
+    int service; /* index into sim_scenario.services, or -1: not a pod target */
     int version; /* index into the service's versions, or -1: every version */
     int pod;     /* index among the service's pods (scenario order), or -1: every pod */
 };
@@ -83,8 +87,11 @@ struct sim_fault {
  * A kind of fault. Callbacks get the fault with its target and params set.
  *
  * load: reads the kind's mapping n (the value of the kind's key) into
- *   f->target and f->params (already allocated and zeroed); returns 0, or -1
- *   with a located error in d.
+ *   f->target and f->params (already allocated and zeroed); item is the
+ *   whole fault, for the keys in extra_keys; returns 0, or -1 with a
+ *   located error in d.
+ * subject: what the event log names as the fault's subject; NULL: the
+ *   target (sim_fault_target_text), which then must be set.
  * describe: writes the parameters for the event log ("factor 5").
  * draw: the chaos monkey's choice of parameters for a fault on service
  *   `service` (f->target is set to the service); may narrow the target.
@@ -98,8 +105,11 @@ struct sim_fault_kind {
     const char *name; /* the scenario's key */
     size_t params_size;
     int exclusive; /* two overlapping `at` faults of this kind on one pod are an error */
-    int (*load)(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
-                struct sim_fault *f);
+    const char *const *extra_keys; /* keys of the fault item it reads (restart_after), or NULL */
+    int (*load)(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t *item,
+                const struct sim_scenario *sc, struct sim_fault *f);
+    void (*subject)(const struct sim_scenario *sc, const struct sim_fault *f, char *buf,
+                    size_t size);
     void (*describe)(const struct sim_fault *f, char *buf, size_t size);
     void (*draw)(struct fl_rng *rng, const struct sim_scenario *sc, struct sim_fault *f);
     void (*start)(struct sim_world *w, const struct sim_fault *f);
@@ -117,9 +127,10 @@ const char *const *sim_fault_kind_names(void);
 extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
 
 /*
- * Reads a fault's target from a kind's mapping: `service` (required),
- * `version` and `pod` (optional, pod: the pod's name, which must belong to
- * the service and, if given, to the version). Returns 0 or -1.
+ * Reads a fault's target from a kind's mapping: `service`, `version` and
+ * `pod` (the pod's name, which must belong to the service and the version
+ * when they are given); `service` or `pod` is required (a pod alone names
+ * its service). Returns 0 or -1.
  */
 int sim_fault_load_target(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
                           struct sim_fault_target *t);
@@ -130,6 +141,10 @@ int sim_fault_target_has(const struct sim_fault_target *t, int version, int pod)
 /* "billing", "billing version v2", "pod billing-v2-0" for the log (into buf). */
 const char *sim_fault_target_text(const struct sim_scenario *sc, const struct sim_fault_target *t,
                                   char *buf, size_t size);
+
+/* The fault's subject for the event log (the kind's subject, or its target). */
+const char *sim_fault_subject(const struct sim_scenario *sc, const struct sim_fault *f, char *buf,
+                              size_t size);
 
 /* Frees what a fault owns (not the fault itself). */
 void sim_fault_free(struct sim_fault *f);

@@ -37,11 +37,12 @@ struct errors_params {
 
 /* ---- loading */
 
-static int slow_load(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
-                     struct sim_fault *f)
+static int slow_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t *item,
+                     const struct sim_scenario *sc, struct sim_fault *f)
 {
     static const char *const keys[] = {"service", "version", "pod", "factor", NULL};
-    static const char *const required[] = {"service", "factor", NULL};
+    static const char *const required[] = {"factor", NULL};
+    (void)item;
     if (fl_y_check_keys(d, n, keys, required, "slow")) return -1;
     if (sim_fault_load_target(d, n, sc, &f->target)) return -1;
     struct slow_params *p = f->params;
@@ -49,11 +50,12 @@ static int slow_load(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_s
                        &p->factor);
 }
 
-static int errors_load(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
-                       struct sim_fault *f)
+static int errors_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t *item,
+                       const struct sim_scenario *sc, struct sim_fault *f)
 {
     static const char *const keys[] = {"service", "version", "pod", "rate", "status", NULL};
-    static const char *const required[] = {"service", "rate", NULL};
+    static const char *const required[] = {"rate", NULL};
+    (void)item;
     if (fl_y_check_keys(d, n, keys, required, "errors")) return -1;
     if (sim_fault_load_target(d, n, sc, &f->target)) return -1;
     struct errors_params *p = f->params;

@@ -47,7 +47,7 @@ static void fault_end(struct sim_kernel *k, struct sim_timer *t)
     r->ended_ns = sim_now(k);
     sim_fault_kind(r->f->kind)->stop(w, r->f);
     char target[160];
-    sim_fault_target_text(w->sc, &r->f->target, target, sizeof target);
+    sim_fault_subject(w->sc, r->f, target, sizeof target);
     sim_log_add(&w->log, sim_now(k), "fault-end", target, "%s: %s", r->f->name,
                 sim_fault_kind(r->f->kind)->name);
 }
@@ -74,7 +74,7 @@ static void fault_start(struct sim_kernel *k, struct sim_timer *t)
     r->started_ns = sim_now(k);
     sim_fault_kind(r->f->kind)->start(w, r->f);
     char target[160], detail[320];
-    sim_fault_target_text(w->sc, &r->f->target, target, sizeof target);
+    sim_fault_subject(w->sc, r->f, target, sizeof target);
     describe(r->f, detail, sizeof detail);
     sim_log_add(&w->log, sim_now(k), "fault-start", target, "%s", detail);
     if (r->f->for_ns) sim_timer_arm(k, &r->end, sim_now(k) + r->f->for_ns);
@@ -255,7 +255,7 @@ size_t sim_faults_active_on(struct sim_world *w, enum sim_fault_kind_id kind, ui
     for (size_t i = 0; i < w->faults.n && n < max; i++) {
         const struct sim_fault_run *r = &w->faults.v[i];
         if (r->state != SIM_FAULT_ACTIVE || r->f->kind != kind) continue;
-        if (r->f->target.service != (int)p->service) continue;
+        if (r->f->target.service != (int)p->service) continue; /* -1 (not pods) never matches */
         if (sim_fault_target_has(&r->f->target, (int)p->version, in_svc)) out[n++] = r->f;
     }
     return n;

@@ -222,13 +222,41 @@ static int load_when(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_s
     return -1;
 }
 
+#define EXTRA_KEYS_MAX 8 /* extra item keys per kind */
+
+/* Another kind's extra key (restart_after on a slow fault) is an error. */
+static int extra_keys_belong(struct fl_ydoc *d, const yaml_node_t *n, enum sim_fault_kind_id kind)
+{
+    for (int k = 0; k < SIM_FAULT_KINDS; k++) {
+        const char *const *extra = sim_fault_kind((enum sim_fault_kind_id)k)->extra_keys;
+        for (size_t e = 0; extra && extra[e]; e++) {
+            int mine = 0;
+            const char *const *own = sim_fault_kind(kind)->extra_keys;
+            for (size_t o = 0; own && own[o] && !mine; o++) mine = !strcmp(own[o], extra[e]);
+            if (!mine && fl_y_get(d, n, extra[e]))
+                return fl_y_error(d, fl_y_get_key(d, n, extra[e]), "'%s' goes with %s faults",
+                                  extra[e], sim_fault_kind((enum sim_fault_kind_id)k)->name);
+        }
+    }
+    return 0;
+}
+
 static int load_fault(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s, size_t idx)
 {
     FL_ASSERT(idx < s->n_faults);
     if (fl_y_want_map(d, n, "a fault")) return -1;
-    const char *keys[SIM_FAULT_KINDS + 5] = {"name", "at", "when", "for"};
+    /* the common keys, every kind's key, and every kind's extra keys */
+    const char *keys[SIM_FAULT_KINDS * (EXTRA_KEYS_MAX + 1) + 5] = {"name", "at", "when", "for"};
+    size_t n_keys = 4;
     const char *const *names = sim_fault_kind_names();
-    for (int k = 0; names[k]; k++) keys[4 + k] = names[k];
+    for (int k = 0; names[k]; k++) {
+        keys[n_keys++] = names[k];
+        const char *const *extra = sim_fault_kind((enum sim_fault_kind_id)k)->extra_keys;
+        for (size_t e = 0; extra && extra[e]; e++) {
+            FL_ASSERT(e < EXTRA_KEYS_MAX);
+            keys[n_keys++] = extra[e];
+        }
+    }
     if (fl_y_check_keys(d, n, keys, NULL, "fault")) return -1;
     struct sim_fault *f = &s->faults[idx];
     int kind = 0;
@@ -261,7 +289,8 @@ static int load_fault(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenar
     f->params = fl_calloc(1, k->params_size ? k->params_size : 1);
     yaml_node_t *body = fl_y_get(d, n, k->name);
     if (fl_y_want_map(d, body, k->name)) return -1;
-    return k->load(d, body, s, f);
+    if (k->load(d, body, n, s, f)) return -1;
+    return extra_keys_belong(d, n, f->kind);
 }
 
 /* The version of pod number p of service svc. */
@@ -278,7 +307,7 @@ static int version_of(const struct sim_service_cfg *svc, int p)
 static int shared_pod(const struct sim_scenario *s, const struct sim_fault_target *a,
                       const struct sim_fault_target *b)
 {
-    FL_ASSERT(a->service >= 0 && b->service >= 0);
+    if (a->service < 0 || b->service < 0) return -1; /* not pod targets: the kind checks */
     if (a->service != b->service) return -1;
     const struct sim_service_cfg *svc = &s->services[a->service];
     int n = sim_service_pods(svc);
@@ -306,7 +335,7 @@ static int check_overlaps(struct fl_ydoc *d, const yaml_node_t *list, struct sim
             int p = shared_pod(s, &a->target, &b->target);
             if (p < 0) continue;
             char pod[160];
-            struct sim_fault_target one = {a->target.service, -1, p};
+            struct sim_fault_target one = {b->target.service, -1, p};
             yaml_node_t *bn = fl_y_node(d, SEQ_ITEMS(list)[j]);
             return fl_y_error(d, fl_y_get_key(d, bn, sim_fault_kind(b->kind)->name),
                               "this %s fault overlaps '%s' (fault %zu) on pod %s: two %s faults "
