@@ -155,9 +155,9 @@ int rpt_metric_is_duration(enum rpt_metric m);
 
 /* A client's retries: a workload's, or a service's downstream calls (all its pods). */
 struct rpt_retry_count {
-    char *who;        /* "workload NAME" or "service NAME" */
-    uint64_t retries; /* tries after the first */
-    uint64_t denied;  /* retries the retry budget refused */
+    char *who;          /* "workload NAME" or "service NAME" */
+    uint64_t retries;   /* tries after the first */
+    uint64_t denied;    /* retries the retry budget refused */
     uint64_t throttled; /* tries adaptive throttling rejected locally */
 };
 

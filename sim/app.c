@@ -11,8 +11,8 @@
  * work is not cancelled), `retries` with backoff, a retry budget and
  * adaptive throttling (sim/retry_client.c). A call that fails for good (an
  * error status, or no response) fails the request with the callee's
- * status, 503 when there was none, unless the call says `on_error: ignore`. An injected error ends the request after its service
- * time, before any call.
+ * status, 503 when there was none, unless the call says `on_error: ignore`. An injected error ends
+ * the request after its service time, before any call.
  *
  * Faults (sim/fault_app.c) act here: `slow` multiplies the service time
  * of work started while it is active (pod->fault_slow), `errors` answers
@@ -36,9 +36,9 @@ struct sim_job {
     struct px_msg *req;    /* the request, kept when calls forward its headers */
     int64_t arrived_ns;
     int status;
-    uint32_t call;         /* the next downstream call */
-    struct sim_conn *up;   /* the connection of the call under way */
-    struct sim_timer work; /* the end of the service time */
+    uint32_t call;               /* the next downstream call */
+    struct sim_conn *up;         /* the connection of the call under way */
+    struct sim_timer work;       /* the end of the service time */
     struct sim_timer call_timer; /* the call's per-try timeout, or its backoff */
     uint32_t tries;              /* of the call under way */
     int64_t prev_sleep_ns;       /* its last backoff (decorrelated jitter) */

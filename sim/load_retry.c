@@ -93,7 +93,8 @@ static int load_throttle(struct fl_ydoc *d, const yaml_node_t *n, struct sim_ret
     yaml_node_t *x;
     if (fl_y_check_keys(d, n, keys, NULL, "adaptive_throttle")) return -1;
     r->throttle_k = 2;
-    if ((x = fl_y_get(d, n, "k")) && fl_y_double(d, x, "adaptive_throttle k", 1, 1e6, &r->throttle_k))
+    if ((x = fl_y_get(d, n, "k")) &&
+        fl_y_double(d, x, "adaptive_throttle k", 1, 1e6, &r->throttle_k))
         return -1;
     return 0;
 }

@@ -69,9 +69,8 @@ static int load_forward(struct fl_ydoc *d, const yaml_node_t *n, struct sim_call
 /* Calls are read with service names; they are resolved once every service is known. */
 static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
 {
-    static const char *const keys[] = {"service", "method",  "path",          "on_error",
-                                       "size",    "headers", "forward",       SIM_RETRY_KEYS,
-                                       NULL};
+    static const char *const keys[] = {"service", "method",  "path",         "on_error", "size",
+                                       "headers", "forward", SIM_RETRY_KEYS, NULL};
     static const char *const required[] = {"service", NULL};
     static const char *const on_error[] = {"fail", "ignore", NULL};
     if (fl_y_want_seq(d, n, "calls")) return -1;

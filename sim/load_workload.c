@@ -161,7 +161,8 @@ static int load_arrival(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
             return fl_y_error(d, clients ? clients : think,
                               "clients and think_time are for arrival: closed");
         yaml_node_t *stages = fl_y_get(d, n, "stages");
-        if (rate && stages) return fl_y_error(d, stages, "a workload has a rate or stages, not both");
+        if (rate && stages)
+            return fl_y_error(d, stages, "a workload has a rate or stages, not both");
         if (stages) return 0; /* sim_load_schedule */
         if (!rate) return fl_y_error(d, n, "workload '%s' needs a 'rate' (or 'stages')", w->name);
         return fl_y_rate(d, rate, "rate", SIM_RATE_MAX, &w->rate_per_s);
@@ -199,10 +200,9 @@ static int load_address(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
 static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                          size_t idx)
 {
-    static const char *const keys[] = {"name",     "target",     "arrival",  "rate",
-                                       "clients",  "think_time", "requests", "retry",
-                                       "locality", "address",    "start",
-                                       "stop",     "stages",     NULL};
+    static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
+                                       "think_time", "requests", "retry",   "locality", "address",
+                                       "start",      "stop",     "stages",  NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;

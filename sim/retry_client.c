@@ -32,9 +32,9 @@
 #include "base/assert.h"
 #include "sim/retry_client.h"
 
-#define SLOT_NS          INT64_C(1000000000)
-#define BUDGET_SLOTS     10  /* Finagle's default ttl: 10 s */
-#define THROTTLE_SLOTS   120 /* the SRE book's two minutes */
+#define SLOT_NS        INT64_C(1000000000)
+#define BUDGET_SLOTS   10  /* Finagle's default ttl: 10 s */
+#define THROTTLE_SLOTS 120 /* the SRE book's two minutes */
 
 static void window_init(struct sim_window *w, int n_slots)
 {
@@ -125,8 +125,8 @@ int sim_retry_after(const struct sim_retry_cfg *r, struct sim_retry_state *st, u
     if ((int)tries > r->retries || !retryable(r->retry_on, outcome)) return 0;
     if (r->has_budget) {
         window_advance(&st->budget, now);
-        double allowed = r->budget_ratio * (double)st->budget.sum_a +
-                         r->budget_min_per_s * (double)BUDGET_SLOTS;
+        double allowed =
+            r->budget_ratio * (double)st->budget.sum_a + r->budget_min_per_s * (double)BUDGET_SLOTS;
         if ((double)st->budget.sum_b + 1 > allowed) {
             st->counts->denied++;
             return 0;
@@ -146,7 +146,8 @@ void sim_retry_counts_alloc(struct rpt_run *run, const struct sim_scenario *sc)
     for (size_t i = 0; i < sc->n_workloads; i++)
         run->retry_counts[i].who = fl_asprintf("workload %s", sc->workloads[i].name);
     for (size_t i = 0; i < sc->n_services; i++)
-        run->retry_counts[sc->n_workloads + i].who = fl_asprintf("service %s", sc->services[i].name);
+        run->retry_counts[sc->n_workloads + i].who =
+            fl_asprintf("service %s", sc->services[i].name);
 }
 
 int64_t sim_backoff(const struct sim_retry_cfg *r, int attempt, int64_t *prev_ns,

@@ -145,7 +145,6 @@ struct sim_request_cfg {
     int route; /* index into sim_scenario.routes */
 };
 
-
 struct sim_workload_cfg {
     char *name;
     char *address; /* the clients' IPv4 address, as proxies see it (NULL: the workload's name) */
@@ -158,7 +157,7 @@ struct sim_workload_cfg {
     size_t n_requests;
     double weight_total;
     struct sim_retry_cfg retry;
-    char *locality; /* where its clients run, or NULL */
+    char *locality;            /* where its clients run, or NULL */
     int64_t start_ns, stop_ns; /* sends from start until stop (0: the run's duration) */
     struct sim_stage *stages;  /* instead of rate_per_s: k6-like ramps (sim/stages.c) */
     size_t n_stages;

@@ -38,7 +38,7 @@ int64_t sim_stages_time_of(const struct sim_stage *st, size_t n, double lambda)
     for (size_t i = 0; i < n; i++) {
         double d = (double)st[i].for_ns / 1e9, to = st[i].rate_per_s;
         double area = (from + to) / 2 * d; /* the arrivals expected in this stage */
-        if (lambda <= area && area > 0) {
+        if (lambda < area) {
             /* L(x) = from x + (to - from) x^2 / (2 d) = lambda, solved for x in [0, d]
              * in the form that stays exact when to == from */
             double a = (to - from) / (2 * d), disc = from * from + 4 * a * lambda;

@@ -299,16 +299,15 @@ void sim_workload_start(struct sim_world *w)
         FL_ASSERT(idx < w->sc->n_workloads);
         cl->retry = fl_malloc(sizeof *cl->retry);
         sim_retry_state_init(cl->retry, &w->run->retry_counts[idx]);
-        cl->end_ns = wc->stop_ns && wc->stop_ns < w->sc->duration_ns ? wc->stop_ns
-                                                                     : w->sc->duration_ns;
+        cl->end_ns =
+            wc->stop_ns && wc->stop_ns < w->sc->duration_ns ? wc->stop_ns : w->sc->duration_ns;
         if (wc->arrival != SIM_ARRIVAL_CLOSED) {
             sim_timer_init(&cl->arrival, arrival, cl);
             int64_t first;
             if (wc->n_stages)
                 first = staged_arrival(cl, 1);
             else
-                first = wc->start_ns +
-                        (wc->arrival == SIM_ARRIVAL_CONSTANT ? 0 : interarrival(cl));
+                first = wc->start_ns + (wc->arrival == SIM_ARRIVAL_CONSTANT ? 0 : interarrival(cl));
             if (first >= 0 && first < cl->end_ns) sim_timer_arm(&w->k, &cl->arrival, first);
             continue;
         }

@@ -136,7 +136,7 @@ struct sim_pod {
     double fault_slow;       /* service time factor: 1 when no slow fault is active */
     double fault_error_rate; /* requests answered fault_error_status at once */
     int fault_error_status;
-    struct fl_rng fault_rng; /* the injected errors' draws, apart from the pod's own */
+    struct fl_rng fault_rng;            /* the injected errors' draws, apart from the pod's own */
     struct sim_retry_state *call_retry; /* per call, when its calls retry or throttle (else NULL) */
 };
 
