@@ -64,13 +64,12 @@ static uint64_t run_count(const char *workload, const char *const *sets, size_t 
 /* start/stop: a constant 100/s from 2 s until 4 s is exactly 200 requests; closed loops too. */
 static void test_workload_start_and_stop(void)
 {
-    CU_ASSERT_EQUAL(run_count("arrival: constant, rate: 100/s, start: 2s, stop: 4s", NULL, 0),
-                    200);
+    CU_ASSERT_EQUAL(run_count("arrival: constant, rate: 100/s, start: 2s, stop: 4s", NULL, 0), 200);
     CU_ASSERT_EQUAL(run_count("arrival: constant, rate: 100/s, start: 39s", NULL, 0), 100);
     /* 3 clients, 1 s of think time (and 1 ms of work): 3 requests at 10 s, 11.001 s, ... */
-    CU_ASSERT_EQUAL(run_count("arrival: closed, clients: 3, think_time: 1s, start: 10s, stop: 15s",
-                              NULL, 0),
-                    15);
+    CU_ASSERT_EQUAL(
+        run_count("arrival: closed, clients: 3, think_time: 1s, start: 10s, stop: 15s", NULL, 0),
+        15);
 }
 
 /*
