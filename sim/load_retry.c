@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 void sim_retry_defaults(struct sim_retry_cfg *r)
@@ -101,6 +102,7 @@ static int load_throttle(struct fl_ydoc *d, const yaml_node_t *n, struct sim_ret
 
 int sim_load_retry_fields(struct fl_ydoc *d, const yaml_node_t *n, struct sim_retry_cfg *r)
 {
+    FL_ASSERT(n && n->type == YAML_MAPPING_NODE && r->retry_on != 0);
     yaml_node_t *x;
     long long retries = 0;
     if ((x = fl_y_get(d, n, "retries")) && fl_y_int(d, x, "retries", 0, SIM_RETRIES_MAX, &retries))

@@ -6,6 +6,7 @@
  * to its own over `for`, as k6's stages do; stages count from `start`.
  */
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "sim/load_internal.h"
 
 #define SIM_STAGES_MAX 1000
@@ -30,6 +31,7 @@ static int load_stage(struct fl_ydoc *d, const yaml_node_t *n, struct sim_stage 
 
 int sim_load_schedule(struct fl_ydoc *d, const yaml_node_t *n, struct sim_workload_cfg *w)
 {
+    FL_ASSERT(w->name != NULL && !w->stages);
     yaml_node_t *x, *start = fl_y_get(d, n, "start"), *stop = fl_y_get(d, n, "stop");
     if (start && fl_y_duration(d, start, "start", 0, SIM_DURATION_MAX, &w->start_ns)) return -1;
     if (stop && fl_y_duration(d, stop, "stop", 1, SIM_DURATION_MAX, &w->stop_ns)) return -1;

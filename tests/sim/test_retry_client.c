@@ -5,10 +5,13 @@
  * workload (throttling), with constant arrivals and service times so that
  * counts and latencies are exact.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/rng.h"
 #include "reports/results.h"
+#include "reports/summary.h"
 #include "sim/retry_client.h"
 #include "tests/simrun.h"
 #include "tests/testutil.h"
@@ -211,6 +214,33 @@ static void test_workload_adaptive_throttle(void)
     rpt_run_free(&r);
 }
 
+static char *summary_text(const struct rpt_run *r)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rpt_summary_print(r, f);
+    fclose(f);
+    return buf;
+}
+
+/* The summary's `client retries` part: the counters when there are some, nothing otherwise. */
+static void test_summary_client_retries_only_when_nonzero(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(CALLS(", budget: {ratio: 0%, min_per_s: 0.1}"), NULL, 0, &r));
+    char *txt = summary_text(&r);
+    CU_ASSERT_PTR_NOT_NULL(strstr(txt, "client retries:\n"
+                                       "  service front: 1 retries, 10 denied by the budget\n"));
+    free(txt);
+    rpt_run_free(&r);
+    RUN_OR_RETURN(test_run_text(CALLS(", retry_on: \"5xx\""), NULL, 0, &r));
+    txt = summary_text(&r);
+    CU_ASSERT_PTR_NULL(strstr(txt, "client retries"));
+    free(txt);
+    rpt_run_free(&r);
+}
+
 void suite_retry_client(void)
 {
     TEST_SUITE("sim/retry_client");
@@ -221,4 +251,5 @@ void suite_retry_client(void)
     TEST_ADD(test_call_retry_on_limits_what_is_retried);
     TEST_ADD(test_call_budget_denies_retries);
     TEST_ADD(test_workload_adaptive_throttle);
+    TEST_ADD(test_summary_client_retries_only_when_nonzero);
 }
