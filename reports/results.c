@@ -26,6 +26,7 @@ const char *rpt_fail_name(int code)
     case RPT_FAIL_CONNECT: return "connect-failure";
     case RPT_FAIL_RESET: return "reset";
     case RPT_FAIL_UNFINISHED: return "unfinished";
+    case RPT_FAIL_THROTTLED: return "throttled";
     default: return NULL;
     }
 }
@@ -57,6 +58,8 @@ static void service_free(struct rpt_service *sv)
 void rpt_run_free(struct rpt_run *run)
 {
     free(run->scenario);
+    for (size_t i = 0; i < run->n_retry_counts; i++) free(run->retry_counts[i].who);
+    free(run->retry_counts);
     for (size_t i = 0; i < run->n_notes; i++) free(run->notes[i]);
     free(run->notes);
     for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);

@@ -28,11 +28,12 @@ enum {
     RPT_FAIL_CONNECT = 2,    /* connection refused or SYN retries exhausted */
     RPT_FAIL_RESET = 3,      /* connection reset or broken mid-exchange */
     RPT_FAIL_UNFINISHED = 4, /* still running when the run ended */
-    RPT_FAIL_MAX = 5,
+    RPT_FAIL_THROTTLED = 5,  /* rejected at the client by adaptive throttling (never sent) */
+    RPT_FAIL_MAX = 6,
     RPT_STATUS_MAX = 600, /* outcome codes are < RPT_STATUS_MAX */
 };
 
-/* "timeout", "connect-failure", "reset", "unfinished", or NULL for an HTTP status. */
+/* "timeout", "connect-failure", "reset", "unfinished", "throttled", or NULL for an HTTP status. */
 const char *rpt_fail_name(int code);
 
 /* 1 if an outcome is an error: a local failure or a 5xx status. */
@@ -152,6 +153,14 @@ const char *rpt_metric_name(enum rpt_metric m);
 /* 1 for metrics measured in time (p50 ... max). */
 int rpt_metric_is_duration(enum rpt_metric m);
 
+/* A client's retries: a workload's, or a service's downstream calls (all its pods). */
+struct rpt_retry_count {
+    char *who;          /* "workload NAME" or "service NAME" */
+    uint64_t retries;   /* tries after the first */
+    uint64_t denied;    /* retries the retry budget refused */
+    uint64_t throttled; /* tries adaptive throttling rejected locally */
+};
+
 struct rpt_run {
     char *scenario;
     uint64_t seed;
@@ -178,6 +187,8 @@ struct rpt_run {
     uint64_t shadows;                  /* mirrored copies the proxies sent (Istio mirror) */
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
     size_t n_observers;
+    struct rpt_retry_count *retry_counts; /* workloads, then services (sim/retry_client.c) */
+    size_t n_retry_counts;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };

@@ -34,6 +34,7 @@
 #include "base/units.h"
 #include "reports/file.h"
 #include "reports/json.h"
+#include "reports/retries.h"
 #include "reports/timeline.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
@@ -294,6 +295,7 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
         key_uint(&j, "mirrored", run->shadows);
         rpt_json_object_end(&j);
     }
+    rpt_retries_json(&j, run);
     if (run->n_observers) { /* only when there are some: other runs' digests stay as they were */
         rpt_json_key(&j, "observers_not_on_request_path");
         rpt_json_array_begin(&j);
@@ -598,6 +600,7 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         fprintf(out, "\nresponse cache: %" PRIu64 " hits, %" PRIu64 " responses stored\n",
                 run->cache_hits, run->cache_stores);
     if (run->shadows) fprintf(out, "\nmirrored: %" PRIu64 " copies sent\n", run->shadows);
+    rpt_retries_print(out, run);
     if (run->n_observers) {
         fprintf(out, "\ngateway plugins not affecting the request path:");
         for (size_t i = 0; i < run->n_observers; i++)

@@ -7,10 +7,12 @@
  *
  * A worker is held from the start of the service time until the response
  * is sent, calls included: the thread-per-request server most services
- * are. A failed call (an error status, or no response) fails the request
- * with the callee's status, 503 when there was none, unless the call says
- * `on_error: ignore`. An injected error ends the request after its service
- * time, before any call.
+ * are. A call may have a per-try `timeout` (the app gives up; the callee's
+ * work is not cancelled), `retries` with backoff, a retry budget and
+ * adaptive throttling (sim/retry_client.c). A call that fails for good (an
+ * error status, or no response) fails the request with the callee's
+ * status, 503 when there was none, unless the call says `on_error: ignore`. An injected error ends
+ * the request after its service time, before any call.
  *
  * Faults (sim/fault_app.c) act here: `slow` multiplies the service time
  * of work started while it is active (pod->fault_slow), `errors` answers
@@ -34,9 +36,12 @@ struct sim_job {
     struct px_msg *req;    /* the request, kept when calls forward its headers */
     int64_t arrived_ns;
     int status;
-    uint32_t call;         /* the next downstream call */
-    struct sim_conn *up;   /* the connection of the call under way */
-    struct sim_timer work; /* the end of the service time */
+    uint32_t call;               /* the next downstream call */
+    struct sim_conn *up;         /* the connection of the call under way */
+    struct sim_timer work;       /* the end of the service time */
+    struct sim_timer call_timer; /* the call's per-try timeout, or its backoff */
+    uint32_t tries;              /* of the call under way */
+    int64_t prev_sleep_ns;       /* its last backoff (decorrelated jitter) */
     struct sim_job *next_free;
 };
 
@@ -113,17 +118,41 @@ static void send_call(struct sim_world *w, struct sim_job *j)
     sim_conn_send(w, j->up, 0, m);
 }
 
-/* The call under way ended with status (0: no response at all). */
-static void call_done(struct sim_world *w, struct sim_job *j, int status)
+/* The call ended for good: outcome is a status or RPT_FAIL_* (no response). */
+static void call_done(struct sim_world *w, struct sim_job *j, int outcome)
 {
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
-    if ((status == 0 || rpt_outcome_is_error(status)) && !call->ignore_errors) {
-        j->status = status ? status : 503;
+    if (rpt_outcome_is_error(outcome) && !call->ignore_errors) {
+        j->status = outcome >= 100 ? outcome : 503;
         respond(w, j, 1);
         return;
     }
     j->call++;
     call_next(w, j);
+}
+
+static void call_try(struct sim_world *w, struct sim_job *j);
+
+static void call_backoff_done(struct sim_kernel *k, struct sim_timer *t)
+{
+    call_try((struct sim_world *)k, t->data);
+}
+
+/* A try of the call under way ended (its connection is already dealt with). */
+static void call_try_done(struct sim_world *w, struct sim_job *j, int outcome)
+{
+    struct sim_pod *pod = j->pod;
+    const struct sim_call_cfg *call = &pod->cfg->calls[j->call];
+    FL_ASSERT(j->up == NULL && j->tries >= 1);
+    sim_timer_cancel(&w->k, &j->call_timer);
+    struct sim_retry_state *st = pod->call_retry ? &pod->call_retry[j->call] : NULL;
+    if (!sim_retry_after(&call->retry, st, j->tries, outcome, sim_now(&w->k))) {
+        call_done(w, j, outcome);
+        return;
+    }
+    int64_t sleep = sim_backoff(&call->retry, (int)j->tries - 1, &j->prev_sleep_ns, &pod->rng);
+    sim_timer_init(&j->call_timer, call_backoff_done, j);
+    sim_timer_arm(&w->k, &j->call_timer, sim_now(&w->k) + sleep);
 }
 
 static void up_connected(void *ctx, struct px_conn *pc, int status)
@@ -136,7 +165,7 @@ static void up_connected(void *ctx, struct px_conn *pc, int status)
     }
     j->up = NULL;
     sim_conn_release(w, sim_conn_of(pc));
-    call_done(w, j, 0);
+    call_try_done(w, j, RPT_FAIL_CONNECT);
 }
 
 static void up_message(void *ctx, struct px_conn *pc, struct px_msg *m)
@@ -147,7 +176,7 @@ static void up_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     sim_msg_free(w, m);
     j->up = NULL;
     sim_conn_park(w, sim_conn_of(pc));
-    call_done(w, j, status);
+    call_try_done(w, j, status);
 }
 
 static void up_closed(void *ctx, struct px_conn *pc, int reason)
@@ -157,10 +186,23 @@ static void up_closed(void *ctx, struct px_conn *pc, int reason)
     (void)reason;
     j->up = NULL;
     sim_conn_release(w, sim_conn_of(pc));
-    call_done(w, j, 0);
+    call_try_done(w, j, RPT_FAIL_RESET);
 }
 
 static const struct px_conn_cbs up_cbs = {up_connected, up_message, up_closed};
+
+/* The app gives up on the try (the callee's work goes on, as a real server's would). */
+static void call_try_timeout(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_job *j = t->data;
+    struct sim_conn *c = j->up;
+    FL_ASSERT(c != NULL);
+    j->up = NULL;
+    sim_conn_close(w, c, 0, 0);
+    sim_conn_release(w, c);
+    call_try_done(w, j, RPT_FAIL_TIMEOUT);
+}
 
 static void call_next(struct sim_world *w, struct sim_job *j)
 {
@@ -170,6 +212,24 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         respond(w, j, 1);
         return;
     }
+    const struct sim_retry_cfg *rc = &cfg->calls[j->call].retry;
+    j->tries = 0;
+    j->prev_sleep_ns = rc->base_ns;
+    if (j->pod->call_retry) sim_retry_on_request(rc, &j->pod->call_retry[j->call], sim_now(&w->k));
+    call_try(w, j);
+}
+
+static void call_try(struct sim_world *w, struct sim_job *j)
+{
+    const struct sim_version_cfg *cfg = j->pod->cfg;
+    const struct sim_retry_cfg *rc = &cfg->calls[j->call].retry;
+    FL_ASSERT(j->call < cfg->n_calls && j->up == NULL);
+    if (j->pod->call_retry &&
+        sim_retry_throttled(rc, &j->pod->call_retry[j->call], sim_now(&w->k), &j->pod->rng)) {
+        call_done(w, j, RPT_FAIL_THROTTLED); /* rejected locally: fails at once */
+        return;
+    }
+    j->tries++;
     /* with sidecars the call goes to the pod's own outbound sidecar, which routes it */
     uint32_t src = j->pod->node, dst = src;
     uint16_t port = SIM_PORT_OUTBOUND;
@@ -190,6 +250,10 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         send_call(w, j);
     } else {
         j->up = sim_conn_open(w, src, dst, port, &up_cbs, j);
+    }
+    if (rc->timeout_ns && j->up) {
+        sim_timer_init(&j->call_timer, call_try_timeout, j);
+        sim_timer_arm(&w->k, &j->call_timer, sim_now(&w->k) + rc->timeout_ns);
     }
 }
 
@@ -267,8 +331,23 @@ static void pod_accept(void *ctx, struct sim_conn *c)
     sim_conn_bind(c, 1, &pod_cbs, ctx);
 }
 
+/* Each pod whose calls retry or throttle gets a retry state per call, counted for its service. */
+static void init_call_retries(struct sim_world *w, struct sim_pod *pod)
+{
+    const struct sim_version_cfg *cfg = pod->cfg;
+    int any = 0;
+    for (size_t c = 0; c < cfg->n_calls; c++)
+        if (cfg->calls[c].retry.retries > 0 || cfg->calls[c].retry.throttle_k > 0) any = 1;
+    if (!any) return;
+    struct rpt_retry_count *counts = &w->run->retry_counts[w->sc->n_workloads + pod->service];
+    pod->call_retry = fl_calloc(cfg->n_calls, sizeof *pod->call_retry);
+    for (size_t c = 0; c < cfg->n_calls; c++) sim_retry_state_init(&pod->call_retry[c], counts);
+}
+
 void sim_app_init(struct sim_world *w)
 {
+    sim_retry_counts_alloc(w->run, w->sc);
+    for (uint32_t i = 0; i < w->n_pods; i++) init_call_retries(w, &w->pods[i]);
     for (uint32_t i = 0; i < w->n_pods; i++)
         for (size_t c = 0; c < w->pods[i].cfg->n_calls; c++)
             if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
@@ -280,5 +359,8 @@ void sim_app_init(struct sim_world *w)
 
 void sim_app_free(struct sim_world *w)
 {
-    for (uint32_t i = 0; i < w->n_pods; i++) free(w->pods[i].queue);
+    for (uint32_t i = 0; i < w->n_pods; i++) {
+        free(w->pods[i].queue);
+        free(w->pods[i].call_retry);
+    }
 }

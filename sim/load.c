@@ -517,6 +517,7 @@ void sim_scenario_free(struct sim_scenario *s)
             free(r->headers);
         }
         free(w->requests);
+        free(w->stages);
         free(w->name);
         free(w->locality);
         free(w->address);

@@ -37,6 +37,14 @@ void sim_call_cfg_free(struct sim_call_cfg *c);
 void sim_calls_free(struct sim_call_cfg *calls, size_t n);
 
 /* A mapping of HTTP headers (names are RFC 9110 tokens, values without CR, LF or NUL). */
+/* load_retry.c: the client retry defaults, and the retry keys of a map (the caller checks keys) */
+void sim_retry_defaults(struct sim_retry_cfg *r);
+int sim_load_retry_fields(struct fl_ydoc *d, const yaml_node_t *n, struct sim_retry_cfg *r);
+#define SIM_RETRY_KEYS "timeout", "retries", "backoff", "retry_on", "budget", "adaptive_throttle"
+
+/* load_stages.c: a workload's start, stop and stages (instead of a rate) */
+int sim_load_schedule(struct fl_ydoc *d, const yaml_node_t *n, struct sim_workload_cfg *w);
+
 int sim_load_headers(struct fl_ydoc *d, const yaml_node_t *n, struct sim_header **hs,
                      size_t *n_out);
 

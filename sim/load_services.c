@@ -69,8 +69,8 @@ static int load_forward(struct fl_ydoc *d, const yaml_node_t *n, struct sim_call
 /* Calls are read with service names; they are resolved once every service is known. */
 static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
 {
-    static const char *const keys[] = {"service", "method",  "path",    "on_error",
-                                       "size",    "headers", "forward", NULL};
+    static const char *const keys[] = {"service", "method",  "path",         "on_error", "size",
+                                       "headers", "forward", SIM_RETRY_KEYS, NULL};
     static const char *const required[] = {"service", NULL};
     static const char *const on_error[] = {"fail", "ignore", NULL};
     if (fl_y_want_seq(d, n, "calls")) return -1;
@@ -102,6 +102,8 @@ static int load_calls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_versio
             sim_load_headers(d, x, &call->headers, &call->n_headers))
             return -1;
         if ((x = fl_y_get(d, c, "forward")) && load_forward(d, x, call)) return -1;
+        sim_retry_defaults(&call->retry);
+        if (sim_load_retry_fields(d, c, &call->retry)) return -1;
     }
     return 0;
 }

@@ -113,60 +113,11 @@ static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     return 0;
 }
 
-static int load_retry_on(struct fl_ydoc *d, const yaml_node_t *n, unsigned *out)
-{
-    static const char *const names[] = {"5xx", "timeout", "connect-failure", "reset", "429", NULL};
-    const char *s;
-    if (fl_y_string(d, n, "retry_on", &s)) return -1;
-    char *copy = fl_strdup(s), *save = NULL;
-    *out = 0;
-    int rc = 0;
-    for (char *w = strtok_r(copy, ", ", &save); w && !rc; w = strtok_r(NULL, ", ", &save)) {
-        int i = 0;
-        while (names[i] && strcmp(names[i], w)) i++;
-        if (names[i])
-            *out |= 1u << i;
-        else
-            rc = fl_y_error(d, n,
-                            "retry_on: unknown condition '%s' (use 5xx, timeout, "
-                            "connect-failure, reset, 429)",
-                            w);
-    }
-    free(copy);
-    return rc;
-}
-
 static int load_retry(struct fl_ydoc *d, const yaml_node_t *n, struct sim_retry_cfg *r)
 {
-    static const char *const keys[] = {"retries", "backoff", "timeout", "retry_on", NULL};
-    static const char *const bkeys[] = {"base", "cap", "jitter", NULL};
-    static const char *const jitters[] = {"none", "full", "equal", "decorrelated", NULL};
-    yaml_node_t *x;
-    long long retries = 0;
+    static const char *const keys[] = {SIM_RETRY_KEYS, NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "retry")) return -1;
-    if ((x = fl_y_get(d, n, "retries")) && fl_y_int(d, x, "retries", 0, SIM_RETRIES_MAX, &retries))
-        return -1;
-    r->retries = (int)retries;
-    if ((x = fl_y_get(d, n, "timeout")) &&
-        fl_y_duration(d, x, "timeout", 1, SIM_DURATION_MAX, &r->timeout_ns))
-        return -1;
-    if ((x = fl_y_get(d, n, "retry_on")) && load_retry_on(d, x, &r->retry_on)) return -1;
-    yaml_node_t *b = fl_y_get(d, n, "backoff");
-    if (!b) return 0;
-    if (fl_y_check_keys(d, b, bkeys, NULL, "backoff")) return -1;
-    if ((x = fl_y_get(d, b, "base")) &&
-        fl_y_duration(d, x, "backoff base", 0, SIM_DURATION_MAX, &r->base_ns))
-        return -1;
-    if ((x = fl_y_get(d, b, "cap")) &&
-        fl_y_duration(d, x, "backoff cap", 0, SIM_DURATION_MAX, &r->cap_ns))
-        return -1;
-    if (r->cap_ns < r->base_ns) return fl_y_error(d, b, "backoff cap must not be below its base");
-    int j;
-    if ((x = fl_y_get(d, b, "jitter"))) {
-        if (fl_y_enum(d, x, "jitter", jitters, &j)) return -1;
-        r->jitter = (enum sim_jitter)j;
-    }
-    return 0;
+    return sim_load_retry_fields(d, n, r);
 }
 
 static int load_target(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
@@ -209,10 +160,18 @@ static int load_arrival(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
         if (clients || think)
             return fl_y_error(d, clients ? clients : think,
                               "clients and think_time are for arrival: closed");
-        if (!rate) return fl_y_error(d, n, "workload '%s' needs a 'rate'", w->name);
+        yaml_node_t *stages = fl_y_get(d, n, "stages");
+        if (rate && stages)
+            return fl_y_error(d, stages, "a workload has a rate or stages, not both");
+        if (stages) return 0; /* sim_load_schedule */
+        if (!rate) return fl_y_error(d, n, "workload '%s' needs a 'rate' (or 'stages')", w->name);
         return fl_y_rate(d, rate, "rate", SIM_RATE_MAX, &w->rate_per_s);
     }
     if (rate) return fl_y_error(d, rate, "a closed workload has clients, not a rate");
+    if (fl_y_get(d, n, "stages"))
+        return fl_y_error(d, fl_y_get(d, n, "stages"),
+                          "stages are for open-loop workloads (poisson, constant); a closed "
+                          "workload keeps its number of clients");
     if (!clients) return fl_y_error(d, n, "workload '%s' needs 'clients'", w->name);
     long long c;
     if (fl_y_int(d, clients, "clients", 1, SIM_CLIENTS_MAX, &c)) return -1;
@@ -241,9 +200,9 @@ static int load_address(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
 static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                          size_t idx)
 {
-    static const char *const keys[] = {"name",     "target",     "arrival",  "rate",
-                                       "clients",  "think_time", "requests", "retry",
-                                       "locality", "address",    NULL};
+    static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
+                                       "think_time", "requests", "retry",   "locality", "address",
+                                       "start",      "stop",     "stages",  NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;
@@ -264,6 +223,7 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
     if (load_address(d, fl_y_get(d, n, "address"), w)) return -1;
     if (load_target(d, fl_y_get(d, n, "target"), s, w)) return -1;
     if (load_arrival(d, n, w)) return -1;
+    if (sim_load_schedule(d, n, w)) return -1;
     yaml_node_t *reqs = fl_y_get(d, n, "requests");
     if (fl_y_want_seq(d, reqs, "requests")) return -1;
     if (SEQ_COUNT(reqs) == 0) return fl_y_error(d, reqs, "requests must list at least one request");
@@ -277,10 +237,7 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
         return fl_y_error(d, reqs, "the request weights add up to 0: no request would be sent");
     /* Client defaults: no timeout, no retries; when retries are set, retry on errors and timeouts.
      */
-    w->retry.retry_on = SIM_RETRY_5XX | SIM_RETRY_TIMEOUT | SIM_RETRY_CONNECT | SIM_RETRY_RESET;
-    w->retry.base_ns = 100 * INT64_C(1000000);
-    w->retry.cap_ns = 10 * INT64_C(1000000000);
-    w->retry.jitter = SIM_JITTER_FULL;
+    sim_retry_defaults(&w->retry);
     yaml_node_t *r = fl_y_get(d, n, "retry");
     if (r && load_retry(d, r, &w->retry)) return -1;
     yaml_node_t *l = fl_y_get(d, n, "locality");

@@ -52,6 +52,31 @@ struct sim_header {
     char *name, *value;
 };
 
+enum sim_jitter { SIM_JITTER_NONE, SIM_JITTER_FULL, SIM_JITTER_EQUAL, SIM_JITTER_DECORRELATED };
+
+/* What makes a client retry: bits of retry_on. */
+enum {
+    SIM_RETRY_5XX = 1u << 0,
+    SIM_RETRY_TIMEOUT = 1u << 1,
+    SIM_RETRY_CONNECT = 1u << 2,
+    SIM_RETRY_RESET = 1u << 3,
+    SIM_RETRY_429 = 1u << 4,
+};
+
+struct sim_retry_cfg {
+    int retries;     /* further tries after the first; 0: none */
+    int64_t base_ns; /* backoff base */
+    int64_t cap_ns;  /* backoff cap */
+    enum sim_jitter jitter;
+    int64_t timeout_ns; /* per try; 0: none */
+    unsigned retry_on;  /* SIM_RETRY_* */
+    /* storm defences (sim/retry_client.c) */
+    int has_budget;          /* budget: Finagle's RetryBudget */
+    double budget_ratio;     /* retries allowed per request over the window */
+    double budget_min_per_s; /* and this many per second besides */
+    double throttle_k;       /* adaptive_throttle k (Google SRE); 0: none */
+};
+
 /* A downstream call made by a service while it handles a request. */
 struct sim_call_cfg {
     int service; /* index into sim_scenario.services */
@@ -62,6 +87,7 @@ struct sim_call_cfg {
     size_t n_headers;
     char **forward; /* headers copied from the request being handled (e.g. user-agent) */
     size_t n_forward;
+    struct sim_retry_cfg retry; /* timeout, retries, backoff, retry_on, budget, throttle */
 };
 
 /* One deployment of a service: its pods are identical. */
@@ -104,6 +130,12 @@ struct sim_network_cfg {
 
 enum sim_arrival { SIM_ARRIVAL_POISSON, SIM_ARRIVAL_CONSTANT, SIM_ARRIVAL_CLOSED };
 
+/* One stage of a time-varying load: the rate ramps linearly to `rate` over `for`. */
+struct sim_stage {
+    int64_t for_ns;
+    double rate_per_s;
+};
+
 struct sim_request_cfg {
     char *method, *path;
     double weight;
@@ -111,26 +143,6 @@ struct sim_request_cfg {
     size_t n_headers;
     int64_t body_bytes;
     int route; /* index into sim_scenario.routes */
-};
-
-enum sim_jitter { SIM_JITTER_NONE, SIM_JITTER_FULL, SIM_JITTER_EQUAL, SIM_JITTER_DECORRELATED };
-
-/* What makes a client retry: bits of retry_on. */
-enum {
-    SIM_RETRY_5XX = 1u << 0,
-    SIM_RETRY_TIMEOUT = 1u << 1,
-    SIM_RETRY_CONNECT = 1u << 2,
-    SIM_RETRY_RESET = 1u << 3,
-    SIM_RETRY_429 = 1u << 4,
-};
-
-struct sim_retry_cfg {
-    int retries;     /* further tries after the first; 0: none */
-    int64_t base_ns; /* backoff base */
-    int64_t cap_ns;  /* backoff cap */
-    enum sim_jitter jitter;
-    int64_t timeout_ns; /* per try; 0: none */
-    unsigned retry_on;  /* SIM_RETRY_* */
 };
 
 struct sim_workload_cfg {
@@ -145,7 +157,10 @@ struct sim_workload_cfg {
     size_t n_requests;
     double weight_total;
     struct sim_retry_cfg retry;
-    char *locality; /* where its clients run, or NULL */
+    char *locality;            /* where its clients run, or NULL */
+    int64_t start_ns, stop_ns; /* sends from start until stop (0: the run's duration) */
+    struct sim_stage *stages;  /* instead of rate_per_s: k6-like ramps (sim/stages.c) */
+    size_t n_stages;
 };
 
 enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };

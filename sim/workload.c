@@ -2,7 +2,10 @@
  * workload.c - the clients: requests arriving open loop (poisson or at a
  * constant rate) or from a closed population (each client sends, waits for
  * the answer, thinks, and sends again), a weighted mix of requests, and the
- * client's own per-try timeout and retries with exponential backoff.
+ * client's own per-try timeout and retries with exponential backoff
+ * (sim/retry_client.c: also the retry budget and adaptive throttling).
+ * Workloads send from `start` to `stop`; `stages` vary the rate of open
+ * loop ones (sim/stages.c).
  *
  * A request's latency runs from its first try to its final answer,
  * backoffs included. A client that gives up on a try closes that
@@ -18,6 +21,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/stages.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -35,33 +39,6 @@ struct sim_req {
     struct sim_req *prev_live, *next_live;
     struct sim_req *next_free;
 };
-
-int64_t sim_backoff(const struct sim_retry_cfg *r, int attempt, int64_t *prev_ns,
-                    struct fl_rng *rng)
-{
-    /* AWS Architecture Blog, "Exponential Backoff And Jitter": temp = min(cap, base * 2^attempt) */
-    double temp = (double)r->base_ns * ldexp(1.0, attempt < 62 ? attempt : 62);
-    if (temp > (double)r->cap_ns) temp = (double)r->cap_ns;
-    double sleep;
-    switch (r->jitter) {
-    case SIM_JITTER_NONE: sleep = temp; break;
-    case SIM_JITTER_FULL: /* sleep = random_between(0, temp) */
-        sleep = fl_rng_unit(rng) * temp;
-        break;
-    case SIM_JITTER_EQUAL: /* sleep = temp / 2 + random_between(0, temp / 2) */
-        sleep = temp / 2 + fl_rng_unit(rng) * (temp / 2);
-        break;
-    default: { /* decorrelated: sleep = min(cap, random_between(base, sleep * 3)) */
-        double lo = (double)r->base_ns, hi = 3.0 * (double)*prev_ns;
-        if (hi < lo) hi = lo;
-        sleep = lo + fl_rng_unit(rng) * (hi - lo);
-        if (sleep > (double)r->cap_ns) sleep = (double)r->cap_ns;
-        break;
-    }
-    }
-    *prev_ns = (int64_t)llround(sleep);
-    return *prev_ns;
-}
 
 static struct sim_req *req_new(struct sim_world *w)
 {
@@ -128,25 +105,12 @@ static void finish(struct sim_world *w, struct sim_req *r)
     sim_world_maybe_stop(w);
     if (cl->cfg->arrival == SIM_ARRIVAL_CLOSED) {
         int64_t think = fl_dist_sample(&cl->cfg->think_time, &cl->rng);
-        if (now + think < w->sc->duration_ns) {
+        if (now + think < cl->end_ns) {
             if (think == 0)
                 client_send(w, cl);
             else
                 sim_post(&w->k, now + think, closed_client_event, cl, NULL);
         }
-    }
-}
-
-static int should_retry(const struct sim_req *r)
-{
-    const struct sim_retry_cfg *rc = &r->client->cfg->retry;
-    if ((int)r->tries > rc->retries) return 0;
-    switch (r->outcome) {
-    case RPT_FAIL_TIMEOUT: return !!(rc->retry_on & SIM_RETRY_TIMEOUT);
-    case RPT_FAIL_CONNECT: return !!(rc->retry_on & SIM_RETRY_CONNECT);
-    case RPT_FAIL_RESET: return !!(rc->retry_on & SIM_RETRY_RESET);
-    case 429: return !!(rc->retry_on & SIM_RETRY_429);
-    default: return r->outcome >= 500 && (rc->retry_on & SIM_RETRY_5XX);
     }
 }
 
@@ -164,11 +128,11 @@ static void try_done(struct sim_world *w, struct sim_req *r, int outcome, uint32
     r->outcome = outcome;
     r->flags = flags;
     sim_timer_cancel(&w->k, &r->timer);
-    if (!should_retry(r)) {
+    struct sim_client *cl = r->client;
+    if (!sim_retry_after(&cl->cfg->retry, cl->retry, r->tries, outcome, sim_now(&w->k))) {
         finish(w, r);
         return;
     }
-    struct sim_client *cl = r->client;
     int64_t sleep = sim_backoff(&cl->cfg->retry, (int)r->tries - 1, &r->prev_sleep_ns, &cl->rng);
     r->backing_off = 1;
     sim_timer_init(&r->timer, backoff_done, r);
@@ -235,6 +199,12 @@ static void try_timeout(struct sim_kernel *k, struct sim_timer *t)
 static void try_start(struct sim_world *w, struct sim_req *r)
 {
     struct sim_client *cl = r->client;
+    if (sim_retry_throttled(&cl->cfg->retry, cl->retry, sim_now(&w->k), &cl->rng)) {
+        r->outcome = RPT_FAIL_THROTTLED; /* rejected locally: fails at once, nothing sent */
+        r->flags = 0;
+        finish(w, r);
+        return;
+    }
     uint32_t dst = cl->target_node;
     if (cl->cfg->target >= 0) {
         const struct sim_service *svc = &w->services[cl->cfg->target];
@@ -279,6 +249,7 @@ static void client_send(struct sim_world *w, struct sim_client *cl)
     r->rq = pick_request(cl);
     r->start_ns = sim_now(&w->k);
     r->prev_sleep_ns = cl->cfg->retry.base_ns;
+    sim_retry_on_request(&cl->cfg->retry, cl->retry, r->start_ns);
     try_start(w, r);
 }
 
@@ -296,28 +267,54 @@ static int64_t interarrival(struct sim_client *cl)
     return gap;
 }
 
+/* stages: the time of the next arrival (sim/stages.c), or -1 when the stages are over */
+static int64_t staged_arrival(struct sim_client *cl, int first)
+{
+    const struct sim_workload_cfg *wc = cl->cfg;
+    FL_ASSERT(wc->n_stages > 0);
+    if (wc->arrival == SIM_ARRIVAL_CONSTANT)
+        cl->stage_lambda += first ? 0 : 1;
+    else
+        cl->stage_lambda += -log(fl_rng_open01(&cl->rng));
+    int64_t t = sim_stages_time_of(wc->stages, wc->n_stages, cl->stage_lambda);
+    return t < 0 ? -1 : wc->start_ns + t;
+}
+
 static void arrival(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_client *cl = t->data;
     client_send(w, cl);
-    int64_t next = sim_now(k) + interarrival(cl);
-    if (next < w->sc->duration_ns) sim_timer_arm(k, t, next);
+    int64_t next = cl->cfg->n_stages ? staged_arrival(cl, 0) : sim_now(k) + interarrival(cl);
+    if (next >= 0 && next < cl->end_ns) sim_timer_arm(k, t, next);
 }
 
 void sim_workload_start(struct sim_world *w)
 {
+    sim_retry_counts_alloc(w->run, w->sc);
     for (uint32_t i = 0; i < w->n_clients; i++) {
         struct sim_client *cl = &w->clients[i];
-        if (cl->cfg->arrival != SIM_ARRIVAL_CLOSED) {
+        const struct sim_workload_cfg *wc = cl->cfg;
+        size_t idx = (size_t)(wc - w->sc->workloads);
+        FL_ASSERT(idx < w->sc->n_workloads);
+        cl->retry = fl_malloc(sizeof *cl->retry);
+        sim_retry_state_init(cl->retry, &w->run->retry_counts[idx]);
+        cl->end_ns =
+            wc->stop_ns && wc->stop_ns < w->sc->duration_ns ? wc->stop_ns : w->sc->duration_ns;
+        if (wc->arrival != SIM_ARRIVAL_CLOSED) {
             sim_timer_init(&cl->arrival, arrival, cl);
-            int64_t first = cl->cfg->arrival == SIM_ARRIVAL_CONSTANT ? 0 : interarrival(cl);
-            if (first < w->sc->duration_ns) sim_timer_arm(&w->k, &cl->arrival, first);
+            int64_t first;
+            if (wc->n_stages)
+                first = staged_arrival(cl, 1);
+            else
+                first = wc->start_ns + (wc->arrival == SIM_ARRIVAL_CONSTANT ? 0 : interarrival(cl));
+            if (first >= 0 && first < cl->end_ns) sim_timer_arm(&w->k, &cl->arrival, first);
             continue;
         }
         /* every client sends its first request at the start, together (a load test's start) */
-        for (int c = 0; c < cl->cfg->clients; c++)
-            sim_post(&w->k, 0, closed_client_event, cl, NULL);
+        if (wc->start_ns >= cl->end_ns) continue;
+        for (int c = 0; c < wc->clients; c++)
+            sim_post(&w->k, wc->start_ns, closed_client_event, cl, NULL);
     }
 }
 
@@ -338,5 +335,5 @@ void sim_workload_finish(struct sim_world *w)
 
 void sim_workload_free(struct sim_world *w)
 {
-    (void)w;
+    for (uint32_t i = 0; i < w->n_clients; i++) free(w->clients[i].retry);
 }

@@ -29,6 +29,7 @@
 #include "sim/faults.h"
 #include "sim/kernel.h"
 #include "sim/log.h"
+#include "sim/retry_client.h"
 #include "sim/scenario.h"
 
 struct sim_world;
@@ -135,7 +136,8 @@ struct sim_pod {
     double fault_slow;       /* service time factor: 1 when no slow fault is active */
     double fault_error_rate; /* requests answered fault_error_status at once */
     int fault_error_status;
-    struct fl_rng fault_rng; /* the injected errors' draws, apart from the pod's own */
+    struct fl_rng fault_rng;            /* the injected errors' draws, apart from the pod's own */
+    struct sim_retry_state *call_retry; /* per call, when its calls retry or throttle (else NULL) */
 };
 
 struct sim_service {
@@ -156,6 +158,9 @@ struct sim_client {
     struct fl_rng rng;
     struct sim_timer arrival; /* open loop: the next arrival */
     int64_t decorrelated_prev;
+    struct sim_retry_state *retry; /* its budget, throttling and counters (sim/retry_client.c) */
+    int64_t end_ns;                /* it sends no request from then on: stop, or the duration */
+    double stage_lambda;           /* stages: the expected arrivals up to the next one */
 };
 
 /* A proxy running in the simulator: the shared proxy engine on the sim runtime (sim/rt.c). */
@@ -306,14 +311,5 @@ void sim_workload_start(struct sim_world *w);
 /* Ends every unfinished request as RPT_FAIL_UNFINISHED (at the end of the run). */
 void sim_workload_finish(struct sim_world *w);
 void sim_workload_free(struct sim_world *w);
-
-/*
- * The backoff before retry number `attempt` (0 for the first retry), by the
- * formulas of the AWS Architecture Blog post "Exponential Backoff And
- * Jitter" (Marc Brooker, 2015). *prev_ns carries the previous sleep for the
- * decorrelated form (start it at base).
- */
-int64_t sim_backoff(const struct sim_retry_cfg *r, int attempt, int64_t *prev_ns,
-                    struct fl_rng *rng);
 
 #endif
