@@ -18,14 +18,21 @@
  * from a stream of its own so that the pod's service times stay the same.
  * Every arrival is shown to the fault triggers (sim_faults_on_request).
  *
+ * A service with a cache (sim/cache.h) answers from it: the lookup takes
+ * hit_time instead of the service time; a miss calls the cache's miss
+ * path the way a downstream call goes, or waits on another request's fill
+ * of the key when the cache coalesces.
+ *
  * Not here: sidecars (later the pod's listener will be its inbound proxy),
- * caches.
+ * the cache's own state (sim/cache.c).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/cache.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -36,7 +43,10 @@ struct sim_job {
     int status;
     uint32_t call;         /* the next downstream call */
     struct sim_conn *up;   /* the connection of the call under way */
-    struct sim_timer work; /* the end of the service time */
+    struct sim_timer work; /* the end of the service time (of the cache lookup) */
+    uint64_t key;          /* with a cache: the request's key */
+    int filling;           /* with a cache: the call under way is the miss path's fill */
+    struct sim_cache_wait wait; /* with a coalescing cache: waiting on another fill */
     struct sim_job *next_free;
 };
 
@@ -96,9 +106,19 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
 
 static void call_next(struct sim_world *w, struct sim_job *j);
 
+/* The call under way: the cache's fill, or the next of the service's calls. */
+static const struct sim_call_cfg *job_call(const struct sim_world *w, const struct sim_job *j)
+{
+    if (j->filling) return &w->caches[j->pod->service].cfg->miss;
+    FL_ASSERT(j->call < j->pod->cfg->n_calls);
+    return &j->pod->cfg->calls[j->call];
+}
+
+static void cache_filled(struct sim_world *w, struct sim_job *j, int status);
+
 static void send_call(struct sim_world *w, struct sim_job *j)
 {
-    const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
+    const struct sim_call_cfg *call = job_call(w, j);
     struct px_msg *m = sim_msg_new(w);
     m->method = call->method;
     m->path = call->path;
@@ -116,6 +136,10 @@ static void send_call(struct sim_world *w, struct sim_job *j)
 /* The call under way ended with status (0: no response at all). */
 static void call_done(struct sim_world *w, struct sim_job *j, int status)
 {
+    if (j->filling) {
+        cache_filled(w, j, status);
+        return;
+    }
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
     if ((status == 0 || rpt_outcome_is_error(status)) && !call->ignore_errors) {
         j->status = status ? status : 503;
@@ -165,7 +189,7 @@ static const struct px_conn_cbs up_cbs = {up_connected, up_message, up_closed};
 static void call_next(struct sim_world *w, struct sim_job *j)
 {
     const struct sim_version_cfg *cfg = j->pod->cfg;
-    if (j->call == cfg->n_calls) {
+    if (!j->filling && j->call == cfg->n_calls) {
         j->status = 200;
         respond(w, j, 1);
         return;
@@ -175,9 +199,9 @@ static void call_next(struct sim_world *w, struct sim_job *j)
     uint16_t port = SIM_PORT_OUTBOUND;
     if (w->sc->mesh_mode == SIM_MESH_AMBIENT) {
         /* ambient: the service's address, which the node's ztunnel captures */
-        port = (uint16_t)(SIM_PORT_VIP + cfg->calls[j->call].service);
+        port = (uint16_t)(SIM_PORT_VIP + job_call(w, j)->service);
     } else if (!j->pod->outbound) {
-        const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
+        const struct sim_service *callee = &w->services[job_call(w, j)->service];
         uint32_t pod = callee->first_pod;
         if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
         dst = w->pods[pod].node;
@@ -206,10 +230,56 @@ static void work_done(struct sim_kernel *k, struct sim_timer *t)
     call_next(w, j);
 }
 
+/* ---- the cache: lookup, fill, and the requests that waited on the fill */
+
+/* The fill of j's key ended: j and every request that waited on it answer with its outcome. */
+static void cache_filled(struct sim_world *w, struct sim_job *j, int status)
+{
+    struct sim_cache *cache = &w->caches[j->pod->service];
+    struct sim_cache_wait *waiting = sim_cache_filled(cache, j->key, sim_now(&w->k), status);
+    int answer = status == 0 ? 503 : status;
+    j->filling = 0;
+    j->status = answer;
+    respond(w, j, 1);
+    while (waiting) {
+        struct sim_job *o = (struct sim_job *)((char *)waiting - offsetof(struct sim_job, wait));
+        waiting = waiting->next;
+        FL_ASSERT(o->key == j->key || o->pod->service != j->pod->service);
+        o->status = answer; /* singleflight: every waiter gets the one result */
+        respond(w, o, 1);
+    }
+}
+
+static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_job *j = t->data;
+    struct sim_cache *cache = &w->caches[j->pod->service];
+    switch (sim_cache_lookup(cache, j->key, sim_now(k), &j->wait)) {
+    case SIM_CACHE_HIT:
+        j->status = 200;
+        respond(w, j, 1);
+        break;
+    case SIM_CACHE_FILL:
+        j->filling = 1;
+        call_next(w, j);
+        break;
+    case SIM_CACHE_WAIT:
+        break; /* cache_filled answers it */
+    }
+}
+
 static void start_job(struct sim_world *w, struct sim_job *j)
 {
     struct sim_pod *pod = j->pod;
     pod->busy++;
+    struct sim_cache *cache = &w->caches[pod->service];
+    if (cache->cfg) { /* the lookup instead of the service time */
+        j->key = sim_cache_key(cache);
+        sim_timer_init(&j->work, cache_looked_up, j);
+        sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + cache->cfg->hit_ns);
+        return;
+    }
     int64_t st = fl_dist_sample(&pod->cfg->service_time, &pod->rng);
     if (pod->fault_slow != 1.0) st = (int64_t)((double)st * pod->fault_slow + 0.5); /* slow */
     sim_timer_init(&j->work, work_done, j);
@@ -267,8 +337,29 @@ static void pod_accept(void *ctx, struct sim_conn *c)
     sim_conn_bind(c, 1, &pod_cbs, ctx);
 }
 
+/* The services' caches and their rows in the results (in scenario order). */
+static void caches_init(struct sim_world *w)
+{
+    const struct sim_scenario *sc = w->sc;
+    w->caches = fl_calloc(sc->n_services, sizeof *w->caches);
+    size_t n = 0;
+    for (size_t s = 0; s < sc->n_services; s++) n += sc->services[s].cache != NULL;
+    if (!n) return;
+    w->run->caches = fl_calloc(n, sizeof *w->run->caches);
+    for (size_t s = 0; s < sc->n_services; s++) {
+        const struct sim_cache_cfg *cfg = sc->services[s].cache;
+        if (!cfg) continue;
+        struct rpt_cache *row = &w->run->caches[w->run->n_caches++];
+        row->name = fl_strdup(cfg->name);
+        row->service = fl_strdup(sc->services[s].name);
+        row->miss_service = fl_strdup(sc->services[cfg->miss.service].name);
+        sim_cache_init(&w->caches[s], cfg, sc->seed, sc->services[s].name, sc->warmup_ns, row);
+    }
+}
+
 void sim_app_init(struct sim_world *w)
 {
+    caches_init(w);
     for (uint32_t i = 0; i < w->n_pods; i++)
         for (size_t c = 0; c < w->pods[i].cfg->n_calls; c++)
             if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
@@ -280,5 +371,8 @@ void sim_app_init(struct sim_world *w)
 
 void sim_app_free(struct sim_world *w)
 {
+    for (size_t s = 0; w->caches && s < w->sc->n_services; s++)
+        if (w->caches[s].cfg) sim_cache_free(&w->caches[s]);
+    free(w->caches);
     for (uint32_t i = 0; i < w->n_pods; i++) free(w->pods[i].queue);
 }
