@@ -65,7 +65,7 @@ void rpt_caches_json(struct rpt_json *j, const struct rpt_run *run)
         rpt_json_string(j, c->service);
         rpt_json_key(j, "miss_service");
         rpt_json_string(j, c->miss_service);
-        const char *keys[] = {"hits", "misses", "coalesced", "fills", "overlapping_fills",
+        const char *keys[] = {"hits",       "misses", "coalesced", "fills", "overlapping_fills",
                               "expirations"};
         const uint64_t vals[] = {c->hits,  c->misses,      c->coalesced,
                                  c->fills, c->overlapping, c->expirations};

@@ -192,7 +192,7 @@ struct rpt_run {
     size_t n_warnings;
     uint64_t cache_hits, cache_stores; /* the proxies' response caches (Kong proxy-cache) */
     uint64_t shadows;                  /* mirrored copies the proxies sent (Istio mirror) */
-    struct rpt_cache *caches; /* the services' caches, in scenario order */
+    struct rpt_cache *caches;          /* the services' caches, in scenario order */
     size_t n_caches;
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
     size_t n_observers;

@@ -43,10 +43,11 @@ struct sim_job {
     int status;
     uint32_t call;         /* the next downstream call */
     struct sim_conn *up;   /* the connection of the call under way */
-    struct sim_timer work; /* the end of the service time (of the cache lookup) */
-    uint64_t key;          /* with a cache: the request's key */
-    int filling;           /* with a cache: the call under way is the miss path's fill */
-    struct sim_cache_wait wait; /* with a coalescing cache: waiting on another fill */
+    struct sim_timer work; /* the end of the service time */
+    /* with a cache: the lookup's end is `work`'s */
+    uint64_t key;               /* the request's key */
+    int filling;                /* the call under way is the miss path's fill */
+    struct sim_cache_wait wait; /* coalescing: waiting on another request's fill */
     struct sim_job *next_free;
 };
 
@@ -264,8 +265,7 @@ static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
         j->filling = 1;
         call_next(w, j);
         break;
-    case SIM_CACHE_WAIT:
-        break; /* cache_filled answers it */
+    case SIM_CACHE_WAIT: break; /* cache_filled answers it */
     }
 }
 

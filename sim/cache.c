@@ -63,8 +63,8 @@ static void count_fill(struct sim_cache *c, int64_t now_ns, int overlapping)
     s->fills++;
     s->overlapping += (uint64_t)overlapping;
     size_t tick = (size_t)(now_ns / RPT_CACHE_TICK_NS);
-    if (tick >= s->n_ticks) {
-        size_t n = tick + 1 > 2 * s->n_ticks ? tick + 1 : 2 * s->n_ticks;
+    if (tick >= s->n_ticks) { /* up to the last fill's tick: at most one growth per tick */
+        size_t n = tick + 1;
         s->ticks = fl_realloc(s->ticks, n * sizeof *s->ticks);
         for (size_t t = s->n_ticks; t < n; t++) s->ticks[t] = 0;
         s->n_ticks = n;

@@ -42,8 +42,8 @@ struct sim_cache_cfg {
     uint64_t keys;
     double zipf_s; /* popularity exponent; 0: uniform */
     int64_t ttl_ns;
-    double ttl_jitter; /* fraction of ttl, in [0, 1) */
-    int64_t hit_ns;    /* the lookup's time, hit or miss */
+    double ttl_jitter;        /* fraction of ttl, in [0, 1) */
+    int64_t hit_ns;           /* the lookup's time, hit or miss */
     struct sim_call_cfg miss; /* the fill; miss.service resolved to an index */
     int coalesce, warm;
 };

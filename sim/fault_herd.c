@@ -7,7 +7,8 @@
  *       without coalescing, every concurrent miss of a key calls the miss
  *       path;
  *   {herd: {gateway: proxy-cache}}  the gateway's Kong proxy-cache is
- *       purged (as Kong's Admin API `DELETE /proxy-cache` does): every
+ *       purged (as Kong's Admin API `DELETE /proxy-cache` does,
+ *       kong/plugins/proxy-cache/api.lua): every
  *       cached response is gone, and the proxy-cache, which does not
  *       coalesce, sends every request for a purged key upstream until one
  *       response is stored again.
@@ -47,8 +48,8 @@ static int load_gateway(struct fl_ydoc *d, const yaml_node_t *g, const struct si
         const char *hint = fl_did_you_mean(v, caches);
         return hint ? fl_y_error(d, g, "herd.gateway: unknown cache '%s' (did you mean '%s'?)", v,
                                  hint)
-                    : fl_y_error(d, g, "herd.gateway: the gateway's cache is 'proxy-cache', not '%s'",
-                                 v);
+                    : fl_y_error(d, g,
+                                 "herd.gateway: the gateway's cache is 'proxy-cache', not '%s'", v);
     }
     if (!has_proxy_cache(sc))
         return fl_y_error(d, g, "herd.gateway: the gateway has no proxy-cache plugin");
@@ -77,8 +78,7 @@ static int herd_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t 
     const struct sim_cache_cfg *cache = sc->services[p->service].cache;
     const char *name;
     if (fl_y_string(d, c, "herd.cache", &name)) return -1;
-    if (!cache)
-        return fl_y_error(d, c, "service '%s' has no cache", sc->services[p->service].name);
+    if (!cache) return fl_y_error(d, c, "service '%s' has no cache", sc->services[p->service].name);
     if (strcmp(name, cache->name)) {
         const char *names[] = {cache->name, NULL};
         const char *hint = fl_did_you_mean(name, names);
@@ -120,8 +120,8 @@ static void herd_start(struct sim_world *w, const struct sim_fault *f)
         FL_ASSERT((size_t)p->service < w->sc->n_services && w->caches[p->service].cfg);
         n = sim_cache_expire_all(&w->caches[p->service], sim_now(&w->k));
     }
-    sim_log_add(&w->log, sim_now(&w->k), "herd", subject, "%llu keys expired",
-                (unsigned long long)n);
+    sim_log_add(&w->log, sim_now(&w->k), "herd", subject, "%llu %s", (unsigned long long)n,
+                p->service < 0 ? "entries purged" : "keys expired");
 }
 
 static void herd_stop(struct sim_world *w, const struct sim_fault *f)
