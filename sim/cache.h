@@ -35,7 +35,8 @@
 #include "reports/results.h"
 #include "sim/scenario.h"
 
-#define SIM_CACHE_KEYS_MAX 1000000
+#define SIM_CACHE_KEYS_MAX       1000000 /* per cache */
+#define SIM_CACHE_KEYS_TOTAL_MAX 4000000 /* in all: about 28 bytes each while the run goes */
 
 struct sim_cache_cfg {
     char *name;

@@ -107,9 +107,16 @@ int sim_resolve_caches(struct fl_ydoc *d, const yaml_node_t *list, struct sim_sc
     const char **names = fl_calloc(s->n_services + 1, sizeof *names);
     for (size_t i = 0; i < s->n_services; i++) names[i] = s->services[i].name;
     int rc = 0;
+    uint64_t total = 0;
     for (size_t i = 0; i < s->n_services && !rc; i++) {
         if (!s->services[i].cache) continue;
         yaml_node_t *sn = fl_y_node(d, SEQ_ITEMS(list)[i]);
+        total += s->services[i].cache->keys;
+        if (total > SIM_CACHE_KEYS_TOTAL_MAX) {
+            rc = fl_y_error(d, fl_y_get(d, fl_y_get(d, sn, "cache"), "keys"),
+                            "the caches hold more than %d keys in all", SIM_CACHE_KEYS_TOTAL_MAX);
+            break;
+        }
         yaml_node_t *mn = fl_y_get(d, fl_y_get(d, fl_y_get(d, sn, "cache"), "miss"), "service");
         const char *callee = fl_y_str(mn);
         size_t j = 0;
