@@ -275,9 +275,11 @@ static void start_job(struct sim_world *w, struct sim_job *j)
     pod->busy++;
     struct sim_cache *cache = &w->caches[pod->service];
     if (cache->cfg) { /* the lookup instead of the service time */
+        int64_t look = cache->cfg->hit_ns;
+        if (pod->fault_slow != 1.0) look = (int64_t)((double)look * pod->fault_slow + 0.5);
         j->key = sim_cache_key(cache);
         sim_timer_init(&j->work, cache_looked_up, j);
-        sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + cache->cfg->hit_ns);
+        sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + look);
         return;
     }
     int64_t st = fl_dist_sample(&pod->cfg->service_time, &pod->rng);

@@ -204,6 +204,19 @@ static void test_cache_failed_fills_are_not_stored(void)
     rpt_run_free(&r);
 }
 
+/* A `slow` fault stretches the lookup: 1 ms x 5 for the requests of [2 s, 3 s). */
+static void test_cache_slow_fault_stretches_the_lookup(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(
+        SMALL("true", "", "faults:\n  - {at: 2s, for: 1s, slow: {service: api, factor: 5}}\n"),
+        NULL, 0, &r));
+    CU_ASSERT_EQUAL(r.caches[0].hits, 1000);
+    CU_ASSERT_EQUAL(r.services[0].st.hist.max, 5 * INT64_C(1000000));
+    CU_ASSERT_EQUAL(r.services[0].st.hist.min, INT64_C(1000000));
+    rpt_run_free(&r);
+}
+
 /* A cold cache: first lookups miss without being expirations; 10 keys, 10 fills. */
 static void test_cache_cold_start_fills_each_key_once(void)
 {
@@ -273,6 +286,7 @@ void suite_cache(void)
     TEST_ADD(test_cache_herd_fault_expires_every_key_at_its_instant);
     TEST_ADD(test_cache_herd_fault_without_coalescing_overlaps_fills);
     TEST_ADD(test_cache_failed_fills_are_not_stored);
+    TEST_ADD(test_cache_slow_fault_stretches_the_lookup);
     TEST_ADD(test_cache_cold_start_fills_each_key_once);
     TEST_ADD(test_cache_herd_purges_the_gateway_proxy_cache);
     TEST_ADD(test_cache_peak_per_second_sums_aligned_seconds);
