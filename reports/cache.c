@@ -33,6 +33,7 @@ void rpt_caches_print(FILE *out, const struct rpt_run *run)
     for (size_t i = 0; i < run->n_caches; i++) {
         const struct rpt_cache *c = &run->caches[i];
         uint64_t lookups = c->hits + c->misses;
+        FL_ASSERT(c->fills + c->coalesced == c->misses && c->overlapping <= c->fills);
         int64_t at;
         uint64_t peak = rpt_cache_peak_per_s(c, &at);
         fprintf(out,

@@ -63,6 +63,7 @@ static int herd_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t 
     static const char *const keys[] = {"service", "cache", "gateway", NULL};
     (void)item;
     struct herd_params *p = f->params;
+    FL_ASSERT(p != NULL && f->kind == SIM_FAULT_HERD);
     f->target.service = f->target.version = f->target.pod = -1;
     if (fl_y_want_map(d, n, "herd") || fl_y_check_keys(d, n, keys, NULL, "herd")) return -1;
     yaml_node_t *g = fl_y_get(d, n, "gateway"), *c = fl_y_get(d, n, "cache"), *x;
@@ -94,6 +95,7 @@ static void herd_subject(const struct sim_scenario *sc, const struct sim_fault *
                          size_t size)
 {
     const struct herd_params *p = f->params;
+    FL_ASSERT(p->service < 0 || sc->services[p->service].cache != NULL);
     if (p->service < 0)
         snprintf(buf, size, "gateway proxy-cache");
     else
