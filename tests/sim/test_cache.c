@@ -16,6 +16,8 @@
 #include <string.h>
 
 #include "reports/results.h"
+#include "sim/explain.h"
+#include "sim/scenario.h"
 #include "tests/simrun.h"
 #include "tests/testutil.h"
 
@@ -260,6 +262,26 @@ static void test_cache_herd_purges_the_gateway_proxy_cache(void)
     rpt_run_free(&r0);
 }
 
+/* `faultline check` shows the cache with its defaults applied. */
+static void test_cache_check_explains_the_cache(void)
+{
+    static const char *const sets[] = {"services.0.cache.popularity=uniform",
+                                       "services.0.cache.ttl_jitter=10%"};
+    struct sim_scenario sc;
+    char *err = NULL, *text = NULL;
+    size_t len = 0;
+    CU_ASSERT_EQUAL_FATAL(sim_scenario_load("scenarios/herd.yaml", sets, 2, NULL, &sc, &err), 0);
+    FILE *mem = open_memstream(&text, &len);
+    CU_ASSERT_EQUAL(sim_explain(&sc, mem, &err), 0);
+    fclose(mem);
+    const char *line = "  billing: 2 replicas\n    cache sessions: 10000 keys uniform, ttl 20s +- "
+                       "10%, lookup 200us, miss GET inventory /session, no coalescing, warm\n";
+    if (!strstr(text, line)) fprintf(stderr, "\n  got:\n%s\n", text);
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, line));
+    free(text);
+    sim_scenario_free(&sc);
+}
+
 static void test_cache_peak_per_second_sums_aligned_seconds(void)
 {
     uint32_t ticks[25] = {0};
@@ -289,5 +311,6 @@ void suite_cache(void)
     TEST_ADD(test_cache_slow_fault_stretches_the_lookup);
     TEST_ADD(test_cache_cold_start_fills_each_key_once);
     TEST_ADD(test_cache_herd_purges_the_gateway_proxy_cache);
+    TEST_ADD(test_cache_check_explains_the_cache);
     TEST_ADD(test_cache_peak_per_second_sums_aligned_seconds);
 }
