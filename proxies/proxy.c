@@ -541,6 +541,11 @@ int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
     return cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
 }
 
+uint64_t px_proxy_cache_purge(struct px_proxy *p)
+{
+    return px_respcache_purge(&p->cache);
+}
+
 void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out)
 {
     out->cache_hits = p->cache.hits;

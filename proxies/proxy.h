@@ -80,6 +80,8 @@ void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out
 /* Counters of cluster i (index in cfg->clusters). */
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i);
 
+/* Empties the proxy's response cache (Kong proxy-cache); returns the entries it held. */
+uint64_t px_proxy_cache_purge(struct px_proxy *p);
 /* Whether host h of cluster i is ejected by outlier detection now. */
 int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h);
 

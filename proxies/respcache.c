@@ -40,6 +40,17 @@ void px_respcache_free(struct px_respcache *c)
     memset(c, 0, sizeof *c);
 }
 
+uint64_t px_respcache_purge(struct px_respcache *c)
+{
+    uint64_t n = c->entries;
+    fl_u64map_each(&c->map, entry_free, NULL);
+    fl_u64map_free(&c->map);
+    fl_u64map_init(&c->map);
+    c->entries = 0;
+    FL_ASSERT(fl_u64map_get(&c->map, 1) == NULL);
+    return n;
+}
+
 int px_respcache_lookup(struct px_respcache *c, struct px_rt *rt, uint64_t key, int64_t now_ns,
                         int64_t ttl_ns, struct px_msg **out, int64_t *age_ns)
 {

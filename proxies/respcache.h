@@ -49,6 +49,12 @@ int px_respcache_lookup(struct px_respcache *c, struct px_rt *rt, uint64_t key, 
 void px_respcache_store(struct px_respcache *c, uint64_t key, const struct px_msg *resp,
                         int64_t now_ns);
 
+/*
+ * Removes every entry (Kong's Admin API `DELETE /proxy-cache`, which purges
+ * the whole cache); returns how many there were. Hits and stores stay.
+ */
+uint64_t px_respcache_purge(struct px_respcache *c);
+
 /* "X-Cache-Status" text of a status ("Miss", "Hit"...). */
 const char *px_cache_status_name(int status);
 

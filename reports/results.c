@@ -13,6 +13,8 @@
  */
 #include "reports/results.h"
 
+#include "reports/cache.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,6 +93,7 @@ void rpt_run_free(struct rpt_run *run)
     free(run->timeline);
     for (size_t i = 0; i < run->n_observers; i++) free(run->observers[i]);
     free(run->observers);
+    rpt_caches_free(run);
     memset(run, 0, sizeof *run);
 }
 

@@ -103,6 +103,22 @@ struct rpt_event {
 
 #define RPT_EVENTS_MAX 10000
 
+/* A service's cache (sim/cache.h): what its lookups found, and the load its misses sent on. */
+#define RPT_CACHE_TICK_NS 100000000 /* fills are counted per 100 ms of simulated time */
+struct rpt_cache {
+    char *name, *service, *miss_service;
+    uint64_t hits, misses;
+    uint64_t coalesced;   /* misses that waited on another request's fill of the key */
+    uint64_t fills;       /* calls to the miss path */
+    uint64_t overlapping; /* fills started while another fill of the key was under way */
+    uint64_t expirations; /* misses on a key that was stored and had expired */
+    uint32_t *ticks;      /* fills started in each 100 ms from t = 0 (after warmup only) */
+    size_t n_ticks;
+};
+
+/* The most fills started in one second (aligned on whole seconds); *at_s: which one. */
+uint64_t rpt_cache_peak_per_s(const struct rpt_cache *c, int64_t *at_s);
+
 struct rpt_pod {
     char *name;    /* SERVICE-N or SERVICE-VERSION-N */
     char *version; /* NULL when the service has no versions */
@@ -185,6 +201,8 @@ struct rpt_run {
     size_t n_warnings;
     uint64_t cache_hits, cache_stores; /* the proxies' response caches (Kong proxy-cache) */
     uint64_t shadows;                  /* mirrored copies the proxies sent (Istio mirror) */
+    struct rpt_cache *caches;          /* the services' caches, in scenario order */
+    size_t n_caches;
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
     size_t n_observers;
     struct rpt_retry_count *retry_counts; /* workloads, then services (sim/retry_client.c) */

@@ -35,6 +35,7 @@
 #include "reports/file.h"
 #include "reports/json.h"
 #include "reports/retries.h"
+#include "reports/cache.h"
 #include "reports/timeline.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
@@ -287,6 +288,8 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     json_checks(&j, run);
     json_texts(&j, "notes", run->notes, run->n_notes);
     json_texts(&j, "warnings", run->warnings, run->n_warnings);
+    /* only when there is a cache */
+    rpt_caches_json(&j, run);
     if (run->cache_stores || run->shadows) { /* only then: other runs' digests stay as they were */
         rpt_json_key(&j, "policies");
         rpt_json_object_begin(&j);
@@ -599,6 +602,8 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     if (run->cache_stores)
         fprintf(out, "\nresponse cache: %" PRIu64 " hits, %" PRIu64 " responses stored\n",
                 run->cache_hits, run->cache_stores);
+    /* only when there is a cache */
+    rpt_caches_print(out, run);
     if (run->shadows) fprintf(out, "\nmirrored: %" PRIu64 " copies sent\n", run->shadows);
     rpt_retries_print(out, run);
     if (run->n_observers) {

@@ -20,14 +20,21 @@
  * from a stream of its own so that the pod's service times stay the same.
  * Every arrival is shown to the fault triggers (sim_faults_on_request).
  *
+ * A service with a cache (sim/cache.h) answers from it: the lookup takes
+ * hit_time instead of the service time; a miss calls the cache's miss
+ * path the way a downstream call goes, or waits on another request's fill
+ * of the key when the cache coalesces.
+ *
  * Not here: sidecars (later the pod's listener will be its inbound proxy),
- * caches.
+ * the cache's own state (sim/cache.c).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/cache.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -42,6 +49,10 @@ struct sim_job {
     struct sim_timer call_timer; /* the call's per-try timeout, or its backoff */
     uint32_t tries;              /* of the call under way */
     int64_t prev_sleep_ns;       /* its last backoff (decorrelated jitter) */
+    /* with a cache: the lookup's end is `work`'s */
+    uint64_t key;               /* the request's key */
+    int filling;                /* the call under way is the miss path's fill */
+    struct sim_cache_wait wait; /* coalescing: waiting on another request's fill */
     struct sim_job *next_free;
 };
 
@@ -101,9 +112,25 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
 
 static void call_next(struct sim_world *w, struct sim_job *j);
 
+/* The call under way: the cache's fill, or the next of the service's calls. */
+static const struct sim_call_cfg *job_call(const struct sim_world *w, const struct sim_job *j)
+{
+    if (j->filling) return &w->caches[j->pod->service].cfg->miss;
+    FL_ASSERT(j->call < j->pod->cfg->n_calls);
+    return &j->pod->cfg->calls[j->call];
+}
+
+/* The retry budget and throttle state of the call under way (none for a cache's fill). */
+static struct sim_retry_state *job_retry_state(const struct sim_job *j)
+{
+    return j->pod->call_retry && !j->filling ? &j->pod->call_retry[j->call] : NULL;
+}
+
+static void cache_filled(struct sim_world *w, struct sim_job *j, int status);
+
 static void send_call(struct sim_world *w, struct sim_job *j)
 {
-    const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
+    const struct sim_call_cfg *call = job_call(w, j);
     struct px_msg *m = sim_msg_new(w);
     m->method = call->method;
     m->path = call->path;
@@ -121,6 +148,10 @@ static void send_call(struct sim_world *w, struct sim_job *j)
 /* The call ended for good: outcome is a status or RPT_FAIL_* (no response). */
 static void call_done(struct sim_world *w, struct sim_job *j, int outcome)
 {
+    if (j->filling) {
+        cache_filled(w, j, outcome >= 100 ? outcome : 0); /* 0: no response */
+        return;
+    }
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
     if (rpt_outcome_is_error(outcome) && !call->ignore_errors) {
         j->status = outcome >= 100 ? outcome : 503;
@@ -142,10 +173,10 @@ static void call_backoff_done(struct sim_kernel *k, struct sim_timer *t)
 static void call_try_done(struct sim_world *w, struct sim_job *j, int outcome)
 {
     struct sim_pod *pod = j->pod;
-    const struct sim_call_cfg *call = &pod->cfg->calls[j->call];
+    const struct sim_call_cfg *call = job_call(w, j);
     FL_ASSERT(j->up == NULL && j->tries >= 1);
     sim_timer_cancel(&w->k, &j->call_timer);
-    struct sim_retry_state *st = pod->call_retry ? &pod->call_retry[j->call] : NULL;
+    struct sim_retry_state *st = job_retry_state(j);
     if (!sim_retry_after(&call->retry, st, j->tries, outcome, sim_now(&w->k))) {
         call_done(w, j, outcome);
         return;
@@ -207,25 +238,25 @@ static void call_try_timeout(struct sim_kernel *k, struct sim_timer *t)
 static void call_next(struct sim_world *w, struct sim_job *j)
 {
     const struct sim_version_cfg *cfg = j->pod->cfg;
-    if (j->call == cfg->n_calls) {
+    if (!j->filling && j->call == cfg->n_calls) {
         j->status = 200;
         respond(w, j, 1);
         return;
     }
-    const struct sim_retry_cfg *rc = &cfg->calls[j->call].retry;
+    const struct sim_retry_cfg *rc = &job_call(w, j)->retry;
     j->tries = 0;
     j->prev_sleep_ns = rc->base_ns;
-    if (j->pod->call_retry) sim_retry_on_request(rc, &j->pod->call_retry[j->call], sim_now(&w->k));
+    struct sim_retry_state *st = job_retry_state(j);
+    if (st) sim_retry_on_request(rc, st, sim_now(&w->k));
     call_try(w, j);
 }
 
 static void call_try(struct sim_world *w, struct sim_job *j)
 {
-    const struct sim_version_cfg *cfg = j->pod->cfg;
-    const struct sim_retry_cfg *rc = &cfg->calls[j->call].retry;
-    FL_ASSERT(j->call < cfg->n_calls && j->up == NULL);
-    if (j->pod->call_retry &&
-        sim_retry_throttled(rc, &j->pod->call_retry[j->call], sim_now(&w->k), &j->pod->rng)) {
+    const struct sim_retry_cfg *rc = &job_call(w, j)->retry;
+    FL_ASSERT(j->up == NULL);
+    struct sim_retry_state *st = job_retry_state(j);
+    if (st && sim_retry_throttled(rc, st, sim_now(&w->k), &j->pod->rng)) {
         call_done(w, j, RPT_FAIL_THROTTLED); /* rejected locally: fails at once */
         return;
     }
@@ -235,9 +266,9 @@ static void call_try(struct sim_world *w, struct sim_job *j)
     uint16_t port = SIM_PORT_OUTBOUND;
     if (w->sc->mesh_mode == SIM_MESH_AMBIENT) {
         /* ambient: the service's address, which the node's ztunnel captures */
-        port = (uint16_t)(SIM_PORT_VIP + cfg->calls[j->call].service);
+        port = (uint16_t)(SIM_PORT_VIP + job_call(w, j)->service);
     } else if (!j->pod->outbound) {
-        const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
+        const struct sim_service *callee = &w->services[job_call(w, j)->service];
         uint32_t pod = callee->first_pod;
         if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
         dst = w->pods[pod].node;
@@ -270,10 +301,57 @@ static void work_done(struct sim_kernel *k, struct sim_timer *t)
     call_next(w, j);
 }
 
+/* ---- the cache: lookup, fill, and the requests that waited on the fill */
+
+/* The fill of j's key ended: j and every request that waited on it answer with its outcome. */
+static void cache_filled(struct sim_world *w, struct sim_job *j, int status)
+{
+    struct sim_cache *cache = &w->caches[j->pod->service];
+    struct sim_cache_wait *waiting = sim_cache_filled(cache, j->key, sim_now(&w->k), status);
+    int answer = status == 0 ? 503 : status;
+    j->filling = 0;
+    j->status = answer;
+    respond(w, j, 1);
+    while (waiting) {
+        struct sim_job *o = (struct sim_job *)((char *)waiting - offsetof(struct sim_job, wait));
+        waiting = waiting->next;
+        FL_ASSERT(o->key == j->key || o->pod->service != j->pod->service);
+        o->status = answer; /* singleflight: every waiter gets the one result */
+        respond(w, o, 1);
+    }
+}
+
+static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_job *j = t->data;
+    struct sim_cache *cache = &w->caches[j->pod->service];
+    switch (sim_cache_lookup(cache, j->key, sim_now(k), &j->wait)) {
+    case SIM_CACHE_HIT:
+        j->status = 200;
+        respond(w, j, 1);
+        break;
+    case SIM_CACHE_FILL:
+        j->filling = 1;
+        call_next(w, j);
+        break;
+    case SIM_CACHE_WAIT: break; /* cache_filled answers it */
+    }
+}
+
 static void start_job(struct sim_world *w, struct sim_job *j)
 {
     struct sim_pod *pod = j->pod;
     pod->busy++;
+    struct sim_cache *cache = &w->caches[pod->service];
+    if (cache->cfg) { /* the lookup instead of the service time */
+        int64_t look = cache->cfg->hit_ns;
+        if (pod->fault_slow != 1.0) look = (int64_t)((double)look * pod->fault_slow + 0.5);
+        j->key = sim_cache_key(cache);
+        sim_timer_init(&j->work, cache_looked_up, j);
+        sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + look);
+        return;
+    }
     int64_t st = fl_dist_sample(&pod->cfg->service_time, &pod->rng);
     if (pod->fault_slow != 1.0) st = (int64_t)((double)st * pod->fault_slow + 0.5); /* slow */
     sim_timer_init(&j->work, work_done, j);
@@ -344,10 +422,31 @@ static void init_call_retries(struct sim_world *w, struct sim_pod *pod)
     for (size_t c = 0; c < cfg->n_calls; c++) sim_retry_state_init(&pod->call_retry[c], counts);
 }
 
+/* The services' caches and their rows in the results (in scenario order). */
+static void caches_init(struct sim_world *w)
+{
+    const struct sim_scenario *sc = w->sc;
+    w->caches = fl_calloc(sc->n_services, sizeof *w->caches);
+    size_t n = 0;
+    for (size_t s = 0; s < sc->n_services; s++) n += sc->services[s].cache != NULL;
+    if (!n) return;
+    w->run->caches = fl_calloc(n, sizeof *w->run->caches);
+    for (size_t s = 0; s < sc->n_services; s++) {
+        const struct sim_cache_cfg *cfg = sc->services[s].cache;
+        if (!cfg) continue;
+        struct rpt_cache *row = &w->run->caches[w->run->n_caches++];
+        row->name = fl_strdup(cfg->name);
+        row->service = fl_strdup(sc->services[s].name);
+        row->miss_service = fl_strdup(sc->services[cfg->miss.service].name);
+        sim_cache_init(&w->caches[s], cfg, sc->seed, sc->services[s].name, sc->warmup_ns, row);
+    }
+}
+
 void sim_app_init(struct sim_world *w)
 {
     sim_retry_counts_alloc(w->run, w->sc);
     for (uint32_t i = 0; i < w->n_pods; i++) init_call_retries(w, &w->pods[i]);
+    caches_init(w);
     for (uint32_t i = 0; i < w->n_pods; i++)
         for (size_t c = 0; c < w->pods[i].cfg->n_calls; c++)
             if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
@@ -359,6 +458,9 @@ void sim_app_init(struct sim_world *w)
 
 void sim_app_free(struct sim_world *w)
 {
+    for (size_t s = 0; w->caches && s < w->sc->n_services; s++)
+        if (w->caches[s].cfg) sim_cache_free(&w->caches[s]);
+    free(w->caches);
     for (uint32_t i = 0; i < w->n_pods; i++) {
         free(w->pods[i].queue);
         free(w->pods[i].call_retry);

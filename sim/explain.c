@@ -19,6 +19,7 @@
 #include "base/assert.h"
 #include "base/units.h"
 #include "proxies/config.h"
+#include "sim/cache.h"
 #include "sim/explain.h"
 #include "sim/run.h"
 
@@ -28,6 +29,24 @@ static const char *dur(int64_t ns, char *buf, size_t size)
 {
     if (ns <= 0) return "none";
     return fl_format_duration(ns, buf, size);
+}
+
+/* "    cache sessions: 10000 keys zipf 1.1, ttl 20s +- 0%, lookup 200us, miss GET inventory
+ * /session, no coalescing, cold" */
+static void cache_text(const struct sim_scenario *sc, const struct sim_cache_cfg *c, FILE *out)
+{
+    char ttl[32], hit[32];
+    FL_ASSERT(c->miss.service >= 0 && (size_t)c->miss.service < sc->n_services);
+    fprintf(out, "    cache %s: %llu keys ", c->name, (unsigned long long)c->keys);
+    if (c->zipf_s > 0)
+        fprintf(out, "zipf %g", c->zipf_s);
+    else
+        fprintf(out, "uniform");
+    fprintf(out, ", ttl %s +- %g%%, lookup %s, miss %s %s %s, %s, %s\n",
+            fl_format_duration(c->ttl_ns, ttl, sizeof ttl), c->ttl_jitter * 100,
+            fl_format_duration(c->hit_ns, hit, sizeof hit), c->miss.method,
+            sc->services[c->miss.service].name, c->miss.path,
+            c->coalesce ? "coalescing" : "no coalescing", c->warm ? "warm" : "cold");
 }
 
 static void services(const struct sim_scenario *sc, FILE *out)
@@ -42,6 +61,7 @@ static void services(const struct sim_scenario *sc, FILE *out)
                     s->versions[v].replicas);
         if (s->n_versions && s->versions[0].name) fputc(')', out);
         fputc('\n', out);
+        if (s->cache) cache_text(sc, s->cache, out);
     }
     fprintf(out, "workloads\n");
     for (size_t i = 0; i < sc->n_workloads; i++) {

@@ -38,6 +38,7 @@ struct sim_header;
 enum sim_fault_kind_id {
     SIM_FAULT_SLOW,   /* service time x factor */
     SIM_FAULT_ERRORS, /* injected 5xx, answered without doing the work */
+    SIM_FAULT_HERD,   /* every key of a cache expires now (sim/fault_herd.c) */
     SIM_FAULT_KINDS
 };
 
@@ -125,6 +126,7 @@ const char *const *sim_fault_kind_names(void);
 
 /* The kinds of each family (defined in the family's file). */
 extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
+extern const struct sim_fault_kind sim_fault_herd;
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

@@ -11,6 +11,7 @@
 static const struct sim_fault_kind *const kinds[SIM_FAULT_KINDS] = {
     [SIM_FAULT_SLOW] = &sim_fault_slow,
     [SIM_FAULT_ERRORS] = &sim_fault_errors,
+    [SIM_FAULT_HERD] = &sim_fault_herd,
 };
 
 static const char *names[SIM_FAULT_KINDS + 1];

@@ -16,6 +16,7 @@
 #include "base/assert.h"
 #include "base/text.h"
 #include "base/units.h"
+#include "sim/cache.h"
 #include "sim/load_internal.h"
 
 int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const char **out)
@@ -502,6 +503,7 @@ void sim_scenario_free(struct sim_scenario *s)
             free_version(&s->services[i].versions[j]);
         free(s->services[i].versions);
         free(s->services[i].name);
+        sim_cache_cfg_free(s->services[i].cache);
     }
     free(s->services);
     for (size_t i = 0; i < s->n_workloads; i++) {

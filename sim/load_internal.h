@@ -32,6 +32,13 @@ int sim_load_ambient(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
  */
 int sim_include_files(struct fl_ydoc *d, const char *base);
 
+/*
+ * A service's `cache:` (load_cache.c), read with the service; its miss
+ * service is resolved once every service is known (sim_resolve_caches).
+ */
+int sim_load_cache(struct fl_ydoc *d, const yaml_node_t *n, struct sim_service_cfg *svc);
+int sim_resolve_caches(struct fl_ydoc *d, const yaml_node_t *list, struct sim_scenario *s);
+
 /* Frees what a call owns; frees an array of n calls and the array. */
 void sim_call_cfg_free(struct sim_call_cfg *c);
 void sim_calls_free(struct sim_call_cfg *calls, size_t n);

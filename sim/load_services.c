@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "sim/cache.h"
 #include "sim/load_internal.h"
 
 /* Keys a service and a version share. */
@@ -17,7 +18,7 @@
     "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
         "locality", "content_type"
 
-static const char *const service_keys[] = {"name", "versions", DEPLOYMENT_KEYS, NULL};
+static const char *const service_keys[] = {"name", "versions", "cache", DEPLOYMENT_KEYS, NULL};
 static const char *const version_keys[] = {"name", DEPLOYMENT_KEYS, NULL};
 
 static int load_errors(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
@@ -312,6 +313,8 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     }
     sim_calls_free(base.calls, base.n_calls);
     free(base.locality);
+    yaml_node_t *cache = fl_y_get(d, n, "cache");
+    if (!rc && cache) rc = sim_load_cache(d, cache, svc);
     if (!rc && sim_service_pods(svc) > SIM_PODS_MAX)
         rc = fl_y_error(d, n, "service '%s' has more than %d pods", name, SIM_PODS_MAX);
     return rc;
@@ -373,6 +376,19 @@ static int find_cycle(const struct sim_scenario *s, size_t i, unsigned char *sta
             if (state[j] == 0 && find_cycle(s, j, state, path, depth + 1, cycle_len)) return 1;
         }
     }
+    /* a cache's miss path is a call too */
+    const struct sim_cache_cfg *cache = s->services[i].cache;
+    if (cache && state[cache->miss.service] == 1) {
+        size_t k = 0;
+        while (path[k] != (size_t)cache->miss.service) k++;
+        memmove(path, path + k, (depth - k + 1) * sizeof *path);
+        path[depth - k + 1] = (size_t)cache->miss.service;
+        *cycle_len = depth - k + 2;
+        return 1;
+    }
+    if (cache && state[cache->miss.service] == 0 &&
+        find_cycle(s, (size_t)cache->miss.service, state, path, depth + 1, cycle_len))
+        return 1;
     state[i] = 2;
     return 0;
 }
@@ -415,6 +431,6 @@ int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenar
             return fl_y_error(d, item, "the scenario has more than %d pods in all (%ld so far)",
                               SIM_PODS_MAX, pods);
     }
-    if (resolve_calls(d, n, s)) return -1;
+    if (resolve_calls(d, n, s) || sim_resolve_caches(d, n, s)) return -1;
     return check_cycles(d, n, s);
 }

@@ -108,10 +108,13 @@ struct sim_version_cfg {
     char *locality; /* "region/zone/subzone" of its pods, or NULL */
 };
 
+struct sim_cache_cfg;
+
 struct sim_service_cfg {
     char *name;
     struct sim_version_cfg *versions; /* at least one */
     size_t n_versions;
+    struct sim_cache_cfg *cache; /* `cache:`, or NULL (sim/cache.h) */
 };
 
 struct sim_link_cfg {

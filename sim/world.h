@@ -146,6 +146,7 @@ struct sim_service {
 
 struct sim_req;
 struct sim_job;
+struct sim_cache;
 
 /* A workload generator and its client node. */
 struct sim_client {
@@ -194,6 +195,7 @@ struct sim_world {
     struct sim_pod *pods;
     uint32_t n_pods;
     struct sim_service *services;
+    struct sim_cache *caches; /* per service; .cfg NULL when it has no cache (sim/cache.h) */
     struct sim_client *clients;
     uint32_t n_clients;
     struct fl_u64map paths;
