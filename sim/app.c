@@ -26,6 +26,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/endpoints.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -37,6 +38,7 @@ struct sim_job {
     uint32_t call;         /* the next downstream call */
     struct sim_conn *up;   /* the connection of the call under way */
     struct sim_timer work; /* the end of the service time */
+    uint32_t incarnation;  /* of the pod's process it belongs to */
     struct sim_job *next_free;
 };
 
@@ -65,6 +67,16 @@ static void job_free(struct sim_world *w, struct sim_job *j)
 }
 
 static void start_job(struct sim_world *w, struct sim_job *j);
+
+/* Work of a process that died (sim_app_kill): dropped without an answer. */
+static int orphan(struct sim_world *w, struct sim_job *j)
+{
+    if (j->incarnation == j->pod->incarnation) return 0;
+    sim_conn_release(w, j->conn);
+    if (j->req) sim_msg_free(w, j->req);
+    job_free(w, j);
+    return 1;
+}
 
 /* Sends the response, counts it, frees the worker (if one was held) and the job. */
 static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
@@ -116,6 +128,7 @@ static void send_call(struct sim_world *w, struct sim_job *j)
 /* The call under way ended with status (0: no response at all). */
 static void call_done(struct sim_world *w, struct sim_job *j, int status)
 {
+    if (orphan(w, j)) return;
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
     if ((status == 0 || rpt_outcome_is_error(status)) && !call->ignore_errors) {
         j->status = status ? status : 503;
@@ -130,10 +143,11 @@ static void up_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_job *j = ctx;
     struct sim_world *w = j->pod->w;
-    if (status == PX_OK) {
+    if (status == PX_OK && j->incarnation == j->pod->incarnation) {
         send_call(w, j);
         return;
     }
+    if (status == PX_OK) sim_conn_close(w, sim_conn_of(pc), 0, 1); /* its process died */
     j->up = NULL;
     sim_conn_release(w, sim_conn_of(pc));
     call_done(w, j, 0);
@@ -177,9 +191,7 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         /* ambient: the service's address, which the node's ztunnel captures */
         port = (uint16_t)(SIM_PORT_VIP + cfg->calls[j->call].service);
     } else if (!j->pod->outbound) {
-        const struct sim_service *callee = &w->services[cfg->calls[j->call].service];
-        uint32_t pod = callee->first_pod;
-        if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
+        uint32_t pod = sim_endpoints_pick(w, cfg->calls[j->call].service, &j->pod->rng);
         dst = w->pods[pod].node;
         port = SIM_PORT_SERVICE;
     }
@@ -197,6 +209,7 @@ static void work_done(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_job *j = t->data;
+    if (orphan(w, j)) return;
     const struct sim_version_cfg *cfg = j->pod->cfg;
     if (cfg->error_rate > 0 && fl_rng_chance(&j->pod->rng, cfg->error_rate)) {
         j->status = cfg->error_status;
@@ -244,6 +257,7 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     else
         sim_msg_free(w, m);
     j->pod = pod;
+    j->incarnation = pod->incarnation;
     j->conn = c;
     sim_conn_ref(c);
     j->arrived_ns = sim_now(&w->k);
@@ -281,4 +295,23 @@ void sim_app_init(struct sim_world *w)
 void sim_app_free(struct sim_world *w)
 {
     for (uint32_t i = 0; i < w->n_pods; i++) free(w->pods[i].queue);
+}
+
+void sim_app_kill(struct sim_world *w, struct sim_pod *pod)
+{
+    FL_ASSERT(pod->busy >= 0 && pod->q_len <= pod->q_cap);
+    pod->incarnation++; /* work under way is dropped when its timer or call ends (orphan) */
+    pod->busy = 0;
+    while (pod->q_len) {
+        struct sim_job *j = pod->queue[pod->q_head];
+        pod->q_head = (pod->q_head + 1) % pod->q_cap;
+        pod->q_len--;
+        int dropped = orphan(w, j);
+        FL_ASSERT(dropped);
+    }
+}
+
+int sim_app_idle(const struct sim_pod *pod)
+{
+    return pod->busy == 0 && pod->q_len == 0;
 }
