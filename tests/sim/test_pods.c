@@ -281,9 +281,79 @@ static void test_pods_kill_behind_kong_gateway(void)
     rpt_run_free(&r);
 }
 
+/*
+ * Without proxies, callers pick pods by kube-proxy's rules, which follow
+ * the endpoints: with endpoint_delay 0 the killed pod is never picked
+ * again and only the request it was serving fails (reset); with 1 s, the
+ * requests of that second that pick it (binomial, 100 x 1/2: 50, sigma 5)
+ * are refused, none after.
+ */
+static void test_pods_kube_proxy_follows_the_endpoints(void)
+{
+    static const char *const fmt =
+        "faultline: 1\n"
+        "duration: 30s\n"
+        "network: {delay: 1ms}\n"
+        "services:\n"
+        "  - {name: api, replicas: 2, workers: 100, service_time: 10ms}\n"
+        "workload:\n"
+        "  - {name: c, target: api, arrival: constant, rate: 100/s, requests: [{path: /x}]}\n"
+        "kubernetes: {endpoint_delay: %s}\n"
+        "faults:\n"
+        "  - {at: 10.005s, kill: {pod: api-1}}\n";
+    char text[1024];
+    struct rpt_run r;
+    snprintf(text, sizeof text, fmt, "0s");
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT(r.all.errors <= 1);
+    CU_ASSERT_EQUAL(r.all.outcomes[RPT_FAIL_CONNECT], 0);
+    rpt_run_free(&r);
+    snprintf(text, sizeof text, fmt, "1s");
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT(r.all.outcomes[RPT_FAIL_CONNECT] >= 30 && r.all.outcomes[RPT_FAIL_CONNECT] <= 70);
+    CU_ASSERT(r.all.errors - r.all.outcomes[RPT_FAIL_CONNECT] <= 1);
+    rpt_run_free(&r);
+}
+
+/*
+ * `kill: {service: S}` kills one pod chosen from the seed (the same one
+ * every run), of the version when one is given; a trigger can kill too.
+ */
+static void test_pods_kill_service_picks_one_pod_from_the_seed(void)
+{
+    static const char *const text =
+        "faultline: 1\n"
+        "duration: 20s\n"
+        "services:\n"
+        "  - name: api\n"
+        "    service_time: 1ms\n"
+        "    versions: [{name: v1, replicas: 3}, {name: v2, replicas: 2}]\n"
+        "workload:\n"
+        "  - {name: c, target: api, arrival: constant, rate: 10/s, requests: [{path: /x}]}\n"
+        "faults:\n"
+        "  - {at: 5s, kill: {service: api, version: v2}}\n"
+        "  - {when: {requests: 20, service: api}, kill: {service: api, version: v1}}\n";
+    struct rpt_run r1, r2;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r1));
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r2));
+    CU_ASSERT_EQUAL(count_of(&r1, "pod-stop"), 2);
+    const struct rpt_event *a = entry(&r1, "pod-stop", 0), *b = entry(&r1, "pod-stop", 1);
+    CU_ASSERT_FATAL(a && b);
+    /* the trigger fires at the 20th request (1.9 s), before the `at` kill */
+    CU_ASSERT_EQUAL(strncmp(a->subject, "api-v1-", 7), 0);
+    CU_ASSERT_EQUAL(strncmp(b->subject, "api-v2-", 7), 0);
+    CU_ASSERT_EQUAL(b->at_ns, 5 * S);
+    CU_ASSERT_STRING_EQUAL(a->subject, entry(&r2, "pod-stop", 0)->subject);
+    CU_ASSERT_STRING_EQUAL(b->subject, entry(&r2, "pod-stop", 1)->subject);
+    rpt_run_free(&r1);
+    rpt_run_free(&r2);
+}
+
 void suite_pods(void)
 {
     TEST_SUITE("sim/pods");
+    TEST_ADD(test_pods_kube_proxy_follows_the_endpoints);
+    TEST_ADD(test_pods_kill_service_picks_one_pod_from_the_seed);
     TEST_ADD(test_pods_kill_stale_endpoint_refused_until_withdrawn);
     TEST_ADD(test_pods_replacement_serves_after_readiness_and_propagation);
     TEST_ADD(test_pods_graceful_restart_fails_nothing_kill_does);
