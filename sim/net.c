@@ -236,8 +236,9 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     struct sim_conn *c = a;
     struct sim_world *w = (struct sim_world *)k;
     int status = (int)(intptr_t)b;
-    /* the handshake ended as the server's node went down (a pod killed): reset */
-    if (c->state == SIM_CONN_CONNECTING && status == PX_OK && !w->nodes[c->path->dst].up)
+    /* the handshake ended as either node went down (a pod killed): reset */
+    if (c->state == SIM_CONN_CONNECTING && status == PX_OK &&
+        (!w->nodes[c->path->dst].up || !w->nodes[c->path->src].up))
         status = PX_ECONNREFUSED;
     if (c->state == SIM_CONN_CONNECTING) {
         c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
@@ -263,7 +264,7 @@ struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, 
     net_tcp_init(&c->tcp, &w->sc->network.tcp, &p->out, &p->back->out);
     int64_t now = sim_now(&w->k), done = now;
     int status = PX_OK;
-    if (!listener(w, dst, port)) {
+    if (!listener(w, dst, port) || !w->nodes[src].up) { /* a dead pod's process cannot connect */
         /* the RST answering the SYN comes back after a round trip */
         status = PX_ECONNREFUSED;
         if (!p->ideal) done = now + p->out.cfg.delay_ns + p->back->out.cfg.delay_ns;
