@@ -57,6 +57,10 @@
  *
  * Not here: degraded hosts, slow start, Envoy's random draw for the
  * priority when there is only one.
+ *
+ * An absent host (px_lb_host.absent: withdrawn from the host set by EDS,
+ * px_proxy_set_endpoint) is as if it were not there: not counted in the
+ * health and panic arithmetic, never a candidate.
  */
 #include "proxies/lb.h"
 
@@ -161,7 +165,7 @@ struct cands {
 
 static int in_level(const struct cands *c, uint32_t i)
 {
-    return (c->prio < 0 || c->lb->prio[i] == c->prio) &&
+    return !c->hosts[i].absent && (c->prio < 0 || c->lb->prio[i] == c->prio) &&
            (c->loc < 0 || c->lb->loc[i] == (uint32_t)c->loc);
 }
 
@@ -202,6 +206,7 @@ static int kong_healthy(const struct px_lb *lb, const struct px_lb_host *hosts)
 {
     double total = 0, unavailable = 0;
     for (uint32_t i = 0; i < lb->n; i++) {
+        if (hosts[i].absent) continue;
         total += hosts[i].weight;
         if (!hosts[i].healthy) unavailable += hosts[i].weight;
     }
@@ -366,6 +371,7 @@ static int pick_priority(struct px_lb *lb, const struct px_lb_host *hosts, uint6
 {
     uint32_t healthy[PX_LB_PRIO_MAX] = {0}, total[PX_LB_PRIO_MAX] = {0}, load[PX_LB_PRIO_MAX];
     for (uint32_t i = 0; i < lb->n; i++) {
+        if (hosts[i].absent) continue;
         total[lb->prio[i]]++;
         healthy[lb->prio[i]] += hosts[i].healthy != 0;
     }
@@ -381,7 +387,7 @@ static int pick_locality(const struct px_lb *lb, const struct px_lb_host *hosts,
     uint32_t *healthy = lb->loc_count, *total = lb->loc_count + lb->n_loc;
     memset(lb->loc_count, 0, 2 * (size_t)lb->n_loc * sizeof *lb->loc_count);
     for (uint32_t i = 0; i < lb->n; i++) {
-        if (lb->prio[i] != prio) continue;
+        if (lb->prio[i] != prio || hosts[i].absent) continue;
         total[lb->loc[i]]++;
         healthy[lb->loc[i]] += hosts[i].healthy != 0;
     }
@@ -418,8 +424,11 @@ int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint
     if (lb->n_prio > 1) {
         prio = pick_priority(lb, hosts, hashing ? h : next(random_arg), &avail);
     } else {
-        uint32_t healthy = 0, total = lb->n, load;
-        for (uint32_t i = 0; i < lb->n; i++) healthy += hosts[i].healthy != 0;
+        uint32_t healthy = 0, total = 0, load;
+        for (uint32_t i = 0; i < lb->n; i++) {
+            total += !hosts[i].absent;
+            healthy += !hosts[i].absent && hosts[i].healthy;
+        }
         avail = px_lb_priority_load(&healthy, &total, 1, &load);
     }
     lb->prio_picks[prio < 0 ? 0 : prio]++;

@@ -54,6 +54,7 @@ struct px_lb_host {
     uint32_t active;  /* requests in flight to it */
     uint8_t healthy;  /* not ejected, not failed */
     uint8_t excluded; /* avoid if possible (tried already) */
+    uint8_t absent;   /* not in the host set now (withdrawn from EDS): never counted nor picked */
     const char *addr; /* what ring hash and Maglev hash the host by (NULL: "host<index>") */
 };
 

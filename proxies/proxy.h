@@ -85,6 +85,14 @@ uint64_t px_proxy_cache_purge(struct px_proxy *p);
 /* Whether host h of cluster i is ejected by outlier detection now. */
 int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h);
 
+/*
+ * Puts endpoint h of cluster i in its host set (present 1) or takes it out
+ * (0), as an EDS update does (Envoy's membership change: a removed host is
+ * no longer picked nor counted for panic; attempts already on it go on).
+ * Kong's upstream targets are the gateway's cluster endpoints: the same.
+ */
+void px_proxy_set_endpoint(struct px_proxy *p, size_t i, size_t h, int present);
+
 /* Requests in flight through the proxy (for draining on shutdown). */
 uint64_t px_proxy_active(const struct px_proxy *p);
 

@@ -35,6 +35,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "sim/cache.h"
+#include "sim/endpoints.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -53,6 +54,7 @@ struct sim_job {
     uint64_t key;               /* the request's key */
     int filling;                /* the call under way is the miss path's fill */
     struct sim_cache_wait wait; /* coalescing: waiting on another request's fill */
+    uint32_t incarnation;       /* of the pod's process it belongs to */
     struct sim_job *next_free;
 };
 
@@ -81,6 +83,16 @@ static void job_free(struct sim_world *w, struct sim_job *j)
 }
 
 static void start_job(struct sim_world *w, struct sim_job *j);
+
+/* Work of a process that died (sim_app_kill): dropped without an answer. */
+static int orphan(struct sim_world *w, struct sim_job *j)
+{
+    if (j->incarnation == j->pod->incarnation) return 0;
+    sim_conn_release(w, j->conn);
+    if (j->req) sim_msg_free(w, j->req);
+    job_free(w, j);
+    return 1;
+}
 
 /* Sends the response, counts it, frees the worker (if one was held) and the job. */
 static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
@@ -152,6 +164,7 @@ static void call_done(struct sim_world *w, struct sim_job *j, int outcome)
         cache_filled(w, j, outcome >= 100 ? outcome : 0); /* 0: no response */
         return;
     }
+    if (orphan(w, j)) return;
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
     if (rpt_outcome_is_error(outcome) && !call->ignore_errors) {
         j->status = outcome >= 100 ? outcome : 503;
@@ -166,7 +179,9 @@ static void call_try(struct sim_world *w, struct sim_job *j);
 
 static void call_backoff_done(struct sim_kernel *k, struct sim_timer *t)
 {
-    call_try((struct sim_world *)k, t->data);
+    struct sim_world *w = (struct sim_world *)k;
+    struct sim_job *j = t->data;
+    if (j->filling || !orphan(w, j)) call_try(w, j); /* a fill goes on: others wait on it */
 }
 
 /* A try of the call under way ended (its connection is already dealt with). */
@@ -190,10 +205,11 @@ static void up_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_job *j = ctx;
     struct sim_world *w = j->pod->w;
-    if (status == PX_OK) {
+    if (status == PX_OK && j->incarnation == j->pod->incarnation) {
         send_call(w, j);
         return;
     }
+    if (status == PX_OK) sim_conn_close(w, sim_conn_of(pc), 0, 1); /* its process died */
     j->up = NULL;
     sim_conn_release(w, sim_conn_of(pc));
     call_try_done(w, j, RPT_FAIL_CONNECT);
@@ -268,9 +284,7 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         /* ambient: the service's address, which the node's ztunnel captures */
         port = (uint16_t)(SIM_PORT_VIP + job_call(w, j)->service);
     } else if (!j->pod->outbound) {
-        const struct sim_service *callee = &w->services[job_call(w, j)->service];
-        uint32_t pod = callee->first_pod;
-        if (callee->n_pods > 1) pod += (uint32_t)fl_rng_below(&j->pod->rng, callee->n_pods);
+        uint32_t pod = sim_endpoints_pick(w, job_call(w, j)->service, &j->pod->rng);
         dst = w->pods[pod].node;
         port = SIM_PORT_SERVICE;
     }
@@ -292,6 +306,7 @@ static void work_done(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_job *j = t->data;
+    if (orphan(w, j)) return;
     const struct sim_version_cfg *cfg = j->pod->cfg;
     if (cfg->error_rate > 0 && fl_rng_chance(&j->pod->rng, cfg->error_rate)) {
         j->status = cfg->error_status;
@@ -309,15 +324,17 @@ static void cache_filled(struct sim_world *w, struct sim_job *j, int status)
     struct sim_cache *cache = &w->caches[j->pod->service];
     struct sim_cache_wait *waiting = sim_cache_filled(cache, j->key, sim_now(&w->k), status);
     int answer = status == 0 ? 503 : status;
+    uint64_t key = j->key;
+    uint32_t service = j->pod->service;
     j->filling = 0;
     j->status = answer;
-    respond(w, j, 1);
+    if (!orphan(w, j)) respond(w, j, 1); /* a killed pod's fill still frees its waiters */
     while (waiting) {
         struct sim_job *o = (struct sim_job *)((char *)waiting - offsetof(struct sim_job, wait));
         waiting = waiting->next;
-        FL_ASSERT(o->key == j->key || o->pod->service != j->pod->service);
+        FL_ASSERT(o->key == key || o->pod->service != service);
         o->status = answer; /* singleflight: every waiter gets the one result */
-        respond(w, o, 1);
+        if (!orphan(w, o)) respond(w, o, 1);
     }
 }
 
@@ -325,6 +342,7 @@ static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_job *j = t->data;
+    if (orphan(w, j)) return;
     struct sim_cache *cache = &w->caches[j->pod->service];
     switch (sim_cache_lookup(cache, j->key, sim_now(k), &j->wait)) {
     case SIM_CACHE_HIT:
@@ -386,6 +404,7 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     else
         sim_msg_free(w, m);
     j->pod = pod;
+    j->incarnation = pod->incarnation;
     j->conn = c;
     sim_conn_ref(c);
     j->arrived_ns = sim_now(&w->k);
@@ -465,4 +484,23 @@ void sim_app_free(struct sim_world *w)
         free(w->pods[i].queue);
         free(w->pods[i].call_retry);
     }
+}
+
+void sim_app_kill(struct sim_world *w, struct sim_pod *pod)
+{
+    FL_ASSERT(pod->busy >= 0 && pod->q_len <= pod->q_cap);
+    pod->incarnation++; /* work under way is dropped when its timer or call ends (orphan) */
+    pod->busy = 0;
+    while (pod->q_len) {
+        struct sim_job *j = pod->queue[pod->q_head];
+        pod->q_head = (pod->q_head + 1) % pod->q_cap;
+        pod->q_len--;
+        int dropped = orphan(w, j);
+        FL_ASSERT(dropped);
+    }
+}
+
+int sim_app_idle(const struct sim_pod *pod)
+{
+    return pod->busy == 0 && pod->q_len == 0;
 }

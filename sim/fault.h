@@ -36,9 +36,12 @@ struct sim_header;
 #define SIM_FAULTS_MAX 10000 /* faults in a scenario, the monkey's included */
 
 enum sim_fault_kind_id {
-    SIM_FAULT_SLOW,   /* service time x factor */
-    SIM_FAULT_ERRORS, /* injected 5xx, answered without doing the work */
-    SIM_FAULT_HERD,   /* every key of a cache expires now (sim/fault_herd.c) */
+    SIM_FAULT_SLOW,    /* service time x factor */
+    SIM_FAULT_ERRORS,  /* injected 5xx, answered without doing the work */
+    SIM_FAULT_HERD,    /* every key of a cache expires now (sim/fault_herd.c) */
+    SIM_FAULT_KILL,    /* a pod's process dies (sim/fault_pods.c) */
+    SIM_FAULT_RESTART, /* a pod deleted gracefully and replaced */
+    SIM_FAULT_ROLLOUT, /* every pod of a service, in turn */
     SIM_FAULT_KINDS
 };
 
@@ -127,6 +130,7 @@ const char *const *sim_fault_kind_names(void);
 /* The kinds of each family (defined in the family's file). */
 extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
 extern const struct sim_fault_kind sim_fault_herd;
+extern const struct sim_fault_kind sim_fault_kill, sim_fault_restart, sim_fault_rollout;
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

@@ -9,9 +9,9 @@
 #include "sim/fault.h"
 
 static const struct sim_fault_kind *const kinds[SIM_FAULT_KINDS] = {
-    [SIM_FAULT_SLOW] = &sim_fault_slow,
-    [SIM_FAULT_ERRORS] = &sim_fault_errors,
-    [SIM_FAULT_HERD] = &sim_fault_herd,
+    [SIM_FAULT_SLOW] = &sim_fault_slow,       [SIM_FAULT_ERRORS] = &sim_fault_errors,
+    [SIM_FAULT_HERD] = &sim_fault_herd,       [SIM_FAULT_KILL] = &sim_fault_kill,
+    [SIM_FAULT_RESTART] = &sim_fault_restart, [SIM_FAULT_ROLLOUT] = &sim_fault_rollout,
 };
 
 static const char *names[SIM_FAULT_KINDS + 1];

@@ -300,8 +300,9 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
     static const char *const keys[] = {
-        "faultline", "name",       "seed",    "duration", "warmup", "drain",  "network", "services",
-        "workload",  "assertions", "gateway", "mesh",     "proxy",  "faults", "chaos",   NULL};
+        "faultline", "name",     "seed",     "duration",   "warmup",  "drain",
+        "network",   "services", "workload", "assertions", "gateway", "mesh",
+        "proxy",     "faults",   "chaos",    "kubernetes", NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
@@ -344,6 +345,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if (sim_load_services(d, fl_y_get(d, root, "services"), s)) return -1;
     if (sim_load_proxies(d, root, s)) return -1;
     if (sim_load_workloads(d, fl_y_get(d, root, "workload"), s)) return -1;
+    if (sim_load_kube(d, fl_y_get(d, root, "kubernetes"), s)) return -1;
     if ((x = fl_y_get(d, root, "faults")) && sim_load_faults(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "chaos")) && sim_load_chaos(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;

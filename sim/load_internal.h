@@ -17,6 +17,8 @@ int sim_load_services(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenar
 /* A locality "region[/zone[/subzone]]" (load_services.c); *out allocated. */
 int sim_load_locality(struct fl_ydoc *d, const yaml_node_t *n, char **out);
 int sim_load_workloads(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+/* `kubernetes:` (n may be NULL: the defaults). */
+int sim_load_kube(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_faults(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_chaos(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);

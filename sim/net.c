@@ -160,6 +160,11 @@ void sim_conn_release(struct sim_world *w, struct sim_conn *c)
 {
     FL_ASSERT(c->refs > 0);
     if (--c->refs) return;
+    if (c->live_prev)
+        c->live_prev->live_next = c->live_next;
+    else
+        w->live_conns = c->live_next;
+    if (c->live_next) c->live_next->live_prev = c->live_prev;
     c->next_free = w->free_conns;
     w->free_conns = c;
 }
@@ -177,6 +182,9 @@ static struct sim_conn *conn_alloc(struct sim_world *w)
     w->free_conns = c->next_free;
     memset(c, 0, sizeof *c);
     c->id = w->next_conn_id++;
+    c->live_next = w->live_conns;
+    if (w->live_conns) w->live_conns->live_prev = c;
+    w->live_conns = c;
     for (int side = 0; side < 2; side++) {
         c->end[side].c = c;
         c->end[side].side = side;
@@ -228,6 +236,10 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     struct sim_conn *c = a;
     struct sim_world *w = (struct sim_world *)k;
     int status = (int)(intptr_t)b;
+    /* the handshake ended as either node went down (a pod killed): reset */
+    if (c->state == SIM_CONN_CONNECTING && status == PX_OK &&
+        (!w->nodes[c->path->dst].up || !w->nodes[c->path->src].up))
+        status = PX_ECONNREFUSED;
     if (c->state == SIM_CONN_CONNECTING) {
         c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
         const struct sim_end *e = &c->end[0];
@@ -252,7 +264,7 @@ struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, 
     net_tcp_init(&c->tcp, &w->sc->network.tcp, &p->out, &p->back->out);
     int64_t now = sim_now(&w->k), done = now;
     int status = PX_OK;
-    if (!listener(w, dst, port)) {
+    if (!listener(w, dst, port) || !w->nodes[src].up) { /* a dead pod's process cannot connect */
         /* the RST answering the SYN comes back after a round trip */
         status = PX_ECONNREFUSED;
         if (!p->ideal) done = now + p->out.cfg.delay_ns + p->back->out.cfg.delay_ns;
@@ -287,6 +299,8 @@ void sim_conn_park(struct sim_world *w, struct sim_conn *c)
 static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *m)
 {
     struct sim_end *e = &c->end[side];
+    FL_ASSERT(c->in_flight > 0);
+    c->in_flight--;
     if (c->state == SIM_CONN_OPEN && side == 1 && !e->cbs && !c->accepted) {
         const struct sim_listener *l = listener(w, c->path->dst, c->port);
         c->accepted = 1;
@@ -353,6 +367,7 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
         return;
     }
     sim_conn_ref(c);
+    c->in_flight++;
     sim_post(&w->k, at, side ? to_client_event : to_server_event, c, msg);
 }
 
@@ -381,4 +396,45 @@ void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side, int reset
     sim_conn_ref(c);
     sim_post(&w->k, sim_now(&w->k) + (p->ideal ? 0 : p->out.cfg.delay_ns), closed_event, c,
              (void *)(intptr_t)(other | (reset ? 2 : 0)));
+}
+
+size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
+{
+    FL_ASSERT(node < w->n_nodes);
+    size_t n = 0, cap = 16;
+    struct sim_conn **v = fl_malloc(cap * sizeof *v);
+    for (struct sim_conn *c = w->live_conns; c; c = c->live_next) {
+        if (c->state != SIM_CONN_OPEN || (c->path->src != node && c->path->dst != node)) continue;
+        if (n == cap) v = fl_realloc(v, (cap *= 2) * sizeof *v);
+        v[n++] = c;
+    }
+    /* collected first: the closed callbacks open and free connections */
+    for (size_t i = 0; i < n; i++) {
+        struct sim_conn *c = v[i];
+        FL_ASSERT(c->state == SIM_CONN_OPEN);
+        c->state = SIM_CONN_CLOSED;
+        unpark(c);
+        for (int side = 0; side < 2; side++) {
+            uint32_t at_node = side ? c->path->dst : c->path->src;
+            const struct sim_end *e = &c->end[side];
+            if (!e->cbs || !e->cbs->closed) continue;
+            /* the far end hears the FIN or RST after the one-way delay; the node's own at once */
+            struct sim_path *p = side ? c->path : c->path->back;
+            int64_t delay = at_node == node || p->ideal ? 0 : p->out.cfg.delay_ns;
+            sim_conn_ref(c);
+            sim_post(&w->k, sim_now(&w->k) + delay, closed_event, c,
+                     (void *)(intptr_t)(side | (reset ? 2 : 0)));
+        }
+    }
+    free(v);
+    return n;
+}
+
+int sim_net_node_quiet(const struct sim_world *w, uint32_t node)
+{
+    for (const struct sim_conn *c = w->live_conns; c; c = c->live_next)
+        if (c->state == SIM_CONN_OPEN && c->in_flight &&
+            (c->path->src == node || c->path->dst == node))
+            return 0;
+    return 1;
 }

@@ -213,6 +213,17 @@ struct sim_ambient_cfg {
 
 void sim_ambient_cfg_free(struct sim_ambient_cfg *a);
 
+/*
+ * `kubernetes:` (sim/load_kube.c): the timings of pods coming and going,
+ * which the pod lifecycle faults (kill, restart, rollout) follow.
+ */
+struct sim_kube_cfg {
+    int64_t endpoint_delay_ns;  /* pod change -> proxies' endpoint sets: 1 s */
+    int64_t readiness_delay_ns; /* container start -> Ready: 5 s */
+    int64_t grace_ns;           /* terminationGracePeriodSeconds: 30 s */
+    int64_t prestop_ns;         /* the preStop hook's sleep before SIGTERM: 0 */
+};
+
 struct sim_scenario {
     char *file; /* as given on the command line */
     char *name;
@@ -240,6 +251,7 @@ struct sim_scenario {
     size_t n_faults;
     struct sim_monkey_cfg monkey;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */
+    struct sim_kube_cfg kube;       /* `kubernetes:` */
 };
 
 /*

@@ -22,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "sim/stages.h"
+#include "sim/endpoints.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -207,9 +208,7 @@ static void try_start(struct sim_world *w, struct sim_req *r)
     }
     uint32_t dst = cl->target_node;
     if (cl->cfg->target >= 0) {
-        const struct sim_service *svc = &w->services[cl->cfg->target];
-        uint32_t pod = svc->first_pod;
-        if (svc->n_pods > 1) pod += (uint32_t)fl_rng_below(&cl->rng, svc->n_pods);
+        uint32_t pod = sim_endpoints_pick(w, (uint32_t)cl->cfg->target, &cl->rng);
         dst = w->pods[pod].node;
     }
     r->tries++;

@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/units.h"
+#include "sim/pods.h"
 #include "sim/rt.h"
 #include "sim/run.h"
 #include "sim/world.h"
@@ -142,6 +143,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
 static void free_world(struct sim_world *w)
 {
     sim_faults_free(w);
+    sim_pods_free(w);
     sim_log_free(&w->log);
     sim_mesh_free(w);
     sim_workload_free(w);

@@ -116,6 +116,8 @@ struct sim_conn {
     uint32_t refs;
     struct sim_conn *next_idle;
     struct sim_conn *next_free;
+    struct sim_conn *live_prev, *live_next; /* the world's connections not freed yet */
+    uint32_t in_flight;                     /* messages sent, not delivered yet */
 };
 
 /* A pod: one replica of one version of a service, with its worker pool and queue. */
@@ -138,6 +140,9 @@ struct sim_pod {
     int fault_error_status;
     struct fl_rng fault_rng;            /* the injected errors' draws, apart from the pod's own */
     struct sim_retry_state *call_retry; /* per call, when its calls retry or throttle (else NULL) */
+    /* its lifecycle (sim/pods.c) */
+    uint32_t incarnation; /* bumped when its process dies: older work is dropped */
+    int withdrawn;        /* not in its service's endpoints now (sim/endpoints.c) */
 };
 
 struct sim_service {
@@ -217,6 +222,8 @@ struct sim_world {
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
+    struct sim_conn *live_conns; /* every connection not freed (net.c) */
+    struct sim_lives *lives;     /* the pods' lifecycles, once a pod fault acts (pods.c) */
 };
 
 /* ---- net.c ---- */
@@ -249,6 +256,14 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
 void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side, int reset);
 void sim_conn_ref(struct sim_conn *c);
 void sim_conn_release(struct sim_world *w, struct sim_conn *c);
+/*
+ * Closes every connection with an end on node, as its process exits (FIN)
+ * or dies (reset): the far end learns it after the one-way delay, the
+ * node's own ends at once. Returns how many were closed.
+ */
+size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset);
+/* 1 if no open connection with an end on node has a message on the wire. */
+int sim_net_node_quiet(const struct sim_world *w, uint32_t node);
 /* The world a connection belongs to. */
 struct sim_world *sim_conn_world(const struct sim_conn *c);
 
@@ -279,6 +294,10 @@ void *sim_world_block(struct sim_world *w, size_t n, size_t size);
 /* ---- app.c ---- */
 void sim_app_init(struct sim_world *w);
 void sim_app_free(struct sim_world *w);
+/* The pod's process died: its queue and its work are dropped, unanswered. */
+void sim_app_kill(struct sim_world *w, struct sim_pod *pod);
+/* 1 if the pod's application has nothing to do (no work, nothing queued). */
+int sim_app_idle(const struct sim_pod *pod);
 
 /* ---- mesh.c: the gateway and the sidecars ---- */
 /* Builds and starts every proxy; returns 0 or -1 with *err set (a reference that does not

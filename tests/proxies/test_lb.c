@@ -379,6 +379,49 @@ static void test_lb_panic_uses_every_host_below_threshold(void)
     px_lb_free(&lb);
 }
 
+/*
+ * Absent hosts (withdrawn by EDS) are not in the host set: never picked,
+ * not counted for panic. Of 4 hosts, 2 absent and 1 of the 2 left
+ * unhealthy is 50% healthy: no panic (counted as unhealthy it would be
+ * 25%, a panic over every host); every pick is host 3.
+ */
+static void test_lb_absent_hosts_are_outside_the_host_set(void)
+{
+    static const enum px_lb_policy policies[] = {PX_LB_ROUND_ROBIN, PX_LB_LEAST_REQUEST,
+                                                 PX_LB_RANDOM, PX_LB_RING_HASH, PX_LB_MAGLEV};
+    for (size_t p = 0; p < sizeof policies / sizeof *policies; p++) {
+        struct px_lb_host h[4];
+        hosts_init(h, 4);
+        h[0].absent = h[1].absent = 1;
+        h[2].healthy = 0;
+        struct px_lb_cfg c = cfg_of(policies[p]);
+        struct px_lb lb;
+        px_lb_init(&lb, &c, 4);
+        int counts[4] = {0};
+        CU_ASSERT_EQUAL(count_picks(&lb, h, 71, 1000, counts), 0);
+        CU_ASSERT_EQUAL(counts[3], 1000);
+        /* every host left absent: no pick at all ("no healthy upstream"), panic or not */
+        h[2].absent = h[3].absent = 1;
+        struct fl_rng r;
+        fl_rng_seed(&r, 72);
+        CU_ASSERT_EQUAL(px_lb_pick(&lb, h, rng_random, &r, NULL), -1);
+        px_lb_free(&lb);
+    }
+    /* Kong's threshold counts the weight in the set only: 1 of 2 present = 50% > 0 */
+    struct px_lb_host h[3];
+    hosts_init(h, 3);
+    h[0].absent = 1;
+    h[1].healthy = 0;
+    struct px_lb_cfg c = cfg_of(PX_LB_ROUND_ROBIN);
+    c.min_healthy_weight = 40; /* 50% healthy of what is present (33% of all) */
+    struct px_lb lb;
+    px_lb_init(&lb, &c, 3);
+    int counts[3] = {0};
+    count_picks(&lb, h, 73, 100, counts);
+    CU_ASSERT_EQUAL(counts[2], 100);
+    px_lb_free(&lb);
+}
+
 static void test_lb_panic_disabled_and_none_healthy_picks_nothing(void)
 {
     static const enum px_lb_policy policies[] = {PX_LB_ROUND_ROBIN, PX_LB_LEAST_REQUEST,
@@ -510,4 +553,5 @@ void suite_lb(void)
     TEST_ADD(test_lb_panic_disabled_and_none_healthy_picks_nothing);
     TEST_ADD(test_lb_panic_respects_overprovisioning_factor);
     TEST_ADD(test_lb_kong_threshold_by_weight);
+    TEST_ADD(test_lb_absent_hosts_are_outside_the_host_set);
 }
