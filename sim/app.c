@@ -75,7 +75,12 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
     if (pod->cfg->content_type[0])
         px_msg_add_header_static(m, "content-type", pod->cfg->content_type);
-    sim_conn_send(w, j->conn, 1, m);
+    if (pod->fault_reset_rate > 0 && fl_rng_chance(&pod->fault_rng, pod->fault_reset_rate)) {
+        sim_msg_free(w, m); /* a `reset` fault: an RST instead of the response */
+        sim_conn_close(w, j->conn, 1, 1);
+    } else {
+        sim_conn_send(w, j->conn, 1, m);
+    }
     sim_conn_release(w, j->conn);
     if (j->req) sim_msg_free(w, j->req);
     if (j->arrived_ns >= w->sc->warmup_ns) {

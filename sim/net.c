@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/netfault.h"
 #include "sim/world.h"
 
 struct msgbox {
@@ -49,6 +50,7 @@ void sim_net_free(struct sim_world *w)
 {
     /* messages and connections live in world blocks; only their arenas need freeing */
     for (struct msgbox *b = (struct msgbox *)w->free_msgs; b; b = b->next) px_msg_clear(&b->m);
+    sim_netfault_free(w);
     fl_u64map_each(&w->paths, free_path, NULL);
     fl_u64map_free(&w->paths);
 }
@@ -133,6 +135,7 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     free(name);
     net_link_init(&p->out, cfg, &rng);
     p->ideal = net_link_cfg_ideal(cfg);
+    sim_netfault_on_path(w, p); /* network faults active now (sim/netfault.c) */
     fl_u64map_put(&w->paths, key, p);
     return p;
 }

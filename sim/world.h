@@ -33,6 +33,7 @@
 
 struct sim_world;
 struct sim_conn;
+struct sim_netfaults;
 
 /* Connection errors are the runtime interface's (proxies/rt.h): PX_ETIMEDOUT... */
 
@@ -136,6 +137,7 @@ struct sim_pod {
     double fault_error_rate; /* requests answered fault_error_status at once */
     int fault_error_status;
     struct fl_rng fault_rng; /* the injected errors' draws, apart from the pod's own */
+    double fault_reset_rate; /* responses replaced by a connection reset (sim/fault_reset.c) */
 };
 
 struct sim_service {
@@ -203,10 +205,11 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
-    struct sim_faults faults; /* the fault schedule (faults.c) */
-    struct sim_log log;       /* the event log (log.c) */
-    uint64_t *activity_mark;  /* the zero-time guard's snapshot of every node's activity */
-    char *stall;              /* why the run could not go on (the guard's diagnosis) */
+    struct sim_faults faults;        /* the fault schedule (faults.c) */
+    struct sim_log log;              /* the event log (log.c) */
+    struct sim_netfaults *netfaults; /* active network faults (netfault.c), or NULL */
+    uint64_t *activity_mark;         /* the zero-time guard's snapshot of every node's activity */
+    char *stall;                     /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
