@@ -26,6 +26,7 @@ const char *rpt_fail_name(int code)
     case RPT_FAIL_CONNECT: return "connect-failure";
     case RPT_FAIL_RESET: return "reset";
     case RPT_FAIL_UNFINISHED: return "unfinished";
+    case RPT_FAIL_DNS: return "dns";
     default: return NULL;
     }
 }

@@ -26,6 +26,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/dns.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -194,7 +195,7 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         sim_conn_bind(c, 0, &up_cbs, j);
         send_call(w, j);
     } else {
-        j->up = sim_conn_open(w, src, dst, port, &up_cbs, j);
+        j->up = sim_dns_open(w, cfg->calls[j->call].service, src, dst, port, &up_cbs, j);
     }
 }
 

@@ -43,6 +43,7 @@ enum sim_fault_kind_id {
     SIM_FAULT_PARTITION, /* packets between two groups vanish */
     SIM_FAULT_NODE_DOWN, /* a pod's node blackholed: every packet to or from it vanishes */
     SIM_FAULT_RESET,     /* connections reset instead of answered, with a probability */
+    SIM_FAULT_DNS,       /* a service's name fails to resolve, or resolves slowly */
     SIM_FAULT_KINDS
 };
 
@@ -133,6 +134,7 @@ extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
 extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_partition,
     sim_fault_node_down;                            /* sim/fault_net.c */
 extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
+extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

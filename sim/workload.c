@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/dns.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -143,7 +144,8 @@ static int should_retry(const struct sim_req *r)
     if ((int)r->tries > rc->retries) return 0;
     switch (r->outcome) {
     case RPT_FAIL_TIMEOUT: return !!(rc->retry_on & SIM_RETRY_TIMEOUT);
-    case RPT_FAIL_CONNECT: return !!(rc->retry_on & SIM_RETRY_CONNECT);
+    case RPT_FAIL_CONNECT: /* fall through: a failed lookup is a failed connect */
+    case RPT_FAIL_DNS: return !!(rc->retry_on & SIM_RETRY_CONNECT);
     case RPT_FAIL_RESET: return !!(rc->retry_on & SIM_RETRY_RESET);
     case 429: return !!(rc->retry_on & SIM_RETRY_429);
     default: return r->outcome >= 500 && (rc->retry_on & SIM_RETRY_5XX);
@@ -197,7 +199,7 @@ static void cl_connected(void *ctx, struct px_conn *pc, int status)
         return;
     }
     sim_conn_release(w, sim_conn_of(pc));
-    try_done(w, r, RPT_FAIL_CONNECT, 0);
+    try_done(w, r, status == PX_EDNS ? RPT_FAIL_DNS : RPT_FAIL_CONNECT, 0);
 }
 
 static void cl_message(void *ctx, struct px_conn *pc, struct px_msg *m)
@@ -249,7 +251,10 @@ static void try_start(struct sim_world *w, struct sim_req *r)
         sim_conn_bind(c, 0, &client_cbs, r);
         send_request(w, r);
     } else {
-        r->conn = sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
+        r->conn =
+            cl->cfg->target >= 0
+                ? sim_dns_open(w, cl->cfg->target, cl->node, dst, cl->target_port, &client_cbs, r)
+                : sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
     }
     if (cl->cfg->retry.timeout_ns) {
         sim_timer_init(&r->timer, try_timeout, r);

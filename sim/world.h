@@ -232,6 +232,14 @@ void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_
  */
 struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
                                const struct px_conn_cbs *cbs, void *ctx);
+/*
+ * The same, with the handshake beginning after_ns from now (a name being
+ * resolved first); fail (a PX_E* code, or PX_OK) makes connected() report
+ * it after_ns from now without sending anything.
+ */
+struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                                     const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
+                                     int fail);
 /* An idle open connection from src to port on dst taken out of its pool, or NULL. */
 struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port);
 /* Puts an open connection back in its pool (the client end is unbound). */
