@@ -263,6 +263,59 @@ static void test_netfaults_dns_fails_or_delays_new_connections(void)
 }
 
 /*
+ * Kong's proxy retries a reset before any header (nginx proxy_next_upstream
+ * `error`; Kong's service `retries`, 5 by default): with 20% of the
+ * responses reset, each request makes a truncated geometric number of
+ * retries, mean 0.2 / 0.8 = 0.25 and variance 0.2 / 0.64 = 0.3125 each:
+ * over 6000 requests 1500 retries, sigma sqrt(6000 x 0.3125) = 43.3;
+ * within 4 sigma. A request fails only if six tries in a row are reset
+ * (0.2^6: 0.38 expected of 6000).
+ */
+static void test_netfaults_reset_is_retried_by_kong(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text("faultline: 1\n"
+                                "duration: 60s\n"
+                                "services:\n"
+                                "  - {name: api, replicas: 2, workers: 100, service_time: 10ms}\n"
+                                "gateway:\n"
+                                "  _format_version: \"3.0\"\n"
+                                "  services:\n"
+                                "    - {name: api, url: \"http://api:80\", routes: [{name: r, "
+                                "paths: [/api]}]}\n"
+                                "workload:\n"
+                                "  - {name: c, target: gateway, arrival: constant, rate: 100/s, "
+                                "requests: [{path: /api}]}\n"
+                                "faults:\n"
+                                "  - {at: 0s, reset: {service: api, rate: 20%}}\n",
+                                NULL, 0, &r));
+    CU_ASSERT_EQUAL(r.all.count, 6000);
+    CU_ASSERT(r.all.errors <= 3);
+    CU_ASSERT_EQUAL_FATAL(r.n_clusters, 1);
+    ASSERT_ABS((double)r.clusters[0].rq_retry, 1500, 4 * sqrt(6000 * 0.3125));
+    rpt_run_free(&r);
+}
+
+/*
+ * loss 100% between c and api over [1 s, 2 s), both ways: exactly the
+ * partition's figures (test_netfaults_partition_stalls_then_heals).
+ */
+static void test_netfaults_loss_between_is_both_ways(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(TWO
+                                "faults:\n"
+                                "  - {at: 1s, for: 1s, loss: {between: [api, c], rate: 100%}}\n",
+                                NULL, 0, &r));
+    const struct rpt_stats *api = route(&r, "/api");
+    CU_ASSERT_EQUAL(api->errors, 0);
+    CU_ASSERT_EQUAL(api->hist.max, 1010 * MS);
+    ASSERT_ABS(rpt_hist_mean(&api->hist), (399 * 10e6 + 101 * 1010e6) / 500, 0.5);
+    CU_ASSERT_EQUAL(route(&r, "/other")->hist.max, 10 * MS);
+    rpt_run_free(&r);
+}
+
+/*
  * The monkey draws delay, loss and reset (and the run is reproducible:
  * the windows' streams derive from the fault's name); with another seed,
  * other faults. Every kind is drawn (300 faults over three kinds).
@@ -313,5 +366,7 @@ void suite_netfaults(void)
     TEST_ADD(test_netfaults_loss_is_retransmitted_not_failed);
     TEST_ADD(test_netfaults_reset_is_binomial);
     TEST_ADD(test_netfaults_dns_fails_or_delays_new_connections);
+    TEST_ADD(test_netfaults_reset_is_retried_by_kong);
+    TEST_ADD(test_netfaults_loss_between_is_both_ways);
     TEST_ADD(test_netfaults_monkey_draws_network_faults_reproducibly);
 }
