@@ -52,6 +52,7 @@ static int dns_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t *
     static const char *const required[] = {"name", NULL};
     (void)item;
     if (fl_y_check_keys(d, n, keys, required, "dns")) return -1;
+    FL_ASSERT(d && n && sc && f && f->params);
     struct dns_params *p = f->params;
     yaml_node_t *name = fl_y_get(d, n, "name"), *fail = fl_y_get(d, n, "fail"),
                 *delay = fl_y_get(d, n, "delay");
@@ -70,6 +71,7 @@ static int dns_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t *
 static void dns_describe(const struct sim_fault *f, char *buf, size_t size)
 {
     const struct dns_params *p = f->params;
+    FL_ASSERT(p->fail || p->delay_ns > 0);
     char dur[32];
     if (p->fail) {
         snprintf(buf, size, "lookups fail");

@@ -74,6 +74,7 @@ static const char *group_name(const struct sim_scenario *sc, int g)
 static int load_group(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
                       const char *what, int *out)
 {
+    FL_ASSERT(d && n && sc && what && out);
     const char *name;
     if (fl_y_string(d, n, what, &name)) return -1;
     int total = n_groups(sc);
@@ -97,6 +98,7 @@ static int load_group(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_
 static int load_groups(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
                        const char *what, struct groups *out)
 {
+    FL_ASSERT(d && n && sc && out);
     out->n = 0;
     if (n->type == YAML_SCALAR_NODE) {
         out->n = 1;
@@ -221,6 +223,7 @@ static int node_down_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_no
 static void groups_text(const struct sim_scenario *sc, const struct groups *g, char *buf,
                         size_t size)
 {
+    FL_ASSERT(g->n >= 0 && g->n <= GROUPS_MAX && size > 0);
     size_t len = 0;
     buf[0] = 0;
     for (int i = 0; i < g->n && len < size; i++)
@@ -292,6 +295,7 @@ static void node_down_describe(const struct sim_fault *f, char *buf, size_t size
 static void delay_draw(struct fl_rng *rng, const struct sim_scenario *sc, struct sim_fault *f)
 {
     (void)sc;
+    FL_ASSERT(f->target.service >= 0);
     struct net_params *p = f->params;
     p->add_ns = (int64_t)(1 + fl_rng_below(rng, 10)) * 50 * 1000000;
 }
@@ -299,6 +303,7 @@ static void delay_draw(struct fl_rng *rng, const struct sim_scenario *sc, struct
 static void loss_draw(struct fl_rng *rng, const struct sim_scenario *sc, struct sim_fault *f)
 {
     (void)sc;
+    FL_ASSERT(f->target.service >= 0);
     struct net_params *p = f->params;
     p->rate = (double)(1 + fl_rng_below(rng, 10)) * 0.05;
 }
@@ -347,6 +352,7 @@ static uint64_t rule_id(const struct sim_fault *f)
 static struct sim_netrule rule(struct sim_world *w, const struct sim_fault *f, int64_t delay_ns,
                                int64_t jitter_ns, double loss)
 {
+    FL_ASSERT(f->for_ns >= 0 && delay_ns >= 0 && loss >= 0.0 && loss <= 1.0);
     struct sim_netrule r;
     memset(&r, 0, sizeof r);
     r.id = rule_id(f);
@@ -406,6 +412,8 @@ static void node_down_start(struct sim_world *w, const struct sim_fault *f)
 
 static void net_stop(struct sim_world *w, const struct sim_fault *f)
 {
+    FL_ASSERT(f->kind == SIM_FAULT_DELAY || f->kind == SIM_FAULT_LOSS ||
+              f->kind == SIM_FAULT_PARTITION || f->kind == SIM_FAULT_NODE_DOWN);
     sim_netfault_remove(w, rule_id(f));
 }
 

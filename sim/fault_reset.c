@@ -34,6 +34,7 @@ static int reset_load(struct fl_ydoc *d, const yaml_node_t *n, const yaml_node_t
     (void)item;
     if (fl_y_check_keys(d, n, keys, required, "reset")) return -1;
     if (sim_fault_load_target(d, n, sc, &f->target)) return -1;
+    FL_ASSERT(d && n && sc && f->params);
     struct reset_params *p = f->params;
     yaml_node_t *rate = fl_y_get(d, n, "rate");
     if (fl_y_fraction(d, rate, "reset.rate", &p->rate)) return -1;

@@ -30,7 +30,8 @@ static int in(const uint8_t *set, uint32_t node)
 
 static int covers(const struct sim_netrule *r, uint32_t src, uint32_t dst)
 {
-    if (src == dst) return 0; /* loopback within a node */
+    FL_ASSERT(r->src || r->dst || r->both_ways); /* a rule on every link is not a fault's */
+    if (src == dst) return 0;                    /* loopback within a node */
     if (in(r->src, src) && in(r->dst, dst)) return 1;
     return r->both_ways && in(r->dst, src) && in(r->src, dst);
 }
@@ -75,6 +76,7 @@ static void lift_each(void *val, void *arg)
 {
     struct walk *k = arg;
     struct sim_path *p = val;
+    FL_ASSERT(p->out.impair.n <= NET_IMPAIR_MAX);
     net_impairs_remove(&p->out.impair, k->id);
     if (!p->back) return;
     /* sim/net.c: a path is ideal when both directions are */
@@ -110,6 +112,7 @@ void sim_netfault_remove(struct sim_world *w, uint64_t id)
         free(s->v[i].dst);
     }
     s->n = kept;
+    FL_ASSERT(s->n <= s->cap);
     struct walk k = {w, NULL, id};
     fl_u64map_each(&w->paths, lift_each, &k);
 }
