@@ -274,8 +274,10 @@ int net_link_packet(struct net_link *l, int64_t send_ns, uint32_t bytes, unsigne
     FL_ASSERT(l && arrive_ns && send_ns >= 0);
     l->packets++;
     l->bytes += bytes;
+    int64_t add_ns = 0;
+    if (l->impair.n && !net_impairs_apply(&l->impair, send_ns, &add_ns)) return 0;
     if (net_link_cfg_ideal(&l->cfg)) {
-        *arrive_ns = send_ns;
+        *arrive_ns = send_ns + add_ns;
         return 1;
     }
     if (lost(l)) {
@@ -287,6 +289,6 @@ int net_link_packet(struct net_link *l, int64_t send_ns, uint32_t bytes, unsigne
         l->dropped++;
         return 0;
     }
-    *arrive_ns = end_ns + draw_delay_ns(l);
+    *arrive_ns = end_ns + draw_delay_ns(l) + add_ns;
     return 1;
 }

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/rng.h"
+#include "netem/impair.h"
 
 /* The shape of the jitter around the base delay (netem's `distribution`). */
 enum net_jitter_dist {
@@ -71,6 +72,7 @@ struct net_link {
     int64_t busy_until_ns; /* when the transmitter has sent everything queued so far */
     /* counters */
     uint64_t packets, lost, dropped, bytes;
+    struct net_impairs impair; /* faults laid over the link for a while (netem/impair.h) */
 };
 
 /* Prepares a link with its config (copied) and its own random stream (copied). */
@@ -83,6 +85,8 @@ enum { NET_PKT_RETRANSMIT = 1 };
  * Returns 1 and sets *arrive_ns (>= send_ns) when it arrives; returns 0 when
  * it is lost (random loss, or the transmit queue was full: `dropped`).
  * Without NET_PKT_RETRANSMIT, send_ns must not go backwards between calls.
+ * The impairment windows covering send_ns come first: a packet they lose
+ * counts in impair.lost (not in lost), and their delay adds to the link's.
  */
 int net_link_packet(struct net_link *l, int64_t send_ns, uint32_t bytes, unsigned flags,
                     int64_t *arrive_ns);

@@ -11,6 +11,7 @@ const char *px_strerror(int code)
     case PX_ECONNREFUSED: return "connection refused";
     case PX_ERESET: return "connection reset";
     case PX_ECLOSED: return "connection closed";
+    case PX_EDNS: return "name resolution failed";
     default: return "connection error";
     }
 }

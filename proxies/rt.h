@@ -35,6 +35,7 @@ enum {
     PX_ECONNREFUSED = -2, /* nothing listens there */
     PX_ERESET = -3,       /* the peer reset the connection */
     PX_ECLOSED = -4,      /* the peer closed the connection */
+    PX_EDNS = -5,         /* the name did not resolve (no connection was attempted) */
 };
 
 /* "timed out", "connection refused"... */

@@ -29,6 +29,7 @@ const char *rpt_fail_name(int code)
     case RPT_FAIL_RESET: return "reset";
     case RPT_FAIL_UNFINISHED: return "unfinished";
     case RPT_FAIL_THROTTLED: return "throttled";
+    case RPT_FAIL_DNS: return "dns";
     default: return NULL;
     }
 }

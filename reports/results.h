@@ -29,11 +29,13 @@ enum {
     RPT_FAIL_RESET = 3,      /* connection reset or broken mid-exchange */
     RPT_FAIL_UNFINISHED = 4, /* still running when the run ended */
     RPT_FAIL_THROTTLED = 5,  /* rejected at the client by adaptive throttling (never sent) */
-    RPT_FAIL_MAX = 6,
+    RPT_FAIL_DNS = 6,        /* the target's name did not resolve (a `dns` fault) */
+    RPT_FAIL_MAX = 7,
     RPT_STATUS_MAX = 600, /* outcome codes are < RPT_STATUS_MAX */
 };
 
-/* "timeout", "connect-failure", "reset", "unfinished", "throttled", or NULL for an HTTP status. */
+/* "timeout", "connect-failure", "reset", "unfinished", "throttled", "dns", or NULL for an HTTP
+ * status. */
 const char *rpt_fail_name(int code);
 
 /* 1 if an outcome is an error: a local failure or a 5xx status. */

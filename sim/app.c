@@ -36,6 +36,7 @@
 #include "base/assert.h"
 #include "sim/cache.h"
 #include "sim/endpoints.h"
+#include "sim/dns.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -103,7 +104,12 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
     if (pod->cfg->content_type[0])
         px_msg_add_header_static(m, "content-type", pod->cfg->content_type);
-    sim_conn_send(w, j->conn, 1, m);
+    if (pod->fault_reset_rate > 0 && fl_rng_chance(&pod->fault_rng, pod->fault_reset_rate)) {
+        sim_msg_free(w, m); /* a `reset` fault: an RST instead of the response */
+        sim_conn_close(w, j->conn, 1, 1);
+    } else {
+        sim_conn_send(w, j->conn, 1, m);
+    }
     sim_conn_release(w, j->conn);
     if (j->req) sim_msg_free(w, j->req);
     if (j->arrived_ns >= w->sc->warmup_ns) {
@@ -294,7 +300,7 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         sim_conn_bind(c, 0, &up_cbs, j);
         send_call(w, j);
     } else {
-        j->up = sim_conn_open(w, src, dst, port, &up_cbs, j);
+        j->up = sim_dns_open(w, job_call(w, j)->service, src, dst, port, &up_cbs, j);
     }
     if (rc->timeout_ns && j->up) {
         sim_timer_init(&j->call_timer, call_try_timeout, j);

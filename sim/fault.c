@@ -144,6 +144,36 @@ int sim_fault_load_target(struct fl_ydoc *d, const yaml_node_t *n, const struct 
     return 0;
 }
 
+int sim_fault_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
+                        const struct sim_scenario *sc, struct sim_fault_target *t)
+{
+    FL_ASSERT(d && n && sc && t);
+    t->service = t->version = t->pod = -1;
+    const char *name;
+    if (fl_y_string(d, n, what, &name)) return -1;
+    size_t total = sc->n_services;
+    for (size_t s = 0; s < sc->n_services; s++) total += (size_t)sim_service_pods(&sc->services[s]);
+    char **names = fl_calloc(total + 1, sizeof *names);
+    size_t k = 0;
+    for (size_t s = 0; s < sc->n_services; s++) {
+        names[k++] = fl_strdup(sc->services[s].name);
+        if (!strcmp(names[k - 1], name)) t->service = (int)s;
+    }
+    for (size_t s = 0; s < sc->n_services && t->service < 0; s++) {
+        for (int p = 0, v; p < sim_service_pods(&sc->services[s]); p++) {
+            names[k++] = pod_name(&sc->services[s], p, &v);
+            if (strcmp(names[k - 1], name) || t->pod >= 0) continue;
+            t->service = (int)s;
+            t->pod = p;
+        }
+    }
+    FL_ASSERT(k <= total);
+    int rc = t->service < 0 ? unknown(d, n, "service or pod", name, (const char *const *)names) : 0;
+    for (size_t i = 0; i < k; i++) free(names[i]);
+    free(names);
+    return rc;
+}
+
 int sim_fault_target_has(const struct sim_fault_target *t, int version, int pod)
 {
     if (t->pod >= 0) return t->pod == pod;

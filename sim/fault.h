@@ -36,12 +36,18 @@ struct sim_header;
 #define SIM_FAULTS_MAX 10000 /* faults in a scenario, the monkey's included */
 
 enum sim_fault_kind_id {
-    SIM_FAULT_SLOW,    /* service time x factor */
-    SIM_FAULT_ERRORS,  /* injected 5xx, answered without doing the work */
-    SIM_FAULT_HERD,    /* every key of a cache expires now (sim/fault_herd.c) */
-    SIM_FAULT_KILL,    /* a pod's process dies (sim/fault_pods.c) */
-    SIM_FAULT_RESTART, /* a pod deleted gracefully and replaced */
-    SIM_FAULT_ROLLOUT, /* every pod of a service, in turn */
+    SIM_FAULT_SLOW,      /* service time x factor */
+    SIM_FAULT_ERRORS,    /* injected 5xx, answered without doing the work */
+    SIM_FAULT_HERD,      /* every key of a cache expires now (sim/fault_herd.c) */
+    SIM_FAULT_KILL,      /* a pod's process dies (sim/fault_pods.c) */
+    SIM_FAULT_RESTART,   /* a pod deleted gracefully and replaced */
+    SIM_FAULT_ROLLOUT,   /* every pod of a service, in turn */
+    SIM_FAULT_DELAY,     /* added network delay towards a service or pod */
+    SIM_FAULT_LOSS,      /* packet loss towards a target or between two groups */
+    SIM_FAULT_PARTITION, /* packets between two groups vanish */
+    SIM_FAULT_NODE_DOWN, /* a pod's node blackholed: every packet to or from it vanishes */
+    SIM_FAULT_RESET,     /* connections reset instead of answered, with a probability */
+    SIM_FAULT_DNS,       /* a service's name fails to resolve, or resolves slowly */
     SIM_FAULT_KINDS
 };
 
@@ -131,6 +137,10 @@ const char *const *sim_fault_kind_names(void);
 extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
 extern const struct sim_fault_kind sim_fault_herd;
 extern const struct sim_fault_kind sim_fault_kill, sim_fault_restart, sim_fault_rollout;
+extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_partition,
+    sim_fault_node_down;                            /* sim/fault_net.c */
+extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
+extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and
@@ -140,6 +150,14 @@ extern const struct sim_fault_kind sim_fault_kill, sim_fault_restart, sim_fault_
  */
 int sim_fault_load_target(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *sc,
                           struct sim_fault_target *t);
+
+/*
+ * Reads a target named by one scalar n (`to: billing`, `pod: billing-1`):
+ * a service's name, else a pod's; `what` names the key in messages.
+ * Returns 0 or -1 (with "did you mean" among services and pods).
+ */
+int sim_fault_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
+                        const struct sim_scenario *sc, struct sim_fault_target *t);
 
 /* 1 if the target covers pod number `pod` (index among its service's pods) of version v. */
 int sim_fault_target_has(const struct sim_fault_target *t, int version, int pod);

@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/netfault.h"
 #include "sim/world.h"
 
 struct msgbox {
@@ -49,6 +50,7 @@ void sim_net_free(struct sim_world *w)
 {
     /* messages and connections live in world blocks; only their arenas need freeing */
     for (struct msgbox *b = (struct msgbox *)w->free_msgs; b; b = b->next) px_msg_clear(&b->m);
+    sim_netfault_free(w);
     fl_u64map_each(&w->paths, free_path, NULL);
     fl_u64map_free(&w->paths);
 }
@@ -133,6 +135,7 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     free(name);
     net_link_init(&p->out, cfg, &rng);
     p->ideal = net_link_cfg_ideal(cfg);
+    sim_netfault_on_path(w, p); /* network faults active now (sim/netfault.c) */
     fl_u64map_put(&w->paths, key, p);
     return p;
 }
@@ -251,6 +254,14 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
 struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
                                const struct px_conn_cbs *cbs, void *ctx)
 {
+    return sim_conn_open_after(w, src, dst, port, cbs, ctx, 0, PX_OK);
+}
+
+struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                                     const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
+                                     int fail)
+{
+    FL_ASSERT(after_ns >= 0 && fail <= PX_OK);
     struct sim_path *p = sim_path_get(w, src, dst);
     w->nodes[src].activity++;
     struct sim_conn *c = conn_alloc(w);
@@ -262,9 +273,11 @@ struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, 
     sim_conn_bind(c, 0, cbs, ctx);
     p->opened++;
     net_tcp_init(&c->tcp, &w->sc->network.tcp, &p->out, &p->back->out);
-    int64_t now = sim_now(&w->k), done = now;
-    int status = PX_OK;
-    if (!listener(w, dst, port) || !w->nodes[src].up) { /* a dead pod's process cannot connect */
+    int64_t now = sim_now(&w->k) + after_ns, done = now;
+    int status = fail;
+    if (fail != PX_OK) {
+        /* failed before any packet (name resolution): nothing is sent */
+    } else if (!listener(w, dst, port) || !w->nodes[src].up) { /* a dead pod cannot connect */
         /* the RST answering the SYN comes back after a round trip */
         status = PX_ECONNREFUSED;
         if (!p->ideal) done = now + p->out.cfg.delay_ns + p->back->out.cfg.delay_ns;

@@ -106,7 +106,8 @@ static int retryable(unsigned on, int outcome)
 {
     switch (outcome) {
     case RPT_FAIL_TIMEOUT: return !!(on & SIM_RETRY_TIMEOUT);
-    case RPT_FAIL_CONNECT: return !!(on & SIM_RETRY_CONNECT);
+    case RPT_FAIL_CONNECT: /* fall through: a failed lookup is a failed connect */
+    case RPT_FAIL_DNS: return !!(on & SIM_RETRY_CONNECT);
     case RPT_FAIL_RESET: return !!(on & SIM_RETRY_RESET);
     case RPT_FAIL_THROTTLED: /* rejected locally: fails at once, never retried */
     case RPT_FAIL_UNFINISHED: return 0;

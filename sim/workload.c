@@ -23,6 +23,7 @@
 #include "base/assert.h"
 #include "sim/stages.h"
 #include "sim/endpoints.h"
+#include "sim/dns.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -162,7 +163,7 @@ static void cl_connected(void *ctx, struct px_conn *pc, int status)
         return;
     }
     sim_conn_release(w, sim_conn_of(pc));
-    try_done(w, r, RPT_FAIL_CONNECT, 0);
+    try_done(w, r, status == PX_EDNS ? RPT_FAIL_DNS : RPT_FAIL_CONNECT, 0);
 }
 
 static void cl_message(void *ctx, struct px_conn *pc, struct px_msg *m)
@@ -218,7 +219,10 @@ static void try_start(struct sim_world *w, struct sim_req *r)
         sim_conn_bind(c, 0, &client_cbs, r);
         send_request(w, r);
     } else {
-        r->conn = sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
+        r->conn =
+            cl->cfg->target >= 0
+                ? sim_dns_open(w, cl->cfg->target, cl->node, dst, cl->target_port, &client_cbs, r)
+                : sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
     }
     if (cl->cfg->retry.timeout_ns) {
         sim_timer_init(&r->timer, try_timeout, r);

@@ -34,6 +34,7 @@
 
 struct sim_world;
 struct sim_conn;
+struct sim_netfaults;
 
 /* Connection errors are the runtime interface's (proxies/rt.h): PX_ETIMEDOUT... */
 
@@ -141,8 +142,9 @@ struct sim_pod {
     struct fl_rng fault_rng;            /* the injected errors' draws, apart from the pod's own */
     struct sim_retry_state *call_retry; /* per call, when its calls retry or throttle (else NULL) */
     /* its lifecycle (sim/pods.c) */
-    uint32_t incarnation; /* bumped when its process dies: older work is dropped */
-    int withdrawn;        /* not in its service's endpoints now (sim/endpoints.c) */
+    uint32_t incarnation;    /* bumped when its process dies: older work is dropped */
+    int withdrawn;           /* not in its service's endpoints now (sim/endpoints.c) */
+    double fault_reset_rate; /* responses replaced by a connection reset (sim/fault_reset.c) */
 };
 
 struct sim_service {
@@ -215,10 +217,11 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
-    struct sim_faults faults; /* the fault schedule (faults.c) */
-    struct sim_log log;       /* the event log (log.c) */
-    uint64_t *activity_mark;  /* the zero-time guard's snapshot of every node's activity */
-    char *stall;              /* why the run could not go on (the guard's diagnosis) */
+    struct sim_faults faults;        /* the fault schedule (faults.c) */
+    struct sim_log log;              /* the event log (log.c) */
+    struct sim_netfaults *netfaults; /* active network faults (netfault.c), or NULL */
+    uint64_t *activity_mark;         /* the zero-time guard's snapshot of every node's activity */
+    char *stall;                     /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
@@ -243,6 +246,14 @@ void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_
  */
 struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
                                const struct px_conn_cbs *cbs, void *ctx);
+/*
+ * The same, with the handshake beginning after_ns from now (a name being
+ * resolved first); fail (a PX_E* code, or PX_OK) makes connected() report
+ * it after_ns from now without sending anything.
+ */
+struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                                     const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
+                                     int fail);
 /* An idle open connection from src to port on dst taken out of its pool, or NULL. */
 struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port);
 /* Puts an open connection back in its pool (the client end is unbound). */
