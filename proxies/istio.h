@@ -115,6 +115,30 @@ struct px_istio_vs {
     size_t n_hosts;
     struct px_istio_route *routes;
     size_t n_routes;
+    char **gateways; /* "namespace/name" of each Gateway it is bound to (not "mesh") */
+    size_t n_gateways;
+    int mesh; /* applies to sidecars: no `gateways`, or "mesh" among them */
+};
+
+/*
+ * A Gateway (networking/v1 gateway.proto): an ingress gateway deployment
+ * (selected by spec.selector) listening on its servers. TLS is not
+ * modeled: an HTTPS server's tls settings are read and inert, PASSTHROUGH
+ * and AUTO_PASSTHROUGH are refused (istio_gateway.c).
+ */
+struct px_istio_server {
+    uint32_t port;
+    char *protocol; /* HTTP, HTTP2 or HTTPS */
+    char **hosts;   /* dnsName, its "namespace/" part left out */
+    size_t n_hosts;
+};
+
+struct px_istio_gateway {
+    char *name, *ns, *at;
+    struct px_label *selector;
+    size_t n_selector;
+    struct px_istio_server *servers;
+    size_t n_servers;
 };
 
 /*
@@ -132,6 +156,8 @@ struct px_istio_sidecar {
 };
 
 struct px_istio {
+    struct px_istio_gateway *gateways;
+    size_t n_gateways;
     struct px_istio_sidecar *sidecars;
     size_t n_sidecars;
     struct px_istio_vs *vs;
@@ -210,6 +236,30 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
                                 const struct px_mesh_service *services, size_t n_services,
                                 const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
                                 char **err);
+
+/*
+ * Whether host pattern `pattern` ("*", "*.example.com" or a name) matches
+ * name `host` (itself a name or a wildcard no wider than the pattern), as
+ * Istio matches a Gateway server's hosts and a VirtualService's hosts.
+ */
+int px_istio_host_matches(const char *pattern, const char *host);
+
+/* Whether VirtualService v is bound to Gateway g (`gateways: [NAME]` or NAMESPACE/NAME). */
+int px_istio_vs_bound(const struct px_istio_vs *v, const struct px_istio_gateway *g);
+
+/*
+ * Builds the configuration of the ingress gateway deployment (kind
+ * PX_PROXY_GATEWAY, named `name`) that serves every Gateway of m, as
+ * istiod configures it (pilot/pkg/networking/core gateway.go): one virtual
+ * host per VirtualService host bound to a Gateway and matched by one of
+ * its servers' hosts (the narrower of the two names), most specific
+ * first; a request whose authority matches none gets 404 (NR). Clusters
+ * are the mesh's, with the DestinationRules applied, reaching the pods
+ * directly.
+ */
+int px_istio_build_ingress(const struct px_istio *m, const char *name,
+                           const struct px_mesh_service *services, size_t n_services,
+                           struct px_proxy_cfg *out, char **err);
 
 /* Istio's retry policy for routes that set none (MeshConfig defaultHttpRetryPolicy). */
 void px_istio_default_retry(struct px_retry_policy *p);

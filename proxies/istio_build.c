@@ -52,7 +52,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "proxies/istio.h"
+#include "proxies/istio_internal.h"
 
 #define S INT64_C(1000000000)
 
@@ -97,7 +97,7 @@ static const struct px_istio_dr *dr_for(const struct px_istio *m, const char *ho
 static const struct px_istio_vs *vs_for(const struct px_istio *m, const char *host)
 {
     for (size_t i = 0; i < m->n_vs; i++)
-        if (m->vs[i].n_routes)
+        if (m->vs[i].n_routes && m->vs[i].mesh) /* bound to sidecars */
             for (size_t h = 0; h < m->vs[i].n_hosts; h++)
                 if (!strcmp(m->vs[i].hosts[h], host)) return &m->vs[i];
     return NULL;
@@ -154,7 +154,9 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
 {
     for (size_t i = 0; i < m->n_vs; i++) {
         const struct px_istio_vs *v = &m->vs[i];
-        for (size_t h = 0; h < v->n_hosts; h++) {
+        for (size_t h = 0; v->mesh && h < v->n_hosts; h++) {
+            /* a host bound to gateways too may be a name outside the mesh */
+            if (service_index(svc, n, v->hosts[h]) < 0 && v->n_gateways) continue;
             if (service_index(svc, n, v->hosts[h]) < 0) {
                 *err = fl_asprintf("VirtualService '%s': host '%s' is not a service of the mesh",
                                    v->name, v->hosts[h]);
@@ -172,6 +174,12 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
                 if (check_dest(m, v, &v->routes[r].dests[k], svc, n, err)) return -1;
     }
     return 0;
+}
+
+int px_istio_check_refs(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                        char **err)
+{
+    return check_drs(m, svc, n, err) || check_vss(m, svc, n, err) ? -1 : 0;
 }
 
 /* ---- clusters ---- */
@@ -294,8 +302,8 @@ static void cluster_cfg(const struct px_mesh_service *svc, const struct px_istio
 
 /* One cluster per service, then one per subset of its DestinationRule; first[i] is the service's.
  */
-static void build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
-                           struct px_proxy_cfg *out, size_t *first)
+void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                             struct px_proxy_cfg *out, size_t *first)
 {
     static const struct px_istio_policy none;
     size_t total = n;
@@ -417,6 +425,14 @@ static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, stru
     return 0;
 }
 
+int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                       const size_t *first, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
+                       char **err)
+{
+    struct bctx b = {m, svc, n, first};
+    return vs_route_cfgs(&b, v, vh, err);
+}
+
 /* The route istiod gives a service without a VirtualService (BuildDefaultHTTPOutboundRoute). */
 static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *vh, char **err)
 {
@@ -502,7 +518,7 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
     }
     size_t *first = fl_calloc(n_services + 1, sizeof *first);
     struct bctx b = {m, services, n_services, first};
-    build_clusters(m, services, n_services, out, first);
+    px_istio_build_clusters(m, services, n_services, out, first);
     out->vhosts = fl_calloc(n_services + 1, sizeof *out->vhosts);
     int rc = 0;
     for (size_t i = 0; i < n_services && !rc; i++) {

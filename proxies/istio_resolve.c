@@ -116,7 +116,8 @@ static void drop_vs_hosts(struct rs *r)
     struct px_istio *m = r->m;
     size_t kept = 0;
     for (size_t i = 0; i < m->n_vs; i++) {
-        if (keep_vs_hosts(r, &m->vs[i]))
+        /* bound to gateways: its hosts are names clients send, not services */
+        if (m->vs[i].n_gateways || keep_vs_hosts(r, &m->vs[i]))
             m->vs[kept++] = m->vs[i];
         else
             px_istio_vs_free(&m->vs[i]);
@@ -147,11 +148,11 @@ static int check_vs_conflicts(struct rs *r)
     const struct px_istio *m = r->m;
     for (size_t i = 0; i < m->n_vs; i++) {
         const struct px_istio_vs *v = &m->vs[i];
-        if (!v->n_routes) continue; /* no http route: istiod skips it (istio_build.c vs_for) */
+        if (!v->n_routes || !v->mesh) continue; /* istio_build.c vs_for: not for sidecars */
         for (size_t h = 0; h < v->n_hosts; h++)
             for (size_t k = 0; k < i; k++) {
                 const struct px_istio_vs *o = &m->vs[k];
-                for (size_t oh = 0; o->n_routes && oh < o->n_hosts; oh++) {
+                for (size_t oh = 0; o->n_routes && o->mesh && oh < o->n_hosts; oh++) {
                     if (strcmp(o->hosts[oh], v->hosts[h])) continue;
                     *r->err = fl_asprintf("%s: VirtualService '%s': host '%s' is already routed "
                                           "by VirtualService '%s' (%s); istiod would use only "
@@ -275,6 +276,38 @@ static void warn_empty_subsets(struct rs *r)
     }
 }
 
+/*
+ * A VirtualService bound to a Gateway that is not defined: a warning, as
+ * istiod accepts it (the binding selects nothing); if it is bound to no
+ * Gateway that exists nor to sidecars, it is not applied anywhere.
+ */
+static void warn_gateway_bindings(struct rs *r)
+{
+    struct px_istio *m = r->m;
+    const char **names = fl_calloc(m->n_gateways + 1, sizeof *names);
+    for (size_t g = 0; g < m->n_gateways; g++) names[g] = m->gateways[g].name;
+    for (size_t i = 0; i < m->n_vs; i++) {
+        const struct px_istio_vs *v = &m->vs[i];
+        int bound = 0;
+        for (size_t k = 0; k < v->n_gateways; k++) {
+            size_t g = 0;
+            while (g < m->n_gateways && !px_istio_vs_bound_one(v->gateways[k], &m->gateways[g]))
+                g++;
+            if (g < m->n_gateways) {
+                bound = 1;
+                continue;
+            }
+            const char *slash = strchr(v->gateways[k], '/');
+            warn(m,
+                 fl_asprintf("%s: VirtualService '%s': gateway '%s' is not a Gateway of the "
+                             "mesh%s%s",
+                             v->at, v->name, v->gateways[k], hint_of(slash + 1, names),
+                             !bound && !v->mesh && k + 1 == v->n_gateways ? ": not applied" : ""));
+        }
+    }
+    free(names);
+}
+
 /* Sidecars that apply to no workload, egress hosts that name no service: warnings. */
 static void warn_sidecars(struct rs *r)
 {
@@ -314,6 +347,7 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
     int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_dests(&r) ? -1 : 0;
     if (!rc) warn_empty_subsets(&r);
     if (!rc) warn_sidecars(&r);
+    if (!rc) warn_gateway_bindings(&r);
     free(r.names);
     return rc;
 }

@@ -47,7 +47,9 @@ static void services(const struct sim_scenario *sc, FILE *out)
     for (size_t i = 0; i < sc->n_workloads; i++) {
         const struct sim_workload_cfg *w = &sc->workloads[i];
         fprintf(out, "  %s -> %s\n", w->name,
-                w->target < 0 ? "gateway" : sc->services[w->target].name);
+                w->target == SIM_TARGET_GATEWAY   ? "gateway"
+                : w->target == SIM_TARGET_INGRESS ? SIM_INGRESS_NAME
+                                                  : sc->services[w->target].name);
     }
 }
 

@@ -199,13 +199,15 @@ static int load_cost(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
 
 static int load_proxy_costs(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"gateway", "sidecar", NULL};
+    static const char *const keys[] = {"gateway", "sidecar", "ingress", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "proxy")) return -1;
     yaml_node_t *x;
     if ((x = fl_y_get(d, n, "gateway")) &&
         load_cost(d, x, "proxy.gateway", &s->gateway_cost, &s->gateway_locality))
         return -1;
     if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost, NULL))
+        return -1;
+    if ((x = fl_y_get(d, n, "ingress")) && load_cost(d, x, "proxy.ingress", &s->ingress_cost, NULL))
         return -1;
     return 0;
 }
@@ -215,7 +217,8 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
     /* Istio's published figures for both kinds of proxy unless the scenario says otherwise */
     px_cost_default(&s->gateway_cost.cost);
     px_cost_default(&s->sidecar_cost.cost);
-    s->gateway_cost.workers = s->sidecar_cost.workers = 2;
+    px_cost_default(&s->ingress_cost.cost);
+    s->gateway_cost.workers = s->sidecar_cost.workers = s->ingress_cost.workers = 2;
     yaml_node_t *x;
     if ((x = fl_y_get(d, root, "gateway")) && (load_gateway(d, x, s) || check_gateway(d, s)))
         return -1;

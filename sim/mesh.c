@@ -205,6 +205,27 @@ static int build_outbounds(struct sim_world *w, const struct px_mesh_service *ms
     return 0;
 }
 
+/*
+ * Istio's ingress gateway: an Envoy of the mesh on its own node, serving
+ * every Gateway (px_istio_build_ingress), calling the pods directly.
+ */
+static int start_ingress(struct sim_world *w, const struct px_mesh_service *ms, char **err)
+{
+    FL_ASSERT(w->ingress_node < w->n_nodes && !w->ingress_cfg);
+    struct px_proxy_cfg *c = fl_calloc(1, sizeof *c);
+    if (px_istio_build_ingress(&w->sc->istio, SIM_INGRESS_NAME, ms, w->sc->n_services, c, err)) {
+        free(c);
+        return -1;
+    }
+    sim_mesh_compat(w->sc, c);
+    set_cost(c, &w->sc->ingress_cost);
+    w->ingress_cfg = c;
+    struct sim_proxy *sp =
+        sim_proxy_start(w, w->ingress_node, SIM_PORT_SERVICE, SIM_INGRESS_NAME, c);
+    sp->role = "ingress";
+    return 0;
+}
+
 static int mesh_sidecars(struct sim_world *w, char **err)
 {
     const struct sim_scenario *sc = w->sc;
@@ -221,6 +242,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     }
     struct px_proxy_cfg **pod_cfgs = fl_calloc(w->n_pods + 1, sizeof *pod_cfgs);
     int rc = build_outbounds(w, ms, pod_cfgs, err);
+    if (!rc && w->ingress_node != UINT32_MAX) rc = start_ingress(w, ms, err);
     for (size_t i = 0; i < sc->n_services; i++) {
         for (uint32_t k = 0; k < w->services[i].n_pods; k++) px_endpoint_cfg_free(&eps[i][k]);
         free(eps[i]);
@@ -279,6 +301,9 @@ void sim_mesh_free(struct sim_world *w)
     w->mesh_cfg = NULL;
     if (w->gateway_cfg) px_proxy_cfg_free(w->gateway_cfg);
     free(w->gateway_cfg);
+    if (w->ingress_cfg) px_proxy_cfg_free(w->ingress_cfg);
+    free(w->ingress_cfg);
+    w->ingress_cfg = NULL;
     for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)
         px_proxy_cfg_free(&w->inbound_cfgs[i]);
     free(w->inbound_cfgs);

@@ -128,9 +128,15 @@ struct sim_retry_cfg {
     unsigned retry_on;  /* SIM_RETRY_* */
 };
 
+/* Workload targets other than a service. */
+enum { SIM_TARGET_GATEWAY = -1, SIM_TARGET_INGRESS = -2 };
+
+/* The node of Istio's ingress gateway deployment (and a workload's target naming it). */
+#define SIM_INGRESS_NAME "istio-ingressgateway"
+
 struct sim_workload_cfg {
     char *name;
-    int target; /* service index, or -1 for the gateway */
+    int target; /* service index, or SIM_TARGET_GATEWAY / SIM_TARGET_INGRESS */
     enum sim_arrival arrival;
     double rate_per_s;         /* poisson, constant */
     int clients;               /* closed */
@@ -197,7 +203,7 @@ struct sim_scenario {
     struct px_kong kong; /* the gateway's Kong configuration */
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
-    struct sim_proxy_cost gateway_cost, sidecar_cost;
+    struct sim_proxy_cost gateway_cost, sidecar_cost, ingress_cost;
     char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */

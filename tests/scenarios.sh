@@ -127,6 +127,13 @@ done
 check "Sidecar REGISTRY_ONLY: the BlackHole route answers 502" 'grep -A20 "\"name\": \"/audit\"" "$tmp/run-sidecar-egress/summary.json" | grep -q "\"502\": [1-9]"'
 check "Sidecar ALLOW_ANY: the call passes through" 'grep -q "\"name\": \"sidecar PassthroughCluster|legacy\"" "$tmp/run-sidecar-egress/summary.json"'
 
+# istio-ingress: exact counts (constant arrivals; routes and services are the same requests)
+ig="$tmp/run-istio-ingress/summary.json"
+jcount() { grep -A1 "\"name\": \"$2\"" "$1" | sed -n 's/.*"count": \([0-9]*\),/\1/p' | head -1; }
+check "ingress: a host no Gateway serves gets 404 NR, every time" 'n=$(jcount "$ig" /admin); [ -n "$n" ] && [ "$n" -gt 1000 ] && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"404\": $n" && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"NR\": $n"'
+check "ingress: routes by host and path (web gets exactly /, catalog exactly /items)" '[ "$(jcount "$ig" /)" = "$(jcount "$ig" web)" ] && [ "$(jcount "$ig" /items)" = "$(jcount "$ig" catalog)" ] && [ "$(jcount "$ig" web)" -gt 5000 ]'
+check "ingress: the gateway's retries hide cart's 10% of 503s" 'grep -A3 "\"name\": \"/cart\"" "$ig" | grep -q "\"errors\": [0-9]*," && [ $(grep -A3 "\"name\": \"/cart\"" "$ig" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 5 ]'
+
 # ---- determinism
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d1" &&
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d2" &&
