@@ -155,7 +155,24 @@ struct px_istio_sidecar {
     int registry_only; /* outboundTrafficPolicy.mode REGISTRY_ONLY (default ALLOW_ANY) */
 };
 
+/*
+ * A ServiceEntry (networking/v1 service_entry.proto): hosts outside the
+ * mesh's registry made known to the sidecars (istio_serviceentry.c).
+ */
+struct px_istio_se {
+    char *name, *ns, *at;
+    char **hosts; /* as written: DNS names, or "*.suffix" */
+    char **host_at;
+    size_t n_hosts;
+    uint32_t port;     /* the first port's number: the cluster is outbound|PORT||HOST */
+    int resolution;    /* 0 NONE, 1 STATIC, 2 DNS, 3 DNS_ROUND_ROBIN (read; the scenario's pods
+                          stand for the endpoints) */
+    int mesh_internal; /* location MESH_INTERNAL (read; mTLS is not modeled) */
+};
+
 struct px_istio {
+    struct px_istio_se *ses;
+    size_t n_ses;
     struct px_istio_gateway *gateways;
     size_t n_gateways;
     struct px_istio_sidecar *sidecars;
@@ -179,12 +196,20 @@ struct px_istio {
 int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n);
 void px_istio_free(struct px_istio *m);
 
-/* A mesh service as the builder sees it: its name and its endpoints (with labels). */
+/*
+ * A mesh service as the builder sees it: its name and its endpoints (with
+ * labels). An external one (a host outside the mesh, no sidecars) has
+ * routes and a cluster only where a ServiceEntry names its host.
+ */
 struct px_mesh_service {
     const char *name;
     const struct px_endpoint_cfg *endpoints;
     size_t n_endpoints;
+    int external;
 };
+
+/* The ServiceEntry whose hosts hold host (exactly or by wildcard), or NULL. */
+const struct px_istio_se *px_istio_se_for(const struct px_istio *m, const char *host);
 
 /*
  * The Sidecar that applies to a workload of the services' namespace with

@@ -95,6 +95,10 @@ void px_istio_gateway_free(struct px_istio_gateway *g);
 /* Whether a VirtualService's binding "namespace/name" names Gateway g. */
 int px_istio_vs_bound_one(const char *binding, const struct px_istio_gateway *g);
 
+/* istio_serviceentry.c: a ServiceEntry's spec, added to c->m. */
+int px_istio_parse_se(struct ip *c, const yaml_node_t *spec);
+void px_istio_se_free(struct px_istio_se *s);
+
 /* istio_locality.c: a localityLbSetting into *out (which the caller frees, error or not). */
 int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out);
 

@@ -250,6 +250,13 @@ static int check_dests(struct rs *r)
                                           d->host_at, v->name, d->host, hint_of(d->host, r->names));
                     return -1;
                 }
+                if (r->svc[svc].external && !px_istio_se_for(r->m, d->host)) {
+                    *r->err = fl_asprintf("%s: VirtualService '%s': destination host '%s' is "
+                                          "outside the mesh and no ServiceEntry names it (the "
+                                          "sidecars have no cluster for it): add one",
+                                          d->host_at, v->name, d->host);
+                    return -1;
+                }
                 if (d->subset && check_subset(r, v, d, svc)) return -1;
             }
     }
@@ -274,6 +281,31 @@ static void warn_empty_subsets(struct rs *r)
             free(labels);
         }
     }
+}
+
+/*
+ * ServiceEntry hosts that name no external service of the scenario: a
+ * warning, as for VirtualService and DestinationRule hosts (Istio accepts
+ * any host; here nothing would answer it).
+ */
+static void warn_service_entries(struct rs *r)
+{
+    const struct px_istio *m = r->m;
+    for (size_t i = 0; i < m->n_ses; i++)
+        for (size_t h = 0; h < m->ses[i].n_hosts; h++) {
+            const char *host = m->ses[i].hosts[h];
+            size_t k = 0;
+            while (k < r->n_svc &&
+                   !(r->svc[k].external && px_istio_host_matches(host, r->svc[k].name)))
+                k++;
+            if (k < r->n_svc) continue;
+            int in_mesh = service_index(r, host) >= 0;
+            warn(r->m, fl_asprintf("%s: ServiceEntry '%s': host '%s' %s: not applied to it",
+                                   m->ses[i].host_at[h], m->ses[i].name, host,
+                                   in_mesh ? "is a service of the mesh, not an external one "
+                                             "(external: true)"
+                                           : "is not an external service of the scenario"));
+        }
 }
 
 /*
@@ -348,6 +380,7 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
     if (!rc) warn_empty_subsets(&r);
     if (!rc) warn_sidecars(&r);
     if (!rc) warn_gateway_bindings(&r);
+    if (!rc) warn_service_entries(&r);
     free(r.names);
     return rc;
 }

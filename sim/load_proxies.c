@@ -129,6 +129,7 @@ static int resolve_mesh(struct fl_ydoc *d, struct sim_scenario *s)
         ms[i].name = svc->name;
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = svc->n_versions;
+        ms[i].external = svc->external;
     }
     char *err = NULL;
     int rc = px_istio_resolve(&s->istio, ms, s->n_services, &err);
@@ -168,6 +169,12 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
     if (sim_load_ambient(d, fl_y_get(d, n, "ambient"), s)) return -1;
+    for (size_t i = 0; s->mesh_mode == SIM_MESH_AMBIENT && i < s->n_services; i++)
+        if (s->services[i].external)
+            return fl_y_error(d, n,
+                              "service '%s' is external: external services are modeled in mesh "
+                              "mode sidecar (or none), not ambient yet",
+                              s->services[i].name);
     if (s->mesh_mode != SIM_MESH_NONE && resolve_mesh(d, s)) return -1;
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =

@@ -201,7 +201,9 @@ static int build_outbounds(struct sim_world *w, const struct px_mesh_service *ms
     w->mesh_cfg = outbound_cfg(w, px_istio_sidecar_for(&w->sc->istio, NULL, 0), ms, err);
     if (!w->mesh_cfg) return -1;
     for (uint32_t i = 0; i < w->n_pods; i++)
-        if (!(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err))) return -1;
+        if (!w->sc->services[w->pods[i].service].external &&
+            !(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err)))
+            return -1;
     return 0;
 }
 
@@ -239,6 +241,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         ms[i].name = sc->services[i].name;
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = s->n_pods;
+        ms[i].external = sc->services[i].external;
     }
     struct px_proxy_cfg **pod_cfgs = fl_calloc(w->n_pods + 1, sizeof *pod_cfgs);
     int rc = build_outbounds(w, ms, pod_cfgs, err);
@@ -257,6 +260,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     for (uint32_t i = 0; i < w->n_pods; i++) {
         struct sim_pod *pod = &w->pods[i];
         const char *name = w->nodes[pod->node].name;
+        if (!pod_cfgs[i]) continue; /* an external service's pod: no sidecars */
         inbound_cfg(w, pod, &w->inbound_cfgs[i]);
         char *out = fl_asprintf("%s outbound", name);
         pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);

@@ -78,7 +78,8 @@ struct sim_version_cfg {
 };
 
 struct sim_service_cfg {
-    char *name;
+    char *name;   /* a Kubernetes name, or a DNS name for an external service */
+    int external; /* outside the mesh (external: true): no sidecars; a ServiceEntry names it */
     struct sim_version_cfg *versions; /* at least one */
     size_t n_versions;
 };

@@ -134,6 +134,15 @@ check "ingress: a host no Gateway serves gets 404 NR, every time" 'n=$(jcount "$
 check "ingress: routes by host and path (web gets exactly /, catalog exactly /items)" '[ "$(jcount "$ig" /)" = "$(jcount "$ig" web)" ] && [ "$(jcount "$ig" /items)" = "$(jcount "$ig" catalog)" ] && [ "$(jcount "$ig" web)" -gt 5000 ]'
 check "ingress: the gateway's retries hide cart's 10% of 503s" 'grep -A3 "\"name\": \"/cart\"" "$ig" | grep -q "\"errors\": [0-9]*," && [ $(grep -A3 "\"name\": \"/cart\"" "$ig" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 5 ]'
 
+# egress-external: a ServiceEntry makes an external host a cluster the mesh's policies apply to
+eg="$tmp/run-egress-external/summary.json"
+check "ServiceEntry: the external host is cluster outbound|80||HOST, with outlier detection ejecting" 'grep -A12 "\"name\": \"sidecar outbound|80||api.payments.example.com\"" "$eg" | grep -q "\"ejections\": [1-9]"'
+check "ServiceEntry: the VirtualService's retries hide the provider's 503s (under 0.5% fail)" '[ $(grep -A3 "\"name\": \"/checkout\"" "$eg" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 25 ] && [ "$(jcount "$eg" /checkout)" -gt 5000 ]'
+check "no ServiceEntry, REGISTRY_ONLY: every call gets 502 and the host sees none" 'n=$(jcount "$eg" /audit); [ "$n" -gt 500 ] && grep -A20 "\"name\": \"/audit\"" "$eg" | grep -q "\"502\": $n" && [ "$(jcount "$eg" reports.legacy.example.com)" = 0 ]'
+"$FL" run scenarios/egress-external.yaml --quiet --out "$tmp/eg-any" --set mesh.Sidecar/default.spec.outboundTrafficPolicy.mode=ALLOW_ANY 2>"$tmp/err"
+eg2="$tmp/eg-any/summary.json"
+check "no ServiceEntry, ALLOW_ANY: the calls pass through to the host" 'grep -q "\"name\": \"sidecar PassthroughCluster|reports.legacy.example.com\"" "$eg2" && [ "$(jcount "$eg2" /audit)" = "$(jcount "$eg2" reports.legacy.example.com)" ] && grep -A3 "\"name\": \"/audit\"" "$eg2" | grep -q "\"errors\": 0,"'
+
 # ---- determinism
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d1" &&
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d2" &&
