@@ -75,7 +75,7 @@ static int se_port(struct ip *c, const yaml_node_t *n, uint32_t *number, int *ht
              "no http route, retry or outlier detection on 5xx applies; use HTTP with TLS "
              "origination by a DestinationRule)",
              c->what, num, proto);
-    return px_istio_unmodeled(c, x ? x : n, text, 1);
+    return px_istio_unmodeled(c, fl_y_get(c->d, n, "protocol"), text, 1);
 }
 
 static int se_ports(struct ip *c, const yaml_node_t *n, struct px_istio_se *se)
