@@ -1,8 +1,9 @@
 /*
  * istio.h - Istio's traffic resources (networking.istio.io VirtualService,
- * DestinationRule and Sidecar, v1alpha3 / v1beta1 / v1), read as users keep them,
- * and turned into a sidecar's outbound configuration with Istio's defaults
- * (not Envoy's).
+ * DestinationRule, Sidecar, Gateway and ServiceEntry, v1alpha3 / v1beta1 /
+ * v1), read as users keep them, and turned into a sidecar's outbound
+ * configuration, or an ingress gateway's, with Istio's defaults (not
+ * Envoy's).
  *
  * Read (istio/api networking/v1alpha3 virtual_service.proto,
  * destination_rule.proto; SEMANTICS.md b.8, b.9): VirtualService hosts and

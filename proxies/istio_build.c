@@ -33,7 +33,14 @@
  *  - Clusters are named as istiod names them, "outbound|80||reviews" and
  *    "outbound|80|v1|reviews", with the short host (the model's services
  *    have one port, 80); a subset's endpoints are those carrying all its
- *    labels.
+ *    labels. An external service gets a cluster only where a ServiceEntry
+ *    names its host ("outbound|PORT||api.example.com", the entry's first
+ *    HTTP port); without one, istiod has no route for it and the call
+ *    follows outboundTrafficPolicy (hidden_route: PassthroughCluster or
+ *    the 502 BlackHole route).
+ *  - A VirtualService applies to sidecars when it has no `gateways` or
+ *    lists "mesh" (virtual_service.proto); one bound to Gateways is built
+ *    for the ingress gateway by istio_ingress.c.
  *  - Per the proto ("timeouts or retries will not be enabled when faults
  *    are enabled on the client side"), a route with a fault gets neither
  *    retries nor a timeout.

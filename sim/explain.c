@@ -200,7 +200,7 @@ struct ctx {
 };
 
 static void show_proxies(const struct px_proxy_cfg *gateway, const struct px_proxy_cfg *sidecar,
-                         void *arg)
+                         const struct px_proxy_cfg *ingress, void *arg)
 {
     struct ctx *x = arg;
     if (gateway) {
@@ -213,6 +213,7 @@ static void show_proxies(const struct px_proxy_cfg *gateway, const struct px_pro
         proxy("mesh: every sidecar's outbound routes", sidecar, x->out);
     else if (x->sc->mesh_mode == SIM_MESH_NONE)
         fprintf(x->out, "mesh: none (calls go straight to a pod)\n");
+    if (ingress) proxy("ingress gateway " SIM_INGRESS_NAME " (Istio Gateways)", ingress, x->out);
 }
 
 int sim_explain(const struct sim_scenario *sc, FILE *out, char **err)

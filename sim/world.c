@@ -285,7 +285,7 @@ int sim_proxies_build(const struct sim_scenario *sc, sim_proxies_fn fn, void *ar
     sim_net_init(w);
     sim_app_init(w);
     int rc = sim_mesh_init(w, err);
-    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, arg);
+    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, w->ingress_cfg, arg);
     free_world(w);
     free(w);
     rpt_run_free(&run);

@@ -133,6 +133,7 @@ jcount() { grep -A1 "\"name\": \"$2\"" "$1" | sed -n 's/.*"count": \([0-9]*\),/\
 check "ingress: a host no Gateway serves gets 404 NR, every time" 'n=$(jcount "$ig" /admin); [ -n "$n" ] && [ "$n" -gt 1000 ] && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"404\": $n" && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"NR\": $n"'
 check "ingress: routes by host and path (web gets exactly /, catalog exactly /items)" '[ "$(jcount "$ig" /)" = "$(jcount "$ig" web)" ] && [ "$(jcount "$ig" /items)" = "$(jcount "$ig" catalog)" ] && [ "$(jcount "$ig" web)" -gt 5000 ]'
 check "ingress: the gateway's retries hide cart's 10% of 503s" 'grep -A3 "\"name\": \"/cart\"" "$ig" | grep -q "\"errors\": [0-9]*," && [ $(grep -A3 "\"name\": \"/cart\"" "$ig" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 5 ]'
+check "faultline check shows the ingress gateway's virtual hosts" '"$FL" check scenarios/istio-ingress.yaml 2>&1 | grep -A1 "^ingress gateway istio-ingressgateway" | grep -q "host shop.example.com:shop"'
 
 # egress-external: a ServiceEntry makes an external host a cluster the mesh's policies apply to
 eg="$tmp/run-egress-external/summary.json"
