@@ -90,6 +90,7 @@ static int parse_gw_selector(struct ip *c, const yaml_node_t *n, struct px_istio
     return 0;
 }
 
+/* A server's port; sv->protocol stays NULL for one left out (--lenient). */
 static int parse_port(struct ip *c, const yaml_node_t *n, struct px_istio_server *sv)
 {
     static const char *const keys[] = {"number", "protocol", "name", "targetPort", NULL};
@@ -112,7 +113,7 @@ static int parse_port(struct ip *c, const yaml_node_t *n, struct px_istio_server
                  "%s: protocol %s is not modeled (the scenario's traffic is HTTP: use HTTP, "
                  "HTTP2 or HTTPS)",
                  c->what, proto);
-        if (px_istio_unmodeled(c, x, text, 1)) return -1;
+        return px_istio_unmodeled(c, x, text, 1);
     }
     sv->port = (uint32_t)num;
     sv->protocol = fl_strdup(proto);
@@ -191,6 +192,12 @@ static int gateway_body(struct ip *c, const yaml_node_t *spec, struct px_istio_g
     for (size_t i = 0; i < SEQ_COUNT(x); i++) {
         struct px_istio_server *sv = &g->servers[g->n_servers++];
         if (parse_server(c, px_istio_item(c, x, i), sv)) return -1;
+        if (!sv->protocol) { /* left out (--lenient) */
+            for (size_t h = 0; h < sv->n_hosts; h++) free(sv->hosts[h]);
+            free(sv->hosts);
+            memset(sv, 0, sizeof *sv);
+            g->n_servers--;
+        }
     }
     return 0;
 }

@@ -165,6 +165,40 @@ static int check_vs_conflicts(struct rs *r)
     return 0;
 }
 
+/* Whether v and o are bound to one Gateway (by the same "namespace/name"). */
+static int share_gateway(const struct px_istio_vs *v, const struct px_istio_vs *o)
+{
+    for (size_t a = 0; a < v->n_gateways; a++)
+        for (size_t b = 0; b < o->n_gateways; b++)
+            if (!strcmp(v->gateways[a], o->gateways[b])) return 1;
+    return 0;
+}
+
+/*
+ * Two VirtualServices for one host at one Gateway: istiod merges them in
+ * the order of creation, which the files do not say; refused, as for
+ * sidecars.
+ */
+static int check_gateway_conflicts(struct rs *r)
+{
+    const struct px_istio *m = r->m;
+    for (size_t i = 0; i < m->n_vs; i++)
+        for (size_t k = 0; k < i; k++) {
+            const struct px_istio_vs *v = &m->vs[i], *o = &m->vs[k];
+            if (!v->n_routes || !o->n_routes || !share_gateway(v, o)) continue;
+            for (size_t h = 0; h < v->n_hosts; h++)
+                for (size_t oh = 0; oh < o->n_hosts; oh++) {
+                    if (strcmp(o->hosts[oh], v->hosts[h])) continue;
+                    *r->err = fl_asprintf("%s: VirtualService '%s': host '%s' is already routed "
+                                          "at the same Gateway by VirtualService '%s' (%s); "
+                                          "istiod would merge them by age: merge them",
+                                          v->host_at[h], v->name, v->hosts[h], o->name, o->at);
+                    return -1;
+                }
+        }
+    return 0;
+}
+
 /* ---------------------------------------------------------------- destinations */
 
 /* Whether an endpoint carries every label of a subset. */
@@ -376,7 +410,10 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
     for (size_t i = 0; i < n; i++) r.names[i] = services[i].name;
     drop_dr_hosts(&r);
     drop_vs_hosts(&r);
-    int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_dests(&r) ? -1 : 0;
+    int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_gateway_conflicts(&r) ||
+                     check_dests(&r)
+                 ? -1
+                 : 0;
     if (!rc) warn_empty_subsets(&r);
     if (!rc) warn_sidecars(&r);
     if (!rc) warn_gateway_bindings(&r);

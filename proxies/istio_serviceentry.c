@@ -106,6 +106,23 @@ static int se_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_se *se)
     return 0;
 }
 
+/* endpoints: WorkloadEntry shapes, read for their keys (the scenario's pods stand for them). */
+static int se_endpoints(struct ip *c, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"address",  "ports",  "labels",         "network",
+                                       "locality", "weight", "serviceAccount", NULL};
+    const char *s;
+    if (fl_y_want_seq(c->d, n, "endpoints")) return -1;
+    for (size_t i = 0; i < SEQ_COUNT(n); i++) {
+        yaml_node_t *e = px_istio_item(c, n, i), *x;
+        if (fl_y_want_map(c->d, e, "an endpoint") ||
+            fl_y_check_keys(c->d, e, keys, NULL, "endpoint") ||
+            ((x = fl_y_get(c->d, e, "address")) && fl_y_string(c->d, x, "address", &s)))
+            return -1;
+    }
+    return 0;
+}
+
 static int se_body(struct ip *c, const yaml_node_t *spec, struct px_istio_se *se)
 {
     static const char *const resolutions[] = {"NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", NULL};
@@ -125,7 +142,7 @@ static int se_body(struct ip *c, const yaml_node_t *spec, struct px_istio_se *se
     for (int i = 0; lists[i]; i++)
         if ((x = fl_y_get(c->d, spec, lists[i])) && px_istio_str_items(c, x, lists[i], &n))
             return -1;
-    if ((x = fl_y_get(c->d, spec, "endpoints")) && fl_y_want_seq(c->d, x, "endpoints")) return -1;
+    if ((x = fl_y_get(c->d, spec, "endpoints")) && se_endpoints(c, x)) return -1;
     return 0;
 }
 

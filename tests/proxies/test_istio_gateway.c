@@ -258,6 +258,37 @@ static void test_gateway_mistakes_are_located(void)
     free(e);
 }
 
+/* Two VirtualServices for one host at one Gateway: refused, located; --lenient drops a TCP server.
+ */
+static void test_gateway_conflicts_and_lenient(void)
+{
+    struct px_istio m;
+    mesh_of(&m, vs("a", "[shop.example.com]", "[shop-gw]", "web"),
+            vs("b", "[shop.example.com]", "[shop-gw]", "cart"), NULL);
+    char *err = NULL;
+    CU_ASSERT_EQUAL_FATAL(px_istio_resolve(&m, mesh, 2, &err), -1);
+    ASSERT_STR(err, "gw.yaml:25:11: VirtualService 'b': host 'shop.example.com' is already routed "
+                    "at the same Gateway by VirtualService 'a' (gw.yaml:13:1); istiod would merge "
+                    "them by age: merge them");
+    free(err);
+    px_istio_free(&m);
+    memset(&m, 0, sizeof m);
+    m.lenient = 1;
+    err = add(&m, "apiVersion: networking.istio.io/v1\nkind: Gateway\nmetadata: {name: g}\n"
+                  "spec:\n  servers:\n    - port: {number: 5432, protocol: TCP}\n"
+                  "      hosts: [\"*\"]\n    - port: {number: 80, protocol: http}\n"
+                  "      hosts: [\"*\"]\n");
+    CU_ASSERT_PTR_NULL_FATAL(err);
+    CU_ASSERT_EQUAL_FATAL(m.n_gateways, 1);
+    CU_ASSERT_EQUAL_FATAL(m.gateways[0].n_servers, 1);
+    CU_ASSERT_EQUAL(m.gateways[0].servers[0].port, 80);
+    ASSERT_STR(m.gateways[0].servers[0].protocol, "HTTP");
+    CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(m.warnings[0], "gw.yaml:6:38: Gateway 'g': protocol TCP is not "
+                                                 "modeled"));
+    px_istio_free(&m);
+}
+
 void suite_istio_gateway(void)
 {
     CU_pSuite suite__ = CU_add_suite("proxies/istio_gateway", setup, teardown);
@@ -267,4 +298,5 @@ void suite_istio_gateway(void)
     TEST_ADD(test_gateway_exact_before_wildcard);
     TEST_ADD(test_gateway_binding_semantics);
     TEST_ADD(test_gateway_mistakes_are_located);
+    TEST_ADD(test_gateway_conflicts_and_lenient);
 }

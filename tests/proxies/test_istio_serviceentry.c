@@ -205,6 +205,11 @@ static void test_se_mistakes_and_warnings(void)
                 "  ports: [{number: 80}]\n  resolution: DNSX\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(e, "se.yaml:7:15: "));
     free(e);
+    e = add_err("apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
+                "metadata: {name: s}\nspec:\n  hosts: [api.example.com]\n"
+                "  ports: [{number: 80}]\n  endpoints: [{adress: 1.2.3.4}]\n");
+    ASSERT_STR(e, "se.yaml:7:16: unknown key 'adress' in endpoint (did you mean 'address'?)");
+    free(e);
     /* hosts naming nothing external: warnings, as for other rules */
     struct px_istio m;
     add_ok(&m, "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\n"
