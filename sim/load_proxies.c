@@ -176,6 +176,14 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
                               "mode sidecar (or none), not ambient yet",
                               s->services[i].name);
     if (s->mesh_mode != SIM_MESH_NONE && resolve_mesh(d, s)) return -1;
+    if (s->mesh_mode != SIM_MESH_SIDECAR && s->istio.n_gateways) {
+        s->istio.warnings =
+            fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
+        s->istio.warnings[s->istio.n_warnings++] =
+            fl_asprintf("%s: Gateway '%s': the ingress gateway is modeled in mesh mode sidecar "
+                        "only: not applied",
+                        s->istio.gateways[0].at, s->istio.gateways[0].name);
+    }
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);

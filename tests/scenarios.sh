@@ -134,6 +134,8 @@ check "ingress: a host no Gateway serves gets 404 NR, every time" 'n=$(jcount "$
 check "ingress: routes by host and path (web gets exactly /, catalog exactly /items)" '[ "$(jcount "$ig" /)" = "$(jcount "$ig" web)" ] && [ "$(jcount "$ig" /items)" = "$(jcount "$ig" catalog)" ] && [ "$(jcount "$ig" web)" -gt 5000 ]'
 check "ingress: the gateway's retries hide cart's 10% of 503s" 'grep -A3 "\"name\": \"/cart\"" "$ig" | grep -q "\"errors\": [0-9]*," && [ $(grep -A3 "\"name\": \"/cart\"" "$ig" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 5 ]'
 check "faultline check shows the ingress gateway's virtual hosts" '"$FL" check scenarios/istio-ingress.yaml 2>&1 | grep -A1 "^ingress gateway istio-ingressgateway" | grep -q "host shop.example.com:shop"'
+"$FL" run scenarios/istio-ingress.yaml --quiet --out "$tmp/ig-amb" --set mesh.mode=ambient --set workload.0.target=web 2>"$tmp/err"
+check "ambient: a Gateway is a located warning, not applied" '[ $? = 0 ] && grep -qF "scenarios/istio-ingress.yaml:31:7: Gateway '"'"'shop-gateway'"'"': the ingress gateway is modeled in mesh mode sidecar only: not applied" "$tmp/ig-amb/summary.txt"'
 
 # egress-external: a ServiceEntry makes an external host a cluster the mesh's policies apply to
 eg="$tmp/run-egress-external/summary.json"
