@@ -1,8 +1,9 @@
 /*
  * istio.h - Istio's traffic resources (networking.istio.io VirtualService,
- * DestinationRule and Sidecar, v1alpha3 / v1beta1 / v1), read as users keep them,
- * and turned into a sidecar's outbound configuration with Istio's defaults
- * (not Envoy's).
+ * DestinationRule, Sidecar, Gateway and ServiceEntry, v1alpha3 / v1beta1 /
+ * v1), read as users keep them, and turned into a sidecar's outbound
+ * configuration, or an ingress gateway's, with Istio's defaults (not
+ * Envoy's).
  *
  * Read (istio/api networking/v1alpha3 virtual_service.proto,
  * destination_rule.proto; SEMANTICS.md b.8, b.9): VirtualService hosts and
@@ -128,6 +129,30 @@ struct px_istio_vs {
     size_t n_hosts;
     struct px_istio_route *routes;
     size_t n_routes;
+    char **gateways; /* "namespace/name" of each Gateway it is bound to (not "mesh") */
+    size_t n_gateways;
+    int mesh; /* applies to sidecars: no `gateways`, or "mesh" among them */
+};
+
+/*
+ * A Gateway (networking/v1 gateway.proto): an ingress gateway deployment
+ * (selected by spec.selector) listening on its servers. TLS is not
+ * modeled: an HTTPS server's tls settings are read and inert, PASSTHROUGH
+ * and AUTO_PASSTHROUGH are refused (istio_gateway.c).
+ */
+struct px_istio_server {
+    uint32_t port;
+    char *protocol; /* HTTP, HTTP2 or HTTPS */
+    char **hosts;   /* dnsName, its "namespace/" part left out */
+    size_t n_hosts;
+};
+
+struct px_istio_gateway {
+    char *name, *ns, *at;
+    struct px_label *selector;
+    size_t n_selector;
+    struct px_istio_server *servers;
+    size_t n_servers;
 };
 
 /*
@@ -144,7 +169,26 @@ struct px_istio_sidecar {
     int registry_only; /* outboundTrafficPolicy.mode REGISTRY_ONLY (default ALLOW_ANY) */
 };
 
+/*
+ * A ServiceEntry (networking/v1 service_entry.proto): hosts outside the
+ * mesh's registry made known to the sidecars (istio_serviceentry.c).
+ */
+struct px_istio_se {
+    char *name, *ns, *at;
+    char **hosts; /* as written: DNS names, or "*.suffix" */
+    char **host_at;
+    size_t n_hosts;
+    uint32_t port;     /* the first port's number: the cluster is outbound|PORT||HOST */
+    int resolution;    /* 0 NONE, 1 STATIC, 2 DNS, 3 DNS_ROUND_ROBIN (read; the scenario's pods
+                          stand for the endpoints) */
+    int mesh_internal; /* location MESH_INTERNAL (read; mTLS is not modeled) */
+};
+
 struct px_istio {
+    struct px_istio_se *ses;
+    size_t n_ses;
+    struct px_istio_gateway *gateways;
+    size_t n_gateways;
     struct px_istio_sidecar *sidecars;
     size_t n_sidecars;
     struct px_istio_vs *vs;
@@ -166,12 +210,20 @@ struct px_istio {
 int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n);
 void px_istio_free(struct px_istio *m);
 
-/* A mesh service as the builder sees it: its name and its endpoints (with labels). */
+/*
+ * A mesh service as the builder sees it: its name and its endpoints (with
+ * labels). An external one (a host outside the mesh, no sidecars) has
+ * routes and a cluster only where a ServiceEntry names its host.
+ */
 struct px_mesh_service {
     const char *name;
     const struct px_endpoint_cfg *endpoints;
     size_t n_endpoints;
+    int external;
 };
+
+/* The ServiceEntry whose hosts hold host (exactly or by wildcard), or NULL. */
+const struct px_istio_se *px_istio_se_for(const struct px_istio *m, const char *host);
 
 /*
  * The Sidecar that applies to a workload of the services' namespace with
@@ -223,6 +275,30 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
                                 const struct px_mesh_service *services, size_t n_services,
                                 const struct px_istio_sidecar *sc, struct px_proxy_cfg *out,
                                 char **err);
+
+/*
+ * Whether host pattern `pattern` ("*", "*.example.com" or a name) matches
+ * name `host` (itself a name or a wildcard no wider than the pattern), as
+ * Istio matches a Gateway server's hosts and a VirtualService's hosts.
+ */
+int px_istio_host_matches(const char *pattern, const char *host);
+
+/* Whether VirtualService v is bound to Gateway g (`gateways: [NAME]` or NAMESPACE/NAME). */
+int px_istio_vs_bound(const struct px_istio_vs *v, const struct px_istio_gateway *g);
+
+/*
+ * Builds the configuration of the ingress gateway deployment (kind
+ * PX_PROXY_GATEWAY, named `name`) that serves every Gateway of m, as
+ * istiod configures it (pilot/pkg/networking/core gateway.go): one virtual
+ * host per VirtualService host bound to a Gateway and matched by one of
+ * its servers' hosts (the narrower of the two names), most specific
+ * first; a request whose authority matches none gets 404 (NR). Clusters
+ * are the mesh's, with the DestinationRules applied, reaching the pods
+ * directly.
+ */
+int px_istio_build_ingress(const struct px_istio *m, const char *name,
+                           const struct px_mesh_service *services, size_t n_services,
+                           struct px_proxy_cfg *out, char **err);
 
 /* Istio's retry policy for routes that set none (MeshConfig defaultHttpRetryPolicy). */
 void px_istio_default_retry(struct px_retry_policy *p);

@@ -33,7 +33,14 @@
  *  - Clusters are named as istiod names them, "outbound|80||reviews" and
  *    "outbound|80|v1|reviews", with the short host (the model's services
  *    have one port, 80); a subset's endpoints are those carrying all its
- *    labels.
+ *    labels. An external service gets a cluster only where a ServiceEntry
+ *    names its host ("outbound|PORT||api.example.com", the entry's first
+ *    HTTP port); without one, istiod has no route for it and the call
+ *    follows outboundTrafficPolicy (hidden_route: PassthroughCluster or
+ *    the 502 BlackHole route).
+ *  - A VirtualService applies to sidecars when it has no `gateways` or
+ *    lists "mesh" (virtual_service.proto); one bound to Gateways is built
+ *    for the ingress gateway by istio_ingress.c.
  *  - Per the proto ("timeouts or retries will not be enabled when faults
  *    are enabled on the client side"), a route with a fault gets neither
  *    retries nor a timeout.
@@ -52,7 +59,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
-#include "proxies/istio.h"
+#include "proxies/istio_internal.h"
 
 #define S INT64_C(1000000000)
 
@@ -97,7 +104,7 @@ static const struct px_istio_dr *dr_for(const struct px_istio *m, const char *ho
 static const struct px_istio_vs *vs_for(const struct px_istio *m, const char *host)
 {
     for (size_t i = 0; i < m->n_vs; i++)
-        if (m->vs[i].n_routes)
+        if (m->vs[i].n_routes && m->vs[i].mesh) /* bound to sidecars */
             for (size_t h = 0; h < m->vs[i].n_hosts; h++)
                 if (!strcmp(m->vs[i].hosts[h], host)) return &m->vs[i];
     return NULL;
@@ -140,6 +147,13 @@ static int check_dest(const struct px_istio *m, const struct px_istio_vs *v,
                            v->name, dst->host);
         return -1;
     }
+    int k = service_index(svc, n, dst->host);
+    if (svc[k].external && !px_istio_se_for(m, dst->host)) {
+        *err = fl_asprintf("VirtualService '%s': destination host '%s' is outside the mesh and no "
+                           "ServiceEntry names it",
+                           v->name, dst->host);
+        return -1;
+    }
     if (dst->subset && subset_index(dr_for(m, dst->host), dst->subset) < 0) {
         *err = fl_asprintf("VirtualService '%s': service '%s' has no subset '%s' (no "
                            "DestinationRule defines it)",
@@ -154,7 +168,9 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
 {
     for (size_t i = 0; i < m->n_vs; i++) {
         const struct px_istio_vs *v = &m->vs[i];
-        for (size_t h = 0; h < v->n_hosts; h++) {
+        for (size_t h = 0; v->mesh && h < v->n_hosts; h++) {
+            /* a host bound to gateways too may be a name outside the mesh */
+            if (service_index(svc, n, v->hosts[h]) < 0 && v->n_gateways) continue;
             if (service_index(svc, n, v->hosts[h]) < 0) {
                 *err = fl_asprintf("VirtualService '%s': host '%s' is not a service of the mesh",
                                    v->name, v->hosts[h]);
@@ -175,6 +191,12 @@ static int check_vss(const struct px_istio *m, const struct px_mesh_service *svc
         }
     }
     return 0;
+}
+
+int px_istio_check_refs(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                        char **err)
+{
+    return check_drs(m, svc, n, err) || check_vss(m, svc, n, err) ? -1 : 0;
 }
 
 /* ---- clusters ---- */
@@ -283,11 +305,24 @@ static int has_labels(const struct px_endpoint_cfg *e, const struct px_istio_sub
     return 1;
 }
 
-static void cluster_cfg(const struct px_mesh_service *svc, const struct px_istio_subset *subset,
-                        const struct px_istio_policy *policy, struct px_cluster_cfg *cl)
+/*
+ * A service's port: 80 for the mesh's (the model's services have one), a
+ * ServiceEntry's first HTTP port for an external one; 0 for an external
+ * one that no ServiceEntry names (it has no cluster).
+ */
+static uint32_t service_port(const struct px_istio *m, const struct px_mesh_service *svc)
+{
+    if (!svc->external) return 80;
+    const struct px_istio_se *se = px_istio_se_for(m, svc->name);
+    return se ? se->port : 0;
+}
+
+static void cluster_cfg(const struct px_mesh_service *svc, uint32_t port,
+                        const struct px_istio_subset *subset, const struct px_istio_policy *policy,
+                        struct px_cluster_cfg *cl)
 {
     memset(cl, 0, sizeof *cl);
-    cl->name = fl_asprintf("outbound|80|%s|%s", subset ? subset->name : "", svc->name);
+    cl->name = fl_asprintf("outbound|%u|%s|%s", port, subset ? subset->name : "", svc->name);
     apply_policy(policy, cl);
     cl->endpoints = fl_calloc(svc->n_endpoints + 1, sizeof *cl->endpoints);
     for (size_t i = 0; i < svc->n_endpoints; i++)
@@ -295,10 +330,13 @@ static void cluster_cfg(const struct px_mesh_service *svc, const struct px_istio
             endpoint_copy(&svc->endpoints[i], &cl->endpoints[cl->n_endpoints++]);
 }
 
-/* One cluster per service, then one per subset of its DestinationRule; first[i] is the service's.
+/*
+ * One cluster per service, then one per subset of its DestinationRule;
+ * first[i] is the service's (SIZE_MAX for an external service without a
+ * ServiceEntry: the sidecars know nothing of it).
  */
-static void build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
-                           struct px_proxy_cfg *out, size_t *first)
+void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                             struct px_proxy_cfg *out, size_t *first)
 {
     static const struct px_istio_policy none;
     size_t total = n;
@@ -310,11 +348,13 @@ static void build_clusters(const struct px_istio *m, const struct px_mesh_servic
     for (size_t i = 0; i < n; i++) {
         const struct px_istio_dr *r = dr_for(m, svc[i].name);
         const struct px_istio_policy *top = r ? &r->policy : &none;
-        first[i] = out->n_clusters;
-        cluster_cfg(&svc[i], NULL, top, &out->clusters[out->n_clusters++]);
+        uint32_t port = service_port(m, &svc[i]);
+        first[i] = port ? out->n_clusters : SIZE_MAX;
+        if (!port) continue;
+        cluster_cfg(&svc[i], port, NULL, top, &out->clusters[out->n_clusters++]);
         for (size_t s = 0; r && s < r->n_subsets; s++) {
             struct px_istio_policy p = merge_policy(top, &r->subsets[s].policy);
-            cluster_cfg(&svc[i], &r->subsets[s], &p, &out->clusters[out->n_clusters++]);
+            cluster_cfg(&svc[i], port, &r->subsets[s], &p, &out->clusters[out->n_clusters++]);
         }
     }
 }
@@ -466,6 +506,14 @@ static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, stru
     return 0;
 }
 
+int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                       const size_t *first, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
+                       char **err)
+{
+    struct bctx b = {m, svc, n, first};
+    return vs_route_cfgs(&b, v, vh, err);
+}
+
 /* The route istiod gives a service without a VirtualService (BuildDefaultHTTPOutboundRoute). */
 static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *vh, char **err)
 {
@@ -507,7 +555,7 @@ static int hidden_route(const struct px_mesh_service *svc, int registry_only,
     out->clusters = fl_realloc(out->clusters, (out->n_clusters + 1) * sizeof *out->clusters);
     struct px_cluster_cfg *cl = &out->clusters[out->n_clusters];
     static const struct px_istio_policy none;
-    cluster_cfg(svc, NULL, &none, cl);
+    cluster_cfg(svc, 0, NULL, &none, cl);
     free(cl->name);
     cl->name = fl_asprintf("PassthroughCluster|%s", svc->name);
     cl->lb.policy = PX_LB_RANDOM;
@@ -518,13 +566,14 @@ static int hidden_route(const struct px_mesh_service *svc, int registry_only,
     return 0;
 }
 
-/* The names a service answers to in the mesh's namespace. */
-static void vhost_domains(const char *name, struct px_vhost_cfg *vh)
+/* The names a service answers to in the mesh's namespace (an external one: its own). */
+static void vhost_domains(const struct px_mesh_service *svc, struct px_vhost_cfg *vh)
 {
     static const char *const forms[] = {"%s", "%s.default", "%s.default.svc",
                                         "%s.default.svc.cluster.local"};
+    int n = svc->external ? 1 : 4;
     vh->domains = fl_calloc(4, sizeof *vh->domains);
-    for (int i = 0; i < 4; i++) vh->domains[vh->n_domains++] = fl_asprintf(forms[i], name);
+    for (int i = 0; i < n; i++) vh->domains[vh->n_domains++] = fl_asprintf(forms[i], svc->name);
 }
 
 int px_istio_build_outbound(const struct px_istio *m, const char *name,
@@ -551,16 +600,18 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
     }
     size_t *first = fl_calloc(n_services + 1, sizeof *first);
     struct bctx b = {m, services, n_services, first, out};
-    build_clusters(m, services, n_services, out, first);
+    px_istio_build_clusters(m, services, n_services, out, first);
     out->vhosts = fl_calloc(n_services + 1, sizeof *out->vhosts);
     int rc = 0;
     for (size_t i = 0; i < n_services && !rc; i++) {
         struct px_vhost_cfg *vh = &out->vhosts[out->n_vhosts++];
         vh->name = fl_strdup(services[i].name);
-        vhost_domains(services[i].name, vh);
+        vhost_domains(&services[i], vh);
         const struct px_istio_vs *v = vs_for(m, services[i].name);
         if (!px_istio_sidecar_sees(sc, services[i].name))
             rc = hidden_route(&services[i], sc->registry_only, out, vh, err);
+        else if (first[i] == SIZE_MAX) /* outside the mesh, unknown: outboundTrafficPolicy */
+            rc = hidden_route(&services[i], sc && sc->registry_only, out, vh, err);
         else
             rc = v ? vs_route_cfgs(&b, v, vh, err) : default_route(&b, i, vh, err);
     }

@@ -88,6 +88,17 @@ void px_istio_vs_free(struct px_istio_vs *v);
 int px_istio_parse_sidecar(struct ip *c, const yaml_node_t *spec);
 void px_istio_sidecar_free(struct px_istio_sidecar *s);
 
+/* istio_gateway.c: a Gateway's spec, added to c->m. */
+int px_istio_parse_gateway(struct ip *c, const yaml_node_t *spec);
+void px_istio_gateway_free(struct px_istio_gateway *g);
+
+/* Whether a VirtualService's binding "namespace/name" names Gateway g. */
+int px_istio_vs_bound_one(const char *binding, const struct px_istio_gateway *g);
+
+/* istio_serviceentry.c: a ServiceEntry's spec, added to c->m. */
+int px_istio_parse_se(struct ip *c, const yaml_node_t *spec);
+void px_istio_se_free(struct px_istio_se *s);
+
 /* istio_locality.c: a localityLbSetting into *out (which the caller frees, error or not). */
 int px_istio_parse_locality(struct ip *c, const yaml_node_t *n, struct px_locality_cfg *out);
 /* istio_vs_http.c: headers {request, response} {set, add, remove} into edits (appended). */
@@ -102,5 +113,20 @@ int px_istio_parse_cors(struct ip *c, const yaml_node_t *n, struct px_edge **out
 /* istio_dr.c: a DestinationRule's spec, added to c->m. */
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);
 void px_istio_dr_free(struct px_istio_dr *r);
+
+/* ---------------------------------------------------------------- building (istio_build.c) */
+
+/* The references of every rule checked against the services: 0, or -1 with *err. */
+int px_istio_check_refs(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                        char **err);
+
+/* The mesh's clusters into out: one per service and subset; first[i] is service i's. */
+void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                             struct px_proxy_cfg *out, size_t *first);
+
+/* VirtualService v's http routes into vh, in order. */
+int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
+                       const size_t *first, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
+                       char **err);
 
 #endif

@@ -11,11 +11,11 @@
  * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
  * or v1): every field of the parts modeled is checked, unknown ones are
  * errors with a suggestion. A Kubernetes List is read item by item. Other
- * known kinds (Gateway, ServiceEntry, PeerAuthentication, ...,
+ * known kinds (WorkloadEntry, PeerAuthentication, ...,
  * and Kubernetes objects) are refused with the reason, or with m->lenient
  * left out with a warning; an unknown kind is an error with the closest
- * one (kubectl refuses it too). A VirtualService bound only to gateways (it
- * does not reach sidecars) or its tcp/tls routes are warnings.
+ * one (kubectl refuses it too). A VirtualService's tcp/tls routes are
+ * warnings.
  * Fields that would change traffic but are not modeled yet (delegate,
  * port-level settings, source labels, ...) are refused by name, or with
  * m->lenient left out with a warning; fields without effect here (tls, CORS, header
@@ -26,9 +26,10 @@
  * Go's forms ("1s", "500ms", "0.5s", "1m30s").
  *
  * How: the kind is read first - a List is read item by item, a kind other
- * than VirtualService, DestinationRule and Sidecar is refused or unknown -
- * then the envelope is checked and the spec goes to istio_vs.c,
- * istio_dr.c or istio_sidecar.c,
+ * than VirtualService, DestinationRule, Sidecar, Gateway and ServiceEntry
+ * is refused or unknown - then the envelope is checked and the spec goes
+ * to istio_vs.c, istio_dr.c, istio_sidecar.c, istio_gateway.c or
+ * istio_serviceentry.c,
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
@@ -197,8 +198,6 @@ static int parse_metadata(struct ip *c, const yaml_node_t *n)
 static const struct {
     const char *kind, *why;
 } other_kinds[] = {
-    {"Gateway", "ingress and egress gateways are not modeled yet"},
-    {"ServiceEntry", "services outside the scenario are not modeled yet"},
     {"WorkloadEntry", "workloads outside Kubernetes are not modeled"},
     {"WorkloadGroup", "workloads outside Kubernetes are not modeled"},
     {"EnvoyFilter", "raw Envoy configuration patches are not modeled"},
@@ -227,16 +226,17 @@ static const struct {
 };
 
 /*
- * A kind other than VirtualService and DestinationRule: a known one is
+ * A kind other than those read: a known one is
  * refused (or, lenient, a warning); an unknown one is an error with the
  * closest kind, as kubectl would refuse it.
  */
 static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
     enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
-    const char *names[N_OTHER + 5] = {"VirtualService", "DestinationRule", "Sidecar", "List"};
+    const char *names[N_OTHER + 7] = {"VirtualService", "DestinationRule", "Sidecar",
+                                      "Gateway",        "ServiceEntry",    "List"};
     for (size_t i = 0; i < N_OTHER; i++) {
-        names[4 + i] = other_kinds[i].kind;
+        names[6 + i] = other_kinds[i].kind;
         if (strcmp(c->kind, other_kinds[i].kind)) continue;
         const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
         char text[300];
@@ -249,7 +249,9 @@ static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kin
         return fl_y_error(c->d, kind, "unknown kind '%s' (did you mean '%s'?)", c->kind, hint);
     return fl_y_error(
         c->d, kind,
-        "unknown kind '%s' (faultline reads VirtualService, DestinationRule and Sidecar)", c->kind);
+        "unknown kind '%s' (faultline reads VirtualService, DestinationRule, Sidecar, Gateway "
+        "and ServiceEntry)",
+        c->kind);
 }
 
 /* A Kubernetes List (what `kubectl get ... -o yaml` prints): each item in turn. */
@@ -279,8 +281,9 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     if (fl_y_string(d, kind, "kind", &c.kind)) return -1;
     if (!strcmp(c.kind, "List")) return list_items(m, d, n);
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
-    int is_sc = !strcmp(c.kind, "Sidecar");
-    if (!is_vs && !is_dr && !is_sc) return other_kind(&c, n, kind);
+    int is_sc = !strcmp(c.kind, "Sidecar"), is_gw = !strcmp(c.kind, "Gateway");
+    int is_se = !strcmp(c.kind, "ServiceEntry");
+    if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se) return other_kind(&c, n, kind);
     c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
         fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion", versions, &v) ||
@@ -290,6 +293,8 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     if (fl_y_want_map(d, spec, "spec")) return -1;
     return is_vs   ? px_istio_parse_vs(&c, spec)
            : is_dr ? px_istio_parse_dr(&c, spec)
+           : is_gw ? px_istio_parse_gateway(&c, spec)
+           : is_se ? px_istio_parse_se(&c, spec)
                    : px_istio_parse_sidecar(&c, spec);
 }
 
@@ -301,6 +306,10 @@ void px_istio_free(struct px_istio *m)
     free(m->dr);
     for (size_t i = 0; i < m->n_sidecars; i++) px_istio_sidecar_free(&m->sidecars[i]);
     free(m->sidecars);
+    for (size_t i = 0; i < m->n_gateways; i++) px_istio_gateway_free(&m->gateways[i]);
+    for (size_t i = 0; i < m->n_ses; i++) px_istio_se_free(&m->ses[i]);
+    free(m->ses);
+    free(m->gateways);
     for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
     free(m->warnings);
     for (size_t i = 0; i < m->n_notes; i++) free(m->notes[i]);

@@ -116,7 +116,8 @@ static void drop_vs_hosts(struct rs *r)
     struct px_istio *m = r->m;
     size_t kept = 0;
     for (size_t i = 0; i < m->n_vs; i++) {
-        if (keep_vs_hosts(r, &m->vs[i]))
+        /* bound to gateways: its hosts are names clients send, not services */
+        if (m->vs[i].n_gateways || keep_vs_hosts(r, &m->vs[i]))
             m->vs[kept++] = m->vs[i];
         else
             px_istio_vs_free(&m->vs[i]);
@@ -147,11 +148,11 @@ static int check_vs_conflicts(struct rs *r)
     const struct px_istio *m = r->m;
     for (size_t i = 0; i < m->n_vs; i++) {
         const struct px_istio_vs *v = &m->vs[i];
-        if (!v->n_routes) continue; /* no http route: istiod skips it (istio_build.c vs_for) */
+        if (!v->n_routes || !v->mesh) continue; /* istio_build.c vs_for: not for sidecars */
         for (size_t h = 0; h < v->n_hosts; h++)
             for (size_t k = 0; k < i; k++) {
                 const struct px_istio_vs *o = &m->vs[k];
-                for (size_t oh = 0; o->n_routes && oh < o->n_hosts; oh++) {
+                for (size_t oh = 0; o->n_routes && o->mesh && oh < o->n_hosts; oh++) {
                     if (strcmp(o->hosts[oh], v->hosts[h])) continue;
                     *r->err = fl_asprintf("%s: VirtualService '%s': host '%s' is already routed "
                                           "by VirtualService '%s' (%s); istiod would use only "
@@ -161,6 +162,40 @@ static int check_vs_conflicts(struct rs *r)
                 }
             }
     }
+    return 0;
+}
+
+/* Whether v and o are bound to one Gateway (by the same "namespace/name"). */
+static int share_gateway(const struct px_istio_vs *v, const struct px_istio_vs *o)
+{
+    for (size_t a = 0; a < v->n_gateways; a++)
+        for (size_t b = 0; b < o->n_gateways; b++)
+            if (!strcmp(v->gateways[a], o->gateways[b])) return 1;
+    return 0;
+}
+
+/*
+ * Two VirtualServices for one host at one Gateway: istiod merges them in
+ * the order of creation, which the files do not say; refused, as for
+ * sidecars.
+ */
+static int check_gateway_conflicts(struct rs *r)
+{
+    const struct px_istio *m = r->m;
+    for (size_t i = 0; i < m->n_vs; i++)
+        for (size_t k = 0; k < i; k++) {
+            const struct px_istio_vs *v = &m->vs[i], *o = &m->vs[k];
+            if (!v->n_routes || !o->n_routes || !share_gateway(v, o)) continue;
+            for (size_t h = 0; h < v->n_hosts; h++)
+                for (size_t oh = 0; oh < o->n_hosts; oh++) {
+                    if (strcmp(o->hosts[oh], v->hosts[h])) continue;
+                    *r->err = fl_asprintf("%s: VirtualService '%s': host '%s' is already routed "
+                                          "at the same Gateway by VirtualService '%s' (%s); "
+                                          "istiod would merge them by age: merge them",
+                                          v->host_at[h], v->name, v->hosts[h], o->name, o->at);
+                    return -1;
+                }
+        }
     return 0;
 }
 
@@ -249,6 +284,13 @@ static int check_dests(struct rs *r)
                                           d->host_at, v->name, d->host, hint_of(d->host, r->names));
                     return -1;
                 }
+                if (r->svc[svc].external && !px_istio_se_for(r->m, d->host)) {
+                    *r->err = fl_asprintf("%s: VirtualService '%s': destination host '%s' is "
+                                          "outside the mesh and no ServiceEntry names it (the "
+                                          "sidecars have no cluster for it): add one",
+                                          d->host_at, v->name, d->host);
+                    return -1;
+                }
                 if (d->subset && check_subset(r, v, d, svc)) return -1;
             }
     }
@@ -273,6 +315,63 @@ static void warn_empty_subsets(struct rs *r)
             free(labels);
         }
     }
+}
+
+/*
+ * ServiceEntry hosts that name no external service of the scenario: a
+ * warning, as for VirtualService and DestinationRule hosts (Istio accepts
+ * any host; here nothing would answer it).
+ */
+static void warn_service_entries(struct rs *r)
+{
+    const struct px_istio *m = r->m;
+    for (size_t i = 0; i < m->n_ses; i++)
+        for (size_t h = 0; h < m->ses[i].n_hosts; h++) {
+            const char *host = m->ses[i].hosts[h];
+            size_t k = 0;
+            while (k < r->n_svc &&
+                   !(r->svc[k].external && px_istio_host_matches(host, r->svc[k].name)))
+                k++;
+            if (k < r->n_svc) continue;
+            int in_mesh = service_index(r, host) >= 0;
+            warn(r->m, fl_asprintf("%s: ServiceEntry '%s': host '%s' %s: not applied to it",
+                                   m->ses[i].host_at[h], m->ses[i].name, host,
+                                   in_mesh ? "is a service of the mesh, not an external one "
+                                             "(external: true)"
+                                           : "is not an external service of the scenario"));
+        }
+}
+
+/*
+ * A VirtualService bound to a Gateway that is not defined: a warning, as
+ * istiod accepts it (the binding selects nothing); if it is bound to no
+ * Gateway that exists nor to sidecars, it is not applied anywhere.
+ */
+static void warn_gateway_bindings(struct rs *r)
+{
+    struct px_istio *m = r->m;
+    const char **names = fl_calloc(m->n_gateways + 1, sizeof *names);
+    for (size_t g = 0; g < m->n_gateways; g++) names[g] = m->gateways[g].name;
+    for (size_t i = 0; i < m->n_vs; i++) {
+        const struct px_istio_vs *v = &m->vs[i];
+        int bound = 0;
+        for (size_t k = 0; k < v->n_gateways; k++) {
+            size_t g = 0;
+            while (g < m->n_gateways && !px_istio_vs_bound_one(v->gateways[k], &m->gateways[g]))
+                g++;
+            if (g < m->n_gateways) {
+                bound = 1;
+                continue;
+            }
+            const char *slash = strchr(v->gateways[k], '/');
+            warn(m,
+                 fl_asprintf("%s: VirtualService '%s': gateway '%s' is not a Gateway of the "
+                             "mesh%s%s",
+                             v->at, v->name, v->gateways[k], hint_of(slash + 1, names),
+                             !bound && !v->mesh && k + 1 == v->n_gateways ? ": not applied" : ""));
+        }
+    }
+    free(names);
 }
 
 /* Sidecars that apply to no workload, egress hosts that name no service: warnings. */
@@ -311,9 +410,14 @@ int px_istio_resolve(struct px_istio *m, const struct px_mesh_service *services,
     for (size_t i = 0; i < n; i++) r.names[i] = services[i].name;
     drop_dr_hosts(&r);
     drop_vs_hosts(&r);
-    int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_dests(&r) ? -1 : 0;
+    int rc = check_dr_conflicts(&r) || check_vs_conflicts(&r) || check_gateway_conflicts(&r) ||
+                     check_dests(&r)
+                 ? -1
+                 : 0;
     if (!rc) warn_empty_subsets(&r);
     if (!rc) warn_sidecars(&r);
+    if (!rc) warn_gateway_bindings(&r);
+    if (!rc) warn_service_entries(&r);
     free(r.names);
     return rc;
 }

@@ -194,7 +194,9 @@ static int name_matches(const char *pattern, const char *svc)
     int ok;
     if (pattern[0] == '*' && pattern[1] == '.') { /* wildcard: a suffix of the FQDN */
         size_t lf = strlen(fqdn), lp = strlen(pattern + 1);
-        ok = lf > lp && !strcmp(fqdn + lf - lp, pattern + 1);
+        /* an external service's name is its FQDN (a ServiceEntry host) */
+        ok = (lf > lp && !strcmp(fqdn + lf - lp, pattern + 1)) ||
+             px_istio_host_matches(pattern, svc);
     } else {
         char *short_name = px_istio_short_host(pattern, "default");
         ok = !strcmp(short_name, svc);

@@ -8,8 +8,9 @@
  *
  * A match bound to gateways without "mesh" is left out (istiod's
  * sourceMatchHTTP), and so is a route whose every match is; a
- * VirtualService bound only to gateways is not applied, and its tcp and
- * tls routes are not modeled: each gives a warning. For a header, a
+ * VirtualService's own `gateways` are kept (sidecars: "mesh" or none;
+ * ingress gateways: the Gateways named, istio_build.c), and its tcp and
+ * tls routes are not modeled: a warning. For a header, a
  * StringMatch of {} or regex "*" means "present" (route.go
  * canBeConvertedToPresentMatch); for the uri, {} means any path. `retries`
  * starts from Istio's default policy (px_istio_default_retry), attempts 0
@@ -573,6 +574,8 @@ void px_istio_vs_free(struct px_istio_vs *v)
     free(v->host_at);
     for (size_t i = 0; i < v->n_routes; i++) route_free(&v->routes[i]);
     free(v->routes);
+    for (size_t i = 0; i < v->n_gateways; i++) free(v->gateways[i]);
+    free(v->gateways);
     memset(v, 0, sizeof *v);
 }
 
@@ -610,7 +613,7 @@ static int vs_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
     return 0;
 }
 
-/* Warnings for the parts of a VirtualService that do not reach sidecars; 0: skip it. */
+/* Warnings for the parts of a VirtualService that carry no HTTP; 0: skip it. */
 static int vs_applies(struct ip *c, const yaml_node_t *spec)
 {
     yaml_node_t *gw = fl_y_get(c->d, spec, "gateways");
@@ -625,13 +628,28 @@ static int vs_applies(struct ip *c, const yaml_node_t *spec)
                                         at, c->what, other[i]));
         free(at);
     }
-    if (!gw || !SEQ_COUNT(gw) || list_has(c, gw, "mesh")) return 1;
-    at = px_istio_at(c, fl_y_get_key(c->d, spec, "gateways"));
-    px_istio_warn(c->m, fl_asprintf("%s: %s is bound to gateways, not to sidecars (no 'mesh' in "
-                                    "gateways): not applied",
-                                    at, c->what));
-    free(at);
-    return 0;
+    (void)gw; /* bound to gateways: istio_resolve.c checks that they exist */
+    return 1;
+}
+
+/*
+ * `gateways`: each as "namespace/name" (a bare name is in the
+ * VirtualService's namespace); "mesh" means sidecars. Without the field
+ * the VirtualService applies to sidecars only (virtual_service.proto).
+ */
+static void vs_gateways(struct ip *c, const yaml_node_t *gw, struct px_istio_vs *v)
+{
+    size_t n = gw ? SEQ_COUNT(gw) : 0;
+    v->mesh = n == 0;
+    v->gateways = fl_calloc(n + 1, sizeof *v->gateways);
+    for (size_t i = 0; i < n; i++) {
+        const char *g = fl_y_str(px_istio_item(c, gw, i));
+        if (!strcmp(g, "mesh"))
+            v->mesh = 1;
+        else
+            v->gateways[v->n_gateways++] =
+                strchr(g, '/') ? fl_strdup(g) : fl_asprintf("%s/%s", c->ns, g);
+    }
 }
 
 /*
@@ -686,6 +704,7 @@ int px_istio_parse_vs(struct ip *c, const yaml_node_t *spec)
         px_istio_vs_free(&v);
         return -1;
     }
+    vs_gateways(c, fl_y_get(c->d, spec, "gateways"), &v);
     vs_store(c, &v, vs_applies(c, spec));
     return 0;
 }

@@ -477,8 +477,11 @@ void sim_app_init(struct sim_world *w)
             if (w->pods[i].cfg->calls[c].n_forward) w->pods[i].forwards = 1;
     /* behind an inbound sidecar or a ztunnel the app listens on its own port; else the service's */
     uint16_t port = w->sc->mesh_mode != SIM_MESH_NONE ? SIM_PORT_APP : SIM_PORT_SERVICE;
-    for (uint32_t i = 0; i < w->n_pods; i++)
-        sim_listen(w, w->pods[i].node, port, pod_accept, &w->pods[i]);
+    for (uint32_t i = 0; i < w->n_pods; i++) {
+        /* an external service has no sidecar: it answers on the service's port */
+        int ext = w->sc->services[w->pods[i].service].external;
+        sim_listen(w, w->pods[i].node, ext ? SIM_PORT_SERVICE : port, pod_accept, &w->pods[i]);
+    }
 }
 
 void sim_app_free(struct sim_world *w)

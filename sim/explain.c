@@ -67,7 +67,9 @@ static void services(const struct sim_scenario *sc, FILE *out)
     for (size_t i = 0; i < sc->n_workloads; i++) {
         const struct sim_workload_cfg *w = &sc->workloads[i];
         fprintf(out, "  %s -> %s\n", w->name,
-                w->target < 0 ? "gateway" : sc->services[w->target].name);
+                w->target == SIM_TARGET_GATEWAY   ? "gateway"
+                : w->target == SIM_TARGET_INGRESS ? SIM_INGRESS_NAME
+                                                  : sc->services[w->target].name);
     }
 }
 
@@ -218,7 +220,7 @@ struct ctx {
 };
 
 static void show_proxies(const struct px_proxy_cfg *gateway, const struct px_proxy_cfg *sidecar,
-                         void *arg)
+                         const struct px_proxy_cfg *ingress, void *arg)
 {
     struct ctx *x = arg;
     if (gateway) {
@@ -231,6 +233,7 @@ static void show_proxies(const struct px_proxy_cfg *gateway, const struct px_pro
         proxy("mesh: every sidecar's outbound routes", sidecar, x->out);
     else if (x->sc->mesh_mode == SIM_MESH_NONE)
         fprintf(x->out, "mesh: none (calls go straight to a pod)\n");
+    if (ingress) proxy("ingress gateway " SIM_INGRESS_NAME " (Istio Gateways)", ingress, x->out);
 }
 
 int sim_explain(const struct sim_scenario *sc, FILE *out, char **err)

@@ -129,6 +129,7 @@ static void warn_l7_without_waypoint(struct sim_scenario *s)
     for (size_t i = 0; i < s->istio.n_vs; i++) {
         const struct px_istio_vs *vs = &s->istio.vs[i];
         int applied = 0, svc = -1;
+        if (!vs->mesh) continue; /* bound to Gateways only: not for waypoints */
         for (size_t h = 0; h < vs->n_hosts && !applied; h++) {
             int k = service_of_host(s, vs->hosts[h]);
             if (k >= 0 && svc < 0) svc = k;

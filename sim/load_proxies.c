@@ -129,6 +129,7 @@ static int resolve_mesh(struct fl_ydoc *d, struct sim_scenario *s)
         ms[i].name = svc->name;
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = svc->n_versions;
+        ms[i].external = svc->external;
     }
     char *err = NULL;
     int rc = px_istio_resolve(&s->istio, ms, s->n_services, &err);
@@ -168,7 +169,21 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     }
     if ((x = fl_y_get(d, n, "envoy_compat")) && load_compat(d, x, s)) return -1;
     if (sim_load_ambient(d, fl_y_get(d, n, "ambient"), s)) return -1;
+    for (size_t i = 0; s->mesh_mode == SIM_MESH_AMBIENT && i < s->n_services; i++)
+        if (s->services[i].external)
+            return fl_y_error(d, n,
+                              "service '%s' is external: external services are modeled in mesh "
+                              "mode sidecar (or none), not ambient yet",
+                              s->services[i].name);
     if (s->mesh_mode != SIM_MESH_NONE && resolve_mesh(d, s)) return -1;
+    if (s->mesh_mode != SIM_MESH_SIDECAR && s->istio.n_gateways) {
+        s->istio.warnings =
+            fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
+        s->istio.warnings[s->istio.n_warnings++] =
+            fl_asprintf("%s: Gateway '%s': the ingress gateway is modeled in mesh mode sidecar "
+                        "only: not applied",
+                        s->istio.gateways[0].at, s->istio.gateways[0].name);
+    }
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
@@ -199,13 +214,15 @@ static int load_cost(struct fl_ydoc *d, const yaml_node_t *n, const char *what,
 
 static int load_proxy_costs(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"gateway", "sidecar", NULL};
+    static const char *const keys[] = {"gateway", "sidecar", "ingress", NULL};
     if (fl_y_check_keys(d, n, keys, NULL, "proxy")) return -1;
     yaml_node_t *x;
     if ((x = fl_y_get(d, n, "gateway")) &&
         load_cost(d, x, "proxy.gateway", &s->gateway_cost, &s->gateway_locality))
         return -1;
     if ((x = fl_y_get(d, n, "sidecar")) && load_cost(d, x, "proxy.sidecar", &s->sidecar_cost, NULL))
+        return -1;
+    if ((x = fl_y_get(d, n, "ingress")) && load_cost(d, x, "proxy.ingress", &s->ingress_cost, NULL))
         return -1;
     return 0;
 }
@@ -215,7 +232,8 @@ int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scen
     /* Istio's published figures for both kinds of proxy unless the scenario says otherwise */
     px_cost_default(&s->gateway_cost.cost);
     px_cost_default(&s->sidecar_cost.cost);
-    s->gateway_cost.workers = s->sidecar_cost.workers = 2;
+    px_cost_default(&s->ingress_cost.cost);
+    s->gateway_cost.workers = s->sidecar_cost.workers = s->ingress_cost.workers = 2;
     yaml_node_t *x;
     if ((x = fl_y_get(d, root, "gateway")) && (load_gateway(d, x, s) || check_gateway(d, s)))
         return -1;

@@ -18,7 +18,39 @@
     "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
         "locality", "content_type"
 
-static const char *const service_keys[] = {"name", "versions", "cache", DEPLOYMENT_KEYS, NULL};
+static const char *const service_keys[] = {"name",     "versions",      "cache",
+                                           "external", DEPLOYMENT_KEYS, NULL};
+
+/*
+ * An external service's name: a DNS name (RFC 1123: labels of lowercase
+ * letters, digits and '-', not first or last, at most 63 characters,
+ * separated by dots; at most 253 in all), as a ServiceEntry host.
+ */
+static int load_dns_name(struct fl_ydoc *d, const yaml_node_t *n, const char **out)
+{
+    const char *s;
+    if (fl_y_string(d, n, "service name", &s)) return -1;
+    size_t len = strlen(s), label = 0;
+    int ok = len > 0 && len <= 253;
+    for (size_t i = 0; ok && i <= len; i++) {
+        char c = s[i];
+        if (c == '.' || c == '\0') {
+            ok = label > 0 && label <= 63 && s[i - 1] != '-';
+            label = 0;
+            continue;
+        }
+        ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c == '-' && label > 0);
+        label++;
+    }
+    if (!ok)
+        return fl_y_error(d, n,
+                          "service name '%s': an external service is named by its DNS name "
+                          "(e.g. api.example.com: lowercase letters, digits and '-', labels of "
+                          "at most 63 characters separated by dots)",
+                          s);
+    *out = s;
+    return 0;
+}
 static const char *const version_keys[] = {"name", DEPLOYMENT_KEYS, NULL};
 
 static int load_errors(struct fl_ydoc *d, const yaml_node_t *n, struct sim_version_cfg *v)
@@ -285,9 +317,17 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     if (fl_y_want_map(d, n, "a service")) return -1;
     yaml_node_t *name_node = fl_y_get(d, n, "name");
     if (!name_node) return fl_y_error(d, n, "a service needs a 'name'");
-    if (sim_load_name(d, name_node, "service name", &name)) return -1;
+    yaml_node_t *ext = fl_y_get(d, n, "external");
+    if (ext && fl_y_bool(d, ext, "external", &svc->external)) return -1;
+    if (svc->external ? load_dns_name(d, name_node, &name)
+                      : sim_load_name(d, name_node, "service name", &name))
+        return -1;
     snprintf(what, sizeof what, "service '%s'", name);
     if (fl_y_check_keys(d, n, service_keys, NULL, what)) return -1;
+    yaml_node_t *calls = fl_y_get(d, n, "calls");
+    if (svc->external && calls)
+        return fl_y_error(d, fl_y_get_key(d, n, "calls"),
+                          "service '%s' is external: what it calls is outside the scenario", name);
     if (!strcmp(name, "gateway"))
         return fl_y_error(d, name_node,
                           "'gateway' is reserved for the API gateway; name the service otherwise");

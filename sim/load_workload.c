@@ -128,10 +128,19 @@ static int load_target(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
     if (!strcmp(t, "gateway")) {
         if (!s->has_gateway)
             return fl_y_error(d, n, "target 'gateway': the scenario has no gateway section");
-        w->target = -1;
+        w->target = SIM_TARGET_GATEWAY;
         return 0;
     }
-    const char **names = fl_calloc(s->n_services + 2, sizeof *names);
+    if (!strcmp(t, SIM_INGRESS_NAME)) {
+        if (!s->istio.n_gateways || s->mesh_mode != SIM_MESH_SIDECAR)
+            return fl_y_error(d, n,
+                              "target '%s': the mesh has no Gateway resource (or its mode is "
+                              "not sidecar)",
+                              t);
+        w->target = SIM_TARGET_INGRESS;
+        return 0;
+    }
+    const char **names = fl_calloc(s->n_services + 3, sizeof *names);
     for (size_t i = 0; i < s->n_services; i++) {
         names[i] = s->services[i].name;
         if (!strcmp(t, names[i])) w->target = (int)i;
@@ -139,6 +148,7 @@ static int load_target(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scena
     int rc = 0;
     if (w->target < 0) {
         names[s->n_services] = "gateway";
+        names[s->n_services + 1] = SIM_INGRESS_NAME;
         const char *hint = fl_did_you_mean(t, names);
         rc = hint ? fl_y_error(d, n, "unknown target '%s' (did you mean '%s'?)", t, hint)
                   : fl_y_error(d, n, "unknown target '%s': name a service or 'gateway'", t);

@@ -201,7 +201,30 @@ static int build_outbounds(struct sim_world *w, const struct px_mesh_service *ms
     w->mesh_cfg = outbound_cfg(w, px_istio_sidecar_for(&w->sc->istio, NULL, 0), ms, err);
     if (!w->mesh_cfg) return -1;
     for (uint32_t i = 0; i < w->n_pods; i++)
-        if (!(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err))) return -1;
+        if (!w->sc->services[w->pods[i].service].external &&
+            !(pod_cfgs[i] = outbound_cfg(w, pod_sidecar(w, &w->pods[i]), ms, err)))
+            return -1;
+    return 0;
+}
+
+/*
+ * Istio's ingress gateway: an Envoy of the mesh on its own node, serving
+ * every Gateway (px_istio_build_ingress), calling the pods directly.
+ */
+static int start_ingress(struct sim_world *w, const struct px_mesh_service *ms, char **err)
+{
+    FL_ASSERT(w->ingress_node < w->n_nodes && !w->ingress_cfg);
+    struct px_proxy_cfg *c = fl_calloc(1, sizeof *c);
+    if (px_istio_build_ingress(&w->sc->istio, SIM_INGRESS_NAME, ms, w->sc->n_services, c, err)) {
+        free(c);
+        return -1;
+    }
+    sim_mesh_compat(w->sc, c);
+    set_cost(c, &w->sc->ingress_cost);
+    w->ingress_cfg = c;
+    struct sim_proxy *sp =
+        sim_proxy_start(w, w->ingress_node, SIM_PORT_SERVICE, SIM_INGRESS_NAME, c);
+    sp->role = "ingress";
     return 0;
 }
 
@@ -218,9 +241,11 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         ms[i].name = sc->services[i].name;
         ms[i].endpoints = eps[i];
         ms[i].n_endpoints = s->n_pods;
+        ms[i].external = sc->services[i].external;
     }
     struct px_proxy_cfg **pod_cfgs = fl_calloc(w->n_pods + 1, sizeof *pod_cfgs);
     int rc = build_outbounds(w, ms, pod_cfgs, err);
+    if (!rc && w->ingress_node != UINT32_MAX) rc = start_ingress(w, ms, err);
     for (size_t i = 0; i < sc->n_services; i++) {
         for (uint32_t k = 0; k < w->services[i].n_pods; k++) px_endpoint_cfg_free(&eps[i][k]);
         free(eps[i]);
@@ -235,6 +260,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     for (uint32_t i = 0; i < w->n_pods; i++) {
         struct sim_pod *pod = &w->pods[i];
         const char *name = w->nodes[pod->node].name;
+        if (!pod_cfgs[i]) continue; /* an external service's pod: no sidecars */
         inbound_cfg(w, pod, &w->inbound_cfgs[i]);
         char *out = fl_asprintf("%s outbound", name);
         pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);
@@ -293,6 +319,9 @@ void sim_mesh_free(struct sim_world *w)
     w->mesh_cfg = NULL;
     if (w->gateway_cfg) px_proxy_cfg_free(w->gateway_cfg);
     free(w->gateway_cfg);
+    if (w->ingress_cfg) px_proxy_cfg_free(w->ingress_cfg);
+    free(w->ingress_cfg);
+    w->ingress_cfg = NULL;
     for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)
         px_proxy_cfg_free(&w->inbound_cfgs[i]);
     free(w->inbound_cfgs);

@@ -32,11 +32,12 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
 /* Called with the proxies' configurations as built (NULL for a proxy the scenario has not). */
 struct px_proxy_cfg;
 typedef void (*sim_proxies_fn)(const struct px_proxy_cfg *gateway,
-                               const struct px_proxy_cfg *sidecar, void *arg);
+                               const struct px_proxy_cfg *sidecar,
+                               const struct px_proxy_cfg *ingress, void *arg);
 
 /*
  * Builds the world as sim_run would, without running it, and calls fn with
- * the gateway's and the sidecars' configurations (what `faultline check`
+ * the gateway's, the sidecars' and Istio's ingress gateway's configurations (what `faultline check`
  * shows). Returns 0, or -1 with *err set as sim_run does.
  */
 int sim_proxies_build(const struct sim_scenario *sc, sim_proxies_fn fn, void *arg, char **err);

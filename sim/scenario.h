@@ -111,7 +111,8 @@ struct sim_version_cfg {
 struct sim_cache_cfg;
 
 struct sim_service_cfg {
-    char *name;
+    char *name;   /* a Kubernetes name, or a DNS name for an external service */
+    int external; /* outside the mesh (external: true): no sidecars; a ServiceEntry names it */
     struct sim_version_cfg *versions; /* at least one */
     size_t n_versions;
     struct sim_cache_cfg *cache; /* `cache:`, or NULL (sim/cache.h) */
@@ -148,10 +149,16 @@ struct sim_request_cfg {
     int route; /* index into sim_scenario.routes */
 };
 
+/* Workload targets other than a service. */
+enum { SIM_TARGET_GATEWAY = -1, SIM_TARGET_INGRESS = -2 };
+
+/* The node of Istio's ingress gateway deployment (and a workload's target naming it). */
+#define SIM_INGRESS_NAME "istio-ingressgateway"
+
 struct sim_workload_cfg {
     char *name;
     char *address; /* the clients' IPv4 address, as proxies see it (NULL: the workload's name) */
-    int target;    /* service index, or -1 for the gateway */
+    int target;    /* service index, or SIM_TARGET_GATEWAY / SIM_TARGET_INGRESS */
     enum sim_arrival arrival;
     double rate_per_s;         /* poisson, constant */
     int clients;               /* closed */
@@ -244,7 +251,7 @@ struct sim_scenario {
     struct px_kong kong; /* the gateway's Kong configuration */
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
-    struct sim_proxy_cost gateway_cost, sidecar_cost;
+    struct sim_proxy_cost gateway_cost, sidecar_cost, ingress_cost;
     char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
     struct sim_fault *faults; /* `faults:`, in file order */

@@ -77,7 +77,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods + 1 + sim_ambient_nodes(sc), sizeof *w->nodes);
+    w->nodes = fl_calloc(sc->n_workloads + n_pods + 2 + sim_ambient_nodes(sc), sizeof *w->nodes);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
@@ -86,6 +86,9 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         w->gateway_node = add_node(w, fl_strdup("gateway"), "gateway");
         w->nodes[w->gateway_node].locality = sc->gateway_locality;
     }
+    w->ingress_node = UINT32_MAX;
+    if (sc->istio.n_gateways && sc->mesh_mode == SIM_MESH_SIDECAR)
+        w->ingress_node = add_node(w, fl_strdup(SIM_INGRESS_NAME), SIM_INGRESS_NAME);
     for (size_t i = 0; i < sc->n_workloads; i++) {
         struct sim_client *cl = &w->clients[w->n_clients++];
         cl->w = w;
@@ -93,9 +96,13 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         cl->node = add_node(w, fl_strdup(cl->cfg->name), cl->cfg->name);
         w->nodes[cl->node].locality = cl->cfg->locality;
         w->nodes[cl->node].address = cl->cfg->address;
-        if (cl->cfg->target < 0) {
+        if (cl->cfg->target == SIM_TARGET_GATEWAY) {
             cl->target_node = w->gateway_node;
             cl->target_port = SIM_PORT_GATEWAY;
+        } else if (cl->cfg->target == SIM_TARGET_INGRESS) {
+            /* the request's Host header (workload headers) is its authority */
+            cl->target_node = w->ingress_node;
+            cl->target_port = SIM_PORT_SERVICE;
         } else {
             cl->target_port = SIM_PORT_SERVICE;
             cl->authority = sc->services[cl->cfg->target].name;
@@ -170,6 +177,7 @@ static void free_world(struct sim_world *w)
 static char *node_label(const struct sim_world *w, uint32_t id)
 {
     if (id == w->gateway_node) return fl_strdup("the gateway");
+    if (id == w->ingress_node) return fl_strdup("the ingress gateway");
     for (uint32_t i = 0; i < w->n_clients; i++)
         if (w->clients[i].node == id) return fl_asprintf("workload '%s'", w->nodes[id].name);
     return fl_asprintf("pod '%s' (service %s)", w->nodes[id].name, w->nodes[id].group);
@@ -290,7 +298,7 @@ int sim_proxies_build(const struct sim_scenario *sc, sim_proxies_fn fn, void *ar
     sim_net_init(w);
     sim_app_init(w);
     int rc = sim_mesh_init(w, err);
-    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, arg);
+    if (!rc) fn(w->gateway_cfg, w->mesh_cfg, w->ingress_cfg, arg);
     free_world(w);
     free(w);
     rpt_run_free(&run);

@@ -195,6 +195,8 @@ struct sim_world {
     struct px_proxy_cfg *
         *mesh_cfgs; /* per Istio Sidecar resource, then for none (mesh_cfg is one) */
     struct px_proxy_cfg *gateway_cfg;
+    uint32_t ingress_node;             /* Istio's ingress gateway; UINT32_MAX: none */
+    struct px_proxy_cfg *ingress_cfg;  /* its configuration (every Gateway) */
     struct px_proxy_cfg *inbound_cfgs; /* one per pod */
     struct sim_ambient *ambient;       /* mesh mode ambient: ztunnels, waypoints (ambient.c) */
     struct sim_node *nodes;

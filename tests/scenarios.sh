@@ -127,6 +127,25 @@ done
 check "Sidecar REGISTRY_ONLY: the BlackHole route answers 502" 'grep -A20 "\"name\": \"/audit\"" "$tmp/run-sidecar-egress/summary.json" | grep -q "\"502\": [1-9]"'
 check "Sidecar ALLOW_ANY: the call passes through" 'grep -q "\"name\": \"sidecar PassthroughCluster|legacy\"" "$tmp/run-sidecar-egress/summary.json"'
 
+# istio-ingress: exact counts (constant arrivals; routes and services are the same requests)
+ig="$tmp/run-istio-ingress/summary.json"
+jcount() { grep -A1 "\"name\": \"$2\"" "$1" | sed -n 's/.*"count": \([0-9]*\),/\1/p' | head -1; }
+check "ingress: a host no Gateway serves gets 404 NR, every time" 'n=$(jcount "$ig" /admin); [ -n "$n" ] && [ "$n" -gt 1000 ] && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"404\": $n" && grep -A20 "\"name\": \"/admin\"" "$ig" | grep -q "\"NR\": $n"'
+check "ingress: routes by host and path (web gets exactly /, catalog exactly /items)" '[ "$(jcount "$ig" /)" = "$(jcount "$ig" web)" ] && [ "$(jcount "$ig" /items)" = "$(jcount "$ig" catalog)" ] && [ "$(jcount "$ig" web)" -gt 5000 ]'
+check "ingress: the gateway's retries hide cart's 10% of 503s" 'grep -A3 "\"name\": \"/cart\"" "$ig" | grep -q "\"errors\": [0-9]*," && [ $(grep -A3 "\"name\": \"/cart\"" "$ig" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 5 ]'
+check "faultline check shows the ingress gateway's virtual hosts" '"$FL" check scenarios/istio-ingress.yaml 2>&1 | grep -A1 "^ingress gateway istio-ingressgateway" | grep -q "host shop.example.com:shop"'
+"$FL" run scenarios/istio-ingress.yaml --quiet --out "$tmp/ig-amb" --set mesh.mode=ambient --set workload.0.target=web 2>"$tmp/err"
+check "ambient: a Gateway is a located warning, not applied" '[ $? = 0 ] && grep -qF "scenarios/istio-ingress.yaml:31:7: Gateway '"'"'shop-gateway'"'"': the ingress gateway is modeled in mesh mode sidecar only: not applied" "$tmp/ig-amb/summary.txt"'
+
+# egress-external: a ServiceEntry makes an external host a cluster the mesh's policies apply to
+eg="$tmp/run-egress-external/summary.json"
+check "ServiceEntry: the external host is cluster outbound|80||HOST, with outlier detection ejecting" 'grep -A12 "\"name\": \"sidecar outbound|80||api.payments.example.com\"" "$eg" | grep -q "\"ejections\": [1-9]"'
+check "ServiceEntry: the VirtualService's retries hide the provider's 503s (under 0.5% fail)" '[ $(grep -A3 "\"name\": \"/checkout\"" "$eg" | sed -n "s/.*\"errors\": \([0-9]*\),/\1/p") -lt 25 ] && [ "$(jcount "$eg" /checkout)" -gt 5000 ]'
+check "no ServiceEntry, REGISTRY_ONLY: every call gets 502 and the host sees none" 'n=$(jcount "$eg" /audit); [ "$n" -gt 500 ] && grep -A20 "\"name\": \"/audit\"" "$eg" | grep -q "\"502\": $n" && [ "$(jcount "$eg" reports.legacy.example.com)" = 0 ]'
+"$FL" run scenarios/egress-external.yaml --quiet --out "$tmp/eg-any" --set mesh.Sidecar/default.spec.outboundTrafficPolicy.mode=ALLOW_ANY 2>"$tmp/err"
+eg2="$tmp/eg-any/summary.json"
+check "no ServiceEntry, ALLOW_ANY: the calls pass through to the host" 'grep -q "\"name\": \"sidecar PassthroughCluster|reports.legacy.example.com\"" "$eg2" && [ "$(jcount "$eg2" /audit)" = "$(jcount "$eg2" reports.legacy.example.com)" ] && grep -A3 "\"name\": \"/audit\"" "$eg2" | grep -q "\"errors\": 0,"'
+
 # ---- determinism
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d1" &&
 "$FL" run scenarios/checkout.yaml --quiet --out "$tmp/d2" &&

@@ -870,9 +870,9 @@ static void test_istio_other_kinds_become_warnings_when_lenient(void)
 {
     struct px_istio m;
     add_lenient(&m, "apiVersion: networking.istio.io/v1\n"
-                    "kind: Gateway\n"
-                    "metadata: {name: bookinfo-gateway}\n"
-                    "spec: {selector: {istio: ingressgateway}}\n"
+                    "kind: WorkloadEntry\n"
+                    "metadata: {name: vm-1}\n"
+                    "spec: {address: 10.0.0.1}\n"
                     "---\n"
                     "apiVersion: security.istio.io/v1\n"
                     "kind: AuthorizationPolicy\n"
@@ -893,24 +893,27 @@ static void test_istio_other_kinds_become_warnings_when_lenient(void)
                     "spec:\n"
                     "  hosts: [ratings]\n"
                     "  tcp: [{route: [{destination: {host: ratings}}]}]\n");
-    CU_ASSERT_EQUAL_FATAL(m.n_warnings, 4);
-    ASSERT_STR(m.warnings[0], "mesh.yaml:2:7: Gateway 'bookinfo-gateway' is not modeled: "
-                              "ingress and egress gateways are not modeled yet; left out "
+    CU_ASSERT_EQUAL_FATAL(m.n_warnings, 3);
+    ASSERT_STR(m.warnings[0], "mesh.yaml:2:7: WorkloadEntry 'vm-1' is not modeled: "
+                              "workloads outside Kubernetes are not modeled; left out "
                               "(--lenient)");
     ASSERT_STR(m.warnings[1], "mesh.yaml:7:7: AuthorizationPolicy 'deny-all' is not modeled: "
                               "allowing and denying requests is not modeled yet; left out "
                               "(--lenient)");
-    ASSERT_STR(m.warnings[2], "mesh.yaml:16:3: VirtualService 'edge' is bound to gateways, not to "
-                              "sidecars (no 'mesh' in gateways): not applied");
-    ASSERT_STR(m.warnings[3], "mesh.yaml:24:3: VirtualService 'db': tcp routes are not modeled "
+    ASSERT_STR(m.warnings[2], "mesh.yaml:24:3: VirtualService 'db': tcp routes are not modeled "
                               "yet (the scenario's traffic is HTTP)");
-    CU_ASSERT_EQUAL(m.n_vs, 1); /* db only: edge does not reach sidecars */
-    ASSERT_STR(m.vs[0].name, "db");
+    /* edge is kept for its gateway, but bound to no sidecar: reviews keeps its default route */
+    CU_ASSERT_EQUAL_FATAL(m.n_vs, 2);
+    ASSERT_STR(m.vs[0].name, "edge");
+    CU_ASSERT_EQUAL(m.vs[0].mesh, 0);
+    CU_ASSERT_EQUAL_FATAL(m.vs[0].n_gateways, 1);
+    ASSERT_STR(m.vs[0].gateways[0], "default/bookinfo-gateway");
     /* db has no http route: ratings keeps its default route */
     struct px_proxy_cfg c;
     char *err = NULL;
     CU_ASSERT_EQUAL_FATAL(px_istio_build_outbound(&m, "sidecar", mesh, 3, &c, &err), 0);
     ASSERT_STR(vhost(&c, "ratings")->routes[0].name, "default");
+    ASSERT_STR(vhost(&c, "reviews")->routes[0].name, "default");
     px_proxy_cfg_free(&c);
     px_istio_free(&m);
 }
