@@ -210,6 +210,12 @@ int px_istio_sidecar_sees(const struct px_istio_sidecar *s, const char *svc)
 {
     FL_ASSERT(svc);
     if (!s) return 1; /* no Sidecar: every service of the mesh */
+    /*
+     * sidecar.proto, egress: "If omitted, Istio will automatically configure
+     * the sidecar to be able to reach every service in the mesh that is
+     * visible to this namespace."
+     */
+    if (!s->n_egress) return 1;
     for (size_t i = 0; i < s->n_egress; i++) {
         const char *h = s->egress[i], *slash = strchr(h, '/');
         FL_ASSERT(slash);

@@ -107,6 +107,17 @@ static void test_sidecar_egress_hosts_in_every_form(void)
         px_istio_free(&m);
     }
     CU_ASSERT_EQUAL(px_istio_sidecar_sees(NULL, "reviews"), 1); /* no Sidecar: everything */
+    /* a Sidecar without egress (only a policy): every service, as sidecar.proto documents */
+    struct px_istio m;
+    add_ok(&m, "apiVersion: networking.istio.io/v1\n"
+               "kind: Sidecar\n"
+               "metadata: {name: default, namespace: default}\n"
+               "spec:\n"
+               "  outboundTrafficPolicy: {mode: REGISTRY_ONLY}\n");
+    CU_ASSERT_EQUAL_FATAL(m.n_sidecars, 1);
+    CU_ASSERT_EQUAL(px_istio_sidecar_sees(&m.sidecars[0], "reviews"), 1);
+    CU_ASSERT_EQUAL(px_istio_sidecar_sees(&m.sidecars[0], "ratings"), 1);
+    px_istio_free(&m);
 }
 
 static void test_sidecar_selector_then_namespace_then_root(void)
