@@ -253,6 +253,7 @@ static void call_try_timeout(struct sim_kernel *k, struct sim_timer *t)
     FL_ASSERT(c != NULL);
     j->up = NULL;
     sim_conn_close(w, c, 0, 0);
+    sim_conn_bind(c, 0, NULL, NULL); /* an answer already under way finds nobody */
     sim_conn_release(w, c);
     call_try_done(w, j, RPT_FAIL_TIMEOUT);
 }

@@ -117,6 +117,12 @@ static void rt_conn_reset(struct px_rt *rt, struct px_conn *pc)
 
 static void rt_conn_release(struct px_rt *rt, struct px_conn *pc)
 {
+    /*
+     * The owner gives its handle back: events already posted for its end (a
+     * close after a pod was killed, say) find no callbacks to call (rt.h:
+     * nothing is told to an owner after it released the handle).
+     */
+    sim_conn_bind(sim_conn_of(pc), sim_conn_side(pc), NULL, NULL);
     sim_conn_release(of(rt)->w, sim_conn_of(pc));
 }
 

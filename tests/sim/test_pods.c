@@ -282,6 +282,43 @@ static void test_pods_kill_behind_kong_gateway(void)
 }
 
 /*
+ * A kill under the whole path (Kong gateway, its sidecar, the pod's
+ * sidecar): the pod's connections close while the gateway's sidecar may be
+ * dropping the same upstream connection for a client that went away; the
+ * close already posted must not reach the proxy that released its handle
+ * (it did: a use after free). The run completes; at most the work the pod
+ * held fails (64 workers); 5000/s x 22 s Poisson: 110,000, sigma 332 (5
+ * sigma: 1660).
+ */
+static void test_pods_kill_under_gateway_and_sidecars(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(
+        "faultline: 1\n"
+        "seed: 43\n"
+        "duration: 22s\n"
+        "network: {delay: 200us}\n"
+        "proxy: {gateway: {workers: 16}, sidecar: {workers: 4}}\n"
+        "services:\n"
+        "  - {name: orders, replicas: 8, workers: 64,\n"
+        "     service_time: {dist: lognormal, p50: 4ms, p99: 25ms}}\n"
+        "gateway:\n"
+        "  _format_version: \"3.0\"\n"
+        "  services:\n"
+        "    - {name: orders, url: \"http://orders:80/v2\", retries: 2,\n"
+        "       routes: [{name: r, paths: [/o]}]}\n"
+        "mesh: {mode: sidecar}\n"
+        "workload:\n"
+        "  - {name: web, target: gateway, arrival: poisson, rate: 5000/s, requests: [{path: /o}]}\n"
+        "faults:\n"
+        "  - {at: 20s, kill: {pod: orders-4}, restart_after: 5s}\n",
+        NULL, 0, &r));
+    CU_ASSERT(r.all.count > 110000 - 1660 && r.all.count < 110000 + 1660);
+    CU_ASSERT(r.all.errors <= 64);
+    rpt_run_free(&r);
+}
+
+/*
  * Without proxies, callers pick pods by kube-proxy's rules, which follow
  * the endpoints: with endpoint_delay 0 the killed pod is never picked
  * again and only the request it was serving fails (reset); with 1 s, the
@@ -359,4 +396,5 @@ void suite_pods(void)
     TEST_ADD(test_pods_graceful_restart_fails_nothing_kill_does);
     TEST_ADD(test_pods_rollout_keeps_serving);
     TEST_ADD(test_pods_kill_behind_kong_gateway);
+    TEST_ADD(test_pods_kill_under_gateway_and_sidecars);
 }
