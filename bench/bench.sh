@@ -2,6 +2,7 @@
 # bench.sh - `make bench`: speed figures, printed, never judged.
 #   1. the event kernel against a binary heap, in one process (bench/kernel_bench.c);
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
+#      2b. the cost of chaos: bench/chaos.yaml with and without its faults;
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
 #      workloads A and B on faultline and on the peer simulators (dir/run.sh);
 #   4. the live gateway and nginx in front of the same stub, under wrk, then the
@@ -29,6 +30,26 @@ for s in scenarios/mm1 scenarios/mmc scenarios/md1 scenarios/checkout bench/gate
         'BEGIN { printf "%-20s %12d %10.2f %14.0f\n", s, n, b - a, n / (b - a) }'
     rm -rf "$out"
 done
+
+echo
+echo "== 2b. the cost of chaos: bench/chaos.yaml (the four-proxy path with a fault every few"
+echo "   seconds and the chaos monkey) against the same scenario with no faults, same run"
+printf '%-22s %12s %10s %14s\n' variant requests wall_s requests/s
+nofaults=$(mktemp)
+sed -e '/^faults:/,$d' bench/chaos.yaml >"$nofaults"
+for v in faults none; do
+    f=bench/chaos.yaml
+    [ $v = none ] && f=$nofaults
+    out=$(mktemp -d)
+    start=$(date +%s.%N)
+    "$FL" run "$f" --quiet --out "$out" || true
+    end=$(date +%s.%N)
+    n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+    awk -v s="chaos ($v)" -v n="$n" -v a="$start" -v b="$end" \
+        'BEGIN { printf "%-22s %12d %10.2f %14.0f\n", s, n, b - a, n / (b - a) }'
+    rm -rf "$out"
+done
+rm -f "$nofaults"
 
 if [ -n "${PEERS:-}" ]; then
     PEERS=$(realpath "$PEERS")

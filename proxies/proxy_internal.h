@@ -45,6 +45,7 @@ struct host {
     uint32_t open;       /* connections open or opening */
     struct upconn *idle;
     struct attempt *pend_head, *pend_tail; /* attempts waiting for a connection */
+    uint32_t n_pend;                       /* how many (so the pool need not count them) */
 };
 
 struct cluster {

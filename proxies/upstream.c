@@ -46,6 +46,8 @@ static void pend_remove(struct attempt *a)
         h->pend_tail = a->prev_pend;
     a->next_pend = a->prev_pend = NULL;
     a->pending = 0;
+    FL_ASSERT(h->n_pend > 0);
+    h->n_pend--;
     h->cl->br.pending--;
 }
 
@@ -60,6 +62,7 @@ static void pend_add(struct attempt *a)
     else
         h->pend_head = a;
     h->pend_tail = a;
+    h->n_pend++;
     h->cl->br.pending++;
 }
 
@@ -129,10 +132,7 @@ static void maybe_connect(struct host *h)
     struct cluster *cl = h->cl;
     struct px_proxy *p = cl->p;
     /* Envoy's HTTP/1.1 pool opens a connection when pending requests outnumber connecting ones */
-    uint32_t pending = 0;
-    for (struct attempt *a = h->pend_head; a && pending <= h->connecting; a = a->next_pend)
-        pending++;
-    if (pending <= h->connecting || !px_breaker_can_connect(&cl->br)) return;
+    if (h->n_pend <= h->connecting || !px_breaker_can_connect(&cl->br)) return;
     struct upconn *uc = fl_calloc(1, sizeof *uc);
     LIST_ADD(p->ups, uc);
     uc->host = h;
@@ -554,9 +554,10 @@ void px_up_cancel(struct stream *s)
 /* Resets and forgets every upstream connection still open (the proxy is going away). */
 void px_up_drop_all(struct px_proxy *p)
 {
+    /* every idle list empties at once (one by one would be quadratic in the pool's size) */
+    for (struct upconn *uc = p->ups; uc; uc = uc->next) uc->host->idle = NULL;
     while (p->ups) { /* idle, connecting, or held by nothing any more */
         struct upconn *uc = p->ups;
-        if (uc->connected && !uc->att) idle_remove(uc);
         p->rt->ops->conn_reset(p->rt, uc->c);
         upconn_drop(uc);
     }

@@ -288,13 +288,25 @@ struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t
     return c;
 }
 
+/* Takes c off its path's idle list (doubly linked: closing many parked ones stays linear). */
+static void idle_unlink(struct sim_conn *c)
+{
+    FL_ASSERT(c->parked);
+    if (c->prev_idle)
+        c->prev_idle->next_idle = c->next_idle;
+    else
+        c->path->idle = c->next_idle;
+    if (c->next_idle) c->next_idle->prev_idle = c->prev_idle;
+    c->next_idle = c->prev_idle = NULL;
+    c->parked = 0;
+}
+
 struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port)
 {
     struct sim_path *p = sim_path_get(w, src, dst);
-    for (struct sim_conn **q = &p->idle; *q; q = &(*q)->next_idle) {
-        struct sim_conn *c = *q;
+    for (struct sim_conn *c = p->idle; c; c = c->next_idle) {
         if (c->port != port) continue;
-        *q = c->next_idle;
+        idle_unlink(c);
         return c;
     }
     return NULL;
@@ -304,9 +316,13 @@ void sim_conn_park(struct sim_world *w, struct sim_conn *c)
 {
     (void)w;
     FL_ASSERT(c->state == SIM_CONN_OPEN);
+    FL_ASSERT(!c->parked);
     sim_conn_bind(c, 0, NULL, NULL);
+    c->prev_idle = NULL;
     c->next_idle = c->path->idle;
+    if (c->next_idle) c->next_idle->prev_idle = c;
     c->path->idle = c;
+    c->parked = 1;
 }
 
 static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *m)
@@ -338,12 +354,7 @@ static void to_client_event(struct sim_kernel *k, void *a, void *b)
 
 static void unpark(struct sim_conn *c)
 {
-    for (struct sim_conn **p = &c->path->idle; *p; p = &(*p)->next_idle) {
-        if (*p == c) {
-            *p = c->next_idle;
-            return;
-        }
-    }
+    if (c->parked) idle_unlink(c);
 }
 
 /* The connection ended under both ends at once (retransmissions exhausted). */

@@ -115,7 +115,8 @@ struct sim_conn {
     struct net_tcp tcp;
     struct sim_end end[2]; /* [0] client, [1] server */
     uint32_t refs;
-    struct sim_conn *next_idle;
+    struct sim_conn *next_idle, *prev_idle;
+    int parked; /* on its path's idle list */
     struct sim_conn *next_free;
     struct sim_conn *live_prev, *live_next; /* the world's connections not freed yet */
     uint32_t in_flight;                     /* messages sent, not delivered yet */
