@@ -26,6 +26,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -35,6 +36,7 @@ struct sim_job {
     int64_t arrived_ns;
     int status;
     uint32_t call;         /* the next downstream call */
+    int64_t call_start_ns; /* when the call under way started (the edge series) */
     struct sim_conn *up;   /* the connection of the call under way */
     struct sim_timer work; /* the end of the service time */
     struct sim_job *next_free;
@@ -82,6 +84,8 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
         pod->stats->count++;
         if (rpt_outcome_is_error(j->status)) pod->stats->errors++;
         rpt_stats_record(pod->svc_stats, sim_now(&w->k) - j->arrived_ns, j->status, 1);
+        if (w->series)
+            sim_series_service(w, pod->service, sim_now(&w->k) - j->arrived_ns, j->status);
     }
     job_free(w, j);
     if (!held_worker) return;
@@ -117,6 +121,9 @@ static void send_call(struct sim_world *w, struct sim_job *j)
 static void call_done(struct sim_world *w, struct sim_job *j, int status)
 {
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
+    if (w->series && j->arrived_ns >= w->sc->warmup_ns) /* 0: no answer, counted as a reset */
+        sim_series_call(w, j->pod->service, (uint32_t)call->service,
+                        sim_now(&w->k) - j->call_start_ns, status ? status : RPT_FAIL_RESET);
     if ((status == 0 || rpt_outcome_is_error(status)) && !call->ignore_errors) {
         j->status = status ? status : 503;
         respond(w, j, 1);
@@ -183,6 +190,7 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         dst = w->pods[pod].node;
         port = SIM_PORT_SERVICE;
     }
+    j->call_start_ns = sim_now(&w->k);
     struct sim_conn *c = sim_conn_take_idle(w, src, dst, port);
     if (c) {
         j->up = c;

@@ -18,6 +18,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -116,6 +117,7 @@ static void finish(struct sim_world *w, struct sim_req *r)
         rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
         rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
         sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+        if (w->series) sim_series_request(w, cl, r->rq->route, lat, r->outcome, r->tries);
         if (r->flags) {
             rpt_stats_flags(&w->run->routes[r->rq->route], r->flags);
             rpt_stats_flags(&w->run->all, r->flags);
@@ -331,6 +333,7 @@ void sim_workload_finish(struct sim_world *w)
             rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
             rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
             sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+            if (w->series) sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
         }
         req_unlink(w, r);
     }

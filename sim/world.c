@@ -11,6 +11,7 @@
 #include "base/units.h"
 #include "sim/rt.h"
 #include "sim/run.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 static void assert_context(FILE *out, void *arg)
@@ -142,6 +143,8 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
 static void free_world(struct sim_world *w)
 {
     sim_faults_free(w);
+    sim_series_free(w);
+    sim_amplify_free(w);
     sim_log_free(&w->log);
     sim_mesh_free(w);
     sim_workload_free(w);
@@ -317,6 +320,8 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
     sim_kernel_set_instant_guard(&w->k, instant_guard, w);
     sim_faults_init(w); /* before the workloads: a fault due at t starts before t's arrivals */
+    sim_series_init(w);
+    sim_amplify_init(w);
     sim_workload_start(w);
     sim_post(&w->k, sc->duration_ns, duration_over, NULL, NULL);
     sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
@@ -333,9 +338,12 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     sim_timer_cancel(&w->k, &w->over);
     sim_workload_finish(w);
     if (progress) on_progress(&w->k, &pc);
-    out->events = w->k.events;
+    sim_series_finish(w);
+    out->events = w->k.events - sim_series_events(w) - sim_amplify_events(w);
     out->sim_ns = sim_now(&w->k);
     sim_mesh_results(w);
+    sim_amplify_results(w);
+    sim_faults_checks_done(w);
     sim_log_close(&w->log);
     sim_log_to_run(&w->log, out);
     fl_assert_set_context(NULL, NULL);
