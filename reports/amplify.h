@@ -13,7 +13,8 @@
 #include "reports/json.h"
 #include "reports/results.h"
 
-/* "amplification": {client, gateway?, end_to_end, hops: [{name, attempts, retries, per_request}]}. */
+/* "amplification": {client, gateway?, end_to_end, hops: [{name, attempts, retries, per_request}]}.
+ */
 void rpt_amplify_json(struct rpt_json *j, const struct rpt_run *run);
 
 /*

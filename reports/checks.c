@@ -233,8 +233,8 @@ static void eval_recovery(const struct rpt_run *run, struct rpt_check *c)
     int64_t w = run->series.window_ns, end = c->fault_end_ns;
     c->recovered_ns = -1;
     if (!s || end < 0) {
-        c->report = fl_strdup(!s ? "no series: the run recorded no windows"
-                                 : "the fault never ended");
+        c->report =
+            fl_strdup(!s ? "no series: the run recorded no windows" : "the fault never ended");
         return;
     }
     char *text = fl_strdup("");
@@ -281,8 +281,8 @@ static void eval_recovery(const struct rpt_run *run, struct rpt_check *c)
     }
     char e[32];
     fl_format_duration(end, e, sizeof e);
-    c->report = fl_asprintf("the fault ended at %s; %zu window%s broke the bound after it: %s%s",
-                            e, bad, bad == 1 ? "" : "s", text, bad > REPORT_WINDOWS ? ", ..." : "");
+    c->report = fl_asprintf("the fault ended at %s; %zu window%s broke the bound after it: %s%s", e,
+                            bad, bad == 1 ? "" : "s", text, bad > REPORT_WINDOWS ? ", ..." : "");
     free(text);
 }
 

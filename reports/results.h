@@ -154,9 +154,9 @@ struct rpt_check {
     int evaluated;                  /* 0 when the target had no request (the check then fails) */
     int ok;
     double value;
-    char *hop;           /* retry_amplification, ejections, overflows at a hop (rpt_hop) or NULL */
-    int after;           /* -1, or the fault (its index) a recovers_within check follows */
-    int64_t within_ns;   /* recovers_within: how long after the fault ends the bound holds again */
+    char *hop;            /* retry_amplification, ejections, overflows at a hop (rpt_hop) or NULL */
+    int after;            /* -1, or the fault (its index) a recovers_within check follows */
+    int64_t within_ns;    /* recovers_within: how long after the fault ends the bound holds again */
     int64_t fault_end_ns; /* set by the run: when `after` ended; -1 when it never did */
     int64_t end_ns;       /* set by the run: the workloads' end; later windows are not judged */
     char *report;         /* set by the evaluation: why a window check failed (owned) */
@@ -210,7 +210,7 @@ struct rpt_run {
     struct rpt_hop *hops;         /* retry amplification per hop (sim/amplify.c) */
     size_t n_hops;
     uint64_t leaf_arrivals; /* requests arriving at services that call no other (after warmup) */
-    double wall_s; /* wall-clock time of the run: printed, never part of the digest */
+    double wall_s;          /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };
 

@@ -200,8 +200,7 @@ int rpt_series_write(const struct rpt_run *run, const char *dir, char **err)
     struct csv_arg services = {set->services, set->n_services, set->window_ns, "service"};
     struct csv_arg edges = {set->edges, set->n_edges, set->window_ns, "edge"};
     if (rpt_file_write(dir, "series-routes.csv", write_series_csv, &routes, err) < 0) return -1;
-    if (rpt_file_write(dir, "series-services.csv", write_series_csv, &services, err) < 0)
-        return -1;
+    if (rpt_file_write(dir, "series-services.csv", write_series_csv, &services, err) < 0) return -1;
     if (rpt_file_write(dir, "series-edges.csv", write_series_csv, &edges, err) < 0) return -1;
     return rpt_file_write(dir, "series-clusters.csv", write_clusters_csv, set, err);
 }

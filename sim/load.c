@@ -155,9 +155,10 @@ int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
 
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
-    static const char *const keys[] = {
-        "faultline", "name",       "seed",    "duration", "warmup", "drain",  "network", "services",
-        "workload",  "assertions", "gateway", "mesh",     "proxy",  "faults", "chaos",   "report", NULL};
+    static const char *const keys[] = {"faultline", "name",    "seed",     "duration", "warmup",
+                                       "drain",     "network", "services", "workload", "assertions",
+                                       "gateway",   "mesh",    "proxy",    "faults",   "chaos",
+                                       "report",    NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;

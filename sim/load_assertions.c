@@ -20,10 +20,10 @@
 
 /* In enum rpt_metric order. */
 static const char *const metric_keys[] = {
-    "p50",       "p90",       "p95",       "p99",       "p999",      "mean",
-    "min",       "max",       "error_rate", "retry_amplification", "count", "share_404",
-    "share_429", "share_503", "share_4xx", "share_5xx", "ejections", "overflows",
-    NULL};
+    "p50",       "p90",       "p95",       "p99",        "p999",
+    "mean",      "min",       "max",       "error_rate", "retry_amplification",
+    "count",     "share_404", "share_429", "share_503",  "share_4xx",
+    "share_5xx", "ejections", "overflows", NULL};
 
 static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metric m,
                           struct rpt_check *c)
@@ -82,7 +82,8 @@ static int load_fault_ref(struct fl_ydoc *d, const yaml_node_t *n, const char *k
     const char *hint = *out < 0 ? fl_did_you_mean(name, names) : NULL;
     free(names);
     if (*out >= 0) return 0;
-    if (hint) return fl_y_error(d, n, "%s: unknown fault '%s' (did you mean '%s'?)", key, name, hint);
+    if (hint)
+        return fl_y_error(d, n, "%s: unknown fault '%s' (did you mean '%s'?)", key, name, hint);
     return fl_y_error(d, n, "%s: no fault of `faults:` is called '%s'", key, name);
 }
 
@@ -109,7 +110,8 @@ static int check_combination(struct fl_ydoc *d, const yaml_node_t *n, const yaml
         return fl_y_error(d, during,
                           "during: goes with a route or with every request, not a service");
     if (hop && (route || svc || during || after))
-        return fl_y_error(d, hop, "hop: is about the whole run: no route, service, during or after");
+        return fl_y_error(d, hop,
+                          "hop: is about the whole run: no route, service, during or after");
     if (!!after != !!within)
         return fl_y_error(d, after ? after : within,
                           "after: and recovers_within: go together (after: FAULT, "
@@ -165,8 +167,8 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
 {
     const char *keys[32];
     size_t nk = 0;
-    static const char *const opts[] = {"during", "route", "service", "hop", "after",
-                                       "recovers_within"};
+    static const char *const opts[] = {"during", "route", "service",
+                                       "hop",    "after", "recovers_within"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) keys[nk++] = opts[i];
     for (size_t i = 0; metric_keys[i]; i++) keys[nk++] = metric_keys[i];
     keys[nk] = NULL;

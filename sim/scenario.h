@@ -222,8 +222,8 @@ struct sim_scenario {
     size_t n_faults;
     struct sim_monkey_cfg monkey;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */
-    int64_t window_ns; /* report.window: the series' window (1 s) */
-    int series;        /* report.series: 1 records and writes them (--no-series: 0) */
+    int64_t window_ns;              /* report.window: the series' window (1 s) */
+    int series;                     /* report.series: 1 records and writes them (--no-series: 0) */
 };
 
 /*

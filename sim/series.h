@@ -14,9 +14,9 @@
 /* The world's part (world.h: w->series; NULL when the run records no series). */
 struct sim_series {
     struct sim_timer tick;
-    uint64_t ticks;        /* timer events fired: not the model's, left out of `events` */
-    int *client_edge;      /* per client: its edge series */
-    int *call_edge;        /* per (caller service * n_services + callee): edge, or -1 */
+    uint64_t ticks;   /* timer events fired: not the model's, left out of `events` */
+    int *client_edge; /* per client: its edge series */
+    int *call_edge;   /* per (caller service * n_services + callee): edge, or -1 */
     struct rpt_series_set *set;
 };
 

@@ -133,8 +133,7 @@ void sim_series_call(struct sim_world *w, uint32_t caller_svc, uint32_t callee_s
     FL_ASSERT(caller_svc < n && callee_svc < n);
     int e = s->call_edge[caller_svc * n + callee_svc];
     FL_ASSERT(e >= 0);
-    rpt_series_record(&s->set->edges[e], s->set->window_ns, sim_now(&w->k), latency_ns, outcome,
-                      1);
+    rpt_series_record(&s->set->edges[e], s->set->window_ns, sim_now(&w->k), latency_ns, outcome, 1);
 }
 
 void sim_series_finish(struct sim_world *w)

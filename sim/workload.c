@@ -333,7 +333,8 @@ void sim_workload_finish(struct sim_world *w)
             rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
             rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
             sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
-            if (w->series) sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
+            if (w->series)
+                sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
         }
         req_unlink(w, r);
     }

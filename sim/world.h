@@ -205,12 +205,12 @@ struct sim_world {
     uint64_t busy_jobs;    /* requests pods are working on */
     struct sim_timer over; /* after duration: is everything done? */
     struct rpt_run *run;
-    struct sim_faults faults; /* the fault schedule (faults.c) */
-    struct sim_log log;       /* the event log (log.c) */
+    struct sim_faults faults;  /* the fault schedule (faults.c) */
+    struct sim_log log;        /* the event log (log.c) */
     struct sim_series *series; /* time series (series_tick.c), NULL when not recorded */
     struct sim_amplify *amp;   /* retry amplification's warmup reading (amplify.c) */
-    uint64_t *activity_mark;  /* the zero-time guard's snapshot of every node's activity */
-    char *stall;              /* why the run could not go on (the guard's diagnosis) */
+    uint64_t *activity_mark;   /* the zero-time guard's snapshot of every node's activity */
+    char *stall;               /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
