@@ -141,14 +141,22 @@ static int compare(double value, enum rpt_op op, double threshold)
     return 0;
 }
 
-/* 1 if a cluster row belongs to hop: every cluster (NULL), "gateway", or one cluster. */
+/*
+ * 1 if a cluster row belongs to hop: every cluster but the inbound
+ * sidecars' (NULL), the gateway's ("gateway"), a row by its whole name
+ * ("sidecar outbound|80||api"), or the rows of one upstream: the name
+ * after the proxy's ("gateway billing": "billing") or the host of an
+ * Envoy cluster name ("outbound|80||api" or "outbound|80||api.ns.svc...": "api").
+ */
 static int cluster_in_hop(const char *row, const char *hop)
 {
     if (!hop) return strcmp(row, "sidecar inbound") != 0;
-    size_t n = strlen(hop), len = strlen(row);
     if (!strcmp(hop, "gateway")) return !strncmp(row, "gateway ", 8);
     if (!strcmp(row, hop)) return 1;
-    return len > n && row[len - n - 1] == ' ' && !strcmp(row + len - n, hop); /* "sidecar X" */
+    const char *name = strchr(row, ' '), *bar = strrchr(row, '|');
+    size_t n = strlen(hop);
+    if (name && !strcmp(name + 1, hop)) return 1;
+    return bar && !strncmp(bar + 1, hop, n) && (bar[1 + n] == '\0' || bar[1 + n] == '.');
 }
 
 double rpt_hop_amplification(const struct rpt_run *run, const char *hop)
@@ -308,6 +316,8 @@ static void eval_one(const struct rpt_run *run, struct rpt_check *c)
     }
     c->evaluated = v >= 0;
     c->value = c->evaluated ? v : 0.0;
+    if (!c->evaluated && c->hop)
+        c->report = fl_asprintf("no request, or no hop or proxy cluster called '%s'", c->hop);
     c->ok = c->evaluated && compare(c->value, c->op, c->threshold);
 }
 

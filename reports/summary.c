@@ -540,6 +540,10 @@ static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
         snprintf(buf, size, "not evaluated: %s", c->report ? c->report : "no requests");
         return;
     }
+    if (c->within_ns > 0 && c->ok && !c->recovered_ns) {
+        snprintf(buf, size, "held in every window after the fault");
+        return;
+    }
     if (c->within_ns > 0 && c->ok) {
         fl_format_duration(c->recovered_ns, v, sizeof v);
         snprintf(buf, size, "recovered %s after the fault", v);

@@ -53,6 +53,8 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         run->checks[i] = sc->checks[i];
         run->checks[i].target = sc->checks[i].target ? fl_strdup(sc->checks[i].target) : NULL;
         run->checks[i].text = fl_strdup(sc->checks[i].text);
+        run->checks[i].hop = sc->checks[i].hop ? fl_strdup(sc->checks[i].hop) : NULL;
+        run->checks[i].report = NULL;
         if (sc->checks[i].window >= 0) {
             run->checks[i].window_stats = fl_calloc(1, sizeof *run->checks[i].window_stats);
             rpt_stats_init(run->checks[i].window_stats, sc->checks[i].text);
