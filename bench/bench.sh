@@ -30,6 +30,40 @@ for s in scenarios/mm1 scenarios/mmc scenarios/md1 scenarios/checkout bench/gate
     rm -rf "$out"
 done
 
+echo
+echo "== 2b. the cost of time series: one million requests with series on and off (--no-series),"
+echo "   the same runs back to back, best of 3 each; the bound is 15% (ratio <= 1.15)"
+printf '%-20s %12s %10s %10s %8s\n' scenario requests on_s off_s ratio
+series_cost() { # name scenario sets...
+    local name=$1 file=$2
+    shift 2
+    local out best_on=999999 best_off=999999 n=0 t a b
+    out=$(mktemp -d)
+    for _ in 1 2 3; do
+        for mode in on off; do
+            a=$(date +%s.%N)
+            if [ $mode = on ]; then
+                "$FL" run "$file" --quiet --out "$out" "$@" || true
+                n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+            else
+                "$FL" run "$file" --quiet --out "$out" --no-series "$@" || true
+            fi
+            b=$(date +%s.%N)
+            t=$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')
+            if [ $mode = on ]; then
+                best_on=$(awk -v x="$t" -v y="$best_on" 'BEGIN { print (x < y ? x : y) }')
+            else
+                best_off=$(awk -v x="$t" -v y="$best_off" 'BEGIN { print (x < y ? x : y) }')
+            fi
+        done
+    done
+    awk -v s="$name" -v n="$n" -v on="$best_on" -v off="$best_off" \
+        'BEGIN { printf "%-20s %12d %10.2f %10.2f %7.3fx\n", s, n, on, off, on / off }'
+    rm -rf "$out"
+}
+series_cost mm1-1M scenarios/mm1.yaml --set duration=1120s
+series_cost gateway-mesh-1M bench/gateway-mesh.yaml --set duration=200s
+
 if [ -n "${PEERS:-}" ]; then
     PEERS=$(realpath "$PEERS")
     echo

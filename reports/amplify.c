@@ -30,6 +30,7 @@ static void key_ratio(struct rpt_json *j, const char *key, double v)
 
 void rpt_amplify_json(struct rpt_json *j, const struct rpt_run *run)
 {
+    if (!run->n_hops) return; /* no proxy sent a request: retry_amplification says it all */
     rpt_json_key(j, "amplification");
     rpt_json_object_begin(j);
     key_ratio(j, "client", rpt_hop_amplification(run, "client"));
