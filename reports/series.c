@@ -4,6 +4,11 @@
  *
  * Invariant: a series' histogram holds exactly the requests of window
  * `cur` that are already counted in pts[cur] (when cur < n_pts).
+ *
+ * Window histogram buckets (as in hist.c, with 32 sub-buckets): v lies in
+ * [2^e, 2^(e+1)), cut into 32 sub-buckets of width 2^(e-5); below 64 every
+ * value has its own bucket. A bucket's middle is within half a width, so
+ * 2^(e-6) / 2^e = 1/64 of any value in it.
  */
 #include "reports/series.h"
 
@@ -30,15 +35,52 @@ void rpt_series_init(struct rpt_series *s, const char *name)
 {
     memset(s, 0, sizeof *s);
     s->name = fl_strdup(name);
-    rpt_hist_init(&s->hist);
+    s->h = fl_calloc(1, sizeof *s->h);
 }
 
 void rpt_series_free(struct rpt_series *s)
 {
     free(s->name);
     free(s->pts);
-    rpt_hist_free(&s->hist);
+    free(s->h);
     memset(s, 0, sizeof *s);
+}
+
+/* The middle of bucket i, or its low end for width 1. */
+static int64_t whist_mid(uint32_t i)
+{
+    const uint32_t sub = 1u << RPT_WHIST_SUB_BITS;
+    if (i < 2 * sub) return (int64_t)i;
+    unsigned shift = (i >> RPT_WHIST_SUB_BITS) - 1;
+    uint64_t low = (uint64_t)((i & (sub - 1)) + sub) << shift;
+    return (int64_t)(low + ((UINT64_C(1) << shift) >> 1));
+}
+
+static uint64_t rank_of(double q, uint64_t count)
+{
+    double r = q * (double)count;
+    r -= r * 1e-12; /* as hist.c: 0.99 * 100 means rank 99 */
+    uint64_t rank = (uint64_t)r + ((double)(uint64_t)r < r);
+    return rank < 1 ? 1 : rank > count ? count : rank;
+}
+
+/* p50, p95, p99 of the window in one pass (nearest rank, clamped), then clears it. */
+static void whist_close(struct rpt_whist *h, struct rpt_point *p)
+{
+    static const double qs[3] = {0.50, 0.95, 0.99};
+    int64_t *out[3] = {&p->p50_ns, &p->p95_ns, &p->p99_ns};
+    uint64_t seen = 0;
+    int q = 0;
+    for (uint32_t i = h->lo; i <= h->hi && q < 3; i++) {
+        seen += h->b[i];
+        while (q < 3 && seen >= rank_of(qs[q], h->count)) {
+            int64_t mid = whist_mid(i);
+            *out[q++] = mid < h->min ? h->min : mid > h->max ? h->max : mid;
+        }
+    }
+    FL_ASSERT(q == 3); /* the counts add up to count */
+    memset(&h->b[h->lo], 0, (size_t)(h->hi - h->lo + 1) * sizeof h->b[0]);
+    h->count = 0;
 }
 
 /* Makes pts[0..n) exist, new points zero. */
@@ -58,13 +100,9 @@ static void grow(struct rpt_series *s, size_t n)
 void rpt_series_roll(struct rpt_series *s, size_t k)
 {
     FL_ASSERT(k >= s->cur || s->n_pts == 0); /* time only moves forward */
-    if (s->cur < s->n_pts && s->hist.count) {
-        struct rpt_point *p = &s->pts[s->cur];
-        FL_ASSERT(p->count == s->hist.count);
-        p->p50_ns = rpt_hist_quantile(&s->hist, 0.50);
-        p->p95_ns = rpt_hist_quantile(&s->hist, 0.95);
-        p->p99_ns = rpt_hist_quantile(&s->hist, 0.99);
-        rpt_hist_reset(&s->hist);
+    if (s->cur < s->n_pts && s->h->count) {
+        FL_ASSERT(s->pts[s->cur].count == s->h->count);
+        whist_close(s->h, &s->pts[s->cur]);
     }
     grow(s, k + 1);
     s->cur = k;
@@ -143,4 +181,14 @@ struct rpt_series *rpt_series_edge(struct rpt_series_set *set, const char *from,
     rpt_series_init(e, name);
     free(name);
     return e;
+}
+
+void rpt_series_copy_points(struct rpt_series *dst, const struct rpt_series *src)
+{
+    FL_ASSERT(dst != src && dst->h->count == 0);
+    free(dst->pts);
+    dst->pts = fl_calloc(src->n_pts ? src->n_pts : 1, sizeof *dst->pts);
+    memcpy(dst->pts, src->pts, src->n_pts * sizeof *dst->pts);
+    dst->n_pts = dst->cap = src->n_pts;
+    dst->cur = src->n_pts ? src->n_pts - 1 : 0;
 }

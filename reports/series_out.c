@@ -49,6 +49,8 @@ static void json_points(struct rpt_json *j, const struct rpt_series *s, int64_t 
     for (size_t k = 0; k < s->n_pts; k++) {
         const struct rpt_point *p = &s->pts[k];
         rpt_json_object_begin(j);
+        int indent = j->indent;
+        j->indent = 0; /* a point on one line: the file stays readable and small */
         key_t_s(j, window_ns, k);
         key_uint(j, "count", p->count);
         key_uint(j, "errors", p->errors);
@@ -62,6 +64,7 @@ static void json_points(struct rpt_json *j, const struct rpt_series *s, int64_t 
             if (p->classes[c]) key_uint(j, rpt_class_name((enum rpt_class)c), p->classes[c]);
         rpt_json_object_end(j);
         rpt_json_object_end(j);
+        j->indent = indent;
     }
     rpt_json_array_end(j);
     rpt_json_object_end(j);
@@ -90,6 +93,8 @@ static void json_clusters(struct rpt_json *j, const struct rpt_series_set *set)
         for (size_t k = 0; k < c->n_pts; k++) {
             const struct rpt_cpoint *p = &c->pts[k];
             rpt_json_object_begin(j);
+            int indent = j->indent;
+            j->indent = 0; /* one line, as above */
             key_t_s(j, set->window_ns, k);
             key_uint(j, "rq_total", p->rq_total);
             key_uint(j, "rq_retry", p->rq_retry);
@@ -97,6 +102,7 @@ static void json_clusters(struct rpt_json *j, const struct rpt_series_set *set)
             key_uint(j, "timeouts", p->timeouts);
             key_uint(j, "ejections", p->ejections);
             rpt_json_object_end(j);
+            j->indent = indent;
         }
         rpt_json_array_end(j);
         rpt_json_object_end(j);

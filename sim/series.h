@@ -17,6 +17,7 @@ struct sim_series {
     uint64_t ticks;   /* timer events fired: not the model's, left out of `events` */
     int *client_edge; /* per client: its edge series */
     int *call_edge;   /* per (caller service * n_services + callee): edge, or -1 */
+    int edge_shared;  /* a workload's edge is also a service's (same names): record it */
     struct rpt_series_set *set;
 };
 

@@ -9,6 +9,10 @@
  * are left out of the run's `events` count, so a run's figures are the
  * same with series on or off (tested).
  *
+ * Cost: with one route, the series of every request is that route's, and
+ * with one workload its edge's is too: they are copied at the end rather
+ * than recorded twice (bench/bench.sh measures the cost of series).
+ *
  * Series are recorded when the scenario's report.series is on, or when
  * an assertion judges windows (recovers_within); in the second case they
  * are not written out.
@@ -78,6 +82,8 @@ static void add_edges(struct sim_world *w)
                 struct rpt_series *e =
                     rpt_series_edge(s->set, sc->services[a].name, sc->services[b].name);
                 s->call_edge[a * n + b] = (int)(e - s->set->edges);
+                for (uint32_t i = 0; i < w->n_clients; i++) /* a workload named as a service */
+                    if (s->client_edge[i] == s->call_edge[a * n + b]) s->edge_shared = 1;
             }
         }
 }
@@ -112,9 +118,10 @@ void sim_series_request(struct sim_world *w, const struct sim_client *cl, int ro
     int64_t win = s->set->window_ns, now = sim_now(&w->k);
     FL_ASSERT(route >= 0 && (size_t)route < s->set->n_routes);
     rpt_series_record(&s->set->routes[route], win, now, latency_ns, outcome, tries);
-    rpt_series_record(&s->set->all, win, now, latency_ns, outcome, tries);
+    if (s->set->n_routes > 1) rpt_series_record(&s->set->all, win, now, latency_ns, outcome, tries);
     uint32_t i = (uint32_t)(cl - w->clients);
-    rpt_series_record(&s->set->edges[s->client_edge[i]], win, now, latency_ns, outcome, tries);
+    if (w->n_clients > 1 || s->edge_shared)
+        rpt_series_record(&s->set->edges[s->client_edge[i]], win, now, latency_ns, outcome, tries);
 }
 
 void sim_series_service(struct sim_world *w, uint32_t svc, int64_t latency_ns, int outcome)
@@ -146,6 +153,9 @@ void sim_series_finish(struct sim_world *w)
     sim_timer_cancel(&w->k, &s->tick);
     if (s->ticks < n) read_clusters(w, n - 1); /* the last, partial window */
     rpt_series_finish(s->set, n);
+    if (s->set->n_routes == 1) rpt_series_copy_points(&s->set->all, &s->set->routes[0]);
+    if (w->n_clients == 1 && !s->edge_shared)
+        rpt_series_copy_points(&s->set->edges[s->client_edge[0]], &s->set->all);
 }
 
 void sim_series_free(struct sim_world *w)
