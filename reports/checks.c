@@ -20,6 +20,10 @@
  * the end of the last window that broke the bound (0 when none did); the
  * check holds when it is at most recovers_within. Whole windows are
  * judged, so a window that straddles the deadline must hold too.
+ * every_window: the same judgement on every window, with no grace.
+ *
+ * Edges have series only: their whole-run figures (count, error_rate,
+ * retry_amplification, share_4xx, share_5xx) add up their windows.
  *
  * Not here: reading assertions (sim/load_assertions.c), printing (summary.c).
  */
@@ -86,6 +90,7 @@ static const struct rpt_stats *check_target(const struct rpt_run *run, const str
             if (c->target && st->name && !strcmp(st->name, c->target)) return st;
         }
         return NULL;
+    case RPT_SCOPE_EDGE: return NULL; /* edges have series only: edge_value */
     }
     FL_ASSERT(!"unknown check scope");
     return NULL;
@@ -197,8 +202,12 @@ static const struct rpt_series *check_series(const struct rpt_run *run, const st
     const struct rpt_series_set *set = &run->series;
     if (!set->window_ns) return NULL;
     if (c->scope == RPT_SCOPE_ALL) return &set->all;
-    const struct rpt_series *v = c->scope == RPT_SCOPE_ROUTE ? set->routes : set->services;
-    size_t n = c->scope == RPT_SCOPE_ROUTE ? set->n_routes : set->n_services;
+    const struct rpt_series *v = c->scope == RPT_SCOPE_ROUTE  ? set->routes
+                                 : c->scope == RPT_SCOPE_EDGE ? set->edges
+                                                              : set->services;
+    size_t n = c->scope == RPT_SCOPE_ROUTE  ? set->n_routes
+               : c->scope == RPT_SCOPE_EDGE ? set->n_edges
+                                            : set->n_services;
     for (size_t i = 0; i < n; i++)
         if (!strcmp(v[i].name, c->target)) return &v[i];
     return NULL;
@@ -233,32 +242,33 @@ static void fmt_value(char *buf, size_t size, enum rpt_metric m, double v)
 
 #define REPORT_WINDOWS 5 /* bad windows a failure report names */
 
-/* recovers_within: see the head of this file. */
-static void eval_recovery(const struct rpt_run *run, struct rpt_check *c)
+/*
+ * Judges the windows of c's series that end after from_ns and begin before
+ * the workloads stop; a window out of bounds that ends more than grace_ns
+ * after from_ns breaks the check. Sets evaluated, ok, value (the worst
+ * judged window), recovered_ns and, when it fails, a report naming the
+ * windows; lead is the report's first words.
+ */
+static void eval_windows(const struct rpt_run *run, struct rpt_check *c, int64_t from_ns,
+                         int64_t grace_ns, const char *lead)
 {
-    FL_ASSERT(c->within_ns > 0 && c->after >= 0);
     const struct rpt_series *s = check_series(run, c);
-    int64_t w = run->series.window_ns, end = c->fault_end_ns;
-    c->recovered_ns = -1;
-    if (!s || end < 0) {
-        c->report =
-            fl_strdup(!s ? "no series: the run recorded no windows" : "the fault never ended");
-        return;
-    }
+    FL_ASSERT(s && grace_ns >= 0);
+    int64_t w = run->series.window_ns;
     char *text = fl_strdup("");
     size_t named = 0, bad = 0;
-    int64_t last_bad_end = end;
+    int64_t last_bad_end = from_ns;
     double worst = 0;
     int have_worst = 0;
     for (size_t k = 0; k < s->n_pts; k++) {
         int64_t t0 = (int64_t)k * w, t1 = t0 + w;
         const struct rpt_point *p = &s->pts[k];
-        if (t1 <= end || t0 >= c->end_ns || !p->count) continue;
+        if (t1 <= from_ns || t0 >= c->end_ns || !p->count) continue;
         c->evaluated = 1;
         double v = point_value(p, c->metric);
-        int late = t1 - end > c->within_ns, upper = c->op == RPT_LT || c->op == RPT_LE;
+        int late = t1 - from_ns > grace_ns, upper = c->op == RPT_LT || c->op == RPT_LE;
         if (late && (!have_worst || (upper ? v > worst : v < worst))) {
-            worst = v; /* the value nearest to breaking the bound once it must hold */
+            worst = v; /* the value nearest to breaking the bound where it must hold */
             have_worst = 1;
         }
         if (compare(v, c->op, c->threshold)) continue;
@@ -275,23 +285,57 @@ static void eval_recovery(const struct rpt_run *run, struct rpt_check *c)
         free(text);
         text = next;
     }
-    c->recovered_ns = last_bad_end - end;
+    c->recovered_ns = last_bad_end - from_ns;
     c->value = worst;
     c->ok = c->evaluated && !bad;
-    if (!c->evaluated) {
-        free(text);
-        c->report = fl_strdup("no request ended after the fault");
-        return;
-    }
-    if (c->ok) {
-        free(text);
+    if (!c->evaluated)
+        c->report = fl_strdup("no request ended in the windows judged");
+    else if (!c->ok)
+        c->report = fl_asprintf("%s%zu window%s broke the bound: %s%s", lead, bad,
+                                bad == 1 ? "" : "s", text, bad > REPORT_WINDOWS ? ", ..." : "");
+    free(text);
+}
+
+/* recovers_within: see the head of this file. */
+static void eval_recovery(const struct rpt_run *run, struct rpt_check *c)
+{
+    FL_ASSERT(c->within_ns > 0 && c->after >= 0);
+    c->recovered_ns = -1;
+    if (!check_series(run, c) || c->fault_end_ns < 0) {
+        c->report = fl_strdup(!check_series(run, c) ? "no series: the run recorded no windows"
+                                                    : "the fault never ended");
         return;
     }
     char e[32];
-    fl_format_duration(end, e, sizeof e);
-    c->report = fl_asprintf("the fault ended at %s; %zu window%s broke the bound after it: %s%s", e,
-                            bad, bad == 1 ? "" : "s", text, bad > REPORT_WINDOWS ? ", ..." : "");
-    free(text);
+    fl_format_duration(c->fault_end_ns, e, sizeof e);
+    char *lead = fl_asprintf("the fault ended at %s; after it, ", e);
+    eval_windows(run, c, c->fault_end_ns, c->within_ns, lead);
+    free(lead);
+}
+
+/* An edge's whole-run figure, from its windows' counts; -1 when it saw no request. */
+static double edge_value(const struct rpt_run *run, const struct rpt_check *c)
+{
+    const struct rpt_series *s = check_series(run, c);
+    uint64_t n = 0, errors = 0, tries = 0, c4 = 0, c5 = 0;
+    for (size_t k = 0; s && k < s->n_pts; k++) {
+        n += s->pts[k].count;
+        errors += s->pts[k].errors;
+        tries += s->pts[k].tries;
+        c4 += s->pts[k].classes[RPT_CLASS_4XX];
+        c5 += s->pts[k].classes[RPT_CLASS_5XX];
+    }
+    if (!n) return -1;
+    switch (c->metric) {
+    case RPT_M_COUNT: return (double)n;
+    case RPT_M_ERROR_RATE: return (double)errors / (double)n;
+    case RPT_M_RETRY_AMPLIFICATION: return (double)tries / (double)n;
+    case RPT_M_SHARE_4XX: return (double)c4 / (double)n;
+    case RPT_M_SHARE_5XX: return (double)c5 / (double)n;
+    default: break;
+    }
+    FL_ASSERT(!"edge metric the loader refuses");
+    return -1;
 }
 
 static void eval_one(const struct rpt_run *run, struct rpt_check *c)
@@ -305,8 +349,17 @@ static void eval_one(const struct rpt_run *run, struct rpt_check *c)
         eval_recovery(run, c);
         return;
     }
+    if (c->every_window) {
+        if (check_series(run, c))
+            eval_windows(run, c, 0, 0, "");
+        else
+            c->report = fl_strdup("no series: the run recorded no windows");
+        return;
+    }
     double v = -1;
-    if (c->metric == RPT_M_EJECTIONS || c->metric == RPT_M_OVERFLOWS) {
+    if (c->scope == RPT_SCOPE_EDGE) {
+        v = edge_value(run, c);
+    } else if (c->metric == RPT_M_EJECTIONS || c->metric == RPT_M_OVERFLOWS) {
         v = cluster_count(run, c);
     } else if (c->hop) {
         v = rpt_hop_amplification(run, c->hop);

@@ -115,7 +115,7 @@ struct rpt_service {
     size_t n_pods;
 };
 
-enum rpt_scope { RPT_SCOPE_ALL, RPT_SCOPE_ROUTE, RPT_SCOPE_SERVICE };
+enum rpt_scope { RPT_SCOPE_ALL, RPT_SCOPE_ROUTE, RPT_SCOPE_SERVICE, RPT_SCOPE_EDGE };
 
 enum rpt_metric {
     RPT_M_P50,
@@ -144,7 +144,7 @@ enum rpt_op { RPT_LT, RPT_LE, RPT_GT, RPT_GE };
 /* One assertion of the scenario; the evaluator fills in the last three fields. */
 struct rpt_check {
     enum rpt_scope scope;
-    char *target; /* route or service name; NULL for RPT_SCOPE_ALL */
+    char *target; /* route, service or edge ("A -> B") name; NULL for RPT_SCOPE_ALL */
     enum rpt_metric metric;
     enum rpt_op op;
     double threshold; /* ns for latency metrics; a fraction; a ratio; a count */
@@ -161,6 +161,7 @@ struct rpt_check {
     int64_t end_ns;       /* set by the run: the workloads' end; later windows are not judged */
     char *report;         /* set by the evaluation: why a window check failed (owned) */
     int64_t recovered_ns; /* set by the evaluation: fault end to the last bad window's end */
+    int every_window;     /* 1: the bound must hold in every window (with requests) */
 };
 
 /* The metric's name as written in scenarios ("p99", "error_rate"...); NULL if out of range. */

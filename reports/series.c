@@ -75,7 +75,9 @@ static void whist_close(struct rpt_whist *h, struct rpt_point *p)
         seen += h->b[i];
         while (q < 3 && seen >= rank_of(qs[q], h->count)) {
             int64_t mid = whist_mid(i);
-            *out[q++] = mid < h->min ? h->min : mid > h->max ? h->max : mid;
+            mid = mid < h->min ? h->min : mid > h->max ? h->max : mid;
+            *out[q] = rank_of(qs[q], h->count) == h->count ? h->max : mid; /* the largest: exact */
+            q++;
         }
     }
     FL_ASSERT(q == 3); /* the counts add up to count */

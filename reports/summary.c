@@ -549,8 +549,8 @@ static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
         snprintf(buf, size, "recovered %s after the fault", v);
         return;
     }
-    if (c->within_ns > 0) {
-        snprintf(buf, size, "%s", c->report ? c->report : "not recovered");
+    if ((c->within_ns > 0 || c->every_window) && !c->ok) {
+        snprintf(buf, size, "%s", c->report ? c->report : "out of bounds");
         return;
     }
     if (rpt_metric_is_duration(c->metric))

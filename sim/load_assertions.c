@@ -1,9 +1,10 @@
 /*
  * load_assertions.c - the scenario's `assertions:` (and `report:`): each
- * item names a scope (every request, a `route`, a `service`; or a `hop`
- * for retry amplification and the clusters' counters), optionally a
- * fault (`during: F`: the requests sent while F was active; `after: F`
- * with `recovers_within: D`: judged on the windows after F ended), and
+ * item names a scope (every request, a `route`, a `service`, an `edge`
+ * "A -> B"; or a `hop` for retry amplification and the clusters'
+ * counters), optionally a fault (`during: F`: the requests sent while F
+ * was active; `after: F` with `recovers_within: D`: judged on the windows
+ * after F ended) or `every_window: true` (each window must hold), and
  * one or more metrics with a comparison ("< 200ms", ">= 99%"). Each
  * metric becomes one rpt_check, evaluated by reports/checks.c.
  */
@@ -104,8 +105,13 @@ static int check_combination(struct fl_ydoc *d, const yaml_node_t *n, const yaml
                              const yaml_node_t *during, const yaml_node_t *after,
                              const yaml_node_t *within)
 {
-    if (route && svc)
-        return fl_y_error(d, n, "an assertion is about a route or a service, not both");
+    const yaml_node_t *edge = fl_y_get(d, n, "edge"), *every = fl_y_get(d, n, "every_window");
+    if (!!route + !!svc + !!edge > 1)
+        return fl_y_error(d, n, "an assertion is about a route, a service or an edge, one of them");
+    if (edge && (hop || during))
+        return fl_y_error(d, edge, "edge: goes with every_window or after, not hop or during");
+    if (every && (after || during || hop))
+        return fl_y_error(d, every, "every_window: judges every window: no after, during or hop");
     if (during && svc)
         return fl_y_error(d, during,
                           "during: goes with a route or with every request, not a service");
@@ -121,17 +127,61 @@ static int check_combination(struct fl_ydoc *d, const yaml_node_t *n, const yaml
     return 0;
 }
 
-/* The metrics an item may hold given its options; NULL when any may. */
-static const char *metric_refused(enum rpt_metric m, int hop, int within)
+/* Why an item may not hold metric m given its options; NULL when it may. */
+static const char *metric_refused(enum rpt_metric m, int hop, int within, int edge)
 {
     int cluster = m == RPT_M_EJECTIONS || m == RPT_M_OVERFLOWS;
     if (hop && !cluster && m != RPT_M_RETRY_AMPLIFICATION)
         return "with hop: only retry_amplification, ejections and overflows";
+    if (edge && !within && m != RPT_M_COUNT && m != RPT_M_ERROR_RATE &&
+        m != RPT_M_RETRY_AMPLIFICATION && m != RPT_M_SHARE_4XX && m != RPT_M_SHARE_5XX)
+        return "an edge's whole run has count, error_rate, retry_amplification, share_4xx and "
+               "share_5xx (its windows' p50, p95, p99 with every_window or recovers_within)";
     if (within && m != RPT_M_P50 && m != RPT_M_P95 && m != RPT_M_P99 && m != RPT_M_ERROR_RATE &&
         m != RPT_M_RETRY_AMPLIFICATION && m != RPT_M_COUNT)
-        return "recovers_within judges windows, which keep p50, p95, p99, error_rate, "
-               "retry_amplification and count";
+        return "a window check (recovers_within, every_window) reads what windows keep: p50, "
+               "p95, p99, error_rate, retry_amplification and count";
     return NULL;
+}
+
+/* 1 if name is a workload's or a service's (from), or a service's or "gateway" (to). */
+static int edge_end_known(const struct sim_scenario *s, const char *name, size_t len, int from)
+{
+    if (!from && len == 7 && !strncmp(name, "gateway", 7)) return s->has_gateway;
+    for (size_t i = 0; i < s->n_services; i++)
+        if (strlen(s->services[i].name) == len && !strncmp(s->services[i].name, name, len))
+            return 1;
+    for (size_t i = 0; from && i < s->n_workloads; i++)
+        if (strlen(s->workloads[i].name) == len && !strncmp(s->workloads[i].name, name, len))
+            return 1;
+    return 0;
+}
+
+/* edge: "CALLER -> CALLEE", a workload or service to the gateway or a service. */
+static int load_edge(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
+                     const char **out)
+{
+    if (fl_y_string(d, n, "edge", out)) return -1;
+    const char *arrow = strstr(*out, " -> ");
+    if (!arrow)
+        return fl_y_error(d, n,
+                          "edge '%s': write CALLER -> CALLEE (users -> gateway, "
+                          "frontend -> search)",
+                          *out);
+    if (!edge_end_known(s, *out, (size_t)(arrow - *out), 1))
+        return fl_y_error(d, n, "edge '%s': no workload or service is called '%.*s'", *out,
+                          (int)(arrow - *out), *out);
+    if (edge_end_known(s, arrow + 4, strlen(arrow + 4), 0)) return 0;
+    const char **names = fl_calloc(s->n_services + 2, sizeof *names);
+    for (size_t i = 0; i < s->n_services; i++) names[i] = s->services[i].name;
+    if (s->has_gateway) names[s->n_services] = "gateway";
+    const char *hint = fl_did_you_mean(arrow + 4, names);
+    int rc = hint ? fl_y_error(d, n, "edge '%s': '%s' is not a service (did you mean '%s'?)", *out,
+                               arrow + 4, hint)
+                  : fl_y_error(d, n, "edge '%s': '%s' is not a service (or the gateway)", *out,
+                               arrow + 4);
+    free(names);
+    return rc;
 }
 
 static int load_target(struct fl_ydoc *d, const yaml_node_t *route, const yaml_node_t *svc,
@@ -154,9 +204,11 @@ static int load_target(struct fl_ydoc *d, const yaml_node_t *route, const yaml_n
     return 0;
 }
 
-/* "during F ", "after F ", "hop H ": the words before the scope in a check's text. */
-static char *text_prefix(const yaml_node_t *during, const yaml_node_t *after, const char *hop)
+/* "during F ", "after F ", "hop H ", "every window ": the words before the scope. */
+static char *text_prefix(const yaml_node_t *during, const yaml_node_t *after, const char *hop,
+                         int every_window)
 {
+    if (every_window) return fl_strdup("every window ");
     if (during) return fl_asprintf("during %s ", fl_y_str(during));
     if (after) return fl_asprintf("after %s ", fl_y_str(after));
     if (hop) return fl_asprintf("hop %s ", hop);
@@ -167,8 +219,8 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
 {
     const char *keys[32];
     size_t nk = 0;
-    static const char *const opts[] = {"during", "route", "service",
-                                       "hop",    "after", "recovers_within"};
+    static const char *const opts[] = {"during", "route", "service",         "edge",
+                                       "hop",    "after", "recovers_within", "every_window"};
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) keys[nk++] = opts[i];
     for (size_t i = 0; metric_keys[i]; i++) keys[nk++] = metric_keys[i];
     keys[nk] = NULL;
@@ -178,7 +230,13 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
     yaml_node_t *hop_n = fl_y_get(d, n, "hop"), *during = fl_y_get(d, n, "during");
     yaml_node_t *after = fl_y_get(d, n, "after"), *within = fl_y_get(d, n, "recovers_within");
     if (check_combination(d, n, route, svc, hop_n, during, after, within)) return -1;
-    enum rpt_scope scope = route ? RPT_SCOPE_ROUTE : svc ? RPT_SCOPE_SERVICE : RPT_SCOPE_ALL;
+    yaml_node_t *edge = fl_y_get(d, n, "edge"), *every = fl_y_get(d, n, "every_window");
+    enum rpt_scope scope = route  ? RPT_SCOPE_ROUTE
+                           : svc  ? RPT_SCOPE_SERVICE
+                           : edge ? RPT_SCOPE_EDGE
+                                  : RPT_SCOPE_ALL;
+    int every_window = 0;
+    if (every && fl_y_bool(d, every, "every_window", &every_window)) return -1;
     int window = -1, after_i = -1;
     if (during && load_fault_ref(d, during, "during", s, &window)) return -1;
     if (after && load_fault_ref(d, after, "after", s, &after_i)) return -1;
@@ -188,14 +246,16 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
     const char *hop = NULL, *target = NULL;
     if (hop_n && load_hop(d, hop_n, s, &hop)) return -1;
     if (load_target(d, route, svc, s, &target)) return -1;
+    if (edge && load_edge(d, edge, s, &target)) return -1;
     int found = 0;
     for (int m = 0; metric_keys[m]; m++) {
         yaml_node_t *v = fl_y_get(d, n, metric_keys[m]);
         if (!v) continue;
         found = 1;
-        const char *why = metric_refused((enum rpt_metric)m, !!hop, !!within);
+        const char *why = metric_refused((enum rpt_metric)m, !!hop, within || every_window, !!edge);
         if (why) return fl_y_error(d, v, "%s: %s", metric_keys[m], why);
-        if ((m == RPT_M_EJECTIONS || m == RPT_M_OVERFLOWS) && (route || svc || during || after))
+        if ((m == RPT_M_EJECTIONS || m == RPT_M_OVERFLOWS) &&
+            (route || svc || edge || during || after || every_window))
             return fl_y_error(d, v, "%s counts the proxies' clusters: use hop: to narrow it",
                               metric_keys[m]);
         s->checks = fl_realloc(s->checks, (s->n_checks + 1) * sizeof *s->checks);
@@ -209,9 +269,10 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
         c->window = window;
         c->after = after_i;
         c->within_ns = within_ns;
+        c->every_window = every_window;
         if (load_threshold(d, v, c->metric, c)) return -1;
-        const char *scope_word = route ? "route " : svc ? "service " : "";
-        char *prefix = text_prefix(during, after, hop);
+        const char *scope_word = route ? "route " : svc ? "service " : edge ? "edge " : "";
+        char *prefix = text_prefix(during, after, hop, every_window);
         c->text = fl_asprintf("%s%s%s%s%s %s%s%s", prefix, scope_word, target ? target : "",
                               target ? " " : "", metric_keys[m], fl_y_str(v),
                               within ? " recovers within " : "", within ? fl_y_str(within) : "");

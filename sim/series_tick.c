@@ -14,8 +14,8 @@
  * than recorded twice (bench/bench.sh measures the cost of series).
  *
  * Series are recorded when the scenario's report.series is on, or when
- * an assertion judges windows (recovers_within); in the second case they
- * are not written out.
+ * an assertion judges windows or edges (recovers_within, every_window,
+ * edge); in the second case they are not written out.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +27,9 @@
 static int needs_windows(const struct sim_scenario *sc)
 {
     for (size_t i = 0; i < sc->n_checks; i++)
-        if (sc->checks[i].within_ns > 0) return 1;
+        if (sc->checks[i].within_ns > 0 || sc->checks[i].every_window ||
+            sc->checks[i].scope == RPT_SCOPE_EDGE)
+            return 1;
     return 0;
 }
 

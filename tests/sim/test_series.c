@@ -245,6 +245,43 @@ static void test_series_outcome_shares(void)
     rpt_run_free(&r);
 }
 
+/*
+ * every_window on the backlog: the windows 2s-3s, 3s-4s and 4s-5s break
+ * p99 < 50 ms (500 ms, 1 s, 1.015 s: 1.02 s within the windows' 1/64),
+ * every other holds; an edge's whole run adds up its windows.
+ */
+static void test_series_every_window_and_edges(void)
+{
+    struct rpt_run r;
+    static const char text[] =
+        "faultline: 1\n"
+        "duration: 10s\n"
+        "services:\n"
+        "  - {name: api, workers: 2, service_time: 10ms}\n"
+        "workload:\n"
+        "  - {name: c, target: api, arrival: constant, rate: 100/s, requests: [{path: /x}]}\n"
+        "faults:\n"
+        "  - {name: slowdown, at: 2s, for: 2s, slow: {service: api, factor: 4}}\n"
+        "report: {series: false}\n"
+        "assertions:\n"
+        "  - {every_window: true, route: /x, p99: \"< 50ms\"}\n"
+        "  - {every_window: true, edge: \"c -> api\", p50: \"< 2s\"}\n"
+        "  - {edge: \"c -> api\", count: \">= 1000\", error_rate: \"<= 0%\"}\n";
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT(r.series.window_ns > 0 && !r.series.output); /* recorded for the checks only */
+    CU_ASSERT_EQUAL(rpt_checks_eval(&r), 1);
+    CU_ASSERT_EQUAL_FATAL(r.n_checks, 4);
+    const struct rpt_check *c = &r.checks[0];
+    CU_ASSERT(!c->ok && c->evaluated);
+    CU_ASSERT_FATAL(c->report != NULL);
+    CU_ASSERT(strstr(c->report, "3 windows broke the bound: 2s-3s (p99 500ms), 3s-4s (p99 1s), "
+                                "4s-5s (p99 1.015s)") != NULL);
+    CU_ASSERT(r.checks[1].ok);
+    CU_ASSERT(r.checks[2].ok && r.checks[2].value == 0.0); /* metrics in their order */
+    CU_ASSERT(r.checks[3].ok && r.checks[3].value == 1000.0);
+    rpt_run_free(&r);
+}
+
 void suite_series(void)
 {
     TEST_SUITE("sim/series");
@@ -255,4 +292,5 @@ void suite_series(void)
     TEST_ADD(test_series_recovers_within_pass_and_fail);
     TEST_ADD(test_series_recovers_within_needs_the_fault_to_end);
     TEST_ADD(test_series_outcome_shares);
+    TEST_ADD(test_series_every_window_and_edges);
 }
