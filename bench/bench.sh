@@ -56,7 +56,7 @@ series_cost() { # name scenario sets...
         'BEGIN { printf "%-20s %12d %10.2f %10.2f %7.3fx\n", s, n, on, off, on / off }'
     rm -rf "$out"
 }
-series_cost mm1-1M scenarios/mm1.yaml --set duration=1120s
+series_cost mm1-1M scenarios/mm1.yaml --set duration=1120s --set report.window=1s
 series_cost gateway-mesh-1M bench/gateway-mesh.yaml --set duration=200s
 
 if [ -n "${PEERS:-}" ]; then
