@@ -59,6 +59,7 @@ void rpt_amplify_json(struct rpt_json *j, const struct rpt_run *run)
 
 void rpt_amplify_head(FILE *out, const struct rpt_run *run)
 {
+    FL_ASSERT(out && run);
     double client = rpt_hop_amplification(run, "client");
     if (client < 0) client = 0;
     if (!run->n_hops) {
@@ -71,6 +72,7 @@ void rpt_amplify_head(FILE *out, const struct rpt_run *run)
 
 void rpt_amplify_hops_line(FILE *out, const struct rpt_run *run)
 {
+    FL_ASSERT(out && run);
     if (!run->n_hops || !run->all.count) return;
     fprintf(out, "tries per client request by hop: client %.2fx",
             rpt_hop_amplification(run, "client"));

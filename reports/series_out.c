@@ -41,6 +41,7 @@ static void key_t_s(struct rpt_json *j, int64_t window_ns, size_t k)
 
 static void json_points(struct rpt_json *j, const struct rpt_series *s, int64_t window_ns)
 {
+    FL_ASSERT(s->name && window_ns > 0);
     rpt_json_object_begin(j);
     rpt_json_key(j, "name");
     rpt_json_string(j, s->name);
@@ -75,7 +76,10 @@ static void json_list(struct rpt_json *j, const char *key, const struct rpt_seri
 {
     rpt_json_key(j, key);
     rpt_json_array_begin(j);
-    for (size_t i = 0; i < n; i++) json_points(j, &v[i], window_ns);
+    for (size_t i = 0; i < n; i++) {
+        FL_ASSERT(i == 0 || v[i].n_pts == v[0].n_pts); /* finished: every series padded alike */
+        json_points(j, &v[i], window_ns);
+    }
     rpt_json_array_end(j);
 }
 
@@ -131,6 +135,7 @@ void rpt_series_json(struct rpt_json *j, const struct rpt_run *run)
 
 static void csv_name(FILE *out, const char *s)
 {
+    FL_ASSERT(s);
     if (!strpbrk(s, ",\"\r\n")) {
         fputs(s, out);
         return;
@@ -165,6 +170,7 @@ struct csv_arg {
 static void write_series_csv(const void *arg, FILE *out)
 {
     const struct csv_arg *a = arg;
+    FL_ASSERT(a->window_ns > 0 && a->first);
     fprintf(out, "%s,t_s,count,errors,tries,p50_ms,p95_ms,p99_ms", a->first);
     for (int c = 0; c < RPT_CLASS_MAX; c++) fprintf(out, ",%s", rpt_class_name((enum rpt_class)c));
     fputc('\n', out);
@@ -186,6 +192,7 @@ static void write_series_csv(const void *arg, FILE *out)
 static void write_clusters_csv(const void *arg, FILE *out)
 {
     const struct rpt_series_set *set = arg;
+    FL_ASSERT(set->window_ns > 0);
     fputs("cluster,t_s,rq_total,rq_retry,overflows,timeouts,ejections\n", out);
     for (size_t i = 0; i < set->n_clusters; i++)
         for (size_t k = 0; k < set->clusters[i].n_pts; k++) {

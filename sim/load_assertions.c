@@ -29,6 +29,7 @@ static const char *const metric_keys[] = {
 static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metric m,
                           struct rpt_check *c)
 {
+    FL_ASSERT(c && rpt_metric_name(m));
     const char *s;
     if (fl_y_string(d, n, rpt_metric_name(m), &s)) return -1;
     const char *p = s;
@@ -72,6 +73,7 @@ static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metr
 static int load_fault_ref(struct fl_ydoc *d, const yaml_node_t *n, const char *key,
                           const struct sim_scenario *s, int *out)
 {
+    FL_ASSERT(n && key && out);
     const char *name;
     if (fl_y_string(d, n, key, &name)) return -1;
     const char **names = fl_calloc(s->n_faults + 1, sizeof *names);
@@ -92,6 +94,7 @@ static int load_fault_ref(struct fl_ydoc *d, const yaml_node_t *n, const char *k
 static int load_hop(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
                     const char **out)
 {
+    FL_ASSERT(n && s && out);
     if (fl_y_string(d, n, "hop", out)) return -1;
     if (!strcmp(*out, "gateway") && !s->has_gateway)
         return fl_y_error(d, n, "hop: gateway, but the scenario has no gateway");
@@ -161,6 +164,7 @@ static int edge_end_known(const struct sim_scenario *s, const char *name, size_t
 static int load_edge(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
                      const char **out)
 {
+    FL_ASSERT(n && s && out);
     if (fl_y_string(d, n, "edge", out)) return -1;
     const char *arrow = strstr(*out, " -> ");
     if (!arrow)
@@ -187,6 +191,7 @@ static int load_edge(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_s
 static int load_target(struct fl_ydoc *d, const yaml_node_t *route, const yaml_node_t *svc,
                        const struct sim_scenario *s, const char **target)
 {
+    FL_ASSERT(!(route && svc)); /* check_combination refused both */
     *target = NULL;
     if (route && fl_y_string(d, route, "route", target)) return -1;
     if (svc && fl_y_string(d, svc, "service", target)) return -1;
@@ -258,6 +263,7 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
             (route || svc || edge || during || after || every_window))
             return fl_y_error(d, v, "%s counts the proxies' clusters: use hop: to narrow it",
                               metric_keys[m]);
+        FL_ASSERT(!(hop && target)); /* a hop is about the whole run */
         s->checks = fl_realloc(s->checks, (s->n_checks + 1) * sizeof *s->checks);
         struct rpt_check *c = &s->checks[s->n_checks];
         memset(c, 0, sizeof *c);
@@ -288,6 +294,7 @@ static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sc
 
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
+    FL_ASSERT(d && n && s);
     if (fl_y_want_seq(d, n, "assertions")) return -1;
     for (size_t i = 0; i < SEQ_COUNT(n); i++)
         if (load_assertion(d, fl_y_node(d, SEQ_ITEMS(n)[i]), s)) return -1;
@@ -299,6 +306,7 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     static const char *const keys[] = {"window", "series", NULL};
+    FL_ASSERT(s);
     s->window_ns = SIM_NS_PER_S;
     s->series = 1;
     if (!n) return 0;
