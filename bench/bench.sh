@@ -51,6 +51,35 @@ for v in faults none; do
 done
 rm -f "$nofaults"
 
+echo
+echo "== 2c. the cost of time series: one million requests with series on and off (--no-series),"
+echo "   back to back, best of 5 each, in CPU seconds (user + system: the files' fsync and a"
+echo "   shared machine's waits are not the series' cost); the bound is 15% (ratio <= 1.15)"
+printf '%-20s %12s %10s %10s %8s\n' scenario requests on_cpu_s off_cpu_s ratio
+cpu_of() { # command...: prints the command's user + system CPU seconds
+    local TIMEFORMAT='%3U %3S' t
+    t=$({ time "$@" >/dev/null 2>&1; } 2>&1)
+    awk -v t="$t" 'BEGIN { split(t, a, " "); print a[1] + a[2] }'
+}
+series_cost() { # name scenario sets...
+    local name=$1 file=$2
+    shift 2
+    local out on=999999 off=999999 n t
+    out=$(mktemp -d)
+    for _ in 1 2 3 4 5; do
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" "$@")
+        on=$(awk -v x="$t" -v y="$on" 'BEGIN { print (x < y ? x : y) }')
+        n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" --no-series "$@")
+        off=$(awk -v x="$t" -v y="$off" 'BEGIN { print (x < y ? x : y) }')
+    done
+    awk -v s="$name" -v n="$n" -v on="$on" -v off="$off" \
+        'BEGIN { printf "%-20s %12d %10.2f %10.2f %7.3fx\n", s, n, on, off, on / off }'
+    rm -rf "$out"
+}
+series_cost mm1-1M scenarios/mm1.yaml --set duration=1120s --set report.window=1s
+series_cost gateway-mesh-1M bench/gateway-mesh.yaml --set duration=200s
+
 if [ -n "${PEERS:-}" ]; then
     PEERS=$(realpath "$PEERS")
     echo

@@ -22,7 +22,7 @@
 
 static const char usage[] =
     "usage: faultline run FILE [--seed N] [--out DIR] [-f OVERLAY]... [--set KEY=VALUE]...\n"
-    "                     [--lenient] [--quiet]\n"
+    "                     [--lenient] [--no-series] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
@@ -42,6 +42,8 @@ static const char usage[] =
     "                   --set 'network.loss={model: gemodel, p: 1%}' (a flow value)\n"
     "  --lenient        leave out, with a warning, the Istio kinds and fields faultline\n"
     "                   does not model (by default they are refused)\n"
+    "  --no-series      record no time series (report.series: false): no `series` in\n"
+    "                   summary.json, no series-*.csv files\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -51,7 +53,7 @@ struct run_opts {
     const char *file, *out;
     struct cli_scenario_opts sc;
     uint64_t seed;
-    int has_seed, quiet, lenient;
+    int has_seed, quiet, lenient, no_series;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -77,6 +79,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->quiet = 1;
         } else if (!strcmp(a, "--lenient")) {
             o->lenient = 1;
+        } else if (!strcmp(a, "--no-series")) {
+            o->no_series = 1;
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--out")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -177,6 +181,7 @@ int cli_run(int argc, char **argv)
         cli_scenario_opts_free(&o.sc);
         return CLI_BAD_INPUT;
     }
+    if (o.no_series) sc.series = 0;
     /* the loader made sure the name is one safe file name */
     char *out = o.out ? fl_strdup(o.out) : fl_asprintf("reports/out/%s", sc.name);
     if (cli_outdir_check(out, &err)) {

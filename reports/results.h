@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "reports/hist.h"
+#include "reports/series.h"
 
 enum {
     RPT_FAIL_TIMEOUT = 1,    /* the client's per-try timeout ran out */
@@ -133,7 +134,7 @@ struct rpt_service {
     size_t n_pods;
 };
 
-enum rpt_scope { RPT_SCOPE_ALL, RPT_SCOPE_ROUTE, RPT_SCOPE_SERVICE };
+enum rpt_scope { RPT_SCOPE_ALL, RPT_SCOPE_ROUTE, RPT_SCOPE_SERVICE, RPT_SCOPE_EDGE };
 
 enum rpt_metric {
     RPT_M_P50,
@@ -147,6 +148,14 @@ enum rpt_metric {
     RPT_M_ERROR_RATE,          /* errors / count, a fraction */
     RPT_M_RETRY_AMPLIFICATION, /* tries / count */
     RPT_M_COUNT,               /* requests */
+    RPT_M_SHARE_404,           /* outcome shares: fractions of the requests */
+    RPT_M_SHARE_429,
+    RPT_M_SHARE_503,
+    RPT_M_SHARE_4XX,
+    RPT_M_SHARE_5XX,
+    RPT_M_EJECTIONS, /* outlier ejections of the proxy clusters (all, or hop's) */
+    RPT_M_OVERFLOWS, /* circuit breaker overflows (rq_overflow + rq_pending_overflow) */
+    RPT_M_MAX_,
 };
 
 enum rpt_op { RPT_LT, RPT_LE, RPT_GT, RPT_GE };
@@ -154,7 +163,7 @@ enum rpt_op { RPT_LT, RPT_LE, RPT_GT, RPT_GE };
 /* One assertion of the scenario; the evaluator fills in the last three fields. */
 struct rpt_check {
     enum rpt_scope scope;
-    char *target; /* route or service name; NULL for RPT_SCOPE_ALL */
+    char *target; /* route, service or edge ("A -> B") name; NULL for RPT_SCOPE_ALL */
     enum rpt_metric metric;
     enum rpt_op op;
     double threshold; /* ns for latency metrics; a fraction; a ratio; a count */
@@ -164,12 +173,32 @@ struct rpt_check {
     int evaluated;                  /* 0 when the target had no request (the check then fails) */
     int ok;
     double value;
+    char *hop;            /* retry_amplification, ejections, overflows at a hop (rpt_hop) or NULL */
+    int after;            /* -1, or the fault (its index) a recovers_within check follows */
+    int64_t within_ns;    /* recovers_within: how long after the fault ends the bound holds again */
+    int64_t fault_end_ns; /* set by the run: when `after` ended; -1 when it never did */
+    int64_t end_ns;       /* set by the run: the workloads' end; later windows are not judged */
+    char *report;         /* set by the evaluation: why a window check failed (owned) */
+    int64_t recovered_ns; /* set by the evaluation: fault end to the last bad window's end */
+    int every_window;     /* 1: the bound must hold in every window (with requests) */
 };
 
 /* The metric's name as written in scenarios ("p99", "error_rate"...); NULL if out of range. */
 const char *rpt_metric_name(enum rpt_metric m);
 /* 1 for metrics measured in time (p50 ... max). */
 int rpt_metric_is_duration(enum rpt_metric m);
+/* 1 for metrics that are fractions (error_rate, share_*). */
+int rpt_metric_is_fraction(enum rpt_metric m);
+
+/*
+ * One hop of retry amplification: a proxy (its clusters summed: "gateway")
+ * or one sidecar cluster ("sidecar reviews"): the attempts it sent
+ * upstream, of which retries, counted after warmup.
+ */
+struct rpt_hop {
+    char *name;
+    uint64_t attempts, retries;
+};
 
 /* A client's retries: a workload's, or a service's downstream calls (all its pods). */
 struct rpt_retry_count {
@@ -209,13 +238,20 @@ struct rpt_run {
     size_t n_observers;
     struct rpt_retry_count *retry_counts; /* workloads, then services (sim/retry_client.c) */
     size_t n_retry_counts;
-    double wall_s; /* wall-clock time of the run: printed, never part of the digest */
+    struct rpt_series_set series; /* per window figures (reports/series.h) */
+    struct rpt_hop *hops;         /* retry amplification per hop (sim/amplify.c) */
+    size_t n_hops;
+    uint64_t leaf_arrivals; /* requests arriving at services that call no other (after warmup) */
+    double wall_s;          /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };
 
 void rpt_run_free(struct rpt_run *run);
 
-/* Evaluates every check against the run; returns how many failed. */
+/* Evaluates every check against the run; returns how many failed (reports/checks.c). */
 size_t rpt_checks_eval(struct rpt_run *run);
+
+/* The hop's attempts per client request: "client", "end_to_end", a hop's name; <0 unknown. */
+double rpt_hop_amplification(const struct rpt_run *run, const char *hop);
 
 #endif

@@ -32,10 +32,12 @@
 
 #include "base/alloc.h"
 #include "base/units.h"
+#include "reports/amplify.h"
 #include "reports/file.h"
 #include "reports/json.h"
 #include "reports/retries.h"
 #include "reports/cache.h"
+#include "reports/series_out.h"
 #include "reports/timeline.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
@@ -208,7 +210,8 @@ static void json_check_value(struct rpt_json *j, const struct rpt_check *c, doub
 {
     if (rpt_metric_is_duration(c->metric))
         rpt_json_double(j, v / 1e6, MS_DECIMALS);
-    else if (c->metric == RPT_M_COUNT)
+    else if (c->metric == RPT_M_COUNT || c->metric == RPT_M_EJECTIONS ||
+             c->metric == RPT_M_OVERFLOWS)
         rpt_json_double(j, v, 0);
     else
         rpt_json_double(j, v, RATIO_DECIMALS);
@@ -217,7 +220,7 @@ static void json_check_value(struct rpt_json *j, const struct rpt_check *c, doub
 static const char *unit_of(enum rpt_metric m)
 {
     if (rpt_metric_is_duration(m)) return "ms";
-    if (m == RPT_M_ERROR_RATE) return "fraction";
+    if (rpt_metric_is_fraction(m)) return "fraction";
     if (m == RPT_M_RETRY_AMPLIFICATION) return "ratio";
     return "count";
 }
@@ -241,6 +244,12 @@ static void json_checks(struct rpt_json *j, const struct rpt_run *run)
             json_check_value(j, c, c->value);
         else
             rpt_json_null(j);
+        if (c->within_ns > 0) { /* recovers_within: value is the worst window after the deadline */
+            key_ns_as_ms(j, "recovers_within_ms", c->within_ns, 1);
+            key_ns_as_ms(j, "fault_ended_ms", c->fault_end_ns, c->fault_end_ns >= 0);
+            key_ns_as_ms(j, "recovered_after_ms", c->recovered_ns, c->recovered_ns >= 0);
+        }
+        if (c->report) key_string(j, "report", c->report);
         rpt_json_object_end(j);
     }
     rpt_json_array_end(j);
@@ -281,10 +290,12 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
     rpt_json_key(&j, "sim_seconds");
     rpt_json_decimal(&j, run->sim_ns, 9);
     json_requests(&j, &run->all);
+    rpt_amplify_json(&j, run);
     json_routes(&j, run);
     json_services(&j, run);
     json_clusters(&j, run);
     rpt_timeline_json(&j, run);
+    rpt_series_json(&j, run);
     json_checks(&j, run);
     json_texts(&j, "notes", run->notes, run->n_notes);
     json_texts(&j, "warnings", run->warnings, run->n_warnings);
@@ -531,12 +542,25 @@ static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
 {
     char v[32];
     if (!c->evaluated) {
-        snprintf(buf, size, "not evaluated: no requests");
+        snprintf(buf, size, "not evaluated: %s", c->report ? c->report : "no requests");
+        return;
+    }
+    if (c->within_ns > 0 && c->ok && !c->recovered_ns) {
+        snprintf(buf, size, "held in every window after the fault");
+        return;
+    }
+    if (c->within_ns > 0 && c->ok) {
+        fl_format_duration(c->recovered_ns, v, sizeof v);
+        snprintf(buf, size, "recovered %s after the fault", v);
+        return;
+    }
+    if ((c->within_ns > 0 || c->every_window) && !c->ok) {
+        snprintf(buf, size, "%s", c->report ? c->report : "out of bounds");
         return;
     }
     if (rpt_metric_is_duration(c->metric))
         fl_format_duration(llround(c->value), v, sizeof v);
-    else if (c->metric == RPT_M_ERROR_RATE)
+    else if (rpt_metric_is_fraction(c->metric))
         snprintf(v, sizeof v, "%.4g%%", 100.0 * c->value);
     else if (c->metric == RPT_M_RETRY_AMPLIFICATION)
         snprintf(v, sizeof v, "%.3fx", c->value);
@@ -556,7 +580,7 @@ static void print_checks(FILE *out, const struct rpt_run *run)
     fprintf(out, "assertions\n");
     for (size_t i = 0; i < run->n_checks; i++) {
         const struct rpt_check *c = &run->checks[i];
-        char value[96];
+        char value[512];
         fmt_check_value(value, sizeof value, c);
         fprintf(out, "  %s  %-*s  %s\n", c->ok ? "PASS" : "FAIL", w, c->text ? c->text : "", value);
     }
@@ -579,8 +603,11 @@ static void print_head(FILE *out, const struct rpt_run *run)
             run->scenario ? run->scenario : "?", run->seed, sim, run->events);
     fprintf(out,
             "requests %" PRIu64 "   ok %" PRIu64 "   errors %" PRIu64
-            " (%s)   retry amplification %.2fx\n",
-            all->count, all->count - all->errors, all->errors, errs, ratio(all->tries, all->count));
+            " (%s)   retry amplification ",
+            all->count, all->count - all->errors, all->errors, errs);
+    rpt_amplify_head(out, run);
+    fputc('\n', out);
+    rpt_amplify_hops_line(out, run);
 }
 
 void rpt_summary_print(const struct rpt_run *run, FILE *out)
@@ -640,6 +667,7 @@ static void write_json(const void *run, FILE *out)
 int rpt_summary_write(struct rpt_run *run, const char *dir, char **err)
 {
     rpt_summary_digest(run);
+    if (rpt_series_write(run, dir, err) < 0) return -1;
     if (rpt_file_write(dir, "summary.txt", write_txt, run, err) < 0) return -1;
     return rpt_file_write(dir, "summary.json", write_json, run, err);
 }

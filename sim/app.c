@@ -37,6 +37,7 @@
 #include "sim/cache.h"
 #include "sim/endpoints.h"
 #include "sim/dns.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -46,6 +47,7 @@ struct sim_job {
     int64_t arrived_ns;
     int status;
     uint32_t call;               /* the next downstream call */
+    int64_t call_start_ns;       /* when the call under way started (the edge series) */
     struct sim_conn *up;         /* the connection of the call under way */
     struct sim_timer work;       /* the end of the service time */
     struct sim_timer call_timer; /* the call's per-try timeout, or its backoff */
@@ -116,6 +118,8 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
         pod->stats->count++;
         if (rpt_outcome_is_error(j->status)) pod->stats->errors++;
         rpt_stats_record(pod->svc_stats, sim_now(&w->k) - j->arrived_ns, j->status, 1);
+        if (w->series)
+            sim_series_service(w, pod->service, sim_now(&w->k) - j->arrived_ns, j->status);
     }
     job_free(w, j);
     if (!held_worker) return;
@@ -172,6 +176,9 @@ static void call_done(struct sim_world *w, struct sim_job *j, int outcome)
     }
     if (orphan(w, j)) return;
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
+    if (w->series && j->arrived_ns >= w->sc->warmup_ns)
+        sim_series_call(w, j->pod->service, (uint32_t)call->service,
+                        sim_now(&w->k) - j->call_start_ns, outcome);
     if (rpt_outcome_is_error(outcome) && !call->ignore_errors) {
         j->status = outcome >= 100 ? outcome : 503;
         respond(w, j, 1);
@@ -268,6 +275,8 @@ static void call_next(struct sim_world *w, struct sim_job *j)
     }
     const struct sim_retry_cfg *rc = &job_call(w, j)->retry;
     j->tries = 0;
+    j->call_start_ns =
+        sim_now(&w->k); /* the edge series: the call as the app sees it, tries and all */
     j->prev_sleep_ns = rc->base_ns;
     struct sim_retry_state *st = job_retry_state(j);
     if (st) sim_retry_on_request(rc, st, sim_now(&w->k));

@@ -245,6 +245,19 @@ void sim_faults_record(struct sim_world *w, int route, int64_t start_ns, int64_t
     }
 }
 
+void sim_faults_checks_done(struct sim_world *w)
+{
+    struct rpt_run *run = w->run;
+    for (size_t i = 0; i < run->n_checks; i++) {
+        struct rpt_check *c = &run->checks[i];
+        c->end_ns = w->sc->duration_ns;
+        if (c->after < 0) continue;
+        FL_ASSERT((size_t)c->after < w->sc->n_faults);
+        const struct sim_fault_run *r = &w->faults.v[c->after]; /* scenario faults come first */
+        c->fault_end_ns = r->state == SIM_FAULT_DONE ? r->ended_ns : -1;
+    }
+}
+
 size_t sim_faults_active_on(struct sim_world *w, enum sim_fault_kind_id kind, uint32_t pod,
                             const struct sim_fault **out, size_t max)
 {

@@ -71,6 +71,12 @@ void sim_faults_record(struct sim_world *w, int route, int64_t start_ns, int64_t
  * The active faults of kind on pod (world index), in schedule order: up to
  * max of them into out. Returns how many.
  */
+/*
+ * After the run: tells the window checks when the workloads stopped, and the
+ * recovers_within ones when their fault ended (or that it did not).
+ */
+void sim_faults_checks_done(struct sim_world *w);
+
 size_t sim_faults_active_on(struct sim_world *w, enum sim_fault_kind_id kind, uint32_t pod,
                             const struct sim_fault **out, size_t max);
 

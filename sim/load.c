@@ -1,8 +1,9 @@
 /*
  * load.c - the scenario loader's entry point: reads the file and the files
  * it includes (include.c), merges the overlays and applies the
- * command-line overrides, checks the top-level keys and the `network` and
- * `assertions` sections; services and workloads have files of their own.
+ * command-line overrides, checks the top-level keys and the `network`
+ * section; services, workloads, `assertions` and `report` have files of
+ * their own (load_services.c, load_workload.c, load_assertions.c).
  *
  * `faults` and `chaos` have files of their own too (load_faults.c,
  * load_chaos.c); they are read last, as they refer to services, pods and
@@ -151,150 +152,6 @@ int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
     return 0;
 }
 
-/* ---- assertions ---- */
-
-static const char *const metric_keys[] = {
-    "p50",   "p90", "p95", "p99", "p999", "mean", "min", "max", "error_rate", "retry_amplification",
-    "count", NULL};
-
-static int load_threshold(struct fl_ydoc *d, const yaml_node_t *n, enum rpt_metric m,
-                          struct rpt_check *c)
-{
-    const char *s;
-    if (fl_y_string(d, n, rpt_metric_name(m), &s)) return -1;
-    const char *p = s;
-    while (*p == ' ') p++;
-    if (p[0] == '<' && p[1] == '=')
-        c->op = RPT_LE, p += 2;
-    else if (p[0] == '>' && p[1] == '=')
-        c->op = RPT_GE, p += 2;
-    else if (p[0] == '<')
-        c->op = RPT_LT, p += 1;
-    else if (p[0] == '>')
-        c->op = RPT_GT, p += 1;
-    else
-        return fl_y_error(d, n, "%s: write a comparison such as \"< 200ms\", not '%s'",
-                          rpt_metric_name(m), s);
-    while (*p == ' ') p++;
-    int rc;
-    if (rpt_metric_is_duration(m)) {
-        int64_t ns;
-        rc = fl_parse_duration(p, &ns);
-        if (rc)
-            return fl_y_error(d, n, "%s '%s': %s", rpt_metric_name(m), s,
-                              fl_units_strerror(rc, FL_UNITS_DURATION));
-        c->threshold = (double)ns;
-    } else if (m == RPT_M_ERROR_RATE) {
-        rc = fl_parse_fraction(p, &c->threshold);
-        if (rc)
-            return fl_y_error(d, n, "error_rate '%s': %s", s,
-                              fl_units_strerror(rc, FL_UNITS_FRACTION));
-    } else {
-        char *end;
-        c->threshold = strtod(p, &end);
-        if (end == p || *end || !(c->threshold >= 0) || !isfinite(c->threshold))
-            return fl_y_error(d, n, "%s '%s': expected a number after the comparison",
-                              rpt_metric_name(m), s);
-    }
-    return 0;
-}
-
-/* during: the name of a fault of `faults:`; *out its index. */
-static int load_during(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
-                       int *out)
-{
-    const char *name;
-    if (fl_y_string(d, n, "during", &name)) return -1;
-    const char **names = fl_calloc(s->n_faults + 1, sizeof *names);
-    *out = -1;
-    for (size_t i = 0; i < s->n_faults; i++) {
-        names[i] = s->faults[i].name;
-        if (!strcmp(names[i], name)) *out = (int)i;
-    }
-    const char *hint = *out < 0 ? fl_did_you_mean(name, names) : NULL;
-    free(names);
-    if (*out >= 0) return 0;
-    if (hint)
-        return fl_y_error(d, n, "during: unknown fault '%s' (did you mean '%s'?)", name, hint);
-    return fl_y_error(d, n, "during: no fault of `faults:` is called '%s'", name);
-}
-
-static int load_assertion(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
-{
-    static const char *const keys[] = {"during",
-                                       "route",
-                                       "service",
-                                       "p50",
-                                       "p90",
-                                       "p95",
-                                       "p99",
-                                       "p999",
-                                       "mean",
-                                       "min",
-                                       "max",
-                                       "error_rate",
-                                       "retry_amplification",
-                                       "count",
-                                       NULL};
-    if (fl_y_check_keys(d, n, keys, NULL, "assertion")) return -1;
-    yaml_node_t *route = fl_y_get(d, n, "route"), *svc = fl_y_get(d, n, "service");
-    if (route && svc)
-        return fl_y_error(d, n, "an assertion is about a route or a service, not both");
-    enum rpt_scope scope = route ? RPT_SCOPE_ROUTE : svc ? RPT_SCOPE_SERVICE : RPT_SCOPE_ALL;
-    yaml_node_t *during = fl_y_get(d, n, "during");
-    int window = -1;
-    if (during && load_during(d, during, s, &window)) return -1;
-    if (during && svc)
-        return fl_y_error(d, during,
-                          "during: goes with a route or with every request, not a service");
-    const char *target = NULL;
-    if (route && fl_y_string(d, route, "route", &target)) return -1;
-    if (svc && fl_y_string(d, svc, "service", &target)) return -1;
-    if (route) {
-        size_t i = 0;
-        while (i < s->n_routes && strcmp(s->routes[i], target)) i++;
-        if (i == s->n_routes)
-            return fl_y_error(d, route, "no workload requests route '%s'", target);
-    }
-    if (svc) {
-        size_t i = 0;
-        while (i < s->n_services && strcmp(s->services[i].name, target)) i++;
-        if (i == s->n_services) return fl_y_error(d, svc, "unknown service '%s'", target);
-    }
-    int found = 0;
-    for (int m = 0; metric_keys[m]; m++) {
-        yaml_node_t *v = fl_y_get(d, n, metric_keys[m]);
-        if (!v) continue;
-        found = 1;
-        s->checks = fl_realloc(s->checks, (s->n_checks + 1) * sizeof *s->checks);
-        struct rpt_check *c = &s->checks[s->n_checks];
-        memset(c, 0, sizeof *c);
-        s->n_checks++;
-        c->scope = scope;
-        c->metric = (enum rpt_metric)m;
-        c->target = target ? fl_strdup(target) : NULL;
-        c->window = window;
-        if (load_threshold(d, v, c->metric, c)) return -1;
-        const char *scope_word = route ? "route " : svc ? "service " : "";
-        c->text = fl_asprintf("%s%s%s%s%s%s%s %s", during ? "during " : "",
-                              during ? fl_y_str(during) : "", during ? " " : "", scope_word,
-                              target ? target : "", target ? " " : "", metric_keys[m], fl_y_str(v));
-    }
-    if (!found)
-        return fl_y_error(d, n,
-                          "an assertion needs a metric (p50, p90, p95, p99, p999, mean, "
-                          "min, max, error_rate, retry_amplification or count)");
-    return 0;
-}
-
-int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
-{
-    if (fl_y_want_seq(d, n, "assertions")) return -1;
-    for (size_t i = 0; i < SEQ_COUNT(n); i++)
-        if (load_assertion(d, fl_y_node(d, SEQ_ITEMS(n)[i]), s)) return -1;
-    return 0;
-}
-
 /* ---- top level ---- */
 
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
@@ -302,7 +159,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     static const char *const keys[] = {
         "faultline", "name",     "seed",     "duration",   "warmup",  "drain",
         "network",   "services", "workload", "assertions", "gateway", "mesh",
-        "proxy",     "faults",   "chaos",    "kubernetes", NULL};
+        "proxy",     "faults",   "chaos",    "kubernetes", "report",  NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
@@ -349,6 +206,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if ((x = fl_y_get(d, root, "faults")) && sim_load_faults(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "chaos")) && sim_load_chaos(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
+    if (sim_load_report(d, fl_y_get(d, root, "report"), s)) return -1;
     return 0;
 }
 
@@ -532,6 +390,7 @@ void sim_scenario_free(struct sim_scenario *s)
     for (size_t i = 0; i < s->n_checks; i++) {
         free(s->checks[i].target);
         free(s->checks[i].text);
+        free(s->checks[i].hop);
     }
     free(s->checks);
     free(s->gateway_locality);

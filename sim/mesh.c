@@ -339,7 +339,7 @@ struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
     return c;
 }
 
-void sim_mesh_results(struct sim_world *w)
+void sim_mesh_clusters_into(struct sim_world *w, struct rpt_run *into)
 {
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
@@ -347,17 +347,12 @@ void sim_mesh_results(struct sim_world *w)
                            : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
-        struct px_policy_stats ps;
-        px_proxy_policy_stats(sp->proxy, &ps);
-        w->run->cache_hits += ps.cache_hits;
-        w->run->cache_stores += ps.cache_stores;
-        w->run->shadows += ps.shadows;
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
             const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
             char *name = sp->cfg->kind == PX_PROXY_INBOUND
                              ? fl_strdup("sidecar inbound")
                              : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
-            struct rpt_cluster *c = sim_mesh_cluster_row(w->run, name);
+            struct rpt_cluster *c = sim_mesh_cluster_row(into, name);
             free(name);
             c->rq_total += st->rq_total;
             c->rq_retry += st->rq_retry;
@@ -375,6 +370,18 @@ void sim_mesh_results(struct sim_world *w)
                 c->flags[f] += st->flags[f];
         }
     }
+}
+
+void sim_mesh_results(struct sim_world *w)
+{
+    for (size_t i = 0; i < w->n_proxies; i++) {
+        struct px_policy_stats ps;
+        px_proxy_policy_stats(w->proxies[i]->proxy, &ps);
+        w->run->cache_hits += ps.cache_hits;
+        w->run->cache_stores += ps.cache_stores;
+        w->run->shadows += ps.shadows;
+    }
+    sim_mesh_clusters_into(w, w->run);
     sim_ambient_results(w);
     for (int i = 0; i < RPT_FLAGS_MAX && i < PX_FLAG_COUNT; i++)
         w->run->flag_names[i] = px_flag_name(1u << i);

@@ -259,6 +259,8 @@ struct sim_scenario {
     struct sim_monkey_cfg monkey;
     struct sim_ambient_cfg ambient; /* mesh mode ambient */
     struct sim_kube_cfg kube;       /* `kubernetes:` */
+    int64_t window_ns;              /* report.window: the series' window (1 s) */
+    int series;                     /* report.series: 1 records and writes them (--no-series: 0) */
 };
 
 /*

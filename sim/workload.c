@@ -24,6 +24,7 @@
 #include "sim/stages.h"
 #include "sim/endpoints.h"
 #include "sim/dns.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -95,6 +96,7 @@ static void finish(struct sim_world *w, struct sim_req *r)
         rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
         rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
         sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+        if (w->series) sim_series_request(w, cl, r->rq->route, lat, r->outcome, r->tries);
         if (r->flags) {
             rpt_stats_flags(&w->run->routes[r->rq->route], r->flags);
             rpt_stats_flags(&w->run->all, r->flags);
@@ -331,6 +333,8 @@ void sim_workload_finish(struct sim_world *w)
             rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
             rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
             sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+            if (w->series)
+                sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
         }
         req_unlink(w, r);
     }

@@ -12,6 +12,7 @@
 #include "sim/pods.h"
 #include "sim/rt.h"
 #include "sim/run.h"
+#include "sim/series.h"
 #include "sim/world.h"
 
 static void assert_context(FILE *out, void *arg)
@@ -53,6 +54,8 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
         run->checks[i] = sc->checks[i];
         run->checks[i].target = sc->checks[i].target ? fl_strdup(sc->checks[i].target) : NULL;
         run->checks[i].text = fl_strdup(sc->checks[i].text);
+        run->checks[i].hop = sc->checks[i].hop ? fl_strdup(sc->checks[i].hop) : NULL;
+        run->checks[i].report = NULL;
         if (sc->checks[i].window >= 0) {
             run->checks[i].window_stats = fl_calloc(1, sizeof *run->checks[i].window_stats);
             rpt_stats_init(run->checks[i].window_stats, sc->checks[i].text);
@@ -151,6 +154,8 @@ static void free_world(struct sim_world *w)
 {
     sim_faults_free(w);
     sim_pods_free(w);
+    sim_series_free(w);
+    sim_amplify_free(w);
     sim_log_free(&w->log);
     sim_mesh_free(w);
     sim_workload_free(w);
@@ -327,6 +332,8 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     if (progress) sim_kernel_set_progress(&w->k, on_progress, &pc);
     sim_kernel_set_instant_guard(&w->k, instant_guard, w);
     sim_faults_init(w); /* before the workloads: a fault due at t starts before t's arrivals */
+    sim_series_init(w);
+    sim_amplify_init(w);
     sim_workload_start(w);
     sim_post(&w->k, sc->duration_ns, duration_over, NULL, NULL);
     sim_kernel_run(&w->k, sc->duration_ns + sc->drain_ns);
@@ -343,9 +350,12 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     sim_timer_cancel(&w->k, &w->over);
     sim_workload_finish(w);
     if (progress) on_progress(&w->k, &pc);
-    out->events = w->k.events;
+    sim_series_finish(w);
+    out->events = w->k.events - sim_series_events(w) - sim_amplify_events(w);
     out->sim_ns = sim_now(&w->k);
     sim_mesh_results(w);
+    sim_amplify_results(w);
+    sim_faults_checks_done(w);
     sim_log_close(&w->log);
     sim_log_to_run(&w->log, out);
     fl_assert_set_context(NULL, NULL);

@@ -155,6 +155,8 @@ struct sim_service {
 struct sim_req;
 struct sim_job;
 struct sim_cache;
+struct sim_series;
+struct sim_amplify;
 
 /* A workload generator and its client node. */
 struct sim_client {
@@ -223,6 +225,8 @@ struct sim_world {
     struct sim_faults faults;        /* the fault schedule (faults.c) */
     struct sim_log log;              /* the event log (log.c) */
     struct sim_netfaults *netfaults; /* active network faults (netfault.c), or NULL */
+    struct sim_series *series;       /* time series (series_tick.c), NULL when not recorded */
+    struct sim_amplify *amp;         /* retry amplification's warmup reading (amplify.c) */
     uint64_t *activity_mark;         /* the zero-time guard's snapshot of every node's activity */
     char *stall;                     /* why the run could not go on (the guard's diagnosis) */
     /* chunks of pooled objects, freed at the end */
@@ -327,6 +331,8 @@ void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uin
 void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c);
 /* The results row of a proxy cluster name, added on first sight. */
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name);
+/* Adds every proxy's cluster counters, as they are now, to into's rows (by name). */
+void sim_mesh_clusters_into(struct sim_world *w, struct rpt_run *into);
 
 /* ---- ambient.c: Istio ambient mode (ztunnels, waypoints) ---- */
 /* Nodes the world needs besides workloads, pods and the gateway (waypoint pods). */
