@@ -60,6 +60,14 @@ for f in tests/bad/*.yaml; do
     ok
 done
 
+# ---- a cascading failure halted by a circuit breaker: without the DestinationRule's
+# limits the same fault breaks every window's P99 bound from 20.5 s on
+"$FL" run scenarios/cascade-breaker.yaml --quiet --out "$tmp/cascade" \
+    --set 'mesh.DestinationRule/recommendations.spec.trafficPolicy={}' 2>/dev/null
+rc=$?
+check "cascade-breaker without its breaker: the cascade (exit $rc)" \
+    '[ $rc = 1 ] && grep -qE "FAIL +every window route / p99 < 300ms +[0-9]+ windows broke the bound: 20.5s-21s" "$tmp/cascade/summary.txt" && grep -qF "overflows = 0" "$tmp/cascade/summary.txt"'
+
 # ---- faultline check: the same errors as run, nothing run, nothing written
 for f in tests/bad/*.yaml; do
     timeout 10 "$FL" check "$f" >"$tmp/out" 2>"$tmp/err"
