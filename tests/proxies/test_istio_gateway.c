@@ -13,50 +13,23 @@
 #include "base/yamldoc.h"
 #include "proxies/istio.h"
 #include "proxies/resolve.h"
-#include "tests/testutil.h"
+#include "tests/proxies/istiotest.h"
 
 void suite_istio_gateway(void);
 
-static int same(const char *actual, const char *expected, int line)
-{
-    int ok = actual && expected ? strcmp(actual, expected) == 0 : actual == expected;
-    if (!ok)
-        fprintf(stderr, "\n  line %d: got      \"%s\"\n  line %d: expected \"%s\"\n", line,
-                actual ? actual : "(null)", line, expected ? expected : "(null)");
-    return ok;
-}
-#define ASSERT_STR(a, e) CU_ASSERT(same((a), (e), __LINE__))
-
-/* Reads text ("gw.yaml") into m; returns the error (caller frees) or NULL. */
 static char *add(struct px_istio *m, const char *text)
 {
-    struct fl_ydoc *docs = NULL;
-    size_t n = 0;
-    char *err = NULL;
-    if (fl_ydoc_load_buffer("gw.yaml", text, strlen(text), &docs, &n, &err)) return err;
-    for (size_t i = 0; i < n && !err; i++)
-        if (px_istio_add(m, &docs[i], fl_y_root(&docs[i]))) {
-            err = docs[i].err;
-            docs[i].err = NULL;
-        }
-    fl_ydoc_free_all(docs, n);
-    return err;
+    return it_add(m, "gw.yaml", text);
 }
 
 static char *add_err(const char *text)
 {
-    struct px_istio m = {0};
-    char *err = add(&m, text);
-    px_istio_free(&m);
-    return err ? err : fl_strdup("(read)");
+    return it_add_err("gw.yaml", text);
 }
 
 static void add_ok(struct px_istio *m, const char *text)
 {
-    memset(m, 0, sizeof *m);
-    char *err = add(m, text);
-    if (err) fprintf(stderr, "\n  unexpected error: %s\n", err);
-    CU_ASSERT_PTR_NULL_FATAL(err);
+    it_add_ok(m, "gw.yaml", text);
 }
 
 static struct px_endpoint_cfg eps[2];

@@ -14,19 +14,9 @@
 #include "base/yamldoc.h"
 #include "proxies/istio.h"
 #include "proxies/resolve.h"
-#include "tests/testutil.h"
+#include "tests/proxies/istiotest.h"
 
 void suite_istio_resolve(void);
-
-static int same(const char *actual, const char *expected, int line)
-{
-    int ok = actual && expected ? strcmp(actual, expected) == 0 : actual == expected;
-    if (!ok)
-        fprintf(stderr, "\n  line %d: got      \"%s\"\n  line %d: expected \"%s\"\n", line,
-                actual ? actual : "(null)", line, expected ? expected : "(null)");
-    return ok;
-}
-#define ASSERT_STR(a, e) CU_ASSERT(same((a), (e), __LINE__))
 
 /* Reads the documents of text, named file, into m (which keeps what it had), as sim/ does. */
 static void add_file(struct px_istio *m, const char *file, const char *text)
