@@ -57,29 +57,54 @@ void rpt_amplify_json(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_object_end(j);
 }
 
+/*
+ * A ratio as "1.23x"; a value above 1 that two decimals would show as
+ * 1.00 gets three ("1.005x") or, below that, ">1.00x": a run that retried
+ * never reads 1.00x.
+ */
+static void print_ratio(FILE *out, double r)
+{
+    FL_ASSERT(out);
+    char text[32];
+    snprintf(text, sizeof text, "%.2f", r < 0 ? 0 : r);
+    if (r > 1.0 && !strcmp(text, "1.00")) {
+        snprintf(text, sizeof text, "%.3f", r);
+        if (!strcmp(text, "1.000")) snprintf(text, sizeof text, ">1.00");
+    }
+    fprintf(out, "%sx", text);
+}
+
 void rpt_amplify_head(FILE *out, const struct rpt_run *run)
 {
     FL_ASSERT(out && run);
     double client = rpt_hop_amplification(run, "client");
     if (client < 0) client = 0;
     if (!run->n_hops) {
-        fprintf(out, "%.2fx", client);
+        print_ratio(out, client);
         return;
     }
-    double e2e = rpt_hop_amplification(run, "end_to_end");
-    fprintf(out, "%.2fx client, %.2fx end to end", client, e2e < 0 ? 0 : e2e);
+    print_ratio(out, client);
+    fputs(" client, ", out);
+    print_ratio(out, rpt_hop_amplification(run, "end_to_end"));
+    fputs(" end to end", out);
 }
 
 void rpt_amplify_hops_line(FILE *out, const struct rpt_run *run)
 {
     FL_ASSERT(out && run);
     if (!run->n_hops || !run->all.count) return;
-    fprintf(out, "tries per client request by hop: client %.2fx",
-            rpt_hop_amplification(run, "client"));
-    if (has_gateway(run)) fprintf(out, ", gateway %.2fx", rpt_hop_amplification(run, "gateway"));
+    fputs("tries per client request by hop: client ", out);
+    print_ratio(out, rpt_hop_amplification(run, "client"));
+    if (has_gateway(run)) {
+        fputs(", gateway ", out);
+        print_ratio(out, rpt_hop_amplification(run, "gateway"));
+    }
     for (size_t i = 0; i < run->n_hops; i++)
-        if (strncmp(run->hops[i].name, "gateway ", 8))
-            fprintf(out, ", %s %.2fx", run->hops[i].name,
-                    rpt_hop_amplification(run, run->hops[i].name));
-    fprintf(out, ", end to end %.2fx\n", rpt_hop_amplification(run, "end_to_end"));
+        if (strncmp(run->hops[i].name, "gateway ", 8)) {
+            fprintf(out, ", %s ", run->hops[i].name);
+            print_ratio(out, rpt_hop_amplification(run, run->hops[i].name));
+        }
+    fputs(", end to end ", out);
+    print_ratio(out, rpt_hop_amplification(run, "end_to_end"));
+    fputc('\n', out);
 }

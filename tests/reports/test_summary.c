@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "reports/amplify.h"
 #include "reports/json.h"
 #include "reports/results.h"
 #include "reports/summary.h"
@@ -434,6 +435,36 @@ static void test_summary_names_of_failures_and_metrics(void)
     CU_ASSERT_FALSE(rpt_metric_is_duration(RPT_M_COUNT));
 }
 
+/* The headline never reads 1.00x for a run that retried: three decimals, or ">1.00x". */
+static void test_summary_amplification_above_one_never_reads_one(void)
+{
+    static const struct {
+        uint64_t count, tries;
+        const char *text;
+    } cases[] = {
+        {22095, 22095, "1.00x"},    {22095, 22200, "1.005x"}, {22095, 22210, "1.01x"},
+        {100000, 100001, ">1.00x"}, {1000, 1005, "1.005x"},   {1000, 1500, "1.50x"},
+        {1000, 1004, "1.004x"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rpt_run run;
+        memset(&run, 0, sizeof run);
+        run.all.count = cases[i].count;
+        run.all.tries = cases[i].tries;
+        char *text = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&text, &len);
+        rpt_amplify_head(mem, &run);
+        fclose(mem);
+        if (strcmp(text, cases[i].text))
+            fprintf(stderr, "\n  %llu/%llu: got %s, expected %s\n",
+                    (unsigned long long)cases[i].tries, (unsigned long long)cases[i].count, text,
+                    cases[i].text);
+        CU_ASSERT_STRING_EQUAL(text, cases[i].text);
+        free(text);
+    }
+}
+
 void suite_summary(void)
 {
     TEST_SUITE("reports/summary");
@@ -447,4 +478,5 @@ void suite_summary(void)
     TEST_ADD(test_summary_json_writer_numbers_and_nesting);
     TEST_ADD(test_summary_write_error_names_the_file);
     TEST_ADD(test_summary_names_of_failures_and_metrics);
+    TEST_ADD(test_summary_amplification_above_one_never_reads_one);
 }
