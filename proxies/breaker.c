@@ -27,6 +27,7 @@
 
 void px_breaker_cfg_envoy(struct px_breaker_cfg *c)
 {
+    FL_ASSERT(c);
     memset(c, 0, sizeof *c);
     c->max_connections = 1024;
     c->max_pending = 1024;
@@ -44,6 +45,7 @@ void px_breaker_cfg_istio(struct px_breaker_cfg *c)
     c->max_pending = UINT32_MAX;
     c->max_requests = UINT32_MAX;
     c->max_retries = UINT32_MAX;
+    FL_ASSERT(c->budget_percent > 0.0 && c->min_retry_concurrency > 0);
 }
 
 void px_breaker_init(struct px_breaker *b, const struct px_breaker_cfg *cfg)
@@ -55,27 +57,34 @@ void px_breaker_init(struct px_breaker *b, const struct px_breaker_cfg *cfg)
 
 int px_breaker_can_connect(const struct px_breaker *b)
 {
+    /* the caller opens a connection only when this allowed it: never over the limit */
+    FL_ASSERT(b->connections <= b->cfg.max_connections);
     return b->connections < b->cfg.max_connections;
 }
 
 /* False exactly when max_pending requests already wait: the next one would overflow (UO). */
 int px_breaker_can_pend(const struct px_breaker *b)
 {
+    FL_ASSERT(b->pending <= b->cfg.max_pending);
     return b->pending < b->cfg.max_pending;
 }
 
 int px_breaker_can_request(const struct px_breaker *b)
 {
+    FL_ASSERT(b->requests <= b->cfg.max_requests);
     return b->requests < b->cfg.max_requests;
 }
 
 uint32_t px_breaker_retry_limit(const struct px_breaker *b)
 {
+    /* without a budget, a retry is counted only when fewer than max_retries run */
+    FL_ASSERT(b->cfg.budget || b->retries <= b->cfg.max_retries);
     if (!b->cfg.budget) return b->cfg.max_retries;
     /* Envoy's active + pending requests: here `requests` holds both (pending is a subset) */
     FL_ASSERT(b->pending <= b->requests);
     uint64_t active = b->requests;
     uint64_t by_budget = (uint64_t)(b->cfg.budget_percent / 100.0 * (double)active);
+    FL_ASSERT(b->cfg.budget_percent >= 0.0);
     uint64_t limit =
         by_budget > b->cfg.min_retry_concurrency ? by_budget : b->cfg.min_retry_concurrency;
     return limit > UINT32_MAX ? UINT32_MAX : (uint32_t)limit;

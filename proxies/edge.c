@@ -29,6 +29,8 @@ void px_hdr_ops_add(struct px_hdr_ops *o, enum px_hdr_op_kind kind, const char *
     FL_ASSERT(name != NULL);
     o->ops = fl_realloc(o->ops, (o->n + 1) * sizeof *o->ops);
     struct px_hdr_op *op = &o->ops[o->n++];
+    /* a rename needs the new name */
+    FL_ASSERT(kind != PX_HDR_RENAME || value != NULL);
     op->kind = kind;
     op->name = fl_strdup(name);
     op->value = value ? fl_strdup(value) : NULL;
@@ -48,6 +50,7 @@ void px_hdr_ops_free(struct px_hdr_ops *o)
 /* Kong's rename: every value moves to the new name (nothing when absent). */
 static void header_rename(struct px_msg *m, const char *from, const char *to)
 {
+    FL_ASSERT(from && to);
     for (uint32_t i = 0; i < m->n_headers; i++)
         if (!strcasecmp(m->headers[i].name, from))
             m->headers[i].name = px_msg_strdup(m, to, strlen(to));
@@ -96,11 +99,13 @@ static size_t query_split(const char *q, struct qparam *out)
         }
         q += len + (q[len] == '&');
     }
+    FL_ASSERT(n <= QUERY_PARAMS_MAX);
     return n;
 }
 
 static size_t query_find(struct qparam *v, size_t n, const char *name)
 {
+    FL_ASSERT(n <= QUERY_PARAMS_MAX && name);
     size_t i = 0;
     while (i < n && strcmp(v[i].name, name)) i++;
     return i;
@@ -125,7 +130,9 @@ static size_t query_edit(struct qparam *v, size_t n, const struct px_hdr_op *op)
         if (op->kind == PX_HDR_REMOVE) return n;
         present = 0;
     }
+    FL_ASSERT(!present || at < n); /* `at` still indexes the name when present */
     if (op->kind == PX_HDR_RENAME) {
+        FL_ASSERT(op->value != NULL);
         for (size_t i = 0; i < n; i++) {
             if (strcmp(v[i].name, op->name)) continue;
             char *item =
@@ -154,12 +161,14 @@ static size_t query_edit(struct qparam *v, size_t n, const struct px_hdr_op *op)
         v[n].value = item + strlen(op->name) + 1;
         n++;
     }
+    FL_ASSERT(n <= QUERY_PARAMS_MAX);
     return n;
 }
 
 void px_query_ops_apply(const struct px_hdr_ops *o, struct px_msg *m)
 {
     if (!o->n) return;
+    FL_ASSERT(o->ops != NULL);
     struct qparam v[QUERY_PARAMS_MAX];
     size_t n = query_split(m->query, v);
     for (size_t i = 0; i < o->n; i++) n = query_edit(v, n, &o->ops[i]);
@@ -188,6 +197,7 @@ int px_cidr_parse(const char *s, struct px_cidr *out)
         if (!isdigit((unsigned char)*p) && *p != '.' && *p != '/') return -1;
     out->mask = bits ? ~UINT32_C(0) << (32 - bits) : 0;
     out->addr = ((a << 24) | (b << 16) | (c << 8) | d) & out->mask;
+    FL_ASSERT((out->addr & ~out->mask) == 0);
     return 0;
 }
 
@@ -219,6 +229,7 @@ static struct px_msg *respond(const struct px_edge_env *env, int status, const c
                               const char *content_type)
 {
     struct px_msg *m = px_msg_new(env->rt);
+    FL_ASSERT(status >= 100);
     m->status = status;
     if (body && *body) {
         m->body = (const uint8_t *)px_msg_strdup(m, body, strlen(body));
@@ -243,6 +254,7 @@ static struct px_msg *kong_error(const struct px_edge_env *env, int status, cons
 
 static void uuid_text(struct px_rt *rt, char *out, size_t size)
 {
+    FL_ASSERT(size >= 37); /* 36 characters and the NUL */
     uint64_t hi = px_random(rt), lo = px_random(rt);
     hi = (hi & ~UINT64_C(0xF000)) | UINT64_C(0x4000);       /* version 4 */
     lo = (lo & ~(UINT64_C(3) << 62)) | (UINT64_C(2) << 62); /* RFC 4122 variant */
@@ -386,6 +398,7 @@ static struct px_msg *cors_request(const struct px_edge_cors *c, const struct px
         !px_msg_header(req, "access-control-request-method"))
         return NULL;
     if (c->reflect && !origin_allowed(c, origin)) return NULL;
+    FL_ASSERT(!st->cors_preflight);
     st->cors_preflight = 1;
     if (c->preflight_continue) return NULL;
     struct px_msg *m = respond(env, 200, NULL, NULL);
@@ -494,6 +507,7 @@ static const char *termination_default(int status)
  */
 static char *redirect_location(const struct px_edge_respond *r, const struct px_msg *req)
 {
+    FL_ASSERT(r->redirect);
     const char *auth = req->authority ? req->authority : px_msg_header(req, "host");
     if (!auth) auth = "";
     size_t host_len = strcspn(auth, ":");
@@ -599,6 +613,8 @@ static struct px_msg *cache_request(const struct px_edge_cache *c, const struct 
     int64_t age_ns;
     st->cache_status = px_respcache_lookup(env->cache, env->rt, st->cache_key, env->now_ns,
                                            c->ttl_ns, &hit, &age_ns);
+    /* only a hit hands back a response */
+    FL_ASSERT((st->cache_status == PX_CACHE_HIT) == (hit != NULL));
     if (st->cache_status != PX_CACHE_HIT) return NULL;
     char age[32];
     snprintf(age, sizeof age, "%" PRId64, age_ns / 1000000000);
@@ -623,6 +639,7 @@ static void cache_response(const struct px_edge_cache *c, const struct px_edge_e
                            struct px_msg *resp, struct px_edge_state *st)
 {
     int status = st->cache_status;
+    FL_ASSERT(status != PX_CACHE_HIT);
     if (status == PX_CACHE_MISS || status == PX_CACHE_REFRESH) {
         int code_ok = 0;
         for (size_t i = 0; i < c->n_codes; i++) code_ok |= c->codes[i] == resp->status;
@@ -757,6 +774,7 @@ static char *dup(const char *s)
 
 static char **strs_dup(char **v, size_t n)
 {
+    FL_ASSERT(v || n == 0);
     char **out = fl_calloc(n + 1, sizeof *out);
     for (size_t i = 0; i < n; i++) out[i] = fl_strdup(v[i]);
     return out;
@@ -764,6 +782,7 @@ static char **strs_dup(char **v, size_t n)
 
 static void *mem_dup(const void *p, size_t size)
 {
+    FL_ASSERT(p || size == 0);
     void *out = fl_malloc(size ? size : 1);
     if (size) memcpy(out, p, size);
     return out;
@@ -774,6 +793,7 @@ static void ops_copy(struct px_hdr_ops *dst, const struct px_hdr_ops *src)
     memset(dst, 0, sizeof *dst);
     for (size_t i = 0; i < src->n; i++)
         px_hdr_ops_add(dst, src->ops[i].kind, src->ops[i].name, src->ops[i].value);
+    FL_ASSERT(dst->n == src->n);
 }
 
 static void cors_copy(struct px_edge_cors *d, const struct px_edge_cors *s)
@@ -793,6 +813,7 @@ static void cors_copy(struct px_edge_cors *d, const struct px_edge_cors *s)
 
 void px_edge_copy(struct px_edge *d, const struct px_edge *s)
 {
+    FL_ASSERT(d != s);
     *d = *s;
     d->name = dup(s->name);
     switch (s->kind) {
@@ -842,6 +863,8 @@ void px_edge_cfg_free(struct px_edge_cfg *e)
 
 void px_edge_cfg_push(struct px_edge_cfg *e, const struct px_edge *x)
 {
+    FL_ASSERT(x && (e->n == 0 || e->v));
     e->v = fl_realloc(e->v, (e->n + 1) * sizeof *e->v);
     e->v[e->n++] = x;
+    FL_ASSERT(e->n_early <= e->n);
 }

@@ -10,6 +10,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 
 #define ARENA_CHUNK 1024
 
@@ -32,6 +33,7 @@ const char *px_flag_name(uint32_t flag)
 
 const char *px_flags_format(uint32_t flags, char *buf, size_t size)
 {
+    FL_ASSERT(buf && size > 1);
     size_t used = 0;
     buf[0] = '\0';
     for (int i = 0; i < PX_FLAG_COUNT && used < size; i++)
@@ -58,6 +60,7 @@ void px_msg_init(struct px_msg *m)
 
 void px_msg_clear(struct px_msg *m)
 {
+    FL_ASSERT(m->n_headers <= m->cap_headers);
     struct px_arena_chunk *c = m->arena;
     while (c) {
         struct px_arena_chunk *next = c->next;
@@ -70,6 +73,7 @@ void px_msg_clear(struct px_msg *m)
 
 const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
 {
+    FL_ASSERT(s || len == 0);
     struct px_arena_chunk *c = m->arena;
     if (!c || c->size - c->used < len + 1) {
         size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
@@ -83,11 +87,13 @@ const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
     memcpy(p, s, len);
     p[len] = '\0';
     c->used += len + 1;
+    FL_ASSERT(c->used <= c->size);
     return p;
 }
 
 const char *px_msg_header(const struct px_msg *m, const char *name)
 {
+    FL_ASSERT(m->n_headers <= m->cap_headers);
     for (uint32_t i = 0; i < m->n_headers; i++)
         if (strcasecmp(m->headers[i].name, name) == 0) return m->headers[i].value;
     return NULL;
@@ -104,6 +110,8 @@ int px_msg_add_header_static(struct px_msg *m, const char *name, const char *val
         m->headers = h;
         m->cap_headers = cap;
     }
+    /* the slot written is within the array, inline or grown */
+    FL_ASSERT(m->n_headers < m->cap_headers && m->cap_headers <= PX_HEADERS_MAX);
     m->headers[m->n_headers].name = name;
     m->headers[m->n_headers].value = value;
     m->n_headers++;
@@ -139,6 +147,7 @@ static const char *dup_or_null(struct px_msg *m, const char *s)
 
 void px_msg_copy(struct px_msg *dst, const struct px_msg *src)
 {
+    FL_ASSERT(dst != src);
     dst->method = dup_or_null(dst, src->method);
     dst->authority = dup_or_null(dst, src->authority);
     dst->path = dup_or_null(dst, src->path);

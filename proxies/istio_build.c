@@ -59,6 +59,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/istio_internal.h"
 
 #define S INT64_C(1000000000)
@@ -80,6 +81,7 @@ void px_istio_default_retry(struct px_retry_policy *p)
     p->num_retries = 2;
     p->previous_hosts = 1;
     p->host_selection_attempts = 5;
+    FL_ASSERT(p->n_codes <= PX_RETRY_CODES_MAX && p->base_ns > 0);
 }
 
 static int service_index(const struct px_mesh_service *svc, size_t n, const char *host)
@@ -148,6 +150,7 @@ static int check_dest(const struct px_istio *m, const struct px_istio_vs *v,
         return -1;
     }
     int k = service_index(svc, n, dst->host);
+    FL_ASSERT(k >= 0);
     if (svc[k].external && !px_istio_se_for(m, dst->host)) {
         *err = fl_asprintf("VirtualService '%s': destination host '%s' is outside the mesh and no "
                            "ServiceEntry names it",
@@ -328,6 +331,7 @@ static void cluster_cfg(const struct px_mesh_service *svc, uint32_t port,
     for (size_t i = 0; i < svc->n_endpoints; i++)
         if (has_labels(&svc->endpoints[i], subset))
             endpoint_copy(&svc->endpoints[i], &cl->endpoints[cl->n_endpoints++]);
+    FL_ASSERT(cl->n_endpoints <= svc->n_endpoints);
 }
 
 /*
@@ -357,6 +361,7 @@ void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_serv
             cluster_cfg(&svc[i], port, &r->subsets[s], &p, &out->clusters[out->n_clusters++]);
         }
     }
+    FL_ASSERT(out->n_clusters <= total);
 }
 
 /* ---- routes ---- */
@@ -372,8 +377,11 @@ struct bctx {
 static uint32_t dest_cluster(const struct bctx *b, const struct px_istio_dest *d)
 {
     int i = service_index(b->svc, b->n_svc, d->host);
+    /* check_dest made sure the host is a service with a cluster, and the subset is defined */
+    FL_ASSERT(i >= 0 && b->first[i] != SIZE_MAX);
     size_t c = b->first[i];
     if (d->subset) c += 1 + (size_t)subset_index(dr_for(b->m, d->host), d->subset);
+    FL_ASSERT(!d->subset || subset_index(dr_for(b->m, d->host), d->subset) >= 0);
     return (uint32_t)c;
 }
 
@@ -388,6 +396,7 @@ static void route_dests(const struct bctx *b, const struct px_istio_route *r,
                         struct px_route_cfg *rc)
 {
     rc->dests = fl_calloc(r->n_dests + 1, sizeof *rc->dests);
+    FL_ASSERT(rc->n_dests == 0 && rc->total_weight == 0);
     for (size_t i = 0; i < r->n_dests; i++) {
         uint32_t w = r->n_dests == 1 ? 100 : r->dests[i].weight;
         if (!w) continue;
@@ -397,6 +406,7 @@ static void route_dests(const struct bctx *b, const struct px_istio_route *r,
         rc->dests[rc->n_dests++].weight = w;
         rc->total_weight += w;
     }
+    FL_ASSERT(rc->n_dests <= r->n_dests);
 }
 
 /*
@@ -414,6 +424,8 @@ static void route_policies(const struct bctx *b, const struct px_istio_route *r,
     memset(&e, 0, sizeof e);
     for (int i = 0; i < 2; i++) {
         if (!src[i]) continue;
+        /* the configuration the policies go into (px_istio_vs_routes builds its bctx without it) */
+        FL_ASSERT(out != NULL);
         struct px_edge *copy = fl_calloc(1, sizeof *copy);
         px_edge_copy(copy, src[i]);
         out->policies = fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
@@ -421,6 +433,7 @@ static void route_policies(const struct bctx *b, const struct px_istio_route *r,
         px_edge_cfg_push(&e, copy);
         e.n_early += i == 0;
     }
+    FL_ASSERT(e.n_early <= e.n && e.n <= 2);
     if (!e.n) return;
     out->edges = fl_realloc(out->edges, (out->n_edges + 1) * sizeof *out->edges);
     out->edges[out->n_edges++] = e;
@@ -430,6 +443,7 @@ static void route_policies(const struct bctx *b, const struct px_istio_route *r,
 static int route_match(const struct px_istio_match *mt, struct px_route_cfg *rc, char **err)
 {
     if (!mt) return px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err);
+    FL_ASSERT(rc->n_methods == 0 && rc->n_headers == 0);
     if (px_match_init(&rc->path, mt->uri.kind, mt->uri.value, mt->uri.ignore_case, err)) return -1;
     rc->methods = fl_calloc(2, sizeof *rc->methods);
     if (mt->method.kind == PX_MATCH_EXACT)
@@ -479,6 +493,8 @@ static int route_cfg(const struct bctx *b, const struct px_istio_route *r,
         rc->mirrors[rc->n_mirrors].cluster = dest_cluster(b, &r->mirrors[rc->n_mirrors].dest);
         rc->mirrors[rc->n_mirrors].percent = r->mirrors[rc->n_mirrors].percent;
     }
+    /* client faults exclude retries and the route timeout (virtual_service.proto) */
+    FL_ASSERT(!rc->has_fault || (!rc->has_retry && rc->timeout_ns == 0));
     return 0;
 }
 
@@ -490,6 +506,7 @@ static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, stru
     for (size_t r = 0; r < v->n_routes; r++)
         total += v->routes[r].n_matches ? v->routes[r].n_matches : 1;
     vh->routes = fl_calloc(total + 1, sizeof *vh->routes);
+    FL_ASSERT(vh->n_routes == 0);
     for (size_t r = 0; r < v->n_routes; r++) {
         const struct px_istio_route *rt = &v->routes[r];
         char *name = rt->name           ? fl_strdup(rt->name)
@@ -503,6 +520,7 @@ static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, stru
         free(name);
         if (rc) return -1;
     }
+    FL_ASSERT(vh->n_routes == total);
     return 0;
 }
 
@@ -521,6 +539,7 @@ static int default_route(const struct bctx *b, size_t svc, struct px_vhost_cfg *
     struct px_route_cfg *rc = &vh->routes[vh->n_routes++];
     rc->rate_limit = -1;
     rc->name = fl_strdup("default");
+    FL_ASSERT(b->first[svc] != SIZE_MAX && vh->n_routes == 1);
     if (px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err)) return -1;
     rc->dests = fl_calloc(1, sizeof *rc->dests);
     rc->dests[0].cluster = (uint32_t)b->first[svc];
@@ -547,6 +566,7 @@ static int hidden_route(const struct px_mesh_service *svc, int registry_only,
     struct px_route_cfg *rc = &vh->routes[vh->n_routes++];
     rc->rate_limit = -1;
     rc->name = fl_strdup(registry_only ? "block_all" : "allow_any");
+    FL_ASSERT(vh->n_routes == 1);
     if (px_match_init(&rc->path, PX_MATCH_PREFIX, "/", 0, err)) return -1;
     if (registry_only) {
         rc->direct_status = 502;
@@ -573,6 +593,7 @@ static void vhost_domains(const struct px_mesh_service *svc, struct px_vhost_cfg
                                         "%s.default.svc.cluster.local"};
     int n = svc->external ? 1 : 4;
     vh->domains = fl_calloc(4, sizeof *vh->domains);
+    FL_ASSERT(vh->n_domains == 0);
     for (int i = 0; i < n; i++) vh->domains[vh->n_domains++] = fl_asprintf(forms[i], svc->name);
 }
 
@@ -605,6 +626,7 @@ int px_istio_build_outbound_for(const struct px_istio *m, const char *name,
     int rc = 0;
     for (size_t i = 0; i < n_services && !rc; i++) {
         struct px_vhost_cfg *vh = &out->vhosts[out->n_vhosts++];
+        FL_ASSERT(out->n_vhosts == i + 1);
         vh->name = fl_strdup(services[i].name);
         vhost_domains(&services[i], vh);
         const struct px_istio_vs *v = vs_for(m, services[i].name);

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/istio_internal.h"
 
 #define MS INT64_C(1000000)
@@ -117,6 +118,7 @@ static int table_size(struct ip *c, const yaml_node_t *n, const char *key, long 
     if (v && !strcmp(key, "tableSize") && !px_is_prime((uint64_t)v))
         return fl_y_error(c->d, x, "%s: maglev tableSize %lld is not prime (Envoy requires it)",
                           c->what, v);
+    FL_ASSERT(v >= 0 && v <= max);
     *out = (uint64_t)v;
     return 0;
 }
@@ -189,6 +191,8 @@ static int parse_budget(struct ip *c, const yaml_node_t *n, struct px_istio_poli
         if (fl_y_int(c->d, x, "retryBudget.minRetryConcurrency", 0, UINT32_MAX, &v)) return -1;
         if (v > 0) p->min_retry_concurrency = (uint32_t)v;
     }
+    FL_ASSERT(p->budget_percent >= 0.0 && p->budget_percent <= 100.0);
+    FL_ASSERT(p->min_retry_concurrency > 0);
     return 0;
 }
 
@@ -305,6 +309,9 @@ static int outlier_thresholds(struct ip *c, const yaml_node_t *n, struct px_outl
         o->consecutive_local_origin_failure = v;
         o->enforcing_consecutive_local_origin_failure = 100;
     }
+    /* a detector is enforced only with a threshold above 0 */
+    FL_ASSERT(o->enforcing_consecutive_5xx == 0 || o->consecutive_5xx > 0);
+    FL_ASSERT(o->enforcing_consecutive_gateway_failure == 0 || o->consecutive_gateway_failure > 0);
     return 0;
 }
 
@@ -328,6 +335,7 @@ static int outlier_times(struct ip *c, const yaml_node_t *n, struct px_istio_pol
         if (fl_y_int(c->d, x, "minHealthPercent", 0, 100, &v)) return -1;
         p->min_health_percent = (double)v;
     }
+    FL_ASSERT(o->max_ejection_ns >= o->base_ejection_ns && o->max_ejection_percent <= 100);
     return 0;
 }
 
@@ -408,6 +416,7 @@ static int subset_labels(struct ip *c, const yaml_node_t *n, struct px_istio_sub
         s->labels[s->n_labels].key = fl_strdup(k);
         s->labels[s->n_labels++].value = fl_strdup(v);
     }
+    FL_ASSERT(s->n_labels == MAP_COUNT(n));
     return 0;
 }
 
@@ -424,6 +433,7 @@ static int parse_subset(struct ip *c, const yaml_node_t *n, struct px_istio_dr *
         if (!strcmp(r->subsets[i].name, name))
             return fl_y_error(c->d, fl_y_get(c->d, n, "name"), "%s: subset '%s' appears twice",
                               c->what, name);
+    FL_ASSERT(r->subsets != NULL); /* sized by dr_body */
     struct px_istio_subset *s = &r->subsets[r->n_subsets++];
     s->name = fl_strdup(name);
     s->at = px_istio_at(c, fl_y_get(c->d, n, "name"));
@@ -448,6 +458,7 @@ static int dr_body(struct ip *c, const yaml_node_t *spec, struct px_istio_dr *r)
     r->subsets = fl_calloc(SEQ_COUNT(x) + 1, sizeof *r->subsets);
     for (size_t i = 0; i < SEQ_COUNT(x); i++)
         if (parse_subset(c, px_istio_item(c, x, i), r)) return -1;
+    FL_ASSERT(r->n_subsets == SEQ_COUNT(x));
     return 0;
 }
 
@@ -477,5 +488,6 @@ int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec)
         }
     m->dr = fl_realloc(m->dr, (m->n_dr + 1) * sizeof *m->dr);
     m->dr[m->n_dr++] = r;
+    FL_ASSERT(m->n_dr > 0 && m->dr[m->n_dr - 1].host);
     return 0;
 }

@@ -55,11 +55,13 @@
 
 yaml_node_t *px_istio_item(struct ip *c, const yaml_node_t *seq, size_t i)
 {
+    FL_ASSERT(seq->type == YAML_SEQUENCE_NODE && i < SEQ_COUNT(seq));
     return fl_y_node(c->d, SEQ_ITEMS(seq)[i]);
 }
 
 void px_istio_warn(struct px_istio *m, char *text)
 {
+    FL_ASSERT(text);
     m->warnings = fl_realloc(m->warnings, (m->n_warnings + 1) * sizeof *m->warnings);
     m->warnings[m->n_warnings++] = text;
 }
@@ -149,6 +151,7 @@ int px_istio_go_duration(struct ip *c, const yaml_node_t *n, const char *what, i
         p = q;
     }
     if (total < min_ns) return fl_y_error(c->d, n, "%s must be at least 1ms, not %s", what, s);
+    FL_ASSERT(total >= min_ns && min_ns >= 0);
     *out = total;
     return 0;
 }
@@ -156,6 +159,7 @@ int px_istio_go_duration(struct ip *c, const yaml_node_t *n, const char *what, i
 /* "reviews.ns.svc.cluster.local" (ns: the resource's or "default") -> "reviews". */
 char *px_istio_short_host(const char *host, const char *ns)
 {
+    FL_ASSERT(host && ns);
     const char *dot = strchr(host, '.');
     if (!dot) return fl_strdup(host);
     static const char *const tails[] = {"", ".svc", ".svc.cluster.local"};

@@ -67,6 +67,7 @@ static int se_port(struct ip *c, const yaml_node_t *n, uint32_t *number, int *ht
          fl_y_int(c->d, x, "targetPort", 1, 65535, &target)))
         return -1;
     *number = (uint32_t)num;
+    FL_ASSERT(*number >= 1 && *number <= 65535);
     *http = !strcasecmp(proto, "HTTP") || !strcasecmp(proto, "HTTP2");
     if (*http) return 0;
     char text[400];
@@ -88,6 +89,8 @@ static int se_ports(struct ip *c, const yaml_node_t *n, struct px_istio_se *se)
         if (se_port(c, px_istio_item(c, n, i), &num, &http)) return -1;
         if (http && !se->port) se->port = num;
     }
+    /* the first HTTP port, or 0 when none is */
+    FL_ASSERT(se->port <= 65535);
     return 0;
 }
 
@@ -103,6 +106,7 @@ static int se_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_se *se)
         se->hosts[se->n_hosts] = fl_strdup(fl_y_str(h));
         se->host_at[se->n_hosts] = px_istio_at(c, h);
     }
+    FL_ASSERT(se->n_hosts == count && count > 0);
     return 0;
 }
 

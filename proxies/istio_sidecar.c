@@ -62,6 +62,7 @@ static int parse_selector(struct ip *c, const yaml_node_t *n, struct px_istio_si
             return -1;
         s->selector[s->n_selector++] = (struct px_label){fl_strdup(k), fl_strdup(v)};
     }
+    FL_ASSERT(s->n_selector == (l ? MAP_COUNT(l) : 0));
     return 0;
 }
 
@@ -76,6 +77,7 @@ static int egress_host(struct ip *c, const yaml_node_t *n, struct px_istio_sidec
                           "%s: egress host '%s' must be namespace/dnsName (e.g. \"./*\", "
                           "\"istio-system/*\", \"default/reviews\")",
                           c->what, h);
+    FL_ASSERT(s->egress && slash > h && slash[1]); /* parse_egress sized the array */
     s->egress[s->n_egress++] = fl_strdup(h);
     return 0;
 }

@@ -212,6 +212,7 @@ static int parse_dests(struct ip *c, const yaml_node_t *n, struct px_istio_route
         if (parse_dest(c, px_istio_item(c, n, i), &r->dests[r->n_dests++])) return -1;
         total += r->dests[i].weight;
     }
+    FL_ASSERT(r->n_dests == SEQ_COUNT(n) && r->n_dests > 0);
     if (r->n_dests > 1 && total == 0)
         return fl_y_error(c->d, n, "%s: several destinations and no weight: give them weights",
                           c->what);
@@ -264,6 +265,7 @@ static int parse_retries(struct ip *c, const yaml_node_t *n, struct px_istio_rou
     px_istio_default_retry(&r->retry);
     if (retry_fields(c, n, &r->retry)) return -1;
     r->retry.num_retries = (uint32_t)attempts; /* 0: retries switched off (ConvertPolicy) */
+    FL_ASSERT(attempts >= 0 && r->retry.n_codes <= PX_RETRY_CODES_MAX);
     return 0;
 }
 
@@ -296,6 +298,7 @@ static int parse_delay(struct ip *c, const yaml_node_t *n, struct px_fault_cfg *
         return -1;
     yaml_node_t *x = fl_y_get(c->d, n, "fixedDelay");
     if (!x) return fl_y_error(c->d, n, "%s: a fault delay needs 'fixedDelay'", c->what);
+    FL_ASSERT(f->delay_percent >= 0 && f->delay_percent <= 100);
     return px_istio_go_duration(c, x, "fixedDelay", MS, &f->delay_ns);
 }
 
@@ -313,6 +316,7 @@ static int parse_abort(struct ip *c, const yaml_node_t *n, struct px_fault_cfg *
     if (!x) return fl_y_error(c->d, n, "%s: a fault abort needs 'httpStatus'", c->what);
     if (fl_y_int(c->d, x, "httpStatus", 200, 599, &status)) return -1;
     f->abort_status = (int)status;
+    FL_ASSERT(f->abort_status >= 200 && f->abort_percent >= 0 && f->abort_percent <= 100);
     return 0;
 }
 
@@ -422,6 +426,7 @@ static int parse_matches(struct ip *c, const yaml_node_t *n, struct px_istio_rou
         else
             match_free(m);
     }
+    FL_ASSERT(r->n_matches <= SEQ_COUNT(n));
     *keep = r->n_matches > 0 || SEQ_COUNT(n) == 0;
     return 0;
 }
@@ -511,6 +516,7 @@ static int parse_mirrors(struct ip *c, const yaml_node_t *n, struct px_istio_rou
             mirror_percent(c, fl_y_get(c->d, m, "percentage"), &o->percent))
             return -1;
     }
+    FL_ASSERT(r->n_mirrors == SEQ_COUNT(many));
     return 0;
 }
 
@@ -595,6 +601,7 @@ static int vs_routes(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
         else
             route_free(r);
     }
+    FL_ASSERT(v->n_routes <= SEQ_COUNT(n));
     return 0;
 }
 
@@ -610,6 +617,7 @@ static int vs_hosts(struct ip *c, const yaml_node_t *n, struct px_istio_vs *v)
         v->hosts[v->n_hosts] = px_istio_short_host(fl_y_str(h), c->ns);
         v->host_at[v->n_hosts] = px_istio_at(c, h);
     }
+    FL_ASSERT(v->n_hosts == count && count > 0);
     return 0;
 }
 
@@ -650,6 +658,8 @@ static void vs_gateways(struct ip *c, const yaml_node_t *gw, struct px_istio_vs 
             v->gateways[v->n_gateways++] =
                 strchr(g, '/') ? fl_strdup(g) : fl_asprintf("%s/%s", c->ns, g);
     }
+    /* every item but "mesh" names a gateway */
+    FL_ASSERT(v->n_gateways <= n && (v->mesh || v->n_gateways == n));
 }
 
 /*

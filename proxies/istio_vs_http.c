@@ -121,6 +121,7 @@ int px_istio_parse_redirect(struct ip *c, const yaml_node_t *n, struct px_edge *
         return edge_fail(e);
     r->status = (int)code;
     r->redirect_port = (int)port;
+    FL_ASSERT(r->redirect && r->status >= 300 && r->status <= 399 && port >= 0 && port <= 65535);
     *out = e;
     return 0;
 }
@@ -144,6 +145,7 @@ static int body_bytes(struct ip *c, const yaml_node_t *x, char **out)
         return fl_y_error(c->d, x, "directResponse body bytes: a NUL byte is not supported");
     }
     *out = (char *)buf;
+    FL_ASSERT(strlen(*out) == (size_t)n);
     return 0;
 }
 
@@ -173,6 +175,8 @@ int px_istio_parse_direct(struct ip *c, const yaml_node_t *n, struct px_edge **o
             return edge_fail(e);
         r->content_type = fl_strdup("text/plain");
     }
+    /* respond_request (edge.c) answers with this status */
+    FL_ASSERT(r->status >= 200 && r->status <= 599 && !r->redirect);
     *out = e;
     return 0;
 }
@@ -191,6 +195,7 @@ static int joined_list(struct ip *c, const yaml_node_t *n, const char *key, char
         s = next;
     }
     *out = s;
+    FL_ASSERT(count > 0 || !*s);
     return 0;
 }
 
@@ -227,6 +232,7 @@ static int cors_origins(struct ip *c, const yaml_node_t *n, struct px_edge_cors 
         }
         k->n_origins++;
     }
+    FL_ASSERT(k->n_origins == n_o + n_old);
     return 0;
 }
 

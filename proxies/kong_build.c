@@ -66,6 +66,7 @@ struct kentry {
 
 static struct kprio priority(const struct px_kong_route *r, size_t path)
 {
+    FL_ASSERT(path == SIZE_MAX || path < r->n_paths);
     struct kprio p = {0};
     p.weight = (r->n_methods > 0) + (r->n_hosts > 0) + (r->n_headers > 0) + (r->n_paths > 0);
     p.plain_hosts = r->n_hosts > 0;
@@ -78,6 +79,7 @@ static struct kprio priority(const struct px_kong_route *r, size_t path)
     } else if (path != SIZE_MAX) {
         p.length = strlen(r->paths[path]) & 0x7FFFF;
     }
+    FL_ASSERT(p.weight <= 4 && (!p.regex || path != SIZE_MAX));
     return p;
 }
 
@@ -105,6 +107,7 @@ static struct kentry *router_entries(const struct px_kong *k, size_t *n_out)
     struct kentry *e = NULL;
     for (size_t r = 0; r < k->n_routes; r++) {
         const struct px_kong_route *rt = &k->routes[r];
+        FL_ASSERT(rt->service >= 0 && (size_t)rt->service < k->n_services);
         if (!k->services[rt->service].enabled) continue; /* Kong skips a disabled service */
         size_t paths = rt->n_paths ? rt->n_paths : 1;
         for (size_t p = 0; p < paths; p++) {
@@ -271,6 +274,7 @@ static int route_plugin(const struct px_kong *k, size_t route, const char *name)
             best = (int)i;
         }
     }
+    FL_ASSERT(best < (int)k->n_plugins && (best < 0) == (rank == 0));
     return best;
 }
 
@@ -280,6 +284,8 @@ static int route_rate_limit(const struct px_kong *k, size_t route)
     int best = route_plugin(k, route, "rate-limiting"), idx = 0;
     if (best < 0) return -1;
     for (int i = 0; i < best; i++) idx += !strcmp(k->plugins[i].name, "rate-limiting");
+    /* the index among the rate limits build_clusters made, one per rate-limiting plugin */
+    FL_ASSERT(!strcmp(k->plugins[best].name, "rate-limiting") && idx <= best);
     return idx;
 }
 
@@ -305,6 +311,7 @@ static void route_edges(const struct px_kong *k, size_t r, struct px_proxy_cfg *
             policy[i] = (int)out->n_policies;
             out->policies[out->n_policies++] = copy;
         }
+        FL_ASSERT(policy[i] >= 0 && (size_t)policy[i] < out->n_policies);
         FL_ASSERT(e->n < sizeof prio / sizeof *prio);
         /* insertion by priority, highest first */
         size_t at = e->n;
@@ -318,6 +325,7 @@ static void route_edges(const struct px_kong *k, size_t r, struct px_proxy_cfg *
         prio[at] = p->priority;
     }
     for (size_t i = 0; i < e->n; i++) e->n_early += prio[i] > 910; /* rate-limiting's PRIORITY */
+    FL_ASSERT(e->n_early <= e->n);
 }
 
 /* The upstream a service's host names, or NULL. */
@@ -343,6 +351,9 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
 {
     const struct px_kong_route *r = &k->routes[e->route];
     const struct px_kong_service *s = &k->services[r->service];
+    /* router_entries keeps only the routes of enabled services, which have clusters */
+    FL_ASSERT(r->service >= 0 && (size_t)r->service < k->n_services &&
+              svc_cluster[r->service] >= 0);
     memset(rc, 0, sizeof *rc);
     rc->rate_limit = -1;
     rc->name = r->name ? fl_strdup(r->name) : fl_asprintf("route-%zu", e->route + 1);
@@ -368,6 +379,7 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
     rc->authority = r->preserve_host ? NULL : kong_authority(k, s);
     rc->rate_limit = route_rate_limit(k, e->route);
     rc->edge = (uint32_t)edge_of_route[e->route];
+    FL_ASSERT(rc->n_methods == r->n_methods && rc->n_headers == r->n_headers);
     return 0;
 }
 
@@ -381,6 +393,7 @@ static int add_endpoints(struct px_cluster_cfg *cl, const struct px_resolver *r,
     struct px_endpoint_cfg *eps = NULL;
     size_t n = 0;
     char *why = NULL;
+    FL_ASSERT(r->resolve && host && err);
     if (r->resolve(r->arg, host, port, &eps, &n, &why)) {
         /* located where the host is written (at: NULL for configurations built in code) */
         *err = fl_asprintf("%s%s%s: cannot resolve '%s': %s", at ? at : "", at ? ": " : "", owner,
@@ -417,6 +430,7 @@ static void kong_outlier(const struct px_kong_upstream *u, struct px_outlier_cfg
     o->base_ejection_ns = o->max_ejection_ns = KONG_FOREVER_NS;
     o->max_ejection_percent = 100;
     o->kong = u->passive;
+    FL_ASSERT(o->base_ejection_ns > 0 && o->interval_ns > 0); /* as px_outlier_init needs */
 }
 
 static void cluster_defaults(const struct px_kong_service *s, struct px_cluster_cfg *cl)
@@ -436,6 +450,7 @@ static int cluster_cfg(const struct px_kong *k, size_t svc, const struct px_reso
                        struct px_cluster_cfg *cl, char **err)
 {
     const struct px_kong_service *s = &k->services[svc];
+    FL_ASSERT(svc < k->n_services && s->enabled);
     char owner[160];
     px_kong_describe(owner, sizeof owner, "service", s->name, svc);
     memset(cl, 0, sizeof *cl);
@@ -485,10 +500,12 @@ static int build_clusters(const struct px_kong *k, const struct px_resolver *r,
         }
         svc_cluster[i] = (int)out->n_clusters++;
     }
+    FL_ASSERT(out->n_clusters <= k->n_services);
     out->rate_limits = fl_calloc(k->n_plugins ? k->n_plugins : 1, sizeof *out->rate_limits);
     for (size_t i = 0; i < k->n_plugins; i++)
         if (!strcmp(k->plugins[i].name, "rate-limiting"))
             copy_rl(&k->plugins[i].rl, &out->rate_limits[out->n_rate_limits++]);
+    FL_ASSERT(out->n_rate_limits <= k->n_plugins);
     return 0;
 }
 
@@ -508,6 +525,7 @@ static void build_edges(const struct px_kong *k, struct px_proxy_cfg *out, int *
         out->edges[out->n_edges++] = e;
         edge_of_route[r] = (int)out->n_edges;
     }
+    FL_ASSERT(out->n_edges <= k->n_routes);
     free(policy);
 }
 
@@ -520,6 +538,7 @@ static int build_vhost(const struct px_kong *k, const struct kentry *e, size_t n
     vh->domains[0] = domain;
     vh->n_domains = 1;
     vh->routes = fl_calloc(n_e ? n_e : 1, sizeof *vh->routes);
+    FL_ASSERT(domain && vh->n_routes == 0);
     for (size_t i = 0; i < n_e; i++) {
         if (!route_serves(&k->routes[e[i].route], domain)) continue;
         if (route_cfg(k, &e[i], svc_cluster, edge_of_route, &vh->routes[vh->n_routes++], err))
@@ -531,6 +550,7 @@ static int build_vhost(const struct px_kong *k, const struct kentry *e, size_t n
 int px_kong_build(const struct px_kong *k, const char *name, const struct px_resolver *r,
                   struct px_proxy_cfg *out, char **err)
 {
+    FL_ASSERT(k && name && r && out && err);
     memset(out, 0, sizeof *out);
     out->name = fl_strdup(name);
     out->kind = PX_PROXY_GATEWAY;
@@ -551,6 +571,8 @@ int px_kong_build(const struct px_kong *k, const char *name, const struct px_res
             rc = build_vhost(k, e, n_e, svc_cluster, edge_of_route, domains[d],
                              &out->vhosts[out->n_vhosts++], err);
     }
+    /* built: one virtual host per domain */
+    FL_ASSERT(rc || (d == n_d && out->n_vhosts == n_d));
     for (; d < n_d; d++) free(domains[d]); /* the rest, after an error */
     free(domains);
     free(e);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 #define HC_COUNTER_MAX 254
@@ -79,6 +80,7 @@ static int hc_counter(struct hcp *h, const yaml_node_t *m, const char *key, uint
     if (fl_y_int(h->c->d, x, hc_name(h, key, name, sizeof name), 0, HC_COUNTER_MAX, &v)) return -1;
     *out = (uint32_t)v;
     hc_active_on(h, x, key, v != 0);
+    FL_ASSERT(*out <= HC_COUNTER_MAX);
     return 0;
 }
 
@@ -118,6 +120,7 @@ static int hc_side(struct hcp *h, const yaml_node_t *m, const char *sub, int hea
     static const char *const passive_unhealthy[] = {"http_statuses", "tcp_failures", "timeouts",
                                                     "http_failures", NULL};
     const int active = !strcmp(sub, "active");
+    FL_ASSERT(active || !strcmp(sub, "passive"));
     yaml_node_t *n = fl_y_get(h->c->d, m, healthy ? "healthy" : "unhealthy");
     double interval;
     if (!n) return 0;
@@ -134,6 +137,7 @@ static int hc_side(struct hcp *h, const yaml_node_t *m, const char *sub, int hea
              hc_counter(h, n, "timeouts", &k->timeouts) ||
              hc_counter(h, n, "http_failures", &k->http_failures);
     h->path[len] = '\0';
+    FL_ASSERT(strlen(h->path) == len); /* the path is back to the caller's */
     return rc ? -1 : 0;
 }
 
@@ -196,6 +200,9 @@ static int hc_passive(struct hcp *h, const yaml_node_t *n, struct px_outlier_kon
         return -1;
     /* kong/runloop/balancer/healthcheckers.lua is_upstream_using_healthcheck */
     k->on = k->tcp_failures || k->timeouts || k->http_failures;
+    /* every counter came through hc_counter (or is the default 0) */
+    FL_ASSERT(k->successes <= HC_COUNTER_MAX && k->tcp_failures <= HC_COUNTER_MAX);
+    FL_ASSERT(k->timeouts <= HC_COUNTER_MAX && k->http_failures <= HC_COUNTER_MAX);
     return 0;
 }
 
@@ -210,6 +217,7 @@ void px_kong_passive_defaults(struct px_outlier_kong *k)
         px_status_set_add(k->healthy_statuses, healthy[i]);
     for (size_t i = 0; i < sizeof unhealthy / sizeof *unhealthy; i++)
         px_status_set_add(k->unhealthy_statuses, unhealthy[i]);
+    FL_ASSERT(px_status_set_has(k->healthy_statuses, 200) && !k->on);
 }
 
 int px_kong_parse_healthchecks(struct kp *c, const yaml_node_t *n, struct px_kong_upstream *u,
@@ -225,5 +233,6 @@ int px_kong_parse_healthchecks(struct kp *c, const yaml_node_t *n, struct px_kon
         return -1;
     if ((x = fl_y_get(c->d, n, "passive")) && hc_passive(&h, x, &u->passive)) return -1;
     if ((x = fl_y_get(c->d, n, "active")) && hc_active(&h, x, what)) return -1;
+    FL_ASSERT(u->threshold >= 0 && u->threshold <= 100);
     return 0;
 }

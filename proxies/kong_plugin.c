@@ -45,6 +45,7 @@ static int rl_limits(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         snprintf(what, sizeof what, "config.%s", period_keys[p]);
         if (fl_y_int(c->d, x, what, 1, INT64_C(1) << 53, &v)) return -1;
         rl->limit[p] = v;
+        FL_ASSERT(v >= 1 && p < PX_RL_PERIODS);
         at[p] = x;
         any = 1;
     }
@@ -87,6 +88,8 @@ static int rl_limit_by(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         return fl_y_error(c->d, n, "rate-limiting: limit_by header needs 'header_name'");
     if (rl->limit_by == PX_RL_BY_PATH && !rl->path)
         return fl_y_error(c->d, n, "rate-limiting: limit_by path needs 'path'");
+    /* what the identifier reads is set (proxy.c rl_identifier) */
+    FL_ASSERT(rl->limit_by != PX_RL_BY_HEADER || rl->header_name);
     return 0;
 }
 
@@ -141,6 +144,7 @@ static int rl_config(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         free(rl->error_message);
         rl->error_message = fl_strdup(s);
     }
+    FL_ASSERT(rl->error_code >= 100 && rl->error_code <= 599 && rl->error_message);
     return 0;
 }
 
@@ -170,6 +174,7 @@ static int plugin_scope(struct kp *c, const yaml_node_t *n, const char *name,
                           c->k->services[svc].name ? c->k->services[svc].name : "?");
     *scope = route >= 0 ? PX_KONG_ROUTE : svc >= 0 ? PX_KONG_SERVICE : PX_KONG_GLOBAL;
     *target = route >= 0 ? route : svc;
+    FL_ASSERT(*scope == PX_KONG_GLOBAL ? *target < 0 : *target >= 0);
     return 0;
 }
 
@@ -177,6 +182,7 @@ static const char *scope_text(struct kp *c, enum px_kong_scope scope, int target
                               size_t size)
 {
     if (scope == PX_KONG_GLOBAL) return "the whole gateway";
+    FL_ASSERT(target >= 0);
     if (scope == PX_KONG_SERVICE)
         return px_kong_describe(buf, size, "service", c->k->services[target].name, (size_t)target);
     return px_kong_describe(buf, size, "route", c->k->routes[target].name, (size_t)target);
@@ -199,6 +205,7 @@ static int plugin_add(struct kp *c, const yaml_node_t *n, struct px_kong_plugin 
     }
     FL_GROW(c->k->plugins, c->cap_plugins, c->k->n_plugins + 1);
     c->k->plugins[c->k->n_plugins++] = *p;
+    FL_ASSERT(c->k->n_plugins <= c->cap_plugins);
     return 0;
 }
 

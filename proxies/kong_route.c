@@ -30,6 +30,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 
 /* Kong's protocols (routes and services); only the first two, http and https, run. */
 const char *const px_kong_protocols[] = {
@@ -46,6 +47,7 @@ static int route_protocols(struct kp *c, const yaml_node_t *n, const char *what)
             return fl_y_error(c->d, x, "%s: protocol '%s' is not supported yet", what,
                               px_kong_protocols[p]);
         has_http |= p == 0;
+        FL_ASSERT(p == 0 || p == 1);
     }
     if (!has_http)
         return fl_y_error(c->d, n,
@@ -97,6 +99,7 @@ char *px_kong_path_regex(const char *re)
 /* Checks that a regex compiles under RE2 rules; located error otherwise. */
 static int check_regex(struct kp *c, const yaml_node_t *at, const char *re, int ignore_case)
 {
+    FL_ASSERT(re && at);
     struct px_match m;
     char *err = NULL;
     if (px_match_init(&m, PX_MATCH_REGEX, re, ignore_case, &err) == 0) {
@@ -137,6 +140,8 @@ static int route_paths(struct kp *c, const yaml_node_t *n, struct px_kong_route 
         } else if (strstr(p, "//")) {
             return fl_y_error(c->d, x, "path '%s' must not have empty segments", p);
         }
+        /* a path is a checked regex (~) or starts with '/' */
+        FL_ASSERT(p[0] == '~' || p[0] == '/');
     }
     return 0;
 }
@@ -155,6 +160,7 @@ static int route_headers(struct kp *c, const yaml_node_t *n, struct px_kong_rout
                               "cannot contain 'host' header, which must be specified "
                               "in the 'hosts' attribute");
         struct px_kong_header *h = &r->headers[r->n_headers++];
+        FL_ASSERT(r->n_headers <= count);
         h->name = fl_strdup(name);
         if (px_kong_str_list(c, vn, "header values", &h->values, &h->n_values)) return -1;
         if (!h->n_values) return fl_y_error(c->d, vn, "header '%s' needs a value", name);
@@ -236,6 +242,7 @@ static int route_matchers(struct kp *c, const yaml_node_t *n, struct px_kong_rou
                           "%s: must set one of 'methods', 'hosts', 'headers', 'paths' "
                           "when 'protocols' is 'http'",
                           what);
+    FL_ASSERT(r->n_methods || r->n_hosts || r->n_paths || r->n_headers);
     return 0;
 }
 
@@ -248,6 +255,7 @@ static struct px_kong_route *route_new(struct kp *c, const yaml_node_t *n, int s
     r->service = service;
     r->strip_path = 1;
     c->k->n_routes++;
+    FL_ASSERT(c->k->n_routes == idx + 1 && c->k->n_routes <= c->cap_routes);
     if (px_kong_read_id(c, n, &c->route_ids, &c->cap_rids, idx)) return NULL;
     return r;
 }
@@ -274,6 +282,8 @@ int px_kong_parse_route(struct kp *c, const yaml_node_t *n, int service)
     yaml_node_t *x = fl_y_get(c->d, n, "service");
     if (top && !x) return fl_y_error(c->d, n, "%s has no service (not supported yet)", what);
     if (top && px_kong_resolve_ref(c, x, K_SERVICE, &r->service)) return -1;
+    /* every route has its service: nested, the enclosing one; top level, the one named */
+    FL_ASSERT(r->service >= 0 && (size_t)r->service < c->k->n_services);
     if (route_matchers(c, n, r, what) || route_flags(c, n, r)) return -1;
     int idx = (int)(c->k->n_routes - 1);
     if ((x = fl_y_get(c->d, n, "tags")) && fl_y_want_seq(c->d, x, "tags")) return -1;

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 #define MS INT64_C(1000000)
@@ -74,6 +75,7 @@ static int service_url(struct kp *c, const yaml_node_t *n, struct px_kong_servic
             return fl_y_error(c->d, n, "%s: url '%s' has an invalid port", what, url);
         end += 1 + len;
     }
+    FL_ASSERT(s->host[0] && s->port > 0 && (!*end || strchr("/?#", *end)));
     if (*end == '/') s->path = fl_strndup(end, strcspn(end, "?#"));
     return 0;
 }
@@ -95,6 +97,7 @@ static int service_fields(struct kp *c, const yaml_node_t *n, struct px_kong_ser
     if (fl_y_string(c->d, x, "host", &v)) return -1;
     s->host = fl_strdup(v);
     s->host_at = host_where(c, x);
+    FL_ASSERT(s->host && s->protocol);
     if ((x = fl_y_get(c->d, n, "port"))) {
         if (fl_y_int(c->d, x, "port", 0, 65535, &port)) return -1;
         s->port = (uint16_t)port;
@@ -134,10 +137,12 @@ static int service_timeouts(struct kp *c, const yaml_node_t *n, struct px_kong_s
         if (fl_y_int(c->d, x, keys[i], 1, 2147483646, &v)) return -1;
         *dst[i] = v * MS;
     }
+    FL_ASSERT(s->connect_timeout_ns > 0 && s->write_timeout_ns > 0 && s->read_timeout_ns > 0);
     if ((x = fl_y_get(c->d, n, "retries"))) {
         if (fl_y_int(c->d, x, "retries", 0, 32767, &v)) return -1;
         s->retries = (int)v;
     }
+    FL_ASSERT(s->retries >= 0 && s->retries <= 32767);
     return px_kong_opt_bool(c, n, "enabled", "enabled", &s->enabled);
 }
 
@@ -159,6 +164,7 @@ static struct px_kong_service *service_new(struct kp *c, const yaml_node_t *n)
     s->retries = 5;
     s->enabled = 1;
     c->k->n_services++;
+    FL_ASSERT(c->k->n_services == idx + 1 && c->k->n_services <= c->cap_services);
     if (px_kong_read_id(c, n, &c->service_ids, &c->cap_sids, idx)) return NULL;
     return s;
 }
@@ -180,11 +186,14 @@ int px_kong_parse_service(struct kp *c, const yaml_node_t *n)
     s->name = name ? fl_strdup(name) : NULL;
     if (service_address(c, n, s, what) || service_timeouts(c, n, s)) return -1;
     int idx = (int)(c->k->n_services - 1);
+    FL_ASSERT(s == &c->k->services[idx] && s->host && s->protocol);
     if ((x = fl_y_get(c->d, n, "routes"))) {
         if (fl_y_want_seq(c->d, x, "routes")) return -1;
         for (size_t i = 0; i < SEQ_COUNT(x); i++)
             if (px_kong_parse_route(c, px_kong_item(c, x, i), idx)) return -1;
     }
+    /* nested routes belong to this service, the last one */
+    FL_ASSERT(c->k->n_services == (size_t)idx + 1);
     if ((x = fl_y_get(c->d, n, "plugins")) && px_kong_parse_plugins(c, x, PX_KONG_SERVICE, idx))
         return -1;
     return 0;

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
 
 /* ---------------------------------------------------------------- upstreams */
@@ -40,6 +41,7 @@ static int target_address(struct kp *c, const yaml_node_t *n, struct px_kong_tar
     if (*end && *end != ':')
         return fl_y_error(c->d, n, "Invalid target ('%s'); not a valid hostname or ip address", s);
     t->host = fl_strndup(s, (size_t)(end - s));
+    FL_ASSERT(end > s && t->host[0] && t->port > 0);
     return 0;
 }
 
@@ -66,9 +68,12 @@ int px_kong_parse_target(struct kp *c, const yaml_node_t *n, int upstream)
     if (target_address(c, fl_y_get(c->d, n, "target"), &t)) return -1;
     char where[512];
     t.host_at = fl_strdup(fl_y_where(c->d, fl_y_get(c->d, n, "target"), where, sizeof where));
+    /* nested: the upstream being parsed; top level: resolve_ref found it */
+    FL_ASSERT(upstream >= 0 && (size_t)upstream < c->k->n_upstreams && t.weight <= 65535);
     struct px_kong_upstream *u = &c->k->upstreams[upstream];
     u->targets = fl_realloc(u->targets, (u->n_targets + 1) * sizeof *u->targets);
     u->targets[u->n_targets++] = t;
+    FL_ASSERT(u->n_targets > 0 && u->targets[u->n_targets - 1].host);
     return 0;
 }
 
@@ -97,6 +102,7 @@ static int upstream_settings(struct kp *c, const yaml_node_t *n, struct px_kong_
         return -1;
     if (a > 1)
         return fl_y_error(c->d, x, "%s: algorithm '%s' is not supported yet", what, algorithms[a]);
+    FL_ASSERT(a == 0 || a == 1);
     u->lb = a == 0 ? PX_LB_ROUND_ROBIN : PX_LB_LEAST_REQUEST;
     if ((x = fl_y_get(c->d, n, "slots")) && fl_y_int(c->d, x, "slots", 10, 65536, &slots))
         return -1;

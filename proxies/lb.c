@@ -136,6 +136,7 @@ void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc
         lb->loc[i] = loc[i];
         if (prio[i] + 1u > lb->n_prio) lb->n_prio = prio[i] + 1u;
     }
+    FL_ASSERT(lb->n_prio >= 1 && lb->n_prio <= PX_LB_PRIO_MAX);
     free(lb->loc_weight);
     free(lb->loc_count);
     lb->loc_weight = NULL;
@@ -192,6 +193,7 @@ static uint32_t threshold_percent(double t)
  */
 static int in_panic(const struct px_lb *lb, uint32_t healthy, uint32_t total, uint32_t avail)
 {
+    FL_ASSERT(healthy <= total && avail <= 100);
     if (avail >= 100 || total == 0) return 0;
     double healthy_percent = 100.0 * healthy / (double)total;
     return healthy_percent < threshold_percent(lb->cfg.panic_threshold);
@@ -241,6 +243,7 @@ static int cands_build(struct cands *c, const struct px_lb *lb, const struct px_
         free_ += !hosts[i].excluded;
     }
     c->avoid = free_ > 0;
+    FL_ASSERT(free_ <= source && source <= total && total <= lb->n);
     c->count = c->avoid ? free_ : source;
     return c->count > 0;
 }
@@ -259,6 +262,7 @@ static uint32_t cands_nth(const struct cands *c, uint32_t r)
 static uint32_t pick_rr(struct px_lb *lb, const struct cands *c, uint64_t (*next)(void *),
                         void *arg)
 {
+    FL_ASSERT(c->count > 0 && c->n == lb->n);
     if (lb->rr_next == RR_UNSET || lb->rr_next >= lb->n)
         lb->rr_next = (uint32_t)(next(arg) % lb->n);
     for (uint32_t k = 0; k < lb->n; k++) {
@@ -286,6 +290,7 @@ static double edf_weight(const struct px_lb *lb, const struct px_lb_host *h)
 
 static uint32_t pick_edf(struct px_lb *lb, const struct cands *c)
 {
+    FL_ASSERT(c->count > 0 && c->n == lb->n);
     int best = -1;
     for (uint32_t i = 0; i < lb->n; i++) {
         if (!is_cand(c, i)) continue;
@@ -304,6 +309,7 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
                          void *arg)
 {
     uint32_t choices = lb->cfg.choice_count ? lb->cfg.choice_count : CHOICE_COUNT_DFLT;
+    FL_ASSERT(c->count > 0 && choices >= 1);
     uint32_t best = cands_nth(c, (uint32_t)(next(arg) % c->count));
     for (uint32_t k = 1; k < choices; k++) {
         uint32_t i = cands_nth(c, (uint32_t)(next(arg) % c->count));
@@ -318,6 +324,7 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
 static struct px_lb_table *hash_refresh(struct px_lb *lb, const struct cands *c)
 {
     struct px_lb_table *t = &lb->tables[c->prio < 0 ? 0 : c->prio];
+    FL_ASSERT(c->prio < (int)lb->n_prio && t->members);
     int same = t->built;
     for (uint32_t i = 0; i < lb->n; i++) {
         uint8_t in = (uint8_t)in_source(c, i);
@@ -370,12 +377,14 @@ static int pick_priority(struct px_lb *lb, const struct px_lb_host *hosts, uint6
                          uint32_t *avail)
 {
     uint32_t healthy[PX_LB_PRIO_MAX] = {0}, total[PX_LB_PRIO_MAX] = {0}, load[PX_LB_PRIO_MAX];
+    FL_ASSERT(lb->n_prio > 1 && lb->n_prio <= PX_LB_PRIO_MAX);
     for (uint32_t i = 0; i < lb->n; i++) {
         if (hosts[i].absent) continue;
         total[lb->prio[i]]++;
         healthy[lb->prio[i]] += hosts[i].healthy != 0;
     }
     *avail = px_lb_priority_load(healthy, total, lb->n_prio, load);
+    FL_ASSERT(*avail <= 100);
     return (int)px_lb_priority_choose(load, lb->n_prio, r);
 }
 
@@ -405,6 +414,8 @@ static int pick_locality(const struct px_lb *lb, const struct px_lb_host *hosts,
                 x -= w;
         }
     }
+    /* x < sum: some locality takes it */
+    FL_ASSERT(sum == 0 || (loc >= 0 && (uint32_t)loc < lb->n_loc));
     return loc;
 }
 
@@ -431,6 +442,7 @@ int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint
         }
         avail = px_lb_priority_load(&healthy, &total, 1, &load);
     }
+    FL_ASSERT(prio < (int)lb->n_prio && avail <= 100);
     lb->prio_picks[prio < 0 ? 0 : prio]++;
     if (lb->loc_weight && !hashing) {
         loc = pick_locality(lb, hosts, prio < 0 ? 0 : prio, next(random_arg));

@@ -43,6 +43,8 @@ uint32_t px_lb_priority_load(const uint32_t *healthy, const uint32_t *total, uin
         left -= load[p];
         if (load[p] > 0 && first < 0) first = (int)p;
     }
+    /* avail > 0: some priority has health, and so a load of at least 1 */
+    FL_ASSERT(first >= 0);
     if (left && first >= 0) load[first] += left; /* rounding */
     return avail;
 }
@@ -61,6 +63,7 @@ uint32_t px_lb_priority_choose(const uint32_t *load, uint32_t n, uint64_t r)
 
 uint32_t px_lb_locality_effective(uint32_t weight, uint32_t healthy, uint32_t total)
 {
+    FL_ASSERT(healthy <= total);
     if (total == 0) return 0;
     double ratio = (OVERPROVISIONING / 100.0) * healthy / total;
     return (uint32_t)(weight * (ratio < 1.0 ? ratio : 1.0));

@@ -64,6 +64,8 @@ void px_maglev_build(struct px_maglev *t, const struct px_hash_member *m, size_t
             filled++;
         }
     }
+    /* every slot holds a host */
+    FL_ASSERT(filled == size);
     free(b);
 }
 

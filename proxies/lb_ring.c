@@ -64,6 +64,7 @@ void px_ring_build(struct px_ring *r, const struct px_hash_member *m, size_t n, 
             k++;
         }
     }
+    FL_ASSERT(k <= cap);
     qsort(b, k, sizeof *b, by_hash);
     r->e = fl_calloc(k ? k : 1, sizeof *r->e);
     for (size_t i = 0; i < k; i++) r->e[i] = (struct px_ring_entry){b[i].hash, b[i].host};
@@ -83,6 +84,7 @@ uint32_t px_ring_find(const struct px_ring *r, uint64_t h, uint32_t attempt)
             hi = mid;
     }
     size_t at = lo == r->n ? 0 : lo; /* past the last entry: wrap */
+    FL_ASSERT(at < r->n && (lo == r->n || r->e[at].hash >= h));
     return r->e[(at + attempt) % r->n].host;
 }
 

@@ -32,6 +32,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 
 /* Limits written into every compiled pattern (PCRE2's own defaults are 10,000,000). */
 #define RE_LIMITS "(*LIMIT_MATCH=1000000)(*LIMIT_DEPTH=10000)"
@@ -93,6 +94,7 @@ static const char *escape_unsupported(char c)
  */
 static size_t counted_repeat(const char *p, long *max)
 {
+    FL_ASSERT(p[0] == '{');
     const char *q = p + 1;
     long a = 0, b = -1;
     if (*q < '0' || *q > '9') return 0;
@@ -112,6 +114,7 @@ static size_t counted_repeat(const char *p, long *max)
 /* Skips a character class starting at p ('['); returns the index after its ']'. */
 static size_t skip_class(const char *p, const char **why)
 {
+    FL_ASSERT(p[0] == '[');
     size_t i = 1;
     if (p[i] == '^') i++;
     if (p[i] == ']') i++; /* a leading ']' is literal */
@@ -174,6 +177,7 @@ static const char *re2_unsupported(const char *p)
 
 static int compile_regex(struct px_match *m, const char *value, char **err)
 {
+    FL_ASSERT(m->kind == PX_MATCH_REGEX && !m->re && value && err);
     const char *why = re2_unsupported(value);
     if (why) {
         *err = fl_asprintf("regex '%s': %s not supported by RE2, the regex engine Envoy uses",
@@ -197,6 +201,7 @@ static int compile_regex(struct px_match *m, const char *value, char **err)
         return -1;
     }
     m->re = re;
+    FL_ASSERT(m->re == re);
     m->md = pcre2_match_data_create_from_pattern(re, NULL);
     if (!m->md) {
         fprintf(stderr, "faultline: out of memory\n");
@@ -214,6 +219,7 @@ int px_match_init(struct px_match *m, enum px_match_kind kind, const char *value
     if (kind == PX_MATCH_ANY || kind == PX_MATCH_PRESENT) return 0;
     m->value = fl_strdup(value ? value : "");
     if (kind != PX_MATCH_REGEX) return 0;
+    FL_ASSERT(m->value);
     if (compile_regex(m, m->value, err)) {
         free(m->value);
         m->value = NULL;
@@ -232,6 +238,7 @@ void px_match_free(struct px_match *m)
 
 static int regex_test(const struct px_match *m, const char *s)
 {
+    FL_ASSERT(m->re && m->md);
     int rc = pcre2_match(m->re, (PCRE2_SPTR)s, strlen(s), 0, 0, m->md, NULL);
     /* no match, a limit reached, or invalid UTF-8 that cannot match: all "no" */
     return rc >= 0;
@@ -241,6 +248,8 @@ int px_match_test(const struct px_match *m, const char *s)
 {
     if (m->kind == PX_MATCH_ANY) return 1;
     if (!s) return 0;
+    /* every kind but ANY and PRESENT has its value (px_match_init) */
+    FL_ASSERT(m->kind == PX_MATCH_PRESENT || m->value);
     switch (m->kind) {
     case PX_MATCH_PRESENT: return 1;
     case PX_MATCH_EXACT: return m->ignore_case ? !strcasecmp(s, m->value) : !strcmp(s, m->value);

@@ -29,6 +29,7 @@ struct shadow {
 static void shadow_drop(struct shadow *sh)
 {
     struct px_proxy *p = sh->p;
+    FL_ASSERT(p->shadows != NULL); /* it is on the list */
     if (sh->req) px_msg_free(p->rt, sh->req);
     p->rt->ops->conn_release(p->rt, sh->c);
     LIST_DEL(p->shadows, sh);
@@ -52,6 +53,8 @@ static void shadow_message(void *ctx, struct px_conn *c, struct px_msg *m)
 {
     struct shadow *sh = ctx;
     (void)c;
+    /* an answer only comes after the request went */
+    FL_ASSERT(sh->req == NULL);
     px_msg_free(sh->p->rt, m); /* the shadow's answer is dropped */
     sh->p->rt->ops->conn_close(sh->p->rt, sh->c);
     shadow_drop(sh);
@@ -72,6 +75,7 @@ static const struct px_conn_cbs shadow_cbs = {shadow_connected, shadow_message, 
 
 const char *px_mirror_shadow_host(struct px_msg *m, const char *host)
 {
+    FL_ASSERT(host);
     size_t n = strcspn(host, ":");
     char *s = fl_asprintf("%.*s-shadow%s", (int)n, host, host + n);
     const char *out = px_msg_strdup(m, s, strlen(s));
@@ -82,6 +86,7 @@ const char *px_mirror_shadow_host(struct px_msg *m, const char *host)
 /* A host of the cluster by its balancer, all hosts eligible; -1 if none. */
 static int shadow_pick(struct px_proxy *p, struct cluster *cl)
 {
+    FL_ASSERT(cl->p == p);
     int panic = 0;
     for (uint32_t i = 0; i < cl->cfg->n_endpoints; i++) cl->lbh[i].excluded = 0;
     return px_lb_pick(&cl->lb, cl->lbh, px_rt_random, p->rt, &panic);
@@ -91,6 +96,8 @@ void px_mirror_start(struct stream *s)
 {
     struct px_proxy *p = s->p;
     const struct px_route_cfg *r = s->route;
+    /* the destination is picked: mirrors go once per request, with the first attempt */
+    FL_ASSERT(s->cl && s->dest >= 0 && !s->att);
     for (size_t i = 0; i < r->n_mirrors; i++) {
         const struct px_mirror_cfg *m = &r->mirrors[i];
         FL_ASSERT(m->cluster < p->n_clusters && m->percent >= 0 && m->percent <= 100);

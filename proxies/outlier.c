@@ -163,6 +163,7 @@ static uint64_t draw(struct draws *d)
 
 static int percent_allows(const struct px_outlier *o)
 {
+    FL_ASSERT(o->n_hosts > 0 && o->n_ejected <= o->n_hosts);
     const struct px_outlier_cfg *c = &o->cfg;
     double max = c->max_ejection_percent > 100 ? 100 : c->max_ejection_percent;
     int ok = c->legacy_max_ejection_percent ? 100.0 * o->n_ejected / o->n_hosts < max
@@ -179,6 +180,7 @@ static int enforced(uint32_t percent, uint64_t random)
 static int eject(struct px_outlier *o, uint32_t h, uint32_t enforcing, int64_t now_ns,
                  struct draws *d)
 {
+    FL_ASSERT(h < o->n_hosts && !o->hosts[h].ejected);
     if (!percent_allows(o)) return 0; /* ejections_overflow */
     uint64_t r = draw(d);
     if (!enforced(enforcing, r)) return 0; /* detected, not enforced */
@@ -189,12 +191,15 @@ static int eject(struct px_outlier *o, uint32_t h, uint32_t enforcing, int64_t n
     hs->ejections++;
     o->n_ejected++;
     o->ejections_total++;
+    /* max_ejection_percent admits it: never more ejected hosts than hosts */
+    FL_ASSERT(o->n_ejected <= o->n_hosts && o->ejections_total >= o->n_ejected);
     uint64_t jitter_ms = (r / 100) % ((uint64_t)(c->max_ejection_jitter_ns / NS_PER_MS) + 1);
     if ((int64_t)hs->multiplier * c->base_ejection_ns < c->max_ejection_ns + c->base_ejection_ns)
         hs->multiplier++;
     int64_t t = (int64_t)hs->multiplier * c->base_ejection_ns;
     hs->ejection_ns =
         (t < c->max_ejection_ns ? t : c->max_ejection_ns) + (int64_t)jitter_ms * NS_PER_MS;
+    FL_ASSERT(hs->multiplier > 0 && hs->ejection_ns >= c->base_ejection_ns);
     return 1;
 }
 
@@ -203,6 +208,8 @@ static int fired(struct px_outlier *o, uint32_t h, uint32_t *count, uint32_t enf
                  int64_t now_ns, struct draws *d)
 {
     if (o->hosts[h].ejected) return 0;
+    /* the counter reached its threshold, which is never 0 */
+    FL_ASSERT(*count > 0);
     int ej = eject(o, h, enforcing, now_ns, d);
     *count = 0;
     return ej;
@@ -219,6 +226,7 @@ static int put_code(struct px_outlier *o, uint32_t h, int code, int64_t now_ns, 
         return 0;
     }
     hs->interval_failed++;
+    FL_ASSERT(hs->interval_failed <= hs->interval_total);
     int fire_gateway = 0;
     if (code >= 502 && code <= 504)
         fire_gateway = ++hs->cons_gateway == c->consecutive_gateway_failure;
@@ -307,6 +315,7 @@ int px_outlier_record(struct px_outlier *o, uint32_t h, enum px_origin origin, i
 static void uneject(struct px_outlier *o, uint32_t h, int64_t now_ns)
 {
     struct px_outlier_host *hs = &o->hosts[h];
+    FL_ASSERT(h < o->n_hosts && hs->ejected && o->n_ejected > 0);
     hs->ejected = 0;
     o->n_ejected--;
     hs->cons_5xx = hs->cons_gateway = hs->cons_local = 0;
@@ -338,6 +347,8 @@ static void sweep_eject(struct px_outlier *o, uint32_t h, uint32_t enforcing, in
                         struct draws *d, uint32_t *ejected, uint32_t *n_ej)
 {
     if (o->hosts[h].ejected) return;
+    /* each host ejects at most once per sweep, so there is room for it */
+    FL_ASSERT(*n_ej < o->n_hosts);
     if (!eject(o, h, enforcing, now_ns, d)) return;
     if (ejected) ejected[*n_ej] = h;
     (*n_ej)++;
@@ -395,6 +406,7 @@ static uint32_t detect(struct px_outlier *o, int64_t now_ns, uint64_t random, ui
     if (c->enforcing_failure_percentage > 0)
         failure_percentage(o, rate, now_ns, &d, ejected, &n_ej);
     free(rate);
+    FL_ASSERT(n_ej <= o->n_ejected);
     return n_ej;
 }
 
@@ -411,6 +423,8 @@ uint32_t px_outlier_sweep(struct px_outlier *o, int64_t now_ns, uint64_t random,
         if (unejected) unejected[n_back] = i;
         n_back++;
     }
+    /* the hosts back are no longer counted as ejected */
+    FL_ASSERT(n_back <= o->n_hosts && o->n_ejected + n_back <= o->n_hosts);
     uint32_t n_ej = o->n_hosts ? detect(o, now_ns, random, ejected) : 0;
     for (uint32_t i = 0; i < o->n_hosts; i++) {
         struct px_outlier_host *hs = &o->hosts[i];
@@ -421,5 +435,6 @@ uint32_t px_outlier_sweep(struct px_outlier *o, int64_t now_ns, uint64_t random,
             hs->multiplier--;
     }
     if (n_ejected_out) *n_ejected_out = n_ej;
+    FL_ASSERT(n_ej <= o->n_ejected);
     return n_back;
 }

@@ -30,6 +30,7 @@ uint64_t px_rt_random(void *arg)
 void px_proxy_event(struct px_proxy *p, enum px_event_kind kind, const struct cluster *cl,
                     const struct host *h, int64_t value)
 {
+    FL_ASSERT(!h || (cl && h->cl == cl));
     if (!p->rt->ops->event) return;
     struct px_event e = {kind,
                          p->cfg->name,
@@ -149,6 +150,7 @@ static const char *upstream_path(struct px_proxy *p, const struct px_route_cfg *
 
 struct px_msg *px_upstream_request(struct stream *s)
 {
+    FL_ASSERT(s->route && s->req && s->cl && s->dest < (int)s->route->n_dests);
     struct px_proxy *p = s->p;
     struct px_msg *up = px_msg_new(p->rt);
     px_msg_copy(up, s->req);
@@ -186,6 +188,7 @@ static int apply_edge(struct stream *s, size_t from, size_t to)
 {
     const struct px_edge_cfg *e = route_edge(s->p, s->route);
     if (!e || from >= to) return 0;
+    FL_ASSERT(to <= e->n);
     struct px_edge_env env;
     edge_env(s, &env);
     struct px_msg *m = px_edge_request(e, from, to, &env, s->req, &s->edge);
@@ -209,6 +212,7 @@ static void stream_cancel(struct stream *s)
 /* Spends CPU on the stream's behalf, then continues with cb. */
 static void stream_work(struct stream *s, int64_t cost_ns, px_timer_cb cb)
 {
+    FL_ASSERT(!s->in_work && cost_ns >= 0);
     s->in_work = 1;
     s->p->rt->ops->work(s->p->rt, cost_ns, cb, s);
 }
@@ -217,6 +221,7 @@ static void send_response(struct px_rt *rt, void *arg)
 {
     struct stream *s = arg;
     struct down *d = s->down;
+    FL_ASSERT(s->in_work && s->resp && (!d || d->s == s));
     s->in_work = 0;
     struct px_msg *m = s->resp;
     s->resp = NULL;
@@ -238,6 +243,8 @@ static void send_response(struct px_rt *rt, void *arg)
 /* The stream has its response: the proxy spends its response-side CPU, then sends it. */
 void px_stream_finish(struct stream *s, struct px_msg *resp)
 {
+    /* one response per stream, once nothing is held upstream any more */
+    FL_ASSERT(resp && !s->resp && !s->att && !s->retry_pending && !s->abandoned);
     struct px_proxy *p = s->p;
     px_timer_cancel(p->rt, &s->route_timer);
     px_timer_cancel(p->rt, &s->backoff_timer);
@@ -264,6 +271,7 @@ void px_stream_finish(struct stream *s, struct px_msg *resp)
 static void stream_free(struct stream *s)
 {
     struct px_proxy *p = s->p;
+    FL_ASSERT(p->active > 0 && !s->att && !s->retry_pending);
     px_timer_cancel(p->rt, &s->route_timer);
     px_timer_cancel(p->rt, &s->backoff_timer);
     px_timer_cancel(p->rt, &s->fault_timer);
@@ -294,6 +302,7 @@ static int apply_fault(struct stream *s)
 {
     struct px_proxy *p = s->p;
     const struct px_fault_cfg *f = &s->route->fault;
+    FL_ASSERT(s->route->has_fault && !(s->flags & PX_FLAG_DI));
     int delay =
         f->delay_percent > 0 && (double)(px_random(p->rt) % 1000000) < f->delay_percent * 10000.0;
     int abort =
@@ -332,6 +341,7 @@ static int apply_rate_limit(struct stream *s)
     struct px_proxy *p = s->p;
     int idx = s->route->rate_limit;
     if (idx < 0) return 0;
+    FL_ASSERT((size_t)idx < p->cfg->n_rate_limits && !s->has_rl);
     struct px_rl *rl = &p->rls[idx];
     s->has_rl = 1;
     s->rl_index = idx;
@@ -352,6 +362,7 @@ static void stream_routed(struct px_rt *rt, void *arg)
     struct stream *s = arg;
     struct px_proxy *p = s->p;
     (void)rt;
+    FL_ASSERT(s->in_work && !s->route && !s->cl);
     s->in_work = 0;
     if (s->abandoned) {
         stream_free(s);
@@ -375,6 +386,8 @@ static void stream_routed(struct px_rt *rt, void *arg)
 static void stream_start(struct down *d, struct px_msg *req)
 {
     struct px_proxy *p = d->p;
+    /* HTTP/1.1: one stream at a time on an open connection */
+    FL_ASSERT(!d->s && !d->closed && req);
     struct stream *s = fl_calloc(1, sizeof *s);
     LIST_ADD(p->streams, s);
     s->p = p;
@@ -390,6 +403,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     fl_rng_seed(&r, seed);
     s->cost_ns = fl_dist_sample(&p->cfg->cost, &r);
     d->s = s;
+    FL_ASSERT(p->active > 0 && s->cost_ns >= 0);
     stream_work(s, s->cost_ns / 2, stream_routed);
 }
 
@@ -398,6 +412,7 @@ static void stream_start(struct down *d, struct px_msg *req)
 static void down_free(struct down *d)
 {
     struct px_proxy *p = d->p;
+    FL_ASSERT(p->downs && d->q_len <= d->q_cap);
     for (size_t i = 0; i < d->q_len; i++) px_msg_free(p->rt, d->queue[i]);
     free(d->queue);
     p->rt->ops->conn_release(p->rt, d->c);
@@ -412,6 +427,7 @@ static void down_next(struct down *d)
         return;
     }
     if (d->s || !d->q_len) return;
+    FL_ASSERT(d->q_len <= d->q_cap && d->queue);
     struct px_msg *m = d->queue[0];
     memmove(d->queue, d->queue + 1, (d->q_len - 1) * sizeof *d->queue);
     d->q_len--;
@@ -422,6 +438,7 @@ static void down_message(void *ctx, struct px_conn *c, struct px_msg *m)
 {
     struct down *d = ctx;
     (void)c;
+    FL_ASSERT(!d->closed);
     if (d->s) { /* pipelined: HTTP/1.1 answers in order */
         FL_GROW(d->queue, d->q_cap, d->q_len + 1);
         d->queue[d->q_len++] = m;
@@ -439,6 +456,7 @@ static void down_closed(void *ctx, struct px_conn *c, int reason)
     struct down *d = ctx;
     struct stream *s = d->s;
     (void)c;
+    FL_ASSERT(!d->closed && (!s || s->down == d));
     (void)reason;
     d->closed = 1;
     if (s) {
@@ -489,6 +507,7 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     p->n_clusters = cfg->n_clusters;
     p->clusters = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->clusters);
     for (size_t i = 0; i < cfg->n_clusters; i++) px_cluster_init(p, &p->clusters[i], (uint32_t)i);
+    FL_ASSERT(n_labels == 0 || labels);
     p->rls = fl_calloc(cfg->n_rate_limits ? cfg->n_rate_limits : 1, sizeof *p->rls);
     for (size_t i = 0; i < cfg->n_rate_limits; i++) {
         struct px_rl_cfg copy = cfg->rate_limits[i];
@@ -510,6 +529,8 @@ void px_proxy_free(struct px_proxy *p)
         if (s->down) s->down->s = NULL;
         stream_free(s);
     }
+    /* every stream counted in `active` was on the list */
+    FL_ASSERT(p->active == 0);
     while (p->downs) {
         p->rt->ops->conn_close(p->rt, p->downs->c);
         down_free(p->downs);
@@ -532,11 +553,13 @@ void px_proxy_free(struct px_proxy *p)
 
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i)
 {
+    FL_ASSERT(i < p->n_clusters);
     return &p->clusters[i].st;
 }
 
 int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
 {
+    FL_ASSERT(i < p->n_clusters && h < p->clusters[i].cfg->n_endpoints);
     const struct cluster *cl = &p->clusters[i];
     return cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
 }

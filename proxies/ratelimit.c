@@ -76,6 +76,7 @@ void px_rl_cfg_free(struct px_rl_cfg *c)
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
+    FL_ASSERT(b > 0);
     int64_t q = a / b;
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
@@ -88,6 +89,7 @@ static int64_t floor_div(int64_t a, int64_t b)
  */
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
+    FL_ASSERT(m >= 1 && m <= 12 && d >= 1 && d <= 31);
     y -= m <= 2;
     int64_t era = floor_div(y, 400);
     int64_t yoe = y - era * 400;                         /* 0..399 */
@@ -108,12 +110,14 @@ static void civil_from_days(int64_t z, int64_t *y_out, int *m_out)
     int64_t mp = (5 * doy + 2) / 153;                                    /* March = 0 */
     int m = (int)(mp < 10 ? mp + 3 : mp - 9);
     *y_out = yoe + era * 400 + (m <= 2);
+    FL_ASSERT(m >= 1 && m <= 12);
     *m_out = m;
 }
 
 int64_t px_rl_window_start(enum px_rl_period period, int64_t t)
 {
     static const int64_t fixed[] = {1, 60, 3600, DAY_S};
+    FL_ASSERT((int)period >= 0 && period < PX_RL_PERIODS);
     if (period <= PX_RL_DAY) return floor_div(t, fixed[period]) * fixed[period];
     int64_t y;
     int m;
@@ -127,6 +131,7 @@ int64_t px_rl_window_end(enum px_rl_period period, int64_t t)
 {
     static const int64_t fixed[] = {1, 60, 3600, DAY_S};
     int64_t start = px_rl_window_start(period, t);
+    FL_ASSERT(start <= t);
     if (period <= PX_RL_DAY) return start + fixed[period];
     int64_t y;
     int m;
@@ -145,6 +150,8 @@ void px_rl_init(struct px_rl *rl, struct px_rl_cfg *cfg)
     memset(cfg, 0, sizeof *cfg);
     rl->n_buckets = 64;
     rl->buckets = fl_calloc(rl->n_buckets, sizeof *rl->buckets);
+    /* a power of two: a bucket is the hash's low bits */
+    FL_ASSERT((rl->n_buckets & (rl->n_buckets - 1)) == 0);
 }
 
 void px_rl_free(struct px_rl *rl)
@@ -186,6 +193,7 @@ static void grow(struct px_rl *rl)
     free(rl->buckets);
     rl->buckets = b;
     rl->n_buckets = n;
+    FL_ASSERT((n & (n - 1)) == 0 && rl->n_counters <= n);
 }
 
 static struct px_rl_counter *counter(struct px_rl *rl, const char *id)
@@ -203,6 +211,7 @@ static struct px_rl_counter *counter(struct px_rl *rl, const char *id)
     c->next = rl->buckets[k];
     rl->buckets[k] = c;
     rl->n_counters++;
+    FL_ASSERT(rl->n_counters <= 2 * rl->n_buckets);
     return c;
 }
 
@@ -216,6 +225,7 @@ static int closest_period(const struct px_rl_verdict *v)
         if (v->limit[p] < 0) continue;
         if (best < 0 || v->remaining[p] <= v->remaining[best]) best = p;
     }
+    FL_ASSERT(best < PX_RL_PERIODS);
     return best;
 }
 
@@ -241,6 +251,8 @@ int px_rl_check(struct px_rl *rl, const char *identifier, int64_t now_ns, struct
     for (int p = 0; p < PX_RL_PERIODS; p++) {
         if (rl->cfg.limit[p] <= 0) continue;
         if (v->allowed) c->count[p]++;
+        /* a request is let through only while every window has room: counts stay within limits */
+        FL_ASSERT(!v->allowed || c->count[p] <= rl->cfg.limit[p]);
         v->limit[p] = rl->cfg.limit[p];
         /* Kong: this request is taken off unless it was refused; never below 0 */
         int64_t r = v->allowed ? remaining[p] - 1 : remaining[p];
@@ -253,6 +265,7 @@ int px_rl_check(struct px_rl *rl, const char *identifier, int64_t now_ns, struct
         int64_t reset = kong_expiration_s[v->stop] - elapsed;
         v->reset_s = reset > 1 ? reset : 1;
     }
+    FL_ASSERT(v->stop < 0 || (v->reset_s >= 1 && v->limit[v->stop] > 0));
     if (v->allowed)
         rl->allowed++;
     else
@@ -270,6 +283,7 @@ static void add_number(struct px_msg *m, const char *name, int64_t value)
 void px_rl_headers(const struct px_rl *rl, const struct px_rl_verdict *v, struct px_msg *m)
 {
     if (rl->cfg.hide_client_headers || v->stop < 0) return;
+    FL_ASSERT(v->stop < PX_RL_PERIODS && v->limit[v->stop] > 0 && v->remaining[v->stop] >= 0);
     char name[64];
     for (int p = 0; p < PX_RL_PERIODS; p++) {
         if (v->limit[p] < 0) continue;

@@ -68,6 +68,7 @@ int px_respcache_lookup(struct px_respcache *c, struct px_rt *rt, uint64_t key, 
         m->body = (const uint8_t *)px_msg_strdup(m, (const char *)e->msg.body, e->msg.body_bytes);
     *out = m;
     *age_ns = now_ns - e->stored_ns;
+    FL_ASSERT(*age_ns < ttl_ns);
     c->hits++;
     return PX_CACHE_HIT;
 }
@@ -85,6 +86,7 @@ void px_respcache_store(struct px_respcache *c, uint64_t key, const struct px_ms
         fl_u64map_put(&c->map, key, e);
         c->entries++;
     }
+    FL_ASSERT(c->entries > 0 && fl_u64map_get(&c->map, key) == e);
     px_msg_copy(&e->msg, resp);
     if (resp->body) /* px_msg_copy borrows the body: the entry keeps its own bytes */
         e->msg.body =

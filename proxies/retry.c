@@ -57,6 +57,7 @@ void px_retry_policy_default(struct px_retry_policy *p)
     p->base_ns = BASE_DEFAULT;
     p->max_ns = 0; /* 10 x base, i.e. 250 ms */
     p->host_selection_attempts = 1;
+    FL_ASSERT(p->base_ns > 0 && p->n_codes == 0);
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -142,15 +143,19 @@ static int add_code(struct px_retry_policy *p, uint16_t code)
         if (p->codes[i] == code) return 0;
     if (p->n_codes == PX_RETRY_CODES_MAX) return -1;
     p->codes[p->n_codes++] = code;
+    FL_ASSERT(p->n_codes <= PX_RETRY_CODES_MAX);
     return 0;
 }
 
 /* Adds one trimmed, non-empty word to q; 0, or -1 if it is not accepted. */
 static int parse_word(struct px_retry_policy *q, const char *word, size_t n)
 {
+    /* the caller trimmed the word and skips empty ones */
+    FL_ASSERT(n > 0 && word[0] != ' ' && word[n - 1] != ' ');
     long code = word_number(word, n);
     if (code >= 0) {
         if (!known_status(code) || add_code(q, (uint16_t)code) < 0) return -1;
+        FL_ASSERT(code >= 100 && code <= 599 && q->n_codes > 0);
         q->retry_on |= PX_RETRY_RETRIABLE_STATUS_CODES;
         return 0;
     }
@@ -168,6 +173,7 @@ static int is_space(char c)
 static const char *echo_word(const char *word, size_t n)
 {
     static char buf[WORD_MAX + 1];
+    FL_ASSERT(word || n == 0);
     if (n > WORD_MAX) n = WORD_MAX;
     memcpy(buf, word, n);
     buf[n] = '\0';
@@ -201,6 +207,8 @@ int px_retry_on_parse(const char *list, struct px_retry_policy *p, const char **
         s = *end ? end + 1 : end;
     }
     *p = q;
+    /* a status code in the list turns retriable-status-codes on */
+    FL_ASSERT(q.n_codes == 0 || (q.retry_on & PX_RETRY_RETRIABLE_STATUS_CODES));
     return 0;
 }
 
@@ -229,6 +237,8 @@ static int matches_response(const struct px_retry_policy *p, const struct px_att
 {
     uint32_t on = p->retry_on;
     int st = a->status;
+    /* an answer: the attempt reached the upstream and got a status */
+    FL_ASSERT(st > 0 && !a->connect_failed && !a->reset && !a->timed_out);
     /* An upstream Envoy's rate-limit answer is retried only under envoy-ratelimited,
        whatever else the policy says. */
     if (a->ratelimited) return (on & PX_RETRY_ENVOY_RATELIMITED) != 0;
@@ -262,6 +272,7 @@ int px_retry_matches(const struct px_retry_policy *p, const struct px_attempt *a
 /* A duration in whole ms as Envoy stores it: truncated, and at least 1 ms. */
 static uint64_t whole_ms(int64_t ns)
 {
+    FL_ASSERT(ns >= 0);
     int64_t ms = ns / NS_PER_MS;
     return ms < 1 ? 1 : (uint64_t)ms;
 }
@@ -269,8 +280,10 @@ static uint64_t whole_ms(int64_t ns)
 /* Current Envoy: the range of retry k is base, doubled while below max/2, then max. */
 static uint64_t range_current(uint64_t base, uint64_t max, uint32_t k)
 {
+    FL_ASSERT(base >= 1 && base <= max);
     uint64_t range = base;
     for (uint32_t i = 1; i < k && range < max; i++) range = range < max / 2 ? range * 2 : max;
+    FL_ASSERT(range >= base && range <= max);
     return range;
 }
 
@@ -279,6 +292,7 @@ static uint64_t range_legacy(uint64_t base, uint64_t max, uint32_t k)
 {
     uint32_t n = 1;
     for (uint32_t i = 1; i < k && ((UINT64_C(1) << n) - 1) * base <= max; i++) n++;
+    FL_ASSERT(n >= 1 && n < 64);
     return ((UINT64_C(1) << n) - 1) * base;
 }
 
@@ -296,5 +310,6 @@ int64_t px_retry_backoff(const struct px_retry_policy *p, uint32_t k, uint64_t r
     } else {
         ms = random % range_current(base, max, k);
     }
+    FL_ASSERT(ms <= max);
     return (int64_t)ms * NS_PER_MS;
 }

@@ -35,6 +35,7 @@ static void attempt_failed(struct attempt *a, const struct px_attempt *r);
 
 static void pend_remove(struct attempt *a)
 {
+    FL_ASSERT(a->pending && !a->uc);
     struct host *h = a->host;
     if (a->prev_pend)
         a->prev_pend->next_pend = a->next_pend;
@@ -49,10 +50,12 @@ static void pend_remove(struct attempt *a)
     FL_ASSERT(h->n_pend > 0);
     h->n_pend--;
     h->cl->br.pending--;
+    FL_ASSERT(h->n_pend <= h->cl->br.pending && (h->pend_head == NULL) == (h->n_pend == 0));
 }
 
 static void pend_add(struct attempt *a)
 {
+    FL_ASSERT(!a->pending && !a->uc && a->s->att == a);
     struct host *h = a->host;
     a->pending = 1;
     a->prev_pend = h->pend_tail;
@@ -64,10 +67,13 @@ static void pend_add(struct attempt *a)
     h->pend_tail = a;
     h->n_pend++;
     h->cl->br.pending++;
+    /* every pending attempt is an active one of its host */
+    FL_ASSERT(h->n_pend <= h->active && h->cl->br.pending <= h->cl->br.cfg.max_pending);
 }
 
 static void idle_remove(struct upconn *uc)
 {
+    FL_ASSERT(uc->connected && !uc->att);
     for (struct upconn **q = &uc->host->idle; *q; q = &(*q)->next_idle) {
         if (*q == uc) {
             *q = uc->next_idle;
@@ -81,6 +87,8 @@ static void upconn_drop(struct upconn *uc)
 {
     struct host *h = uc->host;
     struct px_proxy *p = h->cl->p;
+    FL_ASSERT(!uc->att && h->open > 0 && h->connecting <= h->open);
+    FL_ASSERT(h->cl->br.connections >= h->open && (uc->connected || h->connecting > 0));
     if (!uc->connected) h->connecting--;
     h->open--;
     h->cl->br.connections--;
@@ -98,6 +106,7 @@ static void maybe_connect(struct host *h);
 /* A connection is free: it serves the first pending attempt, or goes idle. */
 static void upconn_free_for_work(struct upconn *uc)
 {
+    FL_ASSERT(uc->connected);
     struct host *h = uc->host;
     uc->att = NULL;
     if (h->pend_head) {
@@ -108,11 +117,14 @@ static void upconn_free_for_work(struct upconn *uc)
     }
     uc->next_idle = h->idle;
     h->idle = uc;
+    /* a connection goes idle only when nothing waits for one */
+    FL_ASSERT(h->n_pend == 0);
 }
 
 static void connect_timeout(struct px_rt *rt, void *arg)
 {
     struct upconn *uc = arg;
+    FL_ASSERT(!uc->connected && !uc->att && uc->host->connecting > 0);
     struct host *h = uc->host;
     rt->ops->conn_reset(rt, uc->c);
     upconn_drop(uc);
@@ -133,6 +145,7 @@ static void maybe_connect(struct host *h)
     struct px_proxy *p = cl->p;
     /* Envoy's HTTP/1.1 pool opens a connection when pending requests outnumber connecting ones */
     if (h->n_pend <= h->connecting || !px_breaker_can_connect(&cl->br)) return;
+    FL_ASSERT(h->n_pend > 0 && h->pend_head);
     struct upconn *uc = fl_calloc(1, sizeof *uc);
     LIST_ADD(p->ups, uc);
     uc->host = h;
@@ -140,6 +153,7 @@ static void maybe_connect(struct host *h)
     h->open++;
     cl->br.connections++;
     cl->st.cx_total++;
+    FL_ASSERT(h->connecting <= h->open && cl->br.connections <= cl->br.cfg.max_connections);
     px_timer_init(p->rt, &uc->connect_timer, connect_timeout, uc);
     uc->c = p->rt->ops->connect(p->rt, cl->cfg->endpoints[h->index].addr, &up_cbs, uc);
     if (cl->cfg->connect_timeout_ns > 0)
@@ -153,6 +167,7 @@ static void per_try_timeout(struct px_rt *rt, void *arg);
 static void send_attempt(struct attempt *a, struct upconn *uc)
 {
     struct stream *s = a->s;
+    FL_ASSERT(uc->connected && !uc->att && !a->pending && uc->host == a->host && s->att == a);
     struct px_proxy *p = s->p;
     a->uc = uc;
     uc->att = a;
@@ -168,17 +183,21 @@ static void send_attempt(struct attempt *a, struct upconn *uc)
 static void attempt_release(struct attempt *a)
 {
     struct cluster *cl = a->s->cl;
+    FL_ASSERT(a->host->cl == cl && a->host->active > 0 && cl->br.requests > 0);
+    FL_ASSERT(cl->lbh[a->host->index].active > 0 && (!a->is_retry || cl->br.retries > 0));
     px_timer_cancel(cl->p->rt, &a->per_try);
     if (a->pending) pend_remove(a);
     a->host->active--;
     cl->lbh[a->host->index].active--;
     cl->br.requests--;
     if (a->is_retry) cl->br.retries--;
+    FL_ASSERT(!a->pending && a->host->n_pend <= a->host->active);
 }
 
 static void record_outlier(struct cluster *cl, struct host *host, enum px_origin origin, int status)
 {
     if (!cl->has_outlier) return;
+    FL_ASSERT(host->cl == cl && host->index < cl->cfg->n_endpoints);
     struct px_proxy *p = cl->p;
     uint32_t h = host->index;
     int r = px_outlier_record(&cl->od, h, origin, status, px_now(p->rt), px_random(p->rt));
@@ -204,6 +223,8 @@ static void record_outlier(struct cluster *cl, struct host *host, enum px_origin
 static void record_failure(struct cluster *cl, struct host *h, const struct px_attempt *r,
                            int retried)
 {
+    /* a try without an answer: it failed to connect, timed out, or was reset */
+    FL_ASSERT(r->connect_failed || r->timed_out || r->reset);
     enum px_origin o = r->connect_failed ? PX_ORIGIN_CONNECT_FAILED
                        : r->timed_out    ? PX_ORIGIN_TIMEOUT
                                          : PX_ORIGIN_RESET;
@@ -230,6 +251,7 @@ static void record_failure(struct cluster *cl, struct host *h, const struct px_a
  */
 static struct px_msg *error_response(struct stream *s, const struct px_attempt *r)
 {
+    FL_ASSERT(!s->att && (r->connect_failed || r->timed_out || r->reset));
     struct px_proxy *p = s->p;
     if (p->cfg->kind == PX_PROXY_GATEWAY) {
         uint32_t flag = r->connect_failed ? PX_FLAG_UF : r->timed_out ? PX_FLAG_UT : PX_FLAG_UC;
@@ -259,6 +281,8 @@ void px_up_backoff_done(struct px_rt *rt, void *arg)
 static void drop_retry(struct stream *s)
 {
     if (!s->retry_pending) return;
+    /* a retry waits in backoff only while the stream has no attempt */
+    FL_ASSERT(!s->att && s->cl->br.retries > 0);
     s->retry_pending = 0;
     s->cl->br.retries--;
 }
@@ -271,6 +295,7 @@ static void drop_retry(struct stream *s)
  */
 static void attempt_done(struct attempt *a, const struct px_attempt *r, struct px_msg *resp)
 {
+    FL_ASSERT(a->s->att == a && !a->uc && !a->s->retry_pending);
     struct stream *s = a->s;
     struct px_proxy *p = s->p;
     struct cluster *cl = s->cl;
@@ -279,6 +304,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
     s->att = NULL;
     free(a);
     const struct px_route_cfg *route = s->route;
+    FL_ASSERT(route->has_retry ? s->retries <= route->retry.num_retries : s->retries == 0);
     int matches = route->has_retry && px_retry_matches(&route->retry, r);
     if (!resp) /* no answer: outlier detection hears of it, knowing whether a retry follows */
         record_failure(cl, h, r,
@@ -299,6 +325,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
             cl->st.rq_retry++;
             cl->br.retries++; /* counts from now until the retry's own result */
             s->retry_pending = 1;
+            FL_ASSERT(s->retries <= route->retry.num_retries && !s->att);
             int64_t wait = px_retry_backoff(&route->retry, s->retries, px_random(p->rt));
             px_timer_arm(p->rt, &s->backoff_timer, px_now(p->rt) + wait);
             return;
@@ -321,6 +348,7 @@ static void per_try_timeout(struct px_rt *rt, void *arg)
     struct attempt *a = arg;
     struct stream *s = a->s;
     s->cl->st.rq_per_try_timeout++;
+    FL_ASSERT(s->att == a && !a->pending);
     if (a->uc) {
         /* Envoy resets the upstream stream: for HTTP/1.1 the connection goes */
         struct upconn *uc = a->uc;
@@ -336,6 +364,7 @@ static void per_try_timeout(struct px_rt *rt, void *arg)
 /* The cluster has no host to offer (503 UH "no healthy upstream"). */
 static void no_healthy(struct stream *s)
 {
+    FL_ASSERT(!s->att && !s->retry_pending);
     s->cl->st.no_healthy++;
     px_stream_finish(s, px_local_response(s->p, 503, s->flags | PX_FLAG_UH, "no healthy upstream"));
 }
@@ -345,6 +374,7 @@ static void overflow(struct stream *s, enum px_breaker_kind kind)
     struct px_proxy *p = s->p;
     struct cluster *cl = s->cl;
     cl->br.overflow[kind]++;
+    FL_ASSERT(kind < PX_BREAKER_RETRIES && !s->att && !s->retry_pending);
     if (kind == PX_BREAKER_PENDING)
         cl->st.rq_pending_overflow++;
     else
@@ -365,10 +395,12 @@ static int pick_host(struct stream *s)
     struct cluster *cl = s->cl;
     struct px_proxy *p = s->p;
     int prev = s->route->has_retry && s->route->retry.previous_hosts;
+    FL_ASSERT(s->tried && !s->att);
     for (uint32_t i = 0; i < cl->cfg->n_endpoints; i++) cl->lbh[i].excluded = prev && s->tried[i];
     int panic = 0;
     int h = px_lb_pick_hash(&cl->lb, cl->lbh, s->has_hash ? &s->hash : NULL, px_rt_random, p->rt,
                             &panic);
+    FL_ASSERT(h < (int)cl->cfg->n_endpoints);
     if (panic) {
         cl->st.panics++;
         px_proxy_event(p, PX_EV_PANIC, cl, NULL, 0);
@@ -381,6 +413,7 @@ static void attempt_start(struct stream *s)
     struct px_proxy *p = s->p;
     struct cluster *cl = s->cl;
     int is_retry = s->retry_pending;
+    FL_ASSERT(!s->att && !s->abandoned && s->cl);
     if (!px_breaker_can_request(&cl->br)) {
         drop_retry(s);
         overflow(s, PX_BREAKER_REQUESTS);
@@ -404,6 +437,7 @@ static void attempt_start(struct stream *s)
     h->active++;
     cl->lbh[hi].active++;
     cl->br.requests++;
+    FL_ASSERT(h->active <= cl->br.requests && cl->br.requests <= cl->br.cfg.max_requests);
     if (h->idle) {
         struct upconn *uc = h->idle;
         h->idle = uc->next_idle;
@@ -430,6 +464,7 @@ static void up_connected(void *ctx, struct px_conn *c, int status)
     struct host *h = uc->host;
     struct px_proxy *p = h->cl->p;
     (void)c;
+    FL_ASSERT(!uc->connected && !uc->att && h->connecting > 0);
     px_timer_cancel(p->rt, &uc->connect_timer);
     if (status != PX_OK) {
         upconn_drop(uc);
@@ -446,6 +481,7 @@ static void up_connected(void *ctx, struct px_conn *c, int status)
     }
     uc->connected = 1;
     h->connecting--;
+    FL_ASSERT(h->connecting < h->open);
     upconn_free_for_work(uc);
 }
 
@@ -467,6 +503,7 @@ static void up_message(void *ctx, struct px_conn *c, struct px_msg *m)
         px_msg_free(p->rt, m);
         return;
     }
+    FL_ASSERT(uc->connected && a->uc == uc && !a->pending && a->host == h);
     a->uc = NULL;
     uint32_t limit = cl->cfg->max_requests_per_connection;
     if (px_wants_close(m) || (limit && uc->served >= limit)) {
@@ -494,6 +531,7 @@ static void up_closed(void *ctx, struct px_conn *c, int reason)
         return;
     }
     struct attempt *a = uc->att;
+    FL_ASSERT(!a || (a->uc == uc && a->s->att == a));
     if (!uc->att && uc->connected) idle_remove(uc);
     uc->att = NULL;
     upconn_drop(uc);
@@ -513,6 +551,7 @@ void px_up_route_timeout(struct px_rt *rt, void *arg)
     struct attempt *a = s->att;
     (void)rt;
     s->cl->st.rq_timeout++;
+    FL_ASSERT(!s->abandoned && (!a || a->s == s));
     px_timer_cancel(s->p->rt, &s->backoff_timer);
     drop_retry(s);
     if (a) {
@@ -539,6 +578,7 @@ void px_up_cancel(struct stream *s)
     struct attempt *a = s->att;
     drop_retry(s);
     if (!a) return;
+    FL_ASSERT(a->s == s && (!a->uc || a->uc->att == a));
     if (a->uc) {
         struct upconn *uc = a->uc;
         s->p->rt->ops->conn_reset(s->p->rt, uc->c);
@@ -567,12 +607,15 @@ void px_up_start(struct stream *s)
 {
     struct px_proxy *p = s->p;
     const struct px_route_cfg *r = s->route;
+    /* the stream has not gone upstream yet; a route with no destination answers directly */
+    FL_ASSERT(!s->cl && !s->att && !s->tried && r->n_dests > 0);
     /* route weights: a destination gets weight / (sum of weights) */
     uint32_t pick = 0;
     if (r->n_dests > 1 && r->total_weight > 0) {
         uint64_t x = px_random(p->rt) % r->total_weight;
         while (x >= r->dests[pick].weight) x -= r->dests[pick++].weight;
     }
+    FL_ASSERT(pick < r->n_dests && r->dests[pick].cluster < p->n_clusters);
     s->cl = &p->clusters[r->dests[pick].cluster];
     s->dest = (int)pick;
     if (r->n_mirrors) px_mirror_start(s); /* once per request, retries not mirrored */
@@ -595,8 +638,10 @@ static void sweep(struct px_rt *rt, void *arg)
 {
     struct cluster *cl = arg;
     uint32_t n = (uint32_t)cl->cfg->n_endpoints, n_ej = 0;
+    FL_ASSERT(cl->has_outlier);
     uint32_t *back = fl_calloc(n ? n : 1, sizeof *back), *out = fl_calloc(n ? n : 1, sizeof *out);
     uint32_t n_back = px_outlier_sweep(&cl->od, px_now(rt), px_random(rt), back, out, &n_ej);
+    FL_ASSERT(n_back <= n && n_ej <= n);
     for (uint32_t i = 0; i < n_back; i++) {
         cl->lbh[back[i]].healthy = 1;
         px_proxy_event(cl->p, PX_EV_UNEJECT, cl, &cl->hosts[back[i]], 0);
@@ -639,6 +684,7 @@ static void set_levels(const struct px_proxy *p, struct cluster *cl)
 
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
 {
+    FL_ASSERT(index < p->cfg->n_clusters);
     const struct px_cluster_cfg *cfg = &p->cfg->clusters[index];
     uint32_t n = (uint32_t)cfg->n_endpoints;
     cl->p = p;
@@ -667,6 +713,8 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
 void px_cluster_free(struct px_proxy *p, struct cluster *cl)
 {
     px_timer_cancel(p->rt, &cl->sweep);
+    /* streams and every connection are gone (px_proxy_free): nothing is held any more */
+    FL_ASSERT(!cl->br.connections && !cl->br.pending && !cl->br.requests && !cl->br.retries);
     for (uint32_t i = 0; i < cl->cfg->n_endpoints; i++) {
         struct upconn *uc = cl->hosts[i].idle;
         while (uc) {

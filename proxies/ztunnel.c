@@ -55,6 +55,7 @@ static void q_push(struct msgq *q, struct px_msg *m)
     }
     FL_GROW(q->m, q->cap, q->head + q->len + 1);
     q->m[q->head + q->len++] = m;
+    FL_ASSERT(q->head + q->len <= q->cap);
 }
 
 static struct px_msg *q_pop(struct msgq *q)
@@ -77,6 +78,8 @@ static void q_drop(struct px_rt *rt, struct msgq *q)
 static void tunnel_maybe_free(struct tunnel *t)
 {
     if (!t->dead || t->in_work) return;
+    /* an ended tunnel holds no connection and no message */
+    FL_ASSERT(!t->down && !t->up && !t->q[0].len && !t->q[1].len);
     struct px_ztunnel *z = t->z;
     if (t->prev)
         t->prev->next = t->next;
@@ -131,6 +134,7 @@ static void tunnel_end(struct tunnel *t, int reset)
     }
     q_drop(rt, &t->q[0]);
     q_drop(rt, &t->q[1]);
+    FL_ASSERT(!t->down && !t->up);
     tunnel_maybe_free(t);
 }
 
@@ -146,6 +150,8 @@ static void forwarded(struct tunnel *t, int dir)
         return;
     }
     struct px_ztunnel *z = t->z;
+    /* a live tunnel has the connection the message goes to */
+    FL_ASSERT(dir == 0 ? t->up_ready && t->up : t->down != NULL);
     struct px_msg *m = q_pop(&t->q[dir]);
     if (dir == 0 && t->svc >= 0) z->st.rq_outbound[t->svc]++;
     if (dir == 0 && t->svc < 0) z->st.rq_inbound++;
@@ -173,11 +179,14 @@ static void pump(struct tunnel *t, int dir)
     struct px_rt *rt = t->z->rt;
     t->busy[dir] = 1;
     t->in_work++;
+    /* one continuation per direction at most; the setup's ran before the upstream opened */
+    FL_ASSERT(t->in_work <= 2 && (dir == 0 || t->up));
     rt->ops->work(rt, t->z->cfg->message_ns, dir == 0 ? forwarded_up : forwarded_down, t);
 }
 
 static void push(struct tunnel *t, int dir, struct px_msg *m)
 {
+    FL_ASSERT(dir == 0 || dir == 1);
     if (t->dead || t->q[dir].len >= QUEUE_MAX) {
         px_msg_free(t->z->rt, m);
         return;
@@ -251,6 +260,8 @@ static void setup_done(struct px_rt *rt, void *arg)
         tunnel_maybe_free(t);
         return;
     }
+    /* setup runs before the upstream opens, and nothing else was queued meanwhile */
+    FL_ASSERT(!t->up && !t->up_ready && t->down && t->in_work == 0);
     if (rt->ops->connect_local)
         t->up = rt->ops->connect_local(rt, t->down, t->target, &up_cbs, t);
     else
@@ -304,6 +315,7 @@ void px_ztunnel_accept(struct px_ztunnel *z, struct px_conn *c)
         return;
     }
     t->in_work++;
+    FL_ASSERT(t->svc < (int)z->cfg->n_services && t->in_work == 1);
     rt->ops->work(rt, z->cfg->connection_ns, setup_done, t);
 }
 
