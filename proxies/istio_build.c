@@ -424,8 +424,7 @@ static void route_policies(const struct bctx *b, const struct px_istio_route *r,
     memset(&e, 0, sizeof e);
     for (int i = 0; i < 2; i++) {
         if (!src[i]) continue;
-        /* the configuration the policies go into (px_istio_vs_routes builds its bctx without it) */
-        FL_ASSERT(out != NULL);
+        FL_ASSERT(out != NULL); /* the configuration the policies go into */
         struct px_edge *copy = fl_calloc(1, sizeof *copy);
         px_edge_copy(copy, src[i]);
         out->policies = fl_realloc(out->policies, (out->n_policies + 1) * sizeof *out->policies);
@@ -525,10 +524,11 @@ static int vs_route_cfgs(const struct bctx *b, const struct px_istio_vs *v, stru
 }
 
 int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
-                       const size_t *first, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
-                       char **err)
+                       const size_t *first, const struct px_istio_vs *v, struct px_proxy_cfg *out,
+                       struct px_vhost_cfg *vh, char **err)
 {
-    struct bctx b = {m, svc, n, first};
+    FL_ASSERT(out && vh);
+    struct bctx b = {m, svc, n, first, out}; /* out: where the routes' CORS and direct answers go */
     return vs_route_cfgs(&b, v, vh, err);
 }
 

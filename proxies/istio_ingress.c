@@ -123,7 +123,7 @@ int px_istio_build_ingress(const struct px_istio *m, const char *name,
         vh->name = fl_asprintf("%s:%s", ds[i].domain, ds[i].vs->name);
         vh->domains = fl_calloc(1, sizeof *vh->domains);
         vh->domains[vh->n_domains++] = fl_strdup(ds[i].domain);
-        rc = px_istio_vs_routes(m, services, n_services, first, ds[i].vs, vh, err);
+        rc = px_istio_vs_routes(m, services, n_services, first, ds[i].vs, out, vh, err);
     }
     free(ds);
     free(first);

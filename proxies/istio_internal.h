@@ -124,9 +124,9 @@ int px_istio_check_refs(const struct px_istio *m, const struct px_mesh_service *
 void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
                              struct px_proxy_cfg *out, size_t *first);
 
-/* VirtualService v's http routes into vh, in order. */
+/* VirtualService v's http routes into vh (a virtual host of out), in order. */
 int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
-                       const size_t *first, const struct px_istio_vs *v, struct px_vhost_cfg *vh,
-                       char **err);
+                       const size_t *first, const struct px_istio_vs *v, struct px_proxy_cfg *out,
+                       struct px_vhost_cfg *vh, char **err);
 
 #endif

@@ -60,6 +60,14 @@ for f in tests/bad/*.yaml; do
     ok
 done
 
+# ---- an ingress gateway's route answering by itself (directResponse): the policy goes
+# into the ingress configuration (it was built without one: an assertion stopped the run)
+"$FL" run scenarios/istio-ingress.yaml --quiet --out "$tmp/ingress-direct" \
+    --set 'mesh.VirtualService/shop.spec.http.1={name: web, directResponse: {status: 418}}' 2>"$tmp/err"
+rc=$?
+check "ingress directResponse: every / answered 418 by the gateway (rc $rc: $(head -1 "$tmp/err"))" \
+    '[ $rc = 0 ] && grep -A1 "\"outcomes\": {" "$tmp/ingress-direct/summary.json" | grep -qE "^ +\"418\": [0-9]+$"'
+
 # ---- a cascading failure halted by a circuit breaker: without the DestinationRule's
 # limits the same fault breaks every window's P99 bound from 20.5 s on
 "$FL" run scenarios/cascade-breaker.yaml --quiet --out "$tmp/cascade" \
