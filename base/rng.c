@@ -4,13 +4,18 @@
  */
 #include "base/rng.h"
 
+#include "base/assert.h"
+
 void fl_rng_seed(struct fl_rng *r, uint64_t seed)
 {
+    FL_ASSERT(r);
     for (int i = 0; i < 4; i++) r->s[i] = fl_splitmix64(&seed);
+    FL_ASSERT(r->s[0] | r->s[1] | r->s[2] | r->s[3]); /* xoshiro's one forbidden state */
 }
 
 uint64_t fl_hash_str(const char *s)
 {
+    FL_ASSERT(s);
     uint64_t h = 0xcbf29ce484222325ULL;
     for (; *s; s++) {
         h ^= (unsigned char)*s;
@@ -21,7 +26,9 @@ uint64_t fl_hash_str(const char *s)
 
 void fl_rng_derive(struct fl_rng *r, uint64_t seed, const char *name)
 {
+    FL_ASSERT(r && name);
     uint64_t x = seed;
+
     uint64_t a = fl_splitmix64(&x);
     fl_rng_seed(r, a ^ fl_hash_str(name));
 }

@@ -11,6 +11,7 @@
 
 void fl_u64map_init(struct fl_u64map *m)
 {
+    FL_ASSERT(m);
     m->cap = 0;
     m->len = 0;
     m->keys = NULL;
@@ -26,6 +27,7 @@ void fl_u64map_free(struct fl_u64map *m)
 
 static inline size_t slot_of(uint64_t key, size_t cap)
 {
+    FL_ASSERT(cap && !(cap & (cap - 1))); /* a power of two: the mask is a modulo */
     uint64_t x = key;
     return (size_t)(fl_splitmix64(&x) & (cap - 1));
 }
@@ -33,6 +35,7 @@ static inline size_t slot_of(uint64_t key, size_t cap)
 void *fl_u64map_get(const struct fl_u64map *m, uint64_t key)
 {
     if (!m->cap) return NULL;
+    FL_ASSERT(m->len < m->cap); /* an empty slot ends every probe */
     for (size_t i = slot_of(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
         if (m->keys[i] == key) return m->vals[i];
         if (m->keys[i] == 0) return NULL;
@@ -41,6 +44,7 @@ void *fl_u64map_get(const struct fl_u64map *m, uint64_t key)
 
 static void insert(uint64_t *keys, void **vals, size_t cap, uint64_t key, void *val)
 {
+    FL_ASSERT(keys && vals && key != 0);
     size_t i = slot_of(key, cap);
     while (keys[i] != 0 && keys[i] != key) i = (i + 1) & (cap - 1);
     keys[i] = key;
@@ -62,12 +66,16 @@ void fl_u64map_put(struct fl_u64map *m, uint64_t key, void *val)
         m->vals = vals;
         m->cap = cap;
     }
+    FL_ASSERT(2 * (m->len + 1) <= m->cap);
     if (!fl_u64map_get(m, key)) m->len++;
     insert(m->keys, m->vals, m->cap, key, val);
+    FL_ASSERT(m->len <= m->cap / 2);
 }
 
 void fl_u64map_each(struct fl_u64map *m, void (*fn)(void *val, void *arg), void *arg)
 {
+    FL_ASSERT(m && fn && (m->keys || !m->cap));
     for (size_t i = 0; i < m->cap; i++)
+
         if (m->keys[i]) fn(m->vals[i], arg);
 }

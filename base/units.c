@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 struct unit {
     const char *name;
     double scale;
@@ -26,6 +28,7 @@ struct unit {
  */
 static int read_number(const char **s, double *out)
 {
+    FL_ASSERT(s && *s && out);
     const char *p = *s;
     while (*p == ' ') p++;
     if (*p == '-') return FL_UNITS_ENEGATIVE;
@@ -45,6 +48,7 @@ static int read_number(const char **s, double *out)
     double v = mant / scale;
     if (!isfinite(v)) return FL_UNITS_ERANGE;
     while (*p == ' ') p++;
+    FL_ASSERT(v >= 0 && p > *s); /* a number without sign was read */
     *s = p;
     *out = v;
     return 0;
@@ -53,12 +57,14 @@ static int read_number(const char **s, double *out)
 /* Looks up the rest of the string (trailing spaces allowed) in a unit table. */
 static int read_unit(const char *s, const struct unit *units, double *scale)
 {
+    FL_ASSERT(s && units && scale);
     size_t n = strlen(s);
     while (n && s[n - 1] == ' ') n--;
     if (n == 0) return FL_UNITS_ENOUNIT;
     for (const struct unit *u = units; u->name; u++) {
         if (strlen(u->name) == n && strncmp(u->name, s, n) == 0) {
             *scale = u->scale;
+            FL_ASSERT(*scale > 0);
             return 0;
         }
     }
@@ -75,6 +81,7 @@ static int parse_with(const char *s, const struct unit *units, double *out)
     if (rc) return rc;
     v *= scale;
     if (!isfinite(v)) return FL_UNITS_ERANGE;
+    FL_ASSERT(v >= 0);
     *out = v;
     return 0;
 }
@@ -91,6 +98,7 @@ int fl_parse_duration(const char *s, int64_t *ns_out)
     if (rc) return rc;
     if (v >= 9.2e18) return FL_UNITS_ERANGE;
     *ns_out = (int64_t)llround(v);
+    FL_ASSERT(*ns_out >= 0);
     return 0;
 }
 
@@ -118,6 +126,7 @@ int fl_parse_fraction(const char *s, double *out)
         v *= scale;
     }
     if (v > 1.0) return FL_UNITS_EFRACTION;
+    FL_ASSERT(v >= 0 && v <= 1);
     *out = v;
     return 0;
 }
@@ -134,6 +143,7 @@ int fl_parse_size(const char *s, int64_t *bytes_out)
     if (rc) return rc;
     if (v >= 9.2e18) return FL_UNITS_ERANGE;
     *bytes_out = (int64_t)llround(v);
+    FL_ASSERT(*bytes_out >= 0);
     return 0;
 }
 
@@ -184,6 +194,7 @@ static uint64_t round_4_digits(uint64_t a)
 {
     uint64_t p = 1;
     while (a / p >= 10000) p *= 10;
+    FL_ASSERT(p >= 1 && a / p < 10000);
     return (a + p / 2) / p * p;
 }
 
@@ -192,8 +203,10 @@ static void strip_zeros(char *num)
 {
     if (!strchr(num, '.')) return;
     size_t n = strlen(num);
+    FL_ASSERT(num[0] != '.'); /* a digit before the point stops the loops */
     while (num[n - 1] == '0') n--;
     if (num[n - 1] == '.') n--;
+    FL_ASSERT(n > 0);
     num[n] = '\0';
 }
 
@@ -203,6 +216,7 @@ char *fl_format_duration(int64_t ns, char *buf, size_t size)
         const char *name;
         uint64_t scale;
     } u[] = {{"s", 1000000000}, {"ms", 1000000}, {"us", 1000}, {"ns", 1}};
+    FL_ASSERT(buf && size > 0);
     const char *sign = ns < 0 ? "-" : "";
     uint64_t a = ns < 0 ? -(uint64_t)ns : (uint64_t)ns;
     uint64_t r = round_4_digits(a);
@@ -216,6 +230,8 @@ char *fl_format_duration(int64_t ns, char *buf, size_t size)
     }
     size_t i = 0;
     while (i < 3 && r < u[i].scale) i++;
+    FL_ASSERT(i <= 3 && (i == 3 || r >= u[i].scale));
+
     /* r has 4 significant digits and x < 1000, so 4 printed digits are exact */
     double x = (double)r / (double)u[i].scale;
     char num[32];

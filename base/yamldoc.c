@@ -164,6 +164,7 @@ int fl_ydoc_load_file(const char *path, struct fl_ydoc **docs_out, size_t *n_out
 
 void fl_ydoc_free(struct fl_ydoc *d)
 {
+    FL_ASSERT(d && (d->origins || !d->n_origins));
     if (d->loaded) yaml_document_delete(&d->doc);
     for (size_t i = 0; i < d->n_origins; i++) free(d->origins[i].text);
     free(d->origins);
@@ -174,7 +175,9 @@ void fl_ydoc_free(struct fl_ydoc *d)
 
 void fl_ydoc_free_all(struct fl_ydoc *docs, size_t n)
 {
+    FL_ASSERT(docs || !n);
     for (size_t i = 0; i < n; i++) fl_ydoc_free(&docs[i]);
+
     free(docs);
 }
 
@@ -190,6 +193,7 @@ yaml_node_t *fl_y_node(struct fl_ydoc *d, int index)
 
 static int node_index(const struct fl_ydoc *d, const yaml_node_t *n)
 {
+    FL_ASSERT(n >= d->doc.nodes.start && n < d->doc.nodes.top); /* a node of this document */
     return (int)(n - d->doc.nodes.start) + 1;
 }
 
@@ -197,6 +201,7 @@ static int node_index(const struct fl_ydoc *d, const yaml_node_t *n)
 
 const char *fl_y_where(const struct fl_ydoc *d, const yaml_node_t *n, char *buf, size_t size)
 {
+    FL_ASSERT(d && buf && size > 0);
     if (!n) {
         snprintf(buf, size, "%s:1:1", d->file);
         return buf;
@@ -205,6 +210,7 @@ const char *fl_y_where(const struct fl_ydoc *d, const yaml_node_t *n, char *buf,
     int idx = node_index(d, n);
     for (size_t i = d->n_origins; i-- > 0;) {
         const struct fl_yorigin *o = &d->origins[i];
+        FL_ASSERT(o->first <= o->last && o->text);
         if (idx < o->first || idx > o->last) continue;
         if (!o->located) {
             snprintf(buf, size, "%s", o->text);
@@ -220,6 +226,7 @@ const char *fl_y_where(const struct fl_ydoc *d, const yaml_node_t *n, char *buf,
 int fl_y_error(struct fl_ydoc *d, const yaml_node_t *n, const char *fmt, ...)
 {
     if (d->err) return -1;
+    FL_ASSERT(fmt);
     char where[512];
     fl_y_where(d, n, where, sizeof where);
     va_list ap;
@@ -231,6 +238,7 @@ int fl_y_error(struct fl_ydoc *d, const yaml_node_t *n, const char *fmt, ...)
     fl_control_scrub(msg);
     fl_control_scrub(where);
     d->err = fl_asprintf("%s: %s", where, msg);
+    FL_ASSERT(d->err); /* the first error is kept, never replaced */
     return -1;
 }
 
@@ -274,6 +282,7 @@ int fl_y_want_scalar(struct fl_ydoc *d, const yaml_node_t *n, const char *what)
 
 yaml_node_t *fl_y_get_key(struct fl_ydoc *d, const yaml_node_t *m, const char *key)
 {
+    FL_ASSERT(d && key);
     if (!m || m->type != YAML_MAPPING_NODE) return NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         yaml_node_t *k = fl_y_node(d, p->key);
@@ -285,6 +294,7 @@ yaml_node_t *fl_y_get_key(struct fl_ydoc *d, const yaml_node_t *m, const char *k
 
 yaml_node_t *fl_y_get(struct fl_ydoc *d, const yaml_node_t *m, const char *key)
 {
+    FL_ASSERT(d && key);
     if (!m || m->type != YAML_MAPPING_NODE) return NULL;
     for (yaml_node_pair_t *p = m->data.mapping.pairs.start; p < m->data.mapping.pairs.top; p++) {
         const char *s = fl_y_str(fl_y_node(d, p->key));
@@ -312,11 +322,13 @@ static size_t edit_distance(const char *a, const char *b)
             diag = up;
         }
     }
+    FL_ASSERT(row[lb] <= (la > lb ? la : lb)); /* never more than the longer word */
     return row[lb];
 }
 
 const char *fl_did_you_mean(const char *word, const char *const *candidates)
 {
+    FL_ASSERT(word && candidates);
     const char *best = NULL;
     size_t best_d = (size_t)-1;
     size_t limit = strlen(word) / 3 + 1;
@@ -334,6 +346,7 @@ const char *fl_did_you_mean(const char *word, const char *const *candidates)
 int fl_y_check_keys(struct fl_ydoc *d, const yaml_node_t *m, const char *const *known,
                     const char *const *required, const char *what)
 {
+    FL_ASSERT(known && what);
     if (fl_y_want_map(d, m, what)) return -1;
     size_t n_known = 0;
     while (known[n_known]) n_known++;
@@ -352,6 +365,7 @@ int fl_y_check_keys(struct fl_ydoc *d, const yaml_node_t *m, const char *const *
                                   hint);
             return fl_y_error(d, k, "unknown key '%s' in %s", s, what);
         }
+        FL_ASSERT(i < n_known && !strcmp(known[i], s));
         if (seen[i]++) return fl_y_error(d, k, "key '%s' appears twice in %s", s, what);
     }
     for (const char *const *r = required; r && *r; r++) {
@@ -369,6 +383,7 @@ int fl_y_string(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const
     if (!*s) return fl_y_error(d, n, "%s must not be empty", what);
     if (strlen(s) != n->data.scalar.length)
         return fl_y_error(d, n, "%s contains a NUL character", what);
+    FL_ASSERT(out && *s);
     *out = s;
     return 0;
 }
@@ -386,6 +401,7 @@ int fl_y_int(struct fl_ydoc *d, const yaml_node_t *n, const char *what, long lon
         return fl_y_error(d, n, "%s must be between %lld and %lld, not %s", what, min, max, s);
     if (v < min || v > max)
         return fl_y_error(d, n, "%s must be between %lld and %lld, not %lld", what, min, max, v);
+    FL_ASSERT(min <= v && v <= max);
     *out = v;
     return 0;
 }
@@ -401,6 +417,7 @@ int fl_y_double(struct fl_ydoc *d, const yaml_node_t *n, const char *what, doubl
         return fl_y_error(d, n, "%s must be a number, not '%s'", what, s);
     if (v < min || v > max)
         return fl_y_error(d, n, "%s must be between %g and %g, not %g", what, min, max, v);
+    FL_ASSERT(isfinite(v) && min <= v && v <= max);
     *out = v;
     return 0;
 }
@@ -424,6 +441,7 @@ int fl_y_enum(struct fl_ydoc *d, const yaml_node_t *n, const char *what, const c
               int *out)
 {
     const char *s;
+    FL_ASSERT(names && names[0] && out);
     if (fl_y_string(d, n, what, &s)) return -1;
     for (int i = 0; names[i]; i++) {
         if (strcmp(names[i], s) == 0) {
@@ -464,6 +482,7 @@ int fl_y_duration(struct fl_ydoc *d, const yaml_node_t *n, const char *what, int
             return fl_y_error(d, n, "%s must be at least %s, not %s", what, a, s);
         return fl_y_error(d, n, "%s must be between %s and %s, not %s", what, a, b, s);
     }
+    FL_ASSERT(v >= 0 && min_ns <= v && v <= max_ns);
     *out = v;
     return 0;
 }
@@ -477,6 +496,7 @@ int fl_y_rate(struct fl_ydoc *d, const yaml_node_t *n, const char *what, double 
     if (rc) return units_error(d, n, what, s, rc, FL_UNITS_RATE);
     if (v <= 0) return fl_y_error(d, n, "%s must be above 0, not %s", what, s);
     if (v > max) return fl_y_error(d, n, "%s must be at most %g/s, not %s", what, max, s);
+    FL_ASSERT(v > 0 && v <= max);
     *out = v;
     return 0;
 }
@@ -487,6 +507,7 @@ int fl_y_fraction(struct fl_ydoc *d, const yaml_node_t *n, const char *what, dou
     if (fl_y_string(d, n, what, &s)) return -1;
     int rc = fl_parse_fraction(s, out);
     if (rc) return units_error(d, n, what, s, rc, FL_UNITS_FRACTION);
+    FL_ASSERT(*out >= 0 && *out <= 1);
     return 0;
 }
 
@@ -501,6 +522,7 @@ int fl_y_size(struct fl_ydoc *d, const yaml_node_t *n, const char *what, int64_t
     if (v < min || v > max)
         return fl_y_error(d, n, "%s must be between %lldB and %lldB, not %s", what, (long long)min,
                           (long long)max, s);
+    FL_ASSERT(v >= 0 && min <= v && v <= max);
     *out = v;
     return 0;
 }

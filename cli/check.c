@@ -48,6 +48,7 @@ struct check_opts {
 
 static int parse_args(int argc, char **argv, struct check_opts *o)
 {
+    FL_ASSERT(argc >= 1 && argv && o && !o->files && !o->n_files);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -71,6 +72,7 @@ static int parse_args(int argc, char **argv, struct check_opts *o)
             o->files = fl_realloc(o->files, (o->n_files + 1) * sizeof *o->files);
             o->files[o->n_files++] = a;
         }
+        FL_ASSERT(i < argc);
     }
     if (!o->n_files) return cli_usage_error("check", "%s", "which scenario? give a FILE");
     return 0;
@@ -105,6 +107,7 @@ static int check_one(const struct check_opts *o, const char *file)
     for (size_t i = 0; !rc && i < sc.istio.n_warnings; i++)
         fprintf(stderr, "%s: %s: %s\n", file, o->strict ? "error (--strict)" : "warning",
                 sc.istio.warnings[i]);
+    FL_ASSERT(!sc.istio.n_warnings || sc.istio.warnings);
     if (!rc && o->strict && sc.istio.n_warnings) rc = -1;
     if (!rc && !o->quiet) printf("%s: ok%s\n", file, sc.istio.n_warnings ? " (with warnings)" : "");
     sim_scenario_free(&sc);
@@ -120,6 +123,8 @@ int cli_check(int argc, char **argv)
         if (i && !o.quiet) putchar('\n');
         if (check_one(&o, o.files[i])) bad = 1;
     }
+    FL_ASSERT(rc || o.n_files >= 1);
+
     cli_scenario_opts_free(&o.sc);
     free(o.files);
     if (rc) return rc;

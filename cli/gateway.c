@@ -92,6 +92,7 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_value(void *opts, const char *a, const char *v)
 {
     struct gw_opts *o = opts;
+    FL_ASSERT(o && a && v);
     int rc = cli_limits_option("gateway", &o->lim, a, v);
     if (rc != 1) return rc;
     if (!strcmp(a, "--config")) {
@@ -118,6 +119,7 @@ static int parse_args(int argc, char **argv, struct gw_opts *o)
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
     if (rc) return rc;
     cli_limits_finish(&o->lim);
+    FL_ASSERT(o->drain_ns >= 0 && o->lim.conns_per_ip_max <= UINT32_MAX - 1);
     if (!o->config) return usage_error("%s", "which configuration? give --config FILE");
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
@@ -126,6 +128,7 @@ static int parse_args(int argc, char **argv, struct gw_opts *o)
 /* Reads, parses and builds the configuration; prints the error and returns -1 on failure. */
 static int load_config(struct gateway *g)
 {
+    FL_ASSERT(g && g->o.config && !g->docs && !g->has_kong && !g->has_cfg);
     char *err = NULL;
     if (fl_ydoc_load_file(g->o.config, &g->docs, &g->n_docs, &err)) {
         fprintf(stderr, "%s\n", err);
@@ -155,12 +158,14 @@ static int load_config(struct gateway *g)
         return -1;
     }
     g->has_cfg = 1;
+    FL_ASSERT(g->has_kong && g->n_docs == 1);
     return 0;
 }
 
 static void accepted(void *arg, struct px_conn *c)
 {
     struct gateway *g = arg;
+    FL_ASSERT(g->proxy && c);
     px_proxy_accept(g->proxy, c);
 }
 
@@ -169,6 +174,7 @@ static void drain_check(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     struct gateway *g = w->data;
+    FL_ASSERT(!g->l && g->proxy); /* draining only after the listener closed */
     int64_t now = px_now(&g->rt.base);
     if ((!px_proxy_active(g->proxy) && !live_rt_flushing(&g->rt)) || now >= g->drain_deadline_ns)
         ev_break(loop, EVBREAK_ALL);
@@ -187,6 +193,7 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     g->l = NULL;
     live_rt_drain(&g->rt);
     g->drain_deadline_ns = px_now(&g->rt.base) + g->o.drain_ns;
+    FL_ASSERT(!g->l && g->drain_deadline_ns >= px_now(&g->rt.base));
     ev_timer_set(&g->drain_tick, 0.0, 0.005);
     ev_timer_start(loop, &g->drain_tick);
 }
@@ -227,6 +234,8 @@ static void print_summary(struct gateway *g)
 
 static void gateway_free(struct gateway *g)
 {
+    FL_ASSERT(g && g->loop);
+    FL_ASSERT(g->has_kong || !g->has_cfg); /* the config is built from the parsed Kong file */
     if (g->l) live_listener_close(g->l);
     if (g->proxy) {
         live_rt_close_all(&g->rt); /* the proxy's clients are told, and let go of */
@@ -262,7 +271,9 @@ int cli_gateway(int argc, char **argv)
         gateway_free(g);
         return CLI_BAD_INPUT;
     }
+    FL_ASSERT(g->has_cfg && !g->proxy);
     g->proxy = px_proxy_new(&g->rt.base, &g->cfg);
+
     if (live_listen(&g->rt, g->o.listen, accepted, g, &g->l, &err)) {
         fprintf(stderr, "faultline gateway: %s\n", err);
         free(err);

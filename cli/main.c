@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "cli/cli.h"
 
 static const char usage[] =
@@ -39,6 +40,7 @@ static const struct command commands[] = {
 
 static const struct command *find(const char *name)
 {
+    FL_ASSERT(name);
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         if (!strcmp(commands[i].name, name)) return &commands[i];
     return NULL;
@@ -47,6 +49,7 @@ static const struct command *find(const char *name)
 /* `faultline help [COMMAND]`: the list, or what `faultline COMMAND --help` prints. */
 static int help(int argc, char **argv)
 {
+    FL_ASSERT(argc >= 2 && !strcmp(argv[1], "help"));
     if (argc < 3) {
         fputs(usage, stdout);
         return CLI_OK;
@@ -57,6 +60,7 @@ static int help(int argc, char **argv)
                 c ? "one command at a time, not" : "unknown command", c ? argv[3] : argv[2], usage);
         return CLI_BAD_INPUT;
     }
+    FL_ASSERT(argc == 3 && c->fn);
     char *args[] = {argv[2], "--help", NULL};
     return c->fn(2, args);
 }
@@ -79,7 +83,9 @@ int main(int argc, char **argv)
         return CLI_OK;
     }
     const struct command *c = find(cmd);
+    FL_ASSERT(!c || (c->fn && !strcmp(c->name, cmd)));
     if (c) return c->fn(argc - 1, argv + 1);
+
     fprintf(stderr, "faultline: unknown command '%s'\n\n%s", cmd, usage);
     return CLI_BAD_INPUT;
 }

@@ -32,6 +32,7 @@ int cli_outdir_check(const char *path, char **err)
         return -1;
     }
     char *p = fl_strdup(path);
+    FL_ASSERT(*p);
     struct stat st;
     /* climb to the nearest existing ancestor */
     for (;;) {
@@ -54,7 +55,9 @@ int cli_outdir_check(const char *path, char **err)
         } else {
             *slash = '\0';
         }
+        FL_ASSERT(*p && strlen(p) <= strlen(path) + 1); /* shorter, or "." */
     }
+
     int rc = 0;
     if (!S_ISDIR(st.st_mode)) {
         *err = fl_asprintf("cannot use %s as the output folder: %s is not a folder", path, p);
@@ -70,7 +73,9 @@ int cli_outdir_check(const char *path, char **err)
 /* Appends s to *buf (of *len bytes used, *cap allocated). */
 static void append(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 {
+    FL_ASSERT(buf && len && cap && s && (*buf || *len == 0));
     FL_GROW(*buf, *cap, *len + n + 1);
+    FL_ASSERT(*cap >= *len + n + 1);
     memcpy(*buf + *len, s, n);
     *len += n;
     (*buf)[*len] = '\0';
@@ -81,6 +86,7 @@ static void append_arg(char **buf, size_t *len, size_t *cap, const char *arg)
 {
     static const char plain[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                 "0123456789-_./=:,+@%";
+    FL_ASSERT(arg && *buf && strlen(*buf) == *len);
     if (*len) append(buf, len, cap, " ", 1);
     size_t n = strlen(arg);
     if (n && strspn(arg, plain) == n) {
@@ -95,6 +101,7 @@ static void append_arg(char **buf, size_t *len, size_t *cap, const char *arg)
             append(buf, len, cap, s, 1);
     }
     append(buf, len, cap, "'", 1);
+    FL_ASSERT((*buf)[*len - 1] == '\'');
 }
 
 char *cli_shell_join(const char *const *args, size_t n)

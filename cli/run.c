@@ -58,6 +58,7 @@ struct run_opts {
 
 static int usage_error(const char *fmt, const char *arg)
 {
+    FL_ASSERT(fmt);
     fprintf(stderr, "faultline run: ");
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see faultline run --help)\n");
@@ -66,6 +67,7 @@ static int usage_error(const char *fmt, const char *arg)
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
 {
+    FL_ASSERT(argc >= 1 && argv && o && !o->file && !o->has_seed);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -102,6 +104,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         } else {
             o->file = a;
         }
+        FL_ASSERT(i < argc);
     }
     if (!o->file) return usage_error("%s", "which scenario? give a FILE");
     return 0;
@@ -115,6 +118,7 @@ struct progress_line {
 static void show_progress(const struct sim_progress *p, void *arg)
 {
     struct progress_line *pl = arg;
+    FL_ASSERT(p && pl && p->now_ns >= 0);
     double now = cli_wall_s();
     if (now - pl->last < 0.2 && p->now_ns < p->end_ns) return;
     pl->last = now;
@@ -124,6 +128,7 @@ static void show_progress(const struct sim_progress *p, void *arg)
     char sim[32], end[32];
     fl_format_duration(p->now_ns, sim, sizeof sim);
     fl_format_duration(p->end_ns, end, sizeof end);
+    FL_ASSERT(done >= 0 && done <= 1);
     double eta = done > 0 ? wall * (1 - done) / done : 0;
     fprintf(stderr, "\r  simulated %s / %s  %5.1f%%  %.2fM events/s  ETA %.0fs   ", sim, end,
             100 * done, wall > 0 ? (double)p->events / wall / 1e6 : 0.0, eta);
@@ -137,6 +142,7 @@ static void show_progress(const struct sim_progress *p, void *arg)
  */
 static char *replay_line(const struct run_opts *o, uint64_t seed)
 {
+    FL_ASSERT(o && o->file && (o->lenient == 0 || o->lenient == 1));
     size_t want = 5 + 2 * (o->sc.n_overlays + o->sc.n_sets) + (size_t)o->lenient;
     const char **args = fl_calloc(want + 1, sizeof *args);
     char seed_text[24];
@@ -181,6 +187,7 @@ int cli_run(int argc, char **argv)
         cli_scenario_opts_free(&o.sc);
         return CLI_BAD_INPUT;
     }
+    FL_ASSERT(o.file && sc.name && *sc.name);
     if (o.no_series) sc.series = 0;
     /* the loader made sure the name is one safe file name */
     char *out = o.out ? fl_strdup(o.out) : fl_asprintf("reports/out/%s", sc.name);
@@ -210,7 +217,9 @@ int cli_run(int argc, char **argv)
     }
     if (pl.shown) fprintf(stderr, "\r%*s\r", 78, "");
     run.wall_s = cli_wall_s() - pl.start;
+    FL_ASSERT(run.wall_s >= 0);
     size_t failed = rpt_checks_eval(&run);
+
     /* only now, with the whole scenario valid and run, does the folder appear */
     rc = 0;
     if (cli_mkdirs(out)) {

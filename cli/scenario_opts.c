@@ -26,12 +26,15 @@ int cli_scenario_opt(const char *cmd, struct cli_scenario_opts *o, int argc, cha
         o->overlays = fl_realloc(o->overlays, (o->n_overlays + 1) * sizeof *o->overlays);
         o->overlays[o->n_overlays++] = v;
     }
+    FL_ASSERT(*i < argc && (o->n_sets || o->n_overlays));
     return 1;
 }
 
 void cli_scenario_opts_free(struct cli_scenario_opts *o)
 {
+    FL_ASSERT(o && (o->sets || !o->n_sets) && (o->overlays || !o->n_overlays));
     free(o->sets);
+
     free(o->overlays);
     memset(o, 0, sizeof *o);
 }

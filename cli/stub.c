@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/rng.h"
 #include "base/units.h"
 #include "cli/cli.h"
@@ -88,6 +89,7 @@ static int usage_error(const char *fmt, const char *arg)
 static int parse_value(void *opts, const char *a, const char *v)
 {
     struct stub_opts *o = opts;
+    FL_ASSERT(o && a && v);
     int rc = cli_limits_option("stub", &o->lim, a, v);
     if (rc != 1) return rc;
     if (!strcmp(a, "--listen")) {
@@ -123,6 +125,8 @@ static int parse_args(int argc, char **argv, struct stub_opts *o)
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
     if (rc) return rc;
     cli_limits_finish(&o->lim);
+    FL_ASSERT(o->name && o->status >= 200 && o->status <= 599);
+    FL_ASSERT(o->error_rate >= 0 && o->error_rate <= 1);
     if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
     return 0;
 }
@@ -134,6 +138,7 @@ static void answer(struct sconn *sc)
     struct stub *s = sc->s;
     struct px_rt *rt = &s->rt.base;
     struct px_msg *req = sc->req;
+    FL_ASSERT(req && sc->c && sc->s == s); /* one request waits per connection */
     sc->req = NULL;
     int status = fl_rng_chance(&s->errors, s->o.error_rate) ? s->o.status : 200;
     struct px_msg *m = px_msg_new(rt);
@@ -154,6 +159,7 @@ static void answer(struct sconn *sc)
     free(body);
     px_msg_free(rt, req);
     s->served++;
+    FL_ASSERT(!sc->req && s->served > 0);
     rt->ops->send(rt, sc->c, m);
 }
 
@@ -168,6 +174,7 @@ static void sconn_message(void *ctx, struct px_conn *c, struct px_msg *m)
     struct sconn *sc = ctx;
     (void)c;
     /* the runtime hands over the next request only once this one is answered */
+    FL_ASSERT(!sc->req && m && c == sc->c);
     sc->req = m;
     if (sc->s->o.latency_ns <= 0) {
         answer(sc);
@@ -181,6 +188,9 @@ static void sconn_free(struct sconn *sc)
 {
     struct stub *s = sc->s;
     struct px_rt *rt = &s->rt.base;
+    FL_ASSERT(s->conns && (sc->prev || s->conns == sc)); /* sc is on the list */
+    FL_ASSERT(!sc->prev || sc->prev->next == sc);
+    FL_ASSERT(!sc->next || sc->next->prev == sc);
     px_timer_cancel(rt, &sc->latency);
     if (sc->req) px_msg_free(rt, sc->req);
     rt->ops->conn_release(rt, sc->c);
@@ -220,6 +230,7 @@ static void accepted(void *arg, struct px_conn *c)
     sc->next = s->conns;
     if (s->conns) s->conns->prev = sc;
     s->conns = sc;
+    FL_ASSERT(!sc->prev && (!sc->next || sc->next->prev == sc));
     rt->ops->conn_bind(rt, c, &sconn_cbs, sc);
 }
 
@@ -243,6 +254,8 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     live_listener_close(s->l);
     s->l = NULL;
     while (s->conns) sconn_drop(s->conns);
+    FL_ASSERT(!s->conns);
+
     /* answers already written are flushed for at most a second */
     ev_timer_set(&s->linger, 0.01, 0.01);
     ev_timer_start(loop, &s->linger);

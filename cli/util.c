@@ -29,6 +29,7 @@ double cli_wall_s(void)
 
 int cli_mkdirs(const char *path)
 {
+    FL_ASSERT(path && *path); /* p + 1 below is inside the string */
     char *p = fl_strdup(path);
     int rc = 0;
     for (char *s = p + 1; *s && !rc; s++) {
@@ -37,6 +38,7 @@ int cli_mkdirs(const char *path)
         if (mkdir(p, 0777) && errno != EEXIST) rc = -1;
         *s = '/';
     }
+    FL_ASSERT(!strcmp(p, path)); /* every '/' cut was put back */
     if (!rc && mkdir(p, 0777) && errno != EEXIST) rc = -1;
     int saved = errno;
     free(p);
@@ -46,6 +48,7 @@ int cli_mkdirs(const char *path)
 
 int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 {
+    FL_ASSERT(cmd && fmt);
     fprintf(stderr, "faultline %s: ", cmd);
     fprintf(stderr, fmt, arg);
     fprintf(stderr, "\n(see faultline %s --help)\n", cmd);
@@ -54,6 +57,8 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg)
 
 int cli_parse_opts(const struct cli_opts_spec *spec, int argc, char **argv, int *verbose)
 {
+    FL_ASSERT(spec && spec->cmd && spec->usage && spec->with_value && spec->value && verbose);
+    FL_ASSERT(argc >= 1 && argv);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -69,12 +74,14 @@ int cli_parse_opts(const struct cli_opts_spec *spec, int argc, char **argv, int 
         if (!known) return cli_usage_error(spec->cmd, "unknown argument '%s'", a);
         if (i + 1 >= argc) return cli_usage_error(spec->cmd, "%s needs a value", a);
         if (spec->value(spec->opts, a, argv[++i])) return CLI_BAD_INPUT;
+        FL_ASSERT(i < argc);
     }
     return 0;
 }
 
 int cli_parse_seed(const char *cmd, const char *v, uint64_t *seed)
 {
+    FL_ASSERT(cmd && v && seed);
     char *end;
     errno = 0;
     unsigned long long s = strtoull(v, &end, 10);
@@ -87,18 +94,22 @@ int cli_parse_seed(const char *cmd, const char *v, uint64_t *seed)
 void cli_signals_start(struct cli_signals *s, struct ev_loop *loop,
                        void (*cb)(struct ev_loop *loop, ev_signal *w, int revents), void *data)
 {
+    FL_ASSERT(s && loop && cb);
     signal(SIGPIPE, SIG_IGN);
     ev_signal_init(&s->term, cb, SIGTERM);
     ev_signal_init(&s->intr, cb, SIGINT);
     s->term.data = s->intr.data = data;
     ev_signal_start(loop, &s->term);
     ev_signal_start(loop, &s->intr);
+    FL_ASSERT(ev_is_active(&s->term) && ev_is_active(&s->intr));
 }
 
 void cli_signals_stop(struct cli_signals *s, struct ev_loop *loop)
 {
+    FL_ASSERT(s && loop);
     ev_signal_stop(loop, &s->term);
     ev_signal_stop(loop, &s->intr);
+    FL_ASSERT(!ev_is_active(&s->term) && !ev_is_active(&s->intr));
 }
 
 /* ---------------------------------------------------------------- the live runtime's limits */
@@ -110,12 +121,14 @@ void cli_signals_stop(struct cli_signals *s, struct ev_loop *loop)
 
 void cli_limits_init(struct live_limits *lim, unsigned fds_per_conn)
 {
+    FL_ASSERT(lim && fds_per_conn >= 1);
     live_limits_default(lim, fds_per_conn);
     lim->conns_per_ip_max = LIMIT_UNSET; /* half of --max-conns, unless given */
 }
 
 static int limit_duration(const char *cmd, const char *a, const char *v, int64_t *out)
 {
+    FL_ASSERT(cmd && a && v && out);
     int rc = fl_parse_duration(v, out);
     if (!rc) return 0;
     char *msg = fl_asprintf("%s: %s", a, fl_units_strerror(rc, FL_UNITS_DURATION));
@@ -126,6 +139,7 @@ static int limit_duration(const char *cmd, const char *a, const char *v, int64_t
 
 static int limit_size(const char *cmd, const char *a, const char *v, int64_t max, uint64_t *out)
 {
+    FL_ASSERT(cmd && a && v && out && max >= 1);
     int64_t n;
     int rc = fl_parse_size(v, &n);
     if (rc) {
@@ -141,11 +155,13 @@ static int limit_size(const char *cmd, const char *a, const char *v, int64_t max
         return rc;
     }
     *out = (uint64_t)n;
+    FL_ASSERT(*out >= 1 && *out <= (uint64_t)max);
     return 0;
 }
 
 static int limit_count(const char *cmd, const char *a, const char *v, uint32_t *out)
 {
+    FL_ASSERT(cmd && a && v && out);
     char *end;
     errno = 0;
     unsigned long n = strtoul(v, &end, 10);
@@ -156,6 +172,7 @@ static int limit_count(const char *cmd, const char *a, const char *v, uint32_t *
         return rc;
     }
     *out = (uint32_t)n;
+    FL_ASSERT(*out <= LIMIT_CONNS_MAX && *out != LIMIT_UNSET);
     return 0;
 }
 
@@ -190,6 +207,7 @@ void cli_limits_finish(struct live_limits *lim)
     FL_ASSERT(lim->conns_max <= LIMIT_CONNS_MAX);
     if (lim->conns_per_ip_max != LIMIT_UNSET) return;
     lim->conns_per_ip_max = lim->conns_max > 1 ? lim->conns_max / 2 : lim->conns_max;
+    FL_ASSERT(lim->conns_per_ip_max <= lim->conns_max);
 }
 
 const char *cli_limits_format(const struct live_limits *lim, char *buf, size_t size)

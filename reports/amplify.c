@@ -14,8 +14,10 @@
 
 static int has_gateway(const struct rpt_run *run)
 {
+    FL_ASSERT(run->hops || !run->n_hops);
     for (size_t i = 0; i < run->n_hops; i++)
         if (!strncmp(run->hops[i].name, "gateway ", 8)) return 1;
+
     return 0;
 }
 

@@ -13,6 +13,7 @@
 
 uint64_t rpt_cache_peak_per_s(const struct rpt_cache *c, int64_t *at_s)
 {
+    FL_ASSERT(c && at_s && (c->ticks || !c->n_ticks));
     uint64_t peak = 0;
     *at_s = 0;
     for (size_t first = 0; first < c->n_ticks; first += TICKS_PER_S) {
@@ -23,6 +24,7 @@ uint64_t rpt_cache_peak_per_s(const struct rpt_cache *c, int64_t *at_s)
             *at_s = (int64_t)(first / TICKS_PER_S);
         }
     }
+    FL_ASSERT(*at_s >= 0 && (size_t)*at_s * TICKS_PER_S <= c->n_ticks);
     return peak;
 }
 
@@ -89,8 +91,10 @@ void rpt_caches_json(struct rpt_json *j, const struct rpt_run *run)
 
 void rpt_caches_free(struct rpt_run *run)
 {
+    FL_ASSERT(run->caches || !run->n_caches);
     for (size_t i = 0; i < run->n_caches; i++) {
         free(run->caches[i].name);
+
         free(run->caches[i].service);
         free(run->caches[i].miss_service);
         free(run->caches[i].ticks);

@@ -15,7 +15,9 @@
 /* Writes to a new file at tmp; returns 0 or an errno value. The file is gone on error. */
 static int write_new(const char *tmp, rpt_file_writer_cb write, const void *arg)
 {
+    FL_ASSERT(tmp && write);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+
     if (fd < 0) return errno;
     FILE *f = fdopen(fd, "w");
     if (!f) {

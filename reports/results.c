@@ -30,13 +30,16 @@ const char *rpt_fail_name(int code)
 
 void rpt_stats_init(struct rpt_stats *s, const char *name)
 {
+    FL_ASSERT(s);
     memset(s, 0, sizeof *s);
     s->name = name ? fl_strdup(name) : NULL;
     rpt_hist_init(&s->hist);
+    FL_ASSERT(s->count == 0 && s->hist.count == 0 && s->hist.buckets);
 }
 
 void rpt_stats_free(struct rpt_stats *s)
 {
+    FL_ASSERT(s && s->errors <= s->count);
     free(s->name);
     rpt_hist_free(&s->hist);
     memset(s, 0, sizeof *s);
@@ -44,6 +47,7 @@ void rpt_stats_free(struct rpt_stats *s)
 
 static void service_free(struct rpt_service *sv)
 {
+    FL_ASSERT(sv->pods || !sv->n_pods);
     for (size_t i = 0; i < sv->n_pods; i++) {
         free(sv->pods[i].name);
         free(sv->pods[i].version);
@@ -54,7 +58,11 @@ static void service_free(struct rpt_service *sv)
 
 void rpt_run_free(struct rpt_run *run)
 {
+    FL_ASSERT(run);
+    FL_ASSERT(run->routes || !run->n_routes);
+    FL_ASSERT(run->checks || !run->n_checks);
     free(run->scenario);
+
     for (size_t i = 0; i < run->n_retry_counts; i++) free(run->retry_counts[i].who);
     free(run->retry_counts);
     for (size_t i = 0; i < run->n_notes; i++) free(run->notes[i]);

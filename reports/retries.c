@@ -13,8 +13,10 @@ static int row_used(const struct rpt_retry_count *c)
 
 static int any_used(const struct rpt_run *run)
 {
+    FL_ASSERT(run->retry_counts || !run->n_retry_counts);
     for (size_t i = 0; i < run->n_retry_counts; i++)
         if (row_used(&run->retry_counts[i])) return 1;
+
     return 0;
 }
 
@@ -41,6 +43,7 @@ void rpt_retries_json(struct rpt_json *j, const struct rpt_run *run)
     for (size_t i = 0; i < run->n_retry_counts; i++) {
         const struct rpt_retry_count *c = &run->retry_counts[i];
         if (!row_used(c)) continue;
+        FL_ASSERT(c->who != NULL);
         rpt_json_object_begin(j);
         rpt_json_key(j, "client");
         rpt_json_string(j, c->who);

@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "base/units.h"
 #include "reports/amplify.h"
 #include "reports/file.h"
@@ -74,6 +75,7 @@ static void key_string(struct rpt_json *j, const char *key, const char *s)
 /* {"200": n, "timeout": n, ...}: nonzero outcomes in ascending code order. */
 static void json_outcomes(struct rpt_json *j, const struct rpt_stats *s)
 {
+    FL_ASSERT(s->errors <= s->count);
     rpt_json_key(j, "outcomes");
     rpt_json_object_begin(j);
     for (int code = 0; code < RPT_STATUS_MAX; code++) {
@@ -94,6 +96,8 @@ static void json_latency(struct rpt_json *j, const struct rpt_stats *s)
     } qs[] = {
         {"p50_ms", 0.5}, {"p90_ms", 0.9}, {"p95_ms", 0.95}, {"p99_ms", 0.99}, {"p999_ms", 0.999}};
     int any = s->count > 0;
+    FL_ASSERT(s->hist.count == s->count); /* rpt_stats_record feeds both */
+    FL_ASSERT(!any || s->hist.min <= s->hist.max);
     rpt_json_key(j, "mean_ms");
     if (any)
         rpt_json_double(j, rpt_hist_mean(&s->hist) / 1e6, MS_DECIMALS);
@@ -108,6 +112,7 @@ static void json_latency(struct rpt_json *j, const struct rpt_stats *s)
 /* Proxy response flags seen on final answers: {"UO": 3, ...}, flags in bit order. */
 static void json_flags(struct rpt_json *j, const struct rpt_stats *s, const char *const *names)
 {
+    FL_ASSERT(names);
     rpt_json_key(j, "flags");
     rpt_json_object_begin(j);
     for (int i = 0; i < RPT_FLAGS_MAX; i++)
@@ -135,6 +140,7 @@ static void json_stats_members(struct rpt_json *j, const struct rpt_stats *s,
 
 static void json_routes(struct rpt_json *j, const struct rpt_run *run)
 {
+    FL_ASSERT(run->routes || !run->n_routes);
     rpt_json_key(j, "routes");
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_routes; i++) {
@@ -151,6 +157,7 @@ static void json_pods(struct rpt_json *j, const struct rpt_service *sv)
     rpt_json_array_begin(j);
     for (size_t i = 0; i < sv->n_pods; i++) {
         const struct rpt_pod *p = &sv->pods[i];
+        FL_ASSERT(p->errors <= p->count);
         rpt_json_object_begin(j);
         key_string(j, "name", p->name);
         key_string(j, "version", p->version);
@@ -168,6 +175,7 @@ static void json_clusters(struct rpt_json *j, const struct rpt_run *run)
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_clusters; i++) {
         const struct rpt_cluster *c = &run->clusters[i];
+        FL_ASSERT(c->name);
         rpt_json_object_begin(j);
         key_string(j, "name", c->name);
         key_uint(j, "rq_total", c->rq_total);
@@ -194,6 +202,7 @@ static void json_clusters(struct rpt_json *j, const struct rpt_run *run)
 
 static void json_services(struct rpt_json *j, const struct rpt_run *run)
 {
+    FL_ASSERT(run->services || !run->n_services);
     rpt_json_key(j, "services");
     rpt_json_array_begin(j);
     for (size_t i = 0; i < run->n_services; i++) {
@@ -259,6 +268,7 @@ static void json_checks(struct rpt_json *j, const struct rpt_run *run)
 static void json_texts(struct rpt_json *j, const char *key, char *const *texts, size_t n)
 {
     if (!n) return;
+    FL_ASSERT(key && texts);
     rpt_json_key(j, key);
     rpt_json_array_begin(j);
     for (size_t i = 0; i < n; i++) rpt_json_string(j, texts[i]);
@@ -267,6 +277,7 @@ static void json_texts(struct rpt_json *j, const char *key, char *const *texts, 
 
 static void json_requests(struct rpt_json *j, const struct rpt_stats *all)
 {
+    FL_ASSERT(all->errors <= all->count); /* "ok" below is their difference */
     rpt_json_key(j, "requests");
     rpt_json_object_begin(j);
     key_uint(j, "total", all->count);
@@ -280,6 +291,7 @@ static void json_requests(struct rpt_json *j, const struct rpt_stats *all)
 /* The whole document; digest and wall_s are left out when NULL (the digested body). */
 static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, const double *wall_s)
 {
+    FL_ASSERT(run && out && (!digest || strlen(digest) == 64));
     struct rpt_json j;
     rpt_json_init(&j, out, 2);
     rpt_json_object_begin(&j);
@@ -348,6 +360,7 @@ static void compute_digest(const struct rpt_run *run, char hex[65])
     }
     free(buf);
     for (unsigned i = 0; i < md_len; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    FL_ASSERT(strlen(hex) == 64); /* SHA-256: 32 bytes, two hex digits each */
 }
 
 void rpt_summary_digest(struct rpt_run *run)
@@ -358,7 +371,10 @@ void rpt_summary_digest(struct rpt_run *run)
 /* run->digest, or when it has not been computed, the digest of the figures now. */
 static const char *digest_of(const struct rpt_run *run, char local[65])
 {
-    if (run->digest[0]) return run->digest;
+    if (run->digest[0]) {
+        FL_ASSERT(strlen(run->digest) == 64);
+        return run->digest;
+    }
     compute_digest(run, local);
     return local;
 }
@@ -383,6 +399,7 @@ struct row {
 
 static void fmt_percent(char *buf, size_t size, uint64_t num, uint64_t den)
 {
+    FL_ASSERT(buf && size > 0 && num <= den); /* errors of so many requests */
     double pct = 100.0 * ratio(num, den);
     if (!den)
         snprintf(buf, size, "-");
@@ -404,6 +421,7 @@ static void header_row(struct row *r, const char *first)
 {
     static const char *const names[NCOL] = {"count", "errors", "mean",  "p50",
                                             "p95",   "p99",    "p99.9", "max"};
+    FL_ASSERT(r && first);
     memset(r, 0, sizeof *r);
     r->name = first;
     r->ncells = NCOL;
@@ -415,6 +433,7 @@ static void stats_row(struct row *r, const struct rpt_stats *s)
     static const double qs[] = {0.5, 0.95, 0.99, 0.999};
     const struct rpt_hist *h = &s->hist;
     int any = s->count > 0;
+    FL_ASSERT(h->count == s->count && (!any || h->min <= h->max));
     memset(r, 0, sizeof *r);
     r->name = s->name ? s->name : "?";
     r->ncells = NCOL;
@@ -428,6 +447,7 @@ static void stats_row(struct row *r, const struct rpt_stats *s)
 
 static void pod_row(struct row *r, const struct rpt_pod *p)
 {
+    FL_ASSERT(r && p && p->errors <= p->count);
     memset(r, 0, sizeof *r);
     r->name = p->name ? p->name : "?";
     r->indent = 2;
@@ -443,6 +463,7 @@ static void pod_row(struct row *r, const struct rpt_pod *p)
  */
 static void print_rows(FILE *out, const struct row *rows, size_t n)
 {
+    FL_ASSERT(rows && n >= 1); /* at least the header */
     size_t w[NCOL + 1];
     w[0] = 0;
     for (int c = 1; c <= NCOL; c++) w[c] = 7;
@@ -454,6 +475,7 @@ static void print_rows(FILE *out, const struct row *rows, size_t n)
     }
     for (size_t i = 0; i < n; i++) {
         const struct row *r = &rows[i];
+        FL_ASSERT(r->ncells <= NCOL && (size_t)r->indent <= w[0]);
         fprintf(out, "%*s%-*s", r->indent, "", (int)(w[0] - (size_t)r->indent), r->name);
         for (int c = 0; c < r->ncells; c++) fprintf(out, "  %*s", (int)w[c + 1], r->cell[c]);
         if (r->tail) fprintf(out, "  version %s", r->tail);
@@ -505,6 +527,7 @@ static void print_clusters(FILE *out, const struct rpt_run *run)
     for (size_t i = 0; i < run->n_clusters; i++) {
         const struct rpt_cluster *c = &run->clusters[i];
         if (cluster_idle(c)) continue;
+        FL_ASSERT(c->name && (int)strlen(c->name) <= w);
         fprintf(out,
                 "%-*s %9" PRIu64 " %8" PRIu64 " %9" PRIu64 " %8" PRIu64 " %8" PRIu64 " %7" PRIu64
                 " %8" PRIu64 " %6" PRIu64 " ",
@@ -533,6 +556,7 @@ static void print_services(FILE *out, const struct rpt_run *run)
         stats_row(&rows[k++], &sv->st);
         for (size_t p = 0; p < sv->n_pods; p++) pod_row(&rows[k++], &sv->pods[p]);
     }
+    FL_ASSERT(k == n);
     print_rows(out, rows, n);
     free(rows);
 }
@@ -541,6 +565,7 @@ static void print_services(FILE *out, const struct rpt_run *run)
 static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
 {
     char v[32];
+    FL_ASSERT(buf && size > 0 && c);
     if (!c->evaluated) {
         snprintf(buf, size, "not evaluated: %s", c->report ? c->report : "no requests");
         return;
@@ -596,6 +621,7 @@ static void print_texts(FILE *out, const char *title, char *const *texts, size_t
 static void print_head(FILE *out, const struct rpt_run *run)
 {
     const struct rpt_stats *all = &run->all;
+    FL_ASSERT(all->errors <= all->count && run->sim_ns >= 0);
     char sim[32], errs[16];
     fl_format_duration(run->sim_ns, sim, sizeof sim);
     fmt_percent(errs, sizeof errs, all->errors, all->count);
@@ -666,8 +692,11 @@ static void write_json(const void *run, FILE *out)
 
 int rpt_summary_write(struct rpt_run *run, const char *dir, char **err)
 {
+    FL_ASSERT(run && dir && err);
     rpt_summary_digest(run);
+    FL_ASSERT(run->digest[0]); /* the files carry it */
     if (rpt_series_write(run, dir, err) < 0) return -1;
+
     if (rpt_file_write(dir, "summary.txt", write_txt, run, err) < 0) return -1;
     return rpt_file_write(dir, "summary.json", write_json, run, err);
 }

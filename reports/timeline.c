@@ -52,6 +52,7 @@ static void print_counts(FILE *out, const struct rpt_run *run)
         if (k == n) kinds[n++] = run->timeline[i].what;
         counts[k]++;
     }
+    FL_ASSERT(n >= 1 && n <= run->n_timeline); /* called only with events */
     fprintf(out, "events %zu:", run->n_timeline);
     for (size_t k = 0; k < n; k++)
         fprintf(out, "%s %s %" PRIu64, k ? "," : "", kinds[k], counts[k]);
@@ -66,6 +67,8 @@ void rpt_timeline_print(FILE *out, const struct rpt_run *run)
     if (!run->n_timeline) return;
     print_counts(out, run);
     size_t shown = run->n_timeline < RPT_TIMELINE_LINES ? run->n_timeline : RPT_TIMELINE_LINES;
+    FL_ASSERT(run->timeline && shown <= run->n_timeline);
+
     for (size_t i = 0; i < shown; i++) {
         const struct rpt_event *e = &run->timeline[i];
         char t[32];

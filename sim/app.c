@@ -74,11 +74,15 @@ static struct sim_job *job_new(struct sim_world *w)
     w->free_jobs = j->next_free;
     memset(j, 0, sizeof *j);
     w->busy_jobs++;
+    FL_ASSERT(w->busy_jobs > 0 && !sim_timer_armed(&j->work));
     return j;
 }
 
 static void job_free(struct sim_world *w, struct sim_job *j)
 {
+    /* a job ends with no call under way and none of its timers pending */
+    FL_ASSERT(w->busy_jobs > 0 && !j->up);
+    FL_ASSERT(!sim_timer_armed(&j->work) && !sim_timer_armed(&j->call_timer));
     j->next_free = w->free_jobs;
     w->free_jobs = j;
     w->busy_jobs--;
@@ -90,6 +94,7 @@ static void start_job(struct sim_world *w, struct sim_job *j);
 /* Work of a process that died (sim_app_kill): dropped without an answer. */
 static int orphan(struct sim_world *w, struct sim_job *j)
 {
+    FL_ASSERT(j->pod && j->conn && j->incarnation <= j->pod->incarnation);
     if (j->incarnation == j->pod->incarnation) return 0;
     sim_conn_release(w, j->conn);
     if (j->req) sim_msg_free(w, j->req);
@@ -101,6 +106,7 @@ static int orphan(struct sim_world *w, struct sim_job *j)
 static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
 {
     struct sim_pod *pod = j->pod;
+    FL_ASSERT(j->conn->refs > 0 && j->incarnation == pod->incarnation && !j->up);
     struct px_msg *m = sim_msg_new(w);
     m->status = j->status;
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
@@ -123,6 +129,7 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     }
     job_free(w, j);
     if (!held_worker) return;
+    FL_ASSERT(pod->busy > 0);
     pod->busy--;
     if (pod->q_len) {
         struct sim_job *next = pod->queue[pod->q_head];
@@ -130,6 +137,7 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
         pod->q_len--;
         start_job(w, next);
     }
+    FL_ASSERT(pod->busy <= pod->cfg->workers && (!pod->q_len || pod->busy == pod->cfg->workers));
 }
 
 static void call_next(struct sim_world *w, struct sim_job *j);
@@ -137,7 +145,10 @@ static void call_next(struct sim_world *w, struct sim_job *j);
 /* The call under way: the cache's fill, or the next of the service's calls. */
 static const struct sim_call_cfg *job_call(const struct sim_world *w, const struct sim_job *j)
 {
-    if (j->filling) return &w->caches[j->pod->service].cfg->miss;
+    if (j->filling) {
+        FL_ASSERT(w->caches[j->pod->service].cfg); /* only a cached service fills */
+        return &w->caches[j->pod->service].cfg->miss;
+    }
     FL_ASSERT(j->call < j->pod->cfg->n_calls);
     return &j->pod->cfg->calls[j->call];
 }
@@ -153,6 +164,7 @@ static void cache_filled(struct sim_world *w, struct sim_job *j, int status);
 static void send_call(struct sim_world *w, struct sim_job *j)
 {
     const struct sim_call_cfg *call = job_call(w, j);
+    FL_ASSERT(j->up && j->tries >= 1 && (size_t)call->service < w->sc->n_services);
     struct px_msg *m = sim_msg_new(w);
     m->method = call->method;
     m->path = call->path;
@@ -175,6 +187,7 @@ static void call_done(struct sim_world *w, struct sim_job *j, int outcome)
         return;
     }
     if (orphan(w, j)) return;
+    FL_ASSERT(!j->up && j->call < j->pod->cfg->n_calls);
     const struct sim_call_cfg *call = &j->pod->cfg->calls[j->call];
     if (w->series && j->arrived_ns >= w->sc->warmup_ns)
         sim_series_call(w, j->pod->service, (uint32_t)call->service,
@@ -194,6 +207,7 @@ static void call_backoff_done(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_job *j = t->data;
+    FL_ASSERT(!j->up && j->tries >= 1);              /* a backoff follows a try */
     if (j->filling || !orphan(w, j)) call_try(w, j); /* a fill goes on: others wait on it */
 }
 
@@ -218,6 +232,7 @@ static void up_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_job *j = ctx;
     struct sim_world *w = j->pod->w;
+    FL_ASSERT(j->up == sim_conn_of(pc)); /* the call under way */
     if (status == PX_OK && j->incarnation == j->pod->incarnation) {
         send_call(w, j);
         return;
@@ -232,6 +247,7 @@ static void up_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
     struct sim_job *j = ctx;
     struct sim_world *w = j->pod->w;
+    FL_ASSERT(j->up == sim_conn_of(pc));
     int status = m->status;
     sim_msg_free(w, m);
     j->up = NULL;
@@ -244,6 +260,7 @@ static void up_closed(void *ctx, struct px_conn *pc, int reason)
     struct sim_job *j = ctx;
     struct sim_world *w = j->pod->w;
     (void)reason;
+    FL_ASSERT(j->up == sim_conn_of(pc));
     j->up = NULL;
     sim_conn_release(w, sim_conn_of(pc));
     call_try_done(w, j, RPT_FAIL_RESET);
@@ -273,6 +290,7 @@ static void call_next(struct sim_world *w, struct sim_job *j)
         respond(w, j, 1);
         return;
     }
+    FL_ASSERT(!j->up && (j->filling || j->call < cfg->n_calls));
     const struct sim_retry_cfg *rc = &job_call(w, j)->retry;
     j->tries = 0;
     j->call_start_ns =
@@ -304,6 +322,7 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         dst = w->pods[pod].node;
         port = SIM_PORT_SERVICE;
     }
+    FL_ASSERT(j->tries >= 1 && src < w->n_nodes && dst < w->n_nodes);
     struct sim_conn *c = sim_conn_take_idle(w, src, dst, port);
     if (c) {
         j->up = c;
@@ -316,6 +335,7 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         sim_timer_init(&j->call_timer, call_try_timeout, j);
         sim_timer_arm(&w->k, &j->call_timer, sim_now(&w->k) + rc->timeout_ns);
     }
+    FL_ASSERT(!j->up || j->up->refs > 0);
 }
 
 static void work_done(struct sim_kernel *k, struct sim_timer *t)
@@ -323,6 +343,7 @@ static void work_done(struct sim_kernel *k, struct sim_timer *t)
     struct sim_world *w = (struct sim_world *)k;
     struct sim_job *j = t->data;
     if (orphan(w, j)) return;
+    FL_ASSERT(j->pod->busy > 0 && j->call == 0); /* it holds a worker; no call made yet */
     const struct sim_version_cfg *cfg = j->pod->cfg;
     if (cfg->error_rate > 0 && fl_rng_chance(&j->pod->rng, cfg->error_rate)) {
         j->status = cfg->error_status;
@@ -360,6 +381,7 @@ static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
     struct sim_job *j = t->data;
     if (orphan(w, j)) return;
     struct sim_cache *cache = &w->caches[j->pod->service];
+    FL_ASSERT(cache->cfg && j->pod->busy > 0 && !j->filling);
     switch (sim_cache_lookup(cache, j->key, sim_now(k), &j->wait)) {
     case SIM_CACHE_HIT:
         j->status = 200;
@@ -376,6 +398,7 @@ static void cache_looked_up(struct sim_kernel *k, struct sim_timer *t)
 static void start_job(struct sim_world *w, struct sim_job *j)
 {
     struct sim_pod *pod = j->pod;
+    FL_ASSERT(pod->busy < pod->cfg->workers && j->incarnation == pod->incarnation);
     pod->busy++;
     struct sim_cache *cache = &w->caches[pod->service];
     if (cache->cfg) { /* the lookup instead of the service time */
@@ -394,6 +417,7 @@ static void start_job(struct sim_world *w, struct sim_job *j)
 
 static void enqueue(struct sim_pod *pod, struct sim_job *j)
 {
+    FL_ASSERT(pod->busy == pod->cfg->workers && (int)pod->q_len < pod->cfg->queue);
     if (pod->q_len == pod->q_cap) {
         uint32_t cap = pod->q_cap ? pod->q_cap * 2 : 16;
         struct sim_job **q = fl_malloc(cap * sizeof *q);
@@ -405,6 +429,7 @@ static void enqueue(struct sim_pod *pod, struct sim_job *j)
     }
     pod->queue[(pod->q_head + pod->q_len) % pod->q_cap] = j;
     pod->q_len++;
+    FL_ASSERT(pod->q_len <= pod->q_cap && pod->q_head < pod->q_cap);
 }
 
 /* A request arrives at the pod. */
@@ -413,6 +438,8 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     struct sim_pod *pod = ctx;
     struct sim_world *w = pod->w;
     struct sim_conn *c = sim_conn_of(pc);
+    FL_ASSERT(pod >= w->pods && pod < w->pods + w->n_pods && c->refs > 0);
+    FL_ASSERT(pod->busy <= pod->cfg->workers && (int)pod->q_len <= pod->cfg->queue);
     sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
     struct sim_job *j = job_new(w);
     if (pod->forwards)
@@ -441,6 +468,7 @@ static const struct px_conn_cbs pod_cbs = {NULL, pod_message, NULL};
 
 static void pod_accept(void *ctx, struct sim_conn *c)
 {
+    FL_ASSERT(ctx && c && c->state != SIM_CONN_CLOSED);
     sim_conn_bind(c, 1, &pod_cbs, ctx);
 }
 
@@ -452,6 +480,7 @@ static void init_call_retries(struct sim_world *w, struct sim_pod *pod)
     for (size_t c = 0; c < cfg->n_calls; c++)
         if (cfg->calls[c].retry.retries > 0 || cfg->calls[c].retry.throttle_k > 0) any = 1;
     if (!any) return;
+    FL_ASSERT(w->sc->n_workloads + pod->service < w->run->n_retry_counts);
     struct rpt_retry_count *counts = &w->run->retry_counts[w->sc->n_workloads + pod->service];
     pod->call_retry = fl_calloc(cfg->n_calls, sizeof *pod->call_retry);
     for (size_t c = 0; c < cfg->n_calls; c++) sim_retry_state_init(&pod->call_retry[c], counts);
@@ -475,10 +504,12 @@ static void caches_init(struct sim_world *w)
         row->miss_service = fl_strdup(sc->services[cfg->miss.service].name);
         sim_cache_init(&w->caches[s], cfg, sc->seed, sc->services[s].name, sc->warmup_ns, row);
     }
+    FL_ASSERT(w->run->n_caches == n);
 }
 
 void sim_app_init(struct sim_world *w)
 {
+    FL_ASSERT(w->run && w->sc && (w->pods || !w->n_pods) && !w->caches);
     sim_retry_counts_alloc(w->run, w->sc);
     for (uint32_t i = 0; i < w->n_pods; i++) init_call_retries(w, &w->pods[i]);
     caches_init(w);
@@ -517,9 +548,11 @@ void sim_app_kill(struct sim_world *w, struct sim_pod *pod)
         int dropped = orphan(w, j);
         FL_ASSERT(dropped);
     }
+    FL_ASSERT(pod->busy == 0 && pod->q_len == 0);
 }
 
 int sim_app_idle(const struct sim_pod *pod)
 {
+    FL_ASSERT(pod->busy >= 0 && pod->busy <= pod->cfg->workers);
     return pod->busy == 0 && pod->q_len == 0;
 }

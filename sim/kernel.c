@@ -37,6 +37,7 @@ void sim_kernel_init(struct sim_kernel *k)
 {
     memset(k, 0, sizeof *k);
     k->instant_ns = -1;
+    FL_ASSERT(k->pending == 0 && k->now_ns == 0 && !k->free_events);
 }
 
 void sim_kernel_free(struct sim_kernel *k)
@@ -54,6 +55,7 @@ void sim_kernel_free(struct sim_kernel *k)
 
 void sim_kernel_set_progress(struct sim_kernel *k, sim_progress_cb cb, void *arg)
 {
+    FL_ASSERT(k && (cb || !arg));
     k->progress_cb = cb;
     k->progress_arg = arg;
 }
@@ -67,6 +69,7 @@ void sim_kernel_set_instant_guard(struct sim_kernel *k, sim_instant_cb cb, void 
 
 void sim_timer_init(struct sim_timer *t, sim_timer_cb cb, void *data)
 {
+    FL_ASSERT(t && cb);
     memset(t, 0, sizeof *t);
     t->cb = cb;
     t->data = data;
@@ -92,6 +95,7 @@ static void file_timer(struct sim_kernel *k, struct sim_timer *t)
     unsigned level = diff ? (unsigned)(63 - __builtin_clzll(diff)) / SIM_WHEEL_BITS : 0;
     unsigned idx =
         (unsigned)((uint64_t)t->at_ns >> (level * SIM_WHEEL_BITS)) & (SIM_WHEEL_SLOTS - 1);
+    FL_ASSERT(level < SIM_WHEEL_LEVELS);
     struct sim_slot *s = &k->slots[level][idx];
     if (s->len == s->cap) {
         size_t cap = s->cap;
@@ -132,6 +136,7 @@ static void unfile_timer(struct sim_kernel *k, struct sim_timer *t)
 {
     unsigned where = t->slot - 1;
     struct sim_slot *s = &k->slots[where / SIM_WHEEL_SLOTS][where % SIM_WHEEL_SLOTS];
+    FL_ASSERT(s->live > 0 && s->e[t->entry].t == t); /* filed where it says */
     s->e[t->entry].t = NULL;
     t->slot = 0;
     if (--s->live == 0)
@@ -149,11 +154,13 @@ void sim_timer_arm(struct sim_kernel *k, struct sim_timer *t, int64_t at_ns)
         k->pending++;
     t->at_ns = at_ns;
     file_timer(k, t);
+    FL_ASSERT(t->slot && k->pending > 0);
 }
 
 void sim_timer_cancel(struct sim_kernel *k, struct sim_timer *t)
 {
     if (!t->slot) return;
+    FL_ASSERT(k->pending > 0);
     unfile_timer(k, t);
     k->pending--;
 }
@@ -163,6 +170,7 @@ static void event_fire(struct sim_kernel *k, struct sim_timer *t)
     struct sim_event *e = (struct sim_event *)t;
     sim_event_cb cb = e->cb;
     void *a = e->a, *b = e->b;
+    FL_ASSERT(cb);
     e->next_free = k->free_events;
     k->free_events = e;
     cb(k, a, b);
@@ -178,11 +186,12 @@ static void refill_events(struct sim_kernel *k)
         c->events[i].next_free = k->free_events;
         k->free_events = &c->events[i];
     }
+    FL_ASSERT(k->free_events == &c->events[0]);
 }
 
 void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, void *b)
 {
-    FL_ASSERT(at_ns >= k->now_ns);
+    FL_ASSERT(at_ns >= k->now_ns && cb);
     if (!k->free_events) refill_events(k);
     struct sim_event *e = k->free_events;
     k->free_events = e->next_free;
@@ -232,6 +241,7 @@ static struct sim_timer *cascade(struct sim_kernel *k, unsigned level, unsigned 
             lone = e[i].t;
         }
     }
+    FL_ASSERT(lone && first >= k->now_ns); /* a set bit means a live timer, none in the past */
     k->cursor = first;
     if (s->live != 1) {
         lone = NULL;
@@ -302,6 +312,7 @@ static int instant_over(struct sim_kernel *k)
 /* Runs one timer that has left the wheel; returns 0 if it was the stop timer (or the guard's). */
 static inline int fire(struct sim_kernel *k, struct sim_timer *t)
 {
+    FL_ASSERT(t->at_ns >= k->now_ns && k->pending > 0); /* the clock never goes back */
     t->slot = 0;
     k->pending--;
     k->now_ns = t->at_ns;
@@ -352,6 +363,7 @@ static void firing_compact(struct sim_slot *s)
 /* Fires the entries of one level-0 slot (one instant), including any armed for that instant. */
 static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
 {
+    FL_ASSERT(!k->firing && s->live > 0);
     k->firing = s;
     while (!k->stopped && s->head < s->len) {
         if (s->head >= SLOT_COMPACT_MIN && s->head >= s->len / 2) firing_compact(s);
@@ -388,5 +400,6 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
             break;
     }
     sim_timer_cancel(k, &k->stop);
+    FL_ASSERT(!sim_timer_armed(&k->stop) && k->events >= start);
     return k->events - start;
 }

@@ -29,6 +29,7 @@ void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uin
                        struct px_endpoint_cfg *e)
 {
     const struct sim_version_cfg *v = pod->cfg;
+    FL_ASSERT(pod >= w->pods && pod < w->pods + w->n_pods && pod->node < w->n_nodes);
     e->name = fl_strdup(w->nodes[pod->node].name);
     e->locality = v->locality ? fl_strdup(v->locality) : NULL;
     e->addr = sim_addr(pod->node, port);
@@ -50,6 +51,7 @@ static void endpoint_of_pod(const struct sim_world *w, const struct sim_pod *pod
 /* Kubernetes short and qualified names of a service all mean the service. */
 static int service_named(const struct sim_world *w, const char *host)
 {
+    FL_ASSERT(host);
     for (size_t i = 0; i < w->sc->n_services; i++) {
         const char *name = w->sc->services[i].name;
         size_t n = strlen(name);
@@ -64,6 +66,8 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
     struct sim_world *w = arg;
     (void)port;
     int svc = service_named(w, host);
+    FL_ASSERT(svc < 0 || (size_t)svc < w->sc->n_services);
+    FL_ASSERT(w->gateway_node < w->n_nodes); /* only the gateway resolves through here */
     if (svc >= 0 && w->sc->mesh_mode == SIM_MESH_SIDECAR) {
         /* the gateway's own sidecar takes it from here */
         *eps = fl_calloc(1, sizeof **eps);
@@ -84,6 +88,7 @@ static int gateway_resolve(void *arg, const char *host, uint16_t port, struct px
     }
     if (svc >= 0) {
         const struct sim_service *s = &w->services[svc];
+        FL_ASSERT(s->first_pod + s->n_pods <= w->n_pods);
         *eps = fl_calloc(s->n_pods, sizeof **eps);
         for (uint32_t i = 0; i < s->n_pods; i++)
             endpoint_of_pod(w, &w->pods[s->first_pod + i], &(*eps)[i]);
@@ -235,6 +240,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
     struct px_endpoint_cfg **eps = fl_calloc(sc->n_services, sizeof *eps);
     for (size_t i = 0; i < sc->n_services; i++) {
         const struct sim_service *s = &w->services[i];
+        FL_ASSERT(s->first_pod + s->n_pods <= w->n_pods);
         eps[i] = fl_calloc(s->n_pods, sizeof **eps);
         for (uint32_t k = 0; k < s->n_pods; k++)
             endpoint_of_pod(w, &w->pods[s->first_pod + k], &eps[i][k]);
@@ -267,6 +273,7 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         free(out);
         pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, w->inbound_cfgs[i].name,
                                        &w->inbound_cfgs[i]);
+        FL_ASSERT(pod->inbound->node == pod->node && pod->outbound->node == pod->node);
     }
     free(pod_cfgs);
     return 0;
@@ -330,6 +337,7 @@ void sim_mesh_free(struct sim_world *w)
 
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
 {
+    FL_ASSERT(run && name && (run->clusters || !run->n_clusters));
     for (size_t i = 0; i < run->n_clusters; i++)
         if (!strcmp(run->clusters[i].name, name)) return &run->clusters[i];
     run->clusters = fl_realloc(run->clusters, (run->n_clusters + 1) * sizeof *run->clusters);
@@ -343,12 +351,15 @@ void sim_mesh_clusters_into(struct sim_world *w, struct rpt_run *into)
 {
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
+        FL_ASSERT(sp->proxy && sp->cfg);
         const char *kind = sp->role                             ? sp->role
                            : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
                            : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
                                                                 : "inbound";
         for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
             const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
+            FL_ASSERT(st && st->rq_retry <= st->rq_total); /* a retry is an attempt */
+
             char *name = sp->cfg->kind == PX_PROXY_INBOUND
                              ? fl_strdup("sidecar inbound")
                              : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);

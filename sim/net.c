@@ -29,6 +29,7 @@ struct msgbox {
 
 void *sim_world_block(struct sim_world *w, size_t n, size_t size)
 {
+    FL_ASSERT(n >= 1 && size >= 1);
     void *p = fl_calloc(n, size);
     FL_GROW(w->blocks, w->cap_blocks, w->n_blocks + 1);
     w->blocks[w->n_blocks++] = p;
@@ -75,6 +76,7 @@ struct px_msg *sim_msg_new(struct sim_world *w)
 void sim_msg_free(struct sim_world *w, struct px_msg *m)
 {
     struct msgbox *b = (struct msgbox *)m;
+    FL_ASSERT(m && w->free_msgs != m); /* not freed twice in a row */
     if (m->arena || m->headers != m->inline_headers)
         px_msg_clear(m);
     else
@@ -89,6 +91,7 @@ void sim_msg_free(struct sim_world *w, struct px_msg *m)
 static const struct net_link_cfg *link_cfg(const struct sim_world *w, const char *a, const char *b)
 {
     const struct sim_network_cfg *n = &w->sc->network;
+    FL_ASSERT(a && b);
     for (size_t i = 0; i < n->n_links; i++) {
         const struct sim_link_cfg *l = &n->links[i];
         if ((!strcmp(l->from, a) && !strcmp(l->to, b)) ||
@@ -117,9 +120,13 @@ static int64_t zone_delay(const struct sim_world *w, const char *a, const char *
 
 static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t dst)
 {
+    FL_ASSERT(src < w->n_nodes && dst < w->n_nodes);
     uint64_t key = ((uint64_t)(src + 1) << 32) | (dst + 1);
     struct sim_path *p = fl_u64map_get(&w->paths, key);
-    if (p) return p;
+    if (p) {
+        FL_ASSERT(p->src == src && p->dst == dst);
+        return p;
+    }
     p = fl_calloc(1, sizeof *p);
     p->src = src;
     p->dst = dst;
@@ -149,6 +156,7 @@ struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst)
         int ideal = p->ideal && p->back->ideal;
         p->ideal = p->back->ideal = ideal;
     }
+    FL_ASSERT(p->back->back == p && p->back->src == dst && p->ideal == p->back->ideal);
     return p;
 }
 
@@ -156,6 +164,7 @@ struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst)
 
 void sim_conn_ref(struct sim_conn *c)
 {
+    FL_ASSERT(c->refs > 0 && c->refs < UINT32_MAX); /* only a held connection gains one */
     c->refs++;
 }
 
@@ -168,6 +177,8 @@ void sim_conn_release(struct sim_world *w, struct sim_conn *c)
     else
         w->live_conns = c->live_next;
     if (c->live_next) c->live_next->live_prev = c->live_prev;
+    /* every message in flight and the idle list hold a reference */
+    FL_ASSERT(!c->parked && c->in_flight == 0);
     c->next_free = w->free_conns;
     w->free_conns = c;
 }
@@ -192,6 +203,7 @@ static struct sim_conn *conn_alloc(struct sim_world *w)
         c->end[side].c = c;
         c->end[side].side = side;
     }
+    FL_ASSERT(c->refs == 0 && !c->live_prev && w->live_conns == c);
     return c;
 }
 
@@ -202,6 +214,7 @@ struct sim_world *sim_conn_world(const struct sim_conn *c)
 
 void sim_conn_bind(struct sim_conn *c, int side, const struct px_conn_cbs *cbs, void *ctx)
 {
+    FL_ASSERT(side == 0 || side == 1);
     c->end[side].cbs = cbs;
     c->end[side].ctx = ctx;
 }
@@ -226,6 +239,7 @@ void sim_listen_range(struct sim_world *w, uint32_t node, uint16_t port, uint16_
 
 static const struct sim_listener *listener(const struct sim_world *w, uint32_t node, uint16_t port)
 {
+    FL_ASSERT(node < w->n_nodes);
     const struct sim_node *n = &w->nodes[node];
     if (!n->up) return NULL;
     for (uint32_t i = 0; i < n->n_listeners; i++)
@@ -239,6 +253,7 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     struct sim_conn *c = a;
     struct sim_world *w = (struct sim_world *)k;
     int status = (int)(intptr_t)b;
+    FL_ASSERT(c->refs > 0 && status <= PX_OK); /* the handshake's own reference */
     /* the handshake ended as either node went down (a pod killed): reset */
     if (c->state == SIM_CONN_CONNECTING && status == PX_OK &&
         (!w->nodes[c->path->dst].up || !w->nodes[c->path->src].up))
@@ -246,6 +261,7 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     if (c->state == SIM_CONN_CONNECTING) {
         c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
         const struct sim_end *e = &c->end[0];
+        FL_ASSERT(c->state != SIM_CONN_CONNECTING);
         if (e->cbs && e->cbs->connected) e->cbs->connected(e->ctx, sim_px_conn(c, 0), status);
     }
     sim_conn_release(w, c);
@@ -306,6 +322,7 @@ struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t 
     struct sim_path *p = sim_path_get(w, src, dst);
     for (struct sim_conn *c = p->idle; c; c = c->next_idle) {
         if (c->port != port) continue;
+        FL_ASSERT(c->state == SIM_CONN_OPEN && c->refs > 0);
         idle_unlink(c);
         return c;
     }
@@ -323,6 +340,7 @@ void sim_conn_park(struct sim_world *w, struct sim_conn *c)
     if (c->next_idle) c->next_idle->prev_idle = c;
     c->path->idle = c;
     c->parked = 1;
+    FL_ASSERT(c->refs > 0); /* the parker's reference is the idle list's now */
 }
 
 static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *m)
@@ -363,6 +381,7 @@ static void broken_event(struct sim_kernel *k, void *a, void *b)
     struct sim_world *w = (struct sim_world *)k;
     struct sim_conn *c = a;
     (void)b;
+    FL_ASSERT(c->refs > 0);
     if (c->state != SIM_CONN_CLOSED) {
         c->state = SIM_CONN_CLOSED;
         unpark(c);
@@ -377,6 +396,7 @@ static void broken_event(struct sim_kernel *k, void *a, void *b)
 
 void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_msg *msg)
 {
+    FL_ASSERT((side == 0 || side == 1) && c->refs > 0);
     if (c->state != SIM_CONN_OPEN) {
         sim_msg_free(w, msg);
         return;
@@ -402,6 +422,7 @@ static void closed_event(struct sim_kernel *k, void *a, void *b)
     intptr_t v = (intptr_t)b;
     int side = (int)(v & 1), reason = v & 2 ? PX_ERESET : PX_ECLOSED;
     struct sim_end *e = &c->end[side];
+    FL_ASSERT(c->refs > 0 && c->state == SIM_CONN_CLOSED);
     if (e->cbs && e->cbs->closed) e->cbs->closed(e->ctx, sim_px_conn(c, side), reason);
     sim_conn_release(w, c);
 }
@@ -413,7 +434,9 @@ void sim_conn_close(struct sim_world *w, struct sim_conn *c, int side, int reset
     c->state = SIM_CONN_CLOSED;
     unpark(c);
     sim_conn_bind(c, side, NULL, NULL);
+    FL_ASSERT(c->state == SIM_CONN_CLOSED && !c->parked);
     int other = !side;
+
     if (!was_open || !c->end[other].cbs || !c->end[other].cbs->closed) return;
     /* the FIN (or RST) reaches the other end after the one-way base delay */
     struct sim_path *p = side == 0 ? c->path : c->path->back;

@@ -67,6 +67,7 @@ struct sim_lives {
 
 static const char *pod_name(const struct sim_world *w, uint32_t pod)
 {
+    FL_ASSERT(pod < w->n_pods && w->pods[pod].node < w->n_nodes);
     return w->nodes[w->pods[pod].node].name;
 }
 
@@ -82,6 +83,7 @@ static void ep_out_fire(struct sim_kernel *k, struct sim_timer *t)
     (void)k;
     FL_ASSERT(!l->w->pods[l->pod].withdrawn);
     sim_endpoints_set(l->w, l->pod, 0);
+    FL_ASSERT(l->w->pods[l->pod].withdrawn);
     log_pod(l, "endpoint", "removed from the endpoints");
 }
 
@@ -99,6 +101,7 @@ static void ep_in_fire(struct sim_kernel *k, struct sim_timer *t)
     (void)k;
     FL_ASSERT(l->phase == RUNNING && l->w->pods[l->pod].withdrawn);
     sim_endpoints_set(l->w, l->pod, 1);
+    FL_ASSERT(!l->w->pods[l->pod].withdrawn);
     log_pod(l, "endpoint", "added to the endpoints");
     finish(l);
 }
@@ -107,9 +110,11 @@ static void ep_in_fire(struct sim_kernel *k, struct sim_timer *t)
 static void withdraw(struct life *l)
 {
     struct sim_world *w = l->w;
+    FL_ASSERT(l->phase == DOWN || l->phase == TERMINATING);
     sim_timer_cancel(&w->k, &l->ep_in); /* not Ready any more: it never gets in */
     if (w->pods[l->pod].withdrawn || sim_timer_armed(&l->ep_out)) return;
     sim_timer_arm(&w->k, &l->ep_out, sim_now(&w->k) + w->sc->kube.endpoint_delay_ns);
+    FL_ASSERT(sim_timer_armed(&l->ep_out) && !sim_timer_armed(&l->ep_in));
 }
 
 /* The process ends: reset (killed) or FIN (exited); its work is lost either way. */
@@ -126,6 +131,8 @@ static void stop(struct life *l, int reset, const char *how)
     size_t n = sim_net_node_close(w, pod->node, reset);
     sim_app_kill(w, pod);
     l->phase = DOWN;
+    FL_ASSERT(!w->nodes[pod->node].up && sim_app_idle(pod));
+    FL_ASSERT(!sim_timer_armed(&l->grace) && !sim_timer_armed(&l->ready));
     char detail[160];
     snprintf(detail, sizeof detail, "%s: %zu connection%s %s", how, n, n == 1 ? "" : "s",
              reset ? "reset" : "closed");
@@ -143,6 +150,7 @@ static void start_fire(struct sim_kernel *k, struct sim_timer *t)
     snprintf(detail, sizeof detail, "replacement started (Ready in %s)", d);
     log_pod(l, "pod-start", detail);
     sim_timer_arm(k, &l->ready, sim_now(k) + w->sc->kube.readiness_delay_ns);
+    FL_ASSERT(sim_timer_armed(&l->ready) && !sim_timer_armed(&l->ep_in));
 }
 
 static void ready_fire(struct sim_kernel *k, struct sim_timer *t)
@@ -152,6 +160,7 @@ static void ready_fire(struct sim_kernel *k, struct sim_timer *t)
     FL_ASSERT(l->phase == STARTING);
     l->phase = RUNNING;
     w->nodes[w->pods[l->pod].node].up = 1; /* reachable: its address is known from now on */
+    FL_ASSERT(!sim_timer_armed(&l->ep_in) && sim_app_idle(&w->pods[l->pod]));
     log_pod(l, "pod-ready", "Ready: the endpoints controller adds it");
     if (!w->pods[l->pod].withdrawn && !sim_timer_armed(&l->ep_out)) {
         finish(l); /* it never left */
@@ -165,6 +174,7 @@ static int idle(const struct life *l)
 {
     const struct sim_world *w = l->w;
     const struct sim_pod *pod = &w->pods[l->pod];
+    FL_ASSERT(l->phase == TERMINATING && w->nodes[pod->node].up);
     if (!sim_app_idle(pod) || !sim_net_node_quiet(w, pod->node)) return 0;
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
@@ -183,6 +193,7 @@ static void poll_fire(struct sim_kernel *k, struct sim_timer *t)
         return;
     }
     stop(l, 0, "exited after SIGTERM");
+    FL_ASSERT(l->phase == DOWN && !sim_timer_armed(&l->start));
     sim_timer_arm(k, &l->start, sim_now(k));
 }
 
@@ -199,6 +210,7 @@ static void grace_fire(struct sim_kernel *k, struct sim_timer *t)
     struct life *l = t->data;
     FL_ASSERT(l->phase == TERMINATING);
     stop(l, 1, "killed at the end of the grace period (SIGKILL)");
+    FL_ASSERT(l->phase == DOWN && !sim_timer_armed(&l->poll) && !sim_timer_armed(&l->start));
     sim_timer_arm(k, &l->start, sim_now(k));
 }
 
@@ -233,6 +245,7 @@ void sim_pod_kill(struct sim_world *w, uint32_t pod, int64_t restart_after_ns)
         return;
     }
     stop(l, 1, "killed (SIGKILL)");
+    FL_ASSERT(l->phase == DOWN && !sim_timer_armed(&l->sigterm));
     withdraw(l);
     if (restart_after_ns >= 0) sim_timer_arm(&w->k, &l->start, sim_now(&w->k) + restart_after_ns);
 }
@@ -260,6 +273,7 @@ void sim_pod_restart(struct sim_world *w, uint32_t pod, sim_pod_done_fn done, vo
     int64_t now = sim_now(&w->k);
     sim_timer_arm(&w->k, &l->sigterm, now + kc->prestop_ns);
     sim_timer_arm(&w->k, &l->grace, now + kc->grace_ns);
+    FL_ASSERT(l->phase == TERMINATING && sim_timer_armed(&l->grace));
 }
 
 static void rollout_next(struct sim_world *w, uint32_t pod, void *arg);
@@ -278,6 +292,7 @@ static void rollout_fill(struct rollout *r)
         sim_log_add(&w->log, sim_now(&w->k), "rollout", w->sc->services[r->service].name,
                     "%s: every pod replaced", r->name);
     }
+    FL_ASSERT(r->in_flight <= r->parallel && r->next <= svc->n_pods + 1);
 }
 
 static void rollout_next(struct sim_world *w, uint32_t pod, void *arg)

@@ -33,8 +33,12 @@ struct sim_work {
     struct sim_work *next;
 };
 
+static const struct px_rt_ops sim_rt_ops;
+
 static struct sim_proxy *of(struct px_rt *rt)
+
 {
+    FL_ASSERT(rt && rt->ops == &sim_rt_ops); /* only the simulator's runtime is one */
     return (struct sim_proxy *)rt;
 }
 
@@ -61,11 +65,13 @@ static void timer_fire(struct sim_kernel *k, struct sim_timer *st)
     struct px_rt *rt;
     (void)k;
     memcpy(&rt, (char *)t->state + sizeof(struct sim_timer), sizeof rt);
+    FL_ASSERT(rt && t->cb && timer_of(t) == st);
     t->cb(rt, t->arg);
 }
 
 static void rt_timer_init(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, void *arg)
 {
+    FL_ASSERT(rt && t && cb);
     t->cb = cb;
     t->arg = arg;
     sim_timer_init(timer_of(t), timer_fire, t);
@@ -74,6 +80,7 @@ static void rt_timer_init(struct px_rt *rt, struct px_timer *t, px_timer_cb cb, 
 
 static void rt_timer_arm(struct px_rt *rt, struct px_timer *t, int64_t at_ns)
 {
+    FL_ASSERT(timer_of(t)->data == t); /* initialised by rt_timer_init */
     sim_timer_arm(&of(rt)->w->k, timer_of(t), at_ns);
 }
 
@@ -88,8 +95,10 @@ static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct 
                                   void *ctx)
 {
     struct sim_proxy *sp = of(rt);
+    FL_ASSERT(sp->node < sp->w->n_nodes && cbs);
     struct sim_conn *c =
         sim_conn_open(sp->w, sp->node, (uint32_t)(addr >> 16), (uint16_t)(addr & 0xffff), cbs, ctx);
+    FL_ASSERT(c && c->refs > 0 && c->path->src == sp->node); /* the caller's reference */
     return sim_px_conn(c, 0);
 }
 
@@ -102,6 +111,7 @@ static void rt_conn_bind(struct px_rt *rt, struct px_conn *pc, const struct px_c
 
 static void rt_send(struct px_rt *rt, struct px_conn *pc, struct px_msg *m)
 {
+    FL_ASSERT(m && sim_conn_of(pc)->refs > 0); /* a held handle */
     sim_conn_send(of(rt)->w, sim_conn_of(pc), sim_conn_side(pc), m);
 }
 
@@ -122,6 +132,7 @@ static void rt_conn_release(struct px_rt *rt, struct px_conn *pc)
      * close after a pod was killed, say) find no callbacks to call (rt.h:
      * nothing is told to an owner after it released the handle).
      */
+    FL_ASSERT(sim_conn_of(pc)->refs > 0);
     sim_conn_bind(sim_conn_of(pc), sim_conn_side(pc), NULL, NULL);
     sim_conn_release(of(rt)->w, sim_conn_of(pc));
 }
@@ -131,6 +142,7 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
     struct sim_conn *c = sim_conn_of(pc);
     struct sim_path *p = c->path;
     uint32_t peer = sim_conn_side(pc) ? p->src : p->dst;
+    FL_ASSERT(peer < of(rt)->w->n_nodes);
     const struct sim_node *n = &of(rt)->w->nodes[peer];
     return n->address ? n->address : n->name;
 }
@@ -139,6 +151,7 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
 static uint32_t end_node(struct px_conn *pc)
 {
     const struct sim_conn *c = sim_conn_of(pc);
+    FL_ASSERT(c->path && c->refs > 0);
     return sim_conn_side(pc) ? c->path->dst : c->path->src;
 }
 
@@ -182,6 +195,7 @@ static void work_done(struct sim_kernel *k, void *a, void *b)
     (void)k;
     px_timer_cb cb = wk->cb;
     void *arg = wk->arg;
+    FL_ASSERT(sp->busy > 0 && sp->busy <= sp->workers && cb);
     wk->next = sp->free_work;
     sp->free_work = wk;
     sp->busy--;
@@ -191,11 +205,13 @@ static void work_done(struct sim_kernel *k, void *a, void *b)
         if (!sp->queue_head) sp->queue_tail = NULL;
         work_start(sp, next);
     }
+    FL_ASSERT(!sp->queue_head || sp->busy == sp->workers); /* nothing waits beside a free worker */
     cb(&sp->rt, arg);
 }
 
 static void work_start(struct sim_proxy *sp, struct sim_work *wk)
 {
+    FL_ASSERT(sp->busy < sp->workers && wk->cost_ns >= 0);
     sp->busy++;
     sp->cpu_ns += wk->cost_ns;
     sim_post(&sp->w->k, sim_now(&sp->w->k) + wk->cost_ns, work_done, sp, wk);
@@ -214,9 +230,11 @@ static void rt_work(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg
     wk->cost_ns = cost_ns > 0 ? cost_ns : 0;
     wk->next = NULL;
     if (sp->busy < sp->workers) {
+        FL_ASSERT(!sp->queue_head); /* FIFO: a free worker means nothing waits */
         work_start(sp, wk);
         return;
     }
+    FL_ASSERT(sp->busy == sp->workers && (!sp->queue_head == !sp->queue_tail));
     if (sp->queue_tail)
         sp->queue_tail->next = wk;
     else
@@ -231,6 +249,7 @@ static void rt_work(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg
 static void log_event(struct sim_proxy *sp, const struct px_event *e)
 {
     struct sim_log *l = &sp->w->log;
+    FL_ASSERT(e && sp->name && e->at_ns <= sim_now(&sp->w->k));
     const char *cluster = e->cluster ? e->cluster : "";
     char subject[256];
     struct sim_log_entry *le = NULL;
@@ -269,6 +288,8 @@ static void rt_event(struct px_rt *rt, const struct px_event *e)
 {
     struct sim_proxy *sp = of(rt);
     struct sim_world *w = sp->w;
+    /* the record is in time order: events are reported as they happen */
+    FL_ASSERT(!w->n_events || w->events[w->n_events - 1].at_ns <= e->at_ns);
     FL_GROW(w->events, w->cap_events, w->n_events + 1);
     struct sim_event_rec *r = &w->events[w->n_events++];
     r->kind = e->kind;
@@ -307,12 +328,14 @@ static const struct px_rt_ops sim_rt_ops = {
 static void proxy_accept(void *ctx, struct sim_conn *c)
 {
     struct sim_proxy *sp = ctx;
+    FL_ASSERT(sp->proxy && c->path->dst == sp->node);
     sim_conn_ref(c);
     px_proxy_accept(sp->proxy, sim_px_conn(c, 1));
 }
 
 struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *name, uint32_t workers)
 {
+    FL_ASSERT(w && node < w->n_nodes && name);
     struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
     sp->rt.ops = &sim_rt_ops;
     sp->w = w;
@@ -322,6 +345,7 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
     char *stream = fl_asprintf("proxy/%s", name);
     fl_rng_derive(&sp->rng, w->sc->seed, stream);
     free(stream);
+    FL_ASSERT(sp->workers >= 1 && sp->busy == 0);
     return sp;
 }
 
@@ -339,12 +363,15 @@ struct sim_proxy *sim_proxy_start(struct sim_world *w, uint32_t node, uint16_t p
     sim_listen(w, node, port, proxy_accept, sp);
     FL_GROW(w->proxies, w->cap_proxies, w->n_proxies + 1);
     w->proxies[w->n_proxies++] = sp;
+    FL_ASSERT(sp->proxy && sp->cfg == cfg);
     return sp;
 }
 
 void sim_proxy_free(struct sim_proxy *sp)
 {
+    FL_ASSERT(sp && sp->busy <= sp->workers);
     if (sp->proxy) px_proxy_free(sp->proxy);
+
     free(sp->name);
     free(sp);
 }

@@ -65,11 +65,13 @@ static struct sim_req *req_new(struct sim_world *w)
         w->live = r;
         r->prev_live = r;
     }
+    FL_ASSERT(w->live->prev_live == r && !r->next_live); /* the newest is last */
     return r;
 }
 
 static void req_unlink(struct sim_world *w, struct sim_req *r)
 {
+    FL_ASSERT(w->live && r->prev_live && !w->live->prev_live->next_live);
     if (r == w->live) {
         w->live = r->next_live;
         if (w->live) w->live->prev_live = r->prev_live;
@@ -91,6 +93,8 @@ static void finish(struct sim_world *w, struct sim_req *r)
 {
     struct sim_client *cl = r->client;
     int64_t now = sim_now(&w->k);
+    FL_ASSERT(!r->conn && !r->backing_off && now >= r->start_ns);
+    FL_ASSERT(r->rq->route >= 0 && (size_t)r->rq->route < w->run->n_routes);
     if (r->start_ns >= w->sc->warmup_ns) {
         int64_t lat = now - r->start_ns;
         rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
@@ -121,6 +125,7 @@ static void finish(struct sim_world *w, struct sim_req *r)
 static void backoff_done(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_req *r = t->data;
+    FL_ASSERT(r->backing_off && !r->conn && r->tries >= 1);
     r->backing_off = 0;
     try_start((struct sim_world *)k, r);
 }
@@ -128,6 +133,7 @@ static void backoff_done(struct sim_kernel *k, struct sim_timer *t)
 /* The try under way ended (its connection is already dealt with). */
 static void try_done(struct sim_world *w, struct sim_req *r, int outcome, uint32_t flags)
 {
+    FL_ASSERT(r->tries >= 1 && !r->backing_off);
     r->conn = NULL;
     r->outcome = outcome;
     r->flags = flags;
@@ -145,6 +151,7 @@ static void try_done(struct sim_world *w, struct sim_req *r, int outcome, uint32
 
 static void send_request(struct sim_world *w, struct sim_req *r)
 {
+    FL_ASSERT(r->conn && r->conn->refs > 0 && r->tries >= 1);
     struct px_msg *m = sim_msg_new(w);
     const struct sim_request_cfg *rq = r->rq;
     m->method = rq->method;
@@ -160,6 +167,7 @@ static void cl_connected(void *ctx, struct px_conn *pc, int status)
 {
     struct sim_req *r = ctx;
     struct sim_world *w = r->client->w;
+    FL_ASSERT(r->conn == sim_conn_of(pc)); /* the try under way */
     if (status == PX_OK) {
         send_request(w, r);
         return;
@@ -172,6 +180,7 @@ static void cl_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
     struct sim_req *r = ctx;
     struct sim_world *w = r->client->w;
+    FL_ASSERT(r->conn == sim_conn_of(pc));
     int status = m->status;
     uint32_t flags = m->flags;
     sim_msg_free(w, m);
@@ -184,6 +193,7 @@ static void cl_closed(void *ctx, struct px_conn *pc, int reason)
     struct sim_req *r = ctx;
     struct sim_world *w = r->client->w;
     (void)reason;
+    FL_ASSERT(r->conn == sim_conn_of(pc));
     sim_conn_release(w, sim_conn_of(pc));
     try_done(w, r, RPT_FAIL_RESET, 0);
 }
@@ -195,6 +205,7 @@ static void try_timeout(struct sim_kernel *k, struct sim_timer *t)
     struct sim_world *w = (struct sim_world *)k;
     struct sim_req *r = t->data;
     struct sim_conn *c = r->conn;
+    FL_ASSERT(c && !r->backing_off);
     sim_conn_close(w, c, 0, 0);
     sim_conn_release(w, c);
     try_done(w, r, RPT_FAIL_TIMEOUT, 0);
@@ -203,6 +214,7 @@ static void try_timeout(struct sim_kernel *k, struct sim_timer *t)
 static void try_start(struct sim_world *w, struct sim_req *r)
 {
     struct sim_client *cl = r->client;
+    FL_ASSERT(!r->conn && !r->backing_off);
     if (sim_retry_throttled(&cl->cfg->retry, cl->retry, sim_now(&w->k), &cl->rng)) {
         r->outcome = RPT_FAIL_THROTTLED; /* rejected locally: fails at once, nothing sent */
         r->flags = 0;
@@ -215,6 +227,7 @@ static void try_start(struct sim_world *w, struct sim_req *r)
         dst = w->pods[pod].node;
     }
     r->tries++;
+    FL_ASSERT(dst < w->n_nodes && cl->node < w->n_nodes);
     struct sim_conn *c = sim_conn_take_idle(w, cl->node, dst, cl->target_port);
     if (c) {
         r->conn = c;
@@ -235,6 +248,7 @@ static void try_start(struct sim_world *w, struct sim_req *r)
 static const struct sim_request_cfg *pick_request(struct sim_client *cl)
 {
     const struct sim_workload_cfg *wc = cl->cfg;
+    FL_ASSERT(wc->n_requests >= 1);
     if (wc->n_requests == 1) return &wc->requests[0];
     double x = fl_rng_unit(&cl->rng) * wc->weight_total;
     for (size_t i = 0; i < wc->n_requests; i++) {
@@ -249,6 +263,8 @@ static const struct sim_request_cfg *pick_request(struct sim_client *cl)
 
 static void client_send(struct sim_world *w, struct sim_client *cl)
 {
+    /* no request is sent from the client's end on */
+    FL_ASSERT(cl->retry && sim_now(&w->k) < cl->end_ns);
     struct sim_req *r = req_new(w);
     r->client = cl;
     r->rq = pick_request(cl);
@@ -266,9 +282,11 @@ static void closed_client_event(struct sim_kernel *k, void *a, void *b)
 
 static int64_t interarrival(struct sim_client *cl)
 {
+    FL_ASSERT(cl->cfg->rate_per_s > 0 && cl->cfg->arrival != SIM_ARRIVAL_CLOSED);
     double mean_ns = 1e9 / cl->cfg->rate_per_s;
     if (cl->cfg->arrival == SIM_ARRIVAL_CONSTANT) return (int64_t)llround(mean_ns);
     int64_t gap = (int64_t)llround(-log(fl_rng_open01(&cl->rng)) * mean_ns);
+    FL_ASSERT(gap >= 0);
     return gap;
 }
 
@@ -289,6 +307,7 @@ static void arrival(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
     struct sim_client *cl = t->data;
+    FL_ASSERT(cl->cfg->arrival != SIM_ARRIVAL_CLOSED && t == &cl->arrival);
     client_send(w, cl);
     int64_t next = cl->cfg->n_stages ? staged_arrival(cl, 0) : sim_now(k) + interarrival(cl);
     if (next >= 0 && next < cl->end_ns) sim_timer_arm(k, t, next);
@@ -306,6 +325,7 @@ void sim_workload_start(struct sim_world *w)
         sim_retry_state_init(cl->retry, &w->run->retry_counts[idx]);
         cl->end_ns =
             wc->stop_ns && wc->stop_ns < w->sc->duration_ns ? wc->stop_ns : w->sc->duration_ns;
+        FL_ASSERT(cl->end_ns <= w->sc->duration_ns && cl->node < w->n_nodes);
         if (wc->arrival != SIM_ARRIVAL_CLOSED) {
             sim_timer_init(&cl->arrival, arrival, cl);
             int64_t first;
@@ -338,6 +358,7 @@ void sim_workload_finish(struct sim_world *w)
         }
         req_unlink(w, r);
     }
+    FL_ASSERT(!w->live);
 }
 
 void sim_workload_free(struct sim_world *w)

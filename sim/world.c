@@ -18,6 +18,7 @@
 static void assert_context(FILE *out, void *arg)
 {
     struct sim_world *w = arg;
+    if (!w || !out) return; /* no assertion here: it runs inside a failing one */
     fprintf(out, "faultline: scenario %s, seed %llu, simulated time %lld ns\n", w->sc->file,
             (unsigned long long)w->sc->seed, (long long)sim_now(&w->k));
     fprintf(out, "faultline: replay with: faultline run %s --seed %llu\n", w->sc->file,
@@ -27,6 +28,7 @@ static void assert_context(FILE *out, void *arg)
 static void build_results(struct sim_world *w, struct rpt_run *run)
 {
     const struct sim_scenario *sc = w->sc;
+    FL_ASSERT(sc && run && sc->name);
     memset(run, 0, sizeof *run);
     run->scenario = fl_strdup(sc->name);
     run->seed = sc->seed;
@@ -61,11 +63,14 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
             rpt_stats_init(run->checks[i].window_stats, sc->checks[i].text);
         }
     }
+    FL_ASSERT(run->n_notes == sc->istio.n_notes && run->n_warnings == sc->istio.n_warnings);
 }
 
 static uint32_t add_node(struct sim_world *w, char *name, const char *group)
 {
+    FL_ASSERT(name && group && w->n_nodes < UINT32_MAX);
     struct sim_node *n = &w->nodes[w->n_nodes];
+    FL_ASSERT(!n->name); /* a fresh slot of the calloc'd array */
     n->id = w->n_nodes;
     n->name = name;
     n->group = group;
@@ -75,6 +80,7 @@ static uint32_t add_node(struct sim_world *w, char *name, const char *group)
 
 static void build_world(struct sim_world *w, const struct sim_scenario *sc, struct rpt_run *run)
 {
+    FL_ASSERT(w && sc && run && !w->n_nodes && !w->n_pods && !w->n_clients);
     uint32_t n_pods = 0;
     for (size_t i = 0; i < sc->n_services; i++)
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
@@ -107,6 +113,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
             cl->target_node = w->ingress_node;
             cl->target_port = SIM_PORT_SERVICE;
         } else {
+            FL_ASSERT(cl->cfg->target >= 0 && (size_t)cl->cfg->target < sc->n_services);
             cl->target_port = SIM_PORT_SERVICE;
             cl->authority = sc->services[cl->cfg->target].name;
         }
@@ -147,11 +154,15 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
             }
         }
         w->services[s].n_pods = w->n_pods - w->services[s].first_pod;
+        FL_ASSERT(pod_in_svc == run->services[s].n_pods && w->services[s].n_pods == pod_in_svc);
     }
+    FL_ASSERT(w->n_pods == n_pods && w->n_clients == sc->n_workloads);
+    FL_ASSERT(w->n_nodes <= sc->n_workloads + n_pods + 2 + sim_ambient_nodes(sc));
 }
 
 static void free_world(struct sim_world *w)
 {
+    FL_ASSERT(w && (w->nodes || !w->n_nodes));
     sim_faults_free(w);
     sim_pods_free(w);
     sim_series_free(w);
@@ -181,6 +192,7 @@ static void free_world(struct sim_world *w)
 /* "workload 'mobile'", "pod 'billing-0' (service billing)", "the gateway". */
 static char *node_label(const struct sim_world *w, uint32_t id)
 {
+    FL_ASSERT(id < w->n_nodes);
     if (id == w->gateway_node) return fl_strdup("the gateway");
     if (id == w->ingress_node) return fl_strdup("the ingress gateway");
     for (uint32_t i = 0; i < w->n_clients; i++)
@@ -211,6 +223,7 @@ static char *stall_diagnosis(const struct sim_world *w, uint64_t n)
             }
         }
         if (best == UINT32_MAX) break;
+        FL_ASSERT(best_d > 0 && best_d <= above); /* the busiest not named yet */
         char *label = node_label(w, best);
         char *next =
             fl_asprintf("%s%s %s (%llu connections and messages)", msg,
@@ -257,6 +270,7 @@ struct progress_ctx {
 static void on_progress(struct sim_kernel *k, void *arg)
 {
     struct progress_ctx *p = arg;
+    FL_ASSERT(p && p->fn);
     struct sim_progress pr = {sim_now(k), p->end_ns, k->events};
     p->fn(&pr, p->arg);
 }
@@ -264,6 +278,7 @@ static void on_progress(struct sim_kernel *k, void *arg)
 void sim_world_maybe_stop(struct sim_world *w)
 {
     if (!w->stopping || w->live || w->busy_jobs) return;
+    FL_ASSERT(sim_now(&w->k) >= w->sc->duration_ns); /* stopping: the duration is over */
     for (size_t i = 0; i < w->n_proxies; i++)
         if (px_proxy_active(w->proxies[i]->proxy)) return;
     sim_kernel_stop(&w->k);
@@ -278,6 +293,7 @@ void sim_world_maybe_stop(struct sim_world *w)
 static void check_over(struct sim_kernel *k, struct sim_timer *t)
 {
     struct sim_world *w = (struct sim_world *)k;
+    FL_ASSERT(w->stopping && t == &w->over);
     sim_world_maybe_stop(w);
     sim_timer_arm(k, t, sim_now(k) + 10 * SIM_NS_PER_MS);
 }
@@ -287,6 +303,7 @@ static void duration_over(struct sim_kernel *k, void *a, void *b)
     struct sim_world *w = (struct sim_world *)k;
     (void)a;
     (void)b;
+    FL_ASSERT(!w->stopping && sim_now(k) == w->sc->duration_ns);
     w->stopping = 1;
     sim_timer_init(&w->over, check_over, w);
     check_over(k, &w->over);
@@ -348,7 +365,9 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
         return -1;
     }
     sim_timer_cancel(&w->k, &w->over);
+    FL_ASSERT(sim_now(&w->k) <= sc->duration_ns + sc->drain_ns);
     sim_workload_finish(w);
+
     if (progress) on_progress(&w->k, &pc);
     sim_series_finish(w);
     out->events = w->k.events - sim_series_events(w) - sim_amplify_events(w);
