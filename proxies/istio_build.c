@@ -295,9 +295,10 @@ static void endpoint_copy(const struct px_endpoint_cfg *src, struct px_endpoint_
     }
 }
 
-/* Whether an endpoint carries every label of a subset. */
-static int has_labels(const struct px_endpoint_cfg *e, const struct px_istio_subset *s)
+/* Whether an endpoint carries every label of a subset (none: every endpoint does). */
+int px_istio_has_labels(const struct px_endpoint_cfg *e, const struct px_istio_subset *s)
 {
+    FL_ASSERT(e);
     for (size_t i = 0; s && i < s->n_labels; i++) {
         size_t k = 0;
         while (k < e->n_labels && (strcmp(e->labels[k].key, s->labels[i].key) ||
@@ -329,7 +330,7 @@ static void cluster_cfg(const struct px_mesh_service *svc, uint32_t port,
     apply_policy(policy, cl);
     cl->endpoints = fl_calloc(svc->n_endpoints + 1, sizeof *cl->endpoints);
     for (size_t i = 0; i < svc->n_endpoints; i++)
-        if (has_labels(&svc->endpoints[i], subset))
+        if (px_istio_has_labels(&svc->endpoints[i], subset))
             endpoint_copy(&svc->endpoints[i], &cl->endpoints[cl->n_endpoints++]);
     FL_ASSERT(cl->n_endpoints <= svc->n_endpoints);
 }

@@ -124,6 +124,9 @@ int px_istio_check_refs(const struct px_istio *m, const struct px_mesh_service *
 void px_istio_build_clusters(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
                              struct px_proxy_cfg *out, size_t *first);
 
+/* istio_build.c: whether an endpoint carries every label of subset s (NULL: yes). */
+int px_istio_has_labels(const struct px_endpoint_cfg *e, const struct px_istio_subset *s);
+
 /* VirtualService v's http routes into vh (a virtual host of out), in order. */
 int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *svc, size_t n,
                        const size_t *first, const struct px_istio_vs *v, struct px_proxy_cfg *out,

@@ -201,23 +201,10 @@ static int check_gateway_conflicts(struct rs *r)
 
 /* ---------------------------------------------------------------- destinations */
 
-/* Whether an endpoint carries every label of a subset. */
-static int has_labels(const struct px_endpoint_cfg *e, const struct px_istio_subset *s)
-{
-    for (size_t i = 0; i < s->n_labels; i++) {
-        size_t k = 0;
-        while (k < e->n_labels && (strcmp(e->labels[k].key, s->labels[i].key) ||
-                                   strcmp(e->labels[k].value, s->labels[i].value)))
-            k++;
-        if (k == e->n_labels) return 0;
-    }
-    return 1;
-}
-
 static int selects_any(const struct px_mesh_service *svc, const struct px_istio_subset *s)
 {
     for (size_t i = 0; i < svc->n_endpoints; i++)
-        if (has_labels(&svc->endpoints[i], s)) return 1;
+        if (px_istio_has_labels(&svc->endpoints[i], s)) return 1;
     return 0;
 }
 
