@@ -2,7 +2,7 @@
  * dist.h - random durations: the distributions a scenario can name.
  *
  * Wherever a duration is drawn at random (service times, think times, link
- * delays) the scenario gives one of the forms of SCENARIO.md
+ * delays) the scenario gives one of the forms of docs/scenario.md
  * "Distributions": constant, uniform, normal (truncated at 0), exponential,
  * lognormal (by p50/p99 or by mean/stddev), pareto (scale, shape) and
  * empirical (a piecewise-linear inverse CDF through given quantiles).

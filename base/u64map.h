@@ -3,7 +3,7 @@
  * probing, power-of-two table kept under half full).
  *
  * For lookups only: nothing in faultline may let the order of a hash table
- * decide behaviour (DESIGN.md section 4), so there is no iteration in key
+ * decide behaviour (docs/design.md, Determinism), so there is no iteration in key
  * order; fl_u64map_each visits in table order and is for freeing values.
  * Key 0 is reserved (callers key by id + 1 or by packed ids, never 0).
  */

@@ -3,16 +3,13 @@
  * counters and thresholds: connections, pending requests, requests,
  * concurrent retries, and the retry budget.
  *
- * Envoy (cluster/v3/circuit_breaker.proto, docs "Circuit breaking";
- * SEMANTICS.md b.2): defaults 1024 connections, 1024 pending, 1024
- * requests, 3 retries. Overflow of pending or requests answers 503 with
- * flag UO and `x-envoy-overloaded: true`; overflow of connections only
- * makes requests wait as pending. A retry that the breaker or budget turns
- * away is not made: the client gets the original error. A retry budget,
- * when set, replaces max_retries: concurrent retries may be
- * max(budget_percent x (active + pending requests), min_retry_concurrency)
- * (defaults 20%, 3). Istio sets all four thresholds to 2^32-1 unless a
- * DestinationRule says otherwise.
+ * Envoy (cluster/v3/circuit_breaker.proto, docs "Circuit breaking"): defaults 1024 connections,
+ * 1024 pending, 1024 requests, 3 retries. Overflow of pending or requests answers 503 with flag UO
+ * and `x-envoy-overloaded: true`; overflow of connections only makes requests wait as pending. A
+ * retry that the breaker or budget turns away is not made: the client gets the original error. A
+ * retry budget, when set, replaces max_retries: concurrent retries may be max(budget_percent x
+ * (active + pending requests), min_retry_concurrency) (defaults 20%, 3). Istio sets all four
+ * thresholds to 2^32-1 unless a DestinationRule says otherwise.
  *
  * The counters are maintained by the caller through the inc/dec calls; the
  * can_* calls only read.

@@ -6,7 +6,7 @@
  * Envoy's).
  *
  * Read (istio/api networking/v1alpha3 virtual_service.proto,
- * destination_rule.proto; SEMANTICS.md b.8, b.9): VirtualService hosts and
+ * destination_rule.proto): VirtualService hosts and
  * http routes (match: uri, headers, withoutHeaders, method, ignoreUriCase;
  * route destinations with host, subset, weight; timeout; retries attempts,
  * perTryTimeout, retryOn; fault delay / abort with percentage; rewrite uri /

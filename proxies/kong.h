@@ -4,7 +4,7 @@
  * gateway proxy configuration.
  *
  * Read (kong/db/schema/others/declarative_config.lua and the entity
- * schemas; SEMANTICS.md b.11): _format_version ("1.1", "2.1", "3.0",
+ * schemas): _format_version ("1.1", "2.1", "3.0",
  * required), _transform; services (name, url or protocol/host/port/path,
  * retries 5, connect/read/write_timeout 60000 ms, enabled, nested routes
  * and plugins); routes (name, service, paths, hosts, methods, headers,

@@ -6,7 +6,7 @@
  * healthy panic threshold.
  *
  * Semantics (cluster/v3/cluster.proto, docs "Load balancers" and "Panic
- * threshold"; SEMANTICS.md b.4):
+ * threshold"):
  *  - Hosts that are unhealthy or ejected are not picked, unless the share
  *    of healthy hosts falls below the panic threshold (Envoy's default 50%;
  *    0 disables panic; Istio's default is 0 via minHealthPercent): then

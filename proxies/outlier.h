@@ -4,7 +4,7 @@
  * is called by the owner's timer, and both return what changed.
  *
  * Semantics (cluster/v3/outlier_detection.proto, docs "Outlier detection",
- * source/common/upstream/outlier_detection_impl.cc; SEMANTICS.md b.3):
+ * source/common/upstream/outlier_detection_impl.cc):
  *  - consecutive_5xx (default 5) and consecutive_gateway_failure (502, 503,
  *    504; default 5, enforcing 0) are checked as each result arrives; a
  *    non-matching result resets the counter. Without

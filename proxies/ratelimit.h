@@ -5,7 +5,7 @@
  * identifier and period, and Kong's response headers.
  *
  * Semantics (Kong kong/plugins/rate-limiting handler.lua, schema.lua,
- * expiration.lua; SEMANTICS.md b.11): a request is refused when, for any
+ * expiration.lua): a request is refused when, for any
  * configured period, the usage already in the current window has reached
  * the limit; a refused request is not counted. An allowed one counts in
  * every period. Headers: X-RateLimit-Limit-<Period> and

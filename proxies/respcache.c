@@ -4,7 +4,7 @@
  * An entry is a copy of the response (status, headers, body bytes when
  * the runtime has them, body size) and the time it was stored. The map is
  * looked up by key only: nothing iterates it in an order that could decide
- * behaviour (DESIGN.md section 4).
+ * behaviour (docs/design.md, Determinism).
  */
 #include "proxies/respcache.h"
 

@@ -3,8 +3,7 @@
  * results are retriable (x-envoy-retry-on / RetryPolicy.retry_on), and how
  * long to back off before retry number k.
  *
- * Semantics (Envoy docs "HTTP router filter", config/route/v3 RetryPolicy;
- * SEMANTICS.md b.1):
+ * Semantics (Envoy docs "HTTP router filter", config/route/v3 RetryPolicy):
  *  - 5xx: any 5xx, or no response at all (connect failure, reset, per-try
  *    timeout); gateway-error: 502, 503, 504; reset: a reset or disconnect
  *    before a response; connect-failure; refused-stream; retriable-4xx: 409;

@@ -10,7 +10,7 @@
  * Arming and cancelling are O(1); firing is O(1) amortised (each timer is
  * moved at most once per level). Slots keep insertion order and a cascade
  * preserves it, so timers that expire at the same instant fire in the order
- * they were armed - the (time, sequence) order DESIGN.md asks for, without
+ * they were armed - the (time, sequence) order of docs/design.md, without
  * storing the sequence - and never in pointer order.
  *
  * A slot is an array of (expiry, timer) entries, so a cascade reads memory

@@ -1,5 +1,5 @@
 /*
- * load_dist.c - reads a duration distribution in any form of SCENARIO.md
+ * load_dist.c - reads a duration distribution in any form of docs/scenario.md
  * "Distributions": a plain duration (constant) or a mapping whose `dist`
  * key picks the form and whose other keys are that form's parameters.
  */

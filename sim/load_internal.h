@@ -9,7 +9,7 @@
 #include "base/yamldoc.h"
 #include "sim/scenario.h"
 
-/* A duration distribution (SCENARIO.md "Distributions"). */
+/* A duration distribution (docs/scenario.md "Distributions"). */
 int sim_load_dist(struct fl_ydoc *d, const yaml_node_t *n, const char *what, struct fl_dist *out);
 
 int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);

@@ -2,7 +2,7 @@
  * scenario.h - a scenario file, loaded and checked: plain data, owned by
  * the struct sim_scenario it hangs from (sim_scenario_free releases all).
  *
- * The loader (sim/load*.c) turns the YAML of SCENARIO.md into this and
+ * The loader (sim/load*.c) turns the YAML of docs/scenario.md into this and
  * rejects anything wrong with a located message; nothing downstream ever
  * sees a name that does not resolve, a zero rate, a negative duration or an
  * unknown key. Every reference is resolved to an index here (a call's

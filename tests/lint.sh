@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lint.sh - the rules `make test` enforces before any test runs:
-#  1. the dependency direction of DESIGN.md section 1 (who may include whom);
+#  1. the dependency direction of docs/design.md (who may include whom);
 #  2. determinism: no wall clock and no global random in simulated code;
 #  3. no pointer printing (%p) where output must be reproducible;
 #  4. the checked-in .clang-format.
@@ -46,7 +46,7 @@ for dir in base netem proxies sim reports; do
         # comment lines may name them
         code=$(cut -d: -f3- <<<"$hit")
         [[ "$code" =~ ^[[:space:]]*(/\*|\*|//) ]] && continue
-        bad "$hit: wall clock or global random in $dir/ (DESIGN.md section 4)"
+        bad "$hit: wall clock or global random in $dir/ (docs/design.md, Determinism)"
     done < <(grep -nP "$pattern" "$dir"/*.[ch] 2>/dev/null)
 done
 
