@@ -191,10 +191,24 @@ yaml_node_t *fl_y_node(struct fl_ydoc *d, int index)
     return yaml_document_get_node(&d->doc, index);
 }
 
+static int same_mark(const yaml_mark_t *a, const yaml_mark_t *b)
+{
+    return a->index == b->index && a->line == b->line && a->column == b->column;
+}
+
+/*
+ * n's index in the document. A node outside it stands in for an absent
+ * value (a plugin without `config`, read as an empty mapping) and carries
+ * the marks of the node it stands for: that node's index, found by its
+ * marks (only on the way to an error message), or 0 when none matches.
+ */
 static int node_index(const struct fl_ydoc *d, const yaml_node_t *n)
 {
-    FL_ASSERT(n >= d->doc.nodes.start && n < d->doc.nodes.top); /* a node of this document */
-    return (int)(n - d->doc.nodes.start) + 1;
+    if (n >= d->doc.nodes.start && n < d->doc.nodes.top) return (int)(n - d->doc.nodes.start) + 1;
+    for (const yaml_node_t *k = d->doc.nodes.start; k < d->doc.nodes.top; k++)
+        if (same_mark(&k->start_mark, &n->start_mark) && same_mark(&k->end_mark, &n->end_mark))
+            return (int)(k - d->doc.nodes.start) + 1;
+    return 0;
 }
 
 /* ---- errors ---- */

@@ -511,7 +511,8 @@ struct px_edge *px_kong_edge_read(struct kp *c, const char *name, const yaml_nod
         rc = -1;
     } else {
         yaml_node_t empty = {.type = YAML_MAPPING_NODE}; /* no config: errors at the plugin */
-        empty.start_mark = plugin->start_mark;
+        empty.start_mark = plugin->start_mark; /* both marks: yamldoc finds the plugin by them */
+        empty.end_mark = plugin->end_mark;
         const yaml_node_t *n = cfg && !px_kong_is_null(cfg) ? cfg : &empty;
         if (plugins[i].read)
             rc = plugins[i].read(c, n, e);
