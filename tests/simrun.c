@@ -41,3 +41,17 @@ int test_run_text(const char *text, const char *const *sets, size_t n_sets, stru
     unlink(path);
     return rc;
 }
+
+const struct rpt_event *test_timeline_entry(const struct rpt_run *r, const char *what, size_t i)
+{
+    for (size_t k = 0; k < r->n_timeline; k++)
+        if (!strcmp(r->timeline[k].what, what) && i-- == 0) return &r->timeline[k];
+    return NULL;
+}
+
+size_t test_timeline_count(const struct rpt_run *r, const char *what)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < r->n_timeline; k++) n += !strcmp(r->timeline[k].what, what);
+    return n;
+}

@@ -32,21 +32,6 @@ void suite_faults(void);
     "workload:\n"                                                                                  \
     "  - {name: c, target: api, arrival: constant, rate: 100/s, requests: [{path: /x}]}\n"
 
-/* The i-th timeline entry of kind what (from 0), or NULL. */
-static const struct rpt_event *entry(const struct rpt_run *r, const char *what, size_t i)
-{
-    for (size_t k = 0; k < r->n_timeline; k++)
-        if (!strcmp(r->timeline[k].what, what) && i-- == 0) return &r->timeline[k];
-    return NULL;
-}
-
-static size_t count_of(const struct rpt_run *r, const char *what)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < r->n_timeline; k++) n += !strcmp(r->timeline[k].what, what);
-    return n;
-}
-
 /*
  * Faults start at their times, in file order at one instant, and end `for`
  * later; at one instant, ends come before starts (a ends as late starts).
@@ -93,7 +78,8 @@ static void test_faults_requests_trigger_fires_at_the_nth_request(void)
     CU_ASSERT_EQUAL(r.all.count, 1000);
     CU_ASSERT_EQUAL(r.all.outcomes[200], 50);
     CU_ASSERT_EQUAL(r.all.outcomes[503], 950);
-    const struct rpt_event *t = entry(&r, "trigger", 0), *st = entry(&r, "fault-start", 0);
+    const struct rpt_event *t = test_timeline_entry(&r, "trigger", 0),
+                           *st = test_timeline_entry(&r, "fault-start", 0);
     CU_ASSERT_FATAL(t && st);
     CU_ASSERT_EQUAL(t->at_ns, 490 * MS);
     CU_ASSERT_EQUAL(st->at_ns, 490 * MS);
@@ -110,7 +96,7 @@ static void test_faults_requests_trigger_fires_at_the_nth_request(void)
                                        "errors: {service: api, rate: 100%}}\n",
                                 NULL, 0, &r));
     CU_ASSERT_EQUAL(r.all.outcomes[200], 149);
-    st = entry(&r, "fault-start", 0);
+    st = test_timeline_entry(&r, "fault-start", 0);
     CU_ASSERT(st && st->at_ns == 1490 * MS);
     rpt_run_free(&r);
 }
@@ -202,8 +188,8 @@ static void test_faults_match_trigger_fires_at_the_first_match(void)
     RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     CU_ASSERT_EQUAL(r.all.count, 100);
     CU_ASSERT_EQUAL(r.all.outcomes[200], 1); /* the first request; the 99 after it fail */
-    CU_ASSERT_EQUAL(count_of(&r, "trigger"), 1);
-    const struct rpt_event *t = entry(&r, "trigger", 0);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "trigger"), 1);
+    const struct rpt_event *t = test_timeline_entry(&r, "trigger", 0);
     CU_ASSERT(t && t->at_ns == 1 * MS && strstr(t->detail, "/deep"));
     rpt_run_free(&r);
 }
@@ -263,16 +249,18 @@ static void test_faults_ejected_trigger_follows_the_first_ejection(void)
     int rc = test_run_text(text, NULL, 0, &r);
     free(text);
     RUN_OR_RETURN(rc);
-    const struct rpt_event *ej = entry(&r, "eject", 0), *t = entry(&r, "trigger", 0),
-                           *st = entry(&r, "fault-start", 0), *end = entry(&r, "fault-end", 0);
+    const struct rpt_event *ej = test_timeline_entry(&r, "eject", 0),
+                           *t = test_timeline_entry(&r, "trigger", 0),
+                           *st = test_timeline_entry(&r, "fault-start", 0),
+                           *end = test_timeline_entry(&r, "fault-end", 0);
     CU_ASSERT_FATAL(ej && t && st && end);
     CU_ASSERT_STRING_EQUAL(ej->subject, "inventory-v2-0");
     CU_ASSERT_STRING_EQUAL(t->subject, "after");
     CU_ASSERT_EQUAL(t->at_ns, ej->at_ns);
     CU_ASSERT_EQUAL(st->at_ns, ej->at_ns + 2 * S);
     CU_ASSERT_EQUAL(end->at_ns, ej->at_ns + 3 * S);
-    CU_ASSERT_EQUAL(count_of(&r, "trigger"), 1); /* v1 pods are never ejected */
-    CU_ASSERT(count_of(&r, "eject") >= 2);       /* and a trigger fires once */
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "trigger"), 1); /* v1 pods are never ejected */
+    CU_ASSERT(test_timeline_count(&r, "eject") >= 2);       /* and a trigger fires once */
     rpt_run_free(&r);
 }
 
@@ -289,7 +277,8 @@ static void test_faults_overflow_bursts_and_trigger(void)
     int rc = test_run_text(text, NULL, 0, &r);
     free(text);
     RUN_OR_RETURN(rc);
-    const struct rpt_event *ov = entry(&r, "overflow", 0), *t = entry(&r, "trigger", 0);
+    const struct rpt_event *ov = test_timeline_entry(&r, "overflow", 0),
+                           *t = test_timeline_entry(&r, "trigger", 0);
     CU_ASSERT_FATAL(ov && t);
     CU_ASSERT_EQUAL(t->at_ns, ov->at_ns);
     uint64_t logged = 0, counted = 0;
@@ -371,9 +360,10 @@ static void test_faults_monkey_runs_are_reproducible(void)
     rpt_summary_digest(&r3);
     CU_ASSERT_STRING_EQUAL(r1.digest, r2.digest);
     CU_ASSERT_STRING_NOT_EQUAL(r1.digest, r3.digest);
-    CU_ASSERT(count_of(&r1, "fault-start") > 700);
-    CU_ASSERT_EQUAL(count_of(&r1, "fault-start"), count_of(&r2, "fault-start"));
-    const struct rpt_event *e = entry(&r1, "fault-start", 0);
+    CU_ASSERT(test_timeline_count(&r1, "fault-start") > 700);
+    CU_ASSERT_EQUAL(test_timeline_count(&r1, "fault-start"),
+                    test_timeline_count(&r2, "fault-start"));
+    const struct rpt_event *e = test_timeline_entry(&r1, "fault-start", 0);
     CU_ASSERT(e && strstr(e->detail, "(chaos monkey)") && !strncmp(e->detail, "monkey#1: ", 10));
     CU_ASSERT(r1.all.errors > 0);
     rpt_run_free(&r1);

@@ -42,20 +42,6 @@ void suite_pods(void);
     "workload:\n"                                                                                  \
     "  - {name: c, target: front, arrival: constant, rate: 100/s, requests: [{path: /x}]}\n"
 
-static const struct rpt_event *entry(const struct rpt_run *r, const char *what, size_t i)
-{
-    for (size_t k = 0; k < r->n_timeline; k++)
-        if (!strcmp(r->timeline[k].what, what) && i-- == 0) return &r->timeline[k];
-    return NULL;
-}
-
-static size_t count_of(const struct rpt_run *r, const char *what)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < r->n_timeline; k++) n += !strcmp(r->timeline[k].what, what);
-    return n;
-}
-
 static uint64_t pod_count(const struct rpt_run *r, const char *name)
 {
     for (size_t s = 0; s < r->n_services; s++)
@@ -108,12 +94,14 @@ static void test_pods_kill_stale_endpoint_refused_until_withdrawn(void)
         CU_ASSERT_EQUAL(r.all.errors, cases[i].refused + 1);
         CU_ASSERT_EQUAL(r.all.outcomes[503], cases[i].refused + 1);
         CU_ASSERT_EQUAL(pod_count(&r, "api-1"), 499);
-        const struct rpt_event *stop = entry(&r, "pod-stop", 0), *ep = entry(&r, "endpoint", 0);
+        const struct rpt_event *stop = test_timeline_entry(&r, "pod-stop", 0),
+                               *ep = test_timeline_entry(&r, "endpoint", 0);
         CU_ASSERT_FATAL(stop && ep);
         CU_ASSERT_EQUAL(stop->at_ns, 10 * S);
         CU_ASSERT_EQUAL(ep->at_ns, 10 * S + (int64_t)(cases[i].refused / 50) * S);
         CU_ASSERT_STRING_EQUAL(ep->detail, "removed from the endpoints");
-        CU_ASSERT_EQUAL(count_of(&r, "pod-start"), 0); /* no restart_after: gone for good */
+        CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-start"),
+                        0); /* no restart_after: gone for good */
         rpt_run_free(&r);
     }
 }
@@ -129,8 +117,9 @@ static void test_pods_replacement_serves_after_readiness_and_propagation(void)
 {
     struct rpt_run r;
     RUN_OR_RETURN(run_kill("endpoint_delay: 1s, readiness_delay: 3s", ", restart_after: 2s", &r));
-    const struct rpt_event *start = entry(&r, "pod-start", 0), *ready = entry(&r, "pod-ready", 0),
-                           *in = entry(&r, "endpoint", 1);
+    const struct rpt_event *start = test_timeline_entry(&r, "pod-start", 0),
+                           *ready = test_timeline_entry(&r, "pod-ready", 0),
+                           *in = test_timeline_entry(&r, "endpoint", 1);
     CU_ASSERT_FATAL(start && ready && in);
     CU_ASSERT_EQUAL(start->at_ns, 12 * S);
     CU_ASSERT_EQUAL(ready->at_ns, 15 * S);
@@ -139,7 +128,7 @@ static void test_pods_replacement_serves_after_readiness_and_propagation(void)
     CU_ASSERT_EQUAL(pod_count(&r, "api-1"), 499 + 700);
     CU_ASSERT_EQUAL(r.all.errors, 51);
     /* the fault lasts until the replacement is Ready: 10 s + 2 s + 3 s */
-    const struct rpt_event *end = entry(&r, "fault-end", 0);
+    const struct rpt_event *end = test_timeline_entry(&r, "fault-end", 0);
     CU_ASSERT(end && end->at_ns == 15 * S);
     rpt_run_free(&r);
 
@@ -177,8 +166,9 @@ static void test_pods_graceful_restart_fails_nothing_kill_does(void)
     CU_ASSERT_EQUAL(r.all.count, 3000);
     CU_ASSERT_EQUAL(r.all.errors, 0);
     CU_ASSERT_EQUAL(api_flag(&r, BIT_UC), 0);
-    const struct rpt_event *out = entry(&r, "endpoint", 0), *term = entry(&r, "pod-sigterm", 0),
-                           *stop = entry(&r, "pod-stop", 0);
+    const struct rpt_event *out = test_timeline_entry(&r, "endpoint", 0),
+                           *term = test_timeline_entry(&r, "pod-sigterm", 0),
+                           *stop = test_timeline_entry(&r, "pod-stop", 0);
     CU_ASSERT_FATAL(out && term && stop);
     CU_ASSERT_EQUAL(out->at_ns, 11 * S);
     CU_ASSERT_EQUAL(term->at_ns, 11 * S);
@@ -217,19 +207,19 @@ static void test_pods_rollout_keeps_serving(void)
     RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     CU_ASSERT_EQUAL(r.all.count, 3000);
     CU_ASSERT_EQUAL(r.all.errors, 0);
-    CU_ASSERT_EQUAL(count_of(&r, "pod-terminating"), 3);
-    CU_ASSERT_EQUAL(count_of(&r, "pod-stop"), 3);
-    CU_ASSERT_EQUAL(count_of(&r, "pod-start"), 3);
-    CU_ASSERT_EQUAL(count_of(&r, "pod-ready"), 3);
-    CU_ASSERT_EQUAL(count_of(&r, "endpoint"), 6);
-    CU_ASSERT_EQUAL(count_of(&r, "rollout"), 1);
-    const struct rpt_event *t0 = entry(&r, "pod-terminating", 0);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-terminating"), 3);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-stop"), 3);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-start"), 3);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-ready"), 3);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "endpoint"), 6);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "rollout"), 1);
+    const struct rpt_event *t0 = test_timeline_entry(&r, "pod-terminating", 0);
     CU_ASSERT_FATAL(t0 != NULL);
     CU_ASSERT_EQUAL(t0->at_ns, 5 * S);
     CU_ASSERT_STRING_EQUAL(t0->subject, "api-0");
     for (size_t i = 1; i < 3; i++) {
-        const struct rpt_event *t = entry(&r, "pod-terminating", i);
-        const struct rpt_event *back = entry(&r, "endpoint", 2 * i - 1);
+        const struct rpt_event *t = test_timeline_entry(&r, "pod-terminating", i);
+        const struct rpt_event *back = test_timeline_entry(&r, "endpoint", 2 * i - 1);
         CU_ASSERT_FATAL(t && back);
         CU_ASSERT_STRING_EQUAL(back->detail, "added to the endpoints");
         CU_ASSERT_EQUAL(t->at_ns, back->at_ns); /* the next pod goes when one is back */
@@ -237,19 +227,19 @@ static void test_pods_rollout_keeps_serving(void)
         CU_ASSERT(t->at_ns >= 5 * S + (int64_t)i * 4 * S);
         CU_ASSERT(t->at_ns <= 5 * S + (int64_t)i * (4 * S + 20 * INT64_C(1000000)));
     }
-    const struct rpt_event *done = entry(&r, "rollout", 0);
-    CU_ASSERT(done && done->at_ns == entry(&r, "endpoint", 5)->at_ns);
+    const struct rpt_event *done = test_timeline_entry(&r, "rollout", 0);
+    CU_ASSERT(done && done->at_ns == test_timeline_entry(&r, "endpoint", 5)->at_ns);
     rpt_run_free(&r);
 
     snprintf(text, sizeof text, fmt, "2");
     RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
     CU_ASSERT_EQUAL(r.all.errors, 0);
-    const struct rpt_event *a = entry(&r, "pod-terminating", 0),
-                           *b = entry(&r, "pod-terminating", 1);
+    const struct rpt_event *a = test_timeline_entry(&r, "pod-terminating", 0),
+                           *b = test_timeline_entry(&r, "pod-terminating", 1);
     CU_ASSERT_FATAL(a && b);
     CU_ASSERT_EQUAL(a->at_ns, 5 * S);
     CU_ASSERT_EQUAL(b->at_ns, 5 * S);
-    CU_ASSERT_EQUAL(count_of(&r, "pod-stop"), 3);
+    CU_ASSERT_EQUAL(test_timeline_count(&r, "pod-stop"), 3);
     rpt_run_free(&r);
 }
 
@@ -373,15 +363,16 @@ static void test_pods_kill_service_picks_one_pod_from_the_seed(void)
     struct rpt_run r1, r2;
     RUN_OR_RETURN(test_run_text(text, NULL, 0, &r1));
     RUN_OR_RETURN(test_run_text(text, NULL, 0, &r2));
-    CU_ASSERT_EQUAL(count_of(&r1, "pod-stop"), 2);
-    const struct rpt_event *a = entry(&r1, "pod-stop", 0), *b = entry(&r1, "pod-stop", 1);
+    CU_ASSERT_EQUAL(test_timeline_count(&r1, "pod-stop"), 2);
+    const struct rpt_event *a = test_timeline_entry(&r1, "pod-stop", 0),
+                           *b = test_timeline_entry(&r1, "pod-stop", 1);
     CU_ASSERT_FATAL(a && b);
     /* the trigger fires at the 20th request (1.9 s), before the `at` kill */
     CU_ASSERT_EQUAL(strncmp(a->subject, "api-v1-", 7), 0);
     CU_ASSERT_EQUAL(strncmp(b->subject, "api-v2-", 7), 0);
     CU_ASSERT_EQUAL(b->at_ns, 5 * S);
-    CU_ASSERT_STRING_EQUAL(a->subject, entry(&r2, "pod-stop", 0)->subject);
-    CU_ASSERT_STRING_EQUAL(b->subject, entry(&r2, "pod-stop", 1)->subject);
+    CU_ASSERT_STRING_EQUAL(a->subject, test_timeline_entry(&r2, "pod-stop", 0)->subject);
+    CU_ASSERT_STRING_EQUAL(b->subject, test_timeline_entry(&r2, "pod-stop", 1)->subject);
     rpt_run_free(&r1);
     rpt_run_free(&r2);
 }
