@@ -31,19 +31,7 @@
 # Usage: FAULTLINE=build/faultline bash tests/attack.sh   (VERBOSE=1: every check as it passes)
 set -u
 cd "$(dirname "$0")/.."
-FL=${FAULTLINE:-build/faultline}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); if [ -n "${VERBOSE:-}" ]; then echo "ok: $*"; fi; }
-no() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+. tests/harness.sh
 
 if ! command -v curl >/dev/null; then
     echo "attack tests: curl is missing (./setup.sh --deps installs it)" >&2

@@ -27,19 +27,7 @@
 # Usage: FAULTLINE=build/faultline bash tests/live.sh
 set -u
 cd "$(dirname "$0")/.."
-FL=${FAULTLINE:-build/faultline}
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else no "$1"; fi; }
+. tests/harness.sh
 
 if ! command -v curl >/dev/null; then
     echo "live tests: curl is missing (./setup.sh --deps installs it)" >&2

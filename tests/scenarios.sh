@@ -16,13 +16,7 @@
 # Usage: FAULTLINE=build/faultline bash tests/scenarios.sh
 set -u
 cd "$(dirname "$0")/.."
-FL=${FAULTLINE:-build/faultline}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-no() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$2"; then ok; else no "$1"; fi; }
+. tests/harness.sh
 
 # ---- help and usage
 "$FL" --help >"$tmp/out" 2>&1; check "faultline --help exits 0" '[ $? = 0 ] && grep -q "usage: faultline" "$tmp/out"'
