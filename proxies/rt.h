@@ -65,17 +65,34 @@ struct px_conn_cbs {
     void (*closed)(void *ctx, struct px_conn *c, int reason);
 };
 
-/* A span, as Zipkin v2 has it (ids in hex-able integers; times in ns). */
+/*
+ * A span, as Zipkin v2 has it (ids in hex-able integers; times in ns).
+ * Strings are borrowed for the duration of the call: a sink that keeps
+ * them copies (or interns) them.
+ */
+enum { PX_SPAN_LOCAL = 0, PX_SPAN_CLIENT = 1, PX_SPAN_SERVER = 2 };
 struct px_span {
     uint64_t trace_hi, trace_lo, id, parent; /* parent 0: a root span */
     const char *name;
-    int kind; /* 1 client, 2 server */
+    int kind; /* PX_SPAN_* */
     int64_t start_ns, end_ns;
     const char *service; /* local endpoint */
-    const char *peer;    /* remote endpoint, if known */
-    int status;
-    uint32_t flags; /* PX_FLAG_* */
-    uint32_t attempt;
+    const char *peer;    /* remote endpoint, if known (client spans: the upstream pod) */
+    int status;          /* HTTP status, 0 when there was none */
+    uint32_t flags;      /* PX_FLAG_* */
+    uint32_t attempt;    /* client spans: 1 for the first try, 2 for the first retry... */
+    /* appended with tracing (docs/design.md "Tracing") */
+    int sampled;         /* 1: the trace is sampled (exported); 0: kept only if among the slowest */
+    int error;           /* 1: the span failed (5xx, reset, timeout, local refusal) */
+    const char *method;  /* http.method */
+    const char *path;    /* http.path */
+    const char *cluster; /* client spans: the upstream cluster */
+    const char *reason;  /* why this attempt ended as it did when it was retried or refused:
+                            "5xx", "reset", "connect-failure", "per-try-timeout", "timeout",
+                            "overflow", "retry-budget", "retry-limit", "ejected", ... or NULL */
+    int64_t queue_ns;    /* server spans of pods: waiting for a worker */
+    int64_t service_ns;  /* ... and working (service time, calls excluded) */
+    int64_t rtx_ns;      /* TCP retransmission delay the span's messages suffered */
 };
 
 /* Notable events a proxy reports (the simulator lists them in its results). */
@@ -156,6 +173,12 @@ struct px_rt_ops {
      */
     struct px_conn *(*connect_local)(struct px_rt *rt, struct px_conn *via, uint64_t addr,
                                      const struct px_conn_cbs *cbs, void *ctx);
+    /*
+     * A fresh non-zero 64-bit id for a trace or a span, from a stream of
+     * its own (so tracing never changes the proxy's other draws). May be
+     * NULL: the proxy then uses draw.
+     */
+    uint64_t (*trace_id)(struct px_rt *rt);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */

@@ -97,10 +97,27 @@ void rpt_run_free(struct rpt_run *run)
     }
     free(run->timeline);
     rpt_series_set_free(&run->series);
+    free(run->requests);
+    for (size_t i = 0; i < run->n_slowest; i++) rpt_slow_free(&run->slowest[i]);
+    free(run->slowest);
+    rpt_spans_free(&run->spans);
     for (size_t i = 0; i < run->n_hops; i++) free(run->hops[i].name);
     free(run->hops);
     for (size_t i = 0; i < run->n_observers; i++) free(run->observers[i]);
     free(run->observers);
     rpt_caches_free(run);
     memset(run, 0, sizeof *run);
+}
+
+void rpt_run_add_request(struct rpt_run *run, const struct rpt_request *rq)
+{
+    FL_ASSERT(run && rq && rq->latency_ns >= 0 && rq->route < run->n_routes);
+    uint32_t every = run->requests_every ? run->requests_every : 1;
+    if (run->requests_seen++ % every) return;
+    if (run->n_requests == run->cap_requests) {
+        run->cap_requests = run->cap_requests ? 2 * run->cap_requests : 1024;
+        run->requests = fl_realloc(run->requests, run->cap_requests * sizeof *run->requests);
+    }
+    FL_ASSERT(run->n_requests < run->cap_requests);
+    run->requests[run->n_requests++] = *rq;
 }

@@ -23,6 +23,7 @@
 
 #include "reports/hist.h"
 #include "reports/series.h"
+#include "reports/spans.h"
 
 enum {
     RPT_FAIL_TIMEOUT = 1,    /* the client's per-try timeout ran out */
@@ -208,6 +209,19 @@ struct rpt_retry_count {
     uint64_t throttled; /* tries adaptive throttling rejected locally */
 };
 
+/*
+ * One counted request (started after warmup), as run.db's `requests` table
+ * and the latency plot show it.
+ */
+struct rpt_request {
+    int64_t start_ns, latency_ns;
+    uint64_t trace_hi, trace_lo; /* both 0: not traced */
+    uint32_t flags;              /* the final answer's PX_FLAG_* bits */
+    uint32_t route;              /* index into rpt_run.routes */
+    int32_t outcome;             /* HTTP status or RPT_FAIL_* */
+    uint32_t tries;
+};
+
 struct rpt_run {
     char *scenario;
     uint64_t seed;
@@ -242,11 +256,23 @@ struct rpt_run {
     struct rpt_hop *hops;         /* retry amplification per hop (sim/amplify.c) */
     size_t n_hops;
     uint64_t leaf_arrivals; /* requests arriving at services that call no other (after warmup) */
-    double wall_s;          /* wall-clock time of the run: printed, never part of the digest */
+    struct rpt_request *requests; /* counted requests in the order they ended (one in
+                                     requests_every of them), for run.db and the plots */
+    size_t n_requests, cap_requests;
+    uint32_t requests_every; /* 1: every counted request is listed; k: one in k (report.requests) */
+    uint64_t requests_seen;  /* counted requests offered to the list */
+    struct rpt_spans spans;  /* the sampled spans (spans.json, run.db) */
+    double trace_sample;     /* the sampling the run applied, in percent (-1: per proxy config) */
+    struct rpt_slow *slowest; /* the slowest requests with their traces, slowest first */
+    size_t n_slowest;
+    double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
 };
 
 void rpt_run_free(struct rpt_run *run);
+
+/* Lists one counted request (every requests_every-th of them); grows the list. */
+void rpt_run_add_request(struct rpt_run *run, const struct rpt_request *rq);
 
 /* Evaluates every check against the run; returns how many failed (reports/checks.c). */
 size_t rpt_checks_eval(struct rpt_run *run);

@@ -157,9 +157,9 @@ int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
     static const char *const keys[] = {
-        "faultline", "name",     "seed",     "duration",   "warmup",  "drain",
-        "network",   "services", "workload", "assertions", "gateway", "mesh",
-        "proxy",     "faults",   "chaos",    "kubernetes", "report",  NULL};
+        "faultline", "name",       "seed",       "duration", "warmup", "drain", "network",
+        "services",  "workload",   "assertions", "gateway",  "mesh",   "proxy", "faults",
+        "chaos",     "kubernetes", "report",     "tracing",  NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
@@ -207,6 +207,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if ((x = fl_y_get(d, root, "chaos")) && sim_load_chaos(d, x, s)) return -1;
     if ((x = fl_y_get(d, root, "assertions")) && sim_load_assertions(d, x, s)) return -1;
     if (sim_load_report(d, fl_y_get(d, root, "report"), s)) return -1;
+    if (sim_load_tracing(d, fl_y_get(d, root, "tracing"), s)) return -1;
     return 0;
 }
 

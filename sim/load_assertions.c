@@ -305,10 +305,15 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 
 int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
-    static const char *const keys[] = {"window", "series", NULL};
+    static const char *const keys[] = {"window", "series", "requests", "slowest",
+                                       "spans",  "plots",  NULL};
     FL_ASSERT(s);
     s->window_ns = SIM_NS_PER_S;
     s->series = 1;
+    s->requests_every = 1;
+    s->slowest = 5;
+    s->spans = 1;
+    s->plots = 1;
     if (!n) return 0;
     if (fl_y_check_keys(d, n, keys, NULL, "report")) return -1;
     yaml_node_t *x;
@@ -318,5 +323,49 @@ int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario
     if (s->window_ns % SIM_NS_PER_MS)
         return fl_y_error(d, x, "report.window: a whole number of milliseconds (1s, 250ms)");
     if ((x = fl_y_get(d, n, "series")) && fl_y_bool(d, x, "report.series", &s->series)) return -1;
+    if ((x = fl_y_get(d, n, "spans")) && fl_y_bool(d, x, "report.spans", &s->spans)) return -1;
+    if ((x = fl_y_get(d, n, "plots")) && fl_y_bool(d, x, "report.plots", &s->plots)) return -1;
+    long long slowest;
+    if ((x = fl_y_get(d, n, "slowest"))) {
+        if (fl_y_int(d, x, "report.slowest", 0, 1000, &slowest)) return -1;
+        s->slowest = (uint32_t)slowest;
+    }
+    if ((x = fl_y_get(d, n, "requests"))) {
+        /* `all`, `none`, or the share listed: 10% lists one request in 10 */
+        const char *v = NULL;
+        if (x->type == YAML_SCALAR_NODE && fl_y_string(d, x, "report.requests", &v)) return -1;
+        if (v && !strcmp(v, "all")) {
+            s->requests_every = 1;
+        } else if (v && !strcmp(v, "none")) {
+            s->requests_every = 0;
+        } else {
+            double f;
+            if (fl_y_fraction(d, x, "report.requests (all, none, or a share such as 10%)", &f))
+                return -1;
+            if (f <= 0 || 1 / f > 1e9 || fabs(1 / f - floor(1 / f + 0.5)) > 1e-9 * (1 / f))
+                return fl_y_error(d, x,
+                                  "report.requests: a share of the form 1/N (100%%, 10%%, 1%%, "
+                                  "0.1%%), `all` or `none`");
+            s->requests_every = (uint32_t)floor(1 / f + 0.5);
+        }
+    }
+    FL_ASSERT(s->requests_every <= 1000000000u && s->slowest <= 1000);
+    return 0;
+}
+
+int sim_load_tracing(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
+{
+    static const char *const keys[] = {"sample", NULL};
+    FL_ASSERT(s);
+    s->trace_sample = -1;
+    if (!n) return 0;
+    if (fl_y_want_map(d, n, "tracing") || fl_y_check_keys(d, n, keys, NULL, "tracing")) return -1;
+    yaml_node_t *x = fl_y_get(d, n, "sample");
+    double f;
+    if (x) {
+        if (fl_y_fraction(d, x, "tracing.sample", &f)) return -1;
+        s->trace_sample = 100 * f;
+    }
+    FL_ASSERT(s->trace_sample == -1 || (s->trace_sample >= 0 && s->trace_sample <= 100));
     return 0;
 }

@@ -24,6 +24,8 @@ int sim_load_chaos(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario 
 int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 /* `report:` (n may be NULL: the defaults). */
 int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
+/* `tracing:` (may be NULL): the scenario's sampling, over the configs' own. */
+int sim_load_tracing(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s);
 /* The gateway, mesh and proxy sections (root: the scenario's mapping). */
 int sim_load_proxies(struct fl_ydoc *d, const yaml_node_t *root, struct sim_scenario *s);
 /* The `mesh.ambient` section (n may be NULL: the defaults); after services and mesh resources. */

@@ -22,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/units.h"
+#include "sim/trace.h"
 
 _Static_assert(sizeof(struct sim_timer) + sizeof(void *) <= sizeof(((struct px_timer *)0)->state),
                "a sim_timer and its runtime must fit in px_timer.state");
@@ -302,6 +303,16 @@ static void rt_event(struct px_rt *rt, const struct px_event *e)
     sim_faults_on_proxy_event(w, sp->cfg, e);
 }
 
+static void rt_span(struct px_rt *rt, const struct px_span *s)
+{
+    sim_trace_span(of(rt)->w, s);
+}
+
+static uint64_t rt_trace_id(struct px_rt *rt)
+{
+    return sim_trace_new_id(of(rt)->w);
+}
+
 static const struct px_rt_ops sim_rt_ops = {
     .now = rt_now,
     .draw = rt_random,
@@ -317,11 +328,12 @@ static const struct px_rt_ops sim_rt_ops = {
     .msg_new = rt_msg_new,
     .msg_free = rt_msg_free,
     .work = rt_work,
-    .span = NULL,
+    .span = rt_span,
     .event = rt_event,
     .conn_peer = rt_conn_peer,
     .conn_local = rt_conn_local,
     .connect_local = rt_connect_local,
+    .trace_id = rt_trace_id,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */

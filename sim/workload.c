@@ -41,6 +41,7 @@ struct sim_req {
     int64_t prev_sleep_ns;
     struct sim_req *prev_live, *next_live;
     struct sim_req *next_free;
+    uint64_t trace_hi, trace_lo; /* the request's trace (0 0: not traced) */
 };
 
 static struct sim_req *req_new(struct sim_world *w)
@@ -89,23 +90,35 @@ static void client_send(struct sim_world *w, struct sim_client *cl);
 static void closed_client_event(struct sim_kernel *k, void *a, void *b);
 
 /* The request has its final outcome. */
+/* Counts a request that ended at `now` (if it started after warmup): figures, series, list. */
+static void record(struct sim_world *w, struct sim_req *r, int64_t now)
+{
+    FL_ASSERT(now >= r->start_ns && r->rq->route >= 0);
+    if (r->start_ns < w->sc->warmup_ns) return;
+    int64_t lat = now - r->start_ns;
+    uint32_t route = (uint32_t)r->rq->route;
+    rpt_stats_record(&w->run->routes[route], lat, r->outcome, r->tries);
+    rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
+    sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+    if (w->series) sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
+    if (r->flags) {
+        rpt_stats_flags(&w->run->routes[route], r->flags);
+        rpt_stats_flags(&w->run->all, r->flags);
+    }
+    if (w->sc->requests_every) {
+        struct rpt_request rq = {r->start_ns, lat,   r->trace_hi, r->trace_lo,
+                                 r->flags,    route, r->outcome,  r->tries};
+        rpt_run_add_request(w->run, &rq);
+    }
+}
+
 static void finish(struct sim_world *w, struct sim_req *r)
 {
     struct sim_client *cl = r->client;
     int64_t now = sim_now(&w->k);
     FL_ASSERT(!r->conn && !r->backing_off && now >= r->start_ns);
     FL_ASSERT(r->rq->route >= 0 && (size_t)r->rq->route < w->run->n_routes);
-    if (r->start_ns >= w->sc->warmup_ns) {
-        int64_t lat = now - r->start_ns;
-        rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
-        rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
-        sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
-        if (w->series) sim_series_request(w, cl, r->rq->route, lat, r->outcome, r->tries);
-        if (r->flags) {
-            rpt_stats_flags(&w->run->routes[r->rq->route], r->flags);
-            rpt_stats_flags(&w->run->all, r->flags);
-        }
-    }
+    record(w, r, now);
     req_unlink(w, r);
     sim_timer_cancel(&w->k, &r->timer);
     r->next_free = w->free_reqs;
@@ -348,14 +361,7 @@ void sim_workload_finish(struct sim_world *w)
     while (w->live) {
         struct sim_req *r = w->live;
         r->outcome = RPT_FAIL_UNFINISHED;
-        if (r->start_ns >= w->sc->warmup_ns) {
-            int64_t lat = sim_now(&w->k) - r->start_ns;
-            rpt_stats_record(&w->run->routes[r->rq->route], lat, r->outcome, r->tries);
-            rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
-            sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
-            if (w->series)
-                sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
-        }
+        record(w, r, sim_now(&w->k));
         req_unlink(w, r);
     }
     FL_ASSERT(!w->live);

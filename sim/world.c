@@ -32,6 +32,8 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
     memset(run, 0, sizeof *run);
     run->scenario = fl_strdup(sc->name);
     run->seed = sc->seed;
+    run->requests_every = sc->requests_every;
+    run->trace_sample = sc->trace_sample;
     run->notes = fl_calloc(sc->istio.n_notes + 1, sizeof *run->notes);
     for (; run->n_notes < sc->istio.n_notes; run->n_notes++)
         run->notes[run->n_notes] = fl_strdup(sc->istio.notes[run->n_notes]);

@@ -234,6 +234,7 @@ struct sim_world {
     size_t n_blocks, cap_blocks;
     struct sim_conn *live_conns; /* every connection not freed (net.c) */
     struct sim_lives *lives;     /* the pods' lifecycles, once a pod fault acts (pods.c) */
+    uint64_t trace_ids;          /* trace and span ids drawn (sim/trace.c) */
 };
 
 /* ---- net.c ---- */
