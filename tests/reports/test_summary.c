@@ -274,23 +274,33 @@ static void test_summary_text_has_the_table_and_pass_fail_lines(void)
     char *txt = slurp(dir, "summary.txt", NULL);
     ASSERT_HAS(txt, "faultline run: checkout (seed 42), 2m00s simulated, 12345 events\n");
     ASSERT_HAS(txt, "requests 6   ok 4   errors 2 (33.33%)   retry amplification 1.50x\n");
-    ASSERT_HAS(
-        txt,
-        "\n"
-        "route              count   errors     mean      p50      p95      p99    p99.9      max\n"
-        "/api/v1/billing        4   25.00%    268ms  12.03ms       1s       1s       1s       1s\n"
-        "/api/v1/users          2   50.00%      6ms      5ms  6.996ms  6.996ms  6.996ms      7ms\n"
-        "\n");
-    ASSERT_HAS(
-        txt,
-        "\n"
-        "service           count   errors     mean      p50      p95      p99    p99.9      max\n"
-        "billing               2   50.00%    8.5ms  8.012ms      9ms      9ms      9ms      9ms\n"
-        "  billing-v1-0        1    0.00%  version v1\n"
-        "  billing-v2-0        1  100.00%  version v2\n"
-        "inventory             0        -        -        -        -        -        -        -\n"
-        "  inventory-0         0        -\n"
-        "\n");
+    ASSERT_HAS(txt, "\n"
+                    "route              count   errors     mean      p50      p90      p95      "
+                    "p99    p99.9      "
+                    "max\n"
+                    "/api/v1/billing        4   25.00%    268ms  12.03ms       1s       1s       "
+                    "1s       1s       "
+                    "1s\n"
+                    "/api/v1/users          2   50.00%      6ms      5ms  6.996ms  6.996ms  "
+                    "6.996ms  6.996ms      "
+                    "7ms\n"
+                    "  outcomes /api/v1/billing: 200 3 (75.0%), timeout 1 (25.0%)\n"
+                    "  outcomes /api/v1/users: 200 1 (50.0%), 503 1 (50.0%)\n"
+                    "\n");
+    ASSERT_HAS(txt, "\n"
+                    "service           count   errors     mean      p50      p90      p95      p99 "
+                    "   p99.9      "
+                    "max\n"
+                    "billing               2   50.00%    8.5ms  8.012ms      9ms      9ms      9ms "
+                    "     9ms      "
+                    "9ms\n"
+                    "  billing-v1-0        1    0.00%  version v1\n"
+                    "  billing-v2-0        1  100.00%  version v2\n"
+                    "inventory             0        -        -        -        -        -        - "
+                    "       -        "
+                    "-\n"
+                    "  inventory-0         0        -\n"
+                    "\n");
     ASSERT_HAS(txt, "\nassertions\n"
                     "  PASS  route /api/v1/billing p50 < 200ms  p50 = 12.03ms\n"
                     "  FAIL  error_rate < 1%                    error_rate = 33.33%\n"
@@ -320,6 +330,34 @@ static void test_summary_columns_widen_for_long_names(void)
     fclose(f);
     ASSERT_HAS(buf, "/api/v1/billing                                            4   25.00%");
     ASSERT_HAS(buf, "/a/very/long/route/name/that/is/wider/than/the/rest        2   50.00%");
+    free(buf);
+    rpt_run_free(&run);
+}
+
+/* A route that answers 404 to everything has no errors, and the outcome line says what it answered.
+ */
+static void test_summary_outcomes_show_a_route_answering_404(void)
+{
+    struct rpt_run run;
+    build_run(&run);
+    for (int i = 0; i < 3; i++) record(&run, 1, 2 * MS, 404, 1);
+    for (int i = 0; i < 995; i++) record(&run, 0, 2 * MS, 200, 1);
+    record(&run, 0, 2 * MS, 429, 1);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rpt_summary_print(&run, f);
+    fclose(f);
+    ASSERT_HAS(buf, "  outcomes /api/v1/users: 200 1 (20.0%), 404 3 (60.0%), 503 1 (20.0%)\n");
+    /* 1 in 1000 is 0.1%: shown; the share is left out below that */
+    ASSERT_HAS(buf,
+               "  outcomes /api/v1/billing: 200 998 (99.8%), 429 1 (0.1%), timeout 1 (0.1%)\n");
+    record(&run, 0, 2 * MS, 200, 1);
+    free(buf);
+    f = open_memstream(&buf, &len);
+    rpt_summary_print(&run, f);
+    fclose(f);
+    ASSERT_HAS(buf, "  outcomes /api/v1/billing: 200 999 (99.8%), 429 1, timeout 1\n");
     free(buf);
     rpt_run_free(&run);
 }
@@ -474,6 +512,7 @@ void suite_summary(void)
     TEST_ADD(test_summary_one_count_changes_the_digest);
     TEST_ADD(test_summary_text_has_the_table_and_pass_fail_lines);
     TEST_ADD(test_summary_columns_widen_for_long_names);
+    TEST_ADD(test_summary_outcomes_show_a_route_answering_404);
     TEST_ADD(test_summary_json_escapes_strings);
     TEST_ADD(test_summary_json_writer_numbers_and_nesting);
     TEST_ADD(test_summary_write_error_names_the_file);
