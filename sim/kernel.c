@@ -27,6 +27,14 @@ struct sim_event {
 
 #define EVENT_CHUNK      4096
 #define SLOT_COMPACT_MIN 64 /* slots shorter than this never compact */
+/*
+ * A slot that empties keeps its storage only up to this many entries: the
+ * wheel's memory then follows the number of pending timers, not the
+ * simulated time. (Without it, every level-2 slot, one second of time each,
+ * kept room for the tens of thousands of timers it once held, and a long run
+ * grew by that much per simulated second.)
+ */
+#define SLOT_KEEP 64
 
 struct sim_event_chunk {
     struct sim_event_chunk *next;
@@ -111,11 +119,23 @@ static void file_timer(struct sim_kernel *k, struct sim_timer *t)
     s->live++;
 }
 
+/* Gives back the storage of an emptied slot beyond SLOT_KEEP entries. */
+static void slot_release(struct sim_slot *s)
+{
+    FL_ASSERT(s->live == 0 && s->len == 0);
+    if (s->cap <= SLOT_KEEP) return;
+    free(s->e);
+    s->e = NULL;
+    s->cap = 0;
+}
+
 /* Empties a slot that has no live entry left. */
 static void slot_reset(struct sim_kernel *k, unsigned where)
 {
     struct sim_slot *s = &k->slots[where / SIM_WHEEL_SLOTS][where % SIM_WHEEL_SLOTS];
+    FL_ASSERT(s->live == 0); /* the slot being fired may be emptied too: it re-reads s->e */
     s->len = s->head = 0;
+    slot_release(s);
     clear_bit(k, where / SIM_WHEEL_SLOTS, where % SIM_WHEEL_SLOTS);
 }
 
@@ -251,6 +271,7 @@ static struct sim_timer *cascade(struct sim_kernel *k, unsigned level, unsigned 
         }
     }
     s->len = s->live = 0;
+    slot_release(s);
     clear_bit(k, level, idx);
     return lone;
 }
@@ -375,6 +396,7 @@ static void fire_slot(struct sim_kernel *k, struct sim_slot *s)
     k->firing = NULL;
     if (s->live == 0) {
         s->len = s->head = 0;
+        slot_release(s);
         clear_bit(k, 0, (unsigned)(s - k->slots[0]));
     }
 }
@@ -402,4 +424,14 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
     sim_timer_cancel(k, &k->stop);
     FL_ASSERT(!sim_timer_armed(&k->stop) && k->events >= start);
     return k->events - start;
+}
+
+size_t sim_kernel_wheel_bytes(const struct sim_kernel *k)
+{
+    FL_ASSERT(k);
+    size_t bytes = 0;
+    for (int l = 0; l < SIM_WHEEL_LEVELS; l++)
+        for (int i = 0; i < SIM_WHEEL_SLOTS; i++)
+            bytes += (size_t)k->slots[l][i].cap * sizeof(struct sim_entry);
+    return bytes;
 }

@@ -129,6 +129,9 @@ void sim_kernel_init(struct sim_kernel *k);
 /* Frees the event pool. Armed embedded timers are simply forgotten (their owners own them). */
 void sim_kernel_free(struct sim_kernel *k);
 
+/* Bytes the wheel's slots hold for entries (the kernel's memory besides its event pool). */
+size_t sim_kernel_wheel_bytes(const struct sim_kernel *k);
+
 static inline int64_t sim_now(const struct sim_kernel *k)
 {
     return k->now_ns;

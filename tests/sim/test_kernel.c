@@ -210,6 +210,56 @@ static void posted(struct sim_kernel *k, void *a, void *b)
     (*count)++;
 }
 
+/* A request in flight: re-arms itself a random 1 ms to 2 s later, for ever. */
+struct inflight {
+    struct sim_timer t;
+    struct fl_rng *rng;
+};
+
+static void inflight_fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct inflight *x = t->data;
+    sim_timer_arm(k, t, sim_now(k) + 1000000 + (int64_t)(fl_rng_next(x->rng) % 1999000000));
+}
+
+/*
+ * The wheel's memory follows the number of pending timers, not the
+ * simulated time: with 20,000 timers always pending, the slots hold no
+ * more after 200 simulated seconds than after 10 (each second of time is
+ * a new level-2 slot; when each kept its storage, memory grew by what one
+ * slot once held per simulated second).
+ */
+static void test_kernel_memory_follows_pending_timers_not_time(void)
+{
+    enum { N = 20000 };
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    struct fl_rng rng;
+    fl_rng_seed(&rng, 7);
+    struct inflight *xs = fl_calloc(N, sizeof *xs);
+    for (int i = 0; i < N; i++) {
+        xs[i].rng = &rng;
+        sim_timer_init(&xs[i].t, inflight_fire, &xs[i]);
+        sim_timer_arm(k, &xs[i].t, (int64_t)(fl_rng_next(&rng) % 2000000000));
+    }
+    sim_kernel_run(k, 10 * INT64_C(1000000000));
+    size_t at10 = sim_kernel_wheel_bytes(k);
+    sim_kernel_run(k, 200 * INT64_C(1000000000));
+    size_t at200 = sim_kernel_wheel_bytes(k);
+    CU_ASSERT_EQUAL(k->pending, N);
+    /* storage is that of the timers pending now plus kept small slots, whenever it is read */
+    CU_ASSERT(at200 <= at10 + at10 / 2);
+    CU_ASSERT(at200 <= (size_t)8 * N * sizeof(struct sim_entry));
+    for (int i = 0; i < N; i++) sim_timer_cancel(k, &xs[i].t);
+    CU_ASSERT_EQUAL(k->pending, 0);
+    /* with nothing pending, no slot keeps more than SLOT_KEEP (64) entries */
+    CU_ASSERT(sim_kernel_wheel_bytes(k) <=
+              (size_t)SIM_WHEEL_LEVELS * SIM_WHEEL_SLOTS * 64 * sizeof(struct sim_entry));
+    free(xs);
+    sim_kernel_free(k);
+    free(k);
+}
+
 static void test_kernel_posted_events_return_to_the_pool(void)
 {
     struct sim_kernel *k = fl_malloc(sizeof *k);
@@ -350,6 +400,7 @@ void suite_kernel(void)
     TEST_ADD(test_kernel_run_until_stops_the_clock_there);
     TEST_ADD(test_kernel_random_traffic_matches_time_then_arming_order);
     TEST_ADD(test_kernel_posted_events_return_to_the_pool);
+    TEST_ADD(test_kernel_memory_follows_pending_timers_not_time);
     TEST_ADD(test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory);
     TEST_ADD(test_kernel_guard_hook_may_watch_more_events_then_stop);
     TEST_ADD(test_kernel_guard_spares_a_large_legitimate_burst);
