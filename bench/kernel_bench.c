@@ -2,7 +2,7 @@
  * kernel_bench.c - cost per event of the simulator's event kernel, next to a
  * binary-heap baseline measured in the same process on the same workload.
  *
- * Two workloads, each at 10^3 and 10^6 pending events:
+ * Two workloads, each at 4 (an M/M/1 queue's few), 10^3 and 10^6 pending events:
  *  - hold: pop the earliest event and schedule one follow-up at now + X,
  *    X exponential with mean P x 100 ns, so the pending set keeps its size
  *    and spread (the classic "hold model" of event-set benchmarks, also what
@@ -141,6 +141,16 @@ static double heap_mix(size_t P, size_t H, double *chk)
 }
 
 /* ---- the kernel ---- */
+
+/*
+ * How far each sim_kernel_run call goes: about 4096 events (a real run is
+ * one call), so that arming the run's stop timer is not what a small
+ * pending set measures.
+ */
+static int64_t run_window(double mean, size_t P)
+{
+    return (int64_t)(mean * (P < 4096 ? 4096.0 / (double)P : 1.0));
+}
 struct flow {
     struct sim_timer response, timeout;
     double mean;
@@ -172,11 +182,11 @@ static double kernel_hold(size_t P, size_t H, double *chk)
         sim_timer_arm(kn, &f[i].response, (int64_t)(-log(fl_rng_open01(&r)) * mean));
     }
     /* warm-up: P events, like the heap */
-    while (kn->events < P) sim_kernel_run(kn, kn->now_ns + (int64_t)mean);
+    while (kn->events < P) sim_kernel_run(kn, kn->now_ns + run_window(mean, P));
     uint64_t target = kn->events + H;
     sum = 0;
     double t0 = wall_s();
-    while (kn->events < target) sim_kernel_run(kn, kn->now_ns + (int64_t)mean);
+    while (kn->events < target) sim_kernel_run(kn, kn->now_ns + run_window(mean, P));
     double ns = (wall_s() - t0) * 1e9 / (double)(kn->events - (target - H));
     sim_kernel_free(kn);
     free(kn);
@@ -216,11 +226,11 @@ static double kernel_mix(size_t P, size_t H, double *chk)
         sim_timer_arm(kn, &f[i].response, (int64_t)(expo[k++ & (TAB - 1)] * mean));
         sim_timer_arm(kn, &f[i].timeout, (int64_t)(10 * mean));
     }
-    while (kn->events < P) sim_kernel_run(kn, kn->now_ns + (int64_t)mean);
+    while (kn->events < P) sim_kernel_run(kn, kn->now_ns + run_window(mean, P));
     uint64_t start = kn->events;
     sum = 0;
     double t0 = wall_s();
-    while (kn->events < start + H) sim_kernel_run(kn, kn->now_ns + (int64_t)mean);
+    while (kn->events < start + H) sim_kernel_run(kn, kn->now_ns + run_window(mean, P));
     double ns = (wall_s() - t0) * 1e9 / (double)(kn->events - start);
     sim_kernel_free(kn);
     free(kn);
@@ -235,17 +245,20 @@ int main(int argc, char **argv)
     struct fl_rng r;
     fl_rng_seed(&r, 12345);
     for (int i = 0; i < TAB; i++) expo[i] = -log(fl_rng_open01(&r));
-    size_t sizes[] = {1000, 1000000};
+    /* hold with P pending; mix with P flows, 2P pending (2 flows: 4, an M/M/1 queue's few) */
+    static const struct {
+        int mix;
+        size_t P;
+    } rows[] = {{0, 4}, {1, 2}, {0, 1000}, {1, 1000}, {0, 1000000}, {1, 1000000}};
     printf("kernel cost per event (ns), %zu events per figure; lower is better\n", H);
     printf("%-6s %10s %12s %12s %8s\n", "model", "pending", "binary-heap", "kernel", "ratio");
-    for (int si = 0; si < 2; si++) {
-        size_t P = sizes[si];
+    for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+        size_t P = rows[i].P;
         double c1, c2;
-        double h = heap_hold(P, H, &c1), w = kernel_hold(P, H, &c2);
-        printf("%-6s %10zu %12.1f %12.1f %7.2fx\n", "hold", P, h, w, h / w);
-        h = heap_mix(P, H, &c1);
-        w = kernel_mix(P, H, &c2);
-        printf("%-6s %10zu %12.1f %12.1f %7.2fx\n", "mix", 2 * P, h, w, h / w);
+        double h = rows[i].mix ? heap_mix(P, H, &c1) : heap_hold(P, H, &c1);
+        double w = rows[i].mix ? kernel_mix(P, H, &c2) : kernel_hold(P, H, &c2);
+        printf("%-6s %10zu %12.1f %12.1f %7.2fx\n", rows[i].mix ? "mix" : "hold",
+               rows[i].mix ? 2 * P : P, h, w, h / w);
     }
     printf("(ratio = heap / kernel: above 1 means the kernel is faster)\n");
     return 0;

@@ -165,15 +165,127 @@ static void unfile_timer(struct sim_kernel *k, struct sim_timer *t)
         slot_compact(s);
 }
 
+/* ---- the small set: a sorted array while few timers are pending ---- */
+
+/*
+ * The small set is kept in reverse firing order: small[n_small - 1] fires
+ * next, so taking it moves nothing. Timers in it do not track their
+ * position (t->entry is unused): a cancel searches the few entries.
+ */
+
+/* Moves every timer of the small set into the wheel, in order (the wheel's order is the same). */
+static void small_to_wheel(struct sim_kernel *k)
+{
+    FL_ASSERT(!k->wheel_mode && !k->firing && k->n_small <= SIM_SMALL_MAX);
+    k->wheel_mode = 1;
+    k->cursor = k->now_ns; /* <= every pending expiry: the wheel's invariant holds */
+    for (uint32_t i = k->n_small; i-- > 0;) {
+        FL_ASSERT(k->small[i].t->slot == SIM_SLOT_SMALL && k->small[i].at_ns >= k->now_ns);
+        file_timer(k, k->small[i].t);
+    }
+    k->n_small = 0;
+}
+
+/* Files t in the small set to fire after every timer due no later (arming order among equals). */
+static void small_insert(struct sim_kernel *k, struct sim_timer *t)
+{
+    FL_ASSERT(!k->wheel_mode && k->n_small < SIM_SMALL_MAX);
+    /* from the end (the earliest): a new timer is most often due after those */
+    uint32_t i = k->n_small;
+    while (i > 0 && k->small[i - 1].at_ns <= t->at_ns) {
+        k->small[i] = k->small[i - 1];
+        i--;
+    }
+    k->small[i].at_ns = t->at_ns;
+    k->small[i].t = t;
+    t->slot = SIM_SLOT_SMALL;
+    k->n_small++;
+    FL_ASSERT(i + 1 == k->n_small || k->small[i + 1].at_ns <= t->at_ns);
+}
+
+static void small_remove(struct sim_kernel *k, struct sim_timer *t)
+{
+    FL_ASSERT(!k->wheel_mode && k->n_small > 0);
+    uint32_t i = k->n_small - 1;
+    while (k->small[i].t != t) {
+        FL_ASSERT(i > 0); /* a timer marked as in the small set is in it */
+        i--;
+    }
+    for (; i + 1 < k->n_small; i++) k->small[i] = k->small[i + 1];
+    k->n_small--;
+    t->slot = 0;
+}
+
+/*
+ * Moves the wheel's timers (few: the caller checked) into the small set in
+ * the order they would fire: the wheel hands out its earliest timers one
+ * instant at a time, as when running them.
+ */
+static struct sim_slot *wheel_first(struct sim_kernel *k, struct sim_timer **lone);
+
+static void wheel_to_small(struct sim_kernel *k)
+{
+    FL_ASSERT(k->wheel_mode && !k->firing && k->pending <= SIM_SMALL_MAX);
+    struct sim_entry moved[SIM_SMALL_MAX];
+    uint32_t n = 0;
+    for (;;) {
+        struct sim_timer *lone;
+        struct sim_slot *s = wheel_first(k, &lone);
+        if (lone) {
+            FL_ASSERT(n < SIM_SMALL_MAX);
+            moved[n].at_ns = lone->at_ns;
+            moved[n++].t = lone;
+            continue;
+        }
+        if (!s) break;
+        for (uint32_t i = s->head; i < s->len; i++) {
+            if (!s->e[i].t) continue;
+            FL_ASSERT(n < SIM_SMALL_MAX);
+            moved[n++] = s->e[i];
+        }
+        s->len = s->head = s->live = 0;
+        slot_release(s);
+        clear_bit(k, 0, (unsigned)(s - k->slots[0]));
+    }
+    FL_ASSERT(n == k->pending);
+    k->wheel_mode = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        FL_ASSERT(i == 0 || moved[i - 1].at_ns <= moved[i].at_ns);
+        k->small[n - 1 - i] = moved[i];
+        moved[i].t->slot = SIM_SLOT_SMALL;
+    }
+    k->n_small = n;
+}
+
+/* Files a timer (its at_ns set) wherever pending timers are kept now. */
+static void file_any(struct sim_kernel *k, struct sim_timer *t)
+{
+    if (!k->wheel_mode && k->n_small == SIM_SMALL_MAX) small_to_wheel(k);
+    if (k->wheel_mode)
+        file_timer(k, t);
+    else
+        small_insert(k, t);
+    FL_ASSERT(t->slot != 0);
+}
+
+static void unfile_any(struct sim_kernel *k, struct sim_timer *t)
+{
+    FL_ASSERT(t->slot != 0 && (t->slot == SIM_SLOT_SMALL) == !k->wheel_mode);
+    if (t->slot == SIM_SLOT_SMALL)
+        small_remove(k, t);
+    else
+        unfile_timer(k, t);
+}
+
 void sim_timer_arm(struct sim_kernel *k, struct sim_timer *t, int64_t at_ns)
 {
     FL_ASSERT(at_ns >= k->now_ns);
     if (t->slot)
-        unfile_timer(k, t);
+        unfile_any(k, t);
     else
         k->pending++;
     t->at_ns = at_ns;
-    file_timer(k, t);
+    file_any(k, t);
     FL_ASSERT(t->slot && k->pending > 0);
 }
 
@@ -181,7 +293,7 @@ void sim_timer_cancel(struct sim_kernel *k, struct sim_timer *t)
 {
     if (!t->slot) return;
     FL_ASSERT(k->pending > 0);
-    unfile_timer(k, t);
+    unfile_any(k, t);
     k->pending--;
 }
 
@@ -220,7 +332,7 @@ void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, voi
     e->a = a;
     e->b = b;
     k->pending++;
-    file_timer(k, &e->timer);
+    file_any(k, &e->timer);
 }
 
 /* First non-empty slot at index >= from on a level, or -1 (two ctz at most). */
@@ -349,7 +461,7 @@ static inline int fire(struct sim_kernel *k, struct sim_timer *t)
             by_pending > SIM_INSTANT_EVENTS_MIN ? by_pending : SIM_INSTANT_EVENTS_MIN;
     } else if (++k->instant_events >= k->instant_limit && !instant_over(k)) {
         /* the event is not run: put it back so that the world's state stays whole */
-        file_timer(k, t);
+        file_any(k, t);
         k->pending++;
         return 0;
     }
@@ -412,6 +524,17 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
     }
     uint64_t stop_armed = sim_timer_armed(&k->stop);
     while (!k->stopped && k->pending > stop_armed) {
+        if (!k->wheel_mode) {
+            /* the small set: its last entry is the next to fire */
+            FL_ASSERT(k->n_small == k->pending && k->n_small > 0);
+            do fire(k, k->small[--k->n_small].t);
+            while (!k->stopped && !k->wheel_mode && k->n_small > stop_armed);
+            continue;
+        }
+        if (k->pending <= SIM_SMALL_LOW) {
+            wheel_to_small(k);
+            continue;
+        }
         struct sim_timer *lone;
         struct sim_slot *s = wheel_first(k, &lone);
         if (lone)

@@ -24,6 +24,15 @@
  * fire-and-forget work, sim_post() takes an event from a pooled free list
  * and returns it to the list when it has fired.
  *
+ * Few pending timers (an M/M/1 queue has about four) would still pay for
+ * the wheel's levels and bitmaps: while at most SIM_SMALL_MAX timers are
+ * pending they live instead in a small array sorted by (expiry, arming
+ * order), which costs a few compares and moves per timer. The kernel moves
+ * them into the wheel when a ninth is armed and back when the run loop
+ * finds SIM_SMALL_LOW or fewer pending (the hysteresis keeps a count that
+ * hovers at the limit from moving them every event). Both keep the same
+ * order, so which one holds the timers never changes a result.
+ *
  * Not here: what events mean (the world, the network and the workloads are
  * built on top), and any wall clock (progress reporting is a hook the CLI
  * fills in).
@@ -101,8 +110,15 @@ struct sim_event;
  */
 typedef uint64_t (*sim_instant_cb)(struct sim_kernel *k, void *arg, uint64_t n);
 
+#define SIM_SMALL_MAX  8 /* the small set holds at most this many timers */
+#define SIM_SMALL_LOW  4 /* the run loop moves the wheel's timers back at this many or fewer */
+#define SIM_SLOT_SMALL UINT32_MAX /* sim_timer.slot of a timer in the small set */
+
 struct sim_kernel {
-    int64_t now_ns;       /* time of the event being run, or of the last one */
+    int64_t now_ns;   /* time of the event being run, or of the last one */
+    int wheel_mode;   /* 0: pending timers are in small[], 1: in the wheel */
+    uint32_t n_small; /* small[]'s entries, in reverse firing order (the last fires next) */
+    struct sim_entry small[SIM_SMALL_MAX];
     int64_t cursor;       /* the wheel's position; <= every pending expiry */
     uint64_t events;      /* events fired so far */
     uint64_t pending;     /* timers armed now (posted events included) */

@@ -202,6 +202,66 @@ static void test_kernel_random_traffic_matches_time_then_arming_order(void)
     free(k);
 }
 
+/* Fires like fuzz_fire, then arms another timer of the same few (maybe for this instant). */
+static struct fuzz *few;
+static struct fl_rng few_rng;
+static uint64_t few_seq;
+
+static void few_fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    fuzz_fire(k, t);
+    if (fl_rng_below(&few_rng, 3)) return;
+    struct fuzz *x = &few[fl_rng_below(&few_rng, 14)];
+    x->due = sim_now(k) + (int64_t)(fl_rng_below(&few_rng, 4) * 1000);
+    x->armed_seq = few_seq++;
+    sim_timer_arm(k, &x->t, x->due);
+}
+
+/*
+ * With a handful of timers the kernel keeps them in its small set, and
+ * moves them into the wheel past SIM_SMALL_MAX and back at SIM_SMALL_LOW:
+ * 14 timers armed, re-armed (also while firing, also for the instant being
+ * run) and cancelled at random cross both limits thousands of times, and
+ * every firing is still in (time, arming order).
+ */
+static void test_kernel_small_set_and_wheel_hand_over_in_order(void)
+{
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    few = fl_calloc(14, sizeof *few);
+    fl_rng_seed(&few_rng, 5);
+    few_seq = 0;
+    fuzz_last_at = fuzz_last_seq = fuzz_fired = fuzz_bad = 0;
+    for (int i = 0; i < 14; i++) sim_timer_init(&few[i].t, few_fire, &few[i]);
+    int wheel_rounds = 0, small_rounds = 0;
+    for (int round = 0; round < 20000; round++) {
+        uint64_t ops = 1 + fl_rng_below(&few_rng, 6);
+        for (uint64_t j = 0; j < ops; j++) {
+            struct fuzz *x = &few[fl_rng_below(&few_rng, 14)];
+            if (!fl_rng_below(&few_rng, 4)) {
+                sim_timer_cancel(k, &x->t);
+                continue;
+            }
+            x->due = sim_now(k) + (int64_t)(fl_rng_below(&few_rng, 8) * 1000);
+            x->armed_seq = few_seq++;
+            sim_timer_arm(k, &x->t, x->due);
+        }
+        wheel_rounds += k->wheel_mode;
+        small_rounds += !k->wheel_mode;
+        sim_kernel_run(k, sim_now(k) + (int64_t)fl_rng_below(&few_rng, 5000));
+    }
+    sim_kernel_run(k, SIM_TIME_MAX);
+    CU_ASSERT_EQUAL(fuzz_bad, 0);
+    CU_ASSERT_EQUAL(k->pending, 0);
+    CU_ASSERT(fuzz_fired > 20000);
+    /* both ways of keeping them were used, many times */
+    CU_ASSERT(wheel_rounds > 1000 && small_rounds > 1000);
+    for (int i = 0; i < 14; i++) CU_ASSERT_FALSE(sim_timer_armed(&few[i].t));
+    free(few);
+    sim_kernel_free(k);
+    free(k);
+}
+
 static void posted(struct sim_kernel *k, void *a, void *b)
 {
     int *count = a;
@@ -310,10 +370,10 @@ static void test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory(void)
     CU_ASSERT(fired > 0 && posted > 0);
     /* the event the guard held back is still pending, nothing is lost */
     CU_ASSERT_EQUAL(k->pending, 2);
-    /* the instant's slot holds the two live entries, not ten million fired ones */
-    struct sim_slot *s = &k->slots[0][7];
-    CU_ASSERT(s->cap <= 2 * 64);
-    CU_ASSERT_EQUAL(s->live, 2);
+    /* the kernel holds the two live entries (in the small set), not ten million fired ones */
+    CU_ASSERT(sim_kernel_wheel_bytes(k) <= 2 * 64 * sizeof(struct sim_entry));
+    CU_ASSERT_EQUAL(k->wheel_mode, 0);
+    CU_ASSERT_EQUAL(k->n_small, 2);
     sim_kernel_free(k);
     free(k);
 }
@@ -401,6 +461,7 @@ void suite_kernel(void)
     TEST_ADD(test_kernel_random_traffic_matches_time_then_arming_order);
     TEST_ADD(test_kernel_posted_events_return_to_the_pool);
     TEST_ADD(test_kernel_memory_follows_pending_timers_not_time);
+    TEST_ADD(test_kernel_small_set_and_wheel_hand_over_in_order);
     TEST_ADD(test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory);
     TEST_ADD(test_kernel_guard_hook_may_watch_more_events_then_stop);
     TEST_ADD(test_kernel_guard_spares_a_large_legitimate_burst);
