@@ -4,7 +4,8 @@
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
 #      2b. the cost of chaos: bench/chaos.yaml with and without its faults;
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
-#      workloads A and B on faultline and on the peer simulators (dir/run.sh);
+#      workloads A and B on faultline and on the peer simulators, each process
+#      timed alone, in interleaved pairs (bench/peers.sh);
 #   4. the live gateway and nginx in front of the same stub, under wrk, then the
 #      gateway's P99 with and without a slowloris of 1,000 connections
 #      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is).
@@ -90,8 +91,8 @@ if [ -n "${PEERS:-}" ]; then
         grep -E 'rng_exp|pending=1000 |pending=1000000 '
     rm -rf "$hb"
     echo
-    echo "== 3b. workloads A (M/M/1) and B (fan-out) on faultline and the peer simulators"
-    FAULTLINE="$FL" REPS=${REPS:-1} bash "$PEERS/run.sh" 2>/dev/null
+    echo "== 3b. workloads A (M/M/1) and B (fan-out): faultline and the peers, paired runs"
+    FAULTLINE="$FL" PAIRS=${PAIRS:-3} PEERS="$PEERS" bash bench/peers.sh
 fi
 
 echo
