@@ -86,6 +86,7 @@ void rpt_run_free(struct rpt_run *run)
     free(run->checks);
     for (size_t i = 0; i < run->n_clusters; i++) free(run->clusters[i].name);
     free(run->clusters);
+    fl_nameidx_free(&run->cluster_index);
     for (size_t i = 0; i < run->n_timeline; i++) {
         struct rpt_event *e = &run->timeline[i];
         free(e->what);

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/nameidx.h"
 #include "reports/hist.h"
 #include "reports/series.h"
 #include "reports/spans.h"
@@ -235,8 +236,9 @@ struct rpt_run {
     struct rpt_check *checks;
     size_t n_checks;
     struct rpt_cluster *clusters; /* proxy clusters (gateway, sidecars), when there are proxies */
-    size_t n_clusters;
-    struct rpt_event *timeline; /* at most RPT_EVENTS_MAX, in time order */
+    size_t n_clusters, cap_clusters;
+    struct fl_nameidx cluster_index; /* clusters by name */
+    struct rpt_event *timeline;      /* at most RPT_EVENTS_MAX, in time order */
     size_t n_timeline;
     uint64_t timeline_dropped;             /* events past RPT_EVENTS_MAX */
     const char *flag_names[RPT_FLAGS_MAX]; /* names of the response flag bits (static strings) */

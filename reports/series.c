@@ -140,17 +140,21 @@ void rpt_series_set_free(struct rpt_series_set *set)
         free(set->clusters[i].pts);
     }
     free(set->clusters);
+    fl_nameidx_free(&set->cluster_index);
+    fl_nameidx_free(&set->edge_index);
     memset(set, 0, sizeof *set);
 }
 
 struct rpt_cseries *rpt_cseries_get(struct rpt_series_set *set, const char *name)
 {
-    for (size_t i = 0; i < set->n_clusters; i++)
-        if (!strcmp(set->clusters[i].name, name)) return &set->clusters[i];
-    set->clusters = fl_realloc(set->clusters, (set->n_clusters + 1) * sizeof *set->clusters);
-    struct rpt_cseries *c = &set->clusters[set->n_clusters++];
+    FL_ASSERT(set && name);
+    long at = fl_nameidx_get(&set->cluster_index, name);
+    if (at >= 0) return &set->clusters[at];
+    FL_GROW(set->clusters, set->cap_clusters, set->n_clusters + 1);
+    struct rpt_cseries *c = &set->clusters[set->n_clusters];
     memset(c, 0, sizeof *c);
     c->name = fl_strdup(name);
+    fl_nameidx_put(&set->cluster_index, c->name, set->n_clusters++);
     return c;
 }
 
@@ -172,16 +176,18 @@ void rpt_cseries_tick(struct rpt_cseries *c, size_t k, const struct rpt_cpoint *
 
 struct rpt_series *rpt_series_edge(struct rpt_series_set *set, const char *from, const char *to)
 {
+    FL_ASSERT(set && from && to);
     char *name = fl_asprintf("%s -> %s", from, to);
-    for (size_t i = 0; i < set->n_edges; i++)
-        if (!strcmp(set->edges[i].name, name)) {
-            free(name);
-            return &set->edges[i];
-        }
-    set->edges = fl_realloc(set->edges, (set->n_edges + 1) * sizeof *set->edges);
-    struct rpt_series *e = &set->edges[set->n_edges++];
+    long at = fl_nameidx_get(&set->edge_index, name);
+    if (at >= 0) {
+        free(name);
+        return &set->edges[at];
+    }
+    FL_GROW(set->edges, set->cap_edges, set->n_edges + 1);
+    struct rpt_series *e = &set->edges[set->n_edges];
     rpt_series_init(e, name);
     free(name);
+    fl_nameidx_put(&set->edge_index, e->name, set->n_edges++);
     return e;
 }
 

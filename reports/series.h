@@ -28,6 +28,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/nameidx.h"
+
 /* Outcome classes of a window's point. */
 enum rpt_class {
     RPT_CLASS_2XX,
@@ -126,9 +128,10 @@ struct rpt_series_set {
     int output;        /* 1: summary.json and the CSV files show them */
     struct rpt_series all;
     struct rpt_series *routes, *services, *edges;
-    size_t n_routes, n_services, n_edges;
+    size_t n_routes, n_services, n_edges, cap_edges;
     struct rpt_cseries *clusters;
-    size_t n_clusters;
+    size_t n_clusters, cap_clusters;
+    struct fl_nameidx edge_index, cluster_index; /* edges and clusters by name */
 };
 
 void rpt_series_init(struct rpt_series *s, const char *name);

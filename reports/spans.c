@@ -9,14 +9,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
-
-/* FNV-1a: the table's hash of a text. */
-static uint64_t text_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;
-    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ULL;
-    return h;
-}
+#include "base/nameidx.h"
 
 static void strtab_grow(struct rpt_strtab *t)
 {
@@ -24,7 +17,7 @@ static void strtab_grow(struct rpt_strtab *t)
     char **slots = fl_calloc(cap, sizeof *slots);
     for (size_t i = 0; i < t->cap; i++) {
         if (!t->slots[i]) continue;
-        size_t j = (size_t)text_hash(t->slots[i]) & (cap - 1);
+        size_t j = (size_t)fl_text_hash(t->slots[i]) & (cap - 1);
         while (slots[j]) j = (j + 1) & (cap - 1);
         slots[j] = t->slots[i];
     }
@@ -39,7 +32,7 @@ const char *rpt_strtab_intern(struct rpt_strtab *t, const char *s)
     FL_ASSERT(t && t->n <= t->cap);
     if (!s) return NULL;
     if (2 * (t->n + 1) > t->cap) strtab_grow(t);
-    size_t j = (size_t)text_hash(s) & (t->cap - 1);
+    size_t j = (size_t)fl_text_hash(s) & (t->cap - 1);
     while (t->slots[j]) {
         if (!strcmp(t->slots[j], s)) return t->slots[j];
         j = (j + 1) & (t->cap - 1);

@@ -46,9 +46,9 @@ void sim_amplify_init(struct sim_world *w)
 
 static const struct rpt_cluster *base_row(const struct sim_amplify *a, const char *name)
 {
-    for (size_t i = 0; i < a->base.n_clusters; i++)
-        if (!strcmp(a->base.clusters[i].name, name)) return &a->base.clusters[i];
-    return NULL;
+    FL_ASSERT(a && name);
+    long at = fl_nameidx_get(&a->base.cluster_index, name);
+    return at >= 0 ? &a->base.clusters[at] : NULL;
 }
 
 /* 1 for a service none of whose versions calls another. */
@@ -91,6 +91,7 @@ void sim_amplify_free(struct sim_world *w)
     if (!w->amp) return;
     for (size_t i = 0; i < w->amp->base.n_clusters; i++) free(w->amp->base.clusters[i].name);
     free(w->amp->base.clusters);
+    fl_nameidx_free(&w->amp->base.cluster_index);
     free(w->amp);
     w->amp = NULL;
 }

@@ -20,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/nameidx.h"
 #include "proxies/istio.h"
 #include "proxies/kong.h"
 #include "sim/rt.h"
@@ -338,12 +339,13 @@ void sim_mesh_free(struct sim_world *w)
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
 {
     FL_ASSERT(run && name && (run->clusters || !run->n_clusters));
-    for (size_t i = 0; i < run->n_clusters; i++)
-        if (!strcmp(run->clusters[i].name, name)) return &run->clusters[i];
-    run->clusters = fl_realloc(run->clusters, (run->n_clusters + 1) * sizeof *run->clusters);
-    struct rpt_cluster *c = &run->clusters[run->n_clusters++];
+    long at = fl_nameidx_get(&run->cluster_index, name);
+    if (at >= 0) return &run->clusters[at];
+    FL_GROW(run->clusters, run->cap_clusters, run->n_clusters + 1);
+    struct rpt_cluster *c = &run->clusters[run->n_clusters];
     memset(c, 0, sizeof *c);
     c->name = fl_strdup(name);
+    fl_nameidx_put(&run->cluster_index, c->name, run->n_clusters++);
     return c;
 }
 

@@ -7,6 +7,7 @@
  */
 SUITE(rng)
 SUITE(text)
+SUITE(nameidx)
 SUITE(kernel)
 SUITE(dist)
 SUITE(zipf)
