@@ -94,7 +94,7 @@ static void attr_num(struct attrs *a, const char *key, int64_t num)
 }
 
 /*
- * A span's tags, in key order. HTTP ones are named as Zipkin's and
+ * A span's tags, in key order (alphabetical). HTTP ones are named as Zipkin's and
  * Envoy's tracers name them, or (otlp) as OpenTelemetry's HTTP semantic
  * conventions do; the error is a tag in Zipkin (its convention: "error"
  * holds the reason, or "true") and the span's status in OTLP.
@@ -111,9 +111,9 @@ static void span_attrs(const struct rpt_span *s, const char *const *flag_names, 
     if (s->queue_ns || s->service_ns) attr_num(a, "faultline.service_ns", s->service_ns);
     if (s->rtx_ns) attr_num(a, "faultline.tcp_retransmit_ns", s->rtx_ns);
     if (s->method) attr_text(a, otlp ? "http.request.method" : "http.method", s->method);
+    if (!otlp && s->path) attr_text(a, "http.path", s->path);
     if (s->status > 0)
         attr_num(a, otlp ? "http.response.status_code" : "http.status_code", s->status);
-    if (!otlp && s->path) attr_text(a, "http.path", s->path);
     if (s->peer && s->kind == 1) attr_text(a, "peer.pod", s->peer);
     if (s->flags)
         attr_text(a, "response_flags", flags_text(s->flags, flag_names, a->flags, sizeof a->flags));
