@@ -209,6 +209,24 @@ check "spancheck: two roots in a trace" 'grep -q "(trace 00000000000000a2): a se
 check "spancheck: a name in capitals" 'grep -q "span 0000000000000005 .*name is not a lower-case string" "$tmp/spc"'
 check "spancheck: an attempt 2 without an attempt 1" 'grep -q "span 0000000000000006 .*attempt 2 to api without an attempt 1" "$tmp/spc"'
 check "spancheck: no valid line for a broken file" '! grep -q valid "$tmp/spc"'
+# the shape of a trace: a cycle, a child outside its parent's time, an id used twice, a bad kind
+cat >"$tmp/bad-tree.json" <<'JSON'
+[{"traceId":"00000000000000b1","id":"0000000000000001","kind":"SERVER","name":"a","timestamp":1000,"duration":100,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b1","parentId":"0000000000000003","id":"0000000000000002","name":"b","timestamp":1010,"duration":10,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b1","parentId":"0000000000000002","id":"0000000000000003","name":"c","timestamp":1012,"duration":5,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","id":"0000000000000001","kind":"SERVER","name":"a","timestamp":1000,"duration":100,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000004","name":"early","timestamp":999,"duration":10,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000005","name":"late","timestamp":1050,"duration":52,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000005","kind":"server","name":"twice","timestamp":1050,"duration":5,"localEndpoint":{"serviceName":"gw"},"tags":{"n":1},"extra":1}]
+JSON
+"$SC" zipkin "$tmp/bad-tree.json" >"$tmp/spc"
+check "spancheck: parent links in a circle" 'grep -q "(trace 00000000000000b1): its parent links go round in a circle" "$tmp/spc"'
+check "spancheck: a child starting before its parent" 'grep -q "span 0000000000000004 (trace 00000000000000b2): starts 1 us before its parent 0000000000000001" "$tmp/spc"'
+check "spancheck: a child ending after its parent" 'grep -q "span 0000000000000005 (trace 00000000000000b2): ends 2 us after its parent 0000000000000001" "$tmp/spc"'
+check "spancheck: an id twice in a trace, a kind in lower case, a tag not a string, an unknown field" 'grep -q "span 0000000000000005 .*: id used twice" "$tmp/spc" && grep -q "kind is not CLIENT, SERVER" "$tmp/spc" && grep -q "tag n is not a string" "$tmp/spc" && grep -q "unknown field extra" "$tmp/spc"'
+sed -n '4p;6p' "$tmp/bad-tree.json" | sed '1s/^/[/; 2s/,$/]/' >"$tmp/overrun.json"
+check "spancheck: a child outliving its parent fails by default" '! "$SC" zipkin "$tmp/overrun.json" >/dev/null'
+check "spancheck --allow-overrun: it passes" '"$SC" zipkin "$tmp/overrun.json" --allow-overrun | grep -q "2 spans in 1 traces: valid"'
 # --allow-orphans: a trace continued from outside (its root's parent elsewhere) passes
 sed -n 2p "$tmp/bad-spans.json" | sed 's/^/[/; s/,$/]/' >"$tmp/orphan.json"
 check "spancheck: an orphan fails by default" '! "$SC" zipkin "$tmp/orphan.json" >/dev/null'
