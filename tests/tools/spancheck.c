@@ -538,7 +538,7 @@ static void check_attempts(struct check *c)
         else
             cl[n++] = &c->v[i];
     }
-    qsort(cl, n, sizeof *cl, by_attempt);
+    if (n > 1) qsort(cl, n, sizeof *cl, by_attempt);
     for (size_t i = 0; i < n;) {
         size_t j = i;
         long max = 0;
@@ -600,7 +600,7 @@ int main(int argc, char **argv)
         otlp_file(&c, root);
     else
         zipkin_file(&c, root);
-    qsort(c.v, c.n, sizeof *c.v, by_trace_id);
+    if (c.n > 1) qsort(c.v, c.n, sizeof *c.v, by_trace_id);
     check_links(&c);
     size_t traces = check_roots(&c);
     check_attempts(&c);
