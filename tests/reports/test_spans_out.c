@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "base/alloc.h"
+#include "base/rng.h"
 #include "reports/spans.h"
 #include "reports/spans_files.h"
 #include "tests/testutil.h"
@@ -331,6 +332,94 @@ static void test_spans_files_sorted_and_valid(void)
     rpt_spans_free(&st);
 }
 
+/*
+ * A random subtree under p: calls of 1 to 3 attempts in sequence (the
+ * failed ones with an error), each answered by a server span inside it,
+ * which calls on; times in nanoseconds off the microsecond grid, some
+ * spans zero long.
+ */
+static void grow(struct rpt_spans *st, struct fl_rng *r, const struct rpt_span *p, int depth,
+                 uint64_t *next_id)
+{
+    int64_t len = p->end_ns - p->start_ns;
+    if (depth >= 4 || len < 8) return;
+    uint32_t k = 1 + (uint32_t)fl_rng_below(r, 3);
+    int64_t slot = len / k;
+    for (uint32_t a = 1; a <= k; a++) {
+        struct rpt_span c = *p;
+        c.id = (*next_id)++;
+        c.parent = p->id;
+        c.kind = 1;
+        c.attempt = a;
+        c.cluster = "api";
+        c.peer = "api-0";
+        c.error = a < k;
+        c.reason = a < k ? "5xx" : NULL;
+        c.start_ns =
+            p->start_ns + (a - 1) * slot + (int64_t)fl_rng_below(r, (uint64_t)slot / 4 + 1);
+        c.end_ns = c.start_ns + (int64_t)fl_rng_below(r, (uint64_t)slot / 2 + 1);
+        rpt_spans_add(st, &c);
+        struct rpt_span sv = c;
+        sv.id = (*next_id)++;
+        sv.parent = c.id;
+        sv.kind = 2;
+        sv.attempt = 0;
+        sv.service = depth % 2 ? "api" : "db";
+        sv.peer = sv.cluster = NULL;
+        int64_t clen = c.end_ns - c.start_ns;
+        sv.start_ns = c.start_ns + (int64_t)fl_rng_below(r, (uint64_t)clen / 8 + 1);
+        sv.end_ns = c.end_ns - (int64_t)fl_rng_below(r, (uint64_t)(c.end_ns - sv.start_ns) + 1);
+        rpt_spans_add(st, &sv);
+        grow(st, r, &sv, depth + 1, next_id);
+    }
+}
+
+/*
+ * 300 random traces (64- and 128-bit ids, nested times off the microsecond
+ * grid, retries): spancheck accepts both files without any allowance, so
+ * the rounding to microseconds keeps every child inside its parent.
+ */
+static void test_spans_random_traces_valid(void)
+{
+    CU_ASSERT_EQUAL_FATAL(access(spancheck_path(), X_OK), 0);
+    struct fl_rng r;
+    fl_rng_seed(&r, 20260101);
+    struct rpt_spans st = {0};
+    uint64_t next_id = 1;
+    for (int t = 0; t < 300; t++) {
+        struct rpt_span root = {.trace_hi = t % 2 ? fl_rng_next(&r) : 0,
+                                .trace_lo = fl_rng_next(&r) | 1,
+                                .id = next_id++,
+                                .name = "GET /api",
+                                .service = "gateway",
+                                .method = "GET",
+                                .path = "/api",
+                                .status = 200,
+                                .kind = 2};
+        root.start_ns = (int64_t)fl_rng_below(&r, 60000000000ULL);
+        root.end_ns = root.start_ns + (int64_t)fl_rng_below(&r, 50000000);
+        rpt_spans_add(&st, &root);
+        grow(&st, &r, &root, 0, &next_id);
+    }
+    CU_ASSERT(st.n > 1000);
+    char dir[] = "/tmp/fl-spans-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char *err = NULL;
+    CU_ASSERT_EQUAL(rpt_spans_file(&st, RPT_SPANS_ZIPKIN, flag_names, RPT_SPAN_EPOCH_US, dir,
+                                   "spans.json", &err),
+                    0);
+    CU_ASSERT_EQUAL(rpt_spans_file(&st, RPT_SPANS_OTLP, flag_names, RPT_SPAN_EPOCH_US, dir,
+                                   "spans.otlp.json", &err),
+                    0);
+    CU_ASSERT_EQUAL(rpt_spans_traces(st.v, st.n), 300);
+    CU_ASSERT_EQUAL(spancheck("zipkin", dir, "spans.json", NULL), 0);
+    CU_ASSERT_EQUAL(spancheck("otlp", dir, "spans.otlp.json", NULL), 0);
+    char *rm = fl_asprintf("rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(rm), 0);
+    free(rm);
+    rpt_spans_free(&st);
+}
+
 void suite_spans_out(void)
 {
     TEST_SUITE("spans_out");
@@ -343,4 +432,5 @@ void suite_spans_out(void)
     TEST_ADD(test_spans_duration_rounding);
     TEST_ADD(test_spans_unnamed_flags_and_local_spans);
     TEST_ADD(test_spans_files_sorted_and_valid);
+    TEST_ADD(test_spans_random_traces_valid);
 }
