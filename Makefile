@@ -36,7 +36,9 @@ LIBS := $(PKG_LIBS) $(EV_LIBS) -lhttp_parser -lm
 LIB_DIRS := base netem proxies sim reports live
 LIB_SRC := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC := $(sort $(wildcard cli/*.c))
-TEST_SRC := $(sort $(wildcard tests/*.c tests/*/*.c))
+# tests/tools/ holds programs of their own (each with a main), not suites of the test runner.
+TEST_SRC := $(sort $(filter-out tests/tools/%,$(wildcard tests/*.c tests/*/*.c)))
+TOOL_SRC := $(sort $(wildcard tests/tools/*.c))
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
@@ -45,6 +47,9 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libfaultline.a
 BIN := $(BUILD)/faultline
 TEST_BIN := $(BUILD)/run-tests
+# spancheck validates span exports with jansson, a well-kept JSON parser (tests only).
+SPANCHECK := $(BUILD)/spancheck
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test unit scenario-tests live-tests lint demo golden asan bench format clean setup
@@ -68,6 +73,10 @@ $(BIN): $(CLI_OBJ) $(LIB)
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS) $(CUNIT_LIBS)
 
+$(SPANCHECK): tests/tools/spancheck.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(JANSSON_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
@@ -75,16 +84,16 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 # The README's test command.
 test: lint unit scenario-tests live-tests fuzz-replay
 
-unit: $(TEST_BIN) $(BIN)
-	$(TEST_BIN)
+unit: $(TEST_BIN) $(BIN) $(SPANCHECK)
+	SPANCHECK=$(SPANCHECK) $(TEST_BIN)
 
-scenario-tests: $(BIN)
-	FAULTLINE=$(BIN) bash tests/scenarios.sh
+scenario-tests: $(BIN) $(SPANCHECK)
+	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/scenarios.sh
 
 # The gateway and stubs on loopback sockets, driven with curl; then hostile clients
 # (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)).
-live-tests: $(BIN)
-	FAULTLINE=$(BIN) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh
+live-tests: $(BIN) $(SPANCHECK)
+	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh
 
 lint:
 	bash tests/lint.sh
@@ -106,7 +115,7 @@ bench: $(BIN) $(BENCH_BINS)
 	BUILD=$(BUILD) PEERS=$(PEERS) bash bench/bench.sh
 
 format:
-	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(BENCH_SRC) \
+	clang-format -i $(LIB_SRC) $(CLI_SRC) $(TEST_SRC) $(TOOL_SRC) $(BENCH_SRC) \
 		$(wildcard $(foreach d,$(LIB_DIRS) cli tests tests/* bench,$(d)/*.h)) $(FUZZ_SRC) fuzz/fuzz.h
 
 setup:

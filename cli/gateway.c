@@ -19,11 +19,16 @@
  * descriptor limit allows for two descriptors per client (its own and an
  * upstream connection).
  *
+ * With --spans / --spans-otlp, the runtime keeps the proxy's sampled spans
+ * (live_rt_keep_spans) and they are written on shutdown, after the drain.
+ *
  * Not here: TLS, reloading the configuration, the admin API.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -33,9 +38,11 @@
 #include "live/rt.h"
 #include "proxies/kong.h"
 #include "proxies/proxy.h"
+#include "reports/spans_files.h"
 
 static const char usage[] =
     "usage: faultline gateway --config FILE --listen HOST:PORT [--seed N] [--drain D]\n"
+    "                         [--spans FILE] [--spans-otlp FILE] [--spans-max N]\n"
     "                         [limits] [--verbose]\n"
     "\n"
     "Serves a Kong declarative configuration (the kong.yaml of DB-less Kong) as a real\n"
@@ -47,6 +54,10 @@ static const char usage[] =
     "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
     "  --seed N            seed of the proxy's random draws (default: random)\n"
     "  --drain D           on SIGTERM, how long requests in flight may finish (default 5s)\n"
+    "  --spans FILE        on shutdown, write the sampled spans to FILE as Zipkin v2 JSON\n"
+    "  --spans-otlp FILE   ... and to FILE as OTLP/JSON (either, or both)\n"
+    "  --spans-max N       keep at most N spans (default 200000, about 30 MB); later\n"
+    "                      ones are counted as dropped, not kept\n"
     "  --verbose           log connections, proxy events and a summary on stderr\n"
     "  -h, --help          show this help\n"
     "\n" CLI_LIMITS_HELP CLI_RESPONSE_LIMIT_HELP "\n"
@@ -55,12 +66,22 @@ static const char usage[] =
     "and 1.1 get 505, transfer codings other than chunked 501. A failed upstream\n"
     "connection is a 502 (a timeout 504), as in Kong.\n"
     "\n"
+    "Spans: what the proxy samples (the configuration's tracing plugins and the\n"
+    "requests' B3 or traceparent headers), written whole (a temporary file renamed)\n"
+    "on SIGTERM or SIGINT. Their times are the monotonic clock since the gateway\n"
+    "started plus the wall-clock time it started at, in epoch microseconds: a step\n"
+    "of the wall clock while it runs moves no span. docs/tracing-export.md has the\n"
+    "formats and how to load them into Zipkin, Jaeger or an OpenTelemetry collector.\n"
+    "\n"
     "When ready it prints `faultline gateway: listening on HOST:PORT` on stderr.\n"
     "SIGTERM or SIGINT stop it cleanly (exit 0). Exit status 2: bad usage, a bad\n"
-    "configuration (FILE:LINE:COL: message), or it cannot listen.\n";
+    "configuration (FILE:LINE:COL: message), it cannot listen, or the spans could\n"
+    "not be written (their folder is checked at start).\n";
 
 struct gw_opts {
     const char *config, *listen;
+    const char *spans, *spans_otlp; /* files to write the spans to, or NULL */
+    uint64_t spans_max;
     uint64_t seed;
     int has_seed, verbose;
     int64_t drain_ns;
@@ -79,6 +100,7 @@ struct gateway {
     int has_cfg;
     struct px_proxy *proxy;
     struct live_listener *l;
+    struct rpt_spans spans;
     struct cli_signals signals;
     ev_timer drain_tick;
     int64_t drain_deadline_ns;
@@ -99,6 +121,17 @@ static int parse_value(void *opts, const char *a, const char *v)
         o->config = v;
     } else if (!strcmp(a, "--listen")) {
         o->listen = v;
+    } else if (!strcmp(a, "--spans")) {
+        o->spans = v;
+    } else if (!strcmp(a, "--spans-otlp")) {
+        o->spans_otlp = v;
+    } else if (!strcmp(a, "--spans-max")) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if (!*v || *end || errno || v[0] == '-' || n < 1 || n > RPT_SPANS_MAX)
+            return usage_error("--spans-max needs a whole number from 1 to 2000000, not '%s'", v);
+        o->spans_max = n;
     } else if (!strcmp(a, "--drain")) {
         rc = fl_parse_duration(v, &o->drain_ns);
         if (rc) return usage_error("--drain: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
@@ -111,9 +144,11 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
-    static const char *const with_value[] = {"--config", "--listen",        "--seed",
-                                             "--drain",  CLI_LIMIT_OPTIONS, "--max-response-body",
-                                             NULL};
+    static const char *const with_value[] = {
+        "--config",    "--listen",        "--seed",
+        "--drain",     "--spans",         "--spans-otlp",
+        "--spans-max", CLI_LIMIT_OPTIONS, "--max-response-body",
+        NULL};
     const struct cli_opts_spec spec = {"gateway", usage, with_value, parse_value, o};
     cli_limits_init(&o->lim, 2); /* a client and its upstream connection */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
@@ -160,6 +195,84 @@ static int load_config(struct gateway *g)
     g->has_cfg = 1;
     FL_ASSERT(g->has_kong && g->n_docs == 1);
     return 0;
+}
+
+/*
+ * A file the spans go to, split into its folder and name (caller frees
+ * both); checked at start so that a typo does not lose the spans at the
+ * end. Returns 0, or -1 after printing why.
+ */
+static int spans_path(const char *opt, const char *path, char **dir, char **name)
+{
+    FL_ASSERT(opt && path && dir && name);
+    const char *slash = strrchr(path, '/');
+    *dir = slash ? fl_strndup(path, slash == path ? 1 : (size_t)(slash - path)) : fl_strdup(".");
+    *name = fl_strdup(slash ? slash + 1 : path);
+    const char *why = NULL;
+    if (!**name || **name == '.')
+        why = "give a file name that does not start with '.'";
+    else if (access(*dir, W_OK | X_OK))
+        why = strerror(errno);
+    if (why) {
+        fprintf(stderr, "faultline gateway: %s %s: %s\n", opt, path, why);
+        free(*dir);
+        free(*name);
+        *dir = *name = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Checks where the spans go, and starts keeping them. Returns 0, or -1 after printing why. */
+static int spans_start(struct gateway *g)
+{
+    FL_ASSERT(g && !g->rt.spans);
+    const char *opts[2] = {"--spans", "--spans-otlp"}, *paths[2] = {g->o.spans, g->o.spans_otlp};
+    for (int i = 0; i < 2; i++) {
+        char *dir, *name;
+        if (!paths[i]) continue;
+        if (spans_path(opts[i], paths[i], &dir, &name)) return -1;
+        free(dir);
+        free(name);
+    }
+    if (g->o.spans || g->o.spans_otlp) live_rt_keep_spans(&g->rt, &g->spans, g->o.spans_max);
+    return 0;
+}
+
+/* On shutdown: the kept spans into the files asked for. Returns 0, or -1 after printing why. */
+static int spans_write(struct gateway *g)
+{
+    FL_ASSERT(g && (g->rt.spans || (!g->o.spans && !g->o.spans_otlp)));
+    if (!g->rt.spans) return 0;
+    const char *names[RPT_SPAN_FLAG_BITS] = {0};
+    for (int i = 0; i < PX_FLAG_COUNT && i < RPT_SPAN_FLAG_BITS; i++)
+        names[i] = px_flag_name(1u << i);
+    const char *opts[2] = {"--spans", "--spans-otlp"}, *paths[2] = {g->o.spans, g->o.spans_otlp};
+    int64_t epoch_us = live_rt_spans_epoch_us(&g->rt);
+    int rc = 0;
+    for (int i = 0; i < 2; i++) {
+        char *dir, *name, *err = NULL;
+        if (!paths[i] || spans_path(opts[i], paths[i], &dir, &name)) {
+            rc = paths[i] ? -1 : rc;
+            continue;
+        }
+        if (rpt_spans_file(&g->spans, i ? RPT_SPANS_OTLP : RPT_SPANS_ZIPKIN, names, epoch_us, dir,
+                           name, &err)) {
+            fprintf(stderr, "faultline gateway: %s\n", err);
+            free(err);
+            rc = -1;
+        } else {
+            fprintf(stderr, "faultline gateway: wrote %zu spans of %zu traces to %s", g->spans.n,
+                    rpt_spans_traces(g->spans.v, g->spans.n), paths[i]);
+            if (g->spans.dropped)
+                fprintf(stderr, " (%llu more dropped past --spans-max %zu)",
+                        (unsigned long long)g->spans.dropped, g->rt.spans_max);
+            fputc('\n', stderr);
+        }
+        free(dir);
+        free(name);
+    }
+    return rc;
 }
 
 static void accepted(void *arg, struct px_conn *c)
@@ -245,6 +358,7 @@ static void gateway_free(struct gateway *g)
     if (g->has_cfg) px_proxy_cfg_free(&g->cfg);
     if (g->has_kong) px_kong_free(&g->kong);
     if (g->docs) fl_ydoc_free_all(g->docs, g->n_docs);
+    rpt_spans_free(&g->spans);
     ev_loop_destroy(g->loop);
     free(g);
 }
@@ -253,6 +367,7 @@ int cli_gateway(int argc, char **argv)
 {
     struct gateway *g = fl_calloc(1, sizeof *g);
     g->o.drain_ns = 5 * INT64_C(1000000000);
+    g->o.spans_max = LIVE_SPANS_MAX;
     int rc = parse_args(argc, argv, &g->o);
     if (rc) {
         free(g);
@@ -274,6 +389,10 @@ int cli_gateway(int argc, char **argv)
     FL_ASSERT(g->has_cfg && !g->proxy);
     g->proxy = px_proxy_new(&g->rt.base, &g->cfg);
 
+    if (spans_start(g)) {
+        gateway_free(g);
+        return CLI_BAD_INPUT;
+    }
     if (live_listen(&g->rt, g->o.listen, accepted, g, &g->l, &err)) {
         fprintf(stderr, "faultline gateway: %s\n", err);
         free(err);
@@ -288,6 +407,7 @@ int cli_gateway(int argc, char **argv)
     ev_timer_stop(g->loop, &g->drain_tick);
     cli_signals_stop(&g->signals, g->loop);
     if (g->o.verbose) print_summary(g);
+    rc = spans_write(g) ? CLI_BAD_INPUT : CLI_OK;
     gateway_free(g);
-    return CLI_OK;
+    return rc;
 }

@@ -16,6 +16,7 @@
 #include "base/assert.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "reports/spans_files.h"
 #include "reports/summary.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -30,7 +31,9 @@ static const char usage[] =
     "\n"
     "  --seed N         use seed N instead of the scenario's `seed`\n"
     "  --out DIR        write summary.txt and summary.json into DIR\n"
-    "                   (default: reports/out/NAME, NAME being the scenario's name)\n"
+    "                   (default: reports/out/NAME, NAME being the scenario's name),\n"
+    "                   and the sampled spans as spans.json (Zipkin v2) and\n"
+    "                   spans.otlp.json (OTLP/JSON) unless report.spans is false\n"
     "  -f OVERLAY       merge the YAML file OVERLAY onto the scenario (maps by key, lists\n"
     "                   of named items by name, anything else replaced); repeatable\n"
     "  --set KEY=VALUE  change a value after the overlays; KEY is a path of keys, list\n"
@@ -226,6 +229,8 @@ int cli_run(int argc, char **argv)
         err = fl_asprintf("cannot create %s: %s", out, strerror(errno));
         rc = -1;
     }
+    /* before the summary, which says what they hold */
+    if (!rc && sc.spans) rc = rpt_spans_write_run(&run, out, &err);
     if (!rc) rc = rpt_summary_write(&run, out, &err);
     if (rc) {
         fprintf(stderr, "faultline run: %s\n", err);
@@ -233,6 +238,12 @@ int cli_run(int argc, char **argv)
     } else if (!o.quiet) {
         rpt_summary_print(&run, stdout);
         printf("wall time %.2fs; wrote %s/summary.txt and %s/summary.json\n", run.wall_s, out, out);
+        if (run.spans_written) {
+            char how[96];
+            printf("wrote %s/spans.json and %s/spans.otlp.json: %zu spans of %zu traces (%s)\n",
+                   out, out, run.spans.n, rpt_spans_traces(run.spans.v, run.spans.n),
+                   rpt_spans_sampling(&run, how, sizeof how));
+        }
     }
     if (failed) {
         char *replay = replay_line(&o, sc.seed);

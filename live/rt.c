@@ -1,7 +1,7 @@
 /*
  * rt.c - the live runtime (see rt.h): px_rt_ops over libev and sockets.
  * Here: the runtime itself (init, fini), its ops table, the clock, the
- * random stream, timers, work, spans and events, the log line its files
+ * random stream, timers, work, spans (kept by rt_spans.c) and events, the log line its files
  * share (rt_internal.h), and the limits' defaults (the descriptor limit
  * read once, with getrlimit).
  *
@@ -133,6 +133,7 @@ static void rt_work(struct px_rt *rt, int64_t cost_ns, px_timer_cb cb, void *arg
 static void rt_span(struct px_rt *prt, const struct px_span *s)
 {
     struct live_rt *rt = live_rt_of(prt);
+    live_rt_span_keep(rt, s);
     if (!rt->verbose) return;
     char flags[64];
     live_logf(rt, "span %s %s -> %s status %d %.3fms attempt %u flags %s", s->name ? s->name : "-",

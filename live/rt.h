@@ -20,7 +20,9 @@
  *  - conn_peer: the client's IP address (what Kong's rate limits count
  *    by), or the "host:port" an upstream connection went to;
  *  - work: runs its continuation at once (the CPU is real);
- *  - span / event: one line each on stderr with verbose, else nothing.
+ *  - span: sampled spans kept in a store when asked (live_rt_keep_spans),
+ *    and one line each on stderr with verbose;
+ *  - event: one line each on stderr with verbose, else nothing.
  *
  * Callbacks are never made from inside a function the proxy called (what
  * arises there, such as a refused connect, is queued and told from the
@@ -161,6 +163,10 @@ struct live_rt {
     struct px_conn *idle_head, *idle_tail; /* idle client connections, oldest first */
     struct live_ip **ips;                  /* hash table of client addresses, chained */
     size_t n_ips, cap_ips;
+    /* the span sink (rt_spans.c): NULL keeps none */
+    struct rpt_spans *spans;
+    size_t spans_max;
+    int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
 };
 
 /*
@@ -178,6 +184,27 @@ void live_rt_set_limits(struct live_rt *rt, const struct live_limits *lim);
 
 /* Closes every connection without telling anyone, and frees the runtime's memory. */
 void live_rt_fini(struct live_rt *rt);
+
+/* ---------------------------------------------------------------- spans (rt_spans.c) */
+
+struct rpt_spans;
+
+/* Default cap of live_rt_keep_spans: about 30 MB of spans (a gateway may run for days). */
+#define LIVE_SPANS_MAX 200000
+
+/*
+ * From now on the proxy's sampled spans (px_span.sampled) go into st (not
+ * owned), their times in nanoseconds of the monotonic clock since this
+ * call, at most max of them (at most RPT_SPANS_MAX): past it they are
+ * counted in st->dropped. Spans not sampled are dropped at once.
+ */
+void live_rt_keep_spans(struct live_rt *rt, struct rpt_spans *st, size_t max);
+
+/* The wall-clock time keeping began, in epoch microseconds: the exports' epoch_us. */
+int64_t live_rt_spans_epoch_us(const struct live_rt *rt);
+
+/* The runtime's span op: keeps s as above (rt.c calls it). */
+void live_rt_span_keep(struct live_rt *rt, const struct px_span *s);
 
 /* 64 bits from /dev/urandom (the monotonic clock mixed in should that fail). */
 uint64_t live_seed_random(void);

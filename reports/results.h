@@ -269,6 +269,7 @@ struct rpt_run {
     size_t n_slowest;
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
+    int spans_written; /* spans.json and spans.otlp.json were written (rpt_spans_write_run) */
 };
 
 void rpt_run_free(struct rpt_run *run);

@@ -61,16 +61,25 @@ void rpt_spans_sort(struct rpt_spans *st);
 
 /*
  * Zipkin v2 JSON (openzipkin/zipkin-api zipkin2-api.yaml, ListOfSpans):
- * what `POST /api/v2/spans` of Zipkin and Jaeger accept. epoch_us is
- * added to every time. Returns 0, or -1 on a write error.
+ * what `POST /api/v2/spans` of Zipkin and Jaeger accept, one span a line.
+ * epoch_us is added to every time; a span starts at the microsecond its
+ * start_ns falls in and ends at the one its end_ns rounds up to, so that a
+ * child stays inside its parent; durations are at least 1 µs.
+ * flag_names[i] names flag bit i for i < RPT_SPAN_FLAG_BITS (rpt_run's
+ * flag_names: Envoy's short names); NULL, or a NULL entry, writes the bit
+ * as "bitN". Returns 0, or -1 on a write error. docs/tracing-export.md
+ * has the field mapping.
  */
-int rpt_spans_write_zipkin(const struct rpt_span *v, size_t n, int64_t epoch_us, FILE *f);
+#define RPT_SPAN_FLAG_BITS 16
+int rpt_spans_write_zipkin(const struct rpt_span *v, size_t n, int64_t epoch_us,
+                           const char *const *flag_names, FILE *f);
 /*
  * OTLP/JSON (opentelemetry-proto, ExportTraceServiceRequest): one
  * resourceSpans per service, hex ids, integer enums, nanosecond times as
- * decimal strings.
+ * decimal strings. Same arguments.
  */
-int rpt_spans_write_otlp(const struct rpt_span *v, size_t n, int64_t epoch_us, FILE *f);
+int rpt_spans_write_otlp(const struct rpt_span *v, size_t n, int64_t epoch_us,
+                         const char *const *flag_names, FILE *f);
 
 /*
  * One of the slowest requests and where its time went, from its trace.

@@ -20,6 +20,7 @@
  * The table is for reading, not parsing; it does not show wall-clock time,
  * so summary.txt is identical for identical runs.
  */
+#include "reports/spans_files.h"
 #include "reports/summary.h"
 
 #include <errno.h>
@@ -708,6 +709,7 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         fputc('\n', out);
         print_checks(out, run);
     }
+    rpt_spans_print(out, run);
     print_texts(out, "notes", run->notes, run->n_notes);
     print_texts(out, "warnings", run->warnings, run->n_warnings);
     fprintf(out, "\ndigest %s\n", digest_of(run, local));

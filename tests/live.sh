@@ -19,6 +19,8 @@
 #  - cors answers a preflight at the gateway (200, Access-Control-Allow-*),
 #    request-termination answers 503 with Kong's JSON message, proxy-cache
 #    answers Miss then Hit (the same body, the same X-Cache-Key);
+#  - spans of traced requests (traceparent, b3), written on SIGTERM with
+#    --spans and --spans-otlp, valid for tests/tools/spancheck.c;
 #  - SIGTERM: a request in flight still gets its answer, the gateway stops
 #    accepting and exits 0, and so do the stubs.
 # Hostile clients (bad requests, slowloris, limits) are tests/attack.sh's.
@@ -74,6 +76,13 @@ check "stub --help lists the limits" 'grep -q -- "^  --header-timeout D" "$tmp/o
 "$FL" stub --listen 127.0.0.1:0 --max-response-body 1MiB >/dev/null 2>&1; check "the stub has no --max-response-body" '[ $? = 2 ]'
 "$FL" --help >"$tmp/out" 2>&1; check "faultline --help lists gateway and stub" 'grep -q "^  gateway" "$tmp/out" && grep -q "^  stub" "$tmp/out"'
 "$FL" gateway --listen 127.0.0.1:0 >/dev/null 2>&1; check "gateway without --config exits 2" '[ $? = 2 ]'
+printf '_format_version: "3.0"\n' >"$tmp/empty-kong.yaml"
+timeout 5 "$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans "$tmp/nowhere/spans.json" >/dev/null 2>"$tmp/err"
+check "--spans into a folder that is not there exits 2 at start" '[ $? = 2 ] && grep -qF -- "--spans $tmp/nowhere/spans.json: No such file or directory" "$tmp/err" && ! grep -q listening "$tmp/err"'
+timeout 5 "$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-otlp "$tmp/" >/dev/null 2>"$tmp/err"
+check "--spans-otlp without a file name exits 2" '[ $? = 2 ] && grep -q "give a file name" "$tmp/err"'
+"$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-max 0 >/dev/null 2>"$tmp/err"
+check "--spans-max 0 exits 2" '[ $? = 2 ] && grep -q -- "--spans-max needs a whole number" "$tmp/err"'
 "$FL" stub --listen 127.0.0.1:0 --latency 5 >/dev/null 2>"$tmp/err"; check "stub --latency without unit exits 2" '[ $? = 2 ] && grep -q "latency" "$tmp/err"'
 "$FL" stub --listen nowhere >/dev/null 2>&1; check "stub with a bad address exits 2" '[ $? = 2 ]'
 printf '_format_version: "3.0"\nservices:\n  - name: api\n    url: http://127.0.0.1:1\n    retriez: 3\n' >"$tmp/bad.yaml"
@@ -156,7 +165,8 @@ plugins:
     route: limited
     config: {minute: 3, policy: local}
 YAML
-start gw gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 7 --verbose
+start gw gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 7 --verbose \
+    --spans "$tmp/gw-spans.json" --spans-otlp "$tmp/gw-spans.otlp.json"
 gw=$started_port pid_gw=$started_pid
 check "the gateway is up ($(grep -v '^faultline: conn' "$tmp/gw.err" | head -3))" '[ -n "$gw" ]'
 [ -n "$gw" ] || { echo "live tests: $pass passed, $fail failed"; exit 1; }
@@ -254,6 +264,13 @@ for i in $(seq 10); do
 done
 check "retries 0: every other request fails with Kong's 502, and stub a is never ejected ($codes)" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 5 ] && [ "$(tr " " "\n" <<<"$codes" | grep -c "^502$")" = 5 ]'
 
+# ---- traced requests: a caller's W3C traceparent, sampled (its parent span is the caller's,
+# not in the file: spancheck --allow-orphans), and a B3 one
+for i in 1 2 3; do
+    "${CURL[@]}" -o /dev/null -H "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e473$i-00f067aa0ba902b7-01" "$base/api/traced/$i"
+done
+"${CURL[@]}" -o /dev/null -H "b3: 80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1" "$base/api/traced/b3"
+
 # ---- SIGTERM: the request in flight finishes, then the gateway exits 0
 "${CURL[@]}" -o "$tmp/slow" -w '%{http_code}' "$base/slow/x" >"$tmp/slow.code" &
 curl_pid=$!
@@ -269,6 +286,20 @@ check "after 2 retries (tcp_failures) nothing more went to stub a ($(grep "clust
 check "cluster once: never ejected ($(grep "cluster once:" "$tmp/gw.err"))" 'grep -qE "cluster once: [0-9]+ attempts, 0 retries, 5 connect failures, 0 ejections" "$tmp/gw.err"'
 check "cluster flaky: 1 ejection, no retry ($(grep "cluster flaky:" "$tmp/gw.err"))" 'grep -qE "cluster flaky: 16 attempts, 0 retries, 0 connect failures, 1 ejections" "$tmp/gw.err"'
 check "the gateway's stderr has no sanitizer report" '! grep -q "Sanitizer" "$tmp/gw.err"'
+# ---- the spans, written on SIGTERM: valid Zipkin v2 and OTLP/JSON (tests/tools/spancheck.c)
+SC=${SPANCHECK:-build/spancheck}
+check "spans: written on shutdown, and said so ($(grep "wrote .* spans" "$tmp/gw.err" | head -1))" 'grep -qF "spans of " "$tmp/gw.err" && grep -qF "to $tmp/gw-spans.json" "$tmp/gw.err" && grep -qF "to $tmp/gw-spans.otlp.json" "$tmp/gw.err"'
+check "spans: the gateway's spans.json is valid Zipkin v2 ($("$SC" zipkin "$tmp/gw-spans.json" --allow-orphans 2>&1 | head -1))" '"$SC" zipkin "$tmp/gw-spans.json" --allow-orphans >/dev/null'
+check "spans: the gateway's OTLP file is valid OTLP/JSON ($("$SC" otlp "$tmp/gw-spans.otlp.json" --allow-orphans 2>&1 | head -1))" '"$SC" otlp "$tmp/gw-spans.otlp.json" --allow-orphans >/dev/null'
+check "spans: no temporary file left" '[ -z "$(ls -A "$tmp" | grep "^\.gw-spans")" ]'
+# Once the proxy engine propagates trace context (proxies/proxy.c calls px_trace_inject), the
+# sampled requests above leave their spans, in the callers' traces, timed around now.
+if grep -q px_trace_inject proxies/proxy.c; then
+    check "spans: the traced requests' spans are there, in their callers' traces" 'grep -q "\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4731\"" "$tmp/gw-spans.json" && grep -q "\"traceId\":\"80f198ee56343ba864fe8b2a57d3eff7\"" "$tmp/gw-spans.json"'
+    now_us=$(($(date +%s) * 1000000))
+    ts=$(sed -n 's/.*"timestamp":\([0-9]*\).*/\1/p' "$tmp/gw-spans.json" | head -1)
+    check "spans: timestamps are wall-clock epoch microseconds (within 10 minutes of now: $ts)" '[ -n "$ts" ] && [ $((now_us - ts)) -lt 600000000 ] && [ $((ts - now_us)) -lt 600000000 ]'
+fi
 for p in "$pid_b" "$pid_c"; do kill -TERM "$p"; done
 wait_exit "$pid_b" 5
 check "stub b stops cleanly (exit $rc)" '[ $rc = 0 ]'

@@ -170,6 +170,86 @@ check "another seed, another digest" '[ -n "$d3" ] && [ "$d1" != "$d3" ]'
 check "the digest is printed in summary.txt" 'grep -q "digest $d1" "$tmp/d1/summary.txt"'
 check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yaml --out "$tmp/d4" | grep -q "$(head -1 "$tmp/d1/summary.txt")"'
 
+# ---- span exports: spans.json (Zipkin v2) and spans.otlp.json (OTLP/JSON), which spancheck
+# (tests/tools/spancheck.c) accepts, byte-identical from run to run; spancheck refuses broken files
+SC=${SPANCHECK:-build/spancheck}
+for n in 1 2; do
+    "$FL" run scenarios/checkout.yaml --out "$tmp/sp$n" --set duration=10s --set tracing.sample=100% >"$tmp/sp$n.out" 2>&1
+done
+check "spans: spans.json is valid Zipkin v2" '"$SC" zipkin "$tmp/sp1/spans.json" >"$tmp/spc" && grep -q "valid Zipkin v2$" "$tmp/spc"'
+check "spans: spans.otlp.json is valid OTLP/JSON" '"$SC" otlp "$tmp/sp1/spans.otlp.json" >"$tmp/spc" && grep -q "valid OTLP/JSON$" "$tmp/spc"'
+check "spans: same seed, byte-identical spans.json and spans.otlp.json" 'cmp -s "$tmp/sp1/spans.json" "$tmp/sp2/spans.json" && cmp -s "$tmp/sp1/spans.otlp.json" "$tmp/sp2/spans.otlp.json"'
+nspans=$(grep -c '"traceId"' "$tmp/sp1/spans.json")
+check "spans: the run says where they are, how many and the sampling" 'grep -qF "wrote $tmp/sp1/spans.json and $tmp/sp1/spans.otlp.json: $nspans spans of " "$tmp/sp1.out" && grep -q "(tracing.sample 100%)$" "$tmp/sp1.out"'
+check "spans: summary.txt says how many were kept" 'grep -q "^spans: $nspans kept, of [0-9]* traces (tracing.sample 100%), in spans.json and spans.otlp.json$" "$tmp/sp1/summary.txt"'
+check "spans: one span a line, as many in both files" '[ "$nspans" = "$(grep -c "\"traceId\"" "$tmp/sp1/spans.otlp.json")" ]'
+# Once the proxy engine propagates trace context (proxies/proxy.c calls px_trace_inject), a run
+# that samples every trace has spans; before that the files are valid and empty.
+if grep -q px_trace_inject proxies/proxy.c; then
+    check "spans: sampling every trace keeps spans" '[ "$nspans" -gt 0 ]'
+fi
+"$FL" run scenarios/checkout.yaml --out "$tmp/sp3" --set duration=10s --set report.spans=false >"$tmp/sp3.out" 2>&1
+check "report.spans: false writes neither file and says nothing of spans" '[ -f "$tmp/sp3/summary.txt" ] && [ ! -e "$tmp/sp3/spans.json" ] && [ ! -e "$tmp/sp3/spans.otlp.json" ] && ! grep -q "spans" "$tmp/sp3.out"'
+# A Zipkin file with one mistake per span: a parent not in the file, a 15-digit id, a zero duration
+# (and a second root), a name in capitals, a retry without its first attempt.
+cat >"$tmp/bad-spans.json" <<'JSON'
+[{"traceId":"00000000000000a1","id":"0000000000000001","kind":"SERVER","name":"get /","timestamp":1767225600000000,"duration":100,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000a1","parentId":"00000000000000ff","id":"0000000000000002","kind":"CLIENT","name":"get /","timestamp":1767225600000010,"duration":10,"localEndpoint":{"serviceName":"gw"},"tags":{"faultline.attempt":"1"}},
+{"traceId":"00000000000000a1","parentId":"0000000000000001","id":"000000000000003","kind":"CLIENT","timestamp":1767225600000020,"duration":10,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000a2","id":"0000000000000004","timestamp":1767225600000000,"duration":0,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000a2","id":"0000000000000005","name":"GET /","timestamp":1767225600000000,"duration":5,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000a1","parentId":"0000000000000001","id":"0000000000000006","kind":"CLIENT","name":"get /","timestamp":1767225600000030,"duration":10,"localEndpoint":{"serviceName":"gw"},"tags":{"faultline.attempt":"2","upstream_cluster":"api"}}]
+JSON
+"$SC" zipkin "$tmp/bad-spans.json" >"$tmp/spc"
+check "spancheck: a broken Zipkin file fails (exit 1)" '[ $? = 1 ]'
+check "spancheck: a parent not in the file" 'grep -q "span 0000000000000002 (trace 00000000000000a1): parent 00000000000000ff is not in the file" "$tmp/spc"'
+check "spancheck: a 15-digit id" 'grep -q ": id is not 16 lower-case hex digits" "$tmp/spc"'
+check "spancheck: a zero duration" 'grep -q "span 0000000000000004 (trace 00000000000000a2): duration is not a whole number of microseconds >= 1" "$tmp/spc"'
+check "spancheck: two roots in a trace" 'grep -q "(trace 00000000000000a2): a second root in the trace" "$tmp/spc"'
+check "spancheck: a name in capitals" 'grep -q "span 0000000000000005 .*name is not a lower-case string" "$tmp/spc"'
+check "spancheck: an attempt 2 without an attempt 1" 'grep -q "span 0000000000000006 .*attempt 2 to api without an attempt 1" "$tmp/spc"'
+check "spancheck: no valid line for a broken file" '! grep -q valid "$tmp/spc"'
+# the shape of a trace: a cycle, a child outside its parent's time, an id used twice, a bad kind
+cat >"$tmp/bad-tree.json" <<'JSON'
+[{"traceId":"00000000000000b1","id":"0000000000000001","kind":"SERVER","name":"a","timestamp":1000,"duration":100,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b1","parentId":"0000000000000003","id":"0000000000000002","name":"b","timestamp":1010,"duration":10,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b1","parentId":"0000000000000002","id":"0000000000000003","name":"c","timestamp":1012,"duration":5,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","id":"0000000000000001","kind":"SERVER","name":"a","timestamp":1000,"duration":100,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000004","name":"early","timestamp":999,"duration":10,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000005","name":"late","timestamp":1050,"duration":52,"localEndpoint":{"serviceName":"gw"}},
+{"traceId":"00000000000000b2","parentId":"0000000000000001","id":"0000000000000005","kind":"server","name":"twice","timestamp":1050,"duration":5,"localEndpoint":{"serviceName":"gw"},"tags":{"n":1},"extra":1}]
+JSON
+"$SC" zipkin "$tmp/bad-tree.json" >"$tmp/spc"
+check "spancheck: parent links in a circle" 'grep -q "(trace 00000000000000b1): its parent links go round in a circle" "$tmp/spc"'
+check "spancheck: a child starting before its parent" 'grep -q "span 0000000000000004 (trace 00000000000000b2): starts 1 us before its parent 0000000000000001" "$tmp/spc"'
+check "spancheck: a child ending after its parent" 'grep -q "span 0000000000000005 (trace 00000000000000b2): ends 2 us after its parent 0000000000000001" "$tmp/spc"'
+check "spancheck: an id twice in a trace, a kind in lower case, a tag not a string, an unknown field" 'grep -q "span 0000000000000005 .*: id used twice" "$tmp/spc" && grep -q "kind is not CLIENT, SERVER" "$tmp/spc" && grep -q "tag n is not a string" "$tmp/spc" && grep -q "unknown field extra" "$tmp/spc"'
+sed -n '4p;6p' "$tmp/bad-tree.json" | sed '1s/^/[/; 2s/,$/]/' >"$tmp/overrun.json"
+check "spancheck: a child outliving its parent fails by default" '! "$SC" zipkin "$tmp/overrun.json" >/dev/null'
+check "spancheck --allow-overrun: it passes" '"$SC" zipkin "$tmp/overrun.json" --allow-overrun | grep -q "2 spans in 1 traces: valid"'
+# --allow-orphans: a trace continued from outside (its root's parent elsewhere) passes
+sed -n 2p "$tmp/bad-spans.json" | sed 's/^/[/; s/,$/]/' >"$tmp/orphan.json"
+check "spancheck: an orphan fails by default" '! "$SC" zipkin "$tmp/orphan.json" >/dev/null'
+check "spancheck --allow-orphans: it passes" '"$SC" zipkin "$tmp/orphan.json" --allow-orphans | grep -q "1 spans in 1 traces: valid Zipkin v2"'
+# OTLP: enum names instead of integers, times as numbers, the end before the start, base64 ids
+cat >"$tmp/bad.otlp.json" <<'JSON'
+{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"gw"}}]},"scopeSpans":[{"spans":[
+{"traceId":"000000000000000000000000000000a1","spanId":"0000000000000001","name":"a","kind":"SPAN_KIND_SERVER","startTimeUnixNano":"100","endTimeUnixNano":"200"},
+{"traceId":"000000000000000000000000000000a2","spanId":"0000000000000002","name":"b","kind":2,"startTimeUnixNano":100,"endTimeUnixNano":"200"},
+{"traceId":"000000000000000000000000000000a3","spanId":"0000000000000003","name":"c","kind":2,"startTimeUnixNano":"300","endTimeUnixNano":"200"},
+{"traceId":"AAAAAAAAAAAAAAAAAAAAoQ==","spanId":"0000000000000004","name":"d","kind":2,"startTimeUnixNano":"100","endTimeUnixNano":"200"},
+{"traceId":"000000000000000000000000000000a5","spanId":"0000000000000005","name":"e","kind":2,"startTimeUnixNano":"100","endTimeUnixNano":"200","attributes":[{"key":"x","value":{"intValue":"1","stringValue":"1"}}],"status":{"code":"STATUS_CODE_ERROR"}}]}]}]}
+JSON
+"$SC" otlp "$tmp/bad.otlp.json" >"$tmp/spc"
+check "spancheck otlp: a broken file fails (exit 1)" '[ $? = 1 ]'
+check "spancheck otlp: an enum by name" 'grep -q "span 0000000000000001 .*kind is not an integer" "$tmp/spc"'
+check "spancheck otlp: a time as a number" 'grep -q "span 0000000000000002 .*startTimeUnixNano is not a decimal string" "$tmp/spc"'
+check "spancheck otlp: the end before the start" 'grep -q "span 0000000000000003 .*ends before it starts" "$tmp/spc"'
+check "spancheck otlp: a base64 trace id" 'grep -q "traceId is not 32 lower-case hex digits" "$tmp/spc"'
+check "spancheck otlp: an attribute value of two kinds, a status code by name" 'grep -q "span 0000000000000005 .*attribute x: value is not one AnyValue field" "$tmp/spc" && grep -q "span 0000000000000005 .*status.code is not an integer" "$tmp/spc"'
+printf '[{"traceId":' >"$tmp/cut.json"
+check "spancheck: a file that is not JSON fails, located" '"$SC" zipkin "$tmp/cut.json" | grep -q "^spancheck: $tmp/cut.json:1:[0-9]*: not JSON"'
+
 # ---- determinism with the chaos monkey: the seed decides the faults
 "$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m1" &&
 "$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m2" &&
