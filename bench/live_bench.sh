@@ -90,7 +90,7 @@ p99_us() {
         print v * (u == "s" ? 1e6 : u == "ms" ? 1e3 : 1); exit }' "$1"
 }
 
-start stub stub --listen 127.0.0.1:0 --name bench --seed 1
+start stub stub --workers 1 --listen 127.0.0.1:0 --name bench --seed 1
 stub=$port
 cat >"$tmp/kong.yaml" <<YAML
 _format_version: "3.0"
@@ -100,8 +100,10 @@ services:
     routes:
       - {name: all, paths: [/]}
 YAML
-start gw gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1
+start gw gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1
 gw=$port
+start gwn gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1
+gwn=$port
 
 if command -v nginx >/dev/null; then
 ngx=$(free_port)
@@ -144,11 +146,13 @@ for _ in $(seq 100); do
 done
 fi
 
-echo "wrk -t$THREADS -c$CONNS -d$DURATION on 127.0.0.1, $(nproc) CPUs; every server single-threaded;"
+echo "wrk -t$THREADS -c$CONNS -d$DURATION on 127.0.0.1, $(nproc) CPUs; every server single-threaded"
+echo "but the gateway's last row (its default: one worker process per core, SO_REUSEPORT);"
 echo "the stub answers at once with a ~70-byte JSON body"
 printf '%-28s %12s %10s %10s %10s %8s\n' target requests/s p50 p90 p99 non-2xx
 measure "stub directly" "http://127.0.0.1:$stub/bench"
 measure "faultline gateway -> stub" "http://127.0.0.1:$gw/bench"
+measure "gateway, $(nproc) workers -> stub" "http://127.0.0.1:$gwn/bench"
 if [ -n "${ngx:-}" ]; then
     measure "nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') -> stub" "http://127.0.0.1:$ngx/bench"
 else
@@ -164,7 +168,7 @@ if ! ${CC:-cc} -std=c11 -D_GNU_SOURCE -O2 -o "$hostile" tests/live/attack/hostil
 fi
 fds=4096
 (ulimit -n $fds) 2>/dev/null || fds=$(ulimit -n)
-(ulimit -n "$fds" 2>/dev/null; exec "$FL" gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 \
+(ulimit -n "$fds" 2>/dev/null; exec "$FL" gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 \
     --seed 1 --verbose) 2>"$tmp/gl.err" &
 gl_pid=$!
 pids+=("$gl_pid")

@@ -92,6 +92,38 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 /* A --seed value: a whole number. Returns 0 with *seed, or CLI_BAD_INPUT after a usage error. */
 int cli_parse_seed(const char *cmd, const char *v, uint64_t *seed);
 
+/* ---- worker processes (workers.c) ---- */
+
+#define CLI_WORKERS_MAX 64
+
+/* The number of worker processes by default: the machine's online cores (1 to 64). */
+int cli_workers_default(void);
+/* A --workers value. Returns 0 with *out, or CLI_BAD_INPUT after a usage error. */
+int cli_parse_workers(const char *cmd, const char *v, int *out);
+
+/*
+ * A worker's life: listen on `listen` (SO_REUSEPORT: live_rt_set_reuseport),
+ * call cli_worker_ready once listening, serve until SIGTERM or SIGINT, and
+ * return the command's exit status. worker: 0 to n - 1.
+ */
+typedef int (*cli_worker_fn)(void *arg, const char *listen, int worker);
+/* Runs in the supervisor after every worker exited 0; returns 0, or -1 after printing why. */
+typedef int (*cli_workers_done_fn)(void *arg, int n);
+
+/*
+ * Runs fn in n (>= 2) forked worker processes sharing the port of listen
+ * (port 0: a free one, the same for all); prints "faultline CMD: N worker
+ * processes" and "faultline CMD: listening on HOST:PORT" on stderr once all
+ * listen (CMD may be "stub NAME"); forwards SIGTERM and
+ * SIGINT; returns the worst exit status of the workers (2 if one could not
+ * start), after done when all exited 0.
+ */
+int cli_workers_run(const char *cmd, int n, const char *listen, cli_worker_fn fn,
+                    cli_workers_done_fn done, void *arg);
+
+/* In a worker: tells the supervisor it listens (does nothing in a single process). */
+void cli_worker_ready(void);
+
 /* The signals a long-running command (gateway, stub) stops on. */
 struct cli_signals {
     ev_signal term, intr;

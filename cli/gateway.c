@@ -42,6 +42,7 @@
 
 static const char usage[] =
     "usage: faultline gateway --config FILE --listen HOST:PORT [--seed N] [--drain D]\n"
+    "                         [--workers N]\n"
     "                         [--spans FILE] [--spans-otlp FILE] [--spans-max N]\n"
     "                         [limits] [--verbose]\n"
     "\n"
@@ -54,6 +55,10 @@ static const char usage[] =
     "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
     "  --seed N            seed of the proxy's random draws (default: random)\n"
     "  --drain D           on SIGTERM, how long requests in flight may finish (default 5s)\n"
+    "  --workers N         serve with N processes on the same port (SO_REUSEPORT; default:\n"
+    "                      the number of cores). They share nothing but the configuration:\n"
+    "                      each counts its own rate limits (as Kong's `local` policy does\n"
+    "                      per node), so N workers let up to N times a limit through\n"
     "  --spans FILE        on shutdown, write the sampled spans to FILE as Zipkin v2 JSON\n"
     "  --spans-otlp FILE   ... and to FILE as OTLP/JSON (either, or both)\n"
     "  --spans-max N       keep at most N spans (default 200000, about 30 MB); later\n"
@@ -84,6 +89,7 @@ struct gw_opts {
     uint64_t spans_max;
     uint64_t seed;
     int has_seed, verbose;
+    int workers; /* processes serving the port (1: this one) */
     int64_t drain_ns;
     struct live_limits lim;
 };
@@ -104,7 +110,11 @@ struct gateway {
     struct cli_signals signals;
     ev_timer drain_tick;
     int64_t drain_deadline_ns;
+    int worker; /* -1: the only process; else which worker */
 };
+
+/* The supervisor of the workers (its pid names the files they hand their spans over in). */
+static pid_t supervisor;
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -132,6 +142,8 @@ static int parse_value(void *opts, const char *a, const char *v)
         if (!*v || *end || errno || v[0] == '-' || n < 1 || n > RPT_SPANS_MAX)
             return usage_error("--spans-max needs a whole number from 1 to 2000000, not '%s'", v);
         o->spans_max = n;
+    } else if (!strcmp(a, "--workers")) {
+        return cli_parse_workers("gateway", v, &o->workers);
     } else if (!strcmp(a, "--drain")) {
         rc = fl_parse_duration(v, &o->drain_ns);
         if (rc) return usage_error("--drain: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
@@ -144,11 +156,17 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
-    static const char *const with_value[] = {
-        "--config",    "--listen",        "--seed",
-        "--drain",     "--spans",         "--spans-otlp",
-        "--spans-max", CLI_LIMIT_OPTIONS, "--max-response-body",
-        NULL};
+    static const char *const with_value[] = {"--config",
+                                             "--listen",
+                                             "--seed",
+                                             "--drain",
+                                             "--spans",
+                                             "--spans-otlp",
+                                             "--spans-max",
+                                             CLI_LIMIT_OPTIONS,
+                                             "--max-response-body",
+                                             "--workers",
+                                             NULL};
     const struct cli_opts_spec spec = {"gateway", usage, with_value, parse_value, o};
     cli_limits_init(&o->lim, 2); /* a client and its upstream connection */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
@@ -239,16 +257,14 @@ static int spans_start(struct gateway *g)
     return 0;
 }
 
-/* On shutdown: the kept spans into the files asked for. Returns 0, or -1 after printing why. */
-static int spans_write(struct gateway *g)
+/* On shutdown: the spans of st (times from epoch_us) into the files asked for. Returns 0, or -1. */
+static int spans_write(const struct gw_opts *o, struct rpt_spans *st, int64_t epoch_us)
 {
-    FL_ASSERT(g && (g->rt.spans || (!g->o.spans && !g->o.spans_otlp)));
-    if (!g->rt.spans) return 0;
+    FL_ASSERT(o && st && (o->spans || o->spans_otlp));
     const char *names[RPT_SPAN_FLAG_BITS] = {0};
     for (int i = 0; i < PX_FLAG_COUNT && i < RPT_SPAN_FLAG_BITS; i++)
         names[i] = px_flag_name(1u << i);
-    const char *opts[2] = {"--spans", "--spans-otlp"}, *paths[2] = {g->o.spans, g->o.spans_otlp};
-    int64_t epoch_us = live_rt_spans_epoch_us(&g->rt);
+    const char *opts[2] = {"--spans", "--spans-otlp"}, *paths[2] = {o->spans, o->spans_otlp};
     int rc = 0;
     for (int i = 0; i < 2; i++) {
         char *dir, *name, *err = NULL;
@@ -256,22 +272,84 @@ static int spans_write(struct gateway *g)
             rc = paths[i] ? -1 : rc;
             continue;
         }
-        if (rpt_spans_file(&g->spans, i ? RPT_SPANS_OTLP : RPT_SPANS_ZIPKIN, names, epoch_us, dir,
-                           name, &err)) {
+        if (rpt_spans_file(st, i ? RPT_SPANS_OTLP : RPT_SPANS_ZIPKIN, names, epoch_us, dir, name,
+                           &err)) {
             fprintf(stderr, "faultline gateway: %s\n", err);
             free(err);
             rc = -1;
         } else {
-            fprintf(stderr, "faultline gateway: wrote %zu spans of %zu traces to %s", g->spans.n,
-                    rpt_spans_traces(g->spans.v, g->spans.n), paths[i]);
-            if (g->spans.dropped)
-                fprintf(stderr, " (%llu more dropped past --spans-max %zu)",
-                        (unsigned long long)g->spans.dropped, g->rt.spans_max);
+            fprintf(stderr, "faultline gateway: wrote %zu spans of %zu traces to %s", st->n,
+                    rpt_spans_traces(st->v, st->n), paths[i]);
+            if (st->dropped)
+                fprintf(stderr, " (%llu more dropped past --spans-max %llu)",
+                        (unsigned long long)st->dropped, (unsigned long long)o->spans_max);
             fputc('\n', stderr);
         }
         free(dir);
         free(name);
     }
+    return rc;
+}
+
+/* Where worker k hands its spans to the supervisor: next to the first span file (caller frees). */
+static char *spans_part(const struct gw_opts *o, int k)
+{
+    const char *path = o->spans ? o->spans : o->spans_otlp;
+    const char *slash = strrchr(path, '/');
+    int dir_len = slash ? (int)(slash - path) + 1 : 0;
+    return fl_asprintf("%.*s.faultline-spans.%ld.%d", dir_len, path, (long)supervisor, k);
+}
+
+/*
+ * The supervisor, once every worker exited: their spans gathered into one
+ * store (times from the earliest worker's start), written as one process
+ * would. Returns 0, or -1 after printing why.
+ */
+static int spans_gather(void *arg, int n)
+{
+    const struct gw_opts *o = arg;
+    FL_ASSERT(o && n >= 2);
+    if (!o->spans && !o->spans_otlp) return 0;
+    struct rpt_spans all = {0};
+    int64_t epoch_us = INT64_MAX;
+    int rc = 0;
+    /* the earliest start of a worker is the epoch: read each dump's header first */
+    for (int k = 0; k < n; k++) {
+        char *part = spans_part(o, k);
+        FILE *f = fopen(part, "rb");
+        int64_t e;
+        if (f && fseek(f, 8, SEEK_SET) == 0 && fread(&e, sizeof e, 1, f) == 1 && e < epoch_us)
+            epoch_us = e;
+        if (f) fclose(f);
+        free(part);
+    }
+    for (int k = 0; k < n; k++) {
+        char *part = spans_part(o, k), *err = NULL;
+        if (rpt_spans_load(&all, epoch_us, part, &err)) {
+            fprintf(stderr, "faultline gateway: worker %d's spans: %s\n", k, err);
+            free(err);
+            rc = -1;
+        }
+        unlink(part);
+        free(part);
+    }
+    all.dropped = 0;
+    if (!rc) rc = spans_write(o, &all, epoch_us);
+    rpt_spans_free(&all);
+    return rc;
+}
+
+/* A worker's spans, handed to the supervisor. Returns 0, or -1 after printing why. */
+static int spans_hand_over(struct gateway *g)
+{
+    FL_ASSERT(g && g->worker >= 0 && g->rt.spans);
+    char *part = spans_part(&g->o, g->worker), *err = NULL;
+    int rc = rpt_spans_dump(&g->spans, live_rt_spans_epoch_us(&g->rt), part, &err);
+    if (rc) {
+        fprintf(stderr, "faultline gateway: %s\n", err);
+        free(err);
+    }
+    free(part);
     return rc;
 }
 
@@ -315,10 +393,12 @@ static void print_summary(struct gateway *g)
 {
     FL_ASSERT(g->proxy);
     const struct live_stats *st = &g->rt.st;
+    char who[32] = "";
+    if (g->worker >= 0) snprintf(who, sizeof who, "worker %d: ", g->worker);
     fprintf(stderr,
-            "faultline gateway: %llu connections accepted, %llu requests, %llu bad requests; "
+            "faultline gateway: %s%llu connections accepted, %llu requests, %llu bad requests; "
             "upstream: %llu connects (%llu failed), %llu responses\n",
-            (unsigned long long)st->accepted, (unsigned long long)st->requests_in,
+            who, (unsigned long long)st->accepted, (unsigned long long)st->requests_in,
             (unsigned long long)st->bad_requests, (unsigned long long)st->connects,
             (unsigned long long)st->connect_failures, (unsigned long long)st->responses_in);
     fprintf(stderr,
@@ -363,23 +443,28 @@ static void gateway_free(struct gateway *g)
     free(g);
 }
 
-int cli_gateway(int argc, char **argv)
+/*
+ * One gateway process: the whole life of a gateway serving alone (worker
+ * -1), or of one of several workers on a shared port. Returns the exit status.
+ */
+static int gateway_main(void *arg, const char *listen, int worker)
 {
+    const struct gw_opts *o = arg;
+    FL_ASSERT(o && listen && worker >= -1);
     struct gateway *g = fl_calloc(1, sizeof *g);
-    g->o.drain_ns = 5 * INT64_C(1000000000);
-    g->o.spans_max = LIVE_SPANS_MAX;
-    int rc = parse_args(argc, argv, &g->o);
-    if (rc) {
-        free(g);
-        return rc;
-    }
+    g->o = *o;
+    g->worker = worker;
     g->loop = ev_loop_new(EVFLAG_AUTO);
-    live_rt_init(&g->rt, g->loop, g->o.has_seed ? g->o.seed : live_seed_random(), g->o.verbose);
-    live_rt_set_limits(&g->rt, &g->o.lim);
-    if (g->o.verbose) {
+    /* each worker its own stream: the seed plus its number */
+    uint64_t seed =
+        o->has_seed ? o->seed + (uint64_t)(worker > 0 ? worker : 0) : live_seed_random();
+    live_rt_init(&g->rt, g->loop, seed, o->verbose);
+    live_rt_set_limits(&g->rt, &o->lim);
+    if (worker >= 0) live_rt_set_reuseport(&g->rt, 1);
+    if (o->verbose && worker <= 0) {
         char line[320];
         fprintf(stderr, "faultline gateway: limits: %s\n",
-                cli_limits_format(&g->o.lim, line, sizeof line));
+                cli_limits_format(&o->lim, line, sizeof line));
     }
     char *err = NULL;
     if (load_config(g)) {
@@ -393,7 +478,7 @@ int cli_gateway(int argc, char **argv)
         gateway_free(g);
         return CLI_BAD_INPUT;
     }
-    if (live_listen(&g->rt, g->o.listen, accepted, g, &g->l, &err)) {
+    if (live_listen(&g->rt, listen, accepted, g, &g->l, &err)) {
         fprintf(stderr, "faultline gateway: %s\n", err);
         free(err);
         gateway_free(g);
@@ -402,12 +487,40 @@ int cli_gateway(int argc, char **argv)
     cli_signals_start(&g->signals, g->loop, on_signal, g);
     ev_init(&g->drain_tick, drain_check);
     g->drain_tick.data = g;
-    fprintf(stderr, "faultline gateway: listening on %s\n", live_listener_name(g->l));
+    if (worker < 0)
+        fprintf(stderr, "faultline gateway: listening on %s\n", live_listener_name(g->l));
+    else
+        cli_worker_ready();
     ev_run(g->loop, 0);
     ev_timer_stop(g->loop, &g->drain_tick);
     cli_signals_stop(&g->signals, g->loop);
-    if (g->o.verbose) print_summary(g);
-    rc = spans_write(g) ? CLI_BAD_INPUT : CLI_OK;
+    if (o->verbose) print_summary(g);
+    int rc = 0;
+    if (g->rt.spans)
+        rc = worker < 0 ? spans_write(o, &g->spans, live_rt_spans_epoch_us(&g->rt))
+                        : spans_hand_over(g);
     gateway_free(g);
-    return rc;
+    return rc ? CLI_BAD_INPUT : CLI_OK;
+}
+
+int cli_gateway(int argc, char **argv)
+{
+    struct gw_opts o = {0};
+    o.drain_ns = 5 * INT64_C(1000000000);
+    o.spans_max = LIVE_SPANS_MAX;
+    o.workers = cli_workers_default();
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+    if (o.workers == 1) return gateway_main(&o, o.listen, -1);
+    /* several workers: check the configuration and the span files once, here, before any starts */
+    struct gateway *g = fl_calloc(1, sizeof *g);
+    g->o = o;
+    g->worker = -1;
+    g->loop = ev_loop_new(EVFLAG_AUTO);
+    live_rt_init(&g->rt, g->loop, 1, 0);
+    int bad = load_config(g) || spans_start(g);
+    gateway_free(g);
+    if (bad) return CLI_BAD_INPUT;
+    supervisor = getpid();
+    return cli_workers_run("gateway", o.workers, o.listen, gateway_main, spans_gather, &o);
 }

@@ -30,7 +30,7 @@
 
 static const char usage[] =
     "usage: faultline stub --listen HOST:PORT [--latency D] [--error-rate F] [--status N]\n"
-    "                      [--seed N] [--name NAME] [limits] [--verbose]\n"
+    "                      [--seed N] [--name NAME] [--workers N] [limits] [--verbose]\n"
     "\n"
     "A small HTTP/1.1 upstream for tests and demos: answers every request after D\n"
     "with 200 and a short JSON body naming itself (and an `x-stub: NAME` header), or,\n"
@@ -42,6 +42,8 @@ static const char usage[] =
     "  --status N          the status of those errors (default 503)\n"
     "  --seed N            seed of the error draws (default: random)\n"
     "  --name NAME         its name in answers (default: stub)\n"
+    "  --workers N         serve with N processes on the same port (SO_REUSEPORT;\n"
+    "                      default: the number of cores)\n"
     "  --verbose           log connections on stderr\n"
     "  -h, --help          show this help\n"
     "\n" CLI_LIMITS_HELP "\n"
@@ -55,6 +57,7 @@ struct stub_opts {
     int status;
     uint64_t seed;
     int has_seed, verbose;
+    int workers; /* processes serving the port (1: this one) */
     struct live_limits lim;
 };
 
@@ -94,6 +97,8 @@ static int parse_value(void *opts, const char *a, const char *v)
     if (rc != 1) return rc;
     if (!strcmp(a, "--listen")) {
         o->listen = v;
+    } else if (!strcmp(a, "--workers")) {
+        return cli_parse_workers("stub", v, &o->workers);
     } else if (!strcmp(a, "--name")) {
         if (!*v || strpbrk(v, "\"\\\r\n")) return usage_error("--name '%s': use a plain word", v);
         o->name = v;
@@ -118,8 +123,9 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct stub_opts *o)
 {
-    static const char *const with_value[] = {"--listen", "--latency", "--error-rate",    "--status",
-                                             "--seed",   "--name",    CLI_LIMIT_OPTIONS, NULL};
+    static const char *const with_value[] = {"--listen",  "--latency",       "--error-rate",
+                                             "--status",  "--seed",          "--name",
+                                             "--workers", CLI_LIMIT_OPTIONS, NULL};
     const struct cli_opts_spec spec = {"stub", usage, with_value, parse_value, o};
     cli_limits_init(&o->lim, 1); /* no upstream connections */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
@@ -261,28 +267,29 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
     ev_timer_start(loop, &s->linger);
 }
 
-int cli_stub(int argc, char **argv)
+/* One stub process: alone (worker -1) or one of several on a shared port. Returns the exit status.
+ */
+static int stub_main(void *arg, const char *listen, int worker)
 {
+    const struct stub_opts *o = arg;
+    FL_ASSERT(o && listen && worker >= -1);
     struct stub *s = fl_calloc(1, sizeof *s);
-    s->o.name = "stub";
-    s->o.status = 503;
-    int rc = parse_args(argc, argv, &s->o);
-    if (rc) {
-        free(s);
-        return rc;
-    }
+    s->o = *o;
     struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    uint64_t seed = s->o.has_seed ? s->o.seed : live_seed_random();
-    live_rt_init(&s->rt, loop, seed, s->o.verbose);
-    live_rt_set_limits(&s->rt, &s->o.lim);
-    if (s->o.verbose) {
+    /* each worker its own stream: the seed plus its number */
+    uint64_t seed =
+        o->has_seed ? o->seed + (uint64_t)(worker > 0 ? worker : 0) : live_seed_random();
+    live_rt_init(&s->rt, loop, seed, o->verbose);
+    live_rt_set_limits(&s->rt, &o->lim);
+    if (worker >= 0) live_rt_set_reuseport(&s->rt, 1);
+    if (o->verbose && worker <= 0) {
         char line[320];
-        fprintf(stderr, "faultline stub %s: limits: %s\n", s->o.name,
-                cli_limits_format(&s->o.lim, line, sizeof line));
+        fprintf(stderr, "faultline stub %s: limits: %s\n", o->name,
+                cli_limits_format(&o->lim, line, sizeof line));
     }
     fl_rng_derive(&s->errors, seed, "stub/errors");
     char *err = NULL;
-    if (live_listen(&s->rt, s->o.listen, accepted, s, &s->l, &err)) {
+    if (live_listen(&s->rt, listen, accepted, s, &s->l, &err)) {
         fprintf(stderr, "faultline stub: %s\n", err);
         free(err);
         live_rt_fini(&s->rt);
@@ -293,19 +300,24 @@ int cli_stub(int argc, char **argv)
     cli_signals_start(&s->signals, loop, on_signal, s);
     ev_init(&s->linger, linger_check);
     s->linger.data = s;
-    fprintf(stderr, "faultline stub %s: listening on %s\n", s->o.name, live_listener_name(s->l));
+    if (worker < 0)
+        fprintf(stderr, "faultline stub %s: listening on %s\n", o->name, live_listener_name(s->l));
+    else
+        cli_worker_ready();
     ev_run(loop, 0);
     ev_timer_stop(loop, &s->linger);
     cli_signals_stop(&s->signals, loop);
     live_listener_close(s->l);
     while (s->conns) sconn_drop(s->conns);
-    if (s->o.verbose) {
+    if (o->verbose) {
         const struct live_stats *st = &s->rt.st;
+        char who[32] = "";
+        if (worker >= 0) snprintf(who, sizeof who, "worker %d ", worker);
         fprintf(stderr,
-                "faultline stub %s: answered %llu requests; %llu connections accepted, %llu "
+                "faultline stub %s: %sanswered %llu requests; %llu connections accepted, %llu "
                 "refused, %llu idle ones closed for new ones, %llu header and %llu body "
                 "timeouts, %llu bad requests\n",
-                s->o.name, (unsigned long long)s->served, (unsigned long long)st->accepted,
+                o->name, who, (unsigned long long)s->served, (unsigned long long)st->accepted,
                 (unsigned long long)st->refused, (unsigned long long)st->evicted,
                 (unsigned long long)st->header_timeouts, (unsigned long long)st->body_timeouts,
                 (unsigned long long)st->bad_requests);
@@ -314,4 +326,19 @@ int cli_stub(int argc, char **argv)
     ev_loop_destroy(loop);
     free(s);
     return CLI_OK;
+}
+
+int cli_stub(int argc, char **argv)
+{
+    struct stub_opts o = {0};
+    o.name = "stub";
+    o.status = 503;
+    o.workers = cli_workers_default();
+    int rc = parse_args(argc, argv, &o);
+    if (rc) return rc;
+    if (o.workers == 1) return stub_main(&o, o.listen, -1);
+    char *who = fl_asprintf("stub %s", o.name);
+    rc = cli_workers_run(who, o.workers, o.listen, stub_main, NULL, &o);
+    free(who);
+    return rc;
 }

@@ -167,6 +167,7 @@ struct live_rt {
     struct rpt_spans *spans;
     size_t spans_max;
     int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
+    int reuseport;       /* listeners bind with SO_REUSEPORT (one of several worker processes) */
 };
 
 /*
@@ -181,6 +182,13 @@ void live_rt_init(struct live_rt *rt, struct ev_loop *loop, uint64_t seed, int v
  * then). Call before live_listen.
  */
 void live_rt_set_limits(struct live_rt *rt, const struct live_limits *lim);
+
+/*
+ * Listeners opened from now on bind with SO_REUSEPORT, so that several
+ * worker processes listen on one port and the kernel spreads the
+ * connections among them (socket(7)).
+ */
+void live_rt_set_reuseport(struct live_rt *rt, int on);
 
 /* Closes every connection without telling anyone, and frees the runtime's memory. */
 void live_rt_fini(struct live_rt *rt);

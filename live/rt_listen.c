@@ -197,6 +197,7 @@ int live_listen(struct live_rt *rt, const char *hostport, live_accept_cb cb, voi
     int fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        (rt->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
         bind(fd, (struct sockaddr *)&sa, len) < 0 || listen(fd, SOMAXCONN) < 0) {
         *err = fl_asprintf("cannot listen on %s: %s", hostport, strerror(errno));
         if (fd >= 0) close(fd);
@@ -236,4 +237,10 @@ void live_listener_close(struct live_listener *l)
     close(l->fd);
     if (l->reserve_fd >= 0) close(l->reserve_fd);
     free(l);
+}
+
+void live_rt_set_reuseport(struct live_rt *rt, int on)
+{
+    FL_ASSERT(rt && (on == 0 || on == 1));
+    rt->reuseport = on;
 }

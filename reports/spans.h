@@ -82,6 +82,15 @@ int rpt_spans_write_otlp(const struct rpt_span *v, size_t n, int64_t epoch_us,
                          const char *const *flag_names, FILE *f);
 
 /*
+ * The store in a private binary form (spans_dump.c), for another process
+ * of the same machine: times count from epoch_us. rpt_spans_load adds the
+ * spans of a dump to a store whose times count from into_epoch_us. Both
+ * return 0, or -1 with *err (caller frees).
+ */
+int rpt_spans_dump(const struct rpt_spans *st, int64_t epoch_us, const char *path, char **err);
+int rpt_spans_load(struct rpt_spans *into, int64_t into_epoch_us, const char *path, char **err);
+
+/*
  * One of the slowest requests and where its time went, from its trace.
  * The parts add up to at most the latency; what no span explains is
  * `other`.

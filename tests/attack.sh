@@ -86,7 +86,7 @@ lives_within() { awk -v c="$2" -v lo="$3" -v hi="$4" '$1 == "ended" && $3 == c &
 http_code() { "${CURL[@]}" -o /dev/null -w '%{http_code}' "$@"; }
 
 # ---- the daemons: a stub, and a gateway in front of it
-start stub - -- stub --listen 127.0.0.1:0 --name a --header-timeout 1s --verbose
+start stub - -- stub --workers 1 --listen 127.0.0.1:0 --name a --header-timeout 1s --verbose
 sp=$started_port pid_stub=$started_pid
 # a port nothing listens on
 dead=1
@@ -106,7 +106,7 @@ services:
     routes:
       - {name: dead, paths: [/dead]}
 YAML
-start gw - -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose \
+start gw - -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose \
     --header-timeout 1s --body-timeout 1s --idle-timeout 1s --max-request-body 64KiB
 gw=$started_port pid_gw=$started_pid
 check "the stub and the gateway are up ($sp, $gw)" '[ -n "$sp" ] && [ -n "$gw" ]'
@@ -117,10 +117,10 @@ rss_gw0=$(rss "$pid_gw") rss_stub0=$(rss "$pid_stub")
 
 # ---- RFC 9112 and smuggling: exact statuses, then the connection is closed. These
 # go to a gateway of their own, in front of a stub of its own that must answer nothing.
-start smug - -- stub --listen 127.0.0.1:0 --name smug --verbose
+start smug - -- stub --workers 1 --listen 127.0.0.1:0 --name smug --verbose
 sed "s/127.0.0.1:$sp/127.0.0.1:$started_port/" "$tmp/kong.yaml" >"$tmp/kong-smug.yaml"
 pid_smug=$started_pid
-start gws - -- gateway --config "$tmp/kong-smug.yaml" --listen 127.0.0.1:0 --seed 1 --verbose
+start gws - -- gateway --workers 1 --config "$tmp/kong-smug.yaml" --listen 127.0.0.1:0 --seed 1 --verbose
 gws=$started_port pid_gws=$started_pid
 R="HTTP/1.1\r\nHost: h\r\n"
 port=$gws
@@ -193,7 +193,7 @@ out=$(printf 'GET / HTTP/1.1\r\nHost: h\r\nX-A : b\r\n\r\n' | "$H" send 127.0.0.
 check "the stub: space before a colon is 400 ($out)" '[ "$out" = "400 closed" ]'
 
 # an upstream answer over --max-response-body: 502 with flag UC, not a 503 reset
-start gw2 - -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose --max-response-body 32B
+start gw2 - -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose --max-response-body 32B
 gw2=$started_port pid_gw2=$started_pid
 code=$("${CURL[@]}" -o "$tmp/body" -w '%{http_code}' "http://127.0.0.1:$gw2/api/x")
 check "a response body over --max-response-body: 502 ($code)" '[ "$code" = 502 ] && grep -q "upstream response too large: body too large" "$tmp/body"'
@@ -201,7 +201,7 @@ check "... said in the log" 'grep -q "upstream response too large: body too larg
 kill -TERM "$pid_gw2"
 for _ in $(seq 100); do alive "$pid_gw2" || break; sleep 0.05; done
 check "... with response flag UC ($(grep "cluster api:" "$tmp/gw2.err"))" 'grep -q "cluster api: .*, flags UC 1$" "$tmp/gw2.err"'
-start gw3 - -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --max-response-body 1KiB
+start gw3 - -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --max-response-body 1KiB
 gw3=$started_port
 check "... and one within it passes (200)" '[ "$(http_code "http://127.0.0.1:$gw3/api/x")" = 200 ]'
 
@@ -225,7 +225,7 @@ out=$(printf 'GET / HTTP/1.1\r\nHost: h\r\n' | "$H" send 127.0.0.1 "$sp" --wait 
 check "the stub: an unfinished head gets 408 at --header-timeout ($out)" '[ "$out" = "408 closed" ]'
 
 # ---- connection limits: 8 per address (on a gateway of its own, with long deadlines)
-start gwl - -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose \
+start gwl - -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --verbose \
     --max-conns 64 --max-conns-per-ip 8 --header-timeout 5s --idle-timeout 60s
 gl=$started_port pid_gl=$started_pid
 "$H" slowloris 127.0.0.1 "$gl" 8 --src 127.0.0.2 --every 100 --for 2 >"$tmp/perip1.out" &
@@ -277,7 +277,7 @@ check "the refused upstream's 502s carried flag UF ($(grep "cluster dead:" "$tmp
     'grep -q "cluster dead: 0 attempts, 0 retries, 2 connect failures, 0 ejections, flags UF 2, URX 2$" "$tmp/gw.err"'
 
 # ---- slowloris: 300 trickling connections against a gateway under `ulimit -n 256`
-start slow 256 -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --header-timeout 2s --verbose
+start slow 256 -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --header-timeout 2s --verbose
 gs=$started_port pid_gs=$started_pid
 check "a gateway under ulimit -n 256 takes its limits from it ($(grep -o "[0-9]* connections ([0-9]* per address)" "$tmp/slow.err"))" \
     'grep -q "96 connections (48 per address)" "$tmp/slow.err"'
@@ -300,7 +300,7 @@ check "... the gateway is alive, memory bounded (VmRSS ${rss0} -> ${r} kB)" 'ali
 check "... and does not spin on EMFILE (no pause was needed)" '! grep -q "pausing" "$tmp/slow.err"'
 
 # ---- out of descriptors: --max-conns above what ulimit -n 128 allows
-start emfile 128 -- gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --header-timeout 3s \
+start emfile 128 -- gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 1 --header-timeout 3s \
     --max-conns 1000 --max-conns-per-ip 0 --verbose
 ge=$started_port pid_ge=$started_pid
 "$H" slowloris 127.0.0.1 "$ge" 200 --src 127.0.0.2 --every 300 --for 3 >"$tmp/emfile.out" &
@@ -320,10 +320,10 @@ check "... and once the trickle is over, the gateway serves again" '[ "$(http_co
 # machine opening them all is not mistaken for clients that send nothing)
 N=5000
 if (ulimit -n 12000) 2>/dev/null; then
-    start idle_stub 12000 -- stub --listen 127.0.0.1:0 --name i
+    start idle_stub 12000 -- stub --workers 1 --listen 127.0.0.1:0 --name i
     is=$started_port
     sed "s/127.0.0.1:$sp/127.0.0.1:$is/" "$tmp/kong.yaml" >"$tmp/kong-idle.yaml"
-    start idle_gw 12000 -- gateway --config "$tmp/kong-idle.yaml" --listen 127.0.0.1:0 --seed 1 \
+    start idle_gw 12000 -- gateway --workers 1 --config "$tmp/kong-idle.yaml" --listen 127.0.0.1:0 --seed 1 \
         --max-conns 6000 --max-conns-per-ip 0 --idle-timeout 60s --header-timeout 60s
     gi=$started_port pid_gi=$started_pid
     http_code "http://127.0.0.1:$gi/api/warm" >/dev/null

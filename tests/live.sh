@@ -22,7 +22,9 @@
 #  - spans of traced requests (traceparent, b3), written on SIGTERM with
 #    --spans and --spans-otlp, valid for tests/tools/spancheck.c;
 #  - SIGTERM: a request in flight still gets its answer, the gateway stops
-#    accepting and exits 0, and so do the stubs.
+#    accepting and exits 0, and so do the stubs;
+#  - two worker processes on one port (gateway and stub): both serve, rate
+#    limits count per worker, the spans of both land in one valid file.
 # Hostile clients (bad requests, slowloris, limits) are tests/attack.sh's.
 # Ports are the kernel's (port 0, read back from each daemon's stderr);
 # every wait and every curl is bounded; whatever was started is killed on exit.
@@ -71,33 +73,33 @@ wait_exit() {
 check "gateway --help lists the limits" '(for o in --header-timeout --body-timeout --idle-timeout --max-conns --max-conns-per-ip --max-uri-size --max-header-size --max-request-body --max-response-body; do grep -q -- "^  $o " "$tmp/out" || exit 1; done)'
 "$FL" stub --help >"$tmp/out" 2>&1; check "stub --help exits 0" '[ $? = 0 ] && grep -q -- "--latency D" "$tmp/out"'
 check "stub --help lists the limits" 'grep -q -- "^  --header-timeout D" "$tmp/out" && grep -q -- "^  --max-conns-per-ip N" "$tmp/out"'
-"$FL" gateway --config x --listen 127.0.0.1:0 --header-timeout 5 >/dev/null 2>"$tmp/err"; check "a limit without its unit exits 2" '[ $? = 2 ] && grep -q "header-timeout" "$tmp/err"'
-"$FL" stub --listen 127.0.0.1:0 --max-uri-size 1MiB >/dev/null 2>"$tmp/err"; check "a head limit above 64KiB exits 2" '[ $? = 2 ] && grep -q "max-uri-size" "$tmp/err"'
-"$FL" stub --listen 127.0.0.1:0 --max-response-body 1MiB >/dev/null 2>&1; check "the stub has no --max-response-body" '[ $? = 2 ]'
+"$FL" gateway --workers 1 --config x --listen 127.0.0.1:0 --header-timeout 5 >/dev/null 2>"$tmp/err"; check "a limit without its unit exits 2" '[ $? = 2 ] && grep -q "header-timeout" "$tmp/err"'
+"$FL" stub --workers 1 --listen 127.0.0.1:0 --max-uri-size 1MiB >/dev/null 2>"$tmp/err"; check "a head limit above 64KiB exits 2" '[ $? = 2 ] && grep -q "max-uri-size" "$tmp/err"'
+"$FL" stub --workers 1 --listen 127.0.0.1:0 --max-response-body 1MiB >/dev/null 2>&1; check "the stub has no --max-response-body" '[ $? = 2 ]'
 "$FL" --help >"$tmp/out" 2>&1; check "faultline --help lists gateway and stub" 'grep -q "^  gateway" "$tmp/out" && grep -q "^  stub" "$tmp/out"'
 "$FL" gateway --listen 127.0.0.1:0 >/dev/null 2>&1; check "gateway without --config exits 2" '[ $? = 2 ]'
 printf '_format_version: "3.0"\n' >"$tmp/empty-kong.yaml"
-timeout 5 "$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans "$tmp/nowhere/spans.json" >/dev/null 2>"$tmp/err"
+timeout 5 "$FL" gateway --workers 1 --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans "$tmp/nowhere/spans.json" >/dev/null 2>"$tmp/err"
 check "--spans into a folder that is not there exits 2 at start" '[ $? = 2 ] && grep -qF -- "--spans $tmp/nowhere/spans.json: No such file or directory" "$tmp/err" && ! grep -q listening "$tmp/err"'
-timeout 5 "$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-otlp "$tmp/" >/dev/null 2>"$tmp/err"
+timeout 5 "$FL" gateway --workers 1 --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-otlp "$tmp/" >/dev/null 2>"$tmp/err"
 check "--spans-otlp without a file name exits 2" '[ $? = 2 ] && grep -q "give a file name" "$tmp/err"'
-"$FL" gateway --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-max 0 >/dev/null 2>"$tmp/err"
+"$FL" gateway --workers 1 --config "$tmp/empty-kong.yaml" --listen 127.0.0.1:0 --spans-max 0 >/dev/null 2>"$tmp/err"
 check "--spans-max 0 exits 2" '[ $? = 2 ] && grep -q -- "--spans-max needs a whole number" "$tmp/err"'
-"$FL" stub --listen 127.0.0.1:0 --latency 5 >/dev/null 2>"$tmp/err"; check "stub --latency without unit exits 2" '[ $? = 2 ] && grep -q "latency" "$tmp/err"'
-"$FL" stub --listen nowhere >/dev/null 2>&1; check "stub with a bad address exits 2" '[ $? = 2 ]'
+"$FL" stub --workers 1 --listen 127.0.0.1:0 --latency 5 >/dev/null 2>"$tmp/err"; check "stub --latency without unit exits 2" '[ $? = 2 ] && grep -q "latency" "$tmp/err"'
+"$FL" stub --workers 1 --listen nowhere >/dev/null 2>&1; check "stub with a bad address exits 2" '[ $? = 2 ]'
 printf '_format_version: "3.0"\nservices:\n  - name: api\n    url: http://127.0.0.1:1\n    retriez: 3\n' >"$tmp/bad.yaml"
-timeout 5 "$FL" gateway --config "$tmp/bad.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+timeout 5 "$FL" gateway --workers 1 --config "$tmp/bad.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
 rc=$?
 check "a bad Kong file exits 2 with FILE:LINE:COL (exit $rc: $(head -1 "$tmp/err"))" '[ $rc = 2 ] && grep -qE "^$tmp/bad.yaml:5:[0-9]+: .*retriez" "$tmp/err"'
-timeout 5 "$FL" gateway --config "$tmp/missing.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+timeout 5 "$FL" gateway --workers 1 --config "$tmp/missing.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
 rc=$?
 check "a missing Kong file exits 2" '[ $rc = 2 ] && grep -q "missing.yaml" "$tmp/err"'
 
 # ---- two stubs, a slow one, and the gateway in front
-start a stub --listen 127.0.0.1:0 --name a --seed 1; pa=$started_port pid_a=$started_pid
-start b stub --listen 127.0.0.1:0 --name b --seed 2; pb=$started_port pid_b=$started_pid
-start c stub --listen 127.0.0.1:0 --name c --latency 300ms --verbose; pc=$started_port pid_c=$started_pid
-start d stub --listen 127.0.0.1:0 --name d --error-rate 100% --verbose; pd=$started_port pid_d=$started_pid
+start a stub --workers 1 --listen 127.0.0.1:0 --name a --seed 1; pa=$started_port pid_a=$started_pid
+start b stub --workers 1 --listen 127.0.0.1:0 --name b --seed 2; pb=$started_port pid_b=$started_pid
+start c stub --workers 1 --listen 127.0.0.1:0 --name c --latency 300ms --verbose; pc=$started_port pid_c=$started_pid
+start d stub --workers 1 --listen 127.0.0.1:0 --name d --error-rate 100% --verbose; pd=$started_port pid_d=$started_pid
 check "the stubs are up" '[ -n "$pa" ] && [ -n "$pb" ] && [ -n "$pc" ] && [ -n "$pd" ]'
 cat >"$tmp/kong.yaml" <<YAML
 _format_version: "3.0"
@@ -165,7 +167,7 @@ plugins:
     route: limited
     config: {minute: 3, policy: local}
 YAML
-start gw gateway --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 7 --verbose \
+start gw gateway --workers 1 --config "$tmp/kong.yaml" --listen 127.0.0.1:0 --seed 7 --verbose \
     --spans "$tmp/gw-spans.json" --spans-otlp "$tmp/gw-spans.otlp.json"
 gw=$started_port pid_gw=$started_pid
 check "the gateway is up ($(grep -v '^faultline: conn' "$tmp/gw.err" | head -3))" '[ -n "$gw" ]'
@@ -300,10 +302,70 @@ if grep -q px_trace_inject proxies/proxy.c; then
     ts=$(sed -n 's/.*"timestamp":\([0-9]*\).*/\1/p' "$tmp/gw-spans.json" | head -1)
     check "spans: timestamps are wall-clock epoch microseconds (within 10 minutes of now: $ts)" '[ -n "$ts" ] && [ $((now_us - ts)) -lt 600000000 ] && [ $((ts - now_us)) -lt 600000000 ]'
 fi
+# ---- several workers on one port (SO_REUSEPORT): the kernel spreads the connections, each
+# worker counts its own rate limits (as Kong's `local` policy counts per node), and the spans
+# of all of them are gathered into one file
+cat >"$tmp/kong-w.yaml" <<YAML
+_format_version: "3.0"
+services:
+  - name: w
+    url: http://127.0.0.1:$pb
+    routes:
+      - {name: w, paths: [/w]}
+      - {name: wl, paths: [/wl]}
+plugins:
+  - name: rate-limiting
+    route: wl
+    config: {minute: 10, policy: local}
+YAML
+sec=$(date +%S)
+sec=${sec#0}
+if [ "$sec" -ge 45 ]; then sleep $((61 - sec)); fi
+start gww gateway --workers 2 --config "$tmp/kong-w.yaml" --listen 127.0.0.1:0 --seed 3 --verbose \
+    --spans "$tmp/w-spans.json"
+gww=$started_port pid_gww=$started_pid
+check "two workers: one listening line, on one port ($(grep -v "^faultline: conn" "$tmp/gww.err" | head -2 | tr '\n' ' '))" '[ -n "$gww" ] && grep -q "^faultline gateway: 2 worker processes$" "$tmp/gww.err"'
+codes=
+for i in $(seq 40); do
+    codes="$codes $("${CURL[@]}" -o /dev/null -w '%{http_code}' -H "traceparent: 00-5bf92f3577b34da6a3ce929d0e0e$(printf %04d "$i")-00f067aa0ba902b7-01" "http://127.0.0.1:$gww/w/$i")"
+done
+check "two workers: 40 requests, all 200" '[ "$(tr " " "\n" <<<"$codes" | grep -c "^200$")" = 40 ]'
+# 100 new connections split between two workers: P(one gets fewer than 10) < 1e-16
+codes=
+for i in $(seq 100); do
+    codes="$codes $("${CURL[@]}" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gww/wl/$i")"
+done
+allowed=$(tr " " "\n" <<<"$codes" | grep -c "^200$")
+check "two workers, 10 a minute each: more than 10 and at most 20 of 100 pass ($allowed), the rest 429" '[ "$allowed" -gt 10 ] && [ "$allowed" -le 20 ] && [ "$(tr " " "\n" <<<"$codes" | grep -c "^429$")" = $((100 - allowed)) ]'
+kill -TERM "$pid_gww"
+wait_exit "$pid_gww" 10
+check "two workers: the supervisor exits 0 on SIGTERM (exit $rc)" '[ $rc = 0 ]'
+w0=$(sed -n 's/.*worker 0: [0-9]* connections accepted, \([0-9]*\) requests.*/\1/p' "$tmp/gww.err")
+w1=$(sed -n 's/.*worker 1: [0-9]* connections accepted, \([0-9]*\) requests.*/\1/p' "$tmp/gww.err")
+check "two workers: both served, 140 requests in all (worker 0: $w0, worker 1: $w1)" '[ "${w0:-0}" -gt 0 ] && [ "${w1:-0}" -gt 0 ] && [ $((w0 + w1)) = 140 ]'
+check "two workers: one spans file, valid ($("$SC" zipkin "$tmp/w-spans.json" --allow-orphans 2>&1 | head -1))" '"$SC" zipkin "$tmp/w-spans.json" --allow-orphans >/dev/null'
+check "two workers: no hand-over file left" '[ -z "$(ls -A "$tmp" | grep "faultline-spans")" ]'
+if grep -q px_trace_inject proxies/proxy.c; then
+    check "two workers: the spans of the 40 traced requests, gathered from both workers" '[ "$(grep -c "\"traceId\":\"5bf92f3577b34da6a3ce929d0e0e00[0-9][0-9]\".*\"kind\":\"SERVER\"" "$tmp/w-spans.json")" = 40 ]'
+fi
+start sw stub --workers 2 --listen 127.0.0.1:0 --name sw --verbose
+sw=$started_port pid_sw=$started_pid
+for i in $(seq 30); do "${CURL[@]}" -o /dev/null "http://127.0.0.1:$sw/x"; done
+kill -TERM "$pid_sw"
+wait_exit "$pid_sw" 5
+s0=$(sed -n 's/.*stub sw: worker 0 answered \([0-9]*\) requests.*/\1/p' "$tmp/sw.err")
+s1=$(sed -n 's/.*stub sw: worker 1 answered \([0-9]*\) requests.*/\1/p' "$tmp/sw.err")
+check "a stub with two workers: both answered, 30 in all ($s0 + $s1), exit $rc" '[ $rc = 0 ] && [ "${s0:-0}" -gt 0 ] && [ "${s1:-0}" -gt 0 ] && [ $((s0 + s1)) = 30 ]'
+"$FL" gateway --workers 0 --config "$tmp/kong-w.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+check "--workers 0 exits 2" '[ $? = 2 ] && grep -q -- "--workers needs a whole number" "$tmp/err"'
+timeout 5 "$FL" gateway --workers 2 --config "$tmp/bad.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+rc=$?
+check "two workers: a bad Kong file still exits 2 with FILE:LINE:COL, once (exit $rc)" '[ $rc = 2 ] && [ "$(grep -cE "^$tmp/bad.yaml:5:[0-9]+: .*retriez" "$tmp/err")" = 1 ]'
+
 for p in "$pid_b" "$pid_c"; do kill -TERM "$p"; done
 wait_exit "$pid_b" 5
 check "stub b stops cleanly (exit $rc)" '[ $rc = 0 ]'
-check "no stub left a sanitizer report" '! grep -q "Sanitizer" "$tmp/a.err" "$tmp/b.err" "$tmp/c.err" "$tmp/d.err"'
+check "no stub left a sanitizer report" '! grep -q "Sanitizer" "$tmp/a.err" "$tmp/b.err" "$tmp/c.err" "$tmp/d.err" "$tmp/sw.err" "$tmp/gww.err"'
 
 echo "live tests: $pass passed, $fail failed"
 [ $fail = 0 ]
