@@ -6,6 +6,8 @@
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
 #      workloads A and B on faultline and on the peer simulators, each process
 #      timed alone, in interleaved pairs (bench/peers.sh);
+#   5. scaling: services 10/100/1000 x replicas 1/10/100, without and with sidecars
+#      (bench/scale.sh), and the kernel's memory over 1000 simulated s (kernel_rss);
 #   4. the live gateway and nginx in front of the same stub, under wrk, then the
 #      gateway's P99 with and without a slowloris of 1,000 connections
 #      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is).
@@ -16,6 +18,10 @@ FL=$(realpath "$BUILD/faultline")
 
 echo "== 1. event kernel vs binary heap (same process, same workload)"
 "$BUILD/bench/kernel_bench" 2000000
+
+echo
+echo "== 1b. the kernel's memory over simulated time (bench/kernel_rss.c)"
+"$BUILD/bench/kernel_rss" 100000
 
 echo
 echo "== 2. whole runs (simulated requests per wall-clock second, one core)"
@@ -94,6 +100,11 @@ if [ -n "${PEERS:-}" ]; then
     echo "== 3b. workloads A (M/M/1) and B (fan-out): faultline and the peers, paired runs"
     FAULTLINE="$FL" PAIRS=${PAIRS:-3} PEERS="$PEERS" bash bench/peers.sh
 fi
+
+echo
+echo "== 5. scaling: S services x R replicas in pairs, without and with sidecars, ${SCALE_REQUESTS:-100000} requests"
+echo "   (bench/scale.sh: one process per row, at most 8 GB and 300 s each)"
+FAULTLINE="$FL" REQUESTS=${SCALE_REQUESTS:-100000} bash bench/scale.sh
 
 echo
 echo "== 4. live: faultline gateway and nginx in front of the same stub, then the gateway"
