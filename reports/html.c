@@ -121,15 +121,15 @@ void rpt_html_page(const struct rpt_run *run, const struct rpt_html_figure *figs
     rpt_html_text(f, title);
     fputs("</h1>\n", f);
     rpt_html_head_line(run, f);
-    fputs("<nav><a href=\"#routes\">Routes</a><a href=\"#assertions\">Assertions</a>", f);
+    fputs("<nav><a href=\"#routes\">Routes</a>\n<a href=\"#assertions\">Assertions</a>\n", f);
     for (size_t i = 0; i < n_figs; i++) {
         fputs("<a href=\"#", f);
         rpt_html_text(f, figs[i].id);
         fputs("\">", f);
         rpt_html_text(f, figs[i].title);
-        fputs("</a>", f);
+        fputs("</a>\n", f);
     }
-    fputs("<a href=\"#slowest\">Slowest</a><a href=\"#events\">Events</a></nav>\n</header>\n", f);
+    fputs("<a href=\"#slowest\">Slowest</a>\n<a href=\"#events\">Events</a></nav>\n</header>\n", f);
     rpt_html_routes(run, f);
     rpt_html_checks(run, f);
     fputs("<section id=\"figures\">\n<h2>Plots</h2>\n", f);

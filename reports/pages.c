@@ -130,7 +130,7 @@ static void render_all(const char *dir, const struct figure_state *st,
 static char *hint_text(const struct rpt_pages_result *res, int render)
 {
     if (!res->gnuplot_missing && !res->dot_missing) return NULL;
-    const char *what = !render ? "plots not drawn (--no-render)"
+    const char *what = !render ? "the plots were not drawn"
                        : res->gnuplot_missing && res->dot_missing
                            ? "gnuplot and graphviz are not installed"
                        : res->gnuplot_missing ? "gnuplot is not installed"

@@ -15,13 +15,19 @@
 #include "base/assert.h"
 #include "base/units.h"
 
-static void dot_str(FILE *f, const char *s)
+/* The inside of a quoted string (control characters dropped). */
+static void dot_esc(FILE *f, const char *s)
 {
-    fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if (*p >= 0x20) fputc(*p, f);
     }
+}
+
+static void dot_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    dot_esc(f, s);
     fputc('"', f);
 }
 
@@ -86,22 +92,15 @@ static void write_node(const struct rpt_run *run, FILE *f, const char *name)
         size_t pods = 0;
         for (size_t i = 0; i < run->n_services; i++)
             if (!strcmp(run->services[i].st.name, name)) pods = run->services[i].n_pods;
-        char label[300];
-        snprintf(label, sizeof label, "%s\\n%zu pod%s", name, pods, pods == 1 ? "" : "s");
         fputs(" [shape=box, style=\"rounded,filled\", fillcolor=\"#e6f4ea\", label=\"", f);
-        for (const char *p = label; *p; p++) {
-            if (*p == '"' || (*p == '\\' && p[1] != 'n')) fputc('\\', f);
-            fputc(*p, f);
-        }
-        fputs("\"];\n", f);
+        dot_esc(f, name);
+        fprintf(f, "\\n%zu pod%s\"];\n", pods, pods == 1 ? "" : "s");
     } else if (!strcmp(name, "gateway")) {
         fputs(" [shape=hexagon, style=filled, fillcolor=\"#fdf2d0\"];\n", f);
     } else {
-        fputs(" [shape=ellipse, style=filled, fillcolor=\"#e8eef7\", label=", f);
-        char label[300];
-        snprintf(label, sizeof label, "%s\n(workload)", name);
-        dot_str(f, label);
-        fputs("];\n", f);
+        fputs(" [shape=ellipse, style=filled, fillcolor=\"#e8eef7\", label=\"", f);
+        dot_esc(f, name);
+        fputs("\\n(workload)\"];\n", f);
     }
 }
 
