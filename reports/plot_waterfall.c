@@ -132,10 +132,15 @@ static void wf_body(const void *arg, FILE *f)
             "set linetype 3 lc rgb '#f28e2b'\n"
             "set linetype 4 lc rgb '#e15759'\n"
             "set style fill solid 0.85 noborder\n"
-            "set key off\n"
+            "set key outside bottom center horizontal\n"
             "plot 'plots/waterfall.dat' using (($2+$3)/2):1:(($3-$2)/2):(0.35):4:ytic(5) "
-            "with boxxyerror lc variable, \\\n"
-            "     '' using 3:1:6 with labels left offset 0.5,0 font ',9' tc rgb '#333333'\n",
+            "with boxxyerror lc variable notitle, \\\n"
+            "     '' using 3:1:6 with labels left offset 0.5,0 font ',9' tc rgb '#333333' notitle, "
+            "\\\n"
+            "     keyentry with boxes fc rgb '#4e79a7' title 'server span', \\\n"
+            "     keyentry with boxes fc rgb '#59a14f' title 'client span (first attempt)', \\\n"
+            "     keyentry with boxes fc rgb '#f28e2b' title 'retry', \\\n"
+            "     keyentry with boxes fc rgb '#e15759' title 'failed'\n",
             wp->rows ? wp->rows - 1 : 0);
 }
 
@@ -154,7 +159,7 @@ int rpt_plot_waterfall(const struct rpt_run *run, const char *dir, const char **
     int rc = rpt_membuf_put(&m, dir, "waterfall.dat", err);
     if (!rc) {
         rpt_membuf_open(&m);
-        int h = 160 + 22 * (int)(wp.rows > 60 ? 60 : wp.rows);
+        int h = 200 + 22 * (int)(wp.rows > 60 ? 60 : wp.rows);
         rpt_plot_script(m.f, "waterfall", "The slowest request's trace, one bar per span", 1200,
                         h < 360 ? 360 : h, wf_body, &wp);
         rc = rpt_membuf_put(&m, dir, "waterfall.gp", err);
