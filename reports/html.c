@@ -28,6 +28,7 @@ void rpt_html_text(FILE *f, const char *s)
 void rpt_html_base64(FILE *f, const unsigned char *data, size_t len)
 {
     static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    FL_ASSERT(sizeof al == 65);
     FL_ASSERT(f && (data || !len));
     size_t i = 0;
     for (; i + 3 <= len; i += 3) {
@@ -37,6 +38,7 @@ void rpt_html_base64(FILE *f, const unsigned char *data, size_t len)
         fputc(al[(v >> 6) & 63], f);
         fputc(al[v & 63], f);
     }
+    FL_ASSERT(len - i < 3);
     if (len - i == 1) {
         unsigned v = (unsigned)data[i] << 16;
         fputc(al[v >> 18], f);

@@ -14,6 +14,7 @@
 
 static void pct(FILE *f, uint64_t num, uint64_t den)
 {
+    FL_ASSERT(f && num <= den);
     fprintf(f, "%.2f%%", den ? 100.0 * (double)num / (double)den : 0.0);
 }
 
@@ -52,6 +53,7 @@ void rpt_html_head_line(const struct rpt_run *run, FILE *f)
 
 static void stats_row(FILE *f, const struct rpt_stats *s, const char *name)
 {
+    FL_ASSERT(f && s && s->errors <= s->count);
     fputs("<tr><td>", f);
     rpt_html_text(f, name);
     fprintf(f, "</td><td>%llu</td><td%s>%llu</td><td%s>", (unsigned long long)s->count,
@@ -72,6 +74,7 @@ static void stats_row(FILE *f, const struct rpt_stats *s, const char *name)
 
 static void stats_head(FILE *f, const char *first)
 {
+    FL_ASSERT(f && first);
     fprintf(f,
             "<div class=\"scroll\"><table>\n<tr><th>%s</th><th>count</th><th>errors</th>"
             "<th>error %%</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr>\n",
@@ -81,6 +84,7 @@ static void stats_head(FILE *f, const char *first)
 /* The outcomes any route had, in code order: statuses, then local failures. */
 static void outcomes(const struct rpt_run *run, FILE *f)
 {
+    FL_ASSERT(run && f && (run->routes || !run->n_routes));
     int used[RPT_STATUS_MAX] = {0};
     size_t n = 0;
     for (size_t r = 0; r < run->n_routes; r++)
@@ -89,6 +93,7 @@ static void outcomes(const struct rpt_run *run, FILE *f)
                 used[o] = 1;
                 n++;
             }
+    FL_ASSERT(n <= RPT_STATUS_MAX);
     if (!n) return;
     fputs("<h3>Outcomes per route</h3>\n<div class=\"scroll\"><table>\n<tr><th>route</th>", f);
     for (int pass = 0; pass < 2; pass++)
@@ -164,6 +169,7 @@ void rpt_html_checks(const struct rpt_run *run, FILE *f)
 
 static void outcome_text(FILE *f, int outcome)
 {
+    FL_ASSERT(f && outcome >= 0);
     const char *name = rpt_fail_name(outcome);
     if (name)
         fputs(name, f);
@@ -187,6 +193,7 @@ void rpt_html_slowest(const struct rpt_run *run, FILE *f)
           f);
     for (size_t i = 0; i < run->n_slowest; i++) {
         const struct rpt_slow *s = &run->slowest[i];
+        FL_ASSERT(s->spans || !s->n_spans);
         fprintf(f, "<tr><td>%zu</td><td>", i + 1);
         rpt_html_text(f, s->route);
         fputs("</td><td>", f);
@@ -225,6 +232,7 @@ void rpt_html_events(const struct rpt_run *run, FILE *f)
           f);
     for (size_t i = 0; i < shown; i++) {
         const struct rpt_event *e = &run->timeline[i];
+        FL_ASSERT(i == 0 || e->at_ns >= run->timeline[i - 1].at_ns); /* in time order */
         fputs("<tr><td>", f);
         dur(f, e->at_ns);
         fputs("</td><td>", f);

@@ -64,6 +64,7 @@ struct figure_state {
 
 static void result_problem(struct rpt_pages_result *res, char *text)
 {
+    FL_ASSERT(res && text && (res->problems || !res->n_problems));
     res->problems = fl_realloc(res->problems, (res->n_problems + 1) * sizeof *res->problems);
     res->problems[res->n_problems++] = text;
 }
@@ -71,6 +72,7 @@ static void result_problem(struct rpt_pages_result *res, char *text)
 void rpt_pages_result_free(struct rpt_pages_result *res)
 {
     if (!res) return;
+    FL_ASSERT(res->problems || !res->n_problems);
     free(res->hint);
     for (size_t i = 0; i < res->n_problems; i++) free(res->problems[i]);
     free(res->problems);
@@ -79,6 +81,7 @@ void rpt_pages_result_free(struct rpt_pages_result *res)
 
 static void remove_images(const char *dir, const char *name)
 {
+    FL_ASSERT(dir && name && !strchr(name, '/'));
     static const char *const exts[] = {"png", "svg"};
     for (size_t i = 0; i < 2; i++) {
         char *p = fl_asprintf("%s/%s/%s.%s", dir, RPT_PLOT_DIR, name, exts[i]);
@@ -97,6 +100,7 @@ static void render_all(const char *dir, const struct figure_state *st,
                        const struct figure_state *topo, const struct rpt_pages_opts *o,
                        struct rpt_pages_result *res)
 {
+    FL_ASSERT(dir && st && topo && o && res && res->rendered == 0);
     char *gnuplot = o->render ? rpt_render_which("gnuplot") : NULL;
     char *dot = o->render ? rpt_render_which("dot") : NULL;
     res->gnuplot_missing = !gnuplot;
@@ -123,12 +127,15 @@ static void render_all(const char *dir, const struct figure_state *st,
             res->rendered++;
     }
     free(plotdir);
+    /* two images per script drawn, one per dot run */
+    FL_ASSERT(res->rendered <= 2 * N_PLOTS + 2);
     free(gnuplot);
     free(dot);
 }
 
 static char *hint_text(const struct rpt_pages_result *res, int render)
 {
+    FL_ASSERT(res && (render || (res->gnuplot_missing && res->dot_missing)));
     if (!res->gnuplot_missing && !res->dot_missing) return NULL;
     const char *what = !render ? "the plots were not drawn"
                        : res->gnuplot_missing && res->dot_missing
@@ -148,6 +155,7 @@ static char *hint_text(const struct rpt_pages_result *res, int render)
 /* Reads a whole file (caller frees); NULL if it is missing or empty. */
 static unsigned char *slurp(const char *path, size_t *len)
 {
+    FL_ASSERT(path && len);
     FILE *f = fopen(path, "rb");
     *len = 0;
     if (!f) return NULL;
@@ -159,6 +167,7 @@ static unsigned char *slurp(const char *path, size_t *len)
         if (n == cap) buf = fl_realloc(buf, cap *= 2);
     }
     fclose(f);
+    FL_ASSERT(n <= cap);
     if (!n) {
         free(buf);
         return NULL;
@@ -170,6 +179,7 @@ static unsigned char *slurp(const char *path, size_t *len)
 /* Loads NAME.svg (or NAME.png when the SVG is missing or too large) into g. */
 static void load_image(const char *dir, const char *name, struct rpt_html_figure *g)
 {
+    FL_ASSERT(dir && name && g && !g->data);
     char *svg = fl_asprintf("%s/%s/%s.svg", dir, RPT_PLOT_DIR, name);
     char *png = fl_asprintf("%s/%s/%s.png", dir, RPT_PLOT_DIR, name);
     size_t len;
@@ -186,6 +196,7 @@ static void load_image(const char *dir, const char *name, struct rpt_html_figure
     g->data = data;
     g->len = len;
     if (!data) g->mime = NULL;
+    FL_ASSERT(!g->mime == !g->data);
     free(svg);
     free(png);
 }
@@ -206,6 +217,7 @@ static int write_page(const struct rpt_run *run, const char *dir, const struct f
                       const struct figure_state *topo, const struct rpt_pages_result *res,
                       char **err)
 {
+    FL_ASSERT(run && dir && st && topo && res && err);
     struct rpt_html_figure figs[N_PLOTS + 1];
     char *missing[N_PLOTS + 1] = {0}, *files[N_PLOTS + 1] = {0};
     for (size_t i = 0; i <= N_PLOTS; i++) {
@@ -237,6 +249,7 @@ static int write_page(const struct rpt_run *run, const char *dir, const struct f
                     : fl_strdup("drawing it failed (see the terminal)");
             g->missing = missing[i];
         }
+        FL_ASSERT(g->mime || g->missing); /* an image, or why there is none */
     }
     struct page_arg a = {run, figs, N_PLOTS + 1};
     int rc = rpt_file_write(dir, "index.html", page_writer, &a, err);
@@ -262,6 +275,7 @@ static void text_writer(const void *arg, FILE *out)
 /* Appends "\n" hint "\n" to DIR/summary.txt, when it exists and does not end with it yet. */
 static int append_hint(const char *dir, const char *hint, char **err)
 {
+    FL_ASSERT(dir && hint && *hint && err);
     char *path = fl_asprintf("%s/summary.txt", dir);
     size_t len;
     unsigned char *old = slurp(path, &len);

@@ -28,6 +28,7 @@ static const char *const route_colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d
 static void pct_body(const void *arg, FILE *f)
 {
     const struct rpt_run *run = arg;
+    FL_ASSERT(run && f && run->all.hist.count > 0);
     fputs("set title ", f);
     rpt_plot_title(f, run, "Latency by percentile");
     fputs("\nset xlabel 'percentile'\n"
@@ -68,6 +69,7 @@ static void write_data(const struct rpt_run *run, FILE *f)
         fprintf(f, "# %s\n", s->name);
         struct rpt_hgrm_row *rows;
         size_t n = rpt_hgrm_rows(&s->hist, &rows);
+        FL_ASSERT(n >= 2 && rows[n - 1].level == 100.0); /* the last row is at 100% */
         for (size_t i = 0; i < n; i++) {
             if (rows[i].level >= 100.0) continue;
             double q = rows[i].level / 100.0;

@@ -24,6 +24,7 @@ static const char *const route_colours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d
 
 static void panel(const struct tput_plot *tp, FILE *f, int column, const char *ylabel)
 {
+    FL_ASSERT(tp && f && (column == 2 || column == 3) && ylabel);
     const struct rpt_series_set *set = &tp->run->series;
     fprintf(f, "set ylabel '%s'\n", ylabel);
     rpt_plot_fault_windows(f, tp->faults, tp->n_faults);

@@ -31,6 +31,7 @@ struct wf_plot {
 static void dfs(const struct rpt_slow *sl, size_t i, int depth, size_t *out, int *depths, size_t *n,
                 char *seen)
 {
+    FL_ASSERT(i < sl->n_spans && *n <= sl->n_spans && depth >= 0);
     if (seen[i]) return; /* a cycle of ids cannot happen; a repeated id is drawn once */
     seen[i] = 1;
     depths[*n] = depth;
@@ -42,6 +43,7 @@ static void dfs(const struct rpt_slow *sl, size_t i, int depth, size_t *out, int
 
 static int has_parent(const struct rpt_slow *sl, size_t i)
 {
+    FL_ASSERT(sl && i < sl->n_spans);
     for (size_t p = 0; p < sl->n_spans; p++)
         if (p != i && sl->spans[i].parent && sl->spans[p].id == sl->spans[i].parent) return 1;
     return 0;
@@ -50,6 +52,7 @@ static int has_parent(const struct rpt_slow *sl, size_t i)
 /* Writes s without double quotes or control characters (gnuplot data strings). */
 static void data_text(FILE *f, const char *s)
 {
+    FL_ASSERT(f);
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++)
         fputc(*p == '"' ? '\'' : *p < 0x20 ? ' ' : *p, f);
@@ -104,6 +107,7 @@ static void write_data(struct wf_plot *wp, FILE *f)
         fputc('\n', f);
     }
     wp->rows = n;
+    FL_ASSERT(wp->rows == sl->n_spans);
     free(order);
     free(depths);
     free(seen);
@@ -112,6 +116,7 @@ static void write_data(struct wf_plot *wp, FILE *f)
 static void wf_body(const void *arg, FILE *f)
 {
     const struct wf_plot *wp = arg;
+    FL_ASSERT(wp && wp->sl && wp->rows > 0);
     char what[160], lat[32];
     fl_format_duration(wp->sl->latency_ns, lat, sizeof lat);
     snprintf(what, sizeof what, "Slowest request: %s, %s, trace %016llx%016llx",

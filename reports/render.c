@@ -48,6 +48,7 @@ char *rpt_render_which(const char *prog)
 /* In the child: never returns. */
 static void child(const char *const *argv, const char *cwd, unsigned limit_s, int out)
 {
+    FL_ASSERT(argv && argv[0] && out >= 0 && limit_s > 0);
     dup2(out, STDOUT_FILENO);
     dup2(out, STDERR_FILENO);
     if (out > STDERR_FILENO) close(out);
@@ -67,6 +68,7 @@ static void child(const char *const *argv, const char *cwd, unsigned limit_s, in
 /* Reads fd to its end, keeping the last TAIL_MAX bytes in tail (NUL-terminated). */
 static void drain(int fd, char *tail)
 {
+    FL_ASSERT(fd >= 0 && tail);
     size_t len = 0;
     char buf[4096];
     for (;;) {
@@ -114,6 +116,7 @@ int rpt_render_run(const char *const *argv, const char *cwd, unsigned limit_s, c
     close(fds[0]);
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    FL_ASSERT(WIFEXITED(status) || WIFSIGNALED(status)); /* waitpid without WUNTRACED */
     int rc = 0;
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM) {
         *err = fl_asprintf("%s took more than %us and was stopped\n%s", argv[0], limit_s, tail);

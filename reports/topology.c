@@ -18,6 +18,7 @@
 /* The inside of a quoted string (control characters dropped). */
 static void dot_esc(FILE *f, const char *s)
 {
+    FL_ASSERT(f);
     for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
         if (*p == '"' || *p == '\\') fputc('\\', f);
         if (*p >= 0x20) fputc(*p, f);
@@ -42,6 +43,7 @@ int64_t rpt_topology_period_ns(const struct rpt_run *run)
                 if (first == SIZE_MAX) first = k;
                 last = k;
             }
+        FL_ASSERT(first == SIZE_MAX || first <= last);
         if (first != SIZE_MAX) {
             /* the last window ends with the run */
             int64_t end = (int64_t)(last + 1) * set->window_ns,
@@ -56,6 +58,7 @@ int64_t rpt_topology_period_ns(const struct rpt_run *run)
 /* Splits "A -> B" into a and b (each at most size bytes); 0 if not an edge name. */
 static int split_edge(const char *name, char *a, char *b, size_t size)
 {
+    FL_ASSERT(a && b && size > 0);
     const char *arrow = name ? strstr(name, " -> ") : NULL;
     if (!arrow) return 0;
     snprintf(a, size, "%.*s", (int)(arrow - name), name);
@@ -65,6 +68,7 @@ static int split_edge(const char *name, char *a, char *b, size_t size)
 
 static int is_service(const struct rpt_run *run, const char *name)
 {
+    FL_ASSERT(run && name && (run->services || !run->n_services));
     for (size_t i = 0; i < run->n_services; i++)
         if (run->services[i].st.name && !strcmp(run->services[i].st.name, name)) return 1;
     return 0;
@@ -82,10 +86,12 @@ static void node_add(struct nodes *ns, const char *name)
         if (!strcmp(ns->v[i], name)) return;
     ns->v = fl_realloc(ns->v, (ns->n + 1) * sizeof *ns->v);
     ns->v[ns->n++] = fl_strdup(name);
+    FL_ASSERT(ns->n >= 1 && !strcmp(ns->v[ns->n - 1], name));
 }
 
 static void write_node(const struct rpt_run *run, FILE *f, const char *name)
 {
+    FL_ASSERT(run && f && name);
     fputs("  ", f);
     dot_str(f, name);
     if (is_service(run, name)) {
@@ -107,6 +113,7 @@ static void write_node(const struct rpt_run *run, FILE *f, const char *name)
 static void write_edge(FILE *f, const char *a, const char *b, const struct rpt_stats *s,
                        double period_s)
 {
+    FL_ASSERT(f && a && b && s && period_s > 0 && s->errors <= s->count);
     double err = s->count ? (double)s->errors / (double)s->count : 0.0;
     char p99[32];
     fl_format_duration(rpt_hist_quantile(&s->hist, 0.99), p99, sizeof p99);
