@@ -17,6 +17,7 @@
 #include "reports/plot.h"
 #include "reports/render.h"
 #include "reports/topology.h"
+#include "tests/simrun.h"
 #include "tests/testutil.h"
 
 void suite_pages(void);
@@ -446,6 +447,55 @@ static void test_render(void)
     free(sh);
 }
 
+static uint64_t series_count(const struct rpt_series *s)
+{
+    uint64_t n = 0;
+    for (size_t k = 0; k < s->n_pts; k++) n += s->pts[k].count;
+    return n;
+}
+
+/* The simulator records each edge's whole-run figures with its series. */
+static void test_edges_recorded(void)
+{
+    static const char text[] =
+        "faultline: 1\n"
+        "duration: 10s\n"
+        "services:\n"
+        "  - {name: db, workers: 8, service_time: 2ms, errors: {rate: 20%, status: 503}}\n"
+        "  - {name: api, workers: 8, service_time: 1ms, calls: [{service: db, path: /q}]}\n"
+        "workload:\n"
+        "  - {name: c, target: api, arrival: constant, rate: 100/s, requests: [{path: /x}]}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT_EQUAL_FATAL(r.n_edges, 2);
+    CU_ASSERT_EQUAL_FATAL(r.series.n_edges, 2);
+    for (size_t i = 0; i < 2; i++) {
+        CU_ASSERT_STRING_EQUAL(r.edges[i].name, r.series.edges[i].name);
+        CU_ASSERT_EQUAL(r.edges[i].count, series_count(&r.series.edges[i]));
+    }
+    CU_ASSERT_STRING_EQUAL(r.edges[0].name, "c -> api");
+    CU_ASSERT_STRING_EQUAL(r.edges[1].name, "api -> db");
+    /* the workload's edge sees exactly the run's requests */
+    CU_ASSERT_EQUAL(r.edges[0].count, r.all.count);
+    CU_ASSERT_EQUAL(r.edges[0].errors, r.all.errors);
+    CU_ASSERT_EQUAL(rpt_hist_quantile(&r.edges[0].hist, 0.99),
+                    rpt_hist_quantile(&r.all.hist, 0.99));
+    /* ~1000 calls, 20% failing: sigma 1.3%, bound 5 sigma */
+    CU_ASSERT(r.edges[1].count >= 990 && r.edges[1].count <= 1000);
+    ASSERT_ABS((double)r.edges[1].errors / (double)r.edges[1].count, 0.20, 0.065);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rpt_topology_dot(&r, f);
+    fclose(f);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"api\" -> \"db\" [label=\"99.9 rps\\n") ||
+                           strstr(buf, "\"api\" -> \"db\" [label=\"100.0 rps\\n"));
+    const char *db = strstr(buf, "\"api\" -> \"db\"");
+    CU_ASSERT_PTR_NOT_NULL(db && strstr(db, "color=\"#d62728\"")); /* 20% errors: red */
+    free(buf);
+    rpt_run_free(&r);
+}
+
 void suite_pages(void)
 {
     TEST_SUITE("pages");
@@ -457,4 +507,5 @@ void suite_pages(void)
     TEST_ADD(test_determinism);
     TEST_ADD(test_waterfall);
     TEST_ADD(test_render);
+    TEST_ADD(test_edges_recorded);
 }
