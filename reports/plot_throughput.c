@@ -5,7 +5,10 @@
  * time axis, the fault windows shaded on both.
  *
  * Files: plots/throughput.dat (one block per route, in the run's route
- * order: window_middle_s rps error_pct) and plots/throughput.gp.
+ * order: window_middle_s rps error_pct) and plots/throughput.gp. A last
+ * window the run did not fill gives a rate over the time it covered, or
+ * none when that is under half a window (a few requests over a few ms
+ * would be a spike of noise).
  */
 #include <stdlib.h>
 
@@ -60,8 +63,9 @@ static void write_data(const struct rpt_run *run, FILE *f)
 {
     const struct rpt_series_set *set = &run->series;
     FL_ASSERT(set->window_ns > 0);
-    fputs("# faultline throughput per route and window (requests that ended in it; the last "
-          "window as long as the run lasted in it); columns: window_middle_s rps error_pct\n",
+    fputs("# faultline throughput per route and window (requests that ended in it; a last "
+          "window the run did not fill is as long as it lasted, or left out under half); columns: "
+          "window_middle_s rps error_pct\n",
           f);
     for (size_t r = 0; r < set->n_routes; r++) {
         const struct rpt_series *s = &set->routes[r];
@@ -72,6 +76,7 @@ static void write_data(const struct rpt_run *run, FILE *f)
             int64_t start = (int64_t)k * set->window_ns, len = set->window_ns;
             if (run->sim_ns > start && run->sim_ns - start < len) len = run->sim_ns - start;
             if (run->sim_ns <= start && k) break; /* a window after the run's end */
+            if (2 * len < set->window_ns) break;  /* a last sliver: a rate over it is noise */
             rpt_plot_s(f, start + len / 2);
             fprintf(f, " %.3f %.3f\n", (double)p->count * 1e9 / (double)len,
                     p->count ? 100.0 * (double)p->errors / (double)p->count : 0.0);
