@@ -17,13 +17,14 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "reports/spans_files.h"
+#include "reports/pages.h"
 #include "reports/summary.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
 static const char usage[] =
     "usage: faultline run FILE [--seed N] [--out DIR] [-f OVERLAY]... [--set KEY=VALUE]...\n"
-    "                     [--lenient] [--no-series] [--quiet]\n"
+    "                     [--lenient] [--no-series] [--no-plots] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
@@ -47,6 +48,7 @@ static const char usage[] =
     "                   does not model (by default they are refused)\n"
     "  --no-series      record no time series (report.series: false): no `series` in\n"
     "                   summary.json, no series-*.csv files\n"
+    "  --no-plots       write no plots, topology or index.html (report.plots: false)\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -56,7 +58,7 @@ struct run_opts {
     const char *file, *out;
     struct cli_scenario_opts sc;
     uint64_t seed;
-    int has_seed, quiet, lenient, no_series;
+    int has_seed, quiet, lenient, no_series, no_plots;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -86,6 +88,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->lenient = 1;
         } else if (!strcmp(a, "--no-series")) {
             o->no_series = 1;
+        } else if (!strcmp(a, "--no-plots")) {
+            o->no_plots = 1;
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--out")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -171,6 +175,27 @@ static char *replay_line(const struct run_opts *o, uint64_t seed)
     return line;
 }
 
+/* The plots, topology and index.html (reports/pages.h); says where the page is. */
+static int write_pages(const struct rpt_run *run, const char *out, int quiet)
+{
+    FL_ASSERT(run && out);
+    struct rpt_pages_opts po = {1, RPT_PAGES_LIMIT_S};
+    struct rpt_pages_result res;
+    char *err = NULL;
+    if (rpt_pages_write_opts(run, out, &po, &res, &err)) {
+        fprintf(stderr, "faultline run: %s\n", err);
+        free(err);
+        rpt_pages_result_free(&res);
+        return -1;
+    }
+    for (size_t i = 0; i < res.n_problems; i++)
+        fprintf(stderr, "faultline: warning: drawing a plot failed: %s\n", res.problems[i]);
+    if (res.hint) fprintf(stderr, "faultline: %s\n", res.hint);
+    if (!quiet) printf("open %s/index.html\n", out);
+    rpt_pages_result_free(&res);
+    return 0;
+}
+
 int cli_run(int argc, char **argv)
 {
     struct run_opts o = {0};
@@ -192,6 +217,7 @@ int cli_run(int argc, char **argv)
     }
     FL_ASSERT(o.file && sc.name && *sc.name);
     if (o.no_series) sc.series = 0;
+    if (o.no_plots) sc.plots = 0;
     /* the loader made sure the name is one safe file name */
     char *out = o.out ? fl_strdup(o.out) : fl_asprintf("reports/out/%s", sc.name);
     if (cli_outdir_check(out, &err)) {
@@ -245,6 +271,7 @@ int cli_run(int argc, char **argv)
                    rpt_spans_sampling(&run, how, sizeof how));
         }
     }
+    if (!rc && sc.plots) rc = write_pages(&run, out, o.quiet);
     if (failed) {
         char *replay = replay_line(&o, sc.seed);
         fprintf(stderr, "faultline: %zu assertion%s failed; replay with: %s\n", failed,

@@ -133,3 +133,12 @@ double rpt_hist_mean(const struct rpt_hist *h)
     if (h->count == 0) return 0.0;
     return (double)(h->sum / h->count) + (double)(h->sum % h->count) / (double)h->count;
 }
+
+int64_t rpt_hist_bucket_value(const struct rpt_hist *h, uint32_t i)
+{
+    FL_ASSERT(h && i < h->n_buckets);
+    int64_t mid = bucket_mid(i);
+    if (h->count && mid < h->min) return h->min;
+    if (h->count && mid > h->max) return h->max;
+    return mid;
+}

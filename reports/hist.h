@@ -45,4 +45,7 @@ int64_t rpt_hist_quantile(const struct rpt_hist *h, double q);
 /* The exact mean (0 when empty). */
 double rpt_hist_mean(const struct rpt_hist *h);
 
+/* The value bucket i stands for: its middle, clamped to the exact min and max (as quantiles). */
+int64_t rpt_hist_bucket_value(const struct rpt_hist *h, uint32_t i);
+
 #endif

@@ -107,6 +107,8 @@ void rpt_run_free(struct rpt_run *run)
     for (size_t i = 0; i < run->n_observers; i++) free(run->observers[i]);
     free(run->observers);
     rpt_caches_free(run);
+    for (size_t i = 0; i < run->n_edges; i++) rpt_stats_free(&run->edges[i]);
+    free(run->edges);
     memset(run, 0, sizeof *run);
 }
 

@@ -270,6 +270,10 @@ struct rpt_run {
     double wall_s; /* wall-clock time of the run: printed, never part of the digest */
     char digest[65];
     int spans_written; /* spans.json and spans.otlp.json were written (rpt_spans_write_run) */
+    /* whole-run figures per edge ("A -> B", the names of series.edges), recorded with the
+     * series (caller side: a workload's requests, a service's calls); not in the digest */
+    struct rpt_stats *edges;
+    size_t n_edges;
 };
 
 void rpt_run_free(struct rpt_run *run);

@@ -597,8 +597,7 @@ static void print_services(FILE *out, const struct rpt_run *run)
     free(rows);
 }
 
-/* "p99 = 45.20ms", "error_rate = 1.32%", or why the check could not be evaluated. */
-static void fmt_check_value(char *buf, size_t size, const struct rpt_check *c)
+void rpt_check_value_text(char *buf, size_t size, const struct rpt_check *c)
 {
     char v[32];
     FL_ASSERT(buf && size > 0 && c);
@@ -642,7 +641,7 @@ static void print_checks(FILE *out, const struct rpt_run *run)
     for (size_t i = 0; i < run->n_checks; i++) {
         const struct rpt_check *c = &run->checks[i];
         char value[512];
-        fmt_check_value(value, sizeof value, c);
+        rpt_check_value_text(value, sizeof value, c);
         fprintf(out, "  %s  %-*s  %s\n", c->ok ? "PASS" : "FAIL", w, c->text ? c->text : "", value);
     }
 }

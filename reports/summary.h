@@ -24,6 +24,9 @@ void rpt_summary_digest(struct rpt_run *run);
 /* Prints the table (what summary.txt holds). */
 void rpt_summary_print(const struct rpt_run *run, FILE *out);
 
+/* A check's outcome in words: "p99 = 45.20ms", "error_rate = 1.32%", or why it was not judged. */
+void rpt_check_value_text(char *buf, size_t size, const struct rpt_check *c);
+
 /* Writes the summary JSON (with the digest, without wall-clock time) to out. */
 void rpt_summary_json(const struct rpt_run *run, FILE *out);
 

@@ -109,6 +109,10 @@ void sim_series_init(struct sim_world *w)
     w->series = fl_calloc(1, sizeof *w->series);
     w->series->set = set;
     add_edges(w);
+    /* whole-run figures per edge, for the service graph (reports/topology.h) */
+    w->run->n_edges = set->n_edges;
+    w->run->edges = fl_calloc(set->n_edges ? set->n_edges : 1, sizeof *w->run->edges);
+    for (size_t i = 0; i < set->n_edges; i++) rpt_stats_init(&w->run->edges[i], set->edges[i].name);
     sim_timer_init(&w->series->tick, on_tick, w);
     sim_timer_arm(&w->k, &w->series->tick, sc->window_ns);
 }
@@ -122,6 +126,8 @@ void sim_series_request(struct sim_world *w, const struct sim_client *cl, int ro
     rpt_series_record(&s->set->routes[route], win, now, latency_ns, outcome, tries);
     if (s->set->n_routes > 1) rpt_series_record(&s->set->all, win, now, latency_ns, outcome, tries);
     uint32_t i = (uint32_t)(cl - w->clients);
+    FL_ASSERT(w->run->n_edges == s->set->n_edges && (size_t)s->client_edge[i] < s->set->n_edges);
+    rpt_stats_record(&w->run->edges[s->client_edge[i]], latency_ns, outcome, tries);
     if (w->n_clients > 1 || s->edge_shared)
         rpt_series_record(&s->set->edges[s->client_edge[i]], win, now, latency_ns, outcome, tries);
 }
@@ -142,6 +148,7 @@ void sim_series_call(struct sim_world *w, uint32_t caller_svc, uint32_t callee_s
     FL_ASSERT(caller_svc < n && callee_svc < n);
     int e = s->call_edge[caller_svc * n + callee_svc];
     FL_ASSERT(e >= 0);
+    rpt_stats_record(&w->run->edges[e], latency_ns, outcome, 1);
     rpt_series_record(&s->set->edges[e], s->set->window_ns, sim_now(&w->k), latency_ns, outcome, 1);
 }
 
