@@ -43,6 +43,11 @@ static void latency_body(const void *arg, FILE *f)
           "set ylabel 'latency (ms)'\n"
           "set logscale y\n"
           "set format y '%g'\n"
+          /* labels at 1, 2 and 5 of every decade: a log axis with one label per decade reads
+           * badly when the latencies span less than two */
+          "set ytics ()\n"
+          "do for [e=-3:6] { set ytics add (sprintf('%g', 10.0**e) 10.0**e, "
+          "sprintf('%g', 2*10.0**e) 2*10.0**e, sprintf('%g', 5*10.0**e) 5*10.0**e) }\n"
           "set grid xtics ytics mytics lc rgb '#dddddd'\n"
           "set key outside right top box opaque\n"
           "set xrange [0:",
