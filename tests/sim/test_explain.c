@@ -38,6 +38,7 @@ static const char *const gateway_expected =
     "workloads\n"
     "  web -> gateway\n"
     "gateway (Kong, _format_version 3.0)\n"
+    "  tracing: off (trace headers pass through)\n"
     "  host *\n"
     "    route api: path prefix /api, method GET -> catalog\n"
     "      retry: retry_on connect-failure,reset,timeout, 5 attempts, per-try timeout 1m00s, no "
