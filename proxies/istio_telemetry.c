@@ -96,9 +96,7 @@ static int parse_tracing(struct ip *c, const yaml_node_t *n, struct px_istio_tel
         fl_y_bool(c->d, x, "disableSpanReporting", &t->disable_spans))
         return -1;
     if ((x = fl_y_get(c->d, n, "randomSamplingPercentage"))) {
-        if (fl_y_double(c->d, x, "randomSamplingPercentage (percent, 0 to 100)", 0, 100,
-                        &t->sampling))
-            return -1;
+        if (fl_y_double(c->d, x, "randomSamplingPercentage", 0, 100, &t->sampling)) return -1;
         t->has_sampling = 1;
     }
     FL_ASSERT(!t->has_sampling || (t->sampling >= 0 && t->sampling <= 100));

@@ -5,8 +5,10 @@
  * (numbered, with the reason a retry was made or refused), parent links,
  * the context reaching the next proxy (the callee's inbound sidecar
  * continues the caller's trace), an incoming context continued, sampling
- * at 0%, 100% and a Telemetry's 10%, and a Kong file without a tracing
- * plugin reporting nothing.
+ * at 0%, 100%, Istio's 1% and a Telemetry's 10%, the scenario's override,
+ * Kong's plugin scopes, the reasons of timeouts and breaker refusals,
+ * mirrored copies inheriting the context, and a Kong file without a
+ * tracing plugin reporting nothing.
  *
  * Only sampled spans reach the run's store (sim/trace.c), so counts below
  * are of sampled spans.
@@ -265,6 +267,147 @@ static void test_proxy_trace_attempts_and_propagation(void)
     rpt_run_free(&r);
 }
 
+/*
+ * Timeouts: a 50 ms per-try timeout ends the first attempt (retried,
+ * "per-try-timeout"); the retry starts 50..75 ms in (backoff below 25 ms)
+ * and the 90 ms route timeout cuts it ("timeout"): the SERVER span is
+ * the 504 UT, with the same reason (proxies that cost nothing: exact times).
+ */
+static void test_proxy_trace_timeout_reasons(void)
+{
+    static const char text[] =
+        "faultline: 1\n"
+        "duration: 1s\n"
+        "tracing: {sample: 100%}\n"
+        "proxy: {sidecar: {cost: 0ms, workers: 64}}\n"
+        "services:\n"
+        "  - {name: callee, workers: 64, service_time: 200ms}\n"
+        "  - {name: caller, workers: 64, service_time: 0ms, calls: [{service: callee}]}\n"
+        "workload:\n"
+        "  - {name: c, target: caller, arrival: constant, rate: 10/s, requests: [{path: /x}]}\n"
+        "mesh:\n"
+        "  resources:\n"
+        "    - apiVersion: networking.istio.io/v1\n"
+        "      kind: VirtualService\n"
+        "      metadata: {name: callee}\n"
+        "      spec:\n"
+        "        hosts: [callee]\n"
+        "        http:\n"
+        "          - route: [{destination: {host: callee}}]\n"
+        "            timeout: 90ms\n"
+        "            retries: {attempts: 3, perTryTimeout: 50ms, retryOn: 5xx}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    size_t first = 0, second = 0, servers = 0;
+    for (size_t i = 0; i < r.spans.n; i++) {
+        const struct rpt_span *s = &r.spans.v[i];
+        if (strncmp(s->service, "caller-0 outbound", 17)) continue;
+        if (s->kind == PX_SPAN_SERVER) {
+            servers++;
+            CU_ASSERT_EQUAL(s->status, 504);
+            CU_ASSERT_STRING_EQUAL(s->reason, "timeout");
+            CU_ASSERT_EQUAL(s->end_ns - s->start_ns, 90 * INT64_C(1000000));
+            continue;
+        }
+        CU_ASSERT_EQUAL(s->status, 0);
+        CU_ASSERT_EQUAL(s->error, 1);
+        if (s->attempt == 1) {
+            first++;
+            CU_ASSERT_STRING_EQUAL(s->reason, "per-try-timeout");
+            CU_ASSERT_EQUAL(s->end_ns - s->start_ns, 50 * INT64_C(1000000));
+        } else {
+            second++;
+            CU_ASSERT_EQUAL(s->attempt, 2);
+            CU_ASSERT_STRING_EQUAL(s->reason, "timeout");
+        }
+    }
+    CU_ASSERT_EQUAL(servers, 10);
+    CU_ASSERT_EQUAL(first, 10);
+    CU_ASSERT_EQUAL(second, 10);
+    rpt_run_free(&r);
+}
+
+/*
+ * The breaker: five requests at once, one connection and three pending
+ * allowed: two attempts are refused at once ("overflow", 503 UO), and
+ * their SERVER spans say so too.
+ */
+static void test_proxy_trace_overflow_reason(void)
+{
+    static const char text[] =
+        "faultline: 1\n"
+        "duration: 1s\n"
+        "tracing: {sample: 100%}\n"
+        "proxy: {sidecar: {cost: 0ms, workers: 64}}\n"
+        "services:\n"
+        "  - {name: callee, workers: 64, service_time: 100ms}\n"
+        "  - {name: caller, workers: 64, service_time: 0ms, calls: [{service: callee}]}\n"
+        "workload:\n"
+        "  - {name: c, target: caller, arrival: closed, clients: 5, think_time: 1h,\n"
+        "     requests: [{path: /x}]}\n"
+        "mesh:\n"
+        "  resources:\n"
+        "    - apiVersion: networking.istio.io/v1\n"
+        "      kind: DestinationRule\n"
+        "      metadata: {name: callee}\n"
+        "      spec:\n"
+        "        host: callee\n"
+        "        trafficPolicy:\n"
+        "          connectionPool: {tcp: {maxConnections: 1},\n"
+        "                           http: {http1MaxPendingRequests: 3}}\n";
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    size_t refused = 0, served = 0, refused_servers = 0;
+    for (size_t i = 0; i < r.spans.n; i++) {
+        const struct rpt_span *s = &r.spans.v[i];
+        if (strncmp(s->service, "caller-0 outbound", 17)) continue;
+        if (s->kind == PX_SPAN_SERVER) {
+            refused_servers += s->status == 503 && s->reason && !strcmp(s->reason, "overflow");
+            continue;
+        }
+        if (s->reason && !strcmp(s->reason, "overflow")) {
+            refused++;
+            CU_ASSERT_EQUAL(s->end_ns, s->start_ns);
+            CU_ASSERT(s->flags & PX_FLAG_UO);
+        } else {
+            served++;
+            CU_ASSERT_EQUAL(s->status, 200);
+        }
+    }
+    CU_ASSERT_EQUAL(refused, 2);
+    CU_ASSERT_EQUAL(served, 3);
+    CU_ASSERT_EQUAL(refused_servers, 2);
+    rpt_run_free(&r);
+}
+
+/*
+ * A mirrored copy carries the request's trace and decision: each shadow
+ * reaching reviews v2's inbound sidecar continues the trace of the request
+ * it copies, as a child of that request's SERVER span at the outbound.
+ */
+static void test_proxy_trace_mirror_inherits_context(void)
+{
+    static const char *const sets[] = {"duration=10s", "tracing.sample=100%"};
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_file("scenarios/mirror.yaml", sets, 2, &r));
+    size_t shadows = 0;
+    for (size_t i = 0; i < r.spans.n; i++) {
+        const struct rpt_span *s = &r.spans.v[i];
+        if (s->kind != PX_SPAN_SERVER || strncmp(s->service, "reviews-v2", 10) ||
+            !strstr(s->service, "inbound"))
+            continue;
+        const struct rpt_span *p = by_id(&r, s->parent);
+        CU_ASSERT_FATAL(p != NULL);
+        CU_ASSERT_EQUAL(p->kind, PX_SPAN_SERVER);
+        CU_ASSERT(strstr(p->service, "outbound") != NULL);
+        CU_ASSERT_EQUAL(p->trace_lo, s->trace_lo);
+        shadows++;
+    }
+    /* 2000 requests, half mirrored: sigma 22; 5 sigma */
+    ASSERT_ABS(shadows, 1000, 5 * 22.4);
+    rpt_run_free(&r);
+}
+
 /* The share of traces the first sidecar samples: 0%, 100%, and a Telemetry's 10%. */
 static size_t roots(const char *text, const char *const *sets, size_t n_sets, size_t *requests)
 {
@@ -308,4 +451,7 @@ void suite_proxy_trace(void)
     TEST_ADD(test_proxy_trace_kong_scopes_and_override);
     TEST_ADD(test_proxy_trace_attempts_and_propagation);
     TEST_ADD(test_proxy_trace_sampling);
+    TEST_ADD(test_proxy_trace_timeout_reasons);
+    TEST_ADD(test_proxy_trace_overflow_reason);
+    TEST_ADD(test_proxy_trace_mirror_inherits_context);
 }
