@@ -220,14 +220,15 @@ static void cluster(const struct px_cluster_cfg *cl, FILE *out)
 static void proxy(const char *title, const struct px_proxy_cfg *c, FILE *out)
 {
     FL_ASSERT(c && (c->n_clusters == 0 || c->clusters));
-    fprintf(out, "%s\n  tracing: ", title);
-    trace_text(&c->trace, out);
+    fprintf(out, "%s\n", title);
     for (size_t v = 0; v < c->n_vhosts; v++) {
         const struct px_vhost_cfg *vh = &c->vhosts[v];
         fprintf(out, "  host %s\n", vh->name);
         for (size_t r = 0; r < vh->n_routes; r++) route(c, &vh->routes[r], out);
     }
     for (size_t i = 0; i < c->n_clusters; i++) cluster(&c->clusters[i], out);
+    fprintf(out, "  tracing: ");
+    trace_text(&c->trace, out);
 }
 
 struct ctx {

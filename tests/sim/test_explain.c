@@ -38,7 +38,6 @@ static const char *const gateway_expected =
     "workloads\n"
     "  web -> gateway\n"
     "gateway (Kong, _format_version 3.0)\n"
-    "  tracing: off (trace headers pass through)\n"
     "  host *\n"
     "    route api: path prefix /api, method GET -> catalog\n"
     "      retry: retry_on connect-failure,reset,timeout, 5 attempts, per-try timeout 1m00s, no "
@@ -49,6 +48,7 @@ static const char *const gateway_expected =
     "    circuit breaker: max connections 4294967295, max pending 4294967295, max requests "
     "4294967295, max retries 4294967295\n"
     "    outlier detection: none\n"
+    "  tracing: off (trace headers pass through)\n"
     "mesh: none (calls go straight to a pod)\n";
 
 /* Loads text from a temporary file; returns the loader's result. */
