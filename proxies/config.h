@@ -66,6 +66,8 @@ struct px_trace_cfg {
     int enabled;       /* 0: trace headers pass through untouched, no spans */
     double sample_pct; /* 0..100: the decision for traces started here or arriving deferred */
     int id128;         /* 1: 128-bit trace ids; 0: 64-bit (Envoy's zipkin default) */
+    uint32_t formats;  /* PX_TRACE_* a trace started here is written in (0: x-b3-* and
+                          traceparent) */
 };
 
 struct px_route_cfg {

@@ -17,7 +17,8 @@
  * 1% of new traces (meshConfig.defaultConfig.tracing.sampling, whose
  * default istiod takes from PILOT_TRACE_SAMPLING, 1.0; pilot/pkg/features),
  * 128-bit trace ids (pilot/pkg/networking/core/tracing.go zipkinConfig:
- * TraceId_128Bit unless the provider sets enable64bitTraceId).
+ * TraceId_128Bit unless the provider sets enable64bitTraceId), written as
+ * the x-b3-* headers (Envoy's zipkin tracer, zipkin_tracer_impl.cc).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "proxies/istio_internal.h"
+#include "proxies/trace.h"
 
 #define ROOT_NS "istio-system"
 
@@ -160,6 +162,7 @@ void px_istio_trace_cfg(const struct px_istio *m, int gateway, struct px_trace_c
     out->enabled = 1;
     out->sample_pct = 1.0;
     out->id128 = 1;
+    out->formats = PX_TRACE_B3; /* Envoy's zipkin tracer writes the x-b3-* headers */
     for (size_t i = 0; i < m->n_telemetry; i++) /* mesh-wide first */
         if (!strcmp(m->telemetry[i].ns, ROOT_NS)) apply(&m->telemetry[i], out);
     for (size_t i = 0; !gateway && i < m->n_telemetry; i++) /* then the services' namespace */

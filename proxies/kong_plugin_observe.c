@@ -12,7 +12,10 @@
  *    whose default is 0.01 (kong/templates/kong_defaults.lua); trace ids
  *    are 16 bytes (OpenTelemetry's).
  * header_type "preserve" (both plugins' default) is what the proxy engine
- * does (proxies/trace.h); the other values are refused as not modeled.
+ * does (proxies/trace.h): the forms that arrived, and for a trace started
+ * at the gateway default_header_type's default, b3 (zipkin, the x-b3-*
+ * headers) or w3c (opentelemetry, traceparent); the other values are
+ * refused as not modeled.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +23,7 @@
 
 #include "base/assert.h"
 #include "proxies/kong_internal.h"
+#include "proxies/trace.h"
 
 /* clang-format off */
 static const char *const k_prometheus[] = {"per_consumer", "status_code_metrics",
@@ -111,6 +115,8 @@ static int tracing(struct kp *c, const char *name, const yaml_node_t *cfg, struc
     p->trace.enabled = 1;
     p->trace.sample_pct = 100 * ratio;
     p->trace.id128 = bytes == 16;
+    /* a trace started here: default_header_type, b3 (zipkin) or w3c (opentelemetry) */
+    p->trace.formats = zipkin ? PX_TRACE_B3 : PX_TRACE_W3C;
     FL_ASSERT(p->trace.sample_pct >= 0 && p->trace.sample_pct <= 100);
     return 0;
 }

@@ -61,6 +61,7 @@ struct cluster {
     struct px_outlier od;
     struct px_timer sweep;
     struct px_cluster_stats st;
+    char *span_name; /* its attempts' CLIENT span name: "router NAME egress" */
 };
 
 struct attempt {

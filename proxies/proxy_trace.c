@@ -20,7 +20,6 @@
  * Ids come from the runtime's trace_id op (a stream of their own), else
  * from its draw.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/assert.h"
@@ -55,6 +54,7 @@ void px_trace_stream_begin(struct stream *s)
         s->tr.sampled = lone;
         s->tr.trace_hi = tc->id128 ? new_id(p) : 0;
         s->tr.trace_lo = new_id(p);
+        s->tr.formats = tc->formats; /* the tracer's own header forms */
     }
     if (s->tr.sampled == PX_SAMPLE_DEFER)
         s->tr.sampled =
@@ -114,12 +114,10 @@ void px_trace_attempt_end(struct stream *s, const struct attempt *a, int status,
     FL_ASSERT(a->s == s && status >= 0);
     if (!a->span_id || p->freeing || !p->rt->ops->span) return;
     struct px_span sp;
-    char name[160];
     span_common(s, &sp);
-    snprintf(name, sizeof name, "router %s egress", sp.cluster ? sp.cluster : "-");
     sp.id = a->span_id;
     sp.parent = s->span_id;
-    sp.name = name;
+    sp.name = s->cl->span_name;
     sp.kind = PX_SPAN_CLIENT;
     sp.start_ns = a->start_ns;
     sp.peer = a->host ? s->cl->cfg->endpoints[a->host->index].name : NULL;
@@ -156,13 +154,11 @@ void px_trace_stream_end(struct stream *s, const struct px_msg *resp, const char
     if (!s->span_id || s->span_done || p->freeing || !p->rt->ops->span) return;
     s->span_done = 1;
     struct px_span sp;
-    char name[160];
     span_common(s, &sp);
-    /* low cardinality: the route (Envoy's decorator, Kong's route), not the path */
-    snprintf(name, sizeof name, "%s", s->route && s->route->name ? s->route->name : "no-route");
     sp.id = s->span_id;
     sp.parent = s->tr.span_id; /* the incoming span; 0 for a trace started here */
-    sp.name = name;
+    /* low cardinality: the route (Envoy's decorator, Kong's route), not the path */
+    sp.name = s->route && s->route->name ? s->route->name : "no-route";
     sp.kind = PX_SPAN_SERVER;
     sp.start_ns = s->start_ns;
     sp.peer = p->rt->ops->conn_peer && s->down ? p->rt->ops->conn_peer(p->rt, s->down->c) : NULL;

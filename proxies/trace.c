@@ -14,8 +14,8 @@
 #include "proxies/trace.h"
 
 #include <math.h>
-#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/assert.h"
 
@@ -57,20 +57,29 @@ static int span_id_n(const char *s, size_t len, uint64_t *v)
     return len == 16 && hex_n(s, 16, v) == 0 && *v ? 0 : -1;
 }
 
+/* 16 lower-hex digits of v at out (no terminator); returns out + 16. */
+static char *put_hex(char *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 14; i >= 0; i -= 2, v >>= 8) { /* a byte at a time */
+        out[i] = digits[(v >> 4) & 15];
+        out[i + 1] = digits[v & 15];
+    }
+    return out + 16;
+}
+
 const char *px_trace_id_hex(uint64_t hi, uint64_t lo, char *buf)
 {
     FL_ASSERT(buf && (hi || lo));
-    if (hi)
-        snprintf(buf, 33, "%016llx%016llx", (unsigned long long)hi, (unsigned long long)lo);
-    else
-        snprintf(buf, 17, "%016llx", (unsigned long long)lo);
+    char *end = hi ? put_hex(put_hex(buf, hi), lo) : put_hex(buf, lo);
+    *end = '\0';
     return buf;
 }
 
 const char *px_span_id_hex(uint64_t id, char *buf)
 {
     FL_ASSERT(buf);
-    snprintf(buf, 17, "%016llx", (unsigned long long)id);
+    *put_hex(buf, id) = '\0';
     return buf;
 }
 
@@ -112,14 +121,38 @@ static int parse_b3_single(const char *v, struct px_trace *t)
     return span_id_n(par, strlen(par), &t->parent_id) ? -1 : 1;
 }
 
-/* The x-b3-* headers: as parse_b3_single; -2 when there is none of them. */
-static int parse_b3_multi(const struct px_msg *m, struct px_trace *t)
+/* The trace headers of a message, in one pass (the first value of each). */
+enum { H_B3, H_TRACEID, H_SPANID, H_PARENT, H_SAMPLED, H_FLAGS, H_TRACEPARENT, H_COUNT };
+static const char *const header_names[H_COUNT] = {
+    "b3",           "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
+    "x-b3-sampled", "x-b3-flags",   "traceparent"};
+static const size_t header_lens[H_COUNT] = {2, 12, 11, 17, 12, 10, 11};
+
+/* Which trace header name is, or -1 (any case, as HTTP names compare). */
+static int header_index(const char *name)
 {
-    const char *tid = px_msg_header(m, "x-b3-traceid");
-    const char *sid = px_msg_header(m, "x-b3-spanid");
-    const char *pid = px_msg_header(m, "x-b3-parentspanid");
-    const char *smp = px_msg_header(m, "x-b3-sampled");
-    const char *flg = px_msg_header(m, "x-b3-flags");
+    char c = name[0] | 0x20;
+    if (c != 'b' && c != 'x' && c != 't') return -1; /* most headers, at a glance */
+    size_t len = strlen(name);
+    for (int i = 0; i < H_COUNT; i++)
+        if (len == header_lens[i] && !strcasecmp(name, header_names[i])) return i;
+    return -1;
+}
+
+static void find_headers(const struct px_msg *m, const char *v[H_COUNT])
+{
+    for (int i = 0; i < H_COUNT; i++) v[i] = NULL;
+    for (uint32_t i = 0; i < m->n_headers; i++) {
+        int k = header_index(m->headers[i].name);
+        if (k >= 0 && !v[k]) v[k] = m->headers[i].value;
+    }
+}
+
+/* The x-b3-* headers: as parse_b3_single; -2 when there is none of them. */
+static int parse_b3_multi(const char *const h[H_COUNT], struct px_trace *t)
+{
+    const char *tid = h[H_TRACEID], *sid = h[H_SPANID], *pid = h[H_PARENT];
+    const char *smp = h[H_SAMPLED], *flg = h[H_FLAGS];
     if (!tid && !sid && !pid && !smp && !flg) return -2;
     t->sampled = PX_SAMPLE_DEFER;
     if (smp) {
@@ -171,10 +204,11 @@ int px_trace_extract(const struct px_msg *m, struct px_trace *t)
     int lone = PX_SAMPLE_DEFER; /* a sampling decision that came without ids */
     memset(t, 0, sizeof *t);
     t->sampled = PX_SAMPLE_DEFER;
-    const char *b3 = px_msg_header(m, "b3");
-    if (b3) {
+    const char *h[H_COUNT];
+    find_headers(m, h);
+    if (h[H_B3]) {
         memset(&x, 0, sizeof x);
-        int r = parse_b3_single(b3, &x);
+        int r = parse_b3_single(h[H_B3], &x);
         if (r == 1) {
             x.formats = PX_TRACE_B3_SINGLE;
             *t = x;
@@ -183,16 +217,15 @@ int px_trace_extract(const struct px_msg *m, struct px_trace *t)
         if (r == 0) lone = x.sampled;
     }
     memset(&x, 0, sizeof x);
-    int r = parse_b3_multi(m, &x);
+    int r = parse_b3_multi(h, &x);
     if (r == 1) {
         x.formats = PX_TRACE_B3;
         *t = x;
         return 1;
     }
     if (r == 0 && lone == PX_SAMPLE_DEFER) lone = x.sampled;
-    const char *tp = px_msg_header(m, "traceparent");
     memset(&x, 0, sizeof x);
-    if (tp && parse_traceparent(tp, &x) == 1) {
+    if (h[H_TRACEPARENT] && parse_traceparent(h[H_TRACEPARENT], &x) == 1) {
         x.formats = PX_TRACE_W3C;
         *t = x;
         return 1;
@@ -206,48 +239,86 @@ int px_trace_extract(const struct px_msg *m, struct px_trace *t)
 
 void px_trace_strip(struct px_msg *m)
 {
-    static const char *const names[] = {
-        "b3",           "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
-        "x-b3-sampled", "x-b3-flags",   "traceparent", NULL};
-    FL_ASSERT(m);
-    for (int i = 0; names[i]; i++) px_msg_remove_header(m, names[i]);
+    FL_ASSERT(m && m->n_headers <= m->cap_headers);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        if (header_index(m->headers[i].name) < 0) m->headers[kept++] = m->headers[i];
+    m->n_headers = kept;
 }
 
 void px_trace_inject(struct px_msg *m, const struct px_trace *t)
 {
     FL_ASSERT(m && t && (t->trace_hi || t->trace_lo) && t->span_id);
-    char tid[33], sid[17], pid[17], buf[96];
+    /* every value written into one buffer, NUL-separated, then copied into the message once */
+    char buf[256], *p = buf;
+    const char *names[6];
+    size_t at[6], n = 0;
     uint32_t f = t->formats ? t->formats : PX_TRACE_B3 | PX_TRACE_W3C;
+    char st = t->debug                      ? 'd'
+              : t->sampled == PX_SAMPLE_YES ? '1'
+              : t->sampled == PX_SAMPLE_NO  ? '0'
+                                            : 0;
+    char tid[32], sid[16], pid[16]; /* each id's digits, written once */
+    size_t tlen = t->trace_hi ? 32 : 16;
+    if (t->trace_hi) put_hex(tid, t->trace_hi);
+    put_hex(tid + tlen - 16, t->trace_lo);
+    put_hex(sid, t->span_id);
+    if (t->parent_id) put_hex(pid, t->parent_id);
     px_trace_strip(m);
-    px_trace_id_hex(t->trace_hi, t->trace_lo, tid);
-    px_span_id_hex(t->span_id, sid);
-    if (t->parent_id) px_span_id_hex(t->parent_id, pid);
-    if (f & PX_TRACE_B3_SINGLE) {
-        const char *st = t->debug                      ? "-d"
-                         : t->sampled == PX_SAMPLE_YES ? "-1"
-                         : t->sampled == PX_SAMPLE_NO  ? "-0"
-                                                       : "";
-        /* the parent needs the sampling state before it (b3-propagation "Single Header") */
-        snprintf(buf, sizeof buf, "%s-%s%s%s%s", tid, sid, st, *st && t->parent_id ? "-" : "",
-                 *st && t->parent_id ? pid : "");
-        px_msg_add_header(m, "b3", buf);
+#define VALUE(name)                                                                                \
+    do {                                                                                           \
+        names[n] = (name);                                                                         \
+        at[n++] = (size_t)(p - buf);                                                               \
+    } while (0)
+#define PUT(src, n) (memcpy(p, (src), (n)), p += (n))
+    if (f & PX_TRACE_B3_SINGLE) { /* {trace}-{span}[-{state}[-{parent}]] */
+        VALUE("b3");
+        PUT(tid, tlen);
+        *p++ = '-';
+        PUT(sid, 16);
+        if (st) {
+            *p++ = '-';
+            *p++ = st;
+            /* the parent needs the sampling state before it (b3-propagation "Single Header") */
+            if (t->parent_id) {
+                *p++ = '-';
+                PUT(pid, 16);
+            }
+        }
+        *p++ = '\0';
     }
     if (f & PX_TRACE_B3) {
-        px_msg_add_header(m, "x-b3-traceid", tid);
-        px_msg_add_header(m, "x-b3-spanid", sid);
-        if (t->parent_id) px_msg_add_header(m, "x-b3-parentspanid", pid);
+        VALUE("x-b3-traceid");
+        PUT(tid, tlen);
+        *p++ = '\0';
+        VALUE("x-b3-spanid");
+        PUT(sid, 16);
+        *p++ = '\0';
+        if (t->parent_id) {
+            VALUE("x-b3-parentspanid");
+            PUT(pid, 16);
+            *p++ = '\0';
+        }
         /* debug is sent as flags alone: "do not also send Sampled" */
-        if (t->debug)
-            px_msg_add_header_static(m, "x-b3-flags", "1");
-        else if (t->sampled != PX_SAMPLE_DEFER)
-            px_msg_add_header_static(m, "x-b3-sampled", t->sampled == PX_SAMPLE_YES ? "1" : "0");
+        if (st) {
+            VALUE(st == 'd' ? "x-b3-flags" : "x-b3-sampled");
+            *p++ = st == 'd' ? '1' : st;
+            *p++ = '\0';
+        }
     }
-    if (f & PX_TRACE_W3C) {
-        /* a 64-bit id is left-padded with zeros to traceparent's 32 digits */
-        snprintf(buf, sizeof buf, "00-%016llx%016llx-%s-%s", (unsigned long long)t->trace_hi,
-                 (unsigned long long)t->trace_lo, sid, t->sampled == PX_SAMPLE_YES ? "01" : "00");
-        px_msg_add_header(m, "traceparent", buf);
+    if (f & PX_TRACE_W3C) { /* a 64-bit id is left-padded with zeros to 32 digits */
+        VALUE("traceparent");
+        PUT("00-0000000000000000", tlen == 32 ? 3 : 19);
+        PUT(tid, tlen);
+        *p++ = '-';
+        PUT(sid, 16);
+        PUT(t->sampled == PX_SAMPLE_YES ? "-01" : "-00", 4);
     }
+#undef VALUE
+#undef PUT
+    FL_ASSERT((size_t)(p - buf) <= sizeof buf && n <= 6);
+    const char *copy = px_msg_strdup(m, buf, (size_t)(p - buf));
+    for (size_t i = 0; i < n; i++) px_msg_add_header_static(m, names[i], copy + at[i]);
 }
 
 /* ---------------------------------------------------------------- sampling */

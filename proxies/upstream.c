@@ -718,6 +718,7 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
     cl->p = p;
     cl->cfg = cfg;
     cl->index = index;
+    cl->span_name = fl_asprintf("router %s egress", cfg->name); /* Envoy router.cc's name */
     cl->hosts = fl_calloc(n ? n : 1, sizeof *cl->hosts);
     cl->lbh = fl_calloc(n ? n : 1, sizeof *cl->lbh);
     for (uint32_t i = 0; i < n; i++) {
@@ -754,6 +755,7 @@ void px_cluster_free(struct px_proxy *p, struct cluster *cl)
     }
     if (cl->has_outlier) px_outlier_free(&cl->od);
     px_lb_free(&cl->lb);
+    free(cl->span_name);
     free(cl->hosts);
     free(cl->lbh);
 }

@@ -14,6 +14,7 @@
 #include "proxies/edge.h"
 #include "proxies/kong.h"
 #include "proxies/respcache.h"
+#include "proxies/trace.h"
 #include "tests/proxies/kongtest.h"
 
 void suite_kong_plugins(void);
@@ -651,12 +652,14 @@ static void test_kong_plugins_tracing_defaults_and_scopes(void)
     CU_ASSERT_EQUAL(g.c.trace.enabled, 1);
     CU_ASSERT_DOUBLE_EQUAL(g.c.trace.sample_pct, 0.1, 1e-12);
     CU_ASSERT_EQUAL(g.c.trace.id128, 1);
+    CU_ASSERT_EQUAL(g.c.trace.formats, PX_TRACE_B3); /* default_header_type b3 */
     CU_ASSERT_DOUBLE_EQUAL(route_trace(&g, "r")->sample_pct, 0.1, 1e-12);
     gw_close(&g);
     /* opentelemetry's: kong.conf's tracing_sampling_rate 0.01; null is the default */
     gw_open(&g, KONG_HEAD "plugins:\n  - {name: opentelemetry, config: {sampling_rate: null}}\n");
     CU_ASSERT_DOUBLE_EQUAL(g.c.trace.sample_pct, 1.0, 1e-12);
     CU_ASSERT_EQUAL(g.c.trace.id128, 1);
+    CU_ASSERT_EQUAL(g.c.trace.formats, PX_TRACE_W3C); /* default_header_type w3c */
     gw_close(&g);
     /* the route's own beats the global one; the global one covers unrouted requests */
     gw_open(&g,

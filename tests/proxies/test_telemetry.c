@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proxies/istio.h"
+#include "proxies/trace.h"
 #include "tests/proxies/istiotest.h"
 
 void suite_telemetry(void);
@@ -29,6 +30,7 @@ static void test_telemetry_default_and_scopes(void)
     CU_ASSERT_EQUAL(t.enabled, 1);
     CU_ASSERT_DOUBLE_EQUAL(t.sample_pct, 1.0, 1e-12);
     CU_ASSERT_EQUAL(t.id128, 1);
+    CU_ASSERT_EQUAL(t.formats, PX_TRACE_B3);
     it_add_ok(&m, "mesh.yaml",
               TM("shop", "default", "  - randomSamplingPercentage: 25\n") "---\n" TM(
                   "mesh-default", "istio-system",
