@@ -40,6 +40,7 @@ void px_istio_telemetry_free(struct px_istio_telemetry *t)
 
 static int parse_providers(struct ip *c, const yaml_node_t *n)
 {
+    FL_ASSERT(c && n);
     static const char *const keys[] = {"name", NULL};
     const char *name;
     if (fl_y_want_seq(c->d, n, "tracing.providers")) return -1;
@@ -55,6 +56,7 @@ static int parse_providers(struct ip *c, const yaml_node_t *n)
 
 static int parse_match(struct ip *c, const yaml_node_t *n)
 {
+    FL_ASSERT(c && n);
     static const char *const keys[] = {"mode", NULL};
     static const char *const modes[] = {"CLIENT_AND_SERVER", "CLIENT", "SERVER", NULL};
     int mode = 0;
@@ -107,6 +109,7 @@ static int parse_tracing(struct ip *c, const yaml_node_t *n, struct px_istio_tel
 
 static int telemetry_body(struct ip *c, const yaml_node_t *spec, struct px_istio_telemetry *t)
 {
+    FL_ASSERT(c && spec && t && t->name);
     yaml_node_t *x;
     if (px_istio_refuse(c, spec, "selector", "a workload selector (one workload's tracing)") ||
         px_istio_refuse(c, spec, "targetRef", "targetRef (one workload's tracing)") ||
@@ -125,6 +128,7 @@ static int telemetry_body(struct ip *c, const yaml_node_t *spec, struct px_istio
 
 int px_istio_parse_telemetry(struct ip *c, const yaml_node_t *spec)
 {
+    FL_ASSERT(c && c->name && c->ns && spec);
     static const char *const keys[] = {"selector", "targetRef",     "targetRefs", "tracing",
                                        "metrics",  "accessLogging", NULL};
     if (fl_y_check_keys(c->d, spec, keys, NULL, c->what)) return -1;
@@ -152,6 +156,7 @@ int px_istio_parse_telemetry(struct ip *c, const yaml_node_t *spec)
 /* What a Telemetry changes of the tracing so far. */
 static void apply(const struct px_istio_telemetry *t, struct px_trace_cfg *out)
 {
+    FL_ASSERT(t && out && (!t->has_sampling || t->sampling <= 100));
     if (t->has_sampling) out->sample_pct = t->sampling;
     out->enabled = !t->disable_spans;
 }

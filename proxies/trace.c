@@ -43,6 +43,7 @@ static int hex_n(const char *s, size_t n, uint64_t *v)
 /* A B3 trace id of 16 or 32 lower-hex digits (len of them), not zero. */
 static int trace_id_n(const char *s, size_t len, uint64_t *hi, uint64_t *lo)
 {
+    FL_ASSERT(s && hi && lo);
     if (len == 16) {
         *hi = 0;
         return hex_n(s, 16, lo) == 0 && *lo ? 0 : -1;
@@ -92,6 +93,7 @@ const char *px_span_id_hex(uint64_t id, char *buf)
  */
 static int parse_b3_single(const char *v, struct px_trace *t)
 {
+    FL_ASSERT(v && t && !t->formats);
     size_t len = strlen(v);
     if (len == 1) { /* "b3: 0" (deny), or "1" / "d" with no ids */
         t->sampled = v[0] == '0' ? PX_SAMPLE_NO : PX_SAMPLE_YES;
@@ -141,6 +143,7 @@ static int header_index(const char *name)
 
 static void find_headers(const struct px_msg *m, const char *v[H_COUNT])
 {
+    FL_ASSERT(m->n_headers <= m->cap_headers);
     for (int i = 0; i < H_COUNT; i++) v[i] = NULL;
     for (uint32_t i = 0; i < m->n_headers; i++) {
         int k = header_index(m->headers[i].name);
@@ -151,6 +154,7 @@ static void find_headers(const struct px_msg *m, const char *v[H_COUNT])
 /* The x-b3-* headers: as parse_b3_single; -2 when there is none of them. */
 static int parse_b3_multi(const char *const h[H_COUNT], struct px_trace *t)
 {
+    FL_ASSERT(h && t && !t->formats);
     const char *tid = h[H_TRACEID], *sid = h[H_SPANID], *pid = h[H_PARENT];
     const char *smp = h[H_SAMPLED], *flg = h[H_FLAGS];
     if (!tid && !sid && !pid && !smp && !flg) return -2;
@@ -183,6 +187,7 @@ static int parse_b3_multi(const char *const h[H_COUNT], struct px_trace *t)
 /* traceparent: 1 when well formed (t set), -1 otherwise. */
 static int parse_traceparent(const char *v, struct px_trace *t)
 {
+    FL_ASSERT(v && t && !t->formats);
     size_t len = strlen(v);
     uint64_t ver, flags;
     if (len < 55 || hex_n(v, 2, &ver) || ver == 0xff || v[2] != '-' || v[35] != '-' || v[52] != '-')
