@@ -403,7 +403,7 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
     rc->rate_limit = route_rate_limit(k, e->route);
     rc->edge = (uint32_t)edge_of_route[e->route];
     int t = route_tracing(k, e->route);
-    if (t >= 0) { /* the route's own tracing, whatever its scope (the proxy's covers no route) */
+    if (t >= 0 && k->plugins[t].scope != PX_KONG_GLOBAL) { /* a global one is the proxy's */
         rc->has_trace = 1;
         rc->trace = k->plugins[t].trace;
     }
