@@ -1,8 +1,9 @@
 /*
- * proxy_internal.h - what the proxy engine's two files share: proxy.c
- * (downstream connections, streams, routing, rate limits, faults) and
+ * proxy_internal.h - what the proxy engine's files share: proxy.c
+ * (downstream connections, streams, routing, rate limits, faults),
  * upstream.c (clusters, connection pools, attempts, retries, breakers,
- * outlier detection). Not part of the engine's interface (proxy.h).
+ * outlier detection), mirror.c (shadow copies) and proxy_trace.c (spans and
+ * trace propagation). Not part of the engine's interface (proxy.h).
  *
  * Objects and their lifetimes:
  *  - struct down: a downstream connection, from accept until it closes;

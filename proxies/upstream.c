@@ -16,7 +16,9 @@
  *    timeout as 504; for Kong's passive health checks (outlier detection in
  *    Kong's mode) a failed try is reported as Kong reports it
  *    (record_failure), and a host that answers often enough while ejected
- *    comes back (record_outlier).
+ *    comes back (record_outlier);
+ *  - each attempt's CLIENT span, with the reason it was retried or refused,
+ *    and its trace context in its request (proxy_trace.c).
  * The downstream half is proxy.c.
  */
 #include <stdlib.h>
