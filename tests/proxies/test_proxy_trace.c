@@ -114,6 +114,32 @@ static void test_proxy_trace_kong_without_plugin_reports_nothing(void)
 }
 
 /*
+ * A gateway that does not trace passes the trace headers on untouched:
+ * behind it, the gateway's sidecar continues the client's trace as a
+ * child of the client's own span, and the gateway reports nothing.
+ */
+static void test_proxy_trace_untraced_gateway_passes_headers_through(void)
+{
+    static const char text[] = KONG_HEAD("  plugins: []\n") "mesh: {mode: sidecar}\n" KONG_LOAD(
+        ", headers: {x-b3-traceid: 00000000000000a1, x-b3-spanid: 00000000000000b2,"
+        " x-b3-sampled: '1'}");
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_text(text, NULL, 0, &r));
+    CU_ASSERT_EQUAL(r.routes[0].count, 100);
+    CU_ASSERT_EQUAL(count(&r, "gateway", PX_SPAN_SERVER, -1) -
+                        count(&r, "gateway outbound", PX_SPAN_SERVER, -1),
+                    0);
+    CU_ASSERT_EQUAL(count(&r, "gateway outbound", PX_SPAN_SERVER, 1), 100);
+    for (size_t i = 0; i < r.spans.n; i++) {
+        const struct rpt_span *s = &r.spans.v[i];
+        CU_ASSERT_EQUAL(s->trace_lo, 0xa1);
+        if (s->kind == PX_SPAN_SERVER && !strcmp(s->service, "gateway outbound"))
+            CU_ASSERT_EQUAL(s->parent, 0xb2);
+    }
+    rpt_run_free(&r);
+}
+
+/*
  * An incoming sampled B3 context is continued at a sample_ratio of 0: the
  * same trace id, the incoming span as the parent, 64-bit kept.
  */
@@ -448,6 +474,7 @@ void suite_proxy_trace(void)
     TEST_ADD(test_proxy_trace_kong_zipkin_spans);
     TEST_ADD(test_proxy_trace_kong_without_plugin_reports_nothing);
     TEST_ADD(test_proxy_trace_kong_continues_incoming_context);
+    TEST_ADD(test_proxy_trace_untraced_gateway_passes_headers_through);
     TEST_ADD(test_proxy_trace_kong_scopes_and_override);
     TEST_ADD(test_proxy_trace_attempts_and_propagation);
     TEST_ADD(test_proxy_trace_sampling);
