@@ -57,6 +57,19 @@ struct px_mirror_cfg {
     double percent;   /* 0..100 */
 };
 
+/*
+ * Tracing (proxy_trace.c): whether the proxy reports spans and propagates
+ * a context of its own, the share of new or deferred traces it samples,
+ * and the width of the trace ids it starts.
+ */
+struct px_trace_cfg {
+    int enabled;       /* 0: trace headers pass through untouched, no spans */
+    double sample_pct; /* 0..100: the decision for traces started here or arriving deferred */
+    int id128;         /* 1: 128-bit trace ids; 0: 64-bit (Envoy's zipkin default) */
+    uint32_t formats;  /* PX_TRACE_* a trace started here is written in (0: x-b3-* and
+                          traceparent) */
+};
+
 struct px_route_cfg {
     char *name;
     /* match: every condition must hold */
@@ -87,6 +100,10 @@ struct px_route_cfg {
     struct px_hdr_ops req_headers, resp_headers;
     struct px_mirror_cfg *mirrors; /* shadow copies (mirror.c) */
     size_t n_mirrors;
+    /* appended with tracing: a route's own tracing (Kong's service- or route-scoped zipkin
+     * or opentelemetry plugin), else the proxy's */
+    int has_trace;
+    struct px_trace_cfg trace;
 };
 
 struct px_vhost_cfg {
@@ -139,9 +156,10 @@ struct px_proxy_cfg {
     size_t n_policies;
     struct px_edge_cfg *edges; /* routes' lists of policies, borrowed from `policies` */
     size_t n_edges;
-    struct fl_dist cost; /* CPU time per request through the proxy (both directions) */
-    uint32_t workers;    /* worker threads (Istio sidecar concurrency: 2) */
-    int envoy_headers;   /* add x-envoy-* headers (x-envoy-overloaded...) */
+    struct fl_dist cost;       /* CPU time per request through the proxy (both directions) */
+    uint32_t workers;          /* worker threads (Istio sidecar concurrency: 2) */
+    int envoy_headers;         /* add x-envoy-* headers (x-envoy-overloaded...) */
+    struct px_trace_cfg trace; /* tracing for requests no route's own tracing covers */
 };
 
 void px_proxy_cfg_free(struct px_proxy_cfg *c);

@@ -184,6 +184,18 @@ struct px_istio_se {
     int mesh_internal; /* location MESH_INTERNAL (read; mTLS is not modeled) */
 };
 
+/*
+ * A Telemetry (telemetry.istio.io/v1 telemetry.proto): its tracing
+ * settings (istio_telemetry.c). In the root namespace istio-system it is
+ * mesh-wide; elsewhere it covers the services' namespace.
+ */
+struct px_istio_telemetry {
+    char *name, *ns, *at;
+    int has_sampling;  /* tracing[0].randomSamplingPercentage given */
+    double sampling;   /* percent, 0..100 */
+    int disable_spans; /* tracing[0].disableSpanReporting */
+};
+
 struct px_istio {
     struct px_istio_se *ses;
     size_t n_ses;
@@ -200,6 +212,8 @@ struct px_istio {
     size_t n_warnings;
     char **notes; /* "VirtualService reviews from b.yaml:3:1 replaces the one from a.yaml:3:1" */
     size_t n_notes;
+    struct px_istio_telemetry *telemetry; /* appended with tracing */
+    size_t n_telemetry;
 };
 
 /*
@@ -232,6 +246,14 @@ const struct px_istio_se *px_istio_se_for(const struct px_istio *m, const char *
  */
 const struct px_istio_sidecar *px_istio_sidecar_for(const struct px_istio *m,
                                                     const struct px_label *labels, size_t n);
+
+/*
+ * The tracing of Istio's proxies: Istio's default (every proxy traces
+ * 1% of new traces with 128-bit ids), then the mesh-wide Telemetry (root
+ * namespace istio-system), then for the services' sidecars (gateway 0) the
+ * Telemetry of another namespace, the services' one.
+ */
+void px_istio_trace_cfg(const struct px_istio *m, int gateway, struct px_trace_cfg *out);
 
 /* Whether Sidecar s (NULL: none) lets a workload's sidecar reach service svc. */
 int px_istio_sidecar_sees(const struct px_istio_sidecar *s, const char *svc);

@@ -132,4 +132,8 @@ int px_istio_vs_routes(const struct px_istio *m, const struct px_mesh_service *s
                        const size_t *first, const struct px_istio_vs *v, struct px_proxy_cfg *out,
                        struct px_vhost_cfg *vh, char **err);
 
+/* istio_telemetry.c: a Telemetry's spec; px_istio_telemetry_free frees one. */
+int px_istio_parse_telemetry(struct ip *c, const yaml_node_t *spec);
+void px_istio_telemetry_free(struct px_istio_telemetry *t);
+
 #endif

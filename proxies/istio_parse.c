@@ -26,10 +26,10 @@
  * Go's forms ("1s", "500ms", "0.5s", "1m30s").
  *
  * How: the kind is read first - a List is read item by item, a kind other
- * than VirtualService, DestinationRule, Sidecar, Gateway and ServiceEntry
- * is refused or unknown - then the envelope is checked and the spec goes
- * to istio_vs.c, istio_dr.c, istio_sidecar.c, istio_gateway.c or
- * istio_serviceentry.c,
+ * than VirtualService, DestinationRule, Sidecar, Gateway, ServiceEntry and
+ * Telemetry is refused or unknown - then the envelope is checked and the
+ * spec goes to istio_vs.c, istio_dr.c, istio_sidecar.c, istio_gateway.c,
+ * istio_serviceentry.c or istio_telemetry.c,
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
@@ -210,7 +210,6 @@ static const struct {
     {"AuthorizationPolicy", "allowing and denying requests is not modeled yet"},
     {"PeerAuthentication", "mTLS modes are not modeled yet"},
     {"RequestAuthentication", "JWT validation in sidecars is not modeled yet"},
-    {"Telemetry", "tracing and metrics settings are not modeled yet"},
     {"HTTPRoute", "Kubernetes Gateway API routes are not modeled yet"},
     {"GRPCRoute", "Kubernetes Gateway API routes are not modeled yet"},
     {"TCPRoute", "Kubernetes Gateway API routes are not modeled yet"},
@@ -237,10 +236,10 @@ static const struct {
 static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
     enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
-    const char *names[N_OTHER + 7] = {"VirtualService", "DestinationRule", "Sidecar",
-                                      "Gateway",        "ServiceEntry",    "List"};
+    const char *names[N_OTHER + 8] = {"VirtualService", "DestinationRule", "Sidecar", "Gateway",
+                                      "ServiceEntry",   "Telemetry",       "List"};
     for (size_t i = 0; i < N_OTHER; i++) {
-        names[6 + i] = other_kinds[i].kind;
+        names[7 + i] = other_kinds[i].kind;
         if (strcmp(c->kind, other_kinds[i].kind)) continue;
         const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
         char text[300];
@@ -253,8 +252,8 @@ static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kin
         return fl_y_error(c->d, kind, "unknown kind '%s' (did you mean '%s'?)", c->kind, hint);
     return fl_y_error(
         c->d, kind,
-        "unknown kind '%s' (faultline reads VirtualService, DestinationRule, Sidecar, Gateway "
-        "and ServiceEntry)",
+        "unknown kind '%s' (faultline reads VirtualService, DestinationRule, Sidecar, Gateway, "
+        "ServiceEntry and Telemetry)",
         c->kind);
 }
 
@@ -277,6 +276,8 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     static const char *const versions[] = {"networking.istio.io/v1alpha3",
                                            "networking.istio.io/v1beta1", "networking.istio.io/v1",
                                            NULL};
+    static const char *const telemetry_versions[] = {"telemetry.istio.io/v1alpha1",
+                                                     "telemetry.istio.io/v1", NULL};
     struct ip c = {.d = d, .m = m};
     int v;
     if (fl_y_want_map(d, n, "an Istio resource")) return -1;
@@ -286,11 +287,12 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     if (!strcmp(c.kind, "List")) return list_items(m, d, n);
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
     int is_sc = !strcmp(c.kind, "Sidecar"), is_gw = !strcmp(c.kind, "Gateway");
-    int is_se = !strcmp(c.kind, "ServiceEntry");
-    if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se) return other_kind(&c, n, kind);
+    int is_se = !strcmp(c.kind, "ServiceEntry"), is_tm = !strcmp(c.kind, "Telemetry");
+    if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se && !is_tm) return other_kind(&c, n, kind);
     c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
-        fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion", versions, &v) ||
+        fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion",
+                  is_tm ? telemetry_versions : versions, &v) ||
         parse_metadata(&c, fl_y_get(d, n, "metadata")))
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");
@@ -299,6 +301,7 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
            : is_dr ? px_istio_parse_dr(&c, spec)
            : is_gw ? px_istio_parse_gateway(&c, spec)
            : is_se ? px_istio_parse_se(&c, spec)
+           : is_tm ? px_istio_parse_telemetry(&c, spec)
                    : px_istio_parse_sidecar(&c, spec);
 }
 
@@ -314,6 +317,8 @@ void px_istio_free(struct px_istio *m)
     for (size_t i = 0; i < m->n_ses; i++) px_istio_se_free(&m->ses[i]);
     free(m->ses);
     free(m->gateways);
+    for (size_t i = 0; i < m->n_telemetry; i++) px_istio_telemetry_free(&m->telemetry[i]);
+    free(m->telemetry);
     for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
     free(m->warnings);
     for (size_t i = 0; i < m->n_notes; i++) free(m->notes[i]);

@@ -87,11 +87,12 @@ enum px_kong_scope { PX_KONG_GLOBAL, PX_KONG_SERVICE, PX_KONG_ROUTE };
 struct px_kong_plugin {
     char *name;
     enum px_kong_scope scope;
-    int target;           /* service or route index */
-    struct px_rl_cfg rl;  /* rate-limiting */
-    struct px_edge *edge; /* a modelled traffic plugin (edge.h); NULL for the others */
-    int priority;         /* Kong's PRIORITY (the request phase runs highest first) */
-    int observer;         /* watches only: listed, not run */
+    int target;                /* service or route index */
+    struct px_rl_cfg rl;       /* rate-limiting */
+    struct px_edge *edge;      /* a modelled traffic plugin (edge.h); NULL for the others */
+    int priority;              /* Kong's PRIORITY (the request phase runs highest first) */
+    int observer;              /* watches only: listed, not run */
+    struct px_trace_cfg trace; /* zipkin, opentelemetry: the tracing it asks for (enabled 1) */
 };
 
 struct px_kong {

@@ -278,6 +278,29 @@ static int route_plugin(const struct px_kong *k, size_t route, const char *name)
     return best;
 }
 
+/*
+ * The tracing plugin (zipkin or opentelemetry) that covers a route: the
+ * most specific of either name, zipkin first at equal scope; -1 if none.
+ * route == k->n_routes: the global ones only (requests no route serves).
+ */
+static int route_tracing(const struct px_kong *k, size_t route)
+{
+    static const char *const names[] = {"zipkin", "opentelemetry"};
+    int best = -1, rank = 0;
+    for (size_t i = 0; i < k->n_plugins; i++) {
+        const struct px_kong_plugin *p = &k->plugins[i];
+        if (strcmp(p->name, names[0]) && strcmp(p->name, names[1])) continue;
+        int r = route < k->n_routes ? plugin_rank(k, p, route) : p->scope == PX_KONG_GLOBAL;
+        if (r > rank || (r == rank && r && !strcmp(p->name, "zipkin") &&
+                         strcmp(k->plugins[best].name, "zipkin"))) {
+            rank = r;
+            best = (int)i;
+        }
+    }
+    FL_ASSERT(best < 0 || k->plugins[best].trace.enabled);
+    return best;
+}
+
 /* The rate limit of a route: its rate-limiting plugin's index among the rate limits, or -1. */
 static int route_rate_limit(const struct px_kong *k, size_t route)
 {
@@ -379,6 +402,11 @@ static int route_cfg(const struct px_kong *k, const struct kentry *e, const int 
     rc->authority = r->preserve_host ? NULL : kong_authority(k, s);
     rc->rate_limit = route_rate_limit(k, e->route);
     rc->edge = (uint32_t)edge_of_route[e->route];
+    int t = route_tracing(k, e->route);
+    if (t >= 0 && k->plugins[t].scope != PX_KONG_GLOBAL) { /* a global one is the proxy's */
+        rc->has_trace = 1;
+        rc->trace = k->plugins[t].trace;
+    }
     FL_ASSERT(rc->n_methods == r->n_methods && rc->n_headers == r->n_headers);
     return 0;
 }
@@ -556,6 +584,8 @@ int px_kong_build(const struct px_kong *k, const char *name, const struct px_res
     out->kind = PX_PROXY_GATEWAY;
     px_cost_default(&out->cost);
     out->workers = 1;
+    int t = route_tracing(k, k->n_routes); /* global plugins run on requests no route serves */
+    if (t >= 0) out->trace = k->plugins[t].trace;
     int *svc_cluster = fl_calloc(k->n_services ? k->n_services : 1, sizeof *svc_cluster);
     size_t n_e = 0, n_d = 0, d = 0;
     struct kentry *e = NULL;

@@ -108,8 +108,12 @@ struct px_edge *px_kong_edge_read(struct kp *c, const char *name, const yaml_nod
 /* kong_plugin_observe.c: 1 if name is a plugin that only observes (logs, metrics, traces). */
 int px_kong_observer(const char *name);
 
-/* kong_plugin_observe.c: checks an observer's config keys (cfg may be NULL). */
-int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg);
+/*
+ * kong_plugin_observe.c: checks an observer's config keys (cfg may be NULL);
+ * for the tracing plugins (zipkin, opentelemetry), reads their sampling into p->trace.
+ */
+int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg,
+                           struct px_kong_plugin *p);
 
 /* kong_upstream.c: an upstream, with its targets and health checks. */
 int px_kong_parse_upstream(struct kp *c, const yaml_node_t *n);

@@ -269,7 +269,7 @@ static int plugin_config(struct kp *c, const yaml_node_t *n, const char *name,
     }
     if (px_kong_observer(name)) {
         p->observer = 1;
-        return px_kong_observer_check(c, name, cfg);
+        return px_kong_observer_check(c, name, cfg, p);
     }
     p->priority = px_kong_edge_priority(name);
     FL_ASSERT(p->priority >= 0);

@@ -3,13 +3,27 @@
  * (metrics, logs, traces): accepted, their config keys checked against
  * each plugin's schema (kong/plugins/<name>/schema.lua, Kong 3), and
  * listed in the run's summary as not affecting the request path. Values
- * are not checked: nothing here acts on them.
+ * are not checked: nothing here acts on them - except the tracing plugins'
+ * sampling, which decides which requests the gateway traces:
+ *  - zipkin (kong/plugins/zipkin/schema.lua): sample_ratio, a number 0..1,
+ *    default 0.001; traceid_byte_count 8 or 16, default 16 (128-bit ids);
+ *  - opentelemetry (kong/plugins/opentelemetry/schema.lua): sampling_rate,
+ *    0..1, no default: kong.conf's tracing_sampling_rate then applies,
+ *    whose default is 0.01 (kong/templates/kong_defaults.lua); trace ids
+ *    are 16 bytes (OpenTelemetry's).
+ * header_type "preserve" (both plugins' default) is what the proxy engine
+ * does (proxies/trace.h): the forms that arrived, and for a trace started
+ * at the gateway default_header_type's default, b3 (zipkin, the x-b3-*
+ * headers) or w3c (opentelemetry, traceparent); the other values are
+ * refused as not modeled.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
 #include "proxies/kong_internal.h"
+#include "proxies/trace.h"
 
 /* clang-format off */
 static const char *const k_prometheus[] = {"per_consumer", "status_code_metrics",
@@ -63,12 +77,61 @@ int px_kong_observer(const char *name)
     return find(name) >= 0;
 }
 
-int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg)
+/* A key of cfg that is given and not null, or NULL. */
+static yaml_node_t *given(struct kp *c, const yaml_node_t *cfg, const char *key)
+{
+    yaml_node_t *x = cfg ? fl_y_get(c->d, cfg, key) : NULL;
+    return x && !px_kong_is_null(x) ? x : NULL;
+}
+
+/* zipkin's and opentelemetry's sampling, into p->trace. */
+static int tracing(struct kp *c, const char *name, const yaml_node_t *cfg, struct px_kong_plugin *p)
+{
+    int zipkin = !strcmp(name, "zipkin");
+    FL_ASSERT(zipkin || !strcmp(name, "opentelemetry"));
+    char what[64];
+    double ratio = zipkin ? 0.001 : 0.01;
+    long long bytes = 16;
+    yaml_node_t *x;
+    snprintf(what, sizeof what, "%s %s", name, zipkin ? "sample_ratio" : "sampling_rate");
+    if ((x = given(c, cfg, zipkin ? "sample_ratio" : "sampling_rate")) &&
+        fl_y_double(c->d, x, what, 0, 1, &ratio))
+        return -1;
+    if (zipkin && (x = given(c, cfg, "traceid_byte_count"))) {
+        if (fl_y_int(c->d, x, "zipkin traceid_byte_count", 8, 16, &bytes)) return -1;
+        if (bytes != 8 && bytes != 16)
+            return fl_y_error(c->d, x, "zipkin traceid_byte_count must be 8 or 16, not %lld",
+                              bytes);
+    }
+    const char *ht;
+    if ((x = given(c, cfg, "header_type"))) {
+        if (fl_y_string(c->d, x, "header_type", &ht)) return -1;
+        if (strcmp(ht, "preserve"))
+            return fl_y_error(c->d, x,
+                              "%s header_type '%s' is not modeled yet (only 'preserve', the "
+                              "default: the forms that arrived, else x-b3-* and traceparent)",
+                              name, ht);
+    }
+    p->trace.enabled = 1;
+    p->trace.sample_pct = 100 * ratio;
+    p->trace.id128 = bytes == 16;
+    /* a trace started here: default_header_type, b3 (zipkin) or w3c (opentelemetry) */
+    p->trace.formats = zipkin ? PX_TRACE_B3 : PX_TRACE_W3C;
+    FL_ASSERT(p->trace.sample_pct >= 0 && p->trace.sample_pct <= 100);
+    return 0;
+}
+
+int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg,
+                           struct px_kong_plugin *p)
 {
     int i = find(name);
     char what[64];
-    if (i < 0 || !cfg || px_kong_is_null(cfg)) return 0;
+    if (i < 0) return 0;
+    if (cfg && px_kong_is_null(cfg)) cfg = NULL;
     snprintf(what, sizeof what, "%s config", name);
-    if (fl_y_want_map(c->d, cfg, what)) return -1;
-    return fl_y_check_keys(c->d, cfg, observers[i].keys, NULL, what);
+    if (cfg && (fl_y_want_map(c->d, cfg, what) ||
+                fl_y_check_keys(c->d, cfg, observers[i].keys, NULL, what)))
+        return -1;
+    if (!strcmp(name, "zipkin") || !strcmp(name, "opentelemetry")) return tracing(c, name, cfg, p);
+    return 0;
 }

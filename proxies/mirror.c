@@ -109,6 +109,7 @@ void px_mirror_start(struct stream *s)
         struct shadow *sh = fl_calloc(1, sizeof *sh);
         sh->p = p;
         sh->req = px_upstream_request(s);
+        px_trace_shadow_inject(s, sh->req); /* the copy carries the request's trace and sampling */
         const char *host = sh->req->authority ? sh->req->authority : px_msg_header(sh->req, "host");
         if (host) sh->req->authority = px_mirror_shadow_host(sh->req, host);
         if (px_msg_header(sh->req, "host")) px_msg_set_header(sh->req, "host", sh->req->authority);

@@ -226,6 +226,7 @@ static void send_response(struct px_rt *rt, void *arg)
     struct px_msg *m = s->resp;
     s->resp = NULL;
     int close = s->req && px_wants_close(s->req);
+    if (!s->abandoned) px_trace_stream_end(s, m, NULL);
     if (d && !s->abandoned)
         rt->ops->send(rt, d->c, m);
     else
@@ -272,6 +273,7 @@ static void stream_free(struct stream *s)
 {
     struct px_proxy *p = s->p;
     FL_ASSERT(p->active > 0 && !s->att && !s->retry_pending);
+    px_trace_stream_end(s, NULL, "downstream-reset"); /* if not answered: the client went away */
     px_timer_cancel(p->rt, &s->route_timer);
     px_timer_cancel(p->rt, &s->backoff_timer);
     px_timer_cancel(p->rt, &s->fault_timer);
@@ -369,6 +371,7 @@ static void stream_routed(struct px_rt *rt, void *arg)
         return;
     }
     s->route = find_route(p->cfg, s->req);
+    px_trace_stream_begin(s);
     if (!s->route) {
         px_stream_finish(s, px_local_response(p, 404, PX_FLAG_NR, NULL));
         return;
@@ -394,6 +397,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     s->down = d;
     s->req = req;
     s->dest = -1;
+    s->start_ns = px_now(p->rt);
     p->active++;
     px_timer_init(p->rt, &s->route_timer, px_up_route_timeout, s);
     px_timer_init(p->rt, &s->backoff_timer, px_up_backoff_done, s);
@@ -523,6 +527,7 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
 void px_proxy_free(struct px_proxy *p)
 {
     /* streams first (they hold attempts and connections), then what is left of the rest */
+    p->freeing = 1;
     while (p->streams) {
         struct stream *s = p->streams;
         stream_cancel(s);

@@ -10,11 +10,13 @@
  * semantics: circuit breakers (503 UO with x-envoy-overloaded), load
  * balancing with health and panic, per-host connection pools with pending
  * queues, per-try timeouts inside the route timeout, retries with backoff
- * within budgets, outlier detection fed by every result, and response flags
- * saying why a response is not the upstream's own.
+ * within budgets, outlier detection fed by every result, response flags
+ * saying why a response is not the upstream's own, and, when it traces
+ * (px_proxy_cfg.trace), a SERVER span per request and a CLIENT span per
+ * attempt with the trace context carried upstream (proxy_trace.c).
  *
- * What it does not do yet: HTTP/2, TLS, authorization, tracing headers,
- * request/response bodies beyond their sizes in the simulator.
+ * What it does not do yet: HTTP/2, TLS, authorization, request/response
+ * bodies beyond their sizes in the simulator.
  */
 #ifndef FL_PROXIES_PROXY_H
 #define FL_PROXIES_PROXY_H

@@ -1,8 +1,9 @@
 /*
- * proxy_internal.h - what the proxy engine's two files share: proxy.c
- * (downstream connections, streams, routing, rate limits, faults) and
+ * proxy_internal.h - what the proxy engine's files share: proxy.c
+ * (downstream connections, streams, routing, rate limits, faults),
  * upstream.c (clusters, connection pools, attempts, retries, breakers,
- * outlier detection). Not part of the engine's interface (proxy.h).
+ * outlier detection), mirror.c (shadow copies) and proxy_trace.c (spans and
+ * trace propagation). Not part of the engine's interface (proxy.h).
  *
  * Objects and their lifetimes:
  *  - struct down: a downstream connection, from accept until it closes;
@@ -19,6 +20,7 @@
 
 #include "proxies/proxy.h"
 #include "proxies/respcache.h"
+#include "proxies/trace.h"
 
 struct stream;
 struct shadow;
@@ -60,6 +62,7 @@ struct cluster {
     struct px_outlier od;
     struct px_timer sweep;
     struct px_cluster_stats st;
+    char *span_name; /* its attempts' CLIENT span name: "router NAME egress" */
 };
 
 struct attempt {
@@ -69,6 +72,9 @@ struct attempt {
     int pending;
     int is_retry;
     struct px_timer per_try;
+    uint64_t span_id; /* its CLIENT span (0: the stream is not traced) */
+    int64_t start_ns; /* when it began (pending included) */
+    uint32_t number;  /* 1 for the first try, 2 for the first retry... */
     struct attempt *next_pend, *prev_pend;
 };
 
@@ -106,6 +112,12 @@ struct stream {
     int retry_pending;         /* a retry waits in backoff (it holds a retry count) */
     int in_work;               /* a CPU continuation is queued for it */
     int abandoned;             /* the client went away */
+    /* tracing (proxy_trace.c) */
+    int64_t start_ns;   /* when the request arrived */
+    struct px_trace tr; /* the trace: ids, sampling, the incoming span (tr.span_id) */
+    uint64_t span_id;   /* its SERVER span; 0: not traced */
+    uint32_t attempts;  /* attempts begun */
+    int span_done;      /* the SERVER span was reported */
 };
 
 struct px_proxy {
@@ -127,6 +139,7 @@ struct px_proxy {
     struct upconn *ups;
     struct shadow *shadows; /* mirrored copies in flight (mirror.c) */
     uint64_t shadows_sent;
+    int freeing; /* px_proxy_free is running: no spans for what it drops */
 };
 
 /* Intrusive doubly-linked lists with a head pointer. */
@@ -174,6 +187,25 @@ int px_wants_close(const struct px_msg *m);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);
+
+/* ---- proxy_trace.c ---- */
+
+/* The stream's tracing, once routed (route may be NULL): continue or start a trace, sample. */
+void px_trace_stream_begin(struct stream *s);
+/* A new attempt of a traced stream: its span id, start and number. */
+void px_trace_attempt_begin(struct stream *s, struct attempt *a);
+/* The attempt's context into its upstream request (a traced stream's). */
+void px_trace_attempt_inject(struct stream *s, const struct attempt *a, struct px_msg *up);
+/* The context of the stream's SERVER span into a mirrored copy (sampling inherited). */
+void px_trace_shadow_inject(struct stream *s, struct px_msg *up);
+/*
+ * An attempt ended: its CLIENT span (status 0: no answer; reason NULL unless
+ * retried or refused; error 1 when it failed).
+ */
+void px_trace_attempt_end(struct stream *s, const struct attempt *a, int status, uint32_t flags,
+                          const char *reason, int error);
+/* The stream is answered (resp) or abandoned (NULL): its SERVER span, once. */
+void px_trace_stream_end(struct stream *s, const struct px_msg *resp, const char *reason);
 
 /* ---- mirror.c ---- */
 

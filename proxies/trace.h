@@ -41,6 +41,7 @@ struct px_trace {
     uint64_t parent_id;          /* the sender's parent (B3 only), 0 if none */
     int sampled;                 /* PX_SAMPLE_* */
     uint32_t formats;            /* PX_TRACE_*: the forms it came in (0: started here) */
+    int debug;                   /* x-b3-flags: 1 or b3 sampling state `d` (then sampled) */
 };
 
 /*

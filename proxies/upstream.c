@@ -16,7 +16,9 @@
  *    timeout as 504; for Kong's passive health checks (outlier detection in
  *    Kong's mode) a failed try is reported as Kong reports it
  *    (record_failure), and a host that answers often enough while ejected
- *    comes back (record_outlier).
+ *    comes back (record_outlier);
+ *  - each attempt's CLIENT span, with the reason it was retried or refused,
+ *    and its trace context in its request (proxy_trace.c).
  * The downstream half is proxy.c.
  */
 #include <stdlib.h>
@@ -173,7 +175,9 @@ static void send_attempt(struct attempt *a, struct upconn *uc)
     uc->att = a;
     uc->served++;
     s->cl->st.rq_total++;
-    p->rt->ops->send(p->rt, uc->c, px_upstream_request(s));
+    struct px_msg *up = px_upstream_request(s);
+    px_trace_attempt_inject(s, a, up);
+    p->rt->ops->send(p->rt, uc->c, up);
     /* Envoy: the per-try timer starts once the request is on its way upstream */
     int64_t per_try = s->route->has_retry ? s->route->retry.per_try_timeout_ns : 0;
     if (per_try > 0) px_timer_arm(p->rt, &a->per_try, px_now(p->rt) + per_try);
@@ -302,7 +306,6 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
     struct host *h = a->host;
     attempt_release(a);
     s->att = NULL;
-    free(a);
     const struct px_route_cfg *route = s->route;
     FL_ASSERT(route->has_retry ? s->retries <= route->retry.num_retries : s->retries == 0);
     int matches = route->has_retry && px_retry_matches(&route->retry, r);
@@ -310,16 +313,32 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
         record_failure(cl, h, r,
                        matches && s->retries < route->retry.num_retries &&
                            px_breaker_can_retry(&cl->br));
+    /* the attempt's span: what it got, and why it was retried or the retry refused */
+    int status = resp ? resp->status : 0;
+    uint32_t aflags = r->connect_failed ? PX_FLAG_UF
+                      : r->timed_out    ? PX_FLAG_UT
+                      : r->reset        ? PX_FLAG_UC
+                                        : 0;
+    const char *cause = r->connect_failed ? "connect-failure"
+                        : r->timed_out    ? "per-try-timeout"
+                        : r->reset        ? "reset"
+                        : status >= 500   ? "5xx"
+                                          : "retriable-status";
     if (matches) {
         if (s->retries >= route->retry.num_retries) {
             s->flags |= PX_FLAG_URX;
             cl->st.rq_retry_limit++;
+            px_trace_attempt_end(s, a, status, aflags | PX_FLAG_URX, "retry-limit", !resp);
         } else if (!px_breaker_can_retry(&cl->br)) {
             s->flags |= PX_FLAG_UO;
             cl->st.rq_retry_overflow++;
             cl->br.overflow[PX_BREAKER_RETRIES]++;
             px_proxy_event(p, PX_EV_OVERFLOW, cl, NULL, PX_BREAKER_RETRIES);
+            px_trace_attempt_end(s, a, status, aflags | PX_FLAG_UO,
+                                 cl->br.cfg.budget ? "retry-budget" : "retry-overflow", !resp);
         } else {
+            px_trace_attempt_end(s, a, status, aflags, cause, !resp);
+            free(a);
             if (resp) px_msg_free(p->rt, resp);
             s->retries++;
             cl->st.rq_retry++;
@@ -330,7 +349,10 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
             px_timer_arm(p->rt, &s->backoff_timer, px_now(p->rt) + wait);
             return;
         }
+    } else {
+        px_trace_attempt_end(s, a, status, aflags, NULL, !resp);
     }
+    free(a);
     s->edge.from_upstream = resp != NULL;
     if (!resp) resp = error_response(s, r);
     resp->flags |= s->flags;
@@ -415,6 +437,10 @@ static void attempt_start(struct stream *s)
     int is_retry = s->retry_pending;
     FL_ASSERT(!s->att && !s->abandoned && s->cl);
     if (!px_breaker_can_request(&cl->br)) {
+        /* refused before it began: a span of no length says so */
+        struct attempt refused = {.s = s};
+        px_trace_attempt_begin(s, &refused);
+        px_trace_attempt_end(s, &refused, 0, PX_FLAG_UO, "overflow", 1);
         drop_retry(s);
         overflow(s, PX_BREAKER_REQUESTS);
         return;
@@ -432,6 +458,7 @@ static void attempt_start(struct stream *s)
     a->host = h;
     a->is_retry = is_retry;
     px_timer_init(p->rt, &a->per_try, per_try_timeout, a);
+    px_trace_attempt_begin(s, a);
     s->att = a;
     s->tried[hi] = 1;
     h->active++;
@@ -448,6 +475,7 @@ static void attempt_start(struct stream *s)
     if (!px_breaker_can_pend(&cl->br)) {
         attempt_release(a);
         s->att = NULL;
+        px_trace_attempt_end(s, a, 0, PX_FLAG_UO, "overflow", 1);
         free(a);
         overflow(s, PX_BREAKER_PENDING);
         return;
@@ -566,6 +594,7 @@ void px_up_route_timeout(struct px_rt *rt, void *arg)
         }
         attempt_release(a);
         s->att = NULL;
+        px_trace_attempt_end(s, a, 0, PX_FLAG_UT, "timeout", 1);
         free(a);
     }
     px_stream_finish(
@@ -588,6 +617,7 @@ void px_up_cancel(struct stream *s)
     }
     attempt_release(a);
     s->att = NULL;
+    px_trace_attempt_end(s, a, 0, PX_FLAG_DC, "downstream-reset", 1);
     free(a);
 }
 
@@ -690,6 +720,7 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
     cl->p = p;
     cl->cfg = cfg;
     cl->index = index;
+    cl->span_name = fl_asprintf("router %s egress", cfg->name); /* Envoy router.cc's name */
     cl->hosts = fl_calloc(n ? n : 1, sizeof *cl->hosts);
     cl->lbh = fl_calloc(n ? n : 1, sizeof *cl->lbh);
     for (uint32_t i = 0; i < n; i++) {
@@ -726,6 +757,7 @@ void px_cluster_free(struct px_proxy *p, struct cluster *cl)
     }
     if (cl->has_outlier) px_outlier_free(&cl->od);
     px_lb_free(&cl->lb);
+    free(cl->span_name);
     free(cl->hosts);
     free(cl->lbh);
 }

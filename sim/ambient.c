@@ -212,6 +212,7 @@ static int waypoint_cfg(struct sim_world *w, const struct sim_waypoint_cfg *wp,
     out->cost = wp->cost.cost;
     out->workers = wp->cost.workers;
     out->envoy_headers = 1;
+    sim_mesh_tracing(sc, out, 1, 0); /* a waypoint is an Envoy of the mesh */
     return 0;
 }
 

@@ -112,6 +112,17 @@ static void retry_text(const struct px_route_cfg *r, FILE *out)
     fputc('\n', out);
 }
 
+/* "off (...)" or "10% of new or deferred traces, 128-bit ids" (proxies/proxy_trace.c). */
+static void trace_text(const struct px_trace_cfg *t, FILE *out)
+{
+    if (!t->enabled) {
+        fprintf(out, "off (trace headers pass through)\n");
+        return;
+    }
+    fprintf(out, "samples %g%% of new or deferred traces, %s-bit ids\n", t->sample_pct,
+            t->id128 ? "128" : "64");
+}
+
 static void route(const struct px_proxy_cfg *c, const struct px_route_cfg *r, FILE *out)
 {
     char a[32];
@@ -130,6 +141,10 @@ static void route(const struct px_proxy_cfg *c, const struct px_route_cfg *r, FI
     retry_text(r, out);
     fprintf(out, "      timeout: %s\n", dur(r->timeout_ns, a, sizeof a));
     if (r->rate_limit >= 0) fprintf(out, "      rate limit: Kong's rate-limiting\n");
+    if (r->has_trace) {
+        fprintf(out, "      tracing: ");
+        trace_text(&r->trace, out);
+    }
 }
 
 static const char *lb_name(enum px_lb_policy p)
@@ -212,6 +227,8 @@ static void proxy(const char *title, const struct px_proxy_cfg *c, FILE *out)
         for (size_t r = 0; r < vh->n_routes; r++) route(c, &vh->routes[r], out);
     }
     for (size_t i = 0; i < c->n_clusters; i++) cluster(&c->clusters[i], out);
+    fprintf(out, "  tracing: ");
+    trace_text(&c->trace, out);
 }
 
 struct ctx {

@@ -116,6 +116,24 @@ void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c)
         c->clusters[i].outlier.legacy_max_ejection_percent = sc->compat.legacy_max_ejection_percent;
 }
 
+void sim_mesh_tracing(const struct sim_scenario *sc, struct px_proxy_cfg *c, int istio, int ingress)
+{
+    FL_ASSERT(sc && c && (istio || !ingress));
+    if (istio) px_istio_trace_cfg(&sc->istio, ingress, &c->trace);
+    if (sc->trace_sample < 0) return;
+    /* the scenario's tracing.sample: every proxy traces, at that rate */
+    c->trace.enabled = 1;
+    c->trace.sample_pct = sc->trace_sample;
+    for (size_t v = 0; v < c->n_vhosts; v++)
+        for (size_t r = 0; r < c->vhosts[v].n_routes; r++) {
+            struct px_route_cfg *rc = &c->vhosts[v].routes[r];
+            if (!rc->has_trace) continue;
+            rc->trace.enabled = 1;
+            rc->trace.sample_pct = sc->trace_sample;
+        }
+    FL_ASSERT(c->trace.sample_pct >= 0 && c->trace.sample_pct <= 100);
+}
+
 static void set_cost(struct px_proxy_cfg *c, const struct sim_proxy_cost *cost)
 {
     c->cost = cost->cost;
@@ -131,6 +149,7 @@ static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct p
     c->kind = PX_PROXY_INBOUND;
     c->envoy_headers = 1;
     set_cost(c, &w->sc->sidecar_cost);
+    sim_mesh_tracing(w->sc, c, 1, 0);
     c->n_clusters = 1;
     c->clusters = fl_calloc(1, sizeof *c->clusters);
     struct px_cluster_cfg *cl = &c->clusters[0];
@@ -183,6 +202,7 @@ static struct px_proxy_cfg *outbound_cfg(struct sim_world *w, const struct px_is
     sim_mesh_compat(w->sc, c);
     set_cost(c, &w->sc->sidecar_cost);
     c->envoy_headers = 1;
+    sim_mesh_tracing(w->sc, c, 1, 0);
     return w->mesh_cfgs[k] = c;
 }
 
@@ -227,6 +247,7 @@ static int start_ingress(struct sim_world *w, const struct px_mesh_service *ms, 
     }
     sim_mesh_compat(w->sc, c);
     set_cost(c, &w->sc->ingress_cost);
+    sim_mesh_tracing(w->sc, c, 1, 1);
     w->ingress_cfg = c;
     struct sim_proxy *sp =
         sim_proxy_start(w, w->ingress_node, SIM_PORT_SERVICE, SIM_INGRESS_NAME, c);
@@ -305,6 +326,7 @@ int sim_mesh_init(struct sim_world *w, char **err)
     list_observers(&sc->kong, w->run);
     sim_mesh_compat(sc, w->gateway_cfg);
     set_cost(w->gateway_cfg, &sc->gateway_cost);
+    sim_mesh_tracing(sc, w->gateway_cfg, 0, 0);
     w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
     if (sc->mesh_mode == SIM_MESH_SIDECAR)
         w->gateway_sidecar =

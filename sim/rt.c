@@ -305,7 +305,10 @@ static void rt_event(struct px_rt *rt, const struct px_event *e)
 
 static void rt_span(struct px_rt *rt, const struct px_span *s)
 {
-    sim_trace_span(of(rt)->w, s);
+    /* the local endpoint is this proxy ("caller-0 outbound"), not its shared configuration */
+    struct px_span named = *s;
+    named.service = of(rt)->name;
+    sim_trace_span(of(rt)->w, &named);
 }
 
 static uint64_t rt_trace_id(struct px_rt *rt)

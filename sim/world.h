@@ -330,6 +330,14 @@ void sim_mesh_endpoint(const struct sim_world *w, const struct sim_pod *pod, uin
                        struct px_endpoint_cfg *e);
 /* The scenario's choices of older Envoy behaviour, applied to a built configuration. */
 void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c);
+/*
+ * A proxy's tracing: Istio's (px_istio_trace_cfg; ingress 1: the ingress
+ * gateway, in the root namespace) when istio is set, else as built (Kong's
+ * plugins); then the scenario's tracing.sample, when given, for every
+ * proxy and route.
+ */
+void sim_mesh_tracing(const struct sim_scenario *sc, struct px_proxy_cfg *c, int istio,
+                      int ingress);
 /* The results row of a proxy cluster name, added on first sight. */
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name);
 /* Adds every proxy's cluster counters, as they are now, to into's rows (by name). */

@@ -28,6 +28,7 @@
 
 #include "live/rt.h"
 #include "proxies/proxy.h"
+#include "proxies/trace.h"
 #include "tests/testutil.h"
 
 void suite_live_rt(void);
@@ -557,7 +558,15 @@ struct upstream {
     struct live_listener *l;
     uint64_t addr;
     int status, served;
+    char b3[80], traceid[40], sampled[8], parent[24]; /* the last request's trace headers */
 };
+
+/* Copies header name of m into buf ("" when absent). */
+static void keep_header(const struct px_msg *m, const char *name, char *buf, size_t size)
+{
+    const char *v = px_msg_header(m, name);
+    snprintf(buf, size, "%s", v ? v : "");
+}
 
 static void up_message(void *ctx, struct px_conn *c, struct px_msg *m)
 {
@@ -566,6 +575,10 @@ static void up_message(void *ctx, struct px_conn *c, struct px_msg *m)
     struct px_msg *r = px_msg_new(rt);
     r->status = u->status;
     px_msg_add_header(r, "x-path", m->path);
+    keep_header(m, "b3", u->b3, sizeof u->b3);
+    keep_header(m, "x-b3-traceid", u->traceid, sizeof u->traceid);
+    keep_header(m, "x-b3-sampled", u->sampled, sizeof u->sampled);
+    keep_header(m, "x-b3-parentspanid", u->parent, sizeof u->parent);
     px_msg_free(rt, m);
     u->served++;
     rt->ops->send(rt, c, r);
@@ -686,6 +699,64 @@ static void test_rt_proxy_ejects_a_failing_host_live(void)
     CU_ASSERT_FALSE(px_proxy_host_ejected(p, 0, 1));
     CU_ASSERT_EQUAL(W.rt.st.events[PX_EV_EJECT], 1);
     CU_ASSERT_EQUAL(px_proxy_cluster_stats(p, 0)->ejections, 1);
+    live_rt_close_all(&W.rt);
+    px_proxy_free(p);
+    px_proxy_cfg_free(&cfg);
+    live_listener_close(hosts[0].l);
+    live_listener_close(hosts[1].l);
+    world_free(&W);
+}
+
+/*
+ * Trace propagation on real sockets: a proxy that traces writes its
+ * attempt's context into the upstream request: a new trace as x-b3-*
+ * (sampled at 100%), and an incoming single `b3` header continued in that
+ * form with the same trace id, the attempt's own span id and the proxy's
+ * span as parent.
+ */
+static void test_rt_proxy_propagates_trace_headers_live(void)
+{
+    struct world W;
+    world_init(&W);
+    struct upstream hosts[2];
+    upstream_start(&W, &hosts[0], 200);
+    upstream_start(&W, &hosts[1], 200);
+    struct px_proxy_cfg cfg;
+    outlier_cfg(&cfg, hosts);
+    cfg.trace = (struct px_trace_cfg){.enabled = 1, .sample_pct = 100, .id128 = 1};
+    cfg.trace.formats = PX_TRACE_B3;
+    struct px_proxy *p = px_proxy_new(RT(&W), &cfg);
+    char *err = NULL, *host;
+    uint16_t port;
+    CU_ASSERT_EQUAL_FATAL(live_listen(&W.rt, "127.0.0.1:0", proxy_accept, p, &W.l, &err), 0);
+    live_parse_hostport(live_listener_name(W.l), &host, &port, &err);
+    uint64_t addr;
+    live_rt_resolve(&W.rt, host, port, &addr, &err);
+    free(host);
+    cli_connect(&W, addr);
+    cli_get(&W, "/new", NULL);
+    while (W.n_got < 1 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    const struct upstream *u = hosts[0].served ? &hosts[0] : &hosts[1];
+    CU_ASSERT_EQUAL(strlen(u->traceid), 32);
+    CU_ASSERT_STRING_EQUAL(u->sampled, "1");
+    CU_ASSERT_EQUAL(strlen(u->parent), 16); /* the proxy's SERVER span */
+    CU_ASSERT_STRING_EQUAL(u->b3, "");
+    struct px_msg *m = px_msg_new(RT(&W));
+    m->method = "GET";
+    m->authority = "test";
+    m->path = "/continued";
+    px_msg_add_header_static(m, "b3", "463ac35c9f6413ad-a2fb4a1d1a96d312-1");
+    RT(&W)->ops->send(RT(&W), W.cli, m);
+    while (W.n_got < 2 && !W.timed_out) ev_run(W.loop, EVRUN_ONCE);
+    CU_ASSERT_EQUAL_FATAL(W.n_got, 2);
+    /* the host that got it is the one whose last request carried a b3 header */
+    CU_ASSERT_EQUAL(!*hosts[0].b3 + !*hosts[1].b3, 1);
+    u = *hosts[0].b3 ? &hosts[0] : &hosts[1];
+    CU_ASSERT_EQUAL(strncmp(u->b3, "463ac35c9f6413ad-", 17), 0);
+    CU_ASSERT_EQUAL(strlen(u->b3), 16 + 1 + 16 + 2 + 1 + 16);
+    CU_ASSERT(strncmp(u->b3 + 17, "a2fb4a1d1a96d312", 16) != 0); /* the attempt's own span */
+    CU_ASSERT_EQUAL(strncmp(u->b3 + 33, "-1-", 3), 0);
+    CU_ASSERT_STRING_EQUAL(u->traceid, ""); /* only the form that arrived */
     live_rt_close_all(&W.rt);
     px_proxy_free(p);
     px_proxy_cfg_free(&cfg);
@@ -1052,6 +1123,7 @@ void suite_live_rt(void)
     TEST_ADD(test_rt_drain_closes_busy_connections_after_their_answer);
     TEST_ADD(test_rt_addresses_and_names);
     TEST_ADD(test_rt_proxy_ejects_a_failing_host_live);
+    TEST_ADD(test_rt_proxy_propagates_trace_headers_live);
     TEST_ADD(test_rt_a_trickled_head_gets_408_at_its_deadline);
     TEST_ADD(test_rt_a_kept_alive_connection_closes_at_the_idle_deadline);
     TEST_ADD(test_rt_over_the_limit_the_oldest_idle_connection_makes_room);

@@ -818,14 +818,14 @@ static void test_istio_kubernetes_lists_are_read_item_by_item(void)
                     "    kind: DestinationRule\n"
                     "    metadata: {name: ratings, namespace: default, uid: 7f1c}\n"
                     "    spec: {host: ratings}\n"
-                    "  - apiVersion: telemetry.istio.io/v1\n"
-                    "    kind: Telemetry\n"
+                    "  - apiVersion: security.istio.io/v1\n"
+                    "    kind: PeerAuthentication\n"
                     "    metadata: {name: default}\n"
                     "    spec: {}\n");
     CU_ASSERT_EQUAL(m.n_dr, 1);
     CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
-    ASSERT_STR(m.warnings[0], "mesh.yaml:10:11: Telemetry 'default' is not modeled: tracing and "
-                              "metrics settings are not modeled yet; left out (--lenient)");
+    ASSERT_STR(m.warnings[0], "mesh.yaml:10:11: PeerAuthentication 'default' is not modeled: mTLS "
+                              "modes are not modeled yet; left out (--lenient)");
     px_istio_free(&m);
 }
 

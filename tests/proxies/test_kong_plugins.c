@@ -14,6 +14,7 @@
 #include "proxies/edge.h"
 #include "proxies/kong.h"
 #include "proxies/respcache.h"
+#include "proxies/trace.h"
 #include "tests/proxies/kongtest.h"
 
 void suite_kong_plugins(void);
@@ -624,10 +625,77 @@ static void test_kong_plugins_refused_with_their_place(void)
                "'config.allow', 'config.deny'");
 }
 
+/* ---------------------------------------------------------------- tracing plugins */
+
+/* The tracing of route r of a built gateway (the route's own, else the proxy's). */
+static const struct px_trace_cfg *route_trace(const struct gw *g, const char *route)
+{
+    for (size_t v = 0; v < g->c.n_vhosts; v++)
+        for (size_t i = 0; i < g->c.vhosts[v].n_routes; i++) {
+            const struct px_route_cfg *r = &g->c.vhosts[v].routes[i];
+            if (!strcmp(r->name, route)) return r->has_trace ? &r->trace : &g->c.trace;
+        }
+    CU_FAIL("no such route");
+    return &g->c.trace;
+}
+
+static void test_kong_plugins_tracing_defaults_and_scopes(void)
+{
+    struct gw g;
+    /* none: the gateway does not trace */
+    gw_open(&g, KONG_HEAD);
+    CU_ASSERT_EQUAL(route_trace(&g, "r")->enabled, 0);
+    CU_ASSERT_EQUAL(g.c.trace.enabled, 0);
+    gw_close(&g);
+    /* zipkin's defaults: 0.001, 16-byte ids */
+    gw_open(&g, KONG_HEAD "plugins:\n  - {name: zipkin}\n");
+    CU_ASSERT_EQUAL(g.c.trace.enabled, 1);
+    CU_ASSERT_DOUBLE_EQUAL(g.c.trace.sample_pct, 0.1, 1e-12);
+    CU_ASSERT_EQUAL(g.c.trace.id128, 1);
+    CU_ASSERT_EQUAL(g.c.trace.formats, PX_TRACE_B3); /* default_header_type b3 */
+    CU_ASSERT_DOUBLE_EQUAL(route_trace(&g, "r")->sample_pct, 0.1, 1e-12);
+    gw_close(&g);
+    /* opentelemetry's: kong.conf's tracing_sampling_rate 0.01; null is the default */
+    gw_open(&g, KONG_HEAD "plugins:\n  - {name: opentelemetry, config: {sampling_rate: null}}\n");
+    CU_ASSERT_DOUBLE_EQUAL(g.c.trace.sample_pct, 1.0, 1e-12);
+    CU_ASSERT_EQUAL(g.c.trace.id128, 1);
+    CU_ASSERT_EQUAL(g.c.trace.formats, PX_TRACE_W3C); /* default_header_type w3c */
+    gw_close(&g);
+    /* the route's own beats the global one; the global one covers unrouted requests */
+    gw_open(&g,
+            KONG_HEAD "        plugins: [{name: opentelemetry, config: {sampling_rate: 0.5}}]\n"
+                      "plugins:\n"
+                      "  - {name: zipkin, config: {sample_ratio: 0.25, traceid_byte_count: 8}}\n");
+    CU_ASSERT_DOUBLE_EQUAL(route_trace(&g, "r")->sample_pct, 50, 1e-12);
+    CU_ASSERT_EQUAL(route_trace(&g, "r")->id128, 1);
+    CU_ASSERT_DOUBLE_EQUAL(g.c.trace.sample_pct, 25, 1e-12);
+    CU_ASSERT_EQUAL(g.c.trace.id128, 0);
+    gw_close(&g);
+    /* a disabled plugin is checked, then skipped */
+    gw_open(&g, KONG_HEAD "plugins:\n  - {name: zipkin, enabled: false}\n");
+    CU_ASSERT_EQUAL(g.c.trace.enabled, 0);
+    gw_close(&g);
+}
+
+static void test_kong_plugins_tracing_errors(void)
+{
+    ASSERT_ERR(KONG_HEAD "plugins:\n  - {name: zipkin, config: {sample_ratio: 1.5}}\n",
+               "kong.yaml:10:43: zipkin sample_ratio must be between 0 and 1, not 1.5");
+    ASSERT_ERR(KONG_HEAD "plugins:\n  - {name: zipkin, config: {traceid_byte_count: 12}}\n",
+               "kong.yaml:10:49: zipkin traceid_byte_count must be 8 or 16, not 12");
+    ASSERT_ERR(KONG_HEAD "plugins:\n  - {name: opentelemetry, config: {sampling_rate: -0.1}}\n",
+               "kong.yaml:10:51: opentelemetry sampling_rate must be between 0 and 1, not -0.1");
+    ASSERT_ERR(KONG_HEAD "plugins:\n  - {name: zipkin, config: {header_type: w3c}}\n",
+               "kong.yaml:10:42: zipkin header_type 'w3c' is not modeled yet (only 'preserve', the "
+               "default: the forms that arrived, else x-b3-* and traceparent)");
+}
+
 void suite_kong_plugins(void)
 {
     TEST_SUITE("proxies/kong_plugins");
     TEST_ADD(test_kong_plugins_every_plugin_loads_in_kong_priority_order);
+    TEST_ADD(test_kong_plugins_tracing_defaults_and_scopes);
+    TEST_ADD(test_kong_plugins_tracing_errors);
     TEST_ADD(test_kong_plugins_cors_answers_preflight_with_200);
     TEST_ADD(test_kong_plugins_cors_regex_origins_and_preflight_continue);
     TEST_ADD(test_kong_plugins_request_size_limiting_answers_413);

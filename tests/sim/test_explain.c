@@ -48,6 +48,7 @@ static const char *const gateway_expected =
     "    circuit breaker: max connections 4294967295, max pending 4294967295, max requests "
     "4294967295, max retries 4294967295\n"
     "    outlier detection: none\n"
+    "  tracing: off (trace headers pass through)\n"
     "mesh: none (calls go straight to a pod)\n";
 
 /* Loads text from a temporary file; returns the loader's result. */
@@ -106,9 +107,50 @@ static void test_explain_reports_a_build_error(void)
     free(bad);
 }
 
+/* Each proxy's tracing, and a route's own (Kong's route-scoped zipkin over a global opentelemetry).
+ */
+static void test_explain_shows_tracing(void)
+{
+    static const char text[] =
+        "faultline: 1\n"
+        "duration: 1s\n"
+        "services:\n"
+        "  - {name: catalog}\n"
+        "gateway:\n"
+        "  _format_version: \"3.0\"\n"
+        "  services:\n"
+        "    - name: catalog\n"
+        "      url: http://catalog:80\n"
+        "      routes:\n"
+        "        - {name: traced, paths: [/t], plugins: [{name: zipkin,\n"
+        "           config: {sample_ratio: 0.5, traceid_byte_count: 8}}]}\n"
+        "        - {name: plain, paths: [/p]}\n"
+        "  plugins: [{name: opentelemetry, config: {endpoint: 'http://o:4318/v1/traces'}}]\n"
+        "workload:\n"
+        "  - {name: b, target: gateway, rate: 1/s, requests: [{path: /t}]}\n";
+    struct sim_scenario sc;
+    CU_ASSERT_EQUAL_FATAL(load(text, &sc), 0);
+    char *out = NULL, *err = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&out, &len);
+    CU_ASSERT_EQUAL(sim_explain(&sc, mem, &err), 0);
+    fclose(mem);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "      timeout: none\n"
+                                       "      tracing: samples 50% of new or deferred traces, "
+                                       "64-bit ids\n"
+                                       "    route plain:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "    outlier detection: none\n"
+                                       "  tracing: samples 1% of new or deferred traces, "
+                                       "128-bit ids\n"));
+    free(out);
+    free(err);
+    sim_scenario_free(&sc);
+}
+
 void suite_explain(void)
 {
     TEST_SUITE("sim/explain");
     TEST_ADD(test_explain_shows_kongs_defaults_in_force);
     TEST_ADD(test_explain_reports_a_build_error);
+    TEST_ADD(test_explain_shows_tracing);
 }

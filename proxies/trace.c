@@ -1,0 +1,339 @@
+/*
+ * trace.c - trace context headers (see trace.h): B3 multi-header, the
+ * single `b3` header and W3C `traceparent`, read strictly (a malformed
+ * header is ignored whole, never repaired) and written in the forms that
+ * arrived.
+ *
+ * Sources: openzipkin/b3-propagation README.md ("Multiple Headers",
+ * "Single Header": the single header takes precedence; "Sampling State":
+ * 1 accept, 0 deny, absent defer, `d` debug; "the first value wins"), and
+ * W3C Trace Context, section 3.2 "traceparent Header" (version ff invalid;
+ * all-zero trace-id or parent-id invalid; flag 01 sampled; a version
+ * above 00 may carry more fields after a '-').
+ */
+#include "proxies/trace.h"
+
+#include <math.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/assert.h"
+
+/* ---------------------------------------------------------------- hex */
+
+static int lower_hex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* n (<= 16) lower-hex digits at s into *v; -1 if any is not one. */
+static int hex_n(const char *s, size_t n, uint64_t *v)
+{
+    FL_ASSERT(n <= 16);
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = lower_hex(s[i]);
+        if (d < 0) return -1;
+        x = x << 4 | (uint64_t)d;
+    }
+    *v = x;
+    return 0;
+}
+
+/* A B3 trace id of 16 or 32 lower-hex digits (len of them), not zero. */
+static int trace_id_n(const char *s, size_t len, uint64_t *hi, uint64_t *lo)
+{
+    FL_ASSERT(s && hi && lo);
+    if (len == 16) {
+        *hi = 0;
+        return hex_n(s, 16, lo) == 0 && *lo ? 0 : -1;
+    }
+    if (len != 32 || hex_n(s, 16, hi) || hex_n(s + 16, 16, lo)) return -1;
+    return *hi || *lo ? 0 : -1;
+}
+
+/* A span id of exactly 16 lower-hex digits, not zero. */
+static int span_id_n(const char *s, size_t len, uint64_t *v)
+{
+    return len == 16 && hex_n(s, 16, v) == 0 && *v ? 0 : -1;
+}
+
+/* 16 lower-hex digits of v at out (no terminator); returns out + 16. */
+static char *put_hex(char *out, uint64_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (int i = 14; i >= 0; i -= 2, v >>= 8) { /* a byte at a time */
+        out[i] = digits[(v >> 4) & 15];
+        out[i + 1] = digits[v & 15];
+    }
+    return out + 16;
+}
+
+const char *px_trace_id_hex(uint64_t hi, uint64_t lo, char *buf)
+{
+    FL_ASSERT(buf && (hi || lo));
+    char *end = hi ? put_hex(put_hex(buf, hi), lo) : put_hex(buf, lo);
+    *end = '\0';
+    return buf;
+}
+
+const char *px_span_id_hex(uint64_t id, char *buf)
+{
+    FL_ASSERT(buf);
+    *put_hex(buf, id) = '\0';
+    return buf;
+}
+
+/* ---------------------------------------------------------------- extract */
+
+/*
+ * b3: {TraceId}-{SpanId}-{SamplingState}-{ParentSpanId}, the last two
+ * optional, or a sampling state alone. Returns 1 with ids, 0 for a state
+ * alone (t->sampled set), -1 when malformed.
+ */
+static int parse_b3_single(const char *v, struct px_trace *t)
+{
+    FL_ASSERT(v && t && !t->formats);
+    size_t len = strlen(v);
+    if (len == 1) { /* "b3: 0" (deny), or "1" / "d" with no ids */
+        t->sampled = v[0] == '0' ? PX_SAMPLE_NO : PX_SAMPLE_YES;
+        t->debug = v[0] == 'd';
+        return v[0] == '0' || v[0] == '1' || v[0] == 'd' ? 0 : -1;
+    }
+    const char *dash = strchr(v, '-');
+    if (!dash || trace_id_n(v, (size_t)(dash - v), &t->trace_hi, &t->trace_lo)) return -1;
+    const char *sp = dash + 1, *end = strchr(sp, '-');
+    size_t n = end ? (size_t)(end - sp) : strlen(sp);
+    if (span_id_n(sp, n, &t->span_id)) return -1;
+    t->sampled = PX_SAMPLE_DEFER;
+    if (!end) return 1;
+    const char *st = end + 1;
+    if (!st[0] || (st[1] && st[1] != '-')) return -1;
+    switch (st[0]) {
+    case '0': t->sampled = PX_SAMPLE_NO; break;
+    case '1': t->sampled = PX_SAMPLE_YES; break;
+    case 'd':
+        t->sampled = PX_SAMPLE_YES;
+        t->debug = 1;
+        break;
+    default: return -1;
+    }
+    if (!st[1]) return 1;
+    const char *par = st + 2;
+    return span_id_n(par, strlen(par), &t->parent_id) ? -1 : 1;
+}
+
+/* The trace headers of a message, in one pass (the first value of each). */
+enum { H_B3, H_TRACEID, H_SPANID, H_PARENT, H_SAMPLED, H_FLAGS, H_TRACEPARENT, H_COUNT };
+static const char *const header_names[H_COUNT] = {
+    "b3",           "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
+    "x-b3-sampled", "x-b3-flags",   "traceparent"};
+static const size_t header_lens[H_COUNT] = {2, 12, 11, 17, 12, 10, 11};
+
+/* Which trace header name is, or -1 (any case, as HTTP names compare). */
+static int header_index(const char *name)
+{
+    char c = name[0] | 0x20;
+    if (c != 'b' && c != 'x' && c != 't') return -1; /* most headers, at a glance */
+    size_t len = strlen(name);
+    for (int i = 0; i < H_COUNT; i++)
+        if (len == header_lens[i] && !strcasecmp(name, header_names[i])) return i;
+    return -1;
+}
+
+static void find_headers(const struct px_msg *m, const char *v[H_COUNT])
+{
+    FL_ASSERT(m->n_headers <= m->cap_headers);
+    for (int i = 0; i < H_COUNT; i++) v[i] = NULL;
+    for (uint32_t i = 0; i < m->n_headers; i++) {
+        int k = header_index(m->headers[i].name);
+        if (k >= 0 && !v[k]) v[k] = m->headers[i].value;
+    }
+}
+
+/* The x-b3-* headers: as parse_b3_single; -2 when there is none of them. */
+static int parse_b3_multi(const char *const h[H_COUNT], struct px_trace *t)
+{
+    FL_ASSERT(h && t && !t->formats);
+    const char *tid = h[H_TRACEID], *sid = h[H_SPANID], *pid = h[H_PARENT];
+    const char *smp = h[H_SAMPLED], *flg = h[H_FLAGS];
+    if (!tid && !sid && !pid && !smp && !flg) return -2;
+    t->sampled = PX_SAMPLE_DEFER;
+    if (smp) {
+        /* "1" / "0", and leniently "true" / "false" (b3-propagation README) */
+        if (!strcmp(smp, "1") || !strcmp(smp, "true"))
+            t->sampled = PX_SAMPLE_YES;
+        else if (!strcmp(smp, "0") || !strcmp(smp, "false"))
+            t->sampled = PX_SAMPLE_NO;
+        else
+            return -1;
+    }
+    if (flg) {
+        if (strcmp(flg, "1") && strcmp(flg, "0")) return -1;
+        if (flg[0] == '1') {
+            t->debug = 1;
+            t->sampled = PX_SAMPLE_YES; /* debug implies an accept decision */
+        }
+    }
+    if (!tid && !sid && !pid) return 0; /* a sampling decision alone */
+    if (!tid || !sid) return -1;
+    if (trace_id_n(tid, strlen(tid), &t->trace_hi, &t->trace_lo) ||
+        span_id_n(sid, strlen(sid), &t->span_id))
+        return -1;
+    if (pid && span_id_n(pid, strlen(pid), &t->parent_id)) return -1;
+    return 1;
+}
+
+/* traceparent: 1 when well formed (t set), -1 otherwise. */
+static int parse_traceparent(const char *v, struct px_trace *t)
+{
+    FL_ASSERT(v && t && !t->formats);
+    size_t len = strlen(v);
+    uint64_t ver, flags;
+    if (len < 55 || hex_n(v, 2, &ver) || ver == 0xff || v[2] != '-' || v[35] != '-' || v[52] != '-')
+        return -1;
+    /* version 00 is exactly 55 characters; a later one may add fields after a '-' */
+    if ((ver == 0 && len != 55) || (len > 55 && v[55] != '-')) return -1;
+    if (hex_n(v + 3, 16, &t->trace_hi) || hex_n(v + 19, 16, &t->trace_lo) ||
+        hex_n(v + 36, 16, &t->span_id) || hex_n(v + 53, 2, &flags))
+        return -1;
+    if (!(t->trace_hi | t->trace_lo) || !t->span_id) return -1;
+    t->sampled = flags & 1 ? PX_SAMPLE_YES : PX_SAMPLE_NO;
+    return 1;
+}
+
+int px_trace_extract(const struct px_msg *m, struct px_trace *t)
+{
+    FL_ASSERT(m && t);
+    struct px_trace x;
+    int lone = PX_SAMPLE_DEFER; /* a sampling decision that came without ids */
+    memset(t, 0, sizeof *t);
+    t->sampled = PX_SAMPLE_DEFER;
+    const char *h[H_COUNT];
+    find_headers(m, h);
+    if (h[H_B3]) {
+        memset(&x, 0, sizeof x);
+        int r = parse_b3_single(h[H_B3], &x);
+        if (r == 1) {
+            x.formats = PX_TRACE_B3_SINGLE;
+            *t = x;
+            return 1;
+        }
+        if (r == 0) lone = x.sampled;
+    }
+    memset(&x, 0, sizeof x);
+    int r = parse_b3_multi(h, &x);
+    if (r == 1) {
+        x.formats = PX_TRACE_B3;
+        *t = x;
+        return 1;
+    }
+    if (r == 0 && lone == PX_SAMPLE_DEFER) lone = x.sampled;
+    memset(&x, 0, sizeof x);
+    if (h[H_TRACEPARENT] && parse_traceparent(h[H_TRACEPARENT], &x) == 1) {
+        x.formats = PX_TRACE_W3C;
+        *t = x;
+        return 1;
+    }
+    t->sampled = lone;
+    FL_ASSERT(!t->trace_hi && !t->trace_lo && !t->formats);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- inject */
+
+void px_trace_strip(struct px_msg *m)
+{
+    FL_ASSERT(m && m->n_headers <= m->cap_headers);
+    uint32_t kept = 0;
+    for (uint32_t i = 0; i < m->n_headers; i++)
+        if (header_index(m->headers[i].name) < 0) m->headers[kept++] = m->headers[i];
+    m->n_headers = kept;
+}
+
+void px_trace_inject(struct px_msg *m, const struct px_trace *t)
+{
+    FL_ASSERT(m && t && (t->trace_hi || t->trace_lo) && t->span_id);
+    /* every value written into one buffer, NUL-separated, then copied into the message once */
+    char buf[256], *p = buf;
+    const char *names[6];
+    size_t at[6], n = 0;
+    uint32_t f = t->formats ? t->formats : PX_TRACE_B3 | PX_TRACE_W3C;
+    char st = t->debug                      ? 'd'
+              : t->sampled == PX_SAMPLE_YES ? '1'
+              : t->sampled == PX_SAMPLE_NO  ? '0'
+                                            : 0;
+    char tid[32], sid[16], pid[16]; /* each id's digits, written once */
+    size_t tlen = t->trace_hi ? 32 : 16;
+    if (t->trace_hi) put_hex(tid, t->trace_hi);
+    put_hex(tid + tlen - 16, t->trace_lo);
+    put_hex(sid, t->span_id);
+    if (t->parent_id) put_hex(pid, t->parent_id);
+    px_trace_strip(m);
+#define VALUE(name)                                                                                \
+    do {                                                                                           \
+        names[n] = (name);                                                                         \
+        at[n++] = (size_t)(p - buf);                                                               \
+    } while (0)
+#define PUT(src, n) (memcpy(p, (src), (n)), p += (n))
+    if (f & PX_TRACE_B3_SINGLE) { /* {trace}-{span}[-{state}[-{parent}]] */
+        VALUE("b3");
+        PUT(tid, tlen);
+        *p++ = '-';
+        PUT(sid, 16);
+        if (st) {
+            *p++ = '-';
+            *p++ = st;
+            /* the parent needs the sampling state before it (b3-propagation "Single Header") */
+            if (t->parent_id) {
+                *p++ = '-';
+                PUT(pid, 16);
+            }
+        }
+        *p++ = '\0';
+    }
+    if (f & PX_TRACE_B3) {
+        VALUE("x-b3-traceid");
+        PUT(tid, tlen);
+        *p++ = '\0';
+        VALUE("x-b3-spanid");
+        PUT(sid, 16);
+        *p++ = '\0';
+        if (t->parent_id) {
+            VALUE("x-b3-parentspanid");
+            PUT(pid, 16);
+            *p++ = '\0';
+        }
+        /* debug is sent as flags alone: "do not also send Sampled" */
+        if (st) {
+            VALUE(st == 'd' ? "x-b3-flags" : "x-b3-sampled");
+            *p++ = st == 'd' ? '1' : st;
+            *p++ = '\0';
+        }
+    }
+    if (f & PX_TRACE_W3C) { /* a 64-bit id is left-padded with zeros to 32 digits */
+        VALUE("traceparent");
+        PUT("00-0000000000000000", tlen == 32 ? 3 : 19);
+        PUT(tid, tlen);
+        *p++ = '-';
+        PUT(sid, 16);
+        PUT(t->sampled == PX_SAMPLE_YES ? "-01" : "-00", 4);
+    }
+#undef VALUE
+#undef PUT
+    FL_ASSERT((size_t)(p - buf) <= sizeof buf && n <= 6);
+    const char *copy = px_msg_strdup(m, buf, (size_t)(p - buf));
+    for (size_t i = 0; i < n; i++) px_msg_add_header_static(m, names[i], copy + at[i]);
+}
+
+/* ---------------------------------------------------------------- sampling */
+
+int px_trace_sample(uint64_t trace_lo, double percent)
+{
+    FL_ASSERT(percent == percent); /* not NaN */
+    if (percent <= 0) return 0;
+    if (percent >= 100) return 1;
+    /* the low 64 bits under the rate's share of their space (an integer bound: exact) */
+    uint64_t bound = (uint64_t)ldexp(percent / 100.0, 64);
+    return trace_lo < bound;
+}
