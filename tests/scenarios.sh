@@ -170,11 +170,12 @@ check "another seed, another digest" '[ -n "$d3" ] && [ "$d1" != "$d3" ]'
 check "the digest is printed in summary.txt" 'grep -q "digest $d1" "$tmp/d1/summary.txt"'
 check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yaml --out "$tmp/d4" | grep -q "$(head -1 "$tmp/d1/summary.txt")"'
 
-# ---- span exports: spans.json (Zipkin v2) and spans.otlp.json (OTLP/JSON), which spancheck
+# ---- span exports (the gateway-mesh path: Kong, two sidecars, the service): spans.json
+# (Zipkin v2) and spans.otlp.json (OTLP/JSON), which spancheck
 # (tests/tools/spancheck.c) accepts, byte-identical from run to run; spancheck refuses broken files
 SC=${SPANCHECK:-build/spancheck}
 for n in 1 2; do
-    "$FL" run scenarios/checkout.yaml --out "$tmp/sp$n" --set duration=10s --set tracing.sample=100% >"$tmp/sp$n.out" 2>&1
+    "$FL" run scenarios/gateway-mesh.yaml --out "$tmp/sp$n" --set duration=10s --set tracing.sample=100% >"$tmp/sp$n.out" 2>&1
 done
 check "spans: spans.json is valid Zipkin v2" '"$SC" zipkin "$tmp/sp1/spans.json" >"$tmp/spc" && grep -q "valid Zipkin v2$" "$tmp/spc"'
 check "spans: spans.otlp.json is valid OTLP/JSON" '"$SC" otlp "$tmp/sp1/spans.otlp.json" >"$tmp/spc" && grep -q "valid OTLP/JSON$" "$tmp/spc"'
@@ -184,7 +185,7 @@ check "spans: the run says where they are, how many and the sampling" 'grep -qF 
 check "spans: summary.txt says how many were kept" 'grep -q "^spans: $nspans kept, of [0-9]* traces (tracing.sample 100%), in spans.json and spans.otlp.json$" "$tmp/sp1/summary.txt"'
 check "spans: one span a line, as many in both files" '[ "$nspans" = "$(grep -c "\"traceId\"" "$tmp/sp1/spans.otlp.json")" ]'
 check "spans: sampling every trace keeps spans ($nspans)" '[ "$nspans" -gt 0 ]'
-"$FL" run scenarios/checkout.yaml --out "$tmp/sp3" --set duration=10s --set report.spans=false >"$tmp/sp3.out" 2>&1
+"$FL" run scenarios/gateway-mesh.yaml --out "$tmp/sp3" --set duration=10s --set report.spans=false >"$tmp/sp3.out" 2>&1
 check "report.spans: false writes neither file and says nothing of spans" '[ -f "$tmp/sp3/summary.txt" ] && [ ! -e "$tmp/sp3/spans.json" ] && [ ! -e "$tmp/sp3/spans.otlp.json" ] && ! grep -q "spans" "$tmp/sp3.out"'
 # A Zipkin file with one mistake per span: a parent not in the file, a 15-digit id, a zero duration
 # (and a second root), a name in capitals, a retry without its first attempt.
