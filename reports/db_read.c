@@ -546,25 +546,25 @@ static int read_trace(sqlite3_stmt *st, int i, uint64_t *hi, uint64_t *lo)
 static int read_requests(struct reader *r)
 {
     struct rpt_run *run = r->run;
-    size_t n = count_rows(r, "requests");
+    size_t n = count_rows(r, "request_rows");
     run->requests = fl_calloc(n + 1, sizeof *run->requests);
     run->cap_requests = n + 1;
-    sqlite3_stmt *st = query(r, "SELECT route_id, start_ms, latency_ms, outcome, tries, flags, "
-                                "trace_id FROM requests ORDER BY id");
+    sqlite3_stmt *st = query(r, "SELECT route_id, start_ms, latency_ms, code, tries, flag_bits, "
+                                "trace_hi, trace_lo FROM request_rows ORDER BY id");
     int rc;
     while ((rc = next(r, st)) == 1 && run->n_requests < n) {
         struct rpt_request *q = &run->requests[run->n_requests++];
-        int64_t route = c_int(st, 0);
-        int64_t flags = rpt_db_flags_parse(c_text(st, 5), run->flag_names);
+        int64_t route = c_int(st, 0), code = c_int(st, 3);
         q->start_ns = c_ns(st, 1, 1e6);
         q->latency_ns = c_ns(st, 2, 1e6);
-        q->outcome = rpt_db_outcome_parse(c_text(st, 3));
+        q->outcome = (int32_t)code;
         q->tries = (uint32_t)c_int(st, 4);
-        q->flags = (uint32_t)flags;
+        q->flags = (uint32_t)c_int(st, 5);
+        q->trace_hi = c_u64(st, 6);
+        q->trace_lo = c_u64(st, 7);
         q->route = (uint32_t)route;
-        if (route < 0 || (size_t)route >= run->n_routes || q->outcome < 0 || flags < 0 ||
-            read_trace(st, 6, &q->trace_hi, &q->trace_lo)) {
-            rc = bad(r, "requests");
+        if (route < 0 || (size_t)route >= run->n_routes || code < 0 || code >= RPT_STATUS_MAX) {
+            rc = bad(r, "request_rows");
             break;
         }
     }

@@ -53,8 +53,7 @@ static int step(struct writer *w, sqlite3_stmt *st)
 {
     FL_ASSERT(st);
     int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    sqlite3_reset(st); /* every column is bound again for the next row */
     return rc == SQLITE_DONE ? 0 : fail(w, "sqlite insert");
 }
 
@@ -437,28 +436,34 @@ static void b_trace(sqlite3_stmt *st, int *c, uint64_t hi, uint64_t lo)
 static int write_requests(struct writer *w)
 {
     const struct rpt_run *r = w->run;
-    sqlite3_stmt *st = prep(w, "INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st = prep(w, "INSERT INTO failure_names VALUES (?,?)");
+    for (int code = 0; st && code < RPT_FAIL_MAX; code++) {
+        int c = 1;
+        if (!rpt_fail_name(code)) continue;
+        b_int(st, &c, code);
+        b_text(st, &c, rpt_fail_name(code));
+        if (step(w, st)) break;
+    }
+    sqlite3_finalize(st);
+    st = w->err ? NULL : prep(w, "INSERT INTO request_rows VALUES (?,?,?,?,?,?,?,?,?)");
     for (size_t i = 0; st && i < r->n_requests; i++) {
         const struct rpt_request *q = &r->requests[i];
         FL_ASSERT(q->route < r->n_routes);
-        char out[16], flags[128];
         int c = 1;
         b_int(st, &c, (int64_t)i);
         b_int(st, &c, q->route);
-        sqlite3_bind_text(st, c++, r->routes[q->route].name, -1, SQLITE_STATIC);
         b_ms(st, &c, q->start_ns);
         b_ms(st, &c, q->latency_ns);
-        if (q->outcome >= 100)
-            b_int(st, &c, q->outcome);
-        else
-            sqlite3_bind_null(st, c++);
-        sqlite3_bind_text(st, c++, rpt_db_outcome_text(q->outcome, out, sizeof out), -1,
-                          SQLITE_TRANSIENT);
-        b_int(st, &c, rpt_outcome_is_error(q->outcome));
+        b_int(st, &c, q->outcome);
         b_int(st, &c, q->tries);
-        sqlite3_bind_text(st, c++, rpt_db_flags_text(q->flags, r->flag_names, flags, sizeof flags),
-                          -1, SQLITE_TRANSIENT);
-        b_trace(st, &c, q->trace_hi, q->trace_lo);
+        b_int(st, &c, q->flags);
+        if (q->trace_hi || q->trace_lo) {
+            b_u64(st, &c, q->trace_hi);
+            b_u64(st, &c, q->trace_lo);
+        } else {
+            sqlite3_bind_null(st, c++);
+            sqlite3_bind_null(st, c++);
+        }
         if (step(w, st)) break;
     }
     sqlite3_finalize(st);
@@ -663,7 +668,8 @@ static int write_db(struct writer *w, const char *tmp, const char *scenario_text
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "
-             "PRAGMA cache_size=-32768; PRAGMA application_id=%d; PRAGMA user_version=%d; BEGIN;",
+             "PRAGMA page_size=65536; PRAGMA cache_size=-32768; PRAGMA application_id=%d; PRAGMA "
+             "user_version=%d; BEGIN;",
              RPT_DB_APPLICATION_ID, RPT_DB_SCHEMA_VERSION);
     int rc = exec(w, pragmas);
     if (!rc) rc = exec(w, rpt_db_schema);
