@@ -14,10 +14,11 @@ cd "$(dirname "$0")"
 # Build tools, the libraries faultline links (libev, OpenSSL, sqlite, libyaml;
 # PCRE2 for Istio's RE2-style regexes; http-parser for the live HTTP/1.1
 # codec), the test framework, the plot renderer, the formatter `make lint`
-# checks with, and curl for the live tests.
+# checks with, curl for the live tests, the sqlite3 shell (to query run.db; the
+# tests compare databases with it) and jansson (the tests read JSON with it).
 PACKAGES=(build-essential pkg-config libev-dev libssl-dev libsqlite3-dev libyaml-dev
           libpcre2-dev libhttp-parser-dev libcunit1-dev gnuplot-nox clang-format curl
-          ca-certificates)
+          ca-certificates sqlite3 libjansson-dev)
 # What `make bench` compares with: wrk and nginx, and the peer simulators.
 BENCH_PACKAGES=(wrk nginx-light time libsimgrid-dev python3-simpy ns3 libns3-dev)
 # What `make fuzz` builds with: clang and its runtime libraries (libFuzzer, the sanitizers).
