@@ -513,19 +513,37 @@ static int write_span(struct writer *w, sqlite3_stmt *st, int64_t id, const stru
     return step(w, st);
 }
 
-static int cmp_trace(uint64_t ahi, uint64_t alo, uint64_t bhi, uint64_t blo)
+struct slow_key {
+    uint64_t hi, lo;
+    size_t rank;
+};
+
+static int cmp_key(const void *a, const void *b)
 {
-    if (ahi != bhi) return ahi < bhi ? -1 : 1;
-    return alo < blo ? -1 : alo > blo;
+    const struct slow_key *x = a, *y = b;
+    if (x->hi != y->hi) return x->hi < y->hi ? -1 : 1;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
-/* 1 when a span of the store belongs to slowest request i's trace. */
-static int trace_in_store(const struct rpt_run *r, const struct rpt_slow *sl)
+/*
+ * in_store[k] = 1 when the store holds spans of slowest request k's trace:
+ * one pass over the spans, each looked up among the sorted slowest traces.
+ */
+static void slow_traces_in_store(const struct rpt_run *r, char *in_store)
 {
-    for (size_t i = 0; i < r->spans.n; i++)
-        if (!cmp_trace(r->spans.v[i].trace_hi, r->spans.v[i].trace_lo, sl->trace_hi, sl->trace_lo))
-            return 1;
-    return 0;
+    struct slow_key *keys = fl_calloc(r->n_slowest + 1, sizeof *keys);
+    for (size_t k = 0; k < r->n_slowest; k++)
+        keys[k] = (struct slow_key){r->slowest[k].trace_hi, r->slowest[k].trace_lo, k};
+    qsort(keys, r->n_slowest, sizeof *keys, cmp_key);
+    for (size_t i = 0; i < r->spans.n && r->n_slowest; i++) {
+        struct slow_key want = {r->spans.v[i].trace_hi, r->spans.v[i].trace_lo, 0};
+        const struct slow_key *hit = bsearch(&want, keys, r->n_slowest, sizeof *keys, cmp_key);
+        /* equal keys (one trace twice) sit together: mark them all */
+        for (const struct slow_key *k = hit; k && k > keys && !cmp_key(k - 1, &want);) hit = --k;
+        for (; hit && hit < keys + r->n_slowest && !cmp_key(hit, &want); hit++)
+            in_store[hit->rank] = 1;
+    }
+    free(keys);
 }
 
 /* The store's spans, then those of slowest requests whose traces the store does not hold. */
@@ -537,12 +555,15 @@ static int write_spans(struct writer *w)
     int64_t id = 0;
     for (size_t i = 0; st && i < r->spans.n; i++)
         if (write_span(w, st, id++, &r->spans.v[i], 1)) break;
+    char *in_store = fl_calloc(r->n_slowest + 1, 1);
+    slow_traces_in_store(r, in_store);
     for (size_t k = 0; st && !w->err && k < r->n_slowest; k++) {
         const struct rpt_slow *sl = &r->slowest[k];
-        if (!sl->n_spans || trace_in_store(r, sl)) continue;
+        if (!sl->n_spans || in_store[k]) continue;
         for (size_t i = 0; i < sl->n_spans; i++)
             if (write_span(w, st, id++, &sl->spans[i], 0)) break;
     }
+    free(in_store);
     sqlite3_finalize(st);
     return w->err ? -1 : 0;
 }
@@ -664,7 +685,12 @@ static int write_db(struct writer *w, const char *tmp, const char *scenario_text
 {
     FL_ASSERT(tmp && !w->db);
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW;
-    if (sqlite3_open_v2(tmp, &w->db, flags, NULL) != SQLITE_OK) return fail(w, tmp);
+    if (sqlite3_open_v2(tmp, &w->db, flags, NULL) != SQLITE_OK) {
+        fail(w, "cannot create the database");
+        sqlite3_close(w->db); /* a handle comes back even from a failed open */
+        w->db = NULL;
+        return -1;
+    }
     char pragmas[256];
     snprintf(pragmas, sizeof pragmas,
              "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE; "

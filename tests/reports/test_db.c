@@ -246,6 +246,110 @@ static void test_db_sampled_requests(void)
     remove_dir(dir);
 }
 
+/* ---------------------------------------------------------------- spans, slowest */
+
+static struct rpt_span span(uint64_t hi, uint64_t lo, uint64_t id, uint64_t parent, int64_t start,
+                            int64_t end, uint8_t kind, const char *service)
+{
+    struct rpt_span s;
+    memset(&s, 0, sizeof s);
+    s.trace_hi = hi;
+    s.trace_lo = lo;
+    s.id = id;
+    s.parent = parent;
+    s.start_ns = start;
+    s.end_ns = end;
+    s.kind = kind;
+    s.service = service;
+    s.name = kind == 1 ? "gateway orders" : "GET /api";
+    return s;
+}
+
+/*
+ * The store's spans come back in order with every field; a slowest
+ * request's trace comes back from the store, or from its own spans
+ * (exported 0) when the store does not hold it.
+ */
+static void test_db_spans_and_slowest(void)
+{
+    struct rpt_run run, back;
+    memset(&run, 0, sizeof run);
+    run.scenario = fl_strdup("spans");
+    rpt_stats_init(&run.all, NULL);
+    run.flag_names[2] = "UO";
+    run.flag_names[4] = "URX";
+    struct rpt_span a = span(0x1234, 0xabcdef, 0x11, 0, 1000, 9001234, 2, "gateway");
+    struct rpt_span b = span(0x1234, 0xabcdef, 0x12, 0x11, 2001, 9000001, 1, "gateway");
+    b.flags = (1u << 2) | (1u << 4);
+    b.attempt = 2;
+    b.reason = "per_try_timeout";
+    b.status = 503;
+    b.error = 1;
+    b.rtx_ns = 200000001;
+    b.peer = "orders-1";
+    struct rpt_span c = span(0, 0x77, 0x21, 0, 5, 6, 2, "orders"); /* a 64-bit trace id */
+    rpt_spans_add(&run.spans, &a);
+    rpt_spans_add(&run.spans, &b);
+    rpt_spans_add(&run.spans, &c);
+    run.n_slowest = 2;
+    run.slowest = fl_calloc(2, sizeof *run.slowest);
+    struct rpt_slow *s0 = &run.slowest[0], *s1 = &run.slowest[1];
+    s0->trace_hi = 0x1234;
+    s0->trace_lo = 0xabcdef;
+    s0->route = fl_strdup("/api");
+    s0->latency_ns = 9000234;
+    s0->outcome = RPT_FAIL_TIMEOUT;
+    s0->rtx_ns = 200000001;
+    s0->hops = fl_strdup("gateway 9ms");
+    s0->n_spans = 2;
+    s0->spans = fl_calloc(2, sizeof *s0->spans);
+    s0->spans[0] = run.spans.v[0];
+    s0->spans[1] = run.spans.v[1];
+    s1->trace_hi = 0x9;
+    s1->trace_lo = 0x9;
+    s1->route = fl_strdup("/api");
+    s1->outcome = 200;
+    s1->n_spans = 1;
+    s1->spans = fl_calloc(1, sizeof *s1->spans);
+    s1->spans[0] = span(0x9, 0x9, 0x31, 0, 10, 20, 2, "orders");
+    char *dir = make_dir(), *err = NULL, *path = fl_asprintf("%s/run.db", dir);
+    CU_ASSERT_EQUAL_FATAL(rpt_db_write(&run, NULL, path, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(rpt_db_read(path, &back, NULL, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(back.spans.n, 3); /* the slowest's own span is not exported */
+    const struct rpt_span *rb = &back.spans.v[1];
+    CU_ASSERT(rb->trace_hi == 0x1234 && rb->trace_lo == 0xabcdef && rb->id == 0x12);
+    CU_ASSERT(rb->parent == 0x11 && rb->start_ns == 2001 && rb->end_ns == 9000001);
+    CU_ASSERT(rb->flags == b.flags && rb->attempt == 2 && rb->status == 503 && rb->error == 1);
+    CU_ASSERT(rb->kind == 1 && rb->rtx_ns == 200000001);
+    CU_ASSERT_STRING_EQUAL(rb->reason, "per_try_timeout");
+    CU_ASSERT_STRING_EQUAL(rb->peer, "orders-1");
+    CU_ASSERT_STRING_EQUAL(rb->service, "gateway");
+    CU_ASSERT(back.spans.v[2].trace_hi == 0 && back.spans.v[2].trace_lo == 0x77);
+    CU_ASSERT_EQUAL_FATAL(back.n_slowest, 2);
+    CU_ASSERT_EQUAL(back.slowest[0].n_spans, 2);
+    CU_ASSERT_EQUAL(back.slowest[0].outcome, RPT_FAIL_TIMEOUT);
+    CU_ASSERT_EQUAL(back.slowest[0].rtx_ns, 200000001);
+    CU_ASSERT_STRING_EQUAL(back.slowest[0].hops, "gateway 9ms");
+    CU_ASSERT_EQUAL_FATAL(back.slowest[1].n_spans, 1);
+    CU_ASSERT_EQUAL(back.slowest[1].spans[0].id, 0x31);
+    sqlite3 *db = NULL;
+    CU_ASSERT_EQUAL_FATAL(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    CU_ASSERT_EQUAL(count_where(db, "SELECT count(*) FROM spans WHERE flags = ?", "UO,URX"), 1);
+    CU_ASSERT_EQUAL(count_where(db, "SELECT count(*) FROM spans WHERE trace_id = ?",
+                                "000000000000123400000000"
+                                "00abcdef"),
+                    2);
+    CU_ASSERT_EQUAL(
+        count_where(db, "SELECT count(*) FROM spans WHERE trace_id = ?", "0000000000000077"), 1);
+    CU_ASSERT_EQUAL(
+        count_where(db, "SELECT exported FROM spans WHERE span_id = ?", "0000000000000031"), 0);
+    sqlite3_close(db);
+    free(path);
+    rpt_run_free(&back);
+    rpt_run_free(&run);
+    remove_dir(dir);
+}
+
 /* ---------------------------------------------------------------- refused files */
 
 static void expect_refused(const char *path, const char *want)
@@ -326,6 +430,7 @@ void suite_db(void)
     TEST_ADD(test_db_round_trip_mesh_recovery);
     TEST_ADD(test_db_agrees_with_summary_json);
     TEST_ADD(test_db_sampled_requests);
+    TEST_ADD(test_db_spans_and_slowest);
     TEST_ADD(test_db_refuses_other_files);
     TEST_ADD(test_db_refuses_a_newer_schema);
     TEST_ADD(test_db_write_error_names_the_file);
