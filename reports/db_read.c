@@ -219,6 +219,7 @@ static int read_stats_table(struct reader *r, const char *table, struct rpt_stat
         if (rpt_db_hist_decode(&s->hist, sqlite3_column_blob(st, 5),
                                (size_t)sqlite3_column_bytes(st, 5)) ||
             s->hist.count != s->count || s->errors > s->count) {
+            s->errors = 0; /* what rpt_stats_free checks */
             rc = bad(r, table);
             break;
         }
