@@ -93,6 +93,15 @@ static void b_text(sqlite3_stmt *st, int *c, const char *s)
         sqlite3_bind_null(st, (*c)++);
 }
 
+/* A string that outlives the statement (interned in the run's span store): not copied. */
+static void b_interned(sqlite3_stmt *st, int *c, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, (*c)++, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, (*c)++);
+}
+
 /* ---------------------------------------------------------------- figures */
 
 static int write_counts(struct writer *w, sqlite3_stmt *oc, sqlite3_stmt *fl, const char *scope,
@@ -491,20 +500,20 @@ static int write_span(struct writer *w, sqlite3_stmt *st, int64_t id, const stru
     } else {
         sqlite3_bind_null(st, c++);
     }
-    b_text(st, &c, s->name);
+    b_interned(st, &c, s->name);
     sqlite3_bind_text(st, c++, kind_name(s->kind), -1, SQLITE_STATIC);
-    b_text(st, &c, s->service);
-    b_text(st, &c, s->peer);
-    b_text(st, &c, s->method);
-    b_text(st, &c, s->path);
-    b_text(st, &c, s->cluster);
+    b_interned(st, &c, s->service);
+    b_interned(st, &c, s->peer);
+    b_interned(st, &c, s->method);
+    b_interned(st, &c, s->path);
+    b_interned(st, &c, s->cluster);
     b_real(st, &c, (double)s->start_ns / 1e3);
     b_real(st, &c, (double)(s->end_ns - s->start_ns) / 1e3);
     b_int(st, &c, s->status);
     b_int(st, &c, s->attempt);
     sqlite3_bind_text(st, c++, rpt_db_flags_text(s->flags, w->run->flag_names, flags, sizeof flags),
                       -1, SQLITE_TRANSIENT);
-    b_text(st, &c, s->reason);
+    b_interned(st, &c, s->reason);
     b_int(st, &c, s->error);
     b_real(st, &c, (double)s->queue_ns / 1e3);
     b_real(st, &c, (double)s->service_ns / 1e3);

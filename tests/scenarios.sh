@@ -146,6 +146,8 @@ cp -r "$tmp/run-fault-errors" "$tmp/inplace" && rm "$tmp/inplace/summary.txt" "$
 check "report DIR rewrites DIR's summaries and prints the table" '[ $? = 0 ] && cmp -s "$tmp/run-fault-errors/summary.json" "$tmp/inplace/summary.json" && grep -q "^digest " "$tmp/out"'
 check "the database holds the scenario's text" '[ "$(sqlite3 "$tmp/run-checkout/run.db" "SELECT scenario_text FROM run")" = "$(cat scenarios/checkout.yaml)" ]'
 check "requests: one row per counted request (report.requests: all by default)" '[ "$(sqlite3 "$tmp/run-checkout/run.db" "SELECT count(*) FROM requests")" = "$(sed -n "s/.*\"total\": \([0-9]*\).*/\1/p" "$tmp/run-checkout/summary.json" | head -1)" ]'
+"$FL" run scenarios/fault-errors.yaml --quiet --set duration=40s --out "$tmp/db-set" 2>/dev/null
+check "with --set, the stored scenario is headed by the command that replays it" '[ "$(sqlite3 "$tmp/db-set/run.db" "SELECT scenario_text FROM run" | head -1)" = "# run as: faultline run scenarios/fault-errors.yaml --seed $(sed -n "s/^seed: //p" scenarios/fault-errors.yaml) --set duration=40s" ]'
 "$FL" report >/dev/null 2>&1; check "report without a folder exits 2" '[ $? = 2 ]'
 "$FL" report "$tmp/nonexistent" 2>"$tmp/err"; check "report of a missing folder exits 2" '[ $? = 2 ] && grep -qF "faultline report: $tmp/nonexistent: no such folder" "$tmp/err"'
 mkdir "$tmp/nodb"; "$FL" report "$tmp/nodb" 2>"$tmp/err"; check "report of a folder without run.db exits 2" '[ $? = 2 ] && grep -qF "$tmp/nodb: no run.db in this folder" "$tmp/err"'
