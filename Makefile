@@ -27,6 +27,8 @@ PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto
 # Debian's libev-dev ships no pkg-config file.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+# The tests read JSON outputs with jansson (the program itself does not link it).
+JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	-Wmissing-prototypes -Wno-missing-field-initializers -I. $(PKG_CFLAGS) $(CFLAGS)
@@ -71,7 +73,7 @@ $(BIN): $(CLI_OBJ) $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $(CLI_OBJ) $(LIB) $(LIBS)
 
 $(TEST_BIN): $(TEST_OBJ) $(LIB)
-	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS) $(CUNIT_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $(TEST_OBJ) $(LIB) $(LIBS) $(CUNIT_LIBS) $(JANSSON_LIBS)
 
 $(SPANCHECK): tests/tools/spancheck.c
 	@mkdir -p $(dir $@)

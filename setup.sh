@@ -13,13 +13,14 @@ cd "$(dirname "$0")"
 
 # Build tools, the libraries faultline links (libev, OpenSSL, sqlite, libyaml;
 # PCRE2 for Istio's RE2-style regexes; http-parser for the live HTTP/1.1
-# codec), the test framework, jansson for the tests' JSON checks (spancheck),
-# the plot and graph renderers (gnuplot, graphviz's dot), the formatter
-# `make lint` checks with, curl for the live tests, and chromium, only to test
-# that index.html renders (tests/pages.sh).
+# codec), the test framework, jansson for the tests' JSON checks, the plot and
+# graph renderers (gnuplot, graphviz's dot), the formatter `make lint` checks
+# with, curl for the live tests, the sqlite3 shell (to query run.db; the tests
+# compare databases with it), and chromium, only to test that index.html
+# renders (tests/pages.sh).
 PACKAGES=(build-essential pkg-config libev-dev libssl-dev libsqlite3-dev libyaml-dev
           libpcre2-dev libhttp-parser-dev libcunit1-dev libjansson-dev gnuplot-nox graphviz
-          clang-format curl ca-certificates chromium)
+          clang-format curl ca-certificates sqlite3 chromium)
 # What `make bench` compares with: wrk and nginx, and the peer simulators.
 BENCH_PACKAGES=(wrk nginx-light time libsimgrid-dev python3-simpy ns3 libns3-dev)
 # What `make fuzz` builds with: clang and its runtime libraries (libFuzzer, the sanitizers).

@@ -3,6 +3,7 @@
 #   1. the event kernel against a binary heap, in one process (bench/kernel_bench.c);
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
 #      2b. the cost of chaos: bench/chaos.yaml with and without its faults;
+#      2d. the cost of run.db: bench/db.yaml (a million requests) with and without it;
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
 #      workloads A and B on faultline and on the peer simulators, each process
 #      timed alone, in interleaved pairs (bench/peers.sh);
@@ -86,6 +87,35 @@ series_cost() { # name scenario sets...
 }
 series_cost mm1-1M scenarios/mm1.yaml --set duration=1120s --set report.window=1s
 series_cost gateway-mesh-1M bench/gateway-mesh.yaml --set duration=200s
+
+echo
+echo "== 2d. the cost of run.db: bench/db.yaml (one million requests, gateway and service, every"
+echo "   request a row), with the database and with --no-db, 3 paired runs, median wall time;"
+echo "   the bound is 30%"
+db_cost() { # prints the median of 3 paired runs' wall seconds, with and without run.db
+    local out on=() off=() a b i
+    out=$(mktemp -d)
+    for i in 1 2 3; do
+        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --out "$out"; b=$(date +%s.%N)
+        on+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')")
+        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --no-db --out "$out"; b=$(date +%s.%N)
+        off+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')")
+    done
+    n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+    rows=$(sqlite3 "$out/run.db" "SELECT count(*) FROM request_rows" 2>/dev/null || echo "?")
+    rm -rf "$out"
+    printf '%s\n' "${on[@]}" | sort -g | sed -n 2p >"$out.on"
+    printf '%s\n' "${off[@]}" | sort -g | sed -n 2p >"$out.off"
+    awk -v n="$n" -v rows="$rows" -v on="$(cat "$out.on")" -v off="$(cat "$out.off")" \
+        'BEGIN { printf "%-12s %10s %10s %10s %10s %9s\n", "scenario", "requests", "rows", \
+                 "db_s", "no_db_s", "overhead";
+                 printf "%-12s %10d %10s %10.2f %10.2f %8.1f%%\n", "bench-db", n, rows, on, off,
+                 100 * (on - off) / off;
+                 if (on - off > 0.3 * off)
+                     print "over 30%: `report: {requests: 10%}` lists one request in ten" }'
+    rm -f "$out.on" "$out.off"
+}
+db_cost
 
 if [ -n "${PEERS:-}" ]; then
     PEERS=$(realpath "$PEERS")

@@ -18,6 +18,7 @@ enum {
 
 int cli_run(int argc, char **argv);
 int cli_check(int argc, char **argv);
+int cli_report(int argc, char **argv);
 
 /* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
 extern const char cli_version[];
@@ -91,6 +92,15 @@ int cli_usage_error(const char *cmd, const char *fmt, const char *arg);
 
 /* A --seed value: a whole number. Returns 0 with *seed, or CLI_BAD_INPUT after a usage error. */
 int cli_parse_seed(const char *cmd, const char *v, uint64_t *seed);
+
+/*
+ * A run's plots, topology and index.html (reports/pages.h) into out; warns
+ * of plots that could not be drawn and says how to draw them without
+ * gnuplot or dot, and where the page is unless quiet. Returns 0, or -1
+ * after printing why.
+ */
+struct rpt_run;
+int cli_write_pages(const struct rpt_run *run, const char *out, int quiet);
 
 /* ---- worker processes (workers.c) ---- */
 

@@ -17,24 +17,25 @@
 #include "base/units.h"
 #include "cli/cli.h"
 #include "reports/spans_files.h"
-#include "reports/pages.h"
+#include "reports/db.h"
 #include "reports/summary.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
 
 static const char usage[] =
     "usage: faultline run FILE [--seed N] [--out DIR] [-f OVERLAY]... [--set KEY=VALUE]...\n"
-    "                     [--lenient] [--no-series] [--no-plots] [--quiet]\n"
+    "                     [--lenient] [--no-series] [--no-plots] [--no-db] [--quiet]\n"
     "\n"
     "Runs the scenario FILE in virtual time and reports, per route and per service,\n"
     "request counts, errors and latency percentiles, then checks its assertions.\n"
     "The same scenario and seed give byte-identical results and the same digest.\n"
     "\n"
     "  --seed N         use seed N instead of the scenario's `seed`\n"
-    "  --out DIR        write summary.txt and summary.json into DIR\n"
+    "  --out DIR        write summary.txt, summary.json and run.db into DIR\n"
     "                   (default: reports/out/NAME, NAME being the scenario's name),\n"
-    "                   and the sampled spans as spans.json (Zipkin v2) and\n"
-    "                   spans.otlp.json (OTLP/JSON) unless report.spans is false\n"
+    "                   the sampled spans as spans.json (Zipkin v2) and\n"
+    "                   spans.otlp.json (OTLP/JSON) unless report.spans is false,\n"
+    "                   the plots, the topology and index.html\n"
     "  -f OVERLAY       merge the YAML file OVERLAY onto the scenario (maps by key, lists\n"
     "                   of named items by name, anything else replaced); repeatable\n"
     "  --set KEY=VALUE  change a value after the overlays; KEY is a path of keys, list\n"
@@ -49,6 +50,8 @@ static const char usage[] =
     "  --no-series      record no time series (report.series: false): no `series` in\n"
     "                   summary.json, no series-*.csv files\n"
     "  --no-plots       write no plots, topology or index.html (report.plots: false)\n"
+    "  --no-db          write no run.db (report.db: false); `faultline report DIR`\n"
+    "                   writes the summaries again from DIR/run.db\n"
     "  --quiet          print nothing but errors\n"
     "  -h, --help       show this help\n"
     "\n"
@@ -58,7 +61,7 @@ struct run_opts {
     const char *file, *out;
     struct cli_scenario_opts sc;
     uint64_t seed;
-    int has_seed, quiet, lenient, no_series, no_plots;
+    int has_seed, quiet, lenient, no_series, no_plots, no_db;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -90,6 +93,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->no_series = 1;
         } else if (!strcmp(a, "--no-plots")) {
             o->no_plots = 1;
+        } else if (!strcmp(a, "--no-db")) {
+            o->no_db = 1;
         } else if (!strcmp(a, "--seed") || !strcmp(a, "--out")) {
             if (i + 1 >= argc) return usage_error("%s needs a value", a);
             const char *v = argv[++i];
@@ -175,25 +180,37 @@ static char *replay_line(const struct run_opts *o, uint64_t seed)
     return line;
 }
 
-/* The plots, topology and index.html (reports/pages.h); says where the page is. */
-static int write_pages(const struct rpt_run *run, const char *out, int quiet)
+/*
+ * run.db in out: the figures, and the scenario's text as the file holds it,
+ * headed by the command that replays the run when overlays or overrides
+ * changed it.
+ */
+static int write_db(const struct run_opts *o, const struct rpt_run *run, const char *out,
+                    char **err)
 {
-    FL_ASSERT(run && out);
-    struct rpt_pages_opts po = {1, RPT_PAGES_LIMIT_S};
-    struct rpt_pages_result res;
-    char *err = NULL;
-    if (rpt_pages_write_opts(run, out, &po, &res, &err)) {
-        fprintf(stderr, "faultline run: %s\n", err);
-        free(err);
-        rpt_pages_result_free(&res);
-        return -1;
+    FL_ASSERT(o && o->file && run && out);
+    char *text = NULL, *path = fl_asprintf("%s/run.db", out);
+    size_t len = 0;
+    FILE *f = fopen(o->file, "rb");
+    FILE *mem = open_memstream(&text, &len);
+    if (!mem) {
+        fprintf(stderr, "faultline: out of memory (open_memstream)\n");
+        abort();
     }
-    for (size_t i = 0; i < res.n_problems; i++)
-        fprintf(stderr, "faultline: warning: drawing a plot failed: %s\n", res.problems[i]);
-    if (res.hint) fprintf(stderr, "faultline: %s\n", res.hint);
-    if (!quiet) printf("open %s/index.html\n", out);
-    rpt_pages_result_free(&res);
-    return 0;
+    if (o->sc.n_overlays || o->sc.n_sets) {
+        char *replay = replay_line(o, run->seed);
+        fprintf(mem, "# run as: %s\n", replay);
+        free(replay);
+    }
+    char buf[8192];
+    size_t n;
+    while (f && (n = fread(buf, 1, sizeof buf, f)) > 0) fwrite(buf, 1, n, mem);
+    if (f) fclose(f);
+    fclose(mem);
+    int rc = rpt_db_write(run, text, path, err);
+    free(text);
+    free(path);
+    return rc;
 }
 
 int cli_run(int argc, char **argv)
@@ -218,6 +235,7 @@ int cli_run(int argc, char **argv)
     FL_ASSERT(o.file && sc.name && *sc.name);
     if (o.no_series) sc.series = 0;
     if (o.no_plots) sc.plots = 0;
+    if (o.no_db) sc.db = 0;
     /* the loader made sure the name is one safe file name */
     char *out = o.out ? fl_strdup(o.out) : fl_asprintf("reports/out/%s", sc.name);
     if (cli_outdir_check(out, &err)) {
@@ -258,12 +276,14 @@ int cli_run(int argc, char **argv)
     /* before the summary, which says what they hold */
     if (!rc && sc.spans) rc = rpt_spans_write_run(&run, out, &err);
     if (!rc) rc = rpt_summary_write(&run, out, &err);
+    if (!rc && sc.db) rc = write_db(&o, &run, out, &err);
     if (rc) {
         fprintf(stderr, "faultline run: %s\n", err);
         free(err);
     } else if (!o.quiet) {
         rpt_summary_print(&run, stdout);
-        printf("wall time %.2fs; wrote %s/summary.txt and %s/summary.json\n", run.wall_s, out, out);
+        printf("wall time %.2fs; wrote %s/summary.txt and %s/summary.json%s%s%s\n", run.wall_s, out,
+               out, sc.db ? " and " : "", sc.db ? out : "", sc.db ? "/run.db" : "");
         if (run.spans_written) {
             char how[96];
             printf("wrote %s/spans.json and %s/spans.otlp.json: %zu spans of %zu traces (%s)\n",
@@ -271,7 +291,7 @@ int cli_run(int argc, char **argv)
                    rpt_spans_sampling(&run, how, sizeof how));
         }
     }
-    if (!rc && sc.plots) rc = write_pages(&run, out, o.quiet);
+    if (!rc && sc.plots) rc = cli_write_pages(&run, out, o.quiet);
     if (failed) {
         char *replay = replay_line(&o, sc.seed);
         fprintf(stderr, "faultline: %zu assertion%s failed; replay with: %s\n", failed,

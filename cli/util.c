@@ -18,6 +18,7 @@
 #include "base/assert.h"
 #include "base/units.h"
 #include "cli/cli.h"
+#include "reports/pages.h"
 #include "live/rt.h"
 
 double cli_wall_s(void)
@@ -225,4 +226,26 @@ const char *cli_limits_format(const struct live_limits *lim, char *buf, size_t s
              (unsigned long long)lim->request.body_bytes_max,
              (unsigned long long)lim->response_body_bytes_max);
     return buf;
+}
+
+/* ---------------------------------------------------------------- a run's pages */
+
+int cli_write_pages(const struct rpt_run *run, const char *out, int quiet)
+{
+    FL_ASSERT(run && out);
+    struct rpt_pages_opts po = {1, RPT_PAGES_LIMIT_S};
+    struct rpt_pages_result res;
+    char *err = NULL;
+    if (rpt_pages_write_opts(run, out, &po, &res, &err)) {
+        fprintf(stderr, "faultline: %s\n", err);
+        free(err);
+        rpt_pages_result_free(&res);
+        return -1;
+    }
+    for (size_t i = 0; i < res.n_problems; i++)
+        fprintf(stderr, "faultline: warning: drawing a plot failed: %s\n", res.problems[i]);
+    if (res.hint) fprintf(stderr, "faultline: %s\n", res.hint);
+    if (!quiet) printf("open %s/index.html\n", out);
+    rpt_pages_result_free(&res);
+    return 0;
 }

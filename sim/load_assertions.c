@@ -306,7 +306,7 @@ int sim_load_assertions(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
 int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s)
 {
     static const char *const keys[] = {"window", "series", "requests", "slowest",
-                                       "spans",  "plots",  NULL};
+                                       "spans",  "plots",  "db",       NULL};
     FL_ASSERT(s);
     s->window_ns = SIM_NS_PER_S;
     s->series = 1;
@@ -314,6 +314,7 @@ int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario
     s->slowest = 5;
     s->spans = 1;
     s->plots = 1;
+    s->db = 1;
     if (!n) return 0;
     if (fl_y_check_keys(d, n, keys, NULL, "report")) return -1;
     yaml_node_t *x;
@@ -325,6 +326,7 @@ int sim_load_report(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario
     if ((x = fl_y_get(d, n, "series")) && fl_y_bool(d, x, "report.series", &s->series)) return -1;
     if ((x = fl_y_get(d, n, "spans")) && fl_y_bool(d, x, "report.spans", &s->spans)) return -1;
     if ((x = fl_y_get(d, n, "plots")) && fl_y_bool(d, x, "report.plots", &s->plots)) return -1;
+    if ((x = fl_y_get(d, n, "db")) && fl_y_bool(d, x, "report.db", &s->db)) return -1;
     long long slowest;
     if ((x = fl_y_get(d, n, "slowest"))) {
         if (fl_y_int(d, x, "report.slowest", 0, 1000, &slowest)) return -1;

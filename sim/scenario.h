@@ -266,6 +266,7 @@ struct sim_scenario {
     int spans;                      /* report.spans: 1 writes spans.json and spans.otlp.json */
     int plots;                      /* report.plots: 1 writes the plots, topology and index.html */
     double trace_sample;            /* tracing.sample in percent; -1: as the configs say */
+    int db;                         /* report.db: 1 writes run.db (--no-db: 0) */
 };
 
 /*

@@ -28,11 +28,11 @@ cd "$(dirname "$0")/.."
 "$FL" run scenarios/checkout.yaml --seed x >/dev/null 2>&1; check "bad seed exits 2" '[ $? = 2 ]'
 "$FL" run /nonexistent.yaml >/dev/null 2>"$tmp/err"; check "missing file exits 2" '[ $? = 2 ] && grep -q "/nonexistent.yaml: No such file" "$tmp/err"'
 "$FL" --version >"$tmp/out" 2>&1; check "--version prints the Makefile's VERSION" '[ $? = 0 ] && grep -qE "^faultline $(sed -n "s/^VERSION := //p" Makefile)( \\(.*\\))?$" "$tmp/out"'
-"$FL" help >"$tmp/out" 2>&1; check "help lists the subcommands" '[ $? = 0 ] && grep -q "^  run " "$tmp/out" && grep -q "^  check " "$tmp/out" && grep -q "^  gateway " "$tmp/out" && grep -q "^  stub " "$tmp/out"'
+"$FL" help >"$tmp/out" 2>&1; check "help lists the subcommands" '[ $? = 0 ] && grep -q "^  run " "$tmp/out" && grep -q "^  check " "$tmp/out" && grep -q "^  gateway " "$tmp/out" && grep -q "^  stub " "$tmp/out" && grep -q "^  report " "$tmp/out"'
 "$FL" help run >"$tmp/out" 2>&1; "$FL" run --help >"$tmp/out2" 2>&1
 check "help run is run --help" 'cmp -s "$tmp/out" "$tmp/out2" && grep -q -- "-f OVERLAY" "$tmp/out"'
 "$FL" help frobnicate >/dev/null 2>&1; check "help of an unknown command exits 2" '[ $? = 2 ]'
-for c in run check gateway stub; do
+for c in run check report gateway stub; do
     "$FL" $c --help >"$tmp/out" 2>&1; check "$c --help exits 0" '[ $? = 0 ] && grep -q "usage: faultline $c" "$tmp/out"'
 done
 
@@ -134,6 +134,44 @@ for f in scenarios/*.yaml; do
     check "$f: exit $rc ($(head -1 "$tmp/err"))" '[ $rc = 0 ]'
 done
 
+# ---- run.db: every bundled run's summaries written again from its database, byte for byte
+for f in scenarios/*.yaml; do
+    n=$(basename "$f" .yaml)
+    "$FL" report "$tmp/run-$n" --out "$tmp/rep-$n" --quiet --no-plots 2>"$tmp/err"
+    check "$f: faultline report gives the same summary.txt and summary.json" '[ $? = 0 ] && [ ! -s "$tmp/err" ] && cmp -s "$tmp/run-$n/summary.txt" "$tmp/rep-$n/summary.txt" && cmp -s "$tmp/run-$n/summary.json" "$tmp/rep-$n/summary.json"'
+done
+check "report: the series CSV files too" 'cmp -s "$tmp/run-checkout/series-routes.csv" "$tmp/rep-checkout/series-routes.csv"'
+# ... and the plots' data and scripts, the topology, the span files and the page from run.db alone
+for n in fault-delay tracing gateway-mesh; do
+    [ -d "$tmp/run-$n" ] || continue
+    "$FL" report "$tmp/run-$n" --out "$tmp/repp-$n" --quiet 2>"$tmp/err"
+    same=1
+    for p in "$tmp/run-$n"/plots/*.dat "$tmp/run-$n"/plots/*.gp "$tmp/run-$n"/plots/*.hgrm "$tmp/run-$n"/plots/*.dot "$tmp/run-$n"/spans*.json; do
+        cmp -s "$p" "$tmp/repp-$n/${p#"$tmp/run-$n/"}" || { same=0; echo "differs: $p" >&2; }
+    done
+    check "report $n: the same plot data and scripts, topology and span files, and a page" '[ $same = 1 ] && [ ! -s "$tmp/err" ] && [ -s "$tmp/repp-$n/index.html" ] && [ -s "$tmp/repp-$n/plots/latency.png" ]'
+done
+cp -r "$tmp/run-fault-errors" "$tmp/inplace" && rm "$tmp/inplace/summary.txt" "$tmp/inplace/summary.json"
+"$FL" report "$tmp/inplace" >"$tmp/out" 2>&1
+check "report DIR rewrites DIR's summaries and prints the table" '[ $? = 0 ] && cmp -s "$tmp/run-fault-errors/summary.json" "$tmp/inplace/summary.json" && grep -q "^digest " "$tmp/out"'
+check "the database holds the scenario's text" '[ "$(sqlite3 "$tmp/run-checkout/run.db" "SELECT scenario_text FROM run")" = "$(cat scenarios/checkout.yaml)" ]'
+check "requests: one row per counted request (report.requests: all by default)" '[ "$(sqlite3 "$tmp/run-checkout/run.db" "SELECT count(*) FROM requests")" = "$(sed -n "s/.*\"total\": \([0-9]*\).*/\1/p" "$tmp/run-checkout/summary.json" | head -1)" ]'
+"$FL" run scenarios/fault-errors.yaml --quiet --set duration=40s --out "$tmp/db-set" 2>/dev/null
+check "with --set, the stored scenario is headed by the command that replays it" '[ "$(sqlite3 "$tmp/db-set/run.db" "SELECT scenario_text FROM run" | head -1)" = "# run as: faultline run scenarios/fault-errors.yaml --seed $(sed -n "s/^seed: //p" scenarios/fault-errors.yaml) --set duration=40s" ]'
+"$FL" report >/dev/null 2>&1; check "report without a folder exits 2" '[ $? = 2 ]'
+"$FL" report "$tmp/nonexistent" 2>"$tmp/err"; check "report of a missing folder exits 2" '[ $? = 2 ] && grep -qF "faultline report: $tmp/nonexistent: no such folder" "$tmp/err"'
+mkdir "$tmp/nodb"; "$FL" report "$tmp/nodb" 2>"$tmp/err"; check "report of a folder without run.db exits 2" '[ $? = 2 ] && grep -qF "$tmp/nodb: no run.db in this folder" "$tmp/err"'
+mkdir "$tmp/junkdb"; echo "not a database" >"$tmp/junkdb/run.db"; "$FL" report "$tmp/junkdb" 2>"$tmp/err"
+check "report of a run.db that is not sqlite exits 2" '[ $? = 2 ] && grep -qF "$tmp/junkdb/run.db: not a faultline database" "$tmp/err"'
+mkdir "$tmp/otherdb"; sqlite3 "$tmp/otherdb/run.db" "CREATE TABLE run (schema_version INTEGER); INSERT INTO run VALUES (1);"; "$FL" report "$tmp/otherdb" 2>"$tmp/err"
+check "report of another program's sqlite database exits 2" '[ $? = 2 ] && grep -qF "$tmp/otherdb/run.db: not a faultline database" "$tmp/err"'
+cp -r "$tmp/run-checkout" "$tmp/newer"; sqlite3 "$tmp/newer/run.db" "UPDATE run SET schema_version = 99"; "$FL" report "$tmp/newer" --out "$tmp/newer-out" 2>"$tmp/err"
+check "report of a newer schema exits 2 and writes nothing" '[ $? = 2 ] && grep -qF "written by a newer faultline (database schema version 99; this one reads versions 1 to 1)" "$tmp/err" && [ ! -e "$tmp/newer-out" ]'
+"$FL" run scenarios/fault-errors.yaml --quiet --no-db --out "$tmp/nodb2"; check "--no-db writes no run.db" '[ $? = 0 ] && [ -e "$tmp/nodb2/summary.json" ] && [ ! -e "$tmp/nodb2/run.db" ]'
+"$FL" run scenarios/fault-errors.yaml --quiet --set report.db=false --out "$tmp/nodb3"; check "report.db: false writes no run.db" '[ $? = 0 ] && [ ! -e "$tmp/nodb3/run.db" ]'
+"$FL" run scenarios/fault-errors.yaml --quiet --set report.requests=1% --out "$tmp/db-share"
+check "report.requests: 1% lists one request in 100" 't=$(sqlite3 "$tmp/db-share/run.db" "SELECT requests FROM run"); [ "$(sqlite3 "$tmp/db-share/run.db" "SELECT count(*) FROM requests")" = $(( (t + 99) / 100 )) ]'
+
 check "Sidecar REGISTRY_ONLY: the BlackHole route answers 502" 'grep -A20 "\"name\": \"/audit\"" "$tmp/run-sidecar-egress/summary.json" | grep -q "\"502\": [1-9]"'
 check "Sidecar ALLOW_ANY: the call passes through" 'grep -q "\"name\": \"sidecar PassthroughCluster|legacy\"" "$tmp/run-sidecar-egress/summary.json"'
 
@@ -167,6 +205,8 @@ d1=$(digest "$tmp/d1/summary.json"); d2=$(digest "$tmp/d2/summary.json"); d3=$(d
 check "digest is 64 hex digits" '[ ${#d1} = 64 ]'
 check "same seed, same digest" '[ -n "$d1" ] && [ "$d1" = "$d2" ]'
 check "another seed, another digest" '[ -n "$d3" ] && [ "$d1" != "$d3" ]'
+check "two runs: the same run.db contents (sqlite3 .dump)" 'sqlite3 "$tmp/d1/run.db" .dump >"$tmp/dump1" && sqlite3 "$tmp/d2/run.db" .dump >"$tmp/dump2" && cmp -s "$tmp/dump1" "$tmp/dump2" && [ $(grep -c "^INSERT INTO request_rows" "$tmp/dump1") -gt 1000 ]'
+check "another seed: another run.db" 'sqlite3 "$tmp/d3/run.db" .dump >"$tmp/dump3" && ! cmp -s "$tmp/dump1" "$tmp/dump3"'
 check "the digest is printed in summary.txt" 'grep -q "digest $d1" "$tmp/d1/summary.txt"'
 check "summary.txt is what the terminal shows" '"$FL" run scenarios/checkout.yaml --out "$tmp/d4" | grep -q "$(head -1 "$tmp/d1/summary.txt")"'
 
@@ -252,6 +292,7 @@ check "spancheck: a file that is not JSON fails, located" '"$SC" zipkin "$tmp/cu
 "$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m2" &&
 "$FL" run scenarios/chaos-monkey.yaml --quiet --out "$tmp/m3" --seed 8
 check "monkey: same seed, byte-identical summary.json" 'cmp -s "$tmp/m1/summary.json" "$tmp/m2/summary.json"'
+check "monkey: same seed, the same run.db contents" 'sqlite3 "$tmp/m1/run.db" .dump >"$tmp/mdump1" && sqlite3 "$tmp/m2/run.db" .dump >"$tmp/mdump2" && cmp -s "$tmp/mdump1" "$tmp/mdump2"'
 check "monkey: another seed, other faults" '[ "$(grep monkey# "$tmp/m1/summary.json")" != "$(grep monkey# "$tmp/m3/summary.json")" ]'
 check "monkey: drawn faults are in the event log with their parameters" 'grep -q "monkey#1: .* (chaos monkey)" "$tmp/m1/summary.txt"'
 "$FL" run scenarios/fault-errors.yaml --quiet --out "$tmp/f1" && "$FL" run scenarios/fault-errors.yaml --quiet --out "$tmp/f2"
