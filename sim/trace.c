@@ -350,6 +350,8 @@ static int span_order(const void *a, const void *b)
     const struct rpt_span *x = a, *y = b;
     if (x->start_ns != y->start_ns) return x->start_ns < y->start_ns ? -1 : 1;
     if (x->end_ns != y->end_ns) return x->end_ns > y->end_ns ? -1 : 1; /* the enclosing first */
+    if (!x->parent != !y->parent) return !x->parent ? -1 : 1;          /* then a root */
+    if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1; /* a client before its server */
     if (x->id != y->id) return x->id < y->id ? -1 : 1;
     return 0;
 }
