@@ -123,7 +123,7 @@ static void server_span(struct sim_world *w, const struct sim_job *j, int reset)
     struct px_span s = {0};
     s.method = req->method ? req->method : "GET";
     s.path = req->path ? req->path : "/";
-    snprintf(name, sizeof name, "%s %s", s.method, s.path);
+    sim_trace_name(name, sizeof name, s.method, s.path);
     s.trace_hi = j->trace_hi;
     s.trace_lo = j->trace_lo;
     s.id = j->span_id;
@@ -269,7 +269,7 @@ static void call_span(struct sim_world *w, struct sim_job *j, int outcome, int a
     FL_ASSERT(j->try_id && j->trace_lo && sim_now(&w->k) >= j->try_start_ns);
     char name[256];
     struct px_span s = {0};
-    snprintf(name, sizeof name, "%s %s", call->method, call->path);
+    sim_trace_name(name, sizeof name, call->method, call->path);
     s.trace_hi = j->trace_hi;
     s.trace_lo = j->trace_lo;
     s.id = j->try_id;

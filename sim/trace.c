@@ -25,9 +25,12 @@
 #define TRACE_SPANS_MAX    10000 /* spans buffered per trace; more are dropped (a runaway fan-out) */
 #define DEFAULT_SAMPLE_PCT 1.0   /* Istio's default sampling: 1% */
 
+#define SPAN_TEXT 192 /* bytes of a buffered span's strings kept with it (longer ones interned) */
+
 struct tspan {
-    struct rpt_span s;
+    struct rpt_span s; /* its strings in text (or interned), interned when the trace is kept */
     struct tspan *next;
+    char text[SPAN_TEXT];
 };
 
 struct tentry {
@@ -85,6 +88,19 @@ const char *sim_trace_reason(int outcome)
     case 429: return "429";
     default: return outcome >= 500 ? "5xx" : outcome >= 400 ? "4xx" : NULL;
     }
+}
+
+const char *sim_trace_name(char *buf, size_t size, const char *method, const char *path)
+{
+    FL_ASSERT(buf && size >= 2 && method && path);
+    size_t m = strlen(method), p = strlen(path);
+    if (m > size - 2) m = size - 2;
+    if (p > size - 2 - m) p = size - 2 - m;
+    memcpy(buf, method, m);
+    buf[m] = ' ';
+    memcpy(buf + m + 1, path, p);
+    buf[m + 1 + p] = '\0';
+    return buf;
 }
 
 /* ---------------------------------------------------------------- the map of traces */
@@ -195,14 +211,22 @@ static void buffer_span(struct sim_world *w, struct tentry *e, const struct rpt_
     struct tspan *b = t->free_spans;
     t->free_spans = b->next;
     b->s = *s;
-    struct rpt_strtab *strs = &w->run->spans.strs;
-    b->s.name = rpt_strtab_intern(strs, s->name);
-    b->s.service = rpt_strtab_intern(strs, s->service);
-    b->s.peer = rpt_strtab_intern(strs, s->peer);
-    b->s.method = rpt_strtab_intern(strs, s->method);
-    b->s.path = rpt_strtab_intern(strs, s->path);
-    b->s.cluster = rpt_strtab_intern(strs, s->cluster);
-    b->s.reason = rpt_strtab_intern(strs, s->reason);
+    /* copied, not interned: most traces are freed, and copying costs no hashing */
+    size_t used = 0;
+    const char **str[] = {&b->s.name, &b->s.service, &b->s.peer,  &b->s.method,
+                          &b->s.path, &b->s.cluster, &b->s.reason};
+    for (size_t i = 0; i < sizeof str / sizeof *str; i++) {
+        if (!*str[i]) continue;
+        size_t len = strlen(*str[i]);
+        if (len + 1 > SPAN_TEXT - used) {
+            *str[i] = rpt_strtab_intern(&w->run->spans.strs, *str[i]);
+            continue;
+        }
+        memcpy(b->text + used, *str[i], len + 1);
+        *str[i] = b->text + used;
+        used += len + 1;
+    }
+    FL_ASSERT(used <= SPAN_TEXT);
     b->next = NULL;
     if (e->tail)
         e->tail->next = b;
@@ -217,6 +241,7 @@ static void buffer_span(struct sim_world *w, struct tentry *e, const struct rpt_
 void sim_trace_init(struct sim_world *w)
 {
     FL_ASSERT(w && w->sc && !w->tracer);
+    if (!w->sc->spans && !w->sc->slowest) return; /* nothing would be kept: no tracing at all */
     w->tracer = fl_calloc(1, sizeof *w->tracer);
     w->tracer->max_heap = w->sc->slowest;
     if (w->sc->slowest) w->tracer->heap = fl_calloc(w->sc->slowest, sizeof *w->tracer->heap);
@@ -310,7 +335,8 @@ static void drop(struct sim_tracer *t, struct tentry *e)
 void sim_trace_request_end(struct sim_world *w, const struct rpt_request *rq, uint64_t seq)
 {
     struct sim_tracer *t = w->tracer;
-    FL_ASSERT(t && rq && rq->latency_ns >= 0 && t->n_heap <= t->max_heap);
+    if (!t) return;
+    FL_ASSERT(rq && rq->latency_ns >= 0 && t->n_heap <= t->max_heap);
     int traced = rq->trace_hi || rq->trace_lo;
     struct tentry *e = traced ? map_get(t, rq->trace_hi, rq->trace_lo) : NULL;
     if (!t->max_heap) {
@@ -340,7 +366,8 @@ void sim_trace_request_end(struct sim_world *w, const struct rpt_request *rq, ui
 void sim_trace_close(struct sim_world *w, uint64_t hi, uint64_t lo)
 {
     struct sim_tracer *t = w->tracer;
-    FL_ASSERT(t && (hi || lo));
+    FL_ASSERT(hi || lo);
+    if (!t) return;
     struct tentry *e = map_get(t, hi, lo);
     if (e && !e->kept) drop(t, e);
 }
@@ -367,8 +394,8 @@ void sim_trace_finish(struct sim_world *w)
 {
     struct sim_tracer *t = w->tracer;
     struct rpt_run *run = w->run;
-    FL_ASSERT(t && run && !run->slowest);
-    if (!t->n_heap) return;
+    FL_ASSERT(run && !run->slowest);
+    if (!t || !t->n_heap) return;
     qsort(t->heap, t->n_heap, sizeof *t->heap, slowest_order);
     run->slowest = fl_calloc(t->n_heap, sizeof *run->slowest);
     for (size_t i = 0; i < t->n_heap; i++) {
@@ -383,7 +410,18 @@ void sim_trace_finish(struct sim_world *w)
         sl->outcome = e->rq.outcome;
         sl->tries = e->rq.tries;
         if (e->n_spans) sl->spans = fl_malloc(e->n_spans * sizeof *sl->spans);
-        for (const struct tspan *b = e->head; b; b = b->next) sl->spans[sl->n_spans++] = b->s;
+        struct rpt_strtab *strs = &run->spans.strs;
+        for (const struct tspan *b = e->head; b; b = b->next) {
+            struct rpt_span *d = &sl->spans[sl->n_spans++];
+            *d = b->s; /* its strings now the run's (the buffer goes with the world) */
+            d->name = rpt_strtab_intern(strs, d->name);
+            d->service = rpt_strtab_intern(strs, d->service);
+            d->peer = rpt_strtab_intern(strs, d->peer);
+            d->method = rpt_strtab_intern(strs, d->method);
+            d->path = rpt_strtab_intern(strs, d->path);
+            d->cluster = rpt_strtab_intern(strs, d->cluster);
+            d->reason = rpt_strtab_intern(strs, d->reason);
+        }
         FL_ASSERT(sl->n_spans == e->n_spans);
         if (sl->n_spans > 1) qsort(sl->spans, sl->n_spans, sizeof *sl->spans, span_order);
         rpt_slow_explain(sl);

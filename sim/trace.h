@@ -23,6 +23,7 @@
 #ifndef FL_SIM_TRACE_H
 #define FL_SIM_TRACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "proxies/rt.h"
@@ -47,7 +48,14 @@ double sim_trace_default_percent(const struct sim_world *w);
  */
 const char *sim_trace_reason(int outcome);
 
-/* Prepares the sink (after the run's results are built). */
+/* "METHOD path", a span's name, into buf (cut to size); returns buf. */
+const char *sim_trace_name(char *buf, size_t size, const char *method, const char *path);
+
+/*
+ * Prepares the sink (after the run's results are built). With neither
+ * report.spans nor report.slowest there is none: workloads and pods then
+ * send and read no trace context (w->tracer NULL).
+ */
 void sim_trace_init(struct sim_world *w);
 
 /*

@@ -100,7 +100,7 @@ static void req_span(const struct sim_req *r, struct px_span *s, char *name, siz
 {
     const struct sim_request_cfg *rq = r->rq;
     FL_ASSERT(r->trace_lo && rq->method && rq->path);
-    snprintf(name, size, "%s %s", rq->method, rq->path);
+    sim_trace_name(name, size, rq->method, rq->path);
     memset(s, 0, sizeof *s);
     s->trace_hi = r->trace_hi;
     s->trace_lo = r->trace_lo;
@@ -363,7 +363,7 @@ static void client_send(struct sim_world *w, struct sim_client *cl)
     r->rq = pick_request(cl);
     r->start_ns = sim_now(&w->k);
     r->prev_sleep_ns = cl->cfg->retry.base_ns;
-    if (!cl->cfg->untraced) { /* an instrumented client: a trace per request */
+    if (!cl->cfg->untraced && w->tracer) { /* an instrumented client: a trace per request */
         r->trace_hi = sim_trace_new_id(w);
         r->trace_lo = sim_trace_new_id(w);
         r->root_id = sim_trace_new_id(w);

@@ -1,5 +1,5 @@
 /*
- * test_trace.c - the spans of workloads and pods, the trace context they
+ * test_trace_spans.c - the spans of workloads and pods, the trace context they
  * carry, TCP retransmission delay on spans, and tail retention of the
  * slowest requests' traces (sim/trace.c), on small scenarios run
  * in-process.
@@ -12,7 +12,7 @@
 #include "tests/simrun.h"
 #include "tests/testutil.h"
 
-void suite_trace(void);
+void suite_trace_spans(void);
 
 #define MS INT64_C(1000000)
 
@@ -366,9 +366,9 @@ static void test_trace_gateway_tree_is_connected(void)
     rpt_run_free(&run);
 }
 
-void suite_trace(void)
+void suite_trace_spans(void)
 {
-    TEST_SUITE("sim/trace");
+    TEST_SUITE("sim/trace_spans");
     TEST_ADD(test_trace_span_tree_per_request);
     TEST_ADD(test_trace_queue_and_service_time_are_the_model);
     TEST_ADD(test_trace_queue_time_is_the_wait_for_a_worker);
