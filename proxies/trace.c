@@ -69,6 +69,7 @@ static int span_id_parse(const char *s, size_t len, uint64_t *id)
 /* b3={trace}-{span}[-{sampled}[-{parent}]], or a lone sampling state. */
 static int b3_single(const char *v, struct px_trace *t)
 {
+    FL_ASSERT(v && t);
     const char *part[4];
     size_t len[4], n = 0;
     const char *p = v;
@@ -97,6 +98,7 @@ static int b3_single(const char *v, struct px_trace *t)
             return 0;
     }
     struct px_trace x = {0};
+    FL_ASSERT(n >= 2 && n <= 4);
     if (!trace_id_parse(part[0], len[0], &x.trace_hi, &x.trace_lo) ||
         !span_id_parse(part[1], len[1], &x.span_id))
         return 0;
@@ -113,6 +115,7 @@ struct trace_hdrs {
 
 static void find_headers(const struct px_msg *m, struct trace_hdrs *h)
 {
+    FL_ASSERT(m && h && m->n_headers <= m->cap_headers);
     memset(h, 0, sizeof *h);
     for (uint32_t i = 0; i < m->n_headers; i++) {
         const char *n = m->headers[i].name, *v = m->headers[i].value;
@@ -142,6 +145,7 @@ static void find_headers(const struct px_msg *m, struct trace_hdrs *h)
 /* x-b3-traceid and x-b3-spanid (both needed), x-b3-parentspanid, -sampled, -flags. */
 static int b3_multi(const struct trace_hdrs *h, struct px_trace *t)
 {
+    FL_ASSERT(h && t);
     if (!h->traceid || !h->spanid) return 0;
     struct px_trace x = {0};
     if (!trace_id_parse(h->traceid, strlen(h->traceid), &x.trace_hi, &x.trace_lo) ||
@@ -172,6 +176,7 @@ static int hexval(const char *s, size_t n, uint64_t *v)
 /* traceparent: {version}-{trace-id}-{parent-id}-{flags}. */
 static int w3c(const char *v, struct px_trace *t)
 {
+    FL_ASSERT(v && t);
     size_t len = strlen(v);
     uint64_t ver, flags;
     if (len < 55 || !hexval(v, 2, &ver) || ver == 0xff) return 0;
@@ -182,6 +187,7 @@ static int w3c(const char *v, struct px_trace *t)
     if (!trace_id_parse(v + 3, 32, &x.trace_hi, &x.trace_lo) ||
         !span_id_parse(v + 36, 16, &x.span_id) || !hexval(v + 53, 2, &flags))
         return 0;
+    FL_ASSERT(flags <= 0xff);
     x.sampled = (flags & 1) ? PX_SAMPLE_YES : PX_SAMPLE_NO;
     *t = x;
     return 1;

@@ -95,6 +95,7 @@ static int is_counted(const struct rpt_span *v, const long *parent, signed char 
 
 static void add_hop(char *buf, size_t size, size_t *used, const char *name, int64_t ns)
 {
+    FL_ASSERT(buf && name && *used < size && ns >= 0);
     char d[32];
     fl_format_duration(ns, d, sizeof d);
     if (*used >= size) return;
@@ -143,10 +144,12 @@ void rpt_slow_explain(struct rpt_slow *sl)
             if (n_hops++ < HOPS_MAX) add_hop(hops, sizeof hops, &used, name ? name : "?", dur(s));
         }
         if (s->kind != 1) continue;
+        FL_ASSERT(s->end_ns >= s->start_ns);
         /* the SERVER span that answered this try */
         long child = -1;
         for (size_t k = 0; k < n && child < 0; k++)
             if (counted[k] && parent[k] == (long)i && v[k].kind == 2) child = (long)k;
+        FL_ASSERT(child < (long)n);
         if (child >= 0) {
             int64_t gap = dur(s) - dur(&v[child]) - s->rtx_ns - v[child].rtx_ns;
             sl->network_ns += gap > 0 ? gap : 0;

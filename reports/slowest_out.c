@@ -31,6 +31,7 @@ static int traced(const struct rpt_slow *sl)
 
 static void outcome_text(int outcome, char *buf, size_t size)
 {
+    FL_ASSERT(buf && size > 0);
     const char *name = rpt_fail_name(outcome);
     if (name)
         snprintf(buf, size, "%s", name);
@@ -58,6 +59,7 @@ void rpt_slowest_print(FILE *out, const struct rpt_run *run)
 
 static void key_ms(struct rpt_json *j, const char *key, int64_t ns)
 {
+    FL_ASSERT(j && key);
     rpt_json_key(j, key);
     rpt_json_decimal(j, ns, MS_DECIMALS);
 }
