@@ -114,6 +114,8 @@ int cli_report(int argc, char **argv)
         err = fl_asprintf("cannot create %s: %s", out, strerror(errno));
         rc = -1;
     }
+    /* the span files first, when the run wrote them (summary.txt says what they hold) */
+    if (!rc && run.spans_written) rc = rpt_spans_write_run(&run, out, &err);
     /* rpt_summary_write computes the digest of the figures read back: the run's own */
     if (!rc) rc = rpt_summary_write(&run, out, &err);
     if (!rc && stored[0] && strcmp(stored, run.digest))
@@ -121,8 +123,6 @@ int cli_report(int argc, char **argv)
                 "faultline report: warning: the figures read back give digest %s, the run "
                 "gave %s (a database altered, or of another faultline version)\n",
                 run.digest, stored);
-    /* the span files, when the run kept spans */
-    if (!rc && run.spans.n) rc = rpt_spans_write_run(&run, out, &err);
     if (rc) {
         fprintf(stderr, "faultline report: %s\n", err);
         free(err);

@@ -25,6 +25,11 @@
  *    TCP_RTO_MAX; so RTO = SRTT + max(4 mdev, rto_min).
  *  - delivery: the latest arrival among the message's segments, never before
  *    the previous message in the same direction (last_deliver_ns).
+ *  - retransmission delay (net_tcp_take_rtx, for tracing): each segment's
+ *    arrival less the RTOs it waited gives the delivery it would have had
+ *    without loss (clean_deliver_ns, in order like last_deliver_ns); the
+ *    message's delay is the difference, plus the SYN retries' wait for the
+ *    connection's first message.
  *
  * Choices made where the model is coarser than Linux:
  *  - the RTO and the round spacing of a message are those in force when it
@@ -131,6 +136,7 @@ int net_tcp_connect(struct net_tcp *c, int64_t now_ns, int64_t *done_ns)
         if (attempt > 0) c->retransmits++;
         if (handshake_try(c, t_ns, attempt > 0, &back_ns)) {
             if (attempt == 0) rtt_sample(c, back_ns - t_ns); /* Karn */
+            c->syn_rtx_ns += t_ns - now_ns;                  /* the SYN retries' wait */
             *done_ns = back_ns;
             return NET_OK;
         }
@@ -146,10 +152,11 @@ int net_tcp_connect(struct net_tcp *c, int64_t now_ns, int64_t *done_ns)
  * arrival, or NET_ETIMEDOUT with *out_ns = when the sender gives up.
  */
 static int segment_send(struct net_tcp *c, int dir, int64_t send_ns, uint32_t bytes, int64_t rto_ns,
-                        int64_t *out_ns)
+                        int64_t *out_ns, int64_t *wait_ns)
 {
     const struct net_tcp_cfg *cfg = c->cfg;
     c->segments++;
+    *wait_ns = 0;
     if (net_link_packet(c->link[dir], send_ns, bytes, 0, out_ns)) {
         rtt_sample(c, *out_ns - send_ns + c->link[!dir]->cfg.delay_ns);
         return NET_OK;
@@ -158,7 +165,10 @@ static int segment_send(struct net_tcp *c, int dir, int64_t send_ns, uint32_t by
     for (int n = 0; n < cfg->retries2; n++) {
         t_ns += backoff_ns(rto_ns, n, cfg->rto_max_ns);
         c->retransmits++;
-        if (net_link_packet(c->link[dir], t_ns, bytes, NET_PKT_RETRANSMIT, out_ns)) return NET_OK;
+        if (net_link_packet(c->link[dir], t_ns, bytes, NET_PKT_RETRANSMIT, out_ns)) {
+            *wait_ns = t_ns - send_ns; /* the RTOs it waited before the copy that arrived */
+            return NET_OK;
+        }
     }
     *out_ns = t_ns + backoff_ns(rto_ns, cfg->retries2, cfg->rto_max_ns);
     return NET_ETIMEDOUT;
@@ -178,7 +188,7 @@ int net_tcp_send(struct net_tcp *c, int dir, int64_t now_ns, uint64_t bytes, int
     uint64_t nseg = (bytes - 1) / cfg->mss + 1;
     FL_ASSERT(nseg <= SEGMENTS_MAX);
     int64_t rto_ns = net_tcp_rto(c), gap_ns = round_gap_ns(c);
-    int64_t round_ns = now_ns, last_ns = now_ns;
+    int64_t round_ns = now_ns, last_ns = now_ns, clean_ns = now_ns;
     uint64_t cwnd = cfg->init_cwnd, in_round = 0;
     for (uint64_t i = 0; i < nseg; i++, in_round++) {
         if (in_round == cwnd) {
@@ -187,16 +197,30 @@ int net_tcp_send(struct net_tcp *c, int dir, int64_t now_ns, uint64_t bytes, int
             in_round = 0;
         }
         uint64_t payload = i + 1 < nseg ? cfg->mss : bytes - (nseg - 1) * cfg->mss;
-        int64_t arrive_ns;
+        int64_t arrive_ns, wait_ns;
         uint32_t seg_bytes = (uint32_t)payload + cfg->header_bytes;
-        if (segment_send(c, dir, round_ns, seg_bytes, rto_ns, &arrive_ns) != NET_OK) {
+        if (segment_send(c, dir, round_ns, seg_bytes, rto_ns, &arrive_ns, &wait_ns) != NET_OK) {
             *deliver_ns = arrive_ns;
             return NET_ETIMEDOUT;
         }
         if (arrive_ns > last_ns) last_ns = arrive_ns;
+        if (arrive_ns - wait_ns > clean_ns) clean_ns = arrive_ns - wait_ns;
     }
     if (last_ns < c->last_deliver_ns[dir]) last_ns = c->last_deliver_ns[dir];
+    if (clean_ns < c->clean_deliver_ns[dir]) clean_ns = c->clean_deliver_ns[dir];
+    if (clean_ns > last_ns) clean_ns = last_ns;
     c->last_deliver_ns[dir] = last_ns;
+    c->clean_deliver_ns[dir] = clean_ns;
+    c->last_rtx_ns = last_ns - clean_ns;
+    FL_ASSERT(c->last_rtx_ns >= 0);
     *deliver_ns = last_ns;
     return NET_OK;
+}
+
+int64_t net_tcp_take_rtx(struct net_tcp *c)
+{
+    FL_ASSERT(c && c->last_rtx_ns >= 0 && c->syn_rtx_ns >= 0);
+    int64_t rtx_ns = c->last_rtx_ns + c->syn_rtx_ns;
+    c->syn_rtx_ns = 0;
+    return rtx_ns;
 }

@@ -62,6 +62,10 @@ struct net_tcp {
     int has_rtt;
     int64_t last_deliver_ns[2];
     uint64_t segments, retransmits;
+    /* retransmission delay (tracing): what the message would have taken without its losses */
+    int64_t clean_deliver_ns[2]; /* last_deliver_ns had no segment been lost */
+    int64_t syn_rtx_ns;          /* SYN retries' wait, not yet charged to a message */
+    int64_t last_rtx_ns;         /* the extra delay of the last message net_tcp_send delivered */
 };
 
 /* Prepares a connection over two links (not owned; links may be shared by connections). */
@@ -83,6 +87,15 @@ int net_tcp_connect(struct net_tcp *c, int64_t now_ns, int64_t *done_ns);
  * up on the connection (the receiver never gets the message).
  */
 int net_tcp_send(struct net_tcp *c, int dir, int64_t now_ns, uint64_t bytes, int64_t *deliver_ns);
+
+/*
+ * The delay retransmissions added to the message net_tcp_send delivered
+ * last, plus (for the connection's first message) the SYN retries' wait:
+ * the delivery time less the time it would have had with none of its
+ * segments lost (in-order delivery included). Taken once: returns it and
+ * clears the SYN part.
+ */
+int64_t net_tcp_take_rtx(struct net_tcp *c);
 
 /* The current retransmission timeout (before any backoff). */
 int64_t net_tcp_rto(const struct net_tcp *c);

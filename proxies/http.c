@@ -56,6 +56,7 @@ void px_msg_init(struct px_msg *m)
     m->body_bytes = 0;
     m->body = NULL;
     m->arena = NULL;
+    m->rtx_ns = 0;
 }
 
 void px_msg_clear(struct px_msg *m)
@@ -156,6 +157,7 @@ void px_msg_copy(struct px_msg *dst, const struct px_msg *src)
     dst->flags = src->flags;
     dst->body_bytes = src->body_bytes;
     dst->body = src->body;
+    dst->rtx_ns = src->rtx_ns;
     for (uint32_t i = 0; i < src->n_headers; i++)
         px_msg_add_header(dst, src->headers[i].name, src->headers[i].value);
 }

@@ -71,6 +71,12 @@ struct px_msg {
     const uint8_t *body;
     struct px_header inline_headers[PX_HEADERS_INLINE];
     struct px_arena_chunk *arena;
+    /*
+     * Appended with tracing: the delay TCP retransmissions (RTO, SYN
+     * retries) added to this message on the hop that delivered it; the
+     * simulated network sets it when it sends the message (0 live).
+     */
+    int64_t rtx_ns;
 };
 
 /* Prepares an empty message. */

@@ -75,6 +75,7 @@ struct attempt {
     uint64_t span_id; /* its CLIENT span (0: the stream is not traced) */
     int64_t start_ns; /* when it began (pending included) */
     uint32_t number;  /* 1 for the first try, 2 for the first retry... */
+    int64_t rtx_ns;   /* its response's TCP retransmission delay (the span's rtx) */
     struct attempt *next_pend, *prev_pend;
 };
 

@@ -125,6 +125,7 @@ void px_trace_attempt_end(struct stream *s, const struct attempt *a, int status,
     sp.flags = flags;
     sp.attempt = a->number;
     sp.reason = reason;
+    sp.rtx_ns = a->rtx_ns;
     sp.error = error || status >= 500;
     FL_ASSERT(sp.end_ns >= sp.start_ns && sp.attempt >= 1);
     p->rt->ops->span(p->rt, &sp);
@@ -166,6 +167,7 @@ void px_trace_stream_end(struct stream *s, const struct px_msg *resp, const char
     sp.flags = resp ? resp->flags : PX_FLAG_DC;
     sp.reason = reason ? reason : resp ? flags_reason(resp->flags, s) : NULL;
     sp.error = !resp || resp->status >= 500;
+    sp.rtx_ns = s->req ? s->req->rtx_ns : 0; /* the request's, as it arrived (per hop) */
     FL_ASSERT(sp.end_ns >= sp.start_ns && sp.id);
     p->rt->ops->span(p->rt, &sp);
 }

@@ -315,6 +315,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
                            px_breaker_can_retry(&cl->br));
     /* the attempt's span: what it got, and why it was retried or the retry refused */
     int status = resp ? resp->status : 0;
+    a->rtx_ns = resp ? resp->rtx_ns : 0; /* the response's TCP retransmission delay */
     uint32_t aflags = r->connect_failed ? PX_FLAG_UF
                       : r->timed_out    ? PX_FLAG_UT
                       : r->reset        ? PX_FLAG_UC

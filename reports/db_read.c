@@ -151,10 +151,11 @@ static int read_identity(struct reader *r)
 static int read_run(struct reader *r, char **scenario_text)
 {
     struct rpt_run *run = r->run;
-    sqlite3_stmt *st = query(r, "SELECT scenario, seed, digest, events, sim_seconds, "
-                                "requests_every, requests_seen, trace_sample, window_ms, "
-                                "series_output, leaf_arrivals, cache_hits, cache_stores, mirrored, "
-                                "timeline_dropped, spans_dropped, scenario_text FROM run");
+    sqlite3_stmt *st =
+        query(r, "SELECT scenario, seed, digest, events, sim_seconds, "
+                 "requests_every, requests_seen, trace_sample, window_ms, "
+                 "series_output, leaf_arrivals, cache_hits, cache_stores, mirrored, "
+                 "timeline_dropped, spans_dropped, scenario_text, spans_written FROM run");
     if (next(r, st) != 1) {
         sqlite3_finalize(st);
         return bad(r, "no run row");
@@ -177,6 +178,8 @@ static int read_run(struct reader *r, char **scenario_text)
     run->timeline_dropped = c_u64(st, 14);
     run->spans.dropped = c_u64(st, 15);
     if (scenario_text) *scenario_text = c_dup(st, 16);
+    /* whether the run wrote its span files: report writes them again (and says so) */
+    run->spans_written = (int)c_int(st, 17);
     sqlite3_finalize(st);
     if (!run->scenario) return bad(r, "no scenario name");
 
@@ -239,8 +242,7 @@ static struct rpt_stats *stats_of(struct rpt_run *run, const char *scope, int64_
         return &run->services[id].st;
     if (!strcmp(scope, RPT_DB_WINDOW) && id >= 0 && (size_t)id < run->n_checks)
         return run->checks[id].window_stats;
-    if (!strcmp(scope, RPT_DB_EDGE) && id >= 0 && (size_t)id < run->n_edges)
-        return &run->edges[id];
+    if (!strcmp(scope, RPT_DB_EDGE) && id >= 0 && (size_t)id < run->n_edges) return &run->edges[id];
     return NULL;
 }
 

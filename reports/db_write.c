@@ -178,7 +178,8 @@ static int write_stats(struct writer *w, const char *table, const char *scope, s
 static int write_run(struct writer *w, const char *scenario_text)
 {
     const struct rpt_run *r = w->run;
-    sqlite3_stmt *st = prep(w, "INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+    sqlite3_stmt *st =
+        prep(w, "INSERT INTO run VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     if (!st) return -1;
     int c = 1;
     FL_ASSERT(r->scenario && r->sim_ns >= 0);
@@ -202,6 +203,7 @@ static int write_run(struct writer *w, const char *scenario_text)
     b_u64(st, &c, r->timeline_dropped);
     b_u64(st, &c, r->spans.dropped);
     b_text(st, &c, scenario_text);
+    b_int(st, &c, r->spans_written);
     int rc = step(w, st);
     sqlite3_finalize(st);
     if (rc) return -1;

@@ -40,6 +40,7 @@
 #include "reports/retries.h"
 #include "reports/cache.h"
 #include "reports/series_out.h"
+#include "reports/slowest.h"
 #include "reports/timeline.h"
 
 #define MS_DECIMALS    6 /* ns written as ms: exact */
@@ -323,6 +324,7 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
         rpt_json_object_end(&j);
     }
     rpt_retries_json(&j, run);
+    rpt_slowest_json(&j, run);
     if (run->n_observers) { /* only when there are some: other runs' digests stay as they were */
         rpt_json_key(&j, "observers_not_on_request_path");
         rpt_json_array_begin(&j);
@@ -704,6 +706,7 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         fputc('\n', out);
         rpt_timeline_print(out, run);
     }
+    rpt_slowest_print(out, run);
     if (run->n_checks) {
         fputc('\n', out);
         print_checks(out, run);

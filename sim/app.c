@@ -37,7 +37,9 @@
 #include "sim/cache.h"
 #include "sim/endpoints.h"
 #include "sim/dns.h"
+#include "proxies/trace.h"
 #include "sim/series.h"
+#include "sim/trace.h"
 #include "sim/world.h"
 
 struct sim_job {
@@ -59,6 +61,15 @@ struct sim_job {
     struct sim_cache_wait wait; /* coalescing: waiting on another request's fill */
     uint32_t incarnation;       /* of the pod's process it belongs to */
     struct sim_job *next_free;
+    /* tracing (sim/trace.h): the server span of the request, and of the call's try under way */
+    uint64_t trace_hi, trace_lo; /* trace_lo 0: not traced */
+    uint64_t span_id, parent_id;
+    int sampled;      /* the decision the request came with, or the pod's own */
+    uint32_t formats; /* the trace headers' forms it came in (kept on the calls) */
+    int64_t queue_ns, service_ns, rtx_ns;
+    uint64_t try_id;
+    int64_t try_start_ns, try_rtx_ns;
+    const char *try_peer; /* the pod the try went to, or the callee service */
 };
 
 static struct sim_job *job_new(struct sim_world *w)
@@ -102,6 +113,37 @@ static int orphan(struct sim_world *w, struct sim_job *j)
     return 1;
 }
 
+/* The pod's SERVER span of the request j answers now (reset: with an RST instead). */
+static void server_span(struct sim_world *w, const struct sim_job *j, int reset)
+{
+    const struct sim_pod *pod = j->pod;
+    const struct px_msg *req = j->req;
+    FL_ASSERT(j->trace_lo && j->span_id && req);
+    char name[256];
+    struct px_span s = {0};
+    s.method = req->method ? req->method : "GET";
+    s.path = req->path ? req->path : "/";
+    sim_trace_name(name, sizeof name, s.method, s.path);
+    s.trace_hi = j->trace_hi;
+    s.trace_lo = j->trace_lo;
+    s.id = j->span_id;
+    s.parent = j->parent_id;
+    s.name = name;
+    s.kind = PX_SPAN_SERVER;
+    s.start_ns = j->arrived_ns;
+    s.end_ns = sim_now(&w->k);
+    s.service = w->sc->services[pod->service].name;
+    s.peer = w->nodes[j->conn->path->src].name; /* the caller: a proxy, a pod or a client */
+    s.status = reset ? 0 : j->status;
+    s.error = reset || rpt_outcome_is_error(j->status);
+    s.reason = reset ? "reset" : NULL;
+    s.sampled = j->sampled;
+    s.queue_ns = j->queue_ns;
+    s.service_ns = j->service_ns;
+    s.rtx_ns = j->rtx_ns;
+    sim_trace_span(w, &s);
+}
+
 /* Sends the response, counts it, frees the worker (if one was held) and the job. */
 static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
 {
@@ -114,8 +156,10 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
         px_msg_add_header_static(m, "content-type", pod->cfg->content_type);
     if (pod->fault_reset_rate > 0 && fl_rng_chance(&pod->fault_rng, pod->fault_reset_rate)) {
         sim_msg_free(w, m); /* a `reset` fault: an RST instead of the response */
+        if (j->trace_lo) server_span(w, j, 1);
         sim_conn_close(w, j->conn, 1, 1);
     } else {
+        if (j->trace_lo) server_span(w, j, 0);
         sim_conn_send(w, j->conn, 1, m);
     }
     sim_conn_release(w, j->conn);
@@ -176,6 +220,13 @@ static void send_call(struct sim_world *w, struct sim_job *j)
         const char *v = px_msg_header(j->req, call->forward[i]);
         if (v) px_msg_add_header(m, call->forward[i], v);
     }
+    /* the app copies the trace context onto its call, as instrumented apps do; one that
+       does not (propagate_trace: false) leaves its callees to start traces of their own */
+    if (j->try_id && !w->sc->services[j->pod->service].drops_trace) {
+        struct px_trace ctx = {j->trace_hi, j->trace_lo, j->try_id,
+                               j->span_id,  j->sampled,  j->formats};
+        px_trace_inject(m, &ctx);
+    }
     sim_conn_send(w, j->up, 0, m);
 }
 
@@ -211,6 +262,37 @@ static void call_backoff_done(struct sim_kernel *k, struct sim_timer *t)
     if (j->filling || !orphan(w, j)) call_try(w, j); /* a fill goes on: others wait on it */
 }
 
+/* The CLIENT span of the call's try that ended now with outcome; `again`: it is retried. */
+static void call_span(struct sim_world *w, struct sim_job *j, int outcome, int again)
+{
+    const struct sim_call_cfg *call = job_call(w, j);
+    FL_ASSERT(j->try_id && j->trace_lo && sim_now(&w->k) >= j->try_start_ns);
+    char name[256];
+    struct px_span s = {0};
+    sim_trace_name(name, sizeof name, call->method, call->path);
+    s.trace_hi = j->trace_hi;
+    s.trace_lo = j->trace_lo;
+    s.id = j->try_id;
+    s.parent = j->span_id;
+    s.name = name;
+    s.kind = PX_SPAN_CLIENT;
+    s.start_ns = j->try_start_ns;
+    s.end_ns = sim_now(&w->k);
+    s.service = w->sc->services[j->pod->service].name;
+    s.peer = j->try_peer;
+    s.cluster = w->sc->services[call->service].name;
+    s.method = call->method;
+    s.path = call->path;
+    s.status = outcome >= 100 ? outcome : 0;
+    s.attempt = j->tries;
+    s.error = rpt_outcome_is_error(outcome);
+    s.reason = again ? sim_trace_reason(outcome) : NULL;
+    s.sampled = j->sampled;
+    s.rtx_ns = j->try_rtx_ns;
+    sim_trace_span(w, &s);
+    j->try_id = 0;
+}
+
 /* A try of the call under way ended (its connection is already dealt with). */
 static void call_try_done(struct sim_world *w, struct sim_job *j, int outcome)
 {
@@ -219,7 +301,9 @@ static void call_try_done(struct sim_world *w, struct sim_job *j, int outcome)
     FL_ASSERT(j->up == NULL && j->tries >= 1);
     sim_timer_cancel(&w->k, &j->call_timer);
     struct sim_retry_state *st = job_retry_state(j);
-    if (!sim_retry_after(&call->retry, st, j->tries, outcome, sim_now(&w->k))) {
+    int again = sim_retry_after(&call->retry, st, j->tries, outcome, sim_now(&w->k));
+    if (j->try_id) call_span(w, j, outcome, again);
+    if (!again) {
         call_done(w, j, outcome);
         return;
     }
@@ -249,6 +333,7 @@ static void up_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     struct sim_world *w = j->pod->w;
     FL_ASSERT(j->up == sim_conn_of(pc));
     int status = m->status;
+    j->try_rtx_ns = m->rtx_ns;
     sim_msg_free(w, m);
     j->up = NULL;
     sim_conn_park(w, sim_conn_of(pc));
@@ -311,6 +396,12 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         return;
     }
     j->tries++;
+    if (j->trace_lo) {
+        j->try_id = sim_trace_new_id(w);
+        j->try_start_ns = sim_now(&w->k);
+        j->try_rtx_ns = 0;
+        j->try_peer = w->sc->services[job_call(w, j)->service].name; /* a proxy picks the pod */
+    }
     /* with sidecars the call goes to the pod's own outbound sidecar, which routes it */
     uint32_t src = j->pod->node, dst = src;
     uint16_t port = SIM_PORT_OUTBOUND;
@@ -321,6 +412,7 @@ static void call_try(struct sim_world *w, struct sim_job *j)
         uint32_t pod = sim_endpoints_pick(w, job_call(w, j)->service, &j->pod->rng);
         dst = w->pods[pod].node;
         port = SIM_PORT_SERVICE;
+        if (j->trace_lo) j->try_peer = w->nodes[dst].name;
     }
     FL_ASSERT(j->tries >= 1 && src < w->n_nodes && dst < w->n_nodes);
     struct sim_conn *c = sim_conn_take_idle(w, src, dst, port);
@@ -400,17 +492,20 @@ static void start_job(struct sim_world *w, struct sim_job *j)
     struct sim_pod *pod = j->pod;
     FL_ASSERT(pod->busy < pod->cfg->workers && j->incarnation == pod->incarnation);
     pod->busy++;
+    j->queue_ns = sim_now(&w->k) - j->arrived_ns; /* waiting for a worker */
     struct sim_cache *cache = &w->caches[pod->service];
     if (cache->cfg) { /* the lookup instead of the service time */
         int64_t look = cache->cfg->hit_ns;
         if (pod->fault_slow != 1.0) look = (int64_t)((double)look * pod->fault_slow + 0.5);
         j->key = sim_cache_key(cache);
+        j->service_ns = look;
         sim_timer_init(&j->work, cache_looked_up, j);
         sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + look);
         return;
     }
     int64_t st = fl_dist_sample(&pod->cfg->service_time, &pod->rng);
     if (pod->fault_slow != 1.0) st = (int64_t)((double)st * pod->fault_slow + 0.5); /* slow */
+    j->service_ns = st;
     sim_timer_init(&j->work, work_done, j);
     sim_timer_arm(&w->k, &j->work, sim_now(&w->k) + st);
 }
@@ -432,6 +527,31 @@ static void enqueue(struct sim_pod *pod, struct sim_job *j)
     FL_ASSERT(pod->q_len <= pod->q_cap && pod->q_head < pod->q_cap);
 }
 
+/*
+ * The request's trace: the context it carries (B3 or traceparent), or a
+ * new trace when it carries none. A deferred decision is the pod's to make
+ * (no proxy before it decided): sampled by tracing.sample, else 1%.
+ */
+static void trace_arrival(struct sim_world *w, struct sim_job *j, const struct px_msg *m)
+{
+    struct px_trace ctx;
+    if (px_trace_extract(m, &ctx)) {
+        j->trace_hi = ctx.trace_hi;
+        j->trace_lo = ctx.trace_lo;
+        j->parent_id = ctx.span_id;
+        j->formats = ctx.formats;
+    } else {
+        j->trace_hi = sim_trace_new_id(w);
+        j->trace_lo = sim_trace_new_id(w);
+    }
+    j->sampled = ctx.sampled;
+    if (j->sampled == PX_SAMPLE_DEFER)
+        j->sampled = px_trace_sample(j->trace_lo, sim_trace_default_percent(w));
+    j->span_id = sim_trace_new_id(w);
+    j->rtx_ns = m->rtx_ns;
+    FL_ASSERT(j->trace_lo && j->span_id && (j->sampled == 0 || j->sampled == 1));
+}
+
 /* A request arrives at the pod. */
 static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
 {
@@ -442,7 +562,8 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     FL_ASSERT(pod->busy <= pod->cfg->workers && (int)pod->q_len <= pod->cfg->queue);
     sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
     struct sim_job *j = job_new(w);
-    if (pod->forwards)
+    if (w->tracer) trace_arrival(w, j, m);
+    if (pod->forwards || j->trace_lo)
         j->req = m;
     else
         sim_msg_free(w, m);

@@ -18,8 +18,8 @@
     "replicas", "workers", "queue", "service_time", "errors", "calls", "labels", "response_size",  \
         "locality", "content_type"
 
-static const char *const service_keys[] = {"name",     "versions",      "cache",
-                                           "external", DEPLOYMENT_KEYS, NULL};
+static const char *const service_keys[] = {
+    "name", "versions", "cache", "external", "propagate_trace", DEPLOYMENT_KEYS, NULL};
 
 /*
  * An external service's name: a DNS name (RFC 1123: labels of lowercase
@@ -319,6 +319,10 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
     if (!name_node) return fl_y_error(d, n, "a service needs a 'name'");
     yaml_node_t *ext = fl_y_get(d, n, "external");
     if (ext && fl_y_bool(d, ext, "external", &svc->external)) return -1;
+    int propagate = 1; /* apps copy the trace headers onto their calls unless told not */
+    yaml_node_t *prop = fl_y_get(d, n, "propagate_trace");
+    if (prop && fl_y_bool(d, prop, "propagate_trace", &propagate)) return -1;
+    svc->drops_trace = !propagate;
     if (svc->external ? load_dns_name(d, name_node, &name)
                       : sim_load_name(d, name_node, "service name", &name))
         return -1;

@@ -212,7 +212,7 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
 {
     static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
                                        "think_time", "requests", "retry",   "locality", "address",
-                                       "start",      "stop",     "stages",  NULL};
+                                       "start",      "stop",     "stages",  "trace",    NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;
@@ -250,6 +250,10 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
     sim_retry_defaults(&w->retry);
     yaml_node_t *r = fl_y_get(d, n, "retry");
     if (r && load_retry(d, r, &w->retry)) return -1;
+    int traced = 1; /* an instrumented client: its requests carry a trace context */
+    yaml_node_t *t = fl_y_get(d, n, "trace");
+    if (t && fl_y_bool(d, t, "trace", &traced)) return -1;
+    w->untraced = !traced;
     yaml_node_t *l = fl_y_get(d, n, "locality");
     return l ? sim_load_locality(d, l, &w->locality) : 0;
 }

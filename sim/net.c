@@ -410,6 +410,9 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
         sim_post(&w->k, at, broken_event, c, NULL);
         return;
     }
+    /* this hop's retransmission delay (a forwarded copy's earlier hops do not count) */
+    msg->rtx_ns = c->path->ideal ? 0 : net_tcp_take_rtx(&c->tcp);
+    FL_ASSERT(msg->rtx_ns >= 0 && at >= now);
     sim_conn_ref(c);
     c->in_flight++;
     sim_post(&w->k, at, side ? to_client_event : to_server_event, c, msg);

@@ -116,6 +116,7 @@ struct sim_service_cfg {
     struct sim_version_cfg *versions; /* at least one */
     size_t n_versions;
     struct sim_cache_cfg *cache; /* `cache:`, or NULL (sim/cache.h) */
+    int drops_trace;             /* propagate_trace: false: its calls carry no trace context */
 };
 
 struct sim_link_cfg {
@@ -171,6 +172,7 @@ struct sim_workload_cfg {
     int64_t start_ns, stop_ns; /* sends from start until stop (0: the run's duration) */
     struct sim_stage *stages;  /* instead of rate_per_s: k6-like ramps (sim/stages.c) */
     size_t n_stages;
+    int untraced; /* trace: false: an uninstrumented client, its requests carry no trace context */
 };
 
 enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };

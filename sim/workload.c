@@ -24,7 +24,9 @@
 #include "sim/stages.h"
 #include "sim/endpoints.h"
 #include "sim/dns.h"
+#include "proxies/trace.h"
 #include "sim/series.h"
+#include "sim/trace.h"
 #include "sim/world.h"
 
 struct sim_req {
@@ -42,6 +44,10 @@ struct sim_req {
     struct sim_req *prev_live, *next_live;
     struct sim_req *next_free;
     uint64_t trace_hi, trace_lo; /* the request's trace (0 0: not traced) */
+    uint64_t root_id, try_id;    /* its root span, and the span of the try under way */
+    int64_t try_start_ns;        /* when the try under way began */
+    int64_t rtx_ns;              /* the try's response: its TCP retransmission delay */
+    const char *try_peer;        /* the pod the try went to (a service as target) */
 };
 
 static struct sim_req *req_new(struct sim_world *w)
@@ -89,12 +95,73 @@ static void try_start(struct sim_world *w, struct sim_req *r);
 static void client_send(struct sim_world *w, struct sim_client *cl);
 static void closed_client_event(struct sim_kernel *k, void *a, void *b);
 
-/* The request has its final outcome. */
+/* What a workload's spans say: its name, the request's method and path (name: a buffer). */
+static void req_span(const struct sim_req *r, struct px_span *s, char *name, size_t size)
+{
+    const struct sim_request_cfg *rq = r->rq;
+    FL_ASSERT(r->trace_lo && rq->method && rq->path);
+    sim_trace_name(name, size, rq->method, rq->path);
+    memset(s, 0, sizeof *s);
+    s->trace_hi = r->trace_hi;
+    s->trace_lo = r->trace_lo;
+    s->name = name;
+    s->service = r->client->cfg->name;
+    s->method = rq->method;
+    s->path = rq->path;
+    s->sampled = PX_SAMPLE_DEFER; /* as the first hop that decides says (sim/trace.h) */
+}
+
+/* The span of the try under way, which ended at now with outcome; `again`: it is retried. */
+static void try_span(struct sim_world *w, struct sim_req *r, int outcome, uint32_t flags, int again)
+{
+    struct px_span s;
+    char name[256];
+    const struct sim_workload_cfg *wc = r->client->cfg;
+    FL_ASSERT(r->try_id && r->tries >= 1 && sim_now(&w->k) >= r->try_start_ns);
+    req_span(r, &s, name, sizeof name);
+    s.id = r->try_id;
+    s.parent = r->root_id;
+    s.kind = PX_SPAN_CLIENT;
+    s.start_ns = r->try_start_ns;
+    s.end_ns = sim_now(&w->k);
+    s.peer = wc->target >= 0                    ? r->try_peer
+             : wc->target == SIM_TARGET_INGRESS ? SIM_INGRESS_NAME
+                                                : "gateway";
+    s.status = outcome >= 100 ? outcome : 0;
+    s.flags = flags;
+    s.attempt = r->tries;
+    s.error = rpt_outcome_is_error(outcome);
+    s.reason = again ? sim_trace_reason(outcome) : NULL;
+    s.rtx_ns = r->rtx_ns;
+    sim_trace_span(w, &s);
+    r->try_id = 0;
+}
+
+/* The request's root span: from its first try to its final answer. */
+static void root_span(struct sim_world *w, struct sim_req *r, int64_t now)
+{
+    struct px_span s;
+    char name[256];
+    req_span(r, &s, name, sizeof name);
+    s.id = r->root_id;
+    s.kind = PX_SPAN_LOCAL;
+    s.start_ns = r->start_ns;
+    s.end_ns = now;
+    s.status = r->outcome >= 100 ? r->outcome : 0;
+    s.flags = r->flags;
+    s.error = rpt_outcome_is_error(r->outcome);
+    sim_trace_span(w, &s);
+}
+
 /* Counts a request that ended at `now` (if it started after warmup): figures, series, list. */
 static void record(struct sim_world *w, struct sim_req *r, int64_t now)
 {
     FL_ASSERT(now >= r->start_ns && r->rq->route >= 0);
-    if (r->start_ns < w->sc->warmup_ns) return;
+    if (r->trace_lo) root_span(w, r, now);
+    if (r->start_ns < w->sc->warmup_ns) {
+        if (r->trace_lo) sim_trace_close(w, r->trace_hi, r->trace_lo);
+        return;
+    }
     int64_t lat = now - r->start_ns;
     uint32_t route = (uint32_t)r->rq->route;
     rpt_stats_record(&w->run->routes[route], lat, r->outcome, r->tries);
@@ -105,11 +172,10 @@ static void record(struct sim_world *w, struct sim_req *r, int64_t now)
         rpt_stats_flags(&w->run->routes[route], r->flags);
         rpt_stats_flags(&w->run->all, r->flags);
     }
-    if (w->sc->requests_every) {
-        struct rpt_request rq = {r->start_ns, lat,   r->trace_hi, r->trace_lo,
-                                 r->flags,    route, r->outcome,  r->tries};
-        rpt_run_add_request(w->run, &rq);
-    }
+    struct rpt_request rq = {r->start_ns, lat,   r->trace_hi, r->trace_lo,
+                             r->flags,    route, r->outcome,  r->tries};
+    if (w->sc->requests_every) rpt_run_add_request(w->run, &rq);
+    sim_trace_request_end(w, &rq, r->id);
 }
 
 static void finish(struct sim_world *w, struct sim_req *r)
@@ -152,7 +218,9 @@ static void try_done(struct sim_world *w, struct sim_req *r, int outcome, uint32
     r->flags = flags;
     sim_timer_cancel(&w->k, &r->timer);
     struct sim_client *cl = r->client;
-    if (!sim_retry_after(&cl->cfg->retry, cl->retry, r->tries, outcome, sim_now(&w->k))) {
+    int again = sim_retry_after(&cl->cfg->retry, cl->retry, r->tries, outcome, sim_now(&w->k));
+    if (r->try_id) try_span(w, r, outcome, flags, again);
+    if (!again) {
         finish(w, r);
         return;
     }
@@ -173,6 +241,11 @@ static void send_request(struct sim_world *w, struct sim_req *r)
     m->body_bytes = (uint64_t)rq->body_bytes;
     for (size_t i = 0; i < rq->n_headers; i++)
         px_msg_add_header_static(m, rq->headers[i].name, rq->headers[i].value);
+    if (r->try_id) {
+        /* the try's context, sampling deferred: the first proxy (or pod) decides */
+        struct px_trace ctx = {r->trace_hi, r->trace_lo, r->try_id, r->root_id, PX_SAMPLE_DEFER, 0};
+        px_trace_inject(m, &ctx);
+    }
     sim_conn_send(w, r->conn, 0, m);
 }
 
@@ -196,6 +269,7 @@ static void cl_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     FL_ASSERT(r->conn == sim_conn_of(pc));
     int status = m->status;
     uint32_t flags = m->flags;
+    r->rtx_ns = m->rtx_ns;
     sim_msg_free(w, m);
     sim_conn_park(w, sim_conn_of(pc));
     try_done(w, r, status, flags);
@@ -238,8 +312,14 @@ static void try_start(struct sim_world *w, struct sim_req *r)
     if (cl->cfg->target >= 0) {
         uint32_t pod = sim_endpoints_pick(w, (uint32_t)cl->cfg->target, &cl->rng);
         dst = w->pods[pod].node;
+        r->try_peer = w->nodes[dst].name;
     }
     r->tries++;
+    if (r->trace_lo) {
+        r->try_id = sim_trace_new_id(w);
+        r->try_start_ns = sim_now(&w->k);
+        r->rtx_ns = 0;
+    }
     FL_ASSERT(dst < w->n_nodes && cl->node < w->n_nodes);
     struct sim_conn *c = sim_conn_take_idle(w, cl->node, dst, cl->target_port);
     if (c) {
@@ -283,6 +363,12 @@ static void client_send(struct sim_world *w, struct sim_client *cl)
     r->rq = pick_request(cl);
     r->start_ns = sim_now(&w->k);
     r->prev_sleep_ns = cl->cfg->retry.base_ns;
+    if (!cl->cfg->untraced && w->tracer) { /* an instrumented client: a trace per request */
+        r->trace_hi = sim_trace_new_id(w);
+        r->trace_lo = sim_trace_new_id(w);
+        r->root_id = sim_trace_new_id(w);
+        sim_trace_open(w, r->trace_hi, r->trace_lo, r->start_ns >= w->sc->warmup_ns);
+    }
     sim_retry_on_request(&cl->cfg->retry, cl->retry, r->start_ns);
     try_start(w, r);
 }
@@ -361,6 +447,7 @@ void sim_workload_finish(struct sim_world *w)
     while (w->live) {
         struct sim_req *r = w->live;
         r->outcome = RPT_FAIL_UNFINISHED;
+        if (r->try_id) try_span(w, r, RPT_FAIL_UNFINISHED, 0, 0);
         record(w, r, sim_now(&w->k));
         req_unlink(w, r);
     }

@@ -13,6 +13,7 @@
 #include "sim/rt.h"
 #include "sim/run.h"
 #include "sim/series.h"
+#include "sim/trace.h"
 #include "sim/world.h"
 
 static void assert_context(FILE *out, void *arg)
@@ -172,6 +173,7 @@ static void free_world(struct sim_world *w)
     sim_log_free(&w->log);
     sim_mesh_free(w);
     sim_workload_free(w);
+    sim_trace_free(w);
     sim_app_free(w);
     sim_net_free(w);
     for (uint32_t i = 0; i < w->n_nodes; i++) free(w->nodes[i].name);
@@ -338,6 +340,7 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     w->sc = sc;
     build_results(w, out);
     build_world(w, sc, out);
+    sim_trace_init(w);
     sim_net_init(w);
     sim_app_init(w);
     if (sim_mesh_init(w, err)) {
@@ -369,6 +372,7 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     sim_timer_cancel(&w->k, &w->over);
     FL_ASSERT(sim_now(&w->k) <= sc->duration_ns + sc->drain_ns);
     sim_workload_finish(w);
+    sim_trace_finish(w);
 
     if (progress) on_progress(&w->k, &pc);
     sim_series_finish(w);

@@ -235,6 +235,7 @@ struct sim_world {
     struct sim_conn *live_conns; /* every connection not freed (net.c) */
     struct sim_lives *lives;     /* the pods' lifecycles, once a pod fault acts (pods.c) */
     uint64_t trace_ids;          /* trace and span ids drawn (sim/trace.c) */
+    struct sim_tracer *tracer;   /* the span sink's open and kept traces (sim/trace.c) */
 };
 
 /* ---- net.c ---- */

@@ -73,8 +73,8 @@ check "the same run: byte-identical data, scripts, .hgrm and DOT" '[ $same = 1 ]
 # ---- the page in headless Chromium
 page=$run/index.html
 check "index.html: no http(s) address (no network request)" '! grep -qiE "https?://" "$page"'
-check "index.html: every image inlined" \
-    '[ "$(grep -o "<img [^>]*src=\"data:image/" "$page" | wc -l)" = 4 ] && ! grep -qE "<img [^>]*src=\"[^d]" "$page"'
+check "index.html: every image inlined (latency, throughput, percentiles, the slowest trace, topology)" \
+    '[ "$(grep -o "<img [^>]*src=\"data:image/" "$page" | wc -l)" = 5 ] && ! grep -qE "<img [^>]*src=\"[^d]" "$page"'
 check "index.html: no script" '! grep -qi "<script" "$page"'
 check "index.html: made for a phone too" 'grep -q "<meta name=\"viewport\" content=\"width=device-width" "$page"'
 # A copy with a probe: how many images did not decode, and whether the page is wider than
@@ -83,14 +83,14 @@ probe='<script>addEventListener("load",function(){var n=0,b=0;for(var i=0;i<docu
 { sed 's#</body>##; s#</html>##' "$page"; echo "$probe</body></html>"; } >"$tmp/probe.html"
 browser --window-size=390,844 --virtual-time-budget=10000 --dump-dom "file://$tmp/probe.html" >"$tmp/dom" 2>"$tmp/console"
 check "Chromium decodes every image ($(grep -o '<body [^>]*>' "$tmp/dom"))" \
-    'grep -q "<body data-images=\"4\" data-broken=\"0\"" "$tmp/dom"'
+    'grep -q "<body data-images=\"5\" data-broken=\"0\"" "$tmp/dom"'
 check "on a phone the page does not overflow sideways" 'grep -q "data-wide=\"0\"" "$tmp/dom"'
 check "no console message from the page ($(grep -m1 CONSOLE "$tmp/console"))" '! grep -q "CONSOLE" "$tmp/console"'
 # the probe and the console check do see a broken image and a console error
 { sed 's#</body>##; s#</html>##; s/base64,/base64,AAAA/' "$page"
   echo "<script>console.error(\"faultline-probe\")</script>$probe</body></html>"; } >"$tmp/probe-bad.html"
 browser --virtual-time-budget=10000 --dump-dom "file://$tmp/probe-bad.html" >"$tmp/dom-bad" 2>"$tmp/console-bad"
-check "the probe sees broken images" 'grep -q "data-images=\"4\" data-broken=\"4\"" "$tmp/dom-bad"'
+check "the probe sees broken images" 'grep -q "data-images=\"5\" data-broken=\"5\"" "$tmp/dom-bad"'
 check "the console check sees a console error" 'grep -q "CONSOLE.*faultline-probe" "$tmp/console-bad"'
 printf '<!DOCTYPE html><html><head><meta charset="utf-8"></head><body></body></html>' >"$tmp/blank.html"
 browser --window-size=1200,2000 --screenshot="$tmp/blank.png" "file://$tmp/blank.html" >/dev/null 2>&1

@@ -401,6 +401,24 @@ check "the replay line lists the overlay and both overrides" 'grep -qF -- "-f $P
 (cd "$tmp/replay" && PATH="$tmp/bin:$PATH" eval "$replay" >/dev/null 2>&1)
 check "the replay line, executed as printed, exits 1 with the same digest" '[ $? = 1 ] && [ -n "$(digest "$tmp/r3/summary.json")" ] && [ "$(digest "$tmp/r3/summary.json")" = "$(digest "$tmp/replay/reports/out/checkout/summary.json")" ]'
 
+# ---- tracing: the slowest requests of a lossy chain are explained by TCP retransmission
+# timeouts; the trace breaks where a service does not propagate it (orders: its callee
+# stock starts traces of its own, so no slowest request's hops reach stock)
+"$FL" run scenarios/tracing.yaml --quiet --out "$tmp/tracing" >/dev/null 2>&1
+rc=$?
+check "tracing: runs (exit $rc), lists 5 slowest requests with a trace id each" \
+    '[ $rc = 0 ] && [ "$(grep -cE "^  [1-5]\. /shop at .*, trace [0-9a-f]{32}$" "$tmp/tracing/summary.txt")" = 5 ]'
+check "tracing: most of the slowest met a retransmission timeout (tcp retransmission >= 200ms)" \
+    '[ "$(grep -oE "\"tcp_retransmit_ms\": [0-9]+" "$tmp/tracing/summary.json" | awk "\$2 >= 200" | wc -l)" -ge 3 ] && grep -qE "tcp retransmission [0-9.]+ms" "$tmp/tracing/summary.txt"'
+check "tracing: the hops end at orders, which does not propagate the trace" \
+    'grep -qE "\"hops\": \".*orders-[01] " "$tmp/tracing/summary.json" && ! grep -qE "\"hops\": \".*stock" "$tmp/tracing/summary.json"'
+"$FL" run scenarios/tracing.yaml --quiet --out "$tmp/tracing2" --set services.orders.propagate_trace=true >/dev/null 2>&1
+check "tracing: with orders propagating, the hops reach stock" \
+    'grep -qE "\"hops\": \".*stock-[01] " "$tmp/tracing2/summary.json"'
+"$FL" run scenarios/tracing.yaml --quiet --out "$tmp/tracing3" --set report.slowest=0 >/dev/null 2>&1
+check "tracing: report.slowest 0 lists none" \
+    '! grep -q "slowest requests" "$tmp/tracing3/summary.txt" && ! grep -q "\"slowest\"" "$tmp/tracing3/summary.json"'
+
 # ---- bad --set and -f: exit 2, located, nothing written
 bad_override() { # description, expected text, arguments...
     local what=$1 want=$2

@@ -293,6 +293,34 @@ static void test_tcp_delivery_is_in_order(void)
     CU_ASSERT_EQUAL(f.tcp.last_deliver_ns[NET_C2S], big);
 }
 
+/* Retransmission delay (tracing): exactly the RTOs waited, and the SYN retries for the first
+ * message. */
+static void test_tcp_rtx_is_the_wait_for_retransmissions(void)
+{
+    struct fixture f;
+    fx_init(&f, 1 * MS);
+    lose_next_packet(&f.c2s); /* the first SYN: 1 s */
+    int64_t done = 0, deliver = 0;
+    CU_ASSERT_EQUAL_FATAL(net_tcp_connect(&f.tcp, 0, &done), NET_OK);
+    CU_ASSERT_EQUAL(done, 1 * SEC + 2 * MS);
+    CU_ASSERT_EQUAL(net_tcp_send(&f.tcp, NET_C2S, done, 1000, &deliver), NET_OK);
+    CU_ASSERT_EQUAL(net_tcp_take_rtx(&f.tcp), 1 * SEC); /* the first message carries the SYN wait */
+    CU_ASSERT_EQUAL(net_tcp_send(&f.tcp, NET_S2C, deliver, 1000, &deliver), NET_OK);
+    CU_ASSERT_EQUAL(net_tcp_take_rtx(&f.tcp), 0); /* taken once; nothing lost since */
+    int64_t rto = net_tcp_rto(&f.tcp);
+    lose_next_packet(&f.c2s);
+    CU_ASSERT_EQUAL(net_tcp_send(&f.tcp, NET_C2S, 2 * SEC, 1000, &deliver), NET_OK);
+    CU_ASSERT_EQUAL(deliver, 2 * SEC + rto + 1 * MS);
+    CU_ASSERT_EQUAL(net_tcp_take_rtx(&f.tcp), rto);
+    /* a message behind it in the same direction waits for it in order: the same delay */
+    CU_ASSERT_EQUAL(net_tcp_send(&f.tcp, NET_C2S, 2 * SEC + 10 * MS, 100, &deliver), NET_OK);
+    CU_ASSERT_EQUAL(deliver, 2 * SEC + rto + 1 * MS);
+    CU_ASSERT_EQUAL(net_tcp_take_rtx(&f.tcp), rto - 10 * MS);
+    /* later, nothing lost: none */
+    CU_ASSERT_EQUAL(net_tcp_send(&f.tcp, NET_C2S, 5 * SEC, 100, &deliver), NET_OK);
+    CU_ASSERT_EQUAL(net_tcp_take_rtx(&f.tcp), 0);
+}
+
 void suite_tcp(void)
 {
     TEST_SUITE("netem/tcp");
@@ -310,4 +338,5 @@ void suite_tcp(void)
     TEST_ADD(test_tcp_slow_start_rounds);
     TEST_ADD(test_tcp_segments_serialize_on_a_slow_link);
     TEST_ADD(test_tcp_delivery_is_in_order);
+    TEST_ADD(test_tcp_rtx_is_the_wait_for_retransmissions);
 }
