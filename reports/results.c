@@ -115,8 +115,18 @@ void rpt_run_free(struct rpt_run *run)
 void rpt_run_add_request(struct rpt_run *run, const struct rpt_request *rq)
 {
     FL_ASSERT(run && rq && rq->latency_ns >= 0 && rq->route < run->n_routes);
-    uint32_t every = run->requests_every ? run->requests_every : 1;
-    if (run->requests_seen++ % every) return;
+    if (!run->requests_every) run->requests_every = 1;
+    if (run->requests_seen++ % run->requests_every) return;
+    if (run->requests_max && run->n_requests == run->requests_max) {
+        /* full: keep every other one (those whose place is a multiple of twice the step),
+         * so the list stays one in requests_every of all, evenly, in bounded memory */
+        size_t kept = 0;
+        for (size_t i = 0; i < run->n_requests; i += 2) run->requests[kept++] = run->requests[i];
+        run->n_requests = kept;
+        run->requests_every *= 2;
+        FL_ASSERT(kept * 2 >= run->requests_max && run->requests_every <= UINT32_MAX / 2);
+        if ((run->requests_seen - 1) % run->requests_every) return;
+    }
     if (run->n_requests == run->cap_requests) {
         run->cap_requests = run->cap_requests ? 2 * run->cap_requests : 1024;
         run->requests = fl_realloc(run->requests, run->cap_requests * sizeof *run->requests);

@@ -263,6 +263,8 @@ struct rpt_run {
     size_t n_requests, cap_requests;
     uint32_t requests_every; /* 1: every counted request is listed; k: one in k (report.requests) */
     uint64_t requests_seen;  /* counted requests offered to the list */
+    size_t requests_max;     /* 0, or the most listed: past it, every other one is dropped
+                                and requests_every doubles (report.requests by default) */
     struct rpt_spans spans;  /* the sampled spans (spans.json, run.db) */
     double trace_sample;     /* the sampling the run applied, in percent (-1: per proxy config) */
     struct rpt_slow *slowest; /* the slowest requests with their traces, slowest first */
@@ -278,7 +280,11 @@ struct rpt_run {
 
 void rpt_run_free(struct rpt_run *run);
 
-/* Lists one counted request (every requests_every-th of them); grows the list. */
+/*
+ * Lists one counted request (every requests_every-th of them); grows the
+ * list, up to requests_max entries when that is set, halving it (and
+ * doubling requests_every) each time it is reached.
+ */
 void rpt_run_add_request(struct rpt_run *run, const struct rpt_request *rq);
 
 /* Evaluates every check against the run; returns how many failed (reports/checks.c). */

@@ -712,6 +712,11 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
         print_checks(out, run);
     }
     rpt_spans_print(out, run);
+    if (run->requests_every > 1 && run->n_requests)
+        fprintf(
+            out,
+            "\nrequests listed (run.db, latency plot): %zu, one in %u of %llu (report.requests)\n",
+            run->n_requests, run->requests_every, (unsigned long long)run->requests_seen);
     print_texts(out, "notes", run->notes, run->n_notes);
     print_texts(out, "warnings", run->warnings, run->n_warnings);
     fprintf(out, "\ndigest %s\n", digest_of(run, local));

@@ -49,8 +49,16 @@ static void free_path(void *val, void *arg)
 
 void sim_net_free(struct sim_world *w)
 {
-    /* messages and connections live in world blocks; only their arenas need freeing */
-    for (struct msgbox *b = (struct msgbox *)w->free_msgs; b; b = b->next) px_msg_clear(&b->m);
+    /* messages and connections live in world blocks; only the messages' arenas need
+     * freeing: of every message, the free ones and those still in flight or held when the
+     * run ended (clearing a free one again is harmless) */
+    for (size_t k = 0; k < w->n_msg_blocks; k++) {
+        struct msgbox *blk = w->msg_blocks[k];
+        for (int i = 0; i < POOL_BLOCK; i++) px_msg_clear(&blk[i].m);
+    }
+    free(w->msg_blocks);
+    w->msg_blocks = NULL;
+    w->n_msg_blocks = 0;
     sim_netfault_free(w);
     fl_u64map_each(&w->paths, free_path, NULL);
     fl_u64map_free(&w->paths);
@@ -63,6 +71,8 @@ struct px_msg *sim_msg_new(struct sim_world *w)
     struct msgbox *b = (struct msgbox *)w->free_msgs;
     if (!b) {
         struct msgbox *blk = sim_world_block(w, POOL_BLOCK, sizeof *blk);
+        FL_GROW(w->msg_blocks, w->cap_msg_blocks, w->n_msg_blocks + 1);
+        w->msg_blocks[w->n_msg_blocks++] = blk;
         for (int i = POOL_BLOCK - 1; i >= 0; i--) {
             px_msg_init(&blk[i].m);
             blk[i].next = b;

@@ -264,6 +264,7 @@ struct sim_scenario {
     int64_t window_ns;              /* report.window: the series' window (1 s) */
     int series;                     /* report.series: 1 records and writes them (--no-series: 0) */
     uint32_t requests_every;        /* report.requests: list one request in N (0: none; 1: all) */
+    size_t requests_max;            /* 0, or list at most this many (then one in 2, 4...) */
     uint32_t slowest;               /* report.slowest: how many slowest requests to explain (5) */
     int spans;                      /* report.spans: 1 writes spans.json and spans.otlp.json */
     int plots;                      /* report.plots: 1 writes the plots, topology and index.html */

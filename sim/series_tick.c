@@ -47,6 +47,7 @@ static void read_clusters(struct sim_world *w, size_t k)
         free(now.clusters[i].name);
     }
     free(now.clusters);
+    fl_nameidx_free(&now.cluster_index);
 }
 
 static void on_tick(struct sim_kernel *k, struct sim_timer *t)

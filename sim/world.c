@@ -34,6 +34,7 @@ static void build_results(struct sim_world *w, struct rpt_run *run)
     run->scenario = fl_strdup(sc->name);
     run->seed = sc->seed;
     run->requests_every = sc->requests_every;
+    run->requests_max = sc->requests_max;
     run->trace_sample = sc->trace_sample;
     run->notes = fl_calloc(sc->istio.n_notes + 1, sizeof *run->notes);
     for (; run->n_notes < sc->istio.n_notes; run->n_notes++)

@@ -214,6 +214,8 @@ struct sim_world {
     uint32_t next_conn_id;
     struct sim_conn *free_conns;
     struct px_msg *free_msgs;
+    void **msg_blocks; /* every block of pooled messages (net.c clears them all at the end) */
+    size_t n_msg_blocks, cap_msg_blocks;
     struct sim_req *free_reqs;
     struct sim_job *free_jobs;
     struct sim_req *live; /* requests not finished, for the end of the run */

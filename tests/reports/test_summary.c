@@ -362,6 +362,39 @@ static void test_summary_outcomes_show_a_route_answering_404(void)
     rpt_run_free(&run);
 }
 
+/*
+ * The request list in bounded memory: at requests_max entries every other
+ * one is dropped and the step doubles, so the list stays an even one in N
+ * of all the requests (their places 0, N, 2N...).
+ */
+static void test_summary_request_list_halves_when_full(void)
+{
+    struct rpt_run run;
+    build_run(&run);
+    run.requests_max = 4;
+    for (int i = 0; i < 21; i++) {
+        struct rpt_request rq = {.start_ns = i, .latency_ns = 1, .route = 0, .outcome = 200};
+        rpt_run_add_request(&run, &rq);
+    }
+    /* 0..3 fill it; at 4 it halves to 0, 2 (one in 2) and takes 4, 6; at 8 it halves to 0, 4
+     * (one in 4) and takes 8, 12; at 16: 0, 8, then 16; 20 is not a multiple of 8 */
+    CU_ASSERT_EQUAL(run.requests_every, 8);
+    CU_ASSERT_EQUAL(run.requests_seen, 21);
+    CU_ASSERT_EQUAL_FATAL(run.n_requests, 3);
+    CU_ASSERT_EQUAL(run.requests[0].start_ns, 0);
+    CU_ASSERT_EQUAL(run.requests[1].start_ns, 8);
+    CU_ASSERT_EQUAL(run.requests[2].start_ns, 16);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    rpt_summary_print(&run, f);
+    fclose(f);
+    ASSERT_HAS(buf,
+               "\nrequests listed (run.db, latency plot): 3, one in 8 of 21 (report.requests)\n");
+    free(buf);
+    rpt_run_free(&run);
+}
+
 static char *json_of_string(const char *s, size_t len)
 {
     char *buf = NULL;
@@ -513,6 +546,7 @@ void suite_summary(void)
     TEST_ADD(test_summary_text_has_the_table_and_pass_fail_lines);
     TEST_ADD(test_summary_columns_widen_for_long_names);
     TEST_ADD(test_summary_outcomes_show_a_route_answering_404);
+    TEST_ADD(test_summary_request_list_halves_when_full);
     TEST_ADD(test_summary_json_escapes_strings);
     TEST_ADD(test_summary_json_writer_numbers_and_nesting);
     TEST_ADD(test_summary_write_error_names_the_file);
