@@ -129,8 +129,8 @@ static void wf_body(const void *arg, FILE *f)
             "set ylabel 'span'\n"
             "set yrange [%zu.5:-0.5]\n"
             "set xrange [0:*]\n"
-            "set ytics nomirror font ',9' left offset -22,0\n"
-            "set lmargin 40\n"
+            "set ytics nomirror font ',9'\n" /* right-aligned against the axis: never under a bar */
+            "set lmargin 44\n"
             "set grid xtics lc rgb '#dddddd'\n"
             "set linetype 1 lc rgb '#4e79a7'\n"
             "set linetype 2 lc rgb '#59a14f'\n"
