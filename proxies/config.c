@@ -3,6 +3,7 @@
  * (see config.h).
  */
 #include "proxies/config.h"
+#include "proxies/vhost_index.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +58,8 @@ void px_cluster_cfg_free(struct px_cluster_cfg *c)
 
 void px_proxy_cfg_free(struct px_proxy_cfg *c)
 {
+    px_vhost_index_free(c->vindex);
+    c->vindex = NULL;
     free(c->name);
     for (size_t i = 0; i < c->n_vhosts; i++) {
         struct px_vhost_cfg *v = &c->vhosts[i];

@@ -143,6 +143,8 @@ enum px_proxy_kind {
     PX_PROXY_INBOUND,  /* a sidecar's server side: to the local application */
 };
 
+struct px_vhost_index;
+
 struct px_proxy_cfg {
     char *name;
     enum px_proxy_kind kind;
@@ -160,6 +162,9 @@ struct px_proxy_cfg {
     uint32_t workers;          /* worker threads (Istio sidecar concurrency: 2) */
     int envoy_headers;         /* add x-envoy-* headers (x-envoy-overloaded...) */
     struct px_trace_cfg trace; /* tracing for requests no route's own tracing covers */
+    /* virtual hosts by domain (vhost_index.h): a cache the configuration owns, built by
+     * the first proxy made from it (NULL until then), freed with it */
+    struct px_vhost_index *vindex;
 };
 
 void px_proxy_cfg_free(struct px_proxy_cfg *c);

@@ -15,6 +15,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "proxies/proxy_internal.h"
+#include "proxies/vhost_index.h"
 
 static const struct px_conn_cbs down_cbs;
 static void stream_free(struct stream *s);
@@ -57,18 +58,6 @@ struct px_msg *px_local_response(struct px_proxy *p, int status, uint32_t flags,
 
 /* ---------------------------------------------------------------- routing */
 
-static int domain_matches(const char *domain, const char *authority)
-{
-    if (!strcmp(domain, "*")) return 1;
-    if (!authority) return 0;
-    size_t n = strcspn(authority, ":"); /* the port does not matter */
-    if (domain[0] == '*' && domain[1] == '.') {
-        size_t d = strlen(domain + 1);
-        return n > d && !strncasecmp(authority + n - d, domain + 1, d);
-    }
-    return strlen(domain) == n && !strncasecmp(domain, authority, n);
-}
-
 static int route_matches(const struct px_route_cfg *r, const struct px_msg *req)
 {
     if (!px_match_test(&r->path, req->path ? req->path : "/")) return 0;
@@ -85,21 +74,19 @@ static int route_matches(const struct px_route_cfg *r, const struct px_msg *req)
     return 1;
 }
 
-/* The first route of the first virtual host whose domains hold the authority; NULL if none. */
+/* The first matching route of the virtual host Envoy picks for the authority; NULL if none. */
 static const struct px_route_cfg *find_route(const struct px_proxy_cfg *cfg,
                                              const struct px_msg *req)
 {
     const char *authority = req->authority ? req->authority : px_msg_header(req, "host");
-    for (size_t v = 0; v < cfg->n_vhosts; v++) {
-        const struct px_vhost_cfg *vh = &cfg->vhosts[v];
-        size_t d = 0;
-        while (d < vh->n_domains && !domain_matches(vh->domains[d], authority)) d++;
-        if (d == vh->n_domains) continue;
-        for (size_t r = 0; r < vh->n_routes; r++)
-            if (route_matches(&vh->routes[r], req)) return &vh->routes[r];
-        return NULL; /* Envoy: the first matching virtual host decides */
-    }
-    return NULL;
+    FL_ASSERT(cfg->vindex); /* built with the proxy */
+    long v = px_vhost_index_find(cfg->vindex, authority);
+    if (v < 0) return NULL;
+    FL_ASSERT((size_t)v < cfg->n_vhosts);
+    const struct px_vhost_cfg *vh = &cfg->vhosts[v];
+    for (size_t r = 0; r < vh->n_routes; r++)
+        if (route_matches(&vh->routes[r], req)) return &vh->routes[r];
+    return NULL; /* Envoy: the virtual host chosen decides; no other is tried */
 }
 
 /* Joins two path pieces with exactly one '/' between them, into the message's arena. */
@@ -501,6 +488,9 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     struct px_proxy *p = fl_calloc(1, sizeof *p);
     p->rt = rt;
     p->cfg = cfg;
+    /* the domain index is the configuration's cache: built once, shared by every proxy made
+     * from it (the sidecars of a mesh share one configuration) */
+    if (!cfg->vindex) ((struct px_proxy_cfg *)cfg)->vindex = px_vhost_index_build(cfg);
     p->locality = locality ? fl_strdup(locality) : NULL;
     p->labels = fl_calloc(n_labels + 1, sizeof *p->labels);
     for (size_t i = 0; i < n_labels; i++) {

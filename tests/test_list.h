@@ -8,6 +8,7 @@
 SUITE(rng)
 SUITE(text)
 SUITE(nameidx)
+SUITE(vhost_index)
 SUITE(kernel)
 SUITE(dist)
 SUITE(zipf)
