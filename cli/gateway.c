@@ -316,11 +316,8 @@ static int spans_gather(void *arg, int n)
     /* the earliest start of a worker is the epoch: read each dump's header first */
     for (int k = 0; k < n; k++) {
         char *part = spans_part(o, k);
-        FILE *f = fopen(part, "rb");
         int64_t e;
-        if (f && fseek(f, 8, SEEK_SET) == 0 && fread(&e, sizeof e, 1, f) == 1 && e < epoch_us)
-            epoch_us = e;
-        if (f) fclose(f);
+        if (!rpt_spans_dump_epoch(part, &e) && e < epoch_us) epoch_us = e;
         free(part);
     }
     for (int k = 0; k < n; k++) {

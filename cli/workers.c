@@ -15,13 +15,10 @@
  * the supervisor stop the others and exit 2 (the worker said why).
  */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,51 +59,6 @@ void cli_worker_ready(void)
     while (w < 0 && errno == EINTR);
     close(ready_fd);
     ready_fd = -1;
-}
-
-/*
- * Binds hostport (port 0: a free one) with SO_REUSEPORT without listening;
- * *fd holds the port for the workers, *where names it. Returns 0, or -1
- * with *err.
- */
-static int hold_port(const char *hostport, int *fd, char **where, char **err)
-{
-    char *host;
-    uint16_t port;
-    if (live_parse_hostport(hostport, &host, &port, err)) return -1;
-    struct addrinfo hints = {0}, *ai = NULL;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    char service[8];
-    snprintf(service, sizeof service, "%u", port);
-    int gai = getaddrinfo(*host ? host : NULL, service, &hints, &ai);
-    if (gai) {
-        *err = fl_asprintf("cannot listen on %s: %s", hostport, gai_strerror(gai));
-        free(host);
-        return -1;
-    }
-    int one = 1;
-    *fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_storage sa;
-    socklen_t len = sizeof sa;
-    if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-        setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
-        bind(*fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
-        getsockname(*fd, (struct sockaddr *)&sa, &len) < 0) {
-        *err = fl_asprintf("cannot listen on %s: %s", hostport, strerror(errno));
-        if (*fd >= 0) close(*fd);
-        freeaddrinfo(ai);
-        free(host);
-        return -1;
-    }
-    port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-                                          : ((struct sockaddr_in *)&sa)->sin_port);
-    FL_ASSERT(port != 0);
-    *where =
-        strchr(host, ':') ? fl_asprintf("[%s]:%u", host, port) : fl_asprintf("%s:%u", host, port);
-    freeaddrinfo(ai);
-    free(host);
-    return 0;
 }
 
 static void signal_all(const pid_t *pids, int n, int sig)
@@ -163,7 +115,7 @@ int cli_workers_run(const char *cmd, int n, const char *listen, cli_worker_fn fn
     FL_ASSERT(cmd && n >= 2 && n <= CLI_WORKERS_MAX && listen && fn);
     int hold = -1, pipefd[2];
     char *where = NULL, *err = NULL;
-    if (hold_port(listen, &hold, &where, &err)) {
+    if (live_reserve_port(listen, &hold, &where, &err)) {
         fprintf(stderr, "faultline %s: %s\n", cmd, err);
         free(err);
         return CLI_BAD_INPUT;

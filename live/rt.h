@@ -251,6 +251,14 @@ struct live_listener;
 int live_listen(struct live_rt *rt, const char *hostport, live_accept_cb cb, void *arg,
                 struct live_listener **out, char **err);
 
+/*
+ * Binds hostport (port 0: a free one) with SO_REUSEPORT without listening,
+ * so that worker processes can then listen on that port (live_rt_set_reuseport)
+ * while *fd holds it; *where names it ("127.0.0.1:41234", caller frees).
+ * Returns 0, or -1 with *err (caller frees).
+ */
+int live_reserve_port(const char *hostport, int *fd, char **where, char **err);
+
 /* "127.0.0.1:41234": where it really listens. */
 const char *live_listener_name(const struct live_listener *l);
 

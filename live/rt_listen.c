@@ -244,3 +244,38 @@ void live_rt_set_reuseport(struct live_rt *rt, int on)
     FL_ASSERT(rt && (on == 0 || on == 1));
     rt->reuseport = on;
 }
+
+int live_reserve_port(const char *hostport, int *fd, char **where, char **err)
+{
+    FL_ASSERT(hostport && fd && where && err);
+    char *host;
+    uint16_t port;
+    if (live_parse_hostport(hostport, &host, &port, err)) return -1;
+    struct sockaddr_storage sa;
+    socklen_t len;
+    if (live_addr_lookup(host, port, 1, &sa, &len, err)) {
+        char *why = *err;
+        *err = fl_asprintf("cannot listen on %s: %s", hostport, why);
+        free(why);
+        free(host);
+        return -1;
+    }
+    int one = 1;
+    *fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*fd < 0 || setsockopt(*fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        setsockopt(*fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+        bind(*fd, (struct sockaddr *)&sa, len) < 0 ||
+        getsockname(*fd, (struct sockaddr *)&sa, &(socklen_t){sizeof sa}) < 0) {
+        *err = fl_asprintf("cannot listen on %s: %s", hostport, strerror(errno));
+        if (*fd >= 0) close(*fd);
+        free(host);
+        return -1;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    sockaddr_text(&sa, ip, sizeof ip, &port);
+    FL_ASSERT(port != 0);
+    *where = sa.ss_family == AF_INET6 ? fl_asprintf("[%s]:%u", ip, port)
+                                      : fl_asprintf("%s:%u", ip, port);
+    free(host);
+    return 0;
+}

@@ -89,6 +89,8 @@ int rpt_spans_write_otlp(const struct rpt_span *v, size_t n, int64_t epoch_us,
  */
 int rpt_spans_dump(const struct rpt_spans *st, int64_t epoch_us, const char *path, char **err);
 int rpt_spans_load(struct rpt_spans *into, int64_t into_epoch_us, const char *path, char **err);
+/* The epoch a dump's times count from. Returns 0, or -1 when path is no readable dump. */
+int rpt_spans_dump_epoch(const char *path, int64_t *epoch_us);
 
 /*
  * One of the slowest requests and where its time went, from its trace.

@@ -107,3 +107,14 @@ int rpt_spans_load(struct rpt_spans *into, int64_t into_epoch_us, const char *pa
     }
     return 0;
 }
+
+int rpt_spans_dump_epoch(const char *path, int64_t *epoch_us)
+{
+    FL_ASSERT(path && epoch_us);
+    FILE *f = fopen(path, "rb");
+    char m[8];
+    int ok = f && fread(m, 1, sizeof m, f) == sizeof m && !memcmp(m, magic, sizeof m) &&
+             fread(epoch_us, sizeof *epoch_us, 1, f) == 1;
+    if (f) fclose(f);
+    return ok ? 0 : -1;
+}

@@ -113,31 +113,41 @@ static int orphan(struct sim_world *w, struct sim_job *j)
     return 1;
 }
 
+/*
+ * What the pod's spans of job j share, ending now: its trace, a name made
+ * of method and path (into name), the pod's service, the sampling.
+ */
+static void job_span(struct sim_world *w, const struct sim_job *j, struct px_span *s, char *name,
+                     size_t size, const char *method, const char *path)
+{
+    FL_ASSERT(j->trace_lo && name && size > 0);
+    memset(s, 0, sizeof *s);
+    s->method = method ? method : "GET";
+    s->path = path ? path : "/";
+    s->name = sim_trace_name(name, size, s->method, s->path);
+    s->trace_hi = j->trace_hi;
+    s->trace_lo = j->trace_lo;
+    s->end_ns = sim_now(&w->k);
+    s->service = w->sc->services[j->pod->service].name;
+    s->sampled = j->sampled;
+}
+
 /* The pod's SERVER span of the request j answers now (reset: with an RST instead). */
 static void server_span(struct sim_world *w, const struct sim_job *j, int reset)
 {
-    const struct sim_pod *pod = j->pod;
     const struct px_msg *req = j->req;
     FL_ASSERT(j->trace_lo && j->span_id && req);
     char name[256];
-    struct px_span s = {0};
-    s.method = req->method ? req->method : "GET";
-    s.path = req->path ? req->path : "/";
-    sim_trace_name(name, sizeof name, s.method, s.path);
-    s.trace_hi = j->trace_hi;
-    s.trace_lo = j->trace_lo;
+    struct px_span s;
+    job_span(w, j, &s, name, sizeof name, req->method, req->path);
     s.id = j->span_id;
     s.parent = j->parent_id;
-    s.name = name;
     s.kind = PX_SPAN_SERVER;
     s.start_ns = j->arrived_ns;
-    s.end_ns = sim_now(&w->k);
-    s.service = w->sc->services[pod->service].name;
     s.peer = w->nodes[j->conn->path->src].name; /* the caller: a proxy, a pod or a client */
     s.status = reset ? 0 : j->status;
     s.error = reset || rpt_outcome_is_error(j->status);
     s.reason = reset ? "reset" : NULL;
-    s.sampled = j->sampled;
     s.queue_ns = j->queue_ns;
     s.service_ns = j->service_ns;
     s.rtx_ns = j->rtx_ns;
@@ -268,26 +278,18 @@ static void call_span(struct sim_world *w, struct sim_job *j, int outcome, int a
     const struct sim_call_cfg *call = job_call(w, j);
     FL_ASSERT(j->try_id && j->trace_lo && sim_now(&w->k) >= j->try_start_ns);
     char name[256];
-    struct px_span s = {0};
-    sim_trace_name(name, sizeof name, call->method, call->path);
-    s.trace_hi = j->trace_hi;
-    s.trace_lo = j->trace_lo;
+    struct px_span s;
+    job_span(w, j, &s, name, sizeof name, call->method, call->path);
     s.id = j->try_id;
     s.parent = j->span_id;
-    s.name = name;
     s.kind = PX_SPAN_CLIENT;
     s.start_ns = j->try_start_ns;
-    s.end_ns = sim_now(&w->k);
-    s.service = w->sc->services[j->pod->service].name;
     s.peer = j->try_peer;
     s.cluster = w->sc->services[call->service].name;
-    s.method = call->method;
-    s.path = call->path;
     s.status = outcome >= 100 ? outcome : 0;
     s.attempt = j->tries;
     s.error = rpt_outcome_is_error(outcome);
     s.reason = again ? sim_trace_reason(outcome) : NULL;
-    s.sampled = j->sampled;
     s.rtx_ns = j->try_rtx_ns;
     sim_trace_span(w, &s);
     j->try_id = 0;
