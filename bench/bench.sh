@@ -4,6 +4,8 @@
 #   2. whole runs of the bundled queueing scenarios: simulated requests per wall second;
 #      2b. the cost of chaos: bench/chaos.yaml with and without its faults;
 #      2d. the cost of run.db: bench/db.yaml (a million requests) with and without it;
+#      2e. the cost of every output a run writes (db, spans, plots, page) on top of the
+#          simulation alone (the other rows of section 2 time the simulation alone);
 #   3. with PEERS=dir: the peers' heapbench (built from that folder) and their
 #      workloads A and B on faultline and on the peer simulators, each process
 #      timed alone, in interleaved pairs (bench/peers.sh);
@@ -16,6 +18,10 @@ set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FL=$(realpath "$BUILD/faultline")
+# The simulation alone: none of the outputs a run writes besides the summaries (their cost
+# is section 2e's; each other section compares like with like)
+SIM_ONLY=(--no-db --no-plots --set report.spans=false --set report.slowest=0
+    --set report.requests=none)
 
 echo "== 1. event kernel vs binary heap (same process, same workload)"
 "$BUILD/bench/kernel_bench" 2000000
@@ -31,7 +37,7 @@ printf '%-20s %12s %10s %14s\n' scenario requests wall_s requests/s
 for s in scenarios/mm1 scenarios/mmc scenarios/md1 scenarios/checkout bench/gateway-mesh; do
     out=$(mktemp -d)
     start=$(date +%s.%N)
-    "$FL" run "$s.yaml" --quiet --out "$out" || true
+    "$FL" run "$s.yaml" --quiet --out "$out" "${SIM_ONLY[@]}" || true
     end=$(date +%s.%N)
     n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
     awk -v s="$(basename "$s")" -v n="$n" -v a="$start" -v b="$end" \
@@ -50,7 +56,7 @@ for v in faults none; do
     [ $v = none ] && f=$nofaults
     out=$(mktemp -d)
     start=$(date +%s.%N)
-    "$FL" run "$f" --quiet --out "$out" || true
+    "$FL" run "$f" --quiet --out "$out" "${SIM_ONLY[@]}" || true
     end=$(date +%s.%N)
     n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
     awk -v s="chaos ($v)" -v n="$n" -v a="$start" -v b="$end" \
@@ -75,10 +81,10 @@ series_cost() { # name scenario sets...
     local out on=999999 off=999999 n t
     out=$(mktemp -d)
     for _ in 1 2 3 4 5; do
-        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" "$@")
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" "${SIM_ONLY[@]}" "$@")
         on=$(awk -v x="$t" -v y="$on" 'BEGIN { print (x < y ? x : y) }')
         n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
-        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" --no-series "$@")
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" --no-series "${SIM_ONLY[@]}" "$@")
         off=$(awk -v x="$t" -v y="$off" 'BEGIN { print (x < y ? x : y) }')
     done
     awk -v s="$name" -v n="$n" -v on="$on" -v off="$off" \
@@ -92,13 +98,14 @@ echo
 echo "== 2d. the cost of run.db: bench/db.yaml (one million requests, gateway and service, every"
 echo "   request a row), with the database and with --no-db, 3 paired runs, median wall time;"
 echo "   the bound is 30%"
+DB_ONLY=(--no-plots --set report.spans=false --set report.slowest=0) # the db is the difference
 db_cost() { # prints the median of 3 paired runs' wall seconds, with and without run.db
     local out on=() off=() a b i
     out=$(mktemp -d)
     for i in 1 2 3; do
-        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --out "$out"; b=$(date +%s.%N)
+        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --out "$out" "${DB_ONLY[@]}"; b=$(date +%s.%N)
         on+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')")
-        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --no-db --out "$out"; b=$(date +%s.%N)
+        a=$(date +%s.%N); "$FL" run bench/db.yaml --quiet --no-db --out "$out" "${DB_ONLY[@]}"; b=$(date +%s.%N)
         off+=("$(awk -v a="$a" -v b="$b" 'BEGIN { print b - a }')")
     done
     n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
@@ -116,6 +123,30 @@ db_cost() { # prints the median of 3 paired runs' wall seconds, with and without
     rm -f "$out.on" "$out.off"
 }
 db_cost
+
+echo
+echo "== 2e. the cost of a run's outputs: the same runs with everything a run writes by default"
+echo "   (run.db, spans, the slowest traces, plots and page) and with the summaries only,"
+echo "   CPU seconds, best of 3 each"
+printf '%-20s %12s %10s %10s %8s\n' scenario requests all_cpu_s sim_cpu_s ratio
+outputs_cost() { # name scenario sets...
+    local name=$1 file=$2
+    shift 2
+    local out all=999999 sim=999999 n t
+    out=$(mktemp -d)
+    for _ in 1 2 3; do
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" "$@")
+        all=$(awk -v x="$t" -v y="$all" 'BEGIN { print (x < y ? x : y) }')
+        n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/summary.json" | head -1)
+        t=$(cpu_of "$FL" run "$file" --quiet --out "$out" "${SIM_ONLY[@]}" "$@")
+        sim=$(awk -v x="$t" -v y="$sim" 'BEGIN { print (x < y ? x : y) }')
+    done
+    rm -rf "$out"
+    awk -v s="$name" -v n="$n" -v on="$all" -v off="$sim" \
+        'BEGIN { printf "%-20s %12d %10.2f %10.2f %7.2fx\n", s, n, on, off, on / off }'
+}
+outputs_cost mm1-1M scenarios/mm1.yaml --set duration=1120s
+outputs_cost gateway-mesh-300k bench/gateway-mesh.yaml
 
 if [ -n "${PEERS:-}" ]; then
     PEERS=$(realpath "$PEERS")

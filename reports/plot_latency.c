@@ -8,14 +8,17 @@
  * in class order: start_s latency_ms), plots/latency-windows.dat
  * (window_start_s window_end_s p50_ms p99_ms, windows with requests), and
  * plots/latency.gp. More than RPT_PLOT_POINTS_MAX listed requests are
- * thinned to every k-th, in list order, and the title says so.
+ * thinned, and the title says so, but never the tail: every request that
+ * failed or answered other than 2xx, and every one above the run's
+ * p99, stays (thinned only if they alone are more than half the points);
+ * the rest is drawn one in k, in list order.
  */
 #include <stdlib.h>
 
 #include "base/assert.h"
 #include "reports/plot.h"
 
-#define RPT_PLOT_POINTS_MAX 200000
+#define RPT_PLOT_POINTS_MAX 50000 /* a 20 MB SVG of 200,000 points helped no one */
 
 struct latency_plot {
     const struct rpt_run *run;
@@ -23,10 +26,24 @@ struct latency_plot {
     size_t block[RPT_PC_MAX]; /* index of the class's block in latency.dat */
     int windows;              /* latency-windows.dat has lines */
     int64_t lo_ns, hi_ns;     /* the smallest and largest latency drawn */
-    size_t every;
+    size_t every;             /* the bulk: one in every */
+    size_t tail_every;        /* the tail (errors, non-2xx, >= p99): one in tail_every */
+    int64_t tail_ns;          /* the run's p99 */
     struct rpt_fault_window *faults;
     size_t n_faults;
 };
+
+static int in_tail(const struct latency_plot *lp, const struct rpt_request *rq)
+{
+    return rq->latency_ns > lp->tail_ns || rq->outcome < 200 || rq->outcome >= 300;
+}
+
+/* 1 if the i-th listed request is drawn. */
+static int drawn(const struct latency_plot *lp, size_t i)
+{
+    FL_ASSERT(lp->every >= 1 && lp->tail_every >= 1 && i < lp->run->n_requests);
+    return in_tail(lp, &lp->run->requests[i]) ? i % lp->tail_every == 0 : i % lp->every == 0;
+}
 
 static void latency_body(const void *arg, FILE *f)
 {
@@ -35,8 +52,9 @@ static void latency_body(const void *arg, FILE *f)
     FL_ASSERT(lp->every >= 1);
     char what[64] = "Request latency";
     if (lp->every > 1 || run->requests_every > 1)
-        snprintf(what, sizeof what, "Request latency (1 in %llu requests)",
-                 (unsigned long long)lp->every * (run->requests_every ? run->requests_every : 1));
+        snprintf(what, sizeof what, "Request latency (1 in %llu requests%s)",
+                 (unsigned long long)lp->every * (run->requests_every ? run->requests_every : 1),
+                 lp->every > 1 && lp->tail_every == 1 ? "; all errors and above p99" : "");
     fputs("set title ", f);
     rpt_plot_title(f, run, what);
     fputs("\nset xlabel 'start of the request, since the run began (s)'\n"
@@ -93,9 +111,9 @@ static void write_points(const struct latency_plot *lp, FILE *f)
         FL_ASSERT(lp->block[c] == block);
         if (block++) fputs("\n\n", f);
         fprintf(f, "# %s\n", rpt_plot_class_name((enum rpt_plot_class)c));
-        for (size_t i = 0; i < run->n_requests; i += lp->every) {
+        for (size_t i = 0; i < run->n_requests; i++) {
             const struct rpt_request *rq = &run->requests[i];
-            if ((int)rpt_plot_class_of(rq->outcome) != c) continue;
+            if ((int)rpt_plot_class_of(rq->outcome) != c || !drawn(lp, i)) continue;
             rpt_plot_s(f, rq->start_ns);
             fputc(' ', f);
             rpt_plot_ms(f, rq->latency_ns);
@@ -138,10 +156,17 @@ int rpt_plot_latency(const struct rpt_run *run, const char *dir, const char **wh
         return 0;
     }
     struct latency_plot lp = {.run = run};
-    lp.every = (run->n_requests + RPT_PLOT_POINTS_MAX - 1) / RPT_PLOT_POINTS_MAX;
+    lp.tail_ns = run->all.count ? rpt_hist_quantile(&run->all.hist, 0.99) : INT64_MAX;
+    size_t tail = 0;
+    for (size_t i = 0; i < run->n_requests; i++) tail += (size_t)in_tail(&lp, &run->requests[i]);
+    size_t half = RPT_PLOT_POINTS_MAX / 2, bulk = run->n_requests - tail;
+    lp.tail_every = tail > half ? (tail + half - 1) / half : 1;
+    size_t room = RPT_PLOT_POINTS_MAX - (tail + lp.tail_every - 1) / lp.tail_every;
+    lp.every = bulk > room ? (bulk + room - 1) / room : 1;
     lp.lo_ns = INT64_MAX;
-    for (size_t i = 0; i < run->n_requests; i += lp.every) {
+    for (size_t i = 0; i < run->n_requests; i++) {
         const struct rpt_request *rq = &run->requests[i];
+        if (!drawn(&lp, i)) continue;
         lp.present[rpt_plot_class_of(rq->outcome)] = 1;
         lp.lo_ns = rq->latency_ns < lp.lo_ns ? rq->latency_ns : lp.lo_ns;
         lp.hi_ns = rq->latency_ns > lp.hi_ns ? rq->latency_ns : lp.hi_ns;

@@ -209,6 +209,62 @@ static void test_data_files(void)
     rpt_run_free(&run);
 }
 
+/*
+ * 120,000 listed requests are thinned to at most 50,000 points, but never
+ * the tail: each of the 120 requests of 100 ms (above the p99) and each of
+ * the 155 503s is drawn; the bulk is drawn one in k, and the title says so.
+ */
+static void test_latency_thinning_keeps_the_tail(void)
+{
+    struct rpt_run run;
+    build_run(&run, "/b");
+    size_t slow = 0, errors = 0;
+    for (int i = 0; i < 120000; i++) {
+        int64_t lat = MS + (i % 100) * 1000;
+        int outcome = 200;
+        if (i % 1000 == 999) {
+            lat = 100 * MS;
+            slow++;
+        } else if (i % 777 == 776) {
+            outcome = 503;
+            errors++;
+        }
+        add_request(&run, 0, (int64_t)i * 30000, lat, outcome, 1);
+    }
+    char *dir = make_dir();
+    CU_ASSERT_EQUAL_FATAL(write_no_render(&run, dir), 0);
+    char *lat = slurp(dir, "plots/latency.dat");
+    CU_ASSERT_FATAL(lat != NULL);
+    size_t points = 0, hundred = 0;
+    for (char *line = strtok(lat, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#') continue;
+        points++;
+        if (strstr(line, " 100\0") ||
+            (strlen(line) > 4 && !strcmp(line + strlen(line) - 4, " 100")))
+            hundred++;
+    }
+    CU_ASSERT(points <= 50000 + 10);
+    CU_ASSERT(points > 40000);
+    CU_ASSERT_EQUAL(hundred, slow); /* every slow one */
+    char *gp = slurp(dir, "plots/latency.gp");
+    CU_ASSERT(gp && strstr(gp, "requests; all errors and above p99)"));
+    free(gp);
+    free(lat);
+    /* every 503 drawn: the 5xx block holds them all (plus the one build_run made) */
+    lat = slurp(dir, "plots/latency.dat");
+    char *five = lat ? strstr(lat, "# 5xx\n") : NULL;
+    CU_ASSERT_FATAL(five != NULL);
+    size_t n5 = 0;
+    for (char *c = five + 6; *c && *c != '#'; c++) /* lines of points, not the blank ones */
+        n5 += *c == '\n' && c[1] >= '0' && c[1] <= '9';
+    n5 += five[6] >= '0' && five[6] <= '9'; /* the block's first line */
+    CU_ASSERT_EQUAL(n5, errors + 1);
+    free(lat);
+    remove_tree(dir);
+    free(dir);
+    rpt_run_free(&run);
+}
+
 static void test_hgrm(void)
 {
     struct rpt_hist h;
@@ -500,6 +556,7 @@ void suite_pages(void)
 {
     TEST_SUITE("pages");
     TEST_ADD(test_data_files);
+    TEST_ADD(test_latency_thinning_keeps_the_tail);
     TEST_ADD(test_hgrm);
     TEST_ADD(test_dot);
     TEST_ADD(test_html_escaping);
