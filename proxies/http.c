@@ -72,6 +72,33 @@ void px_msg_clear(struct px_msg *m)
     px_msg_init(m);
 }
 
+void px_msg_recycle(struct px_msg *m)
+{
+    FL_ASSERT(m->n_headers <= m->cap_headers);
+    struct px_arena_chunk *keep = NULL, *c = m->arena;
+    while (c) {
+        struct px_arena_chunk *next = c->next;
+        if (!keep && c->size == ARENA_CHUNK)
+            keep = c;
+        else
+            free(c);
+        c = next;
+    }
+    struct px_header *headers = m->headers;
+    uint32_t cap = m->cap_headers;
+    px_msg_init(m);
+    if (headers != m->inline_headers) {
+        m->headers = headers;
+        m->cap_headers = cap;
+    }
+    if (keep) {
+        keep->used = 0;
+        keep->next = NULL;
+        m->arena = keep;
+    }
+    FL_ASSERT(m->n_headers == 0 && (!m->arena || m->arena->used == 0));
+}
+
 const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
 {
     FL_ASSERT(s || len == 0);

@@ -84,6 +84,12 @@ void px_msg_init(struct px_msg *m);
 
 /* Frees what the message owns and makes it empty again. */
 void px_msg_clear(struct px_msg *m);
+/*
+ * px_msg_clear for a message to be used again (a pool's): empty as after
+ * px_msg_init, but it keeps one arena chunk and its header array, so that
+ * the next message copied into it allocates nothing.
+ */
+void px_msg_recycle(struct px_msg *m);
 
 /* Copies a string into the message's arena (lives as long as the message). */
 const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len);

@@ -103,7 +103,7 @@ void px_mirror_start(struct stream *s)
         FL_ASSERT(m->cluster < p->n_clusters && m->percent >= 0 && m->percent <= 100);
         /* Envoy's runtime_fraction: a draw per request, in millionths */
         if ((double)(px_random(p->rt) % 1000000) >= m->percent * 10000.0) continue;
-        struct cluster *cl = &p->clusters[m->cluster];
+        struct cluster *cl = px_cluster_at(p, m->cluster);
         int h = shadow_pick(p, cl);
         if (h < 0) continue;
         struct shadow *sh = fl_calloc(1, sizeof *sh);

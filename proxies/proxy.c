@@ -266,10 +266,10 @@ static void stream_free(struct stream *s)
     px_timer_cancel(p->rt, &s->fault_timer);
     if (s->req) px_msg_free(p->rt, s->req);
     if (s->resp) px_msg_free(p->rt, s->resp);
-    free(s->tried);
+    if (s->tried != s->tried_inline) free(s->tried);
     p->active--;
     LIST_DEL(p->streams, s);
-    free(s);
+    fl_freelist_put(&p->stream_pool, s);
 }
 
 /* After the rate limit and faults: the route's later policies, then the attempts. */
@@ -378,7 +378,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     struct px_proxy *p = d->p;
     /* HTTP/1.1: one stream at a time on an open connection */
     FL_ASSERT(!d->s && !d->closed && req);
-    struct stream *s = fl_calloc(1, sizeof *s);
+    struct stream *s = fl_freelist_get(&p->stream_pool);
     LIST_ADD(p->streams, s);
     s->p = p;
     s->down = d;
@@ -500,7 +500,10 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     p->n_labels = n_labels;
     p->n_clusters = cfg->n_clusters;
     p->clusters = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->clusters);
-    for (size_t i = 0; i < cfg->n_clusters; i++) px_cluster_init(p, &p->clusters[i], (uint32_t)i);
+    p->live = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->live);
+    p->created_ns = px_now(rt);
+    fl_freelist_init(&p->stream_pool, sizeof(struct stream));
+    fl_freelist_init(&p->attempt_pool, sizeof(struct attempt));
     FL_ASSERT(n_labels == 0 || labels);
     p->rls = fl_calloc(cfg->n_rate_limits ? cfg->n_rate_limits : 1, sizeof *p->rls);
     for (size_t i = 0; i < cfg->n_rate_limits; i++) {
@@ -532,8 +535,16 @@ void px_proxy_free(struct px_proxy *p)
     }
     px_up_drop_all(p);
     px_mirror_drop_all(p);
-    for (size_t i = 0; i < p->n_clusters; i++) px_cluster_free(p, &p->clusters[i]);
+    for (size_t i = 0; i < p->n_live; i++) {
+        struct cluster *cl = p->clusters[p->live[i]];
+        FL_ASSERT(cl && cl->index == p->live[i]);
+        px_cluster_free(p, cl);
+        free(cl);
+    }
     free(p->clusters);
+    free(p->live);
+    fl_freelist_free(&p->stream_pool);
+    fl_freelist_free(&p->attempt_pool);
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
     free(p->rls);
     free(p->locality);
@@ -546,17 +557,48 @@ void px_proxy_free(struct px_proxy *p)
     free(p);
 }
 
+/*
+ * A cluster exists in a proxy from the first request routed to it, as with
+ * Envoy's on-demand cluster discovery (ODCDS: the cluster is fetched and
+ * initialized when a route first names it) and as Istio's Sidecar egress
+ * scoping leaves a sidecar only the services it calls. Nothing of an
+ * unused cluster can be observed: no connection, no counter; its outlier
+ * detection sweeps keep the time they would have kept had it been made
+ * with the proxy, as Istio pushes every cluster at start (upstream.c). A mesh of N services thus
+ * costs N clusters per sidecar in configuration (shared) but only those used in state.
+ */
+struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index)
+{
+    FL_ASSERT(p && index < p->n_clusters && p->n_live <= p->n_clusters);
+    struct cluster *cl = p->clusters[index];
+    if (cl) return cl;
+    cl = fl_calloc(1, sizeof *cl);
+    px_cluster_init(p, cl, index);
+    p->clusters[index] = cl;
+    p->live[p->n_live++] = index;
+    FL_ASSERT(cl->index == index && p->n_live <= p->n_clusters);
+    return cl;
+}
+
+size_t px_proxy_clusters_used(const struct px_proxy *p, const uint32_t **index)
+{
+    FL_ASSERT(p && index && p->n_live <= p->n_clusters);
+    *index = p->live;
+    return p->n_live;
+}
+
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i)
 {
+    static const struct px_cluster_stats unused; /* all zero: a cluster never used */
     FL_ASSERT(i < p->n_clusters);
-    return &p->clusters[i].st;
+    return p->clusters[i] ? &p->clusters[i]->st : &unused;
 }
 
 int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
 {
-    FL_ASSERT(i < p->n_clusters && h < p->clusters[i].cfg->n_endpoints);
-    const struct cluster *cl = &p->clusters[i];
-    return cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
+    FL_ASSERT(i < p->n_clusters && h < p->cfg->clusters[i].n_endpoints);
+    const struct cluster *cl = p->clusters[i];
+    return cl && cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
 }
 
 uint64_t px_proxy_cache_purge(struct px_proxy *p)

@@ -79,6 +79,13 @@ struct px_policy_stats {
 
 void px_proxy_policy_stats(const struct px_proxy *p, struct px_policy_stats *out);
 
+/*
+ * The clusters the proxy has created (first used), as indices in
+ * cfg->clusters, in the order it created them: *index stays valid until
+ * the next request. Every other cluster's counters are zero.
+ */
+size_t px_proxy_clusters_used(const struct px_proxy *p, const uint32_t **index);
+
 /* Counters of cluster i (index in cfg->clusters). */
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i);
 
@@ -92,6 +99,8 @@ int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h);
  * (0), as an EDS update does (Envoy's membership change: a removed host is
  * no longer picked nor counted for panic; attempts already on it go on).
  * Kong's upstream targets are the gateway's cluster endpoints: the same.
+ * A cluster not created yet ignores it: it will ask the runtime
+ * (endpoint_absent) when it is.
  */
 void px_proxy_set_endpoint(struct px_proxy *p, size_t i, size_t h, int present);
 

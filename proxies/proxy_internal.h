@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "base/freelist.h"
 #include "proxies/proxy.h"
 #include "proxies/respcache.h"
 #include "proxies/trace.h"
@@ -102,8 +103,9 @@ struct stream {
     uint32_t flags;
     struct attempt *att;
     struct px_timer route_timer, backoff_timer, fault_timer;
-    uint8_t *tried; /* per host of the cluster: tried already */
-    int has_hash;   /* the request's hash for ring hash / Maglev (lb_hash.h) */
+    uint8_t *tried; /* per host of the cluster: tried already (tried_inline when few) */
+    uint8_t tried_inline[16];
+    int has_hash; /* the request's hash for ring hash / Maglev (lb_hash.h) */
     uint64_t hash;
     int has_rl;
     int rl_index;
@@ -127,8 +129,12 @@ struct px_proxy {
     char *locality;          /* where it runs, or NULL */
     struct px_label *labels; /* of the workload it serves */
     size_t n_labels;
-    struct cluster *clusters;
+    struct cluster **clusters; /* per cfg cluster, NULL until first used (px_cluster_at) */
     size_t n_clusters;
+    uint32_t *live; /* the indices of the clusters created, in the order they were */
+    size_t n_live;
+    struct fl_freelist stream_pool, attempt_pool; /* released streams and attempts, reused */
+    int64_t created_ns; /* when it started: its clusters' outlier sweeps keep time from it */
     struct px_rl *rls;
     struct px_respcache cache; /* Kong proxy-cache, memory strategy */
     uint64_t requests;         /* counted by correlation-id's uuid#counter */
@@ -185,6 +191,11 @@ void px_up_route_timeout(struct px_rt *rt, void *arg);
 void px_up_backoff_done(struct px_rt *rt, void *arg);
 /* 1 if a message asks for its connection to close. */
 int px_wants_close(const struct px_msg *m);
+/*
+ * Cluster index of the proxy, created on first use: a proxy holds only the
+ * clusters its traffic goes to (proxy.c).
+ */
+struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);

@@ -179,6 +179,14 @@ struct px_rt_ops {
      * NULL: the proxy then uses draw.
      */
     uint64_t (*trace_id)(struct px_rt *rt);
+    /*
+     * 1 if the endpoint at addr is out of its service's endpoints now (a
+     * pod being deleted), as discovery would tell a cluster created now.
+     * May be NULL: endpoints are never withdrawn. A cluster the proxy
+     * creates on first use (proxy.c) starts from it; later changes come
+     * through px_proxy_set_endpoint.
+     */
+    int (*endpoint_absent)(struct px_rt *rt, uint64_t addr);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */

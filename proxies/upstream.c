@@ -198,6 +198,13 @@ static void attempt_release(struct attempt *a)
     FL_ASSERT(!a->pending && a->host->n_pend <= a->host->active);
 }
 
+/* Gives a released attempt back to its proxy's pool (its span is reported, its timer off). */
+static void attempt_free(struct attempt *a)
+{
+    FL_ASSERT(a && a->s && !a->pending && !a->uc && a->s->att != a);
+    fl_freelist_put(&a->s->p->attempt_pool, a);
+}
+
 static void record_outlier(struct cluster *cl, struct host *host, enum px_origin origin, int status)
 {
     if (!cl->has_outlier) return;
@@ -339,7 +346,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
                                  cl->br.cfg.budget ? "retry-budget" : "retry-overflow", !resp);
         } else {
             px_trace_attempt_end(s, a, status, aflags, cause, !resp);
-            free(a);
+            attempt_free(a);
             if (resp) px_msg_free(p->rt, resp);
             s->retries++;
             cl->st.rq_retry++;
@@ -353,7 +360,7 @@ static void attempt_done(struct attempt *a, const struct px_attempt *r, struct p
     } else {
         px_trace_attempt_end(s, a, status, aflags, NULL, !resp);
     }
-    free(a);
+    attempt_free(a);
     s->edge.from_upstream = resp != NULL;
     if (!resp) resp = error_response(s, r);
     resp->flags |= s->flags;
@@ -454,7 +461,7 @@ static void attempt_start(struct stream *s)
     }
     s->retry_pending = 0; /* the attempt holds the retry's count until its result */
     struct host *h = &cl->hosts[hi];
-    struct attempt *a = fl_calloc(1, sizeof *a);
+    struct attempt *a = fl_freelist_get(&p->attempt_pool);
     a->s = s;
     a->host = h;
     a->is_retry = is_retry;
@@ -477,7 +484,7 @@ static void attempt_start(struct stream *s)
         attempt_release(a);
         s->att = NULL;
         px_trace_attempt_end(s, a, 0, PX_FLAG_UO, "overflow", 1);
-        free(a);
+        attempt_free(a);
         overflow(s, PX_BREAKER_PENDING);
         return;
     }
@@ -596,7 +603,7 @@ void px_up_route_timeout(struct px_rt *rt, void *arg)
         attempt_release(a);
         s->att = NULL;
         px_trace_attempt_end(s, a, 0, PX_FLAG_UT, "timeout", 1);
-        free(a);
+        attempt_free(a);
     }
     px_stream_finish(
         s, px_local_response(s->p, 504, s->flags | PX_FLAG_UT, "upstream request timeout"));
@@ -619,7 +626,7 @@ void px_up_cancel(struct stream *s)
     attempt_release(a);
     s->att = NULL;
     px_trace_attempt_end(s, a, 0, PX_FLAG_DC, "downstream-reset", 1);
-    free(a);
+    attempt_free(a);
 }
 
 /* Resets and forgets every upstream connection still open (the proxy is going away). */
@@ -647,10 +654,11 @@ void px_up_start(struct stream *s)
         while (x >= r->dests[pick].weight) x -= r->dests[pick++].weight;
     }
     FL_ASSERT(pick < r->n_dests && r->dests[pick].cluster < p->n_clusters);
-    s->cl = &p->clusters[r->dests[pick].cluster];
+    s->cl = px_cluster_at(p, r->dests[pick].cluster);
     s->dest = (int)pick;
     if (r->n_mirrors) px_mirror_start(s); /* once per request, retries not mirrored */
-    s->tried = fl_calloc(s->cl->cfg->n_endpoints ? s->cl->cfg->n_endpoints : 1, 1);
+    size_t n_hosts = s->cl->cfg->n_endpoints;
+    s->tried = n_hosts <= sizeof s->tried_inline ? s->tried_inline : fl_calloc(n_hosts, 1);
     /* Envoy hashes the request once (LoadBalancerContext::computeHashKey); retries reuse it */
     const struct px_hash_policy *hp = &s->cl->cfg->hash;
     if (hp->key != PX_HASH_NONE) {
@@ -730,6 +738,9 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
         cl->lbh[i].weight = cfg->endpoints[i].weight ? cfg->endpoints[i].weight : 1;
         cl->lbh[i].healthy = 1;
         cl->lbh[i].addr = cfg->endpoints[i].name; /* what ring hash and Maglev hash */
+        /* discovery's view now: a pod being deleted is not in the host set it sends */
+        cl->lbh[i].absent = p->rt->ops->endpoint_absent &&
+                            p->rt->ops->endpoint_absent(p->rt, cfg->endpoints[i].addr);
     }
     px_lb_init(&cl->lb, &cfg->lb, n);
     set_levels(p, cl);
@@ -738,7 +749,11 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
     px_timer_init(p->rt, &cl->sweep, sweep, cl);
     if (cl->has_outlier) {
         px_outlier_init(&cl->od, &cfg->outlier, n);
-        px_timer_arm(p->rt, &cl->sweep, px_now(p->rt) + cfg->outlier.interval_ns);
+        /* the sweeps keep the grid of a cluster made with the proxy (Istio pushes every
+         * cluster at start): the first at the next multiple of the interval since then */
+        int64_t iv = cfg->outlier.interval_ns, since = px_now(p->rt) - p->created_ns;
+        FL_ASSERT(iv > 0 && since >= 0);
+        px_timer_arm(p->rt, &cl->sweep, p->created_ns + (since / iv + 1) * iv);
     }
 }
 

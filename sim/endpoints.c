@@ -24,13 +24,27 @@ void sim_endpoints_set(struct sim_world *w, uint32_t pod, int present)
     for (size_t i = 0; i < w->n_proxies; i++) {
         struct sim_proxy *sp = w->proxies[i];
         if (sp->node == p->node || !sp->proxy) continue;
-        for (size_t c = 0; c < sp->cfg->n_clusters; c++) {
+        /* only the clusters the proxy has created: the others will ask (endpoint_absent) */
+        const uint32_t *used;
+        size_t n_used = px_proxy_clusters_used(sp->proxy, &used);
+        for (size_t u = 0; u < n_used; u++) {
+            size_t c = used[u];
+            FL_ASSERT(c < sp->cfg->n_clusters);
             const struct px_cluster_cfg *cl = &sp->cfg->clusters[c];
             for (size_t e = 0; e < cl->n_endpoints; e++)
                 if ((uint32_t)(cl->endpoints[e].addr >> 16) == p->node)
                     px_proxy_set_endpoint(sp->proxy, c, e, present);
         }
     }
+}
+
+int sim_endpoints_absent(const struct sim_world *w, uint32_t viewer, uint32_t node)
+{
+    FL_ASSERT(w && viewer < w->n_nodes);
+    if (node >= w->n_nodes || node == viewer) return 0;
+    uint32_t pod = w->nodes[node].pod;
+    FL_ASSERT(pod == UINT32_MAX || (pod < w->n_pods && w->pods[pod].node == node));
+    return pod != UINT32_MAX && w->pods[pod].withdrawn;
 }
 
 uint32_t sim_endpoints_pick(struct sim_world *w, uint32_t service, struct fl_rng *rng)

@@ -18,6 +18,13 @@ struct sim_world;
 void sim_endpoints_set(struct sim_world *w, uint32_t pod, int present);
 
 /*
+ * 1 if the endpoint on node is out of its service's endpoints as a proxy
+ * on node `viewer` sees them (a pod never sees itself withdrawn): what a
+ * cluster created now starts from.
+ */
+int sim_endpoints_absent(const struct sim_world *w, uint32_t viewer, uint32_t node);
+
+/*
  * A pod of service for a caller without a proxy, uniformly among those in
  * the endpoints (one draw from rng; the same draw as before any change
  * while every pod is in). With none in, any pod (its refusal is the

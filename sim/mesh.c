@@ -21,6 +21,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/nameidx.h"
+#include "base/u64map.h"
 #include "proxies/istio.h"
 #include "proxies/kong.h"
 #include "sim/rt.h"
@@ -371,24 +372,47 @@ struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)
     return c;
 }
 
+/* The row of a proxy's cluster k: "sidecar inbound", or its kind and the cluster's name. */
+static struct rpt_cluster *proxy_cluster_row(const struct sim_proxy *sp, size_t k,
+                                             struct rpt_run *into)
+{
+    FL_ASSERT(sp->cfg && k < sp->cfg->n_clusters);
+    if (sp->cfg->kind == PX_PROXY_INBOUND) return sim_mesh_cluster_row(into, "sidecar inbound");
+    const char *kind = sp->role                             ? sp->role
+                       : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
+                       : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
+                                                            : "inbound";
+    char *name = fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
+    struct rpt_cluster *c = sim_mesh_cluster_row(into, name);
+    free(name);
+    return c;
+}
+
+/*
+ * Every proxy's clusters summed by row name. The rows are those of every
+ * cluster of every configuration, in proxy then cluster order, used or not
+ * (a configuration shared by many sidecars is listed once); the counters
+ * are those of the clusters the proxies created (px_proxy_clusters_used):
+ * the others are zero.
+ */
 void sim_mesh_clusters_into(struct sim_world *w, struct rpt_run *into)
 {
+    struct fl_u64map listed; /* configuration -> its role, once its rows exist */
+    fl_u64map_init(&listed);
     for (size_t i = 0; i < w->n_proxies; i++) {
         const struct sim_proxy *sp = w->proxies[i];
         FL_ASSERT(sp->proxy && sp->cfg);
-        const char *kind = sp->role                             ? sp->role
-                           : sp->cfg->kind == PX_PROXY_GATEWAY  ? "gateway"
-                           : sp->cfg->kind == PX_PROXY_OUTBOUND ? "sidecar"
-                                                                : "inbound";
-        for (size_t k = 0; k < sp->cfg->n_clusters; k++) {
-            const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, k);
+        const char *role = sp->role ? sp->role : "";
+        if (fl_u64map_get(&listed, (uint64_t)(uintptr_t)sp->cfg) != role) {
+            for (size_t k = 0; k < sp->cfg->n_clusters; k++) proxy_cluster_row(sp, k, into);
+            fl_u64map_put(&listed, (uint64_t)(uintptr_t)sp->cfg, (void *)role);
+        }
+        const uint32_t *used;
+        size_t n_used = px_proxy_clusters_used(sp->proxy, &used);
+        for (size_t u = 0; u < n_used; u++) {
+            const struct px_cluster_stats *st = px_proxy_cluster_stats(sp->proxy, used[u]);
             FL_ASSERT(st && st->rq_retry <= st->rq_total); /* a retry is an attempt */
-
-            char *name = sp->cfg->kind == PX_PROXY_INBOUND
-                             ? fl_strdup("sidecar inbound")
-                             : fl_asprintf("%s %s", kind, sp->cfg->clusters[k].name);
-            struct rpt_cluster *c = sim_mesh_cluster_row(into, name);
-            free(name);
+            struct rpt_cluster *c = proxy_cluster_row(sp, used[u], into);
             c->rq_total += st->rq_total;
             c->rq_retry += st->rq_retry;
             c->rq_retry_overflow += st->rq_retry_overflow;
@@ -405,6 +429,7 @@ void sim_mesh_clusters_into(struct sim_world *w, struct rpt_run *into)
                 c->flags[f] += st->flags[f];
         }
     }
+    fl_u64map_free(&listed);
 }
 
 void sim_mesh_results(struct sim_world *w)

@@ -87,10 +87,7 @@ void sim_msg_free(struct sim_world *w, struct px_msg *m)
 {
     struct msgbox *b = (struct msgbox *)m;
     FL_ASSERT(m && w->free_msgs != m); /* not freed twice in a row */
-    if (m->arena || m->headers != m->inline_headers)
-        px_msg_clear(m);
-    else
-        px_msg_init(m);
+    px_msg_recycle(m);                 /* its arena chunk stays for the next message */
     b->next = (struct msgbox *)w->free_msgs;
     w->free_msgs = m;
 }

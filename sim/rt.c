@@ -22,6 +22,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/units.h"
+#include "sim/endpoints.h"
 #include "sim/trace.h"
 
 _Static_assert(sizeof(struct sim_timer) + sizeof(void *) <= sizeof(((struct px_timer *)0)->state),
@@ -316,6 +317,11 @@ static uint64_t rt_trace_id(struct px_rt *rt)
     return sim_trace_new_id(of(rt)->w);
 }
 
+static int rt_endpoint_absent(struct px_rt *rt, uint64_t addr)
+{
+    return sim_endpoints_absent(of(rt)->w, of(rt)->node, (uint32_t)(addr >> 16));
+}
+
 static const struct px_rt_ops sim_rt_ops = {
     .now = rt_now,
     .draw = rt_random,
@@ -337,6 +343,7 @@ static const struct px_rt_ops sim_rt_ops = {
     .conn_local = rt_conn_local,
     .connect_local = rt_connect_local,
     .trace_id = rt_trace_id,
+    .endpoint_absent = rt_endpoint_absent,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */

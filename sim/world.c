@@ -79,6 +79,7 @@ static uint32_t add_node(struct sim_world *w, char *name, const char *group)
     n->name = name;
     n->group = group;
     n->up = 1;
+    n->pod = UINT32_MAX;
     return w->n_nodes++;
 }
 
@@ -137,6 +138,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
                 char *name = ver->name ? fl_asprintf("%s-%s-%d", svc->name, ver->name, r)
                                        : fl_asprintf("%s-%d", svc->name, r);
                 pod->node = add_node(w, name, svc->name);
+                w->nodes[pod->node].pod = w->n_pods - 1;
                 w->nodes[pod->node].locality = ver->locality; /* pods inherit it */
                 w->nodes[pod->node].labels = ver->labels;
                 w->nodes[pod->node].n_labels = ver->n_labels;

@@ -90,6 +90,7 @@ struct sim_node {
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;
+    uint32_t pod;      /* the pod it is (index in w->pods), or UINT32_MAX */
     uint64_t activity; /* connections opened and messages sent from here (the zero-time guard) */
 };
 

@@ -313,6 +313,64 @@ static void test_mesh_lb_locality_distribute(void)
     rpt_run_free(&r);
 }
 
+/*
+ * A sidecar creates a cluster when a request first goes to it (proxy.c):
+ * one created after a pod left the endpoints starts without it, as EDS
+ * would have sent it. callee-0 dies at 1 s and leaves the endpoints at
+ * 2 s. Traffic from 0 s meets the stale endpoint in between (refused
+ * connects); traffic from 4 s never does. The clusters of services nobody
+ * calls keep their (empty) rows.
+ */
+#define LATE_CLUSTER(start)                                                                        \
+    "faultline: 1\n"                                                                               \
+    "duration: 8s\n"                                                                               \
+    "services:\n"                                                                                  \
+    "  - {name: callee, replicas: 2, workers: 8, service_time: 1ms}\n"                             \
+    "  - {name: caller, workers: 8, service_time: 0ms, calls: [{service: callee}]}\n"              \
+    "  - {name: unused-a, service_time: 1ms}\n"                                                    \
+    "  - {name: unused-b, service_time: 1ms}\n"                                                    \
+    "mesh: {mode: sidecar}\n"                                                                      \
+    "faults:\n"                                                                                    \
+    "  - {at: 1s, kill: {pod: callee-0}}\n"                                                        \
+    "workload:\n"                                                                                  \
+    "  - {name: c, target: caller, arrival: constant, rate: 100/s, start: " start ",\n"            \
+    "     requests: [{path: /x}]}\n"
+
+static void test_mesh_lb_cluster_made_late_skips_withdrawn_pod(void)
+{
+    struct rpt_run early, late;
+    RUN_OR_RETURN(test_run_text(LATE_CLUSTER("0s"), NULL, 0, &early));
+    if (test_run_text(LATE_CLUSTER("4s"), NULL, 0, &late)) {
+        CU_FAIL("scenario did not load");
+        rpt_run_free(&early);
+        return;
+    }
+    const struct rpt_cluster *e = callee_cluster(&early), *l = callee_cluster(&late);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+    /* from 0 s: about half of the 100 calls between 1 s and 2 s try the dead pod first */
+    CU_ASSERT(e->cx_connect_fail >= 20);
+    /* from 4 s: 400 calls, every one to callee-1 at the first try */
+    CU_ASSERT_EQUAL(l->cx_connect_fail, 0);
+    CU_ASSERT_EQUAL(l->rq_retry, 0);
+    CU_ASSERT_EQUAL(l->rq_total, 400);
+    CU_ASSERT_EQUAL(late.routes[0].count, 400);
+    CU_ASSERT_EQUAL(late.routes[0].errors, 0);
+    const struct rpt_service *s = service(&late, "callee");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(s);
+    CU_ASSERT_EQUAL(s->pods[1].count, 400);
+    /* the sidecars' clusters for services nobody calls are listed, all zero */
+    int unused = 0;
+    for (size_t i = 0; i < late.n_clusters; i++)
+        if (strstr(late.clusters[i].name, "unused-")) {
+            unused++;
+            CU_ASSERT_EQUAL(late.clusters[i].rq_total, 0);
+        }
+    CU_ASSERT_EQUAL(unused, 2);
+    rpt_run_free(&early);
+    rpt_run_free(&late);
+}
+
 void suite_mesh_lb(void)
 {
     TEST_SUITE("sim/mesh_lb");
@@ -323,4 +381,5 @@ void suite_mesh_lb(void)
     TEST_ADD(test_mesh_lb_zone_delays);
     TEST_ADD(test_mesh_lb_locality_distribute);
     TEST_ADD(test_mesh_lb_gateway_locality);
+    TEST_ADD(test_mesh_lb_cluster_made_late_skips_withdrawn_pod);
 }
