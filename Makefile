@@ -35,7 +35,7 @@ ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes 
 # Debian's libhttp-parser-dev ships no pkg-config file either.
 LIBS := $(PKG_LIBS) $(EV_LIBS) -lhttp_parser -lm
 
-LIB_DIRS := base netem proxies sim reports live
+LIB_DIRS := base netem proxies sim reports live exp
 LIB_SRC := $(sort $(foreach d,$(LIB_DIRS),$(wildcard $(d)/*.c)))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 # tests/tools/ holds programs of their own (each with a main), not suites of the test runner.

@@ -50,7 +50,7 @@ measure() {
     local out
     out=$(mktemp -d "$tmp/run.XXXXXX")
     (ulimit -v $((MEM_GB * 1024 * 1024)) && exec timeout "$LIMIT_S" /usr/bin/time -f "%e %M" \
-        -o "$out/time" "$FL" run "$1" --quiet --out "$out/o" "${@:2}") >/dev/null 2>"$out/err"
+        -o "$out/time" "$FL" run "$1" --quiet --no-db --out "$out/o" "${@:2}") >/dev/null 2>"$out/err"
     local rc=$?
     if [ $rc = 124 ]; then
         echo timeout

@@ -87,7 +87,8 @@ void rpt_hist_merge(struct rpt_hist *dst, const struct rpt_hist *src)
 {
     FL_ASSERT(dst->n_buckets == src->n_buckets);
     if (src->count == 0) return;
-    for (uint32_t i = 0; i < src->n_buckets; i++) dst->buckets[i] += src->buckets[i];
+    for (uint32_t i = bucket_of(src->min); i <= bucket_of(src->max); i++)
+        dst->buckets[i] += src->buckets[i];
     dst->count += src->count;
     dst->sum += src->sum;
     if (src->min < dst->min) dst->min = src->min;
@@ -116,7 +117,9 @@ int64_t rpt_hist_quantile(const struct rpt_hist *h, double q)
     if (q <= 0.0) return h->min;
     if (q >= 1.0) return h->max;
     uint64_t rank = rank_of(q, h->count), seen = 0;
-    uint32_t i = 0;
+    /* nothing lies below min's bucket: a histogram of few values is not scanned whole */
+    uint32_t i = bucket_of(h->min);
+    FL_ASSERT(i < h->n_buckets && h->buckets[i] > 0);
     for (; i < h->n_buckets; i++) {
         seen += h->buckets[i];
         if (seen >= rank) break;

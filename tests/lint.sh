@@ -18,11 +18,12 @@ allowed() {
         reports) echo "base reports" ;;
         sim) echo "base netem proxies reports sim" ;;
         live) echo "base proxies reports live" ;;
-        cli) echo "base netem proxies reports sim live cli" ;;
+        exp) echo "base reports sim exp" ;;
+        cli) echo "base netem proxies reports sim live exp cli" ;;
         *) echo "base netem proxies reports sim live cli tests bench" ;;
     esac
 }
-for dir in base netem proxies reports sim live cli; do
+for dir in base netem proxies reports sim live exp cli; do
     [ -d "$dir" ] || continue
     ok=" $(allowed "$dir") "
     while IFS=: read -r file line inc; do
