@@ -34,13 +34,20 @@ static int load(const struct exp_variant *v, const char *const *extra, size_t n_
     return rc;
 }
 
-int exp_variant_seed(const struct exp_variant *v, uint64_t *seed, char **err)
+int exp_variant_info(const struct exp_variant *v, uint64_t *seed, char **name, char **err)
 {
+    FL_ASSERT(v && seed && err);
     struct sim_scenario sc;
     if (load(v, NULL, 0, NULL, &sc, err)) return -1;
     *seed = sc.seed;
+    if (name) *name = fl_strdup(sc.name);
     sim_scenario_free(&sc);
     return 0;
+}
+
+int exp_variant_seed(const struct exp_variant *v, uint64_t *seed, char **err)
+{
+    return exp_variant_info(v, seed, NULL, err);
 }
 
 int exp_replicate(const struct exp_variant *v, const char *const *extra, size_t n_extra,

@@ -35,5 +35,7 @@ int exp_replicate(const struct exp_variant *v, const char *const *extra, size_t 
 
 /* The scenario's own seed (its `seed`, after v's changes). Returns 0, or -1 with *err. */
 int exp_variant_seed(const struct exp_variant *v, uint64_t *seed, char **err);
+/* The same, and its name (caller frees). */
+int exp_variant_info(const struct exp_variant *v, uint64_t *seed, char **name, char **err);
 
 #endif
