@@ -54,7 +54,7 @@ SPANCHECK := $(BUILD)/spancheck
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test unit scenario-tests page-tests live-tests lint demo golden asan bench format clean setup
+.PHONY: all test unit scenario-tests sweep-tests page-tests live-tests lint demo golden asan bench format clean setup
 
 all: $(BIN)
 
@@ -84,10 +84,15 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The README's test command.
-test: lint unit scenario-tests page-tests live-tests fuzz-replay
+test: lint unit scenario-tests sweep-tests page-tests live-tests fuzz-replay
 
 unit: $(TEST_BIN) $(BIN) $(SPANCHECK)
 	SPANCHECK=$(SPANCHECK) $(TEST_BIN)
+
+# Sweeps on worker processes, planned and run by GNU parallel, Slurm's and Kubernetes' commands,
+# merged (./setup.sh installs parallel).
+sweep-tests: $(BIN)
+	FAULTLINE=$(BIN) bash tests/sweep.sh
 
 scenario-tests: $(BIN) $(SPANCHECK)
 	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/scenarios.sh
