@@ -163,6 +163,46 @@ if [ -n "${PEERS:-}" ]; then
 fi
 
 echo
+echo "== 6. experiments: a sweep of scenarios/sweep-retries.yaml, 8 points x 4 seeds, on -j 1 and"
+echo "   -j 2 worker processes (wall time, median of 3 paired runs), then the same sweep planned,"
+echo "   run job by job and merged (what a plan adds per job: planning, one process per job, merge)"
+sweep_args=(scenarios/sweep-retries.yaml
+    --vary mesh.VirtualService/search.spec.http.0.retries.attempts=0..3/1
+    --vary mesh.VirtualService/search.spec.http.0.retries.perTryTimeout=25ms,100ms --seeds 4)
+wall_of() { # command...: prints the command's wall seconds
+    local s e
+    s=$(date +%s.%N)
+    "$@" >/dev/null 2>&1
+    e=$(date +%s.%N)
+    awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }'
+}
+sw=$(mktemp -d)
+j1s=() j2s=()
+for _ in 1 2 3; do
+    j1s+=("$(wall_of "$FL" sweep "${sweep_args[@]}" -j 1 --out "$sw/j1" --quiet)")
+    j2s+=("$(wall_of "$FL" sweep "${sweep_args[@]}" -j 2 --out "$sw/j2" --quiet)")
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
+j1=$(median "${j1s[@]}")
+j2=$(median "${j2s[@]}")
+same=$(cmp -s "$sw/j1/sweep.json" "$sw/j2/sweep.json" && echo yes || echo NO)
+awk -v a="$j1" -v b="$j2" -v n="$(nproc)" -v same="$same" 'BEGIN {
+    printf "-j 1 %.2fs   -j 2 %.2fs   speed-up %.2fx (%d cores here)   sweep.json identical: %s\n",
+        a, b, a / b, n, same }'
+t_plan=$(wall_of "$FL" sweep "${sweep_args[@]}" --plan "$sw/plan" --quiet)
+jobs=$(wc -l <"$sw/plan/jobs.txt")
+t_jobs=$(wall_of env FAULTLINE="$FL" sh "$sw/plan/jobs.txt")
+t_merge=$(wall_of "$FL" merge "$sw/plan" --out "$sw/m" --quiet)
+same=$(cmp -s "$sw/j1/sweep.json" "$sw/m/sweep.json" && echo yes || echo NO)
+awk -v p="$t_plan" -v j="$t_jobs" -v m="$t_merge" -v n="$jobs" -v a="$j1" -v same="$same" 'BEGIN {
+    printf "plan %.3fs, %d jobs one process each %.2fs (in-process sweep -j 1: %.2fs), merge %.3fs\n",
+        p, n, j, a, m
+    printf "overhead per job: %.1f ms (planning + a process + merging, over the in-process run);",
+        1000 * (p + j + m - a) / n
+    printf " merged sweep.json identical: %s\n", same }'
+rm -rf "$sw"
+
+echo
 echo "== 5. scaling: S services x R replicas in pairs, without and with sidecars, ${SCALE_REQUESTS:-100000} requests"
 echo "   (bench/scale.sh: one process per row, at most 8 GB and 300 s each)"
 FAULTLINE="$FL" REQUESTS=${SCALE_REQUESTS:-100000} bash bench/scale.sh

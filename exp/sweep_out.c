@@ -347,7 +347,7 @@ static void plot_body(const void *arg, FILE *f)
     const struct exp_sweep *s = a->s;
     char what[160];
     snprintf(what, sizeof what, "%s against %s (mean and 95%% interval, %s)",
-             exp_metric_names[a->m], s->vary[0].key, a->name);
+             exp_metric_names[a->m], short_key(s->vary[0].key), a->name);
     fputs("set title ", f);
     rpt_plot_quote(f, what);
     fputs("\nset xlabel ", f);
@@ -355,18 +355,28 @@ static void plot_body(const void *arg, FILE *f)
     const char *unit = s->vary[0].values[0];
     while (*unit && (strchr("+-.eE", *unit) || (*unit >= '0' && *unit <= '9'))) unit++;
     if (a->numeric && *unit)
-        snprintf(xlabel, sizeof xlabel, "%s (%s)", s->vary[0].key, unit);
+        snprintf(xlabel, sizeof xlabel, "%s (%s)", short_key(s->vary[0].key), unit);
     else
-        snprintf(xlabel, sizeof xlabel, "%s", s->vary[0].key);
+        snprintf(xlabel, sizeof xlabel, "%s", short_key(s->vary[0].key));
     rpt_plot_quote(f, xlabel);
     fprintf(f, "\nset ylabel '%s'\n",
             a->m == EXP_ERROR_RATE        ? "error rate (%)"
             : exp_metric_is_latency(a->m) ? "latency (ms)"
                                           : exp_metric_names[a->m]);
-    fputs(
-        "set grid\nset key top left\nset yrange [0:*]\nset offsets graph 0.03, graph 0.03, 0, 0\n",
-        f);
-    if (!a->numeric) fputs("set xtics rotate by -30\n", f);
+    fputs("set grid\nset key below\nset yrange [0:*]\nset offsets graph 0.03, graph 0.03, 0, 0\n",
+          f);
+    if (!a->numeric) {
+        fputs("set xtics rotate by -30\n", f);
+    } else {
+        /* a tic at every value swept, labelled as written */
+        fputs("set xtics (", f);
+        for (size_t i = 0; i < s->vary[0].n; i++) {
+            fputs(i ? ", " : "", f);
+            rpt_plot_quote(f, s->vary[0].values[i]);
+            fprintf(f, " %.9g", numeric_value(s->vary[0].values[i]));
+        }
+        fputs(")\n", f);
+    }
     const char *x = a->numeric ? "1" : "0";
     fputs("plot ", f);
     for (size_t c = 0; c < a->curves; c++) {
@@ -399,7 +409,7 @@ static int plot_metric(const struct exp_sweep *s, const char *name, const char *
         if (c) fputs("\n\n", b.f);
         fputc('"', b.f);
         for (size_t k = 1; k < s->n_vary; k++)
-            fprintf(b.f, "%s%s=%s", k > 1 ? " " : "", s->vary[k].key,
+            fprintf(b.f, "%s%s=%s", k > 1 ? " " : "", short_key(s->vary[k].key),
                     exp_grid_value(s->vary, s->n_vary, c, k));
         if (s->n_vary == 1) fputs("every request", b.f);
         fputs("\"\n", b.f);
