@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "reports/csv.h"
 #include "reports/file.h"
 #include "reports/json.h"
 #include "reports/plot.h"
@@ -276,27 +277,13 @@ static void json_cb(const void *arg, FILE *f)
 
 /* ---- sweep.csv ---- */
 
-static void csv_field(FILE *f, const char *s)
-{
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
-}
-
 static void csv_cb(const void *arg, FILE *f)
 {
     const struct exp_sweep *s = ((const struct out_arg *)arg)->s;
     fputs("point", f);
     for (size_t k = 0; k < s->n_vary; k++) {
         fputc(',', f);
-        csv_field(f, s->vary[k].key);
+        rpt_csv_field(f, s->vary[k].key);
     }
     fputs(",row,metric,n,mean,half,sd\n", f);
     for (size_t p = 0; p < s->n_points; p++) {
@@ -307,10 +294,10 @@ static void csv_cb(const void *arg, FILE *f)
                 fprintf(f, "%zu", p);
                 for (size_t k = 0; k < s->n_vary; k++) {
                     fputc(',', f);
-                    csv_field(f, exp_grid_value(s->vary, s->n_vary, p, k));
+                    rpt_csv_field(f, exp_grid_value(s->vary, s->n_vary, p, k));
                 }
                 fputc(',', f);
-                csv_field(f, pt->res[0].rows[row]);
+                rpt_csv_field(f, pt->res[0].rows[row]);
                 fprintf(f, ",%s%s,%zu,%.9g,%.9g,%.9g\n", exp_metric_names[m],
                         exp_metric_is_latency((enum exp_metric)m) ? "_ms" : "", ci->n, ci->mean,
                         ci->half, ci->sd);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "base/assert.h"
+#include "reports/csv.h"
 #include "reports/file.h"
 
 #define MS_DECIMALS 6
@@ -133,21 +134,6 @@ void rpt_series_json(struct rpt_json *j, const struct rpt_run *run)
 
 /* ---------------------------------------------------------------- CSV */
 
-static void csv_name(FILE *out, const char *s)
-{
-    FL_ASSERT(s);
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (; *s; s++) {
-        if (*s == '"') fputc('"', out);
-        fputc(*s, out);
-    }
-    fputc('"', out);
-}
-
 static void csv_ms(FILE *out, int64_t ns, int exists)
 {
     if (exists) fprintf(out, "%" PRId64 ".%06" PRId64, ns / 1000000, ns % 1000000);
@@ -177,7 +163,7 @@ static void write_series_csv(const void *arg, FILE *out)
     for (size_t i = 0; i < a->n; i++)
         for (size_t k = 0; k < a->v[i].n_pts; k++) {
             const struct rpt_point *p = &a->v[i].pts[k];
-            csv_name(out, a->v[i].name);
+            rpt_csv_field(out, a->v[i].name);
             fputc(',', out);
             csv_t_s(out, a->window_ns, k);
             fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",", p->count, p->errors, p->tries);
@@ -197,7 +183,7 @@ static void write_clusters_csv(const void *arg, FILE *out)
     for (size_t i = 0; i < set->n_clusters; i++)
         for (size_t k = 0; k < set->clusters[i].n_pts; k++) {
             const struct rpt_cpoint *p = &set->clusters[i].pts[k];
-            csv_name(out, set->clusters[i].name);
+            rpt_csv_field(out, set->clusters[i].name);
             fputc(',', out);
             csv_t_s(out, set->window_ns, k);
             fprintf(out, "%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 "\n",

@@ -127,17 +127,24 @@ static char *line(double p99, double err_rate, int ok)
                        p99, err_rate, ok, p99);
 }
 
+/* A fixed sweep over one key (vary: "KEY=VALUES") with `seeds` seeds per point. */
+static void sweep_of(struct exp_sweep *s, const char *vary, size_t seeds)
+{
+    char *err = NULL;
+    memset(s, 0, sizeof *s);
+    s->vary = calloc(1, sizeof *s->vary);
+    CU_ASSERT_EQUAL_FATAL(exp_vary_parse(vary, &s->vary[0], &err), 0);
+    s->n_vary = 1;
+    s->n_points = s->vary[0].n;
+    s->seeds = seeds;
+    s->seed0 = 10;
+}
+
 static void test_fill_summarises_and_picks_the_best(void)
 {
     struct exp_sweep s;
-    memset(&s, 0, sizeof s);
     char *err = NULL;
-    s.vary = calloc(1, sizeof *s.vary);
-    CU_ASSERT_EQUAL_FATAL(exp_vary_parse("attempts=0,1,2", &s.vary[0], &err), 0);
-    s.n_vary = 1;
-    s.n_points = 3;
-    s.seeds = 2;
-    s.seed0 = 10;
+    sweep_of(&s, "attempts=0,1,2", 2);
     s.has_objective = 1;
     CU_ASSERT_EQUAL_FATAL(exp_target_parse("p99", &s.objective, &err), 0);
     s.cons = calloc(1, sizeof *s.cons);
@@ -165,13 +172,8 @@ static void test_fill_summarises_and_picks_the_best(void)
 static void test_fill_rejects_a_malformed_line(void)
 {
     struct exp_sweep s;
-    memset(&s, 0, sizeof s);
     char *err = NULL;
-    s.vary = calloc(1, sizeof *s.vary);
-    CU_ASSERT_EQUAL_FATAL(exp_vary_parse("k=1", &s.vary[0], &err), 0);
-    s.n_vary = 1;
-    s.n_points = 1;
-    s.seeds = 1;
+    sweep_of(&s, "k=1", 1);
     char *lines[1] = {(char *)"R\t1\tall\t1\t2"};
     CU_ASSERT_EQUAL(exp_sweep_fill(&s, lines, &err), -1);
     CU_ASSERT_PTR_NOT_NULL(err);
