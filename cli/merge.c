@@ -45,6 +45,7 @@ struct merge_opts {
 
 static int parse(int argc, char **argv, struct merge_opts *o)
 {
+    FL_ASSERT(argc >= 1 && argv && o && !o->n_dirs);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -69,6 +70,7 @@ static int parse(int argc, char **argv, struct merge_opts *o)
 /* The same plan in every folder (digest and arguments). */
 static int same_plan(const struct exp_plan *a, const struct exp_plan *b)
 {
+    FL_ASSERT(a && b && a->n_args && b->n_args);
     if (strcmp(a->digest, b->digest) || a->jobs != b->jobs || a->n_args != b->n_args) return 0;
     for (size_t i = 0; i < a->n_args; i++)
         if (strcmp(a->args[i], b->args[i])) return 0;
@@ -79,6 +81,8 @@ static int same_plan(const struct exp_plan *a, const struct exp_plan *b)
 static int gather(const struct merge_opts *o, const struct exp_plan *plan,
                   const struct sweep_args *a, char **lines)
 {
+    FL_ASSERT(o && plan && a && lines && a->s.seeds >= 1);
+    FL_ASSERT(plan->jobs == a->s.n_points * a->s.seeds);
     size_t missing = 0;
     int rc = 0;
     for (size_t k = 0; k < plan->jobs && !rc; k++) {
@@ -99,6 +103,7 @@ static int gather(const struct merge_opts *o, const struct exp_plan *plan,
         }
         if (!rc && !lines[k]) {
             size_t p = k / a->s.seeds, r = k % a->s.seeds;
+            FL_ASSERT(p < a->s.n_points);
             if (missing++ < 20) {
                 fprintf(stderr, "faultline merge: missing job %zu: point %zu (", k, p + 1);
                 for (size_t v = 0; v < a->s.n_vary; v++)
@@ -149,6 +154,7 @@ int cli_merge(int argc, char **argv)
         }
     }
     /* the plan's own command line, read as `faultline sweep` reads it */
+    FL_ASSERT(plan.jobs >= 1 && plan.n_args >= 1 && strlen(plan.digest) == 64);
     char **argv2 = fl_calloc(plan.n_args + 2, sizeof *argv2);
     argv2[0] = "sweep";
     for (size_t i = 0; i < plan.n_args; i++) argv2[i + 1] = plan.args[i];

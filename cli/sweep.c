@@ -37,6 +37,7 @@ static void show_progress(size_t done, size_t planned, size_t round, void *arg)
 /* Writes the sweep's outputs into out and prints the table. */
 int cli_sweep_report(const struct exp_sweep *s, const char *name, const char *out, int quiet)
 {
+    FL_ASSERT(s && s->points && name && out);
     char *err = NULL;
     int drawn = 0;
     if (cli_mkdirs(out) || exp_sweep_write(s, name, out, &drawn, &err)) {
@@ -56,6 +57,7 @@ int cli_sweep_report(const struct exp_sweep *s, const char *name, const char *ou
 /* An absolute path for a plan's commands (they run elsewhere). */
 static char *absolute(const char *path)
 {
+    FL_ASSERT(path && *path);
     char buf[PATH_MAX];
     if (path[0] == '/') return fl_strdup(path);
     if (!getcwd(buf, sizeof buf)) return fl_strdup(path);
@@ -65,6 +67,7 @@ static char *absolute(const char *path)
 /* The digest of the variant's files. */
 static int digest_of(const struct sweep_args *a, char out[65])
 {
+    FL_ASSERT(a && a->s.v.file && out);
     char *err = NULL;
     if (exp_plan_digest(a->s.v.file, a->s.v.overlays, a->s.v.n_overlays, out, &err)) {
         fprintf(stderr, "faultline sweep: %s\n", err);
@@ -77,6 +80,7 @@ static int digest_of(const struct sweep_args *a, char out[65])
 /* The plan's arguments: the sweep's own, its files made absolute. */
 static char **plan_args(const struct sweep_args *a)
 {
+    FL_ASSERT(a && a->n_spec >= 1 && a->s.v.file);
     char **args = fl_calloc(a->n_spec + 1, sizeof *args);
     for (size_t i = 0; i < a->n_spec; i++) {
         int is_path = (i > 0 && !strcmp(a->spec[i - 1], "-f")) || a->spec[i] == NULL ||
@@ -89,6 +93,7 @@ static char **plan_args(const struct sweep_args *a)
 
 static int write_plan(struct sweep_args *a, const char *name)
 {
+    FL_ASSERT(a && a->plan && name && !a->s.auto_seeds);
     struct exp_plan p = {0};
     if (digest_of(a, p.digest)) return CLI_BAD_INPUT;
     p.jobs = a->s.n_points * a->s.seeds;
@@ -129,6 +134,7 @@ static int write_plan(struct sweep_args *a, const char *name)
 
 static int run_job(struct sweep_args *a)
 {
+    FL_ASSERT(a && a->plan && a->job >= 0 && !a->s.auto_seeds);
     size_t jobs = a->s.n_points * a->s.seeds;
     if ((size_t)a->job >= jobs) {
         fprintf(stderr, "faultline sweep: job %ld is not in this plan (jobs 0 to %zu)\n", a->job,
@@ -165,6 +171,7 @@ int cli_sweep(int argc, char **argv)
         return CLI_BAD_INPUT;
     }
     a.s.seed0 = a.has_seed ? a.seed : seed;
+    FL_ASSERT(a.s.n_points >= 1 && a.s.seeds >= 1 && a.workers >= 1);
     if (a.job >= 0) {
         rc = run_job(&a);
     } else if (a.plan) {

@@ -65,12 +65,14 @@ static int usage_error(const char *fmt, const char *arg)
 
 static void keep(struct sweep_args *a, const char *arg)
 {
+    FL_ASSERT(a && arg);
     a->spec = fl_realloc(a->spec, (a->n_spec + 1) * sizeof *a->spec);
     a->spec[a->n_spec++] = fl_strdup(arg);
 }
 
 static int count_arg(const char *opt, const char *v, size_t min, size_t *out)
 {
+    FL_ASSERT(opt && v && out);
     char *end;
     unsigned long long n = strtoull(v, &end, 10);
     if (!*v || *end || *v == '-' || n < min || n > 100000) {
@@ -82,10 +84,25 @@ static int count_arg(const char *opt, const char *v, size_t min, size_t *out)
     return 0;
 }
 
+static const char *const with_value[] = {
+    "--vary",       "--seeds", "--precision", "--max-seeds", "--metric", "--minimize", "--maximize",
+    "--subject-to", "--seed",  "-j",          "--out",       "--plan",   "--job",      NULL};
+/* The options a plan does not record: how and where this process runs. */
+static const char *const local_only[] = {"-j", "--plan", "--job", NULL};
+
+static int in(const char *const *list, const char *a)
+{
+    FL_ASSERT(list && a);
+    for (size_t i = 0; list[i]; i++)
+        if (!strcmp(list[i], a)) return 1;
+    return 0;
+}
+
 /* An option that takes a value: reads it into the sweep. */
 static int option(struct sweep_args *a, const char *opt, const char *v)
 {
     struct exp_sweep *s = &a->s;
+    FL_ASSERT(opt && v && in(with_value, opt));
     char *err = NULL;
     int rc = 0;
     if (!strcmp(opt, "--vary")) {
@@ -142,19 +159,6 @@ static int option(struct sweep_args *a, const char *opt, const char *v)
         free(err);
         return CLI_BAD_INPUT;
     }
-    return 0;
-}
-
-static const char *const with_value[] = {
-    "--vary",       "--seeds", "--precision", "--max-seeds", "--metric", "--minimize", "--maximize",
-    "--subject-to", "--seed",  "-j",          "--out",       "--plan",   "--job",      NULL};
-/* The options a plan does not record: how and where this process runs. */
-static const char *const local_only[] = {"-j", "--plan", "--job", NULL};
-
-static int in(const char *const *list, const char *a)
-{
-    for (size_t i = 0; list[i]; i++)
-        if (!strcmp(list[i], a)) return 1;
     return 0;
 }
 

@@ -64,6 +64,7 @@ int exp_plan_digest(const char *file, const char *const *overlays, size_t n, cha
 /* Percent-encodes %, newlines and tabs (plan.txt holds one argument per line). */
 static void put_arg(FILE *f, const char *s)
 {
+    FL_ASSERT(f && s);
     for (; *s; s++) {
         if (*s == '%' || *s == '\n' || *s == '\r' || *s == '\t')
             fprintf(f, "%%%02X", (unsigned char)*s);
@@ -80,6 +81,7 @@ struct write_arg {
 static void plan_cb(const void *arg, FILE *f)
 {
     const struct exp_plan *p = ((const struct write_arg *)arg)->p;
+    FL_ASSERT(p && strlen(p->digest) == 64 && p->jobs >= 1);
     fprintf(f, "%s\ndigest %s\njobs %zu\n", PLAN_FORMAT, p->digest, p->jobs);
     for (size_t i = 0; i < p->n_args; i++) {
         fputs("arg ", f);
@@ -91,6 +93,7 @@ static void plan_cb(const void *arg, FILE *f)
 static void jobs_cb(const void *arg, FILE *f)
 {
     const struct write_arg *a = arg;
+    FL_ASSERT(a && a->cmd && a->p->jobs >= 1);
     for (size_t k = 0; k < a->p->jobs; k++) fprintf(f, "%s %zu\n", a->cmd, k);
 }
 
@@ -126,6 +129,7 @@ static void slurm_cb(const void *arg, FILE *f)
 /* s as a YAML double-quoted scalar. */
 static void yaml_quoted(FILE *f, const char *s)
 {
+    FL_ASSERT(f && s);
     fputc('"', f);
     for (; *s; s++) {
         if (*s == '"' || *s == '\\') fputc('\\', f);
@@ -206,6 +210,7 @@ int exp_plan_write(const char *dir, const struct exp_plan *p, const char *cmd, c
 
 static char *decode(const char *s, size_t len)
 {
+    FL_ASSERT(s && strlen(s) >= len);
     char *out = fl_malloc(len + 1), *o = out;
     for (size_t i = 0; i < len; i++) {
         unsigned v;

@@ -36,6 +36,7 @@ struct worker {
 /* One line with newlines and tabs of a message made spaces. */
 static void flat(char *s)
 {
+    FL_ASSERT(s);
     for (; *s; s++)
         if (*s == '\n' || *s == '\r') *s = ' ';
 }
@@ -54,8 +55,9 @@ static void worker_loop(const size_t *jobs, size_t n_jobs, exp_job_fn fn, void *
             flat(line);
             fprintf(out, "%llu\tOK\t%s\n", k, line);
         } else {
+            if (!err) err = fl_strdup("failed");
             flat(err);
-            fprintf(out, "%llu\tERR\t%s\n", k, err ? err : "failed");
+            fprintf(out, "%llu\tERR\t%s\n", k, err);
         }
         free(line);
         free(err);
@@ -67,6 +69,7 @@ static void worker_loop(const size_t *jobs, size_t n_jobs, exp_job_fn fn, void *
 static int start_worker(struct worker *w, const size_t *jobs, size_t n_jobs, exp_job_fn fn,
                         void *arg, struct worker *all, int n_started)
 {
+    FL_ASSERT(w && fn && all && n_started >= 0 && w == &all[n_started]);
     int down[2], up[2];
     if (pipe(down)) return -1;
     if (pipe(up)) {

@@ -25,6 +25,7 @@ struct out_arg {
 /* "mean ±half" in the metric's unit into buf. */
 static const char *fmt_ci(char *buf, size_t size, const struct exp_ci *ci, enum exp_metric m)
 {
+    FL_ASSERT(buf && size >= 16 && m < EXP_N_METRICS);
     if (!ci || isnan(ci->mean)) {
         snprintf(buf, size, "-");
     } else if (m == EXP_ERROR_RATE) {
@@ -47,12 +48,14 @@ static const char *fmt_ci(char *buf, size_t size, const struct exp_ci *ci, enum 
 
 static const struct exp_ci *ci_at(const struct exp_point *pt, size_t row, enum exp_metric m)
 {
+    FL_ASSERT(pt && m < EXP_N_METRICS && (pt->ci || !pt->n_rows));
     return row < pt->n_rows ? &pt->ci[row * EXP_N_METRICS + m] : NULL;
 }
 
 /* The printed width of a UTF-8 string (the ± sign is two bytes, one column). */
 static int columns(const char *s)
 {
+    FL_ASSERT(s);
     int n = 0;
     for (; *s; s++) n += ((unsigned char)*s & 0xC0) != 0x80;
     return n;
@@ -60,18 +63,21 @@ static int columns(const char *s)
 
 static void cell(FILE *out, const char *s, int width)
 {
+    FL_ASSERT(out && s && width >= 0);
     fprintf(out, "  %s%*s", s, width - columns(s) > 0 ? width - columns(s) : 0, "");
 }
 
 /* A key's column title: its last part (attempts for mesh...retries.attempts). */
 static const char *short_key(const char *key)
 {
+    FL_ASSERT(key && *key);
     const char *dot = strrchr(key, '.');
     return dot && dot[1] ? dot + 1 : key;
 }
 
 static void print_rows(const struct exp_sweep *s, size_t row, const char *row_name, FILE *out)
 {
+    FL_ASSERT(s && s->points && row_name && out && s->points[0].n >= 1);
     static const enum exp_metric shown[] = {EXP_P50, EXP_P99, EXP_ERROR_RATE, EXP_AMPLIFICATION};
     /* amplification only when some point's clients retried (it is 1 otherwise) */
     size_t n_shown = 3;
@@ -159,6 +165,7 @@ void exp_sweep_print(const struct exp_sweep *s, const char *name, FILE *out)
 static void print_cb(const void *arg, FILE *f)
 {
     const struct out_arg *a = arg;
+    FL_ASSERT(a && a->s && f);
     exp_sweep_print(a->s, a->name, f);
 }
 
@@ -166,6 +173,7 @@ static void print_cb(const void *arg, FILE *f)
 
 static void json_ci(struct rpt_json *j, const struct exp_ci *ci, enum exp_metric m)
 {
+    FL_ASSERT(j && ci && m < EXP_N_METRICS);
     int d = m == EXP_ERROR_RATE ? 6 : exp_metric_is_latency(m) ? 6 : 4;
     rpt_json_object_begin(j);
     rpt_json_key(j, "mean");
@@ -182,6 +190,7 @@ static void json_ci(struct rpt_json *j, const struct exp_ci *ci, enum exp_metric
 static void json_point(struct rpt_json *j, const struct exp_sweep *s, size_t p)
 {
     const struct exp_point *pt = &s->points[p];
+    FL_ASSERT(p < s->n_points && pt->n >= 1 && pt->n_rows == pt->res[0].n_rows);
     rpt_json_object_begin(j);
     rpt_json_key(j, "values");
     rpt_json_object_begin(j);
@@ -231,6 +240,7 @@ static void json_cb(const void *arg, FILE *f)
 {
     const struct out_arg *a = arg;
     const struct exp_sweep *s = a->s;
+    FL_ASSERT(s && s->points && a->name && (s->best < 0 || (size_t)s->best < s->n_points));
     struct rpt_json j;
     rpt_json_init(&j, f, 2);
     rpt_json_object_begin(&j);
@@ -280,6 +290,7 @@ static void json_cb(const void *arg, FILE *f)
 static void csv_cb(const void *arg, FILE *f)
 {
     const struct exp_sweep *s = ((const struct out_arg *)arg)->s;
+    FL_ASSERT(s && s->points && f);
     fputs("point", f);
     for (size_t k = 0; k < s->n_vary; k++) {
         fputc(',', f);
@@ -318,6 +329,7 @@ struct plot_arg {
 /* The first key's value as a number, or NAN. */
 static double numeric_value(const char *v)
 {
+    FL_ASSERT(v);
     char *end;
     double x = strtod(v, &end);
     if (end == v) return NAN;
@@ -332,6 +344,7 @@ static void plot_body(const void *arg, FILE *f)
 {
     const struct plot_arg *a = arg;
     const struct exp_sweep *s = a->s;
+    FL_ASSERT(s && s->n_vary >= 1 && a->curves >= 1 && f);
     char what[160];
     snprintf(what, sizeof what, "%s against %s (mean and 95%% interval, %s)",
              exp_metric_names[a->m], short_key(s->vary[0].key), a->name);
@@ -383,7 +396,9 @@ static void plot_body(const void *arg, FILE *f)
 static int plot_metric(const struct exp_sweep *s, const char *name, const char *dir,
                        enum exp_metric m, char **err)
 {
+    FL_ASSERT(s && s->n_vary >= 1 && s->points && dir);
     size_t n0 = s->vary[0].n, curves = s->n_points / n0;
+    FL_ASSERT(n0 >= 1 && curves * n0 == s->n_points);
     int numeric = 1;
     for (size_t i = 0; i < n0; i++) numeric &= !isnan(numeric_value(s->vary[0].values[i]));
     struct rpt_membuf b;
