@@ -33,7 +33,7 @@ struct worker {
     long job; /* the position it works on, or -1 */
 };
 
-/* One line with newlines and tabs of a message made spaces. */
+/* One line: the newlines of a message or result made spaces. */
 static void flat(char *s)
 {
     FL_ASSERT(s);
@@ -149,11 +149,23 @@ static int take(struct worker *w, char **lines, size_t n_jobs, long *failed, cha
     return 0;
 }
 
+/* The jobs in this process, in order: the same lines and errors as workers give. */
 static int run_here(const size_t *jobs, size_t n_jobs, exp_job_fn fn, void *arg, char **lines,
                     exp_done_fn done, void *done_arg, char **err)
 {
     for (size_t k = 0; k < n_jobs; k++) {
-        if (fn(jobs[k], arg, &lines[k], err)) return -1;
+        char *why = NULL;
+        if (fn(jobs[k], arg, &lines[k], &why)) {
+            for (size_t i = 0; i <= k; i++) {
+                free(lines[i]);
+                lines[i] = NULL;
+            }
+            if (why) flat(why);
+            *err = why ? why : fl_strdup("failed");
+            return -1;
+        }
+        FL_ASSERT(lines[k]);
+        flat(lines[k]);
         if (done) done(k + 1, n_jobs, done_arg);
     }
     return 0;

@@ -152,17 +152,31 @@ static char *field(char **p)
     return start;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                  : -1;
+}
+
+/* A name as put_name wrote it, or NULL when a '%' is not followed by two hex digits. */
 static char *decode(const char *s)
 {
+    FL_ASSERT(s);
     char *out = fl_malloc(strlen(s) + 1), *o = out;
     for (; *s; s++) {
-        unsigned v;
-        if (*s == '%' && sscanf(s + 1, "%2X", &v) == 1) {
-            *o++ = (char)v;
-            s += 2;
-        } else {
+        if (*s != '%') {
             *o++ = *s;
+            continue;
         }
+        int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
+        if (lo < 0) {
+            free(out);
+            return NULL;
+        }
+        *o++ = (char)(hi * 16 + lo);
+        s += 2;
     }
     *o = '\0';
     return out;
@@ -179,7 +193,7 @@ static int number(char **p, double *out)
 static int count(char **p, size_t max, size_t *out)
 {
     char *f = field(p), *end;
-    if (!f || !*f) return -1;
+    if (!f || *f < '0' || *f > '9') return -1; /* strtoull would take a sign or spaces */
     unsigned long long v = strtoull(f, &end, 10);
     if (*end || v > max) return -1;
     *out = (size_t)v;
@@ -198,7 +212,8 @@ int exp_result_read(const char *line, struct exp_result *out)
     out->v = fl_calloc(n * EXP_N_METRICS, sizeof *out->v);
     for (size_t i = 0; i < n; i++) {
         if (!(f = field(&p))) goto done;
-        out->rows[out->n_rows++] = decode(f);
+        if (!(out->rows[out->n_rows] = decode(f))) goto done;
+        out->n_rows++;
         for (int m = 0; m < EXP_N_METRICS; m++)
             if (number(&p, &out->v[i * EXP_N_METRICS + (size_t)m])) goto done;
     }
@@ -209,7 +224,8 @@ int exp_result_read(const char *line, struct exp_result *out)
     for (size_t i = 0; i < n; i++) {
         double ok;
         if (!(f = field(&p))) goto done;
-        out->checks[out->n_checks++] = decode(f);
+        if (!(out->checks[out->n_checks] = decode(f))) goto done;
+        out->n_checks++;
         if (number(&p, &ok) || (ok != 0 && ok != 1) || number(&p, &out->check_v[i])) goto done;
         out->check_ok[i] = ok == 1;
     }

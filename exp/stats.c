@@ -1,11 +1,15 @@
 /*
  * stats.c - means and 95% confidence intervals (stats.h).
  *
- * Student's t quantiles: exact to three decimals for 1 to 30 degrees of
- * freedom (the table every statistics text prints), then the Cornish-Fisher
- * expansion of t in the normal quantile z = 1.959964 (Abramowitz and Stegun
- * 26.7.5), good to 1e-4 from 30 on. Welch's degrees of freedom follow
- * Welch-Satterthwaite; a fractional df interpolates the table.
+ * Student's t quantiles: a table to seven significant digits for 1 to 30
+ * degrees of freedom, then the Cornish-Fisher expansion of t in the normal
+ * quantile z = 1.959964 (Abramowitz and Stegun 26.7.5), good to 1e-7 from
+ * 30 on, so the two meet without a step. Welch's degrees of freedom follow
+ * Welch-Satterthwaite; a fractional df interpolates the table: log t
+ * linearly in 1/df, in which it is nearly straight (within 1e-3 of the
+ * exact quantile from 5 degrees of freedom on, 0.5% from 2, 3% between 1
+ * and 2). The chord lies above the curve, so an interpolated interval is a
+ * little wider than exact, never narrower.
  */
 #include "exp/stats.h"
 
@@ -14,9 +18,10 @@
 #include "base/assert.h"
 
 static const double t_table[31] = {
-    NAN,   12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
-    2.201, 2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
-    2.074, 2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    NAN,      12.7062,  4.302653, 3.182446, 2.776445, 2.570582, 2.446912, 2.364624,
+    2.306004, 2.262157, 2.228139, 2.200985, 2.178813, 2.160369, 2.144787, 2.131450,
+    2.119905, 2.109816, 2.100922, 2.093024, 2.085963, 2.079614, 2.073873, 2.068658,
+    2.063899, 2.059539, 2.055529, 2.051831, 2.048407, 2.045230, 2.042272,
 };
 
 static double t_expansion(double v)
@@ -35,7 +40,10 @@ double exp_t975(double df)
     int lo = (int)df;
     double f = df - lo;
     FL_ASSERT(lo >= 1 && lo <= 30 && f >= 0 && f < 1);
-    return f == 0 ? t_table[lo] : t_table[lo] + f * (t_table[lo + 1] - t_table[lo]);
+    if (f == 0) return t_table[lo];
+    /* the share of the way from 1/lo to 1/(lo + 1) */
+    double g = (1.0 / lo - 1.0 / df) / (1.0 / lo - 1.0 / (lo + 1));
+    return exp(log(t_table[lo]) + g * (log(t_table[lo + 1]) - log(t_table[lo])));
 }
 
 /* mean, sd and the t interval of the n_ok values of x that are not NAN */

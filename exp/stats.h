@@ -7,7 +7,7 @@
  * A replication is one run of a scenario with one seed: its P99 or error
  * rate is one draw of a random quantity. The t interval assumes the
  * replications' values are independent and roughly normal (a mean or a
- * percentile over thousands of requests is; tests/exp/test_stats.c checks
+ * percentile over thousands of requests is; tests/exp/test_exp_stats.c checks
  * the coverage on M/M/1).
  */
 #ifndef FL_EXP_STATS_H
