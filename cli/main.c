@@ -19,6 +19,8 @@ static const char usage[] =
     "  run FILE      run a scenario and report P50/P95/P99, errors, retry amplification\n"
     "  check FILE... check scenarios without running them and show what they configure\n"
     "  report DIR    write a run's summaries again from its database, DIR/run.db\n"
+    "  compare A B...  run scenario variants over several seeds and compare them, with\n"
+    "                confidence intervals of the differences\n"
     "  gateway       serve a Kong declarative configuration as a real reverse proxy\n"
     "  stub          a small HTTP/1.1 upstream for live tests and demos\n"
     "  help [COMMAND]  this list, or a command's help\n"
@@ -33,8 +35,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"run", cli_run},         {"check", cli_check}, {"report", cli_report},
-    {"gateway", cli_gateway}, {"stub", cli_stub},
+    {"run", cli_run},         {"check", cli_check},     {"report", cli_report},
+    {"compare", cli_compare}, {"gateway", cli_gateway}, {"stub", cli_stub},
 };
 
 static const struct command *find(const char *name)
