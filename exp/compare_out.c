@@ -3,7 +3,8 @@
  *
  * The table prints each number to the precision its interval supports:
  * the half-width of the line's difference (else of a mean) with two
- * significant digits sets the decimals of every number on the line.
+ * significant digits sets the decimals of every number on the line. A
+ * verdict that would end past column 100 goes on a line of its own.
  * Error rates are shown in percent, latencies in ms, amplification as
  * tries per request. The JSON keeps every figure in its own unit (error
  * rate as a fraction) with nine decimals.
@@ -89,11 +90,9 @@ static void metric_cells(const struct exp_cmp *c, size_t v, size_t row, enum exp
     const struct exp_ci *a = &c->stat[exp_cmp_at(c, 0, row, m)];
     const struct exp_ci *b = &c->stat[exp_cmp_at(c, v, row, m)];
     const struct exp_ci *d = &c->diff[exp_cmp_at(c, v, row, m)];
-    /* the narrowest interval on the line (NAN and 0 left out) */
-    double h = NAN;
-    const double halves[3] = {a->half, b->half, d->half};
-    for (int k = 0; k < 3; k++)
-        if (halves[k] > 0 && !(halves[k] >= h)) h = halves[k];
+    /* the difference's interval; without one, the narrower of the means' */
+    double h = d->half;
+    if (!(h > 0)) h = a->half > 0 && !(b->half < a->half) ? a->half : b->half;
     int dec = decimals_for(shown(m, h));
     snprintf(cell[0], CELL_SIZE, "%s", labels[m]);
     mean_cell(cell[1], a, m, dec, 0);
@@ -129,7 +128,6 @@ static void write_block(const struct exp_cmp *c, size_t v, size_t row, FILE *f)
             w[k] = cols(cells[l][k]) > w[k] ? cols(cells[l][k]) : w[k];
         total += w[k] + (k < N_CELLS - 1 ? 2 : 0);
     }
-    int wrap = total > WIDTH; /* the verdict on a line of its own */
     if (!strcmp(c->rows[row], "all"))
         fprintf(f, "\nall requests: %s vs %s\n", var->label, base->label);
     else
@@ -137,7 +135,7 @@ static void write_block(const struct exp_cmp *c, size_t v, size_t row, FILE *f)
     for (int l = 0; l <= EXP_N_METRICS; l++) {
         fputs("  ", f);
         for (int k = 0; k < N_CELLS - 1; k++) pad(f, cells[l][k], k < N_CELLS - 2 ? w[k] + 2 : 0);
-        if (wrap)
+        if (total - w[4] + cols(cells[l][4]) > WIDTH) /* the verdict on a line of its own */
             fprintf(f, "\n      %s\n", cells[l][4]);
         else {
             for (size_t n = cols(cells[l][3]); n < w[3] + 2; n++) fputc(' ', f);
