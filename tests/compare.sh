@@ -12,7 +12,8 @@
 #  - common random numbers narrow the interval of a difference at least 3x
 #    against --no-crn (Welch, seeds of its own);
 #  - a finished run folder against the same scenario and seed: every
-#    difference exactly 0, shown without an interval.
+#    difference exactly 0, shown without an interval;
+#  - progress on a terminal only, and not with --quiet.
 # The runs are short (10 s to 60 s simulated): each command takes well under a second.
 # Usage: FAULTLINE=build/faultline bash tests/compare.sh
 set -u
@@ -71,7 +72,7 @@ ATT=mesh.VirtualService/search.spec.http.0.retries.attempts
 for j in 1 2; do
     "$FL" compare "${MR[@]}" "${MR[@]}" --set $ATT=1 --seeds 5 -j $j --out "$tmp/retries-j$j" \
         >"$tmp/retries-j$j.out" 2>"$tmp/err"
-    check "retries compare -j $j exits 0" '[ $? = 0 ] && [ ! -s "$tmp/err" ]'
+    check "retries compare -j $j exits 0, nothing on stderr (no terminal: no progress)" '[ $? = 0 ] && [ ! -s "$tmp/err" ]'
 done
 check "-j 1 and -j 2 give byte-identical compare.json" 'cmp -s "$tmp/retries-j1/compare.json" "$tmp/retries-j2/compare.json"'
 check "... and compare.txt, which is what stdout showed" 'cmp -s "$tmp/retries-j1/compare.txt" "$tmp/retries-j2/compare.txt" && head -n -2 "$tmp/retries-j1.out" | cmp -s - "$tmp/retries-j1/compare.txt"'
@@ -124,6 +125,15 @@ check "... read back, it equals the replication run again: every difference exac
 check "... without an interval, saying so" '[ "$(jget "$tmp/f.flat" /comparisons/0/method)" = "\"none\"" ] && [ "$(jget "$tmp/f.flat" /comparisons/0/rows/all/p99/half)" = null ] && [ "$(grep -c "no interval (one replication)$" "$tmp/fin.out")" = 12 ]'
 "$FL" compare "${MM[@]}" "$tmp/run" --seeds 3 --quiet >/dev/null 2>&1
 check "a finished run as the second variant, the file run with --seeds" '[ $? = 0 ]'
+
+# ---- progress on a terminal (script(1) gives the command one), none with --quiet or into a file
+if command -v script >/dev/null; then
+    script -qc "$FL compare ${MM[*]} ${MM[*]} --seeds 3 -j 2 >/dev/null" /dev/null </dev/null \
+        | tr '\r' '\n' >"$tmp/tty"
+    check "progress on a terminal: runs done of the total, time left" 'grep -q "runs 6 / 6 .*about 0s left" "$tmp/tty"'
+    script -qc "$FL compare ${MM[*]} ${MM[*]} --seeds 3 -j 2 --quiet" /dev/null </dev/null >"$tmp/tty"
+    check "... nothing with --quiet" '[ ! -s "$tmp/tty" ]'
+fi
 
 echo "compare tests: $pass passed, $fail failed"
 [ $fail = 0 ]
