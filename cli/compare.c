@@ -137,6 +137,7 @@ static int is_run_dir(const char *path)
 
 static int add_variant(struct compare_opts *o, const char *path)
 {
+    FL_ASSERT(o && path && o->n_variants <= MAX_VARIANTS);
     if (o->n_variants == MAX_VARIANTS)
         return cli_usage_error("compare", "at most 26 variants ('%s' is one more)", path);
     struct variant *v = &o->v[o->n_variants];
@@ -216,6 +217,7 @@ static struct exp_variant exp_variant_of(const struct compare_opts *o, const str
 /* A finished run's one replication. Prints why not and returns CLI_BAD_INPUT if it cannot. */
 static int read_finished(struct variant *v)
 {
+    FL_ASSERT(v && v->finished && !v->res);
     char *path = fl_asprintf("%s/run.db", v->path), *err = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0) {
@@ -251,6 +253,7 @@ static int read_finished(struct variant *v)
  */
 static int prepare(struct compare_opts *o)
 {
+    FL_ASSERT(o && o->n_variants >= 2 && o->seeds >= 1);
     uint64_t first = 0;
     int have_first = o->has_seed;
     if (o->has_seed) first = o->seed;
@@ -322,6 +325,7 @@ struct progress {
 static void show_progress(size_t done, size_t total, void *arg)
 {
     struct progress *p = arg;
+    FL_ASSERT(p);
     FL_ASSERT(done <= total && total > 0);
     double wall = cli_wall_s() - p->start;
     double left = done ? wall * (double)(total - done) / (double)done : 0;
@@ -386,6 +390,7 @@ static void write_json(const void *arg, FILE *f)
 
 static int compare(struct compare_opts *o)
 {
+    FL_ASSERT(o && o->n_variants >= 2 && o->n_variants <= MAX_VARIANTS);
     struct exp_cmp_variant cv[MAX_VARIANTS];
     for (size_t i = 0; i < o->n_variants; i++) {
         const struct variant *v = &o->v[i];
@@ -420,6 +425,7 @@ static int compare(struct compare_opts *o)
 
 static void free_opts(struct compare_opts *o)
 {
+    FL_ASSERT(o && o->n_variants <= MAX_VARIANTS);
     for (size_t i = 0; i < o->n_variants; i++) {
         struct variant *v = &o->v[i];
         for (size_t r = 0; v->res && r < v->n; r++) exp_result_free(&v->res[r]);

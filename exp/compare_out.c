@@ -36,12 +36,14 @@ static size_t cols(const char *s)
 
 static void pad(FILE *f, const char *s, size_t width)
 {
+    FL_ASSERT(f && s);
     fputs(s, f);
     for (size_t n = cols(s); n < width; n++) fputc(' ', f);
 }
 
 static double shown(enum exp_metric m, double v)
 {
+    FL_ASSERT(m < EXP_N_METRICS);
     return m == EXP_ERROR_RATE ? 100 * v : v;
 }
 
@@ -56,6 +58,7 @@ static int decimals_for(double half)
 /* x with d decimals; "0" without sign or "-0" when it rounds to zero; sign: always "+" or "-". */
 static void number(char *buf, size_t size, double x, int d, int sign)
 {
+    FL_ASSERT(buf && size > 0 && d >= 0 && d <= 6 && isfinite(x));
     if (fabs(x) < 0.5 * pow(10, -d)) x = 0;
     snprintf(buf, size, sign && x != 0 ? "%+.*f" : "%.*f", d, x);
 }
@@ -63,6 +66,7 @@ static void number(char *buf, size_t size, double x, int d, int sign)
 /* "mean ± half", "mean" without an interval, "-" without a value. */
 static void mean_cell(char *buf, const struct exp_ci *ci, enum exp_metric m, int d, int sign)
 {
+    FL_ASSERT(buf && ci && (isnan(ci->half) || ci->half >= 0));
     if (isnan(ci->mean)) {
         snprintf(buf, CELL_SIZE, "-");
         return;
@@ -79,6 +83,7 @@ static void mean_cell(char *buf, const struct exp_ci *ci, enum exp_metric m, int
 
 static const char *verdict(const struct exp_ci *d, enum exp_cmp_method how)
 {
+    FL_ASSERT(d && how <= EXP_CMP_NONE && (how != EXP_CMP_NONE || isnan(d->half)));
     if (isnan(d->mean)) return "-";
     if (how == EXP_CMP_NONE) return "no interval (one replication)";
     return exp_ci_significant(d) ? "significant" : "not significant (interval contains 0)";
@@ -87,6 +92,7 @@ static const char *verdict(const struct exp_ci *d, enum exp_cmp_method how)
 static void metric_cells(const struct exp_cmp *c, size_t v, size_t row, enum exp_metric m,
                          char cell[N_CELLS][CELL_SIZE])
 {
+    FL_ASSERT(v >= 1 && v < c->n_variants && row < c->n_rows && m < EXP_N_METRICS);
     const struct exp_ci *a = &c->stat[exp_cmp_at(c, 0, row, m)];
     const struct exp_ci *b = &c->stat[exp_cmp_at(c, v, row, m)];
     const struct exp_ci *d = &c->diff[exp_cmp_at(c, v, row, m)];
@@ -150,6 +156,7 @@ static void write_block(const struct exp_cmp *c, size_t v, size_t row, FILE *f)
  */
 static void write_words(const struct exp_cmp_variant *v, size_t indent, FILE *f)
 {
+    FL_ASSERT(v && v->n_words >= 1 && indent < WIDTH);
     size_t at = indent;
     for (size_t i = 0; i < v->n_words; i++) {
         size_t n = cols(v->words[i]);
@@ -170,6 +177,7 @@ static void write_words(const struct exp_cmp_variant *v, size_t indent, FILE *f)
 
 static void write_seeds(const struct exp_cmp_variant *v, FILE *f)
 {
+    FL_ASSERT(v && v->n >= 1 && (!v->finished || v->n == 1));
     int consecutive = 1;
     for (size_t r = 1; r < v->n; r++) consecutive &= v->seeds[r] == v->seeds[r - 1] + 1;
     if (v->finished)
@@ -202,7 +210,8 @@ static void write_head(const struct exp_cmp *c, FILE *f)
     if (any_paired)
         fputs("differences paired seed by seed (the paired t interval of variant - baseline)\n", f);
     if (any_welch) fputs("differences of independent means (Welch's interval)\n", f);
-    if (any_none) fputs("a finished run is one replication: its differences have no interval\n", f);
+    if (any_none)
+        fputs("one replication on a side (a finished run, or --seeds 1): no interval\n", f);
     fputs("figures: mean \u00b1 half-width of the 95% interval over the replications\n\n", f);
     for (size_t i = 0; i < c->n_variants; i++) {
         const struct exp_cmp_variant *v = &c->variants[i];
@@ -216,6 +225,7 @@ static void write_head(const struct exp_cmp *c, FILE *f)
 
 static void write_assertions(const struct exp_cmp *c, FILE *f)
 {
+    FL_ASSERT(c && f && c->passed);
     fputs("\nassertions: replications where every assertion held\n", f);
     for (size_t i = 0; i < c->n_variants; i++) {
         const struct exp_cmp_variant *v = &c->variants[i];
@@ -250,6 +260,7 @@ void exp_cmp_write_text(const struct exp_cmp *c, FILE *f)
 
 static void json_ci(struct rpt_json *j, const struct exp_ci *ci)
 {
+    FL_ASSERT(j && ci);
     rpt_json_object_begin(j);
     rpt_json_key(j, "mean");
     rpt_json_double(j, ci->mean, DEC);
@@ -264,6 +275,7 @@ static void json_ci(struct rpt_json *j, const struct exp_ci *ci)
 
 static void json_diff(struct rpt_json *j, const struct exp_ci *d, const struct exp_ci *base)
 {
+    FL_ASSERT(j && d && base);
     rpt_json_object_begin(j);
     rpt_json_key(j, "difference");
     rpt_json_double(j, d->mean, DEC);
@@ -308,6 +320,7 @@ static void json_assertions(struct rpt_json *j, const struct exp_cmp *c, size_t 
 
 static void json_variant(struct rpt_json *j, const struct exp_cmp *c, size_t i)
 {
+    FL_ASSERT(j && c && i < c->n_variants);
     const struct exp_cmp_variant *v = &c->variants[i];
     rpt_json_object_begin(j);
     rpt_json_key(j, "label");
@@ -341,6 +354,7 @@ static void json_variant(struct rpt_json *j, const struct exp_cmp *c, size_t i)
 
 static void json_comparison(struct rpt_json *j, const struct exp_cmp *c, size_t i)
 {
+    FL_ASSERT(j && c && i >= 1 && i < c->n_variants);
     rpt_json_object_begin(j);
     rpt_json_key(j, "variant");
     rpt_json_string(j, c->variants[i].label);
