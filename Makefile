@@ -1,7 +1,7 @@
 # faultline - build, test, lint, bench.
 #
 #   make            build build/faultline
-#   make test       lint, CUnit suites, scenario, CLI, page and live tests (the README's test command)
+#   make test       lint, CUnit suites, scenario, compare, CLI, page and live tests (the README's test command)
 #   make demo       run the bundled example scenario
 #   make golden     re-record the bundled scenarios' digests and the README's example
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -54,7 +54,7 @@ SPANCHECK := $(BUILD)/spancheck
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test unit scenario-tests sweep-tests page-tests live-tests lint demo golden asan bench format clean setup
+.PHONY: all test unit scenario-tests compare-tests sweep-tests page-tests live-tests lint demo golden asan bench format clean setup
 
 all: $(BIN)
 
@@ -84,7 +84,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The README's test command.
-test: lint unit scenario-tests sweep-tests page-tests live-tests fuzz-replay
+test: lint unit scenario-tests compare-tests sweep-tests page-tests live-tests fuzz-replay
 
 unit: $(TEST_BIN) $(BIN) $(SPANCHECK)
 	SPANCHECK=$(SPANCHECK) $(TEST_BIN)
@@ -96,6 +96,10 @@ sweep-tests: $(BIN)
 
 scenario-tests: $(BIN) $(SPANCHECK)
 	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/scenarios.sh
+
+# `faultline compare` on bundled scenarios: paired and Welch intervals, -j 1 = -j 2, finished runs.
+compare-tests: $(BIN)
+	FAULTLINE=$(BIN) bash tests/compare.sh
 
 # Plots, topology and index.html drawn by gnuplot and graphviz and opened in headless Chromium
 # (./setup.sh installs the three).

@@ -21,6 +21,7 @@ int cli_check(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
+int cli_compare(int argc, char **argv);
 
 /* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
 extern const char cli_version[];

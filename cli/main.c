@@ -19,6 +19,8 @@ static const char usage[] =
     "  run FILE      run a scenario and report P50/P95/P99, errors, retry amplification\n"
     "  check FILE... check scenarios without running them and show what they configure\n"
     "  report DIR    write a run's summaries again from its database, DIR/run.db\n"
+    "  compare A B...  run scenario variants over several seeds and compare them, with\n"
+    "                confidence intervals of the differences\n"
     "  sweep FILE    run a scenario over a grid of settings and seeds: means, 95%\n"
     "                intervals, assertions passed, the best point (-j N processes,\n"
     "                or --plan DIR for GNU parallel, Slurm, Kubernetes)\n"
@@ -37,8 +39,8 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"run", cli_run},   {"check", cli_check}, {"report", cli_report}, {"gateway", cli_gateway},
-    {"stub", cli_stub}, {"sweep", cli_sweep}, {"merge", cli_merge},
+    {"run", cli_run},     {"check", cli_check}, {"report", cli_report},   {"compare", cli_compare},
+    {"sweep", cli_sweep}, {"merge", cli_merge}, {"gateway", cli_gateway}, {"stub", cli_stub},
 };
 
 static const struct command *find(const char *name)
