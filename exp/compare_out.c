@@ -23,8 +23,8 @@
 #define N_CELLS   5   /* metric, baseline, variant, difference, verdict */
 #define CELL_SIZE 128
 
-static const char *const labels[EXP_N_METRICS] = {"p50 ms",  "p95 ms",  "p99 ms",
-                                                  "mean ms", "error %", "tries/req"};
+static const char *const labels[EXP_N_METRICS] = {"p50 ms",  "p95 ms",    "p99 ms", "mean ms",
+                                                  "error %", "tries/req", "e2e/req"};
 
 /* Columns taken by UTF-8 text s (one per character). */
 static size_t cols(const char *s)
@@ -126,11 +126,17 @@ static void write_block(const struct exp_cmp *c, size_t v, size_t row, FILE *f)
     snprintf(cells[0][2], CELL_SIZE, "%s", var->label);
     snprintf(cells[0][3], CELL_SIZE, "%s - %s", var->label, base->label);
     snprintf(cells[0][4], CELL_SIZE, "verdict");
-    for (int m = 0; m < EXP_N_METRICS; m++)
-        metric_cells(c, v, row, (enum exp_metric)m, cells[m + 1]);
+    int n_lines = 1;
+    for (int m = 0; m < EXP_N_METRICS; m++) {
+        /* a metric no variant has for this row (end-to-end amplification of a route) */
+        if (isnan(c->stat[exp_cmp_at(c, 0, row, (enum exp_metric)m)].mean) &&
+            isnan(c->stat[exp_cmp_at(c, v, row, (enum exp_metric)m)].mean))
+            continue;
+        metric_cells(c, v, row, (enum exp_metric)m, cells[n_lines++]);
+    }
     size_t w[N_CELLS] = {0}, total = 2;
     for (int k = 0; k < N_CELLS; k++) {
-        for (int l = 0; l <= EXP_N_METRICS; l++)
+        for (int l = 0; l < n_lines; l++)
             w[k] = cols(cells[l][k]) > w[k] ? cols(cells[l][k]) : w[k];
         total += w[k] + (k < N_CELLS - 1 ? 2 : 0);
     }
@@ -138,7 +144,7 @@ static void write_block(const struct exp_cmp *c, size_t v, size_t row, FILE *f)
         fprintf(f, "\nall requests: %s vs %s\n", var->label, base->label);
     else
         fprintf(f, "\nroute %s: %s vs %s\n", c->rows[row], var->label, base->label);
-    for (int l = 0; l <= EXP_N_METRICS; l++) {
+    for (int l = 0; l < n_lines; l++) {
         fputs("  ", f);
         for (int k = 0; k < N_CELLS - 1; k++) pad(f, cells[l][k], k < N_CELLS - 2 ? w[k] + 2 : 0);
         if (total - w[4] + cols(cells[l][4]) > WIDTH) /* the verdict on a line of its own */

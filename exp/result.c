@@ -17,8 +17,8 @@
 #include "base/assert.h"
 #include "reports/results.h"
 
-const char *const exp_metric_names[EXP_N_METRICS] = {"p50",  "p95",        "p99",
-                                                     "mean", "error_rate", "amplification"};
+const char *const exp_metric_names[EXP_N_METRICS] = {
+    "p50", "p95", "p99", "mean", "error_rate", "amplification", "e2e_amplification"};
 
 int exp_metric_by_name(const char *name)
 {
@@ -76,6 +76,7 @@ static void row_of(const struct rpt_stats *s, double *v)
     v[EXP_MEAN] = rpt_hist_mean(&s->hist) / 1e6;
     v[EXP_ERROR_RATE] = (double)s->errors / (double)s->count;
     v[EXP_AMPLIFICATION] = (double)s->tries / (double)s->count;
+    v[EXP_E2E_AMPLIFICATION] = NAN; /* per route, nothing counts it */
 }
 
 void exp_result_of_run(const struct rpt_run *run, struct exp_result *out)
@@ -87,6 +88,9 @@ void exp_result_of_run(const struct rpt_run *run, struct exp_result *out)
     out->v = fl_calloc(out->n_rows * EXP_N_METRICS, sizeof *out->v);
     out->rows[0] = fl_strdup("all");
     row_of(&run->all, out->v);
+    /* sim/amplify.c: arrivals at the leaf services, whoever retried on the way */
+    if (run->all.count)
+        out->v[EXP_E2E_AMPLIFICATION] = (double)run->leaf_arrivals / (double)run->all.count;
     for (size_t i = 0; i < run->n_routes; i++) {
         out->rows[i + 1] = fl_strdup(run->routes[i].name);
         row_of(&run->routes[i], out->v + (i + 1) * EXP_N_METRICS);

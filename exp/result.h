@@ -2,7 +2,10 @@
  * result.h - what an experiment keeps of one replication (one run of a
  * scenario variant with one seed): per row (every request, then each
  * route) the figures compared (P50, P95, P99 and mean latency in ms,
- * error rate, retry amplification), and each assertion's value and verdict.
+ * error rate, the clients' tries per request, and for every request the
+ * end-to-end amplification: requests reaching the services that call no
+ * other, per client request, which counts every proxy's and app's retries
+ * on the way), and each assertion's value and verdict.
  *
  * A result travels as one line of text (exp_result_write/read: every double
  * printed to round-trip exactly), between the worker processes of `-j N`
@@ -23,10 +26,11 @@ enum exp_metric {
     EXP_MEAN,
     EXP_ERROR_RATE,
     EXP_AMPLIFICATION,
+    EXP_E2E_AMPLIFICATION, /* the "all" row only (NAN for routes) */
     EXP_N_METRICS
 };
 
-/* "p50", "p95", "p99", "mean", "error_rate", "amplification". */
+/* "p50", "p95", "p99", "mean", "error_rate", "amplification", "e2e_amplification". */
 extern const char *const exp_metric_names[EXP_N_METRICS];
 /* Its index by name, or -1. */
 int exp_metric_by_name(const char *name);

@@ -23,9 +23,13 @@ int exp_target_parse(const char *s, struct exp_target *out, char **err)
     const char *name = colon ? colon + 1 : s;
     int m = exp_metric_by_name(name);
     if (m < 0 || (colon && colon == s)) {
-        *err = fl_asprintf("'%s' is not a metric: [ROUTE:]p50, p95, p99, mean, error_rate or "
-                           "amplification",
+        *err = fl_asprintf("'%s' is not a metric: [ROUTE:]p50, p95, p99, mean, error_rate, "
+                           "amplification, or e2e_amplification (every request only)",
                            s);
+        return -1;
+    }
+    if (m == EXP_E2E_AMPLIFICATION && colon) {
+        *err = fl_asprintf("'%s': e2e_amplification is of every request, not of a route", s);
         return -1;
     }
     out->row = colon ? fl_strndup(s, (size_t)(colon - s)) : fl_strdup("all");

@@ -78,24 +78,35 @@ static const char *short_key(const char *key)
 static void print_rows(const struct exp_sweep *s, size_t row, const char *row_name, FILE *out)
 {
     FL_ASSERT(s && s->points && row_name && out && s->points[0].n >= 1);
-    static const enum exp_metric shown[] = {EXP_P50, EXP_P99, EXP_ERROR_RATE, EXP_AMPLIFICATION};
-    /* amplification only when some point's clients retried (it is 1 otherwise) */
+    /* the amplifications only when some point's differs from 1 (no retry anywhere) */
+    enum exp_metric shown[5] = {EXP_P50, EXP_P99, EXP_ERROR_RATE};
     size_t n_shown = 3;
-    for (size_t p = 0; p < s->n_points && n_shown == 3; p++) {
-        long r = row == 0 ? 0 : exp_result_row(&s->points[p].res[0], row_name);
-        const struct exp_ci *ci = r < 0 ? NULL : ci_at(&s->points[p], (size_t)r, EXP_AMPLIFICATION);
-        if (ci && !isnan(ci->mean) && ci->mean != 1.0) n_shown = 4;
-    }
+    static const enum exp_metric amps[] = {EXP_AMPLIFICATION, EXP_E2E_AMPLIFICATION};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t p = 0; p < s->n_points; p++) {
+            long r = row == 0 ? 0 : exp_result_row(&s->points[p].res[0], row_name);
+            const struct exp_ci *ci = r < 0 ? NULL : ci_at(&s->points[p], (size_t)r, amps[i]);
+            if (ci && !isnan(ci->mean) && ci->mean != 1.0) {
+                shown[n_shown++] = amps[i];
+                break;
+            }
+        }
+    FL_ASSERT(n_shown <= 5);
     int *width = fl_calloc(s->n_vary + 1, sizeof *width);
     for (size_t k = 0; k < s->n_vary; k++) {
         width[k] = columns(short_key(s->vary[k].key));
         for (size_t i = 0; i < s->vary[k].n; i++)
             if (columns(s->vary[k].values[i]) > width[k]) width[k] = columns(s->vary[k].values[i]);
     }
+    /* a seeds column only when the points have different counts (--seeds auto) */
+    int seeds_col = 0;
+    for (size_t p = 1; p < s->n_points; p++) seeds_col |= s->points[p].n != s->points[0].n;
     fprintf(out, "%s\n", row_name);
     for (size_t k = 0; k < s->n_vary; k++) cell(out, short_key(s->vary[k].key), width[k]);
-    cell(out, "seeds", 5);
-    for (size_t i = 0; i < n_shown; i++) cell(out, exp_metric_names[shown[i]], 15);
+    if (seeds_col) cell(out, "seeds", 5);
+    for (size_t i = 0; i < n_shown; i++)
+        cell(out, shown[i] == EXP_E2E_AMPLIFICATION ? "e2e_amplif." : exp_metric_names[shown[i]],
+             13);
     if (row == 0) cell(out, "assertions", 10);
     fputc('\n', out);
     for (size_t p = 0; p < s->n_points; p++) {
@@ -104,12 +115,12 @@ static void print_rows(const struct exp_sweep *s, size_t row, const char *row_na
         for (size_t k = 0; k < s->n_vary; k++)
             cell(out, exp_grid_value(s->vary, s->n_vary, p, k), width[k]);
         snprintf(buf, sizeof buf, "%zu", pt->n);
-        cell(out, buf, 5);
+        if (seeds_col) cell(out, buf, 5);
         long r = row == 0 ? 0 : exp_result_row(&pt->res[0], row_name);
         for (size_t i = 0; i < n_shown; i++)
             cell(out,
                  fmt_ci(buf, sizeof buf, r < 0 ? NULL : ci_at(pt, (size_t)r, shown[i]), shown[i]),
-                 15);
+                 13);
         if (row == 0) {
             if (pt->res[0].n_checks) {
                 snprintf(buf, sizeof buf, "%zu/%zu pass", pt->passed, pt->n);
@@ -128,9 +139,18 @@ void exp_sweep_print(const struct exp_sweep *s, const char *name, FILE *out)
 {
     FL_ASSERT(s && s->points && name && out);
     const struct exp_point *p0 = &s->points[0];
-    fprintf(out,
-            "sweep %s: %zu point%s, seeds from %llu, mean ±half-width of the 95%% interval\n\n",
-            name, s->n_points, s->n_points == 1 ? "" : "s", (unsigned long long)s->seed0);
+    size_t lo = p0->n, hi = p0->n;
+    for (size_t p = 1; p < s->n_points; p++) {
+        lo = s->points[p].n < lo ? s->points[p].n : lo;
+        hi = s->points[p].n > hi ? s->points[p].n : hi;
+    }
+    char seeds[64];
+    if (lo == hi)
+        snprintf(seeds, sizeof seeds, "%zu seed%s each", lo, lo == 1 ? "" : "s");
+    else
+        snprintf(seeds, sizeof seeds, "%zu to %zu seeds", lo, hi);
+    fprintf(out, "sweep %s: %zu point%s x %s from %llu\nmean ±half-width of the 95%% interval\n\n",
+            name, s->n_points, s->n_points == 1 ? "" : "s", seeds, (unsigned long long)s->seed0);
     for (size_t k = 0; k < s->n_vary; k++)
         if (strcmp(short_key(s->vary[k].key), s->vary[k].key))
             fprintf(out, "%s: %s\n", short_key(s->vary[k].key), s->vary[k].key);

