@@ -124,7 +124,7 @@ golden: $(BIN)
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests live-tests \
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests compare-tests sweep-tests live-tests \
 		fuzz-replay
 
 bench: $(BIN) $(BENCH_BINS)
