@@ -52,7 +52,7 @@ pair() {
     shift 2
     rm -f "$bin"/fl.times "$bin"/peer.times
     for ((i = 1; i <= PAIRS; i++)); do
-        timed fl "$FL" run "$here/peers-$wl.yaml" --quiet --out out
+        timed fl "$FL" run "$here/peers-$wl.yaml" --quiet --no-db --out out
         timed peer "$@"
     done
     local ratios fl_wall peer_wall fl_rss peer_rss
