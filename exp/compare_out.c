@@ -16,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "exp/ci_json.h"
 #include "exp/compare.h"
 #include "reports/json.h"
 
@@ -266,17 +267,7 @@ void exp_cmp_write_text(const struct exp_cmp *c, FILE *f)
 
 static void json_ci(struct rpt_json *j, const struct exp_ci *ci)
 {
-    FL_ASSERT(j && ci);
-    rpt_json_object_begin(j);
-    rpt_json_key(j, "mean");
-    rpt_json_double(j, ci->mean, DEC);
-    rpt_json_key(j, "sd");
-    rpt_json_double(j, ci->sd, DEC);
-    rpt_json_key(j, "half");
-    rpt_json_double(j, ci->half, DEC);
-    rpt_json_key(j, "n");
-    rpt_json_uint(j, ci->n);
-    rpt_json_object_end(j);
+    exp_ci_json(j, ci, DEC);
 }
 
 static void json_diff(struct rpt_json *j, const struct exp_ci *d, const struct exp_ci *base)

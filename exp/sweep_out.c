@@ -11,6 +11,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "exp/ci_json.h"
 #include "reports/csv.h"
 #include "reports/file.h"
 #include "reports/json.h"
@@ -194,17 +195,7 @@ static void print_cb(const void *arg, FILE *f)
 static void json_ci(struct rpt_json *j, const struct exp_ci *ci, enum exp_metric m)
 {
     FL_ASSERT(j && ci && m < EXP_N_METRICS);
-    int d = m == EXP_ERROR_RATE ? 6 : exp_metric_is_latency(m) ? 6 : 4;
-    rpt_json_object_begin(j);
-    rpt_json_key(j, "mean");
-    rpt_json_double(j, ci->mean, d);
-    rpt_json_key(j, "half");
-    rpt_json_double(j, ci->half, d);
-    rpt_json_key(j, "sd");
-    rpt_json_double(j, ci->sd, d);
-    rpt_json_key(j, "n");
-    rpt_json_uint(j, ci->n);
-    rpt_json_object_end(j);
+    exp_ci_json(j, ci, m == EXP_ERROR_RATE || exp_metric_is_latency(m) ? 6 : 4);
 }
 
 static void json_point(struct rpt_json *j, const struct exp_sweep *s, size_t p)
