@@ -83,9 +83,8 @@ static char **plan_args(const struct sweep_args *a)
     FL_ASSERT(a && a->n_spec >= 1 && a->s.v.file);
     char **args = fl_calloc(a->n_spec + 1, sizeof *args);
     for (size_t i = 0; i < a->n_spec; i++) {
-        int is_path = (i > 0 && !strcmp(a->spec[i - 1], "-f")) || a->spec[i] == NULL ||
-                      !strcmp(a->spec[i], a->s.v.file);
-        is_path = is_path && a->spec[i][0] != '-';
+        /* the scenario file and every -f overlay */
+        int is_path = (i > 0 && !strcmp(a->spec[i - 1], "-f")) || i == a->file_at;
         args[i] = is_path ? absolute(a->spec[i]) : fl_strdup(a->spec[i]);
     }
     return args;

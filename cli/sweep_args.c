@@ -3,6 +3,7 @@
  */
 #include "cli/sweep_args.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,12 +148,11 @@ static int option(struct sweep_args *a, const char *opt, const char *v)
     } else if (!strcmp(opt, "--plan")) {
         a->plan = v;
     } else if (!strcmp(opt, "--job")) {
-        size_t k;
         char *end;
         unsigned long long n = strtoull(v, &end, 10);
-        if (!*v || *end || *v == '-') return usage_error("--job must be a job number, not '%s'", v);
-        k = (size_t)n;
-        a->job = (long)k;
+        if (!*v || *end || *v == '-' || n > LONG_MAX)
+            return usage_error("--job must be a job number, not '%s'", v);
+        a->job = (long)n;
     }
     if (err || rc) {
         fprintf(stderr, "faultline sweep: %s %s\n", opt, err ? err : "is malformed");
@@ -203,6 +203,7 @@ int sweep_args_parse(int argc, char **argv, struct sweep_args *a)
             return usage_error("one scenario file, not also '%s'", arg);
         } else {
             a->s.v.file = arg;
+            a->file_at = a->n_spec;
             keep(a, arg);
         }
     }

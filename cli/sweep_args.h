@@ -27,6 +27,7 @@ struct sweep_args {
      * --quiet; the file and overlays as given */
     char **spec;
     size_t n_spec;
+    size_t file_at; /* the scenario file's index in spec */
 };
 
 /*

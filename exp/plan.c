@@ -20,6 +20,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "exp/pct.h"
 #include "reports/file.h"
 
 #define PLAN_FORMAT "faultline-plan 1"
@@ -61,18 +62,6 @@ int exp_plan_digest(const char *file, const char *const *overlays, size_t n, cha
     return 0;
 }
 
-/* Percent-encodes %, newlines and tabs (plan.txt holds one argument per line). */
-static void put_arg(FILE *f, const char *s)
-{
-    FL_ASSERT(f && s);
-    for (; *s; s++) {
-        if (*s == '%' || *s == '\n' || *s == '\r' || *s == '\t')
-            fprintf(f, "%%%02X", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-}
-
 struct write_arg {
     const struct exp_plan *p;
     const char *cmd, *name, *dir;
@@ -85,7 +74,7 @@ static void plan_cb(const void *arg, FILE *f)
     fprintf(f, "%s\ndigest %s\njobs %zu\n", PLAN_FORMAT, p->digest, p->jobs);
     for (size_t i = 0; i < p->n_args; i++) {
         fputs("arg ", f);
-        put_arg(f, p->args[i]);
+        exp_pct_put(f, p->args[i]);
         fputc('\n', f);
     }
 }
@@ -208,23 +197,6 @@ int exp_plan_write(const char *dir, const struct exp_plan *p, const char *cmd, c
     return 0;
 }
 
-static char *decode(const char *s, size_t len)
-{
-    FL_ASSERT(s && strlen(s) >= len);
-    char *out = fl_malloc(len + 1), *o = out;
-    for (size_t i = 0; i < len; i++) {
-        unsigned v;
-        if (s[i] == '%' && i + 2 < len + 1 && sscanf(s + i + 1, "%2X", &v) == 1) {
-            *o++ = (char)v;
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 int exp_plan_read(const char *dir, struct exp_plan *p, char **err)
 {
     FL_ASSERT(dir && p && err);
@@ -253,8 +225,13 @@ int exp_plan_read(const char *dir, struct exp_plan *p, char **err)
         } else if (sscanf(line, "jobs %llu%c", &jobs, &extra) == 1 && jobs >= 1) {
             p->jobs = (size_t)jobs;
         } else if (!strncmp(line, "arg ", 4)) {
-            p->args = fl_realloc(p->args, (p->n_args + 1) * sizeof *p->args);
-            p->args[p->n_args++] = decode(line + 4, (size_t)len - 4);
+            char *arg = exp_pct_decode(line + 4);
+            if (arg) {
+                p->args = fl_realloc(p->args, (p->n_args + 1) * sizeof *p->args);
+                p->args[p->n_args++] = arg;
+            } else {
+                rc = -1;
+            }
         } else {
             rc = -1;
         }

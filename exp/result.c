@@ -15,6 +15,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "exp/pct.h"
 #include "reports/results.h"
 
 const char *const exp_metric_names[EXP_N_METRICS] = {
@@ -112,30 +113,20 @@ void exp_result_of_run(const struct rpt_run *run, struct exp_result *out)
 
 /* ---- the one-line form ---- */
 
-static void put_name(const char *s, FILE *f)
-{
-    for (; *s; s++) {
-        if (*s == '%' || *s == '\t' || *s == '\n' || *s == '\r')
-            fprintf(f, "%%%02X", (unsigned char)*s);
-        else
-            fputc(*s, f);
-    }
-}
-
 void exp_result_write(const struct exp_result *x, FILE *f)
 {
     FL_ASSERT(x && f && x->n_rows >= 1);
     fprintf(f, "R\t%zu", x->n_rows);
     for (size_t i = 0; i < x->n_rows; i++) {
         fputc('\t', f);
-        put_name(x->rows[i], f);
+        exp_pct_put(f, x->rows[i]);
         for (int m = 0; m < EXP_N_METRICS; m++)
             fprintf(f, "\t%.17g", exp_result_get(x, i, (enum exp_metric)m));
     }
     fprintf(f, "\tC\t%zu", x->n_checks);
     for (size_t i = 0; i < x->n_checks; i++) {
         fputc('\t', f);
-        put_name(x->checks[i], f);
+        exp_pct_put(f, x->checks[i]);
         fprintf(f, "\t%d\t%.17g", x->check_ok[i], x->check_v[i]);
     }
     fprintf(f, "\tN\t%llu\n", (unsigned long long)x->requests);
@@ -154,36 +145,6 @@ static char *field(char **p)
         *p = NULL;
     }
     return start;
-}
-
-static int hex_digit(char c)
-{
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                  : -1;
-}
-
-/* A name as put_name wrote it, or NULL when a '%' is not followed by two hex digits. */
-static char *decode(const char *s)
-{
-    FL_ASSERT(s);
-    char *out = fl_malloc(strlen(s) + 1), *o = out;
-    for (; *s; s++) {
-        if (*s != '%') {
-            *o++ = *s;
-            continue;
-        }
-        int hi = hex_digit(s[1]), lo = hi < 0 ? -1 : hex_digit(s[2]);
-        if (lo < 0) {
-            free(out);
-            return NULL;
-        }
-        *o++ = (char)(hi * 16 + lo);
-        s += 2;
-    }
-    *o = '\0';
-    return out;
 }
 
 static int number(char **p, double *out)
@@ -216,7 +177,7 @@ int exp_result_read(const char *line, struct exp_result *out)
     out->v = fl_calloc(n * EXP_N_METRICS, sizeof *out->v);
     for (size_t i = 0; i < n; i++) {
         if (!(f = field(&p))) goto done;
-        if (!(out->rows[out->n_rows] = decode(f))) goto done;
+        if (!(out->rows[out->n_rows] = exp_pct_decode(f))) goto done;
         out->n_rows++;
         for (int m = 0; m < EXP_N_METRICS; m++)
             if (number(&p, &out->v[i * EXP_N_METRICS + (size_t)m])) goto done;
@@ -228,7 +189,7 @@ int exp_result_read(const char *line, struct exp_result *out)
     for (size_t i = 0; i < n; i++) {
         double ok;
         if (!(f = field(&p))) goto done;
-        if (!(out->checks[out->n_checks] = decode(f))) goto done;
+        if (!(out->checks[out->n_checks] = exp_pct_decode(f))) goto done;
         out->n_checks++;
         if (number(&p, &ok) || (ok != 0 && ok != 1) || number(&p, &out->check_v[i])) goto done;
         out->check_ok[i] = ok == 1;

@@ -168,14 +168,18 @@ static void summarise(struct exp_sweep *s, struct exp_point *pt)
     pt->n_rows = first->n_rows;
     pt->ci = fl_calloc(pt->n_rows * EXP_N_METRICS, sizeof *pt->ci);
     double *x = fl_calloc(pt->n, sizeof *x);
-    for (size_t row = 0; row < pt->n_rows; row++)
+    long *at = fl_calloc(pt->n, sizeof *at);
+    for (size_t row = 0; row < pt->n_rows; row++) {
+        /* the row in each replication, found once (a route may be missing from one) */
+        for (size_t r = 0; r < pt->n; r++) at[r] = exp_result_row(&pt->res[r], first->rows[row]);
         for (int m = 0; m < EXP_N_METRICS; m++) {
-            for (size_t r = 0; r < pt->n; r++) {
-                long at = exp_result_row(&pt->res[r], first->rows[row]);
-                x[r] = at < 0 ? NAN : exp_result_get(&pt->res[r], (size_t)at, (enum exp_metric)m);
-            }
+            for (size_t r = 0; r < pt->n; r++)
+                x[r] = at[r] < 0 ? NAN
+                                 : exp_result_get(&pt->res[r], (size_t)at[r], (enum exp_metric)m);
             exp_ci_of(x, pt->n, &pt->ci[row * EXP_N_METRICS + (size_t)m]);
         }
+    }
+    free(at);
     pt->passed = 0;
     pt->check_passed = fl_calloc(first->n_checks + 1, sizeof *pt->check_passed);
     pt->check_ci = fl_calloc(first->n_checks + 1, sizeof *pt->check_ci);

@@ -137,6 +137,9 @@ bad_sweep "zero seeds" "--seeds must be a whole number from 1" sweep "$S" --vary
 bad_sweep "a point that does not load" "--set duration=soon: duration 'soon': not a number" sweep "$S" --vary 'duration=5s,soon' --seeds 1 --out "$tmp/badpoint"
 check "nothing written for a sweep that failed" '[ ! -e "$tmp/badpoint" ]'
 bad_sweep "merge of a folder that is no plan" "not a plan folder" merge "$tmp/j1"
+cp -r "$tmp/plan" "$tmp/badplan"
+printf 'arg %%zz\n' >>"$tmp/badplan/plan.txt"
+bad_sweep "merge of a plan with a malformed argument" "not a plan this faultline reads" merge "$tmp/badplan"
 bad_sweep "merge without folder" "a plan folder DIR is needed" merge
 check "sweep --help" '"$FL" sweep --help | grep -q "^usage: faultline sweep FILE"'
 check "merge --help" '"$FL" merge --help | grep -q "^usage: faultline merge DIR"'
