@@ -21,13 +21,14 @@ BUILD ?= build
 VERSION := 0.1.0
 GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
 CFLAGS ?= -O2 -g
-PKGS := openssl sqlite3 yaml-0.1 libpcre2-8
+PKGS := openssl sqlite3 yaml-0.1 libpcre2-8 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml -lpcre2-8)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml -lpcre2-8 -ljansson)
 # Debian's libev-dev ships no pkg-config file.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
-# The tests read JSON outputs with jansson (the program itself does not link it).
+# jansson, a well-kept JSON parser: the program reads JSON Web Tokens and keys with it
+# (proxies/jwt.c, jwk.c; in PKGS), the tests and spancheck read JSON outputs.
 JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
@@ -49,9 +50,8 @@ TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/obj/%.o)
 LIB := $(BUILD)/libfaultline.a
 BIN := $(BUILD)/faultline
 TEST_BIN := $(BUILD)/run-tests
-# spancheck validates span exports with jansson, a well-kept JSON parser (tests only).
+# spancheck validates span exports with jansson.
 SPANCHECK := $(BUILD)/spancheck
-JANSSON_LIBS := $(shell pkg-config --libs jansson 2>/dev/null || echo -ljansson)
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all test unit scenario-tests compare-tests sweep-tests page-tests live-tests lint demo golden asan bench format clean setup
