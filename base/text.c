@@ -4,6 +4,8 @@
 #include "base/text.h"
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/alloc.h"
@@ -104,4 +106,32 @@ char *fl_file_name_safe(const char *name)
     if (out[0] == '.') out[0] = '_';
     FL_ASSERT(fl_file_name_problem(out) == NULL);
     return out;
+}
+
+char *fl_read_file(const char *path, size_t max, size_t *len)
+{
+    FL_ASSERT(path && max > 0);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = fl_malloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max) break;
+            cap = cap * 2 > max ? max : cap * 2;
+            buf = fl_realloc(buf, cap + 1);
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        if (!got) break;
+        n += got;
+    }
+    int bad = ferror(f) || (n == cap && cap >= max && fgetc(f) != EOF);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (len) *len = n;
+    return buf;
 }

@@ -45,4 +45,10 @@ const char *fl_file_name_problem(const char *name);
  */
 char *fl_file_name_safe(const char *name);
 
+/*
+ * The whole of a file of at most max bytes, NUL-terminated (caller frees),
+ * its length in *len (may be NULL); NULL if it cannot be read or is larger.
+ */
+char *fl_read_file(const char *path, size_t max, size_t *len);
+
 #endif

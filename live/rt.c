@@ -153,6 +153,15 @@ static void rt_event(struct px_rt *prt, const struct px_event *e)
               (long long)e->value);
 }
 
+/* The wall clock (token expiry is checked against it, as Kong's ngx.time()). */
+static int64_t rt_unix_now(struct px_rt *rt)
+{
+    (void)rt;
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    return (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
+}
+
 static const struct px_rt_ops live_ops = {
     .now = rt_now,
     .draw = rt_random,
@@ -171,6 +180,7 @@ static const struct px_rt_ops live_ops = {
     .span = rt_span,
     .event = rt_event,
     .conn_peer = live_op_conn_peer,
+    .unix_now = rt_unix_now,
 };
 
 /* ---------------------------------------------------------------- the runtime */

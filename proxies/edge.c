@@ -250,6 +250,31 @@ static struct px_msg *kong_error(const struct px_edge_env *env, int status, cons
     return m;
 }
 
+struct px_msg *px_edge_json(const struct px_edge_env *env, int status, const char *json)
+{
+    FL_ASSERT(status >= 100 && status <= 599 && json);
+    return respond(env, status, json, "application/json; charset=utf-8");
+}
+
+size_t px_query_arg(const char *q, const char *name, char *out, size_t size)
+{
+    FL_ASSERT(name && out && size > 0);
+    size_t n = 0, len = strlen(name);
+    out[0] = '\0';
+    while (q && *q) {
+        size_t item = strcspn(q, "&");
+        if (item >= len && !strncmp(q, name, len) && (item == len || q[len] == '=')) {
+            if (n++ == 0) {
+                size_t vlen = item > len ? item - len - 1 : 0, keep = vlen < size ? vlen : size - 1;
+                memcpy(out, q + item - vlen, keep);
+                out[keep] = '\0';
+            }
+        }
+        q += item + (q[item] == '&');
+    }
+    return n;
+}
+
 /* ---------------------------------------------------------------- correlation-id */
 
 static void uuid_text(struct px_rt *rt, char *out, size_t size)
@@ -668,10 +693,9 @@ struct px_msg *px_edge_request(const struct px_edge_cfg *e, size_t from, size_t 
         case PX_EDGE_CORS: m = cors_request(&x->u.cors, env, req, st); break;
         case PX_EDGE_IP: m = ip_request(&x->u.ip, env); break;
         case PX_EDGE_SIZE: m = size_request(&x->u.size, env, req); break;
-        case PX_EDGE_ACL:
-            /* Kong acl: no authenticated consumer nor credential: kong.response.error(401) */
-            m = kong_error(env, 401, NULL);
-            break;
+        case PX_EDGE_ACL: m = px_acl_request(&x->u.acl, env, req, st); break;
+        case PX_EDGE_KEYAUTH: m = px_keyauth_request(&x->u.keyauth, env, req, st); break;
+        case PX_EDGE_JWT: m = px_jwt_request(&x->u.jwt, env, req, st); break;
         case PX_EDGE_HEADERS:
             px_hdr_ops_apply(&x->u.hdr.req, req);
             px_query_ops_apply(&x->u.hdr.req_query, req);
@@ -752,6 +776,9 @@ void px_edge_free(struct px_edge *x)
         strs_free(x->u.cache.vary_headers, x->u.cache.n_vary_headers);
         strs_free(x->u.cache.vary_query, x->u.cache.n_vary_query);
         break;
+    case PX_EDGE_ACL: px_edge_acl_free(&x->u.acl); break;
+    case PX_EDGE_KEYAUTH: px_edge_keyauth_free(&x->u.keyauth); break;
+    case PX_EDGE_JWT: px_edge_jwt_free(&x->u.jwt); break;
     case PX_EDGE_RESPOND:
         free(x->u.respond.body);
         free(x->u.respond.content_type);
@@ -838,6 +865,9 @@ void px_edge_copy(struct px_edge *d, const struct px_edge *s)
         d->u.cache.vary_headers = strs_dup(s->u.cache.vary_headers, s->u.cache.n_vary_headers);
         d->u.cache.vary_query = strs_dup(s->u.cache.vary_query, s->u.cache.n_vary_query);
         break;
+    case PX_EDGE_ACL: px_edge_acl_copy(&d->u.acl, &s->u.acl); break;
+    case PX_EDGE_KEYAUTH: px_edge_keyauth_copy(&d->u.keyauth, &s->u.keyauth); break;
+    case PX_EDGE_JWT: px_edge_jwt_copy(&d->u.jwt, &s->u.jwt); break;
     case PX_EDGE_RESPOND: {
         struct px_edge_respond *r = &d->u.respond;
         const struct px_edge_respond *o = &s->u.respond;

@@ -15,8 +15,9 @@
  * header_filter after kong.response.exit too).
  *
  * Not here: the rate-limiting plugin (ratelimit.c, run by the engine
- * between the two slices), authentication (not modelled yet), bodies
- * beyond their sizes.
+ * between the two slices), the authentication plugins' own logic
+ * (auth_key.c, auth_jwt.c, auth_acl.c: this file dispatches to them),
+ * bodies beyond their sizes.
  */
 #ifndef FL_PROXIES_EDGE_H
 #define FL_PROXIES_EDGE_H
@@ -24,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proxies/auth.h"
 #include "proxies/http.h"
 #include "proxies/match.h"
 #include "proxies/rt.h"
@@ -56,7 +58,9 @@ enum px_edge_kind {
     PX_EDGE_CORS,        /* Kong cors, Istio corsPolicy */
     PX_EDGE_IP,          /* Kong ip-restriction */
     PX_EDGE_SIZE,        /* Kong request-size-limiting */
-    PX_EDGE_ACL,         /* Kong acl (no consumers yet) */
+    PX_EDGE_ACL,         /* Kong acl (auth.h) */
+    PX_EDGE_KEYAUTH,     /* Kong key-auth (auth.h) */
+    PX_EDGE_JWT,         /* Kong jwt (auth.h) */
     PX_EDGE_HEADERS,     /* Kong request/response-transformer, Istio headers */
     PX_EDGE_CACHE,       /* Kong proxy-cache */
     PX_EDGE_RESPOND,     /* Kong request-termination, Istio directResponse and redirect */
@@ -144,6 +148,9 @@ struct px_edge {
         struct px_edge_headers hdr;
         struct px_edge_cache cache;
         struct px_edge_respond respond;
+        struct px_edge_acl acl;
+        struct px_edge_keyauth keyauth;
+        struct px_edge_jwt jwt;
     } u;
 };
 
@@ -166,6 +173,13 @@ struct px_edge_state {
     size_t cache_index;  /* which policy holds the cache */
     int from_upstream;   /* the response is the upstream's own */
     int direct;          /* a redirect or direct response answered (Envoy: a route's answer) */
+    /* who the authentication plugins found (auth.h): consumer and credential are
+     * 1 + an index into store's arrays (0: none); anonymous: the plugin's anonymous
+     * consumer stands in after a failed authentication */
+    const struct px_auth_store *store;
+    uint32_t consumer, credential;
+    uint8_t cred_kind; /* enum px_cred_kind */
+    uint8_t anonymous;
 };
 
 /* What the phases need from the proxy. */
@@ -177,6 +191,7 @@ struct px_edge_env {
     uint64_t *counter; /* the proxy's request counter (correlation-id uuid#counter) */
     char *worker_uuid; /* PX_UUID_SIZE bytes: the proxy's uuid, drawn when first needed */
     const char *route_name;
+    int64_t unix_s; /* the wall-clock time, in seconds since 1970 (token expiry) */
 };
 
 /*
@@ -195,6 +210,24 @@ struct px_msg *px_edge_request(const struct px_edge_cfg *e, size_t from, size_t 
  */
 void px_edge_response(const struct px_edge_cfg *e, const struct px_edge_env *env,
                       const struct px_msg *req, struct px_msg *resp, struct px_edge_state *st);
+
+/* kong.response.exit(status, body) with a JSON body (copied), as the plugins answer. */
+struct px_msg *px_edge_json(const struct px_edge_env *env, int status, const char *json);
+
+/* The request phases of the authentication plugins and acl (auth_*.c), as px_edge_request's. */
+struct px_msg *px_keyauth_request(const struct px_edge_keyauth *k, const struct px_edge_env *env,
+                                  struct px_msg *req, struct px_edge_state *st);
+struct px_msg *px_jwt_request(const struct px_edge_jwt *j, const struct px_edge_env *env,
+                              struct px_msg *req, struct px_edge_state *st);
+struct px_msg *px_acl_request(const struct px_edge_acl *a, const struct px_edge_env *env,
+                              struct px_msg *req, struct px_edge_state *st);
+
+/*
+ * The value of the query argument `name` in q (NULL: none) copied into out
+ * (truncated to size - 1, no percent-decoding); returns how many times the
+ * argument occurs.
+ */
+size_t px_query_arg(const char *q, const char *name, char *out, size_t size);
 
 /* Applies header edits to a message; query edits to its query string. */
 void px_hdr_ops_apply(const struct px_hdr_ops *o, struct px_msg *m);

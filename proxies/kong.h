@@ -12,10 +12,12 @@
  * (name, algorithm, targets with weights, healthchecks: passive checks and
  * threshold run, active checks are refused when switched on);
  * plugins (name, config, scope global / service / route): rate-limiting
- * and the traffic plugins of kong_plugin_edge.c run, the observers
- * (prometheus, the loggers, zipkin, opentelemetry) are listed;
- * authentication and unknown plugins are refused by name rather than
- * ignored. Unknown keys are errors with a suggestion.
+ * and the traffic plugins of kong_plugin_edge.c run, key-auth and jwt
+ * authenticate consumers (kong_consumer.c reads them and their
+ * credentials), the observers (prometheus, the loggers, zipkin,
+ * opentelemetry) are listed; other authentication and unknown plugins
+ * are refused by name rather than ignored. Unknown keys are errors with a
+ * suggestion.
  *
  * Built (px_kong_build): one virtual host; Kong's routes in Kong's
  * matching order; one cluster per service (its upstream's targets with
@@ -32,6 +34,7 @@
 #include <stdint.h>
 
 #include "base/yamldoc.h"
+#include "proxies/auth.h"
 #include "proxies/config.h"
 #include "proxies/resolve.h"
 
@@ -105,6 +108,7 @@ struct px_kong {
     size_t n_upstreams;
     struct px_kong_plugin *plugins;
     size_t n_plugins;
+    struct px_auth_store *auth; /* consumers and credentials (auth.h); always made */
 };
 
 /*

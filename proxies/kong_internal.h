@@ -115,6 +115,14 @@ int px_kong_observer(const char *name);
 int px_kong_observer_check(struct kp *c, const char *name, const yaml_node_t *cfg,
                            struct px_kong_plugin *p);
 
+/* kong_consumer.c: consumers and their credentials (top-level and nested) into c->k->auth. */
+int px_kong_parse_consumers(struct kp *c, const yaml_node_t *top);
+
+/* kong_plugin_auth.c: the configs of key-auth, jwt and acl (px_kong_edge_read's readers). */
+int px_kong_keyauth_read(struct kp *c, const yaml_node_t *n, struct px_edge *e);
+int px_kong_jwt_read(struct kp *c, const yaml_node_t *n, struct px_edge *e);
+int px_kong_acl_read(struct kp *c, const yaml_node_t *n, struct px_edge *e);
+
 /* kong_upstream.c: an upstream, with its targets and health checks. */
 int px_kong_parse_upstream(struct kp *c, const yaml_node_t *n);
 

@@ -229,7 +229,8 @@ int px_kong_parse_port(const char *s, size_t len, uint16_t *out)
 static const char *const top_keys[] = {
     "_format_version", "_transform", "_comment", "_workspace", "services", "routes", "plugins",
     "upstreams", "targets", "consumers", "consumer_groups", "certificates", "ca_certificates",
-    "snis", "vaults", "keys", "key_sets", "filter_chains", NULL};
+    "snis", "vaults", "keys", "key_sets", "filter_chains", "keyauth_credentials", "jwt_secrets",
+    "acls", "basicauth_credentials", "hmacauth_credentials", "oauth2_credentials", NULL};
 /* clang-format on */
 
 /* Kong entities faultline does not run yet: refused when given. */
@@ -237,7 +238,7 @@ static int top_unsupported(struct kp *c, const yaml_node_t *n)
 {
     /* clang-format off */
     static const char *const keys[] = {
-        "consumers", "consumer_groups", "certificates", "ca_certificates", "snis", "vaults", "keys",
+        "consumer_groups", "certificates", "ca_certificates", "snis", "vaults", "keys",
         "key_sets", "filter_chains", NULL};
     /* clang-format on */
     char msg[120];
@@ -298,9 +299,9 @@ static int parse_top(struct kp *c, const yaml_node_t *n)
 {
     if (fl_y_want_map(c->d, n, "the Kong configuration") || top_header(c, n)) return -1;
     /* entities are read in dependency order, whatever the order of the keys */
-    if (each(c, n, "upstreams", px_kong_parse_upstream) || each(c, n, "targets", top_target) ||
-        each(c, n, "services", px_kong_parse_service) || each(c, n, "routes", top_route) ||
-        each(c, n, "plugins", top_plugin))
+    if (px_kong_parse_consumers(c, n) || each(c, n, "upstreams", px_kong_parse_upstream) ||
+        each(c, n, "targets", top_target) || each(c, n, "services", px_kong_parse_service) ||
+        each(c, n, "routes", top_route) || each(c, n, "plugins", top_plugin))
         return -1;
     return 0;
 }
@@ -308,6 +309,7 @@ static int parse_top(struct kp *c, const yaml_node_t *n)
 int px_kong_parse(struct fl_ydoc *d, const yaml_node_t *n, struct px_kong *out)
 {
     memset(out, 0, sizeof *out);
+    out->auth = px_auth_store_new();
     struct kp c = {.d = d, .k = out};
     const char *err_before = d->err;
     int rc = parse_top(&c, n);
@@ -364,5 +366,6 @@ void px_kong_free(struct px_kong *k)
         free(k->plugins[i].edge);
     }
     free(k->plugins);
+    px_auth_store_unref(k->auth);
     memset(k, 0, sizeof *k);
 }

@@ -9,14 +9,16 @@
  * `service:` and/or `route:` (the route must then be one of the
  * service's); Kong allows one plugin of a name per scope. A plugin with
  * enabled: false is read and checked, then dropped, as Kong skips it.
- * Authentication plugins (key-auth, jwt, basic-auth, oauth2, hmac-auth,
- * ldap-auth, openid-connect) are refused: authentication is not modelled
- * yet; any other unknown name is refused with a suggestion. Rate-limiting's
+ * key-auth and jwt authenticate consumers (kong_plugin_auth.c); the other
+ * authentication plugins (basic-auth, oauth2, hmac-auth, ldap-auth,
+ * openid-connect) are refused as not modelled yet; any other unknown name
+ * is refused with a suggestion. Rate-limiting's
  * defaults as Kong's: policy local, limit_by consumer, error_code 429,
  * error_message "API rate limit exceeded"; the limits of longer periods may
  * not be lower (Kong's validate_periods_order, with its message).
  *
- * Refused by name, as not supported yet: consumers, consumer groups,
+ * Refused by name, as not supported yet: plugins scoped to a consumer or
+ * consumer group,
  * dynamic ordering, the redis policy (sync_rate with it); non-integer rate
  * limits. Which plugin runs on a route is decided when building
  * (kong_build.c).
@@ -210,11 +212,13 @@ static int plugin_add(struct kp *c, const yaml_node_t *n, struct px_kong_plugin 
 }
 
 /* Kong's authentication plugins: refused until authentication is modelled. */
-static const char *const auth_plugins[] = {"key-auth",  "jwt",       "basic-auth",     "oauth2",
-                                           "hmac-auth", "ldap-auth", "openid-connect", NULL};
+static const char *const auth_plugins[] = {"basic-auth", "oauth2",         "hmac-auth",
+                                           "ldap-auth",  "openid-connect", NULL};
 
 /* Every plugin name faultline knows, for "did you mean". */
 static const char *const known_plugins[] = {"rate-limiting",
+                                            "key-auth",
+                                            "jwt",
                                             "correlation-id",
                                             "cors",
                                             "ip-restriction",
@@ -241,8 +245,8 @@ static int plugin_refuse(struct kp *c, const yaml_node_t *nn, const char *name)
 {
     for (int i = 0; auth_plugins[i]; i++)
         if (!strcmp(auth_plugins[i], name))
-            return fl_y_error(
-                c->d, nn, "plugin '%s' is not supported: authentication is not modelled yet", name);
+            return fl_y_error(c->d, nn, "plugin '%s' is not supported yet (key-auth and jwt are)",
+                              name);
     const char *near = fl_did_you_mean(name, known_plugins);
     if (near)
         return fl_y_error(c->d, nn, "plugin '%s' is not supported (did you mean '%s'?)", name,

@@ -13,7 +13,7 @@
  *                       "Your IP address is not allowed"       (990)
  *   request-size-limiting allowed_payload_size 128, size_unit megabytes
  *                       (2^20 bytes), require_content_length false (951)
- *   acl                 allow or deny (exactly one)            (950)
+ *   jwt, key-auth, acl  kong_plugin_auth.c              (1450, 1250, 950)
  *   request-transformer remove / rename / replace / add / append of headers
  *                       and querystring, http_method, replace.uri (801)
  *   response-transformer the same for headers                   (800)
@@ -193,7 +193,7 @@ static int cors(struct kp *c, const yaml_node_t *n, struct px_edge *e)
     return 0;
 }
 
-/* ---------------------------------------------------------------- ip-restriction, acl */
+/* ---------------------------------------------------------------- ip-restriction */
 
 static int cidrs(struct kp *c, const yaml_node_t *n, const char *key, struct px_cidr **out,
                  size_t *n_out)
@@ -227,36 +227,6 @@ static int ip_restriction(struct kp *c, const yaml_node_t *n, struct px_edge *e)
         return fl_y_error(c->d, n,
                           "ip-restriction: at least one of these fields must be non-empty: "
                           "'config.allow', 'config.deny'");
-    return 0;
-}
-
-/*
- * Kong acl (kong/plugins/acl/handler.lua): with no authenticated consumer
- * and no credential, every request gets kong.response.error(401). Without
- * authentication plugins (not modelled yet) that is what Kong does.
- */
-static int acl(struct kp *c, const yaml_node_t *n, struct px_edge *e)
-{
-    static const char *const keys[] = {"allow",
-                                       "deny",
-                                       "hide_groups_header",
-                                       "include_consumer_groups",
-                                       "always_use_authenticated_groups",
-                                       NULL};
-    char **a = NULL, **d = NULL;
-    size_t na = 0, nd = 0;
-    int b, rc = fl_y_check_keys(c->d, n, keys, NULL, "acl config") ||
-                opt_list(c, n, "allow", "config.allow", &a, &na) ||
-                opt_list(c, n, "deny", "config.deny", &d, &nd) ||
-                px_kong_opt_bool(c, n, "hide_groups_header", "config.hide_groups_header", &b);
-    px_kong_strs_free(a, na);
-    px_kong_strs_free(d, nd);
-    (void)e;
-    if (rc) return -1;
-    if (!na == !nd)
-        return fl_y_error(c->d, n,
-                          "acl: exactly one of these fields must be non-empty: 'config.allow', "
-                          "'config.deny'");
     return 0;
 }
 
@@ -483,7 +453,9 @@ static const struct kong_edge_plugin {
     {"cors", PX_EDGE_CORS, 2000, cors},
     {"ip-restriction", PX_EDGE_IP, 990, ip_restriction},
     {"request-size-limiting", PX_EDGE_SIZE, 951, size_limiting},
-    {"acl", PX_EDGE_ACL, 950, acl},
+    {"jwt", PX_EDGE_JWT, 1450, px_kong_jwt_read},
+    {"key-auth", PX_EDGE_KEYAUTH, 1250, px_kong_keyauth_read},
+    {"acl", PX_EDGE_ACL, 950, px_kong_acl_read},
     {"request-transformer", PX_EDGE_HEADERS, 801, NULL},
     {"response-transformer", PX_EDGE_HEADERS, 800, NULL},
     {"proxy-cache", PX_EDGE_CACHE, 100, proxy_cache},

@@ -168,6 +168,7 @@ static void edge_env(struct stream *s, struct px_edge_env *env)
     env->counter = &p->requests;
     env->worker_uuid = p->uuid;
     env->route_name = s->route->name;
+    env->unix_s = px_unix_now(p->rt) / 1000000000;
 }
 
 /* Runs policies [from, to) of the stream's route; 1 when one answered the request. */
@@ -319,7 +320,11 @@ static const char *rl_identifier(struct stream *s, const struct px_rl_cfg *c)
     case PX_RL_BY_HEADER: id = c->header_name ? px_msg_header(s->req, c->header_name) : NULL; break;
     case PX_RL_BY_PATH: id = s->req->path; break;
     case PX_RL_BY_SERVICE: id = s->cl ? s->cl->cfg->name : s->route->name; break;
-    default: break; /* consumer, credential: no authentication yet, so Kong falls back to the IP */
+    /* the authenticated consumer or credential (auth.h); without one Kong falls back to the
+     * IP (kong/plugins/rate-limiting/handler.lua get_identifier) */
+    case PX_RL_BY_CONSUMER: id = px_auth_consumer_id(&s->edge); break;
+    case PX_RL_BY_CREDENTIAL: id = px_auth_credential_id(&s->edge); break;
+    default: break;
     }
     return id ? id : peer ? peer : "-";
 }

@@ -187,6 +187,13 @@ struct px_rt_ops {
      * through px_proxy_set_endpoint.
      */
     int (*endpoint_absent)(struct px_rt *rt, uint64_t addr);
+    /*
+     * The wall-clock time, in ns since 1970 (what token expiry is checked
+     * against). The simulator's is the scenario's start_time plus the
+     * simulated time; the live runtime's CLOCK_REALTIME. May be NULL: the
+     * proxy then takes now().
+     */
+    int64_t (*unix_now)(struct px_rt *rt);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */
@@ -197,6 +204,11 @@ struct px_rt {
 static inline int64_t px_now(struct px_rt *rt)
 {
     return rt->ops->now(rt);
+}
+
+static inline int64_t px_unix_now(struct px_rt *rt)
+{
+    return rt->ops->unix_now ? rt->ops->unix_now(rt) : rt->ops->now(rt);
 }
 
 static inline uint64_t px_random(struct px_rt *rt)

@@ -10,6 +10,7 @@
  * the proxies' configurations.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -154,12 +155,60 @@ int sim_load_network(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
 
 /* ---- top level ---- */
 
+/* Days from 1970-01-01 to y-m-d of the proleptic Gregorian calendar (the civil-date formula). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    FL_ASSERT(m >= 1 && m <= 12 && d >= 1 && d <= 31);
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/*
+ * start_time: the wall-clock time at simulated time 0, as RFC 3339 UTC
+ * ("2026-01-01T00:00:00Z") or seconds since 1970; 2026-01-01T00:00:00Z
+ * when absent, so that runs do not depend on the day they run.
+ */
+static int load_start_time(struct fl_ydoc *d, const yaml_node_t *x, struct sim_scenario *s)
+{
+    const int64_t sec = 1000000000;
+    s->start_unix_ns = days_from_civil(2026, 1, 1) * 86400 * sec;
+    if (!x) return 0;
+    const char *v;
+    if (fl_y_string(d, x, "start_time", &v)) return -1;
+    int y, mo, da, h, mi, se, n = 0;
+    long long secs;
+    if (sscanf(v, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &da, &h, &mi, &se, &n) == 6 && !v[n] &&
+        n == 20) {
+        static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+        if (y < 1970 || y > 2200 || mo < 1 || mo > 12 || da < 1 || da > mdays[mo - 1] ||
+            (mo == 2 && da == 29 && (y % 4 || (y % 100 == 0 && y % 400))) || h > 23 || mi > 59 ||
+            se > 59 || h < 0 || mi < 0 || se < 0)
+            return fl_y_error(d, x, "start_time '%s' is not a valid date and time", v);
+        s->start_unix_ns =
+            ((days_from_civil(y, mo, da) * 24 + h) * 60 + mi) * 60 * sec + (int64_t)se * sec;
+        return 0;
+    }
+    size_t digits = strspn(v, "0123456789");
+    secs = digits && digits <= 10 && !v[digits] ? strtoll(v, NULL, 10) : -1;
+    if (secs < 0 || secs > INT64_C(7258118400)) /* up to 2200 */
+        return fl_y_error(d, x,
+                          "start_time '%s': want a UTC time as 2026-01-01T00:00:00Z or seconds "
+                          "since 1970 (up to 2200)",
+                          v);
+    s->start_unix_ns = (int64_t)secs * sec;
+    return 0;
+}
+
 static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *seed_override)
 {
     static const char *const keys[] = {
-        "faultline", "name",       "seed",       "duration", "warmup", "drain", "network",
-        "services",  "workload",   "assertions", "gateway",  "mesh",   "proxy", "faults",
-        "chaos",     "kubernetes", "report",     "tracing",  NULL};
+        "faultline", "name",       "seed",       "duration", "warmup",     "drain", "network",
+        "services",  "workload",   "assertions", "gateway",  "mesh",       "proxy", "faults",
+        "chaos",     "kubernetes", "report",     "tracing",  "start_time", NULL};
     static const char *const required[] = {"faultline", "duration", "services", "workload", NULL};
     yaml_node_t *root = fl_y_root(d), *x;
     if (fl_y_check_keys(d, root, keys, required, "the scenario")) return -1;
@@ -196,6 +245,7 @@ static int load_top(struct fl_ydoc *d, struct sim_scenario *s, const uint64_t *s
     if ((x = fl_y_get(d, root, "drain")) &&
         fl_y_duration(d, x, "drain", 0, SIM_DURATION_MAX, &s->drain_ns))
         return -1;
+    if (load_start_time(d, fl_y_get(d, root, "start_time"), s)) return -1;
     net_link_cfg_default(&s->network.defaults);
     net_tcp_cfg_default(&s->network.tcp);
     if ((x = fl_y_get(d, root, "network")) && sim_load_network(d, x, s)) return -1;
@@ -373,6 +423,7 @@ void sim_scenario_free(struct sim_scenario *s)
             struct sim_request_cfg *r = &w->requests[j];
             free(r->method);
             free(r->path);
+            free(r->query);
             for (size_t h = 0; h < r->n_headers; h++) {
                 free(r->headers[h].name);
                 free(r->headers[h].value);

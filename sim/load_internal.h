@@ -70,6 +70,10 @@ int sim_load_name(struct fl_ydoc *d, const yaml_node_t *n, const char *what, con
  * percent-encoded), at most SIM_PATH_MAX bytes.
  */
 #define SIM_PATH_MAX 8192
+/* load_token.c: a request's jwt: (a token minted now, added as a header, query or cookie). */
+int sim_load_token(struct fl_ydoc *d, const yaml_node_t *n, const struct sim_scenario *s,
+                   struct sim_request_cfg *r);
+
 int sim_load_path(struct fl_ydoc *d, const yaml_node_t *n, const char **out);
 
 /* An HTTP method: upper-case letters (RFC 9110 section 9.1 methods are case-sensitive). */

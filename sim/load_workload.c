@@ -90,10 +90,28 @@ int sim_load_method(struct fl_ydoc *d, const yaml_node_t *n, const char **out)
     return 0;
 }
 
+/* query: the text after '?' (visible ASCII, percent-encoded as sent). */
+static int load_query(struct fl_ydoc *d, const yaml_node_t *x, struct sim_request_cfg *r)
+{
+    const char *q;
+    if (fl_y_string(d, x, "query", &q)) return -1;
+    for (const char *c = q; *c; c++)
+        if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7F || *c == '#')
+            return fl_y_error(d, x,
+                              "query '%s': byte %zu is not visible ASCII or is '#'; "
+                              "percent-encode it (RFC 3986)",
+                              q, (size_t)(c - q) + 1);
+    if (strlen(q) > SIM_PATH_MAX)
+        return fl_y_error(d, x, "a query is at most %d bytes", SIM_PATH_MAX);
+    r->query = fl_strdup(q[0] == '?' ? q + 1 : q);
+    return 0;
+}
+
 static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                         struct sim_request_cfg *r)
 {
-    static const char *const keys[] = {"method", "path", "weight", "headers", "size", NULL};
+    static const char *const keys[] = {"method", "path",  "weight", "headers",
+                                       "size",   "query", "jwt",    NULL};
     static const char *const required[] = {"path", NULL};
     const char *method = "GET", *path;
     yaml_node_t *x;
@@ -109,6 +127,8 @@ static int load_request(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
         return -1;
     if ((x = fl_y_get(d, n, "size")) && fl_y_size(d, x, "size", 0, SIM_MESSAGE_MAX, &r->body_bytes))
         return -1;
+    if ((x = fl_y_get(d, n, "query")) && load_query(d, x, r)) return -1;
+    if ((x = fl_y_get(d, n, "jwt")) && sim_load_token(d, x, s, r)) return -1;
     r->route = add_route(s, path);
     return 0;
 }

@@ -49,6 +49,13 @@ static int64_t rt_now(struct px_rt *rt)
     return sim_now(&of(rt)->w->k);
 }
 
+/* The scenario's start_time plus the simulated time (and the proxy's clock skew, if any). */
+static int64_t rt_unix_now(struct px_rt *rt)
+{
+    const struct sim_world *w = of(rt)->w;
+    return w->sc->start_unix_ns + sim_now(&w->k);
+}
+
 static uint64_t rt_random(struct px_rt *rt)
 {
     return fl_rng_next(&of(rt)->rng);
@@ -344,6 +351,7 @@ static const struct px_rt_ops sim_rt_ops = {
     .connect_local = rt_connect_local,
     .trace_id = rt_trace_id,
     .endpoint_absent = rt_endpoint_absent,
+    .unix_now = rt_unix_now,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */

@@ -143,6 +143,7 @@ struct sim_stage {
 
 struct sim_request_cfg {
     char *method, *path;
+    char *query; /* after '?' (query:, a jwt: in: query), or NULL */
     double weight;
     struct sim_header *headers;
     size_t n_headers;
@@ -239,7 +240,8 @@ struct sim_scenario {
     uint64_t seed;
     int64_t duration_ns;
     int64_t warmup_ns;
-    int64_t drain_ns; /* how long past duration requests may still finish */
+    int64_t drain_ns;      /* how long past duration requests may still finish */
+    int64_t start_unix_ns; /* start_time: the wall clock at simulated time 0 (token expiry) */
     struct sim_network_cfg network;
     struct sim_service_cfg *services;
     size_t n_services;

@@ -237,6 +237,7 @@ static void send_request(struct sim_world *w, struct sim_req *r)
     const struct sim_request_cfg *rq = r->rq;
     m->method = rq->method;
     m->path = rq->path;
+    m->query = rq->query;
     m->authority = r->client->authority;
     m->body_bytes = (uint64_t)rq->body_bytes;
     for (size_t i = 0; i < rq->n_headers; i++)
