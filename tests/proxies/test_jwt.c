@@ -185,6 +185,42 @@ static void test_jwt_b64url_strict(void)
     free(out);
 }
 
+/* Kong's secret_is_base64 decoding: either alphabet, padding optional. */
+static void test_jwt_b64_any_as_kong(void)
+{
+    const struct {
+        const char *in;
+        int rc;
+        const char *out;
+    } cases[] = {
+        {"QQ==", 0, "A"},
+        {"QQ", 0, "A"},
+        {"QR", 0, "A"},
+        {"3q2+7w", 0, "\xde\xad\xbe\xef"},
+        {"3q2-7w==", 0, "\xde\xad\xbe\xef"},
+        {"c2VjcmV0", 0, "secret"},
+        {"", 0, ""},
+        {"QQ=", -1, NULL},
+        {"Q===", -1, NULL},
+        {"QQ ==", -1, NULL},
+        {"Q=Q=", -1, NULL},
+        {"QUJD\n", -1, NULL},
+        {"Q", -1, NULL},
+        {"QU*D", -1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        int rc = px_b64_decode_any(cases[i].in, strlen(cases[i].in), &out, &n);
+        CU_ASSERT_EQUAL(rc, cases[i].rc);
+        if (rc == 0 && cases[i].out) {
+            CU_ASSERT_EQUAL(n, strlen(cases[i].out));
+            CU_ASSERT_EQUAL(memcmp(out, cases[i].out, n), 0);
+        }
+        if (rc == 0) free(out);
+    }
+}
+
 static void test_jwt_sign_verify_every_alg(void)
 {
     for (size_t i = 0; i < N_ALGS; i++) {
@@ -916,6 +952,7 @@ void suite_jwt(void)
     CU_pSuite suite__ = CU_add_suite("proxies/jwt", keys_init, keys_cleanup);
     TEST_ADD(test_jwt_alg_names);
     TEST_ADD(test_jwt_b64url_strict);
+    TEST_ADD(test_jwt_b64_any_as_kong);
     TEST_ADD(test_jwt_sign_verify_every_alg);
     TEST_ADD(test_jwt_wrong_keys_refused);
     TEST_ADD(test_jwt_rfc7515_a1_known_answer);
