@@ -111,7 +111,10 @@ static int add_claim(struct token_opts *o, const char *arg)
     int rc = 0;
     json_t *v = json_loads(eq + 1, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
     if (!v) v = json_string(eq + 1);
-    if (!v || !json_string(name))
+    json_t *name_v = json_string(name); /* NULL when name is not UTF-8 */
+    int name_ok = name_v != NULL;
+    json_decref(name_v);
+    if (!v || !name_ok)
         rc = cli_usage_error(CMD, "--claim %s: not UTF-8 text", arg);
     else if (json_object_get(o->claims, name))
         rc = cli_usage_error(CMD, "--claim %s given twice", name);
@@ -335,7 +338,7 @@ static int print_jwks(const struct token_opts *o, const struct px_jwt_key *k)
     char err[160];
     char *jwk = px_jwk_public_json(k, o->kid, o->alg, err, sizeof err);
     if (!jwk) {
-        fprintf(stderr, "faultline " CMD ": --alg: %s\n", err);
+        fprintf(stderr, "faultline " CMD ": %s: %s\n", strstr(err, "kid") ? "--kid" : "--alg", err);
         return CLI_BAD_INPUT;
     }
     printf("{\"keys\":[%s]}\n", jwk);
@@ -361,7 +364,11 @@ static int print_token(struct token_opts *o, const struct px_jwt_key *k)
     char *tok = px_jwt_sign(alg, o->kid, payload, k, err, sizeof err);
     free(payload);
     if (!tok) {
-        fprintf(stderr, "faultline " CMD ": %s%s\n", strstr(err, "kid") ? "--kid: " : "", err);
+        fprintf(stderr, "faultline " CMD ": %s%s\n",
+                strstr(err, "kid")       ? "--kid: "
+                : strstr(err, "payload") ? "--claim: "
+                                         : "",
+                err);
         return CLI_BAD_INPUT;
     }
     puts(tok);

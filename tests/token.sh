@@ -138,6 +138,10 @@ usage_error "a secret that is not base64" "the secret is not base64" --secret 'n
 usage_error "--alg none with a key" "--alg none signs nothing: drop --secret" --alg none --secret s
 usage_error "--jwks without a key" "--jwks needs --key" --jwks
 usage_error "--jwks with claims" "--claim does not go with --jwks" --jwks --key "$tmp/rsa.pem" --claim a=1
+usage_error "a claim nested too deeply" "--claim: payload: too deeply nested" --secret s --claim "deep=$(printf '[%.0s' {1..20})1$(printf ']%.0s' {1..20})"
+usage_error "a --kid that is not UTF-8" "--kid: kid is not UTF-8" --secret s --kid $'\xff'
+usage_error "a --claim that is not UTF-8" "not UTF-8 text" --secret s --claim $'iss=\xff'
+usage_error "--jwks with a --kid that is not UTF-8" "--kid: kid is not UTF-8" --jwks --key "$tmp/rsa.pem" --kid $'\xff'
 usage_error "--jwks with an alg that does not fit" "alg ES256 does not fit the key" --jwks --key "$tmp/rsa.pem" --alg ES256
 
 echo "token tests: $pass passed, $fail failed"

@@ -692,7 +692,10 @@ static void test_jwt_sign_errors(void)
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "[1]", sec, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "payload is not a JSON object");
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "{", sec, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "payload is not a JSON object");
+    CU_ASSERT_STRING_EQUAL(err, "payload: invalid JSON");
+    CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "{\"a\":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]}",
+                                   sec, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "payload: too deeply nested");
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, "\xff", "{}", sec, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "kid is not UTF-8");
     struct px_jwt_key *empty = px_jwt_key_secret("", 0);
@@ -801,6 +804,8 @@ static void test_jwt_jwk_round_trip(void)
     CU_ASSERT_STRING_EQUAL(jwk,
                            "{\"kty\":\"oct\",\"use\":\"sig\",\"alg\":\"HS256\",\"k\":\"_-8\"}");
     free(jwk);
+    CU_ASSERT_PTR_NULL(px_jwk_public_json(s, "\xff", -1, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "kid is not UTF-8");
     CU_ASSERT_PTR_NULL(px_jwk_public_json(s, NULL, PX_JWT_RS256, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "alg RS256 does not fit the key");
     px_jwt_key_free(s);
