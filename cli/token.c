@@ -159,6 +159,7 @@ static int take_value(struct token_opts *o, const char *a, const char *v)
 
 static int parse_args(struct token_opts *o, int argc, char **argv)
 {
+    FL_ASSERT(o && o->claims && argc >= 1 && argv);
     static const char *const with_value[] = {"--alg", "--secret", "--secret-file", "--key",
                                              "--kid", "--claim",  "--exp",         "--nbf",
                                              "--now", NULL};
@@ -188,6 +189,7 @@ static int parse_args(struct token_opts *o, int argc, char **argv)
 /* The options that combine badly; 0 or CLI_BAD_INPUT naming one. */
 static int check_args(const struct token_opts *o)
 {
+    FL_ASSERT(o && o->claims && o->alg >= -1 && o->alg < PX_JWT_UNKNOWN);
     int sources = !!o->secret + !!o->secret_file + !!o->key_file;
     if (sources > 1)
         return cli_usage_error(CMD, "%s: give one of --secret, --secret-file and --key",
@@ -285,6 +287,7 @@ static int choose_alg(const struct token_opts *o, const struct px_jwt_key *k)
 /* A --exp or --nbf duration, [-]D in whole seconds; 0 with *s, or CLI_BAD_INPUT. */
 static int duration_s(const char *option, const char *v, int64_t *s)
 {
+    FL_ASSERT(option && v && s);
     int neg = v[0] == '-';
     int64_t ns = 0;
     int rc = fl_parse_duration(v + neg, &ns);
@@ -302,6 +305,7 @@ static int duration_s(const char *option, const char *v, int64_t *s)
 /* iat, nbf, exp into o->claims from now; 0 or CLI_BAD_INPUT. */
 static int add_time_claims(struct token_opts *o)
 {
+    FL_ASSERT(o && json_is_object(o->claims) && !o->jwks);
     int64_t now = 0;
     if (o->now) {
         char *end;
@@ -335,6 +339,7 @@ static int add_time_claims(struct token_opts *o)
 
 static int print_jwks(const struct token_opts *o, const struct px_jwt_key *k)
 {
+    FL_ASSERT(o->jwks && k);
     char err[160];
     char *jwk = px_jwk_public_json(k, o->kid, o->alg, err, sizeof err);
     if (!jwk) {
@@ -348,6 +353,7 @@ static int print_jwks(const struct token_opts *o, const struct px_jwt_key *k)
 
 static int print_token(struct token_opts *o, const struct px_jwt_key *k)
 {
+    FL_ASSERT(!o->jwks && (k != NULL) == (o->alg != PX_JWT_NONE));
     if (add_time_claims(o)) return CLI_BAD_INPUT;
     int alg = k ? choose_alg(o, k) : PX_JWT_NONE;
     if (alg < 0) return CLI_BAD_INPUT;
