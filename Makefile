@@ -1,7 +1,7 @@
 # faultline - build, test, lint, bench.
 #
 #   make            build build/faultline
-#   make test       lint, CUnit suites, scenario, compare, CLI, page and live tests (the README's test command)
+#   make test       lint, CUnit suites, scenario, compare, CLI, token, page and live tests (the README's test command)
 #   make demo       run the bundled example scenario
 #   make golden     re-record the bundled scenarios' digests and the README's example
 #   make asan       the tests under AddressSanitizer + UndefinedBehaviorSanitizer
@@ -54,7 +54,7 @@ TEST_BIN := $(BUILD)/run-tests
 SPANCHECK := $(BUILD)/spancheck
 BENCH_BINS := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all test unit scenario-tests compare-tests sweep-tests page-tests live-tests lint demo golden asan bench format clean setup
+.PHONY: all test unit scenario-tests compare-tests sweep-tests token-tests page-tests live-tests lint demo golden asan bench format clean setup
 
 all: $(BIN)
 
@@ -84,7 +84,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(LIBS)
 
 # The README's test command.
-test: lint unit scenario-tests compare-tests sweep-tests page-tests live-tests fuzz-replay
+test: lint unit scenario-tests compare-tests sweep-tests token-tests page-tests live-tests fuzz-replay
 
 unit: $(TEST_BIN) $(BIN) $(SPANCHECK)
 	SPANCHECK=$(SPANCHECK) $(TEST_BIN)
@@ -100,6 +100,10 @@ scenario-tests: $(BIN) $(SPANCHECK)
 # `faultline compare` on bundled scenarios: paired and Welch intervals, -j 1 = -j 2, finished runs.
 compare-tests: $(BIN)
 	FAULTLINE=$(BIN) bash tests/compare.sh
+
+# `faultline token` against the openssl command: HMAC, RSA and ECDSA signatures, JWK n/e/x/y.
+token-tests: $(BIN)
+	FAULTLINE=$(BIN) bash tests/token.sh
 
 # Plots, topology and index.html drawn by gnuplot and graphviz and opened in headless Chromium
 # (./setup.sh installs the three).
@@ -124,7 +128,8 @@ golden: $(BIN)
 # Tests under AddressSanitizer and UndefinedBehaviorSanitizer, in their own build folder.
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined \
-		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests compare-tests sweep-tests live-tests \
+		-fno-omit-frame-pointer -fno-sanitize-recover=undefined" unit scenario-tests compare-tests sweep-tests token-tests \
+		live-tests \
 		fuzz-replay
 
 bench: $(BIN) $(BENCH_BINS)

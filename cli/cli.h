@@ -22,6 +22,8 @@ int cli_report(int argc, char **argv);
 int cli_sweep(int argc, char **argv);
 int cli_merge(int argc, char **argv);
 int cli_compare(int argc, char **argv);
+/* Mints a JSON Web Token, or prints a key's JWK set (token.c). */
+int cli_token(int argc, char **argv);
 
 /* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
 extern const char cli_version[];

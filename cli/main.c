@@ -27,6 +27,7 @@ static const char usage[] =
     "  merge DIR...  gather a planned sweep's finished jobs into its outputs\n"
     "  gateway       serve a Kong declarative configuration as a real reverse proxy\n"
     "  stub          a small HTTP/1.1 upstream for live tests and demos\n"
+    "  token         mint a JSON Web Token (HS*, RS*, ES*) or print a key's JWK set\n"
     "  help [COMMAND]  this list, or a command's help\n"
     "\n"
     "`faultline COMMAND --help` describes a command; `faultline --version` prints the\n"
@@ -39,8 +40,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"run", cli_run},     {"check", cli_check}, {"report", cli_report},   {"compare", cli_compare},
-    {"sweep", cli_sweep}, {"merge", cli_merge}, {"gateway", cli_gateway}, {"stub", cli_stub},
+    {"run", cli_run},         {"check", cli_check}, {"report", cli_report},
+    {"compare", cli_compare}, {"sweep", cli_sweep}, {"merge", cli_merge},
+    {"gateway", cli_gateway}, {"stub", cli_stub},   {"token", cli_token},
 };
 
 static const struct command *find(const char *name)

@@ -22,4 +22,13 @@ char *px_b64url_encode(const void *bytes, size_t n, size_t *out_len);
  */
 int px_b64url_decode(const char *text, size_t n, unsigned char **out, size_t *out_len);
 
+/*
+ * Decodes base64 as Kong's jwt plugin does for `secret_is_base64`
+ * (kong/plugins/jwt/jwt_parser.lua, base64_decode: "-" and "_" become "+"
+ * and "/", padding is added, then ngx.decode_base64): either alphabet,
+ * padding optional (but whole when present), no whitespace. 0 or -1 as
+ * px_b64url_decode.
+ */
+int px_b64_decode_any(const char *text, size_t n, unsigned char **out, size_t *out_len);
+
 #endif

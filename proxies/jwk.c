@@ -484,9 +484,12 @@ char *px_jwk_public_json(const struct px_jwt_key *k, const char *kid, int alg, c
                 json_object_set_new(o, "crv", json_string(curves[c].crv));
     json_object_set_new(o, "use", json_string("sig"));
     if (alg >= 0) json_object_set_new(o, "alg", json_string(px_jwt_alg_name(alg)));
-    if (kid) json_object_set_new(o, "kid", json_string(kid));
+    json_t *kid_v = kid ? json_string(kid) : NULL;
+    if (kid_v) json_object_set_new(o, "kid", kid_v);
     char *out = NULL;
-    if (export_key(o, k, err, errsz) == 0) {
+    if (kid && !kid_v)
+        px_jwt_err(err, errsz, "kid is not UTF-8");
+    else if (export_key(o, k, err, errsz) == 0) {
         char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         FL_ASSERT(s);
         out = fl_strdup(s);

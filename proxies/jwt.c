@@ -344,9 +344,11 @@ static unsigned char *sign_bytes(int alg, const struct px_jwt_key *k, const char
 static char *signing_input(enum px_jwt_alg alg, const char *kid, const char *payload_json,
                            char *err, size_t errsz)
 {
-    json_t *p = px_jwt_json_parse(payload_json, strlen(payload_json), err, errsz);
+    char why[64];
+    json_t *p = px_jwt_json_parse(payload_json, strlen(payload_json), why, sizeof why);
     int is_object = json_is_object(p);
     json_decref(p);
+    if (!p) return px_jwt_err(err, errsz, "payload: %s", why), NULL;
     if (!is_object) return px_jwt_err(err, errsz, "payload is not a JSON object"), NULL;
     json_t *h = json_object();
     json_object_set_new(h, "alg", json_string(px_jwt_alg_name(alg)));

@@ -185,6 +185,42 @@ static void test_jwt_b64url_strict(void)
     free(out);
 }
 
+/* Kong's secret_is_base64 decoding: either alphabet, padding optional. */
+static void test_jwt_b64_any_as_kong(void)
+{
+    const struct {
+        const char *in;
+        int rc;
+        const char *out;
+    } cases[] = {
+        {"QQ==", 0, "A"},
+        {"QQ", 0, "A"},
+        {"QR", 0, "A"},
+        {"3q2+7w", 0, "\xde\xad\xbe\xef"},
+        {"3q2-7w==", 0, "\xde\xad\xbe\xef"},
+        {"c2VjcmV0", 0, "secret"},
+        {"", 0, ""},
+        {"QQ=", -1, NULL},
+        {"Q===", -1, NULL},
+        {"QQ ==", -1, NULL},
+        {"Q=Q=", -1, NULL},
+        {"QUJD\n", -1, NULL},
+        {"Q", -1, NULL},
+        {"QU*D", -1, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned char *out = NULL;
+        size_t n = 0;
+        int rc = px_b64_decode_any(cases[i].in, strlen(cases[i].in), &out, &n);
+        CU_ASSERT_EQUAL(rc, cases[i].rc);
+        if (rc == 0 && cases[i].out) {
+            CU_ASSERT_EQUAL(n, strlen(cases[i].out));
+            CU_ASSERT_EQUAL(memcmp(out, cases[i].out, n), 0);
+        }
+        if (rc == 0) free(out);
+    }
+}
+
 static void test_jwt_sign_verify_every_alg(void)
 {
     for (size_t i = 0; i < N_ALGS; i++) {
@@ -656,7 +692,10 @@ static void test_jwt_sign_errors(void)
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "[1]", sec, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "payload is not a JSON object");
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "{", sec, err, sizeof err));
-    CU_ASSERT_STRING_EQUAL(err, "payload is not a JSON object");
+    CU_ASSERT_STRING_EQUAL(err, "payload: invalid JSON");
+    CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, NULL, "{\"a\":[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]}",
+                                   sec, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "payload: too deeply nested");
     CU_ASSERT_PTR_NULL(px_jwt_sign(PX_JWT_HS256, "\xff", "{}", sec, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "kid is not UTF-8");
     struct px_jwt_key *empty = px_jwt_key_secret("", 0);
@@ -765,6 +804,8 @@ static void test_jwt_jwk_round_trip(void)
     CU_ASSERT_STRING_EQUAL(jwk,
                            "{\"kty\":\"oct\",\"use\":\"sig\",\"alg\":\"HS256\",\"k\":\"_-8\"}");
     free(jwk);
+    CU_ASSERT_PTR_NULL(px_jwk_public_json(s, "\xff", -1, err, sizeof err));
+    CU_ASSERT_STRING_EQUAL(err, "kid is not UTF-8");
     CU_ASSERT_PTR_NULL(px_jwk_public_json(s, NULL, PX_JWT_RS256, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "alg RS256 does not fit the key");
     px_jwt_key_free(s);
@@ -916,6 +957,7 @@ void suite_jwt(void)
     CU_pSuite suite__ = CU_add_suite("proxies/jwt", keys_init, keys_cleanup);
     TEST_ADD(test_jwt_alg_names);
     TEST_ADD(test_jwt_b64url_strict);
+    TEST_ADD(test_jwt_b64_any_as_kong);
     TEST_ADD(test_jwt_sign_verify_every_alg);
     TEST_ADD(test_jwt_wrong_keys_refused);
     TEST_ADD(test_jwt_rfc7515_a1_known_answer);
