@@ -113,7 +113,8 @@ page-tests: $(BIN)
 # The gateway and stubs on loopback sockets, driven with curl; then hostile clients
 # (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)).
 live-tests: $(BIN) $(SPANCHECK)
-	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh
+	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh \
+		&& FAULTLINE=$(BIN) bash tests/auth.sh
 
 lint:
 	bash tests/lint.sh

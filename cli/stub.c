@@ -30,11 +30,13 @@
 
 static const char usage[] =
     "usage: faultline stub --listen HOST:PORT [--latency D] [--error-rate F] [--status N]\n"
-    "                      [--seed N] [--name NAME] [--workers N] [limits] [--verbose]\n"
+    "                      [--seed N] [--name NAME] [--workers N] [--echo HEADER]...\n"
+    "                      [limits] [--verbose]\n"
     "\n"
     "A small HTTP/1.1 upstream for tests and demos: answers every request after D\n"
     "with 200 and a short JSON body naming itself (and an `x-stub: NAME` header), or,\n"
-    "for a fraction F of the requests, with an error status.\n"
+    "for a fraction F of the requests, with an error status. Every answer carries\n"
+    "`x-stub-served: N`, the requests this process has answered, this one included.\n"
     "\n"
     "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
     "  --latency D         time before each answer, e.g. 5ms (default 0)\n"
@@ -44,6 +46,8 @@ static const char usage[] =
     "  --name NAME         its name in answers (default: stub)\n"
     "  --workers N         serve with N processes on the same port (SO_REUSEPORT;\n"
     "                      default: the number of cores)\n"
+    "  --echo HEADER       answer with `x-stub-saw-HEADER: VALUE` for the request's\n"
+    "                      HEADER, or `x-stub-saw-HEADER: -` without one (at most 8)\n"
     "  --verbose           log connections on stderr\n"
     "  -h, --help          show this help\n"
     "\n" CLI_LIMITS_HELP "\n"
@@ -59,6 +63,8 @@ struct stub_opts {
     int has_seed, verbose;
     int workers; /* processes serving the port (1: this one) */
     struct live_limits lim;
+    const char *echo[8]; /* --echo: request headers shown in the answer */
+    int n_echo;
 };
 
 struct stub;
@@ -102,6 +108,13 @@ static int parse_value(void *opts, const char *a, const char *v)
     } else if (!strcmp(a, "--name")) {
         if (!*v || strpbrk(v, "\"\\\r\n")) return usage_error("--name '%s': use a plain word", v);
         o->name = v;
+    } else if (!strcmp(a, "--echo")) {
+        if (o->n_echo == 8) return usage_error("%s", "--echo: at most 8 headers");
+        for (const char *c = v; *c; c++)
+            if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_", *c))
+                return usage_error("--echo '%s': a header name is letters, digits, '-', '_'", v);
+        if (!*v || strlen(v) > 64) return usage_error("--echo '%s': 1 to 64 characters", v);
+        o->echo[o->n_echo++] = v;
     } else if (!strcmp(a, "--latency")) {
         if ((rc = fl_parse_duration(v, &o->latency_ns)))
             return usage_error("--latency: %s", fl_units_strerror(rc, FL_UNITS_DURATION));
@@ -123,9 +136,9 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct stub_opts *o)
 {
-    static const char *const with_value[] = {"--listen",  "--latency",       "--error-rate",
-                                             "--status",  "--seed",          "--name",
-                                             "--workers", CLI_LIMIT_OPTIONS, NULL};
+    static const char *const with_value[] = {
+        "--listen", "--latency", "--error-rate", "--status",        "--seed",
+        "--name",   "--workers", "--echo",       CLI_LIMIT_OPTIONS, NULL};
     const struct cli_opts_spec spec = {"stub", usage, with_value, parse_value, o};
     cli_limits_init(&o->lim, 1); /* no upstream connections */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
@@ -151,6 +164,14 @@ static void answer(struct sconn *sc)
     m->status = status;
     px_msg_add_header_static(m, "Content-Type", "application/json");
     px_msg_add_header_static(m, "x-stub", s->o.name);
+    char name[96], served[24];
+    snprintf(served, sizeof served, "%llu", (unsigned long long)s->served + 1);
+    px_msg_add_header(m, "x-stub-served", served);
+    for (int i = 0; i < s->o.n_echo; i++) {
+        const char *v = px_msg_header(req, s->o.echo[i]);
+        snprintf(name, sizeof name, "x-stub-saw-%s", s->o.echo[i]);
+        px_msg_add_header(m, name, v ? v : "-");
+    }
     /* the path is the client's: keep the JSON valid whatever it holds */
     char *path = fl_strdup(req->path ? req->path : "/");
     for (char *p = path; *p; p++)

@@ -1,4 +1,4 @@
-# harness.sh - what the shell test drivers (scenarios.sh, live.sh, attack.sh)
+# harness.sh - what the shell test drivers (scenarios.sh, live.sh, attack.sh, auth.sh)
 # share, sourced after `cd` to the repository: FL (the binary under test), a
 # scratch folder $tmp, the daemons started ($pids, killed on exit with the
 # folder removed), and the check counters:
@@ -17,3 +17,22 @@ pass=0 fail=0
 ok() { pass=$((pass + 1)); if [ -n "${VERBOSE:-}" ]; then echo "ok: $*"; fi; }
 no() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
 check() { if eval "$2"; then ok "$1"; else no "$1"; fi; }
+
+# start NAME ARGS...: runs `faultline ARGS...` in the background (stderr in
+# $tmp/NAME.err) and waits up to 5 s for its "listening on" line. Sets
+# $started_pid and $started_port (empty if it did not come up).
+start() {
+    local name=$1
+    shift
+    "$FL" "$@" 2>"$tmp/$name.err" &
+    started_pid=$!
+    pids+=("$started_pid")
+    started_port=
+    for _ in $(seq 100); do
+        started_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null)
+        [ -n "$started_port" ] && return 0
+        kill -0 "$started_pid" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}

@@ -39,25 +39,6 @@ if ! command -v curl >/dev/null; then
 fi
 CURL=(curl -s -m 5 --noproxy '*')
 
-# start NAME ARGS...: runs `faultline ARGS...` in the background (stderr in
-# $tmp/NAME.err) and waits up to 5 s for its "listening on" line. Sets
-# $started_pid and $started_port (empty if it did not come up).
-start() {
-    local name=$1
-    shift
-    "$FL" "$@" 2>"$tmp/$name.err" &
-    started_pid=$!
-    pids+=("$started_pid")
-    started_port=
-    for _ in $(seq 100); do
-        started_port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null)
-        [ -n "$started_port" ] && return 0
-        kill -0 "$started_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
 # wait_exit PID SECONDS: waits for PID to end; sets $rc (its status, or 124 if still running).
 wait_exit() {
     local n=$(($2 * 20))
