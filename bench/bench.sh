@@ -66,6 +66,40 @@ done
 rm -f "$nofaults"
 
 echo
+echo "== 2b2. the simulated cost of mutual TLS on the mesh path: scenarios/gateway-mesh.yaml (Kong,"
+echo "   its sidecar, the service's sidecar) plaintext and with Istio's auto mTLS (proxy.tls.mesh,"
+echo "   RSA 2048 workload certificates), with kept-alive connections and with one request per"
+echo "   connection (a DestinationRule's maxRequestsPerConnection: 1), without session resumption"
+echo "   too; 250 us one-way delay between nodes; same seed"
+printf '%-32s %10s %10s %10s %12s %10s\n' variant p50_ms p99_ms mean_ms handshakes wall_s
+one_per_conn='mesh.resources=[{apiVersion: networking.istio.io/v1, kind: DestinationRule,'
+one_per_conn+=' metadata: {name: orders}, spec: {host: orders,'
+one_per_conn+=' trafficPolicy: {connectionPool: {http: {maxRequestsPerConnection: 1}}}}}]'
+for conn in kept-alive one-per-conn; do
+    for tls in plaintext mtls mtls-no-resumption; do
+        [ $conn = kept-alive ] && [ $tls = mtls-no-resumption ] && continue
+        args=(--set duration=20s --set network.delay=250us)
+        [ $tls = mtls ] && args+=(--set proxy.tls.mesh=true)
+        [ $tls = mtls-no-resumption ] && args+=(--set 'proxy.tls={mesh: true, resumption: false}')
+        [ $conn = one-per-conn ] && args+=(--set "$one_per_conn")
+        out=$(mktemp -d)
+        start=$(date +%s.%N)
+        "$FL" run scenarios/gateway-mesh.yaml --quiet --out "$out" "${SIM_ONLY[@]}" "${args[@]}" || true
+        end=$(date +%s.%N)
+        python3 - "$out/summary.json" "$conn $tls" "$start" "$end" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+r = d["routes"][0]
+t = d.get("tls_handshakes", {})
+hs = t.get("full", 0) + t.get("resumed", 0)
+print("%-32s %10.3f %10.3f %10.3f %12d %10.2f" % (sys.argv[2], r["p50_ms"], r["p99_ms"], r["mean_ms"],
+      hs, float(sys.argv[4]) - float(sys.argv[3])))
+PY
+        rm -rf "$out"
+    done
+done
+
+echo
 echo "== 2c. the cost of time series: one million requests with series on and off (--no-series),"
 echo "   back to back, best of 5 each, in CPU seconds (user + system: the files' fsync and a"
 echo "   shared machine's waits are not the series' cost); the bound is 15% (ratio <= 1.15)"

@@ -248,7 +248,10 @@ struct rpt_run {
     size_t n_warnings;
     uint64_t cache_hits, cache_stores; /* the proxies' response caches (Kong proxy-cache) */
     uint64_t shadows;                  /* mirrored copies the proxies sent (Istio mirror) */
-    struct rpt_cache *caches;          /* the services' caches, in scenario order */
+    /* TLS handshakes of simulated connections (sim/tls.c): full ones (of which mutual),
+     * resumed ones, and those whose flights TCP gave up on */
+    uint64_t tls_full, tls_mutual, tls_resumed, tls_failed;
+    struct rpt_cache *caches; /* the services' caches, in scenario order */
     size_t n_caches;
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */
     size_t n_observers;

@@ -323,6 +323,15 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
         key_uint(&j, "mirrored", run->shadows);
         rpt_json_object_end(&j);
     }
+    if (run->tls_full || run->tls_resumed || run->tls_failed) { /* others' digests unchanged */
+        rpt_json_key(&j, "tls_handshakes");
+        rpt_json_object_begin(&j);
+        key_uint(&j, "full", run->tls_full);
+        key_uint(&j, "mutual", run->tls_mutual);
+        key_uint(&j, "resumed", run->tls_resumed);
+        key_uint(&j, "failed", run->tls_failed);
+        rpt_json_object_end(&j);
+    }
     rpt_retries_json(&j, run);
     rpt_slowest_json(&j, run);
     if (run->n_observers) { /* only when there are some: other runs' digests stay as they were */
@@ -695,6 +704,11 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
     /* only when there is a cache */
     rpt_caches_print(out, run);
     if (run->shadows) fprintf(out, "\nmirrored: %" PRIu64 " copies sent\n", run->shadows);
+    if (run->tls_full || run->tls_resumed || run->tls_failed)
+        fprintf(out,
+                "\ntls handshakes: %" PRIu64 " full (%" PRIu64 " mutual), %" PRIu64
+                " resumed, %" PRIu64 " failed\n",
+                run->tls_full, run->tls_mutual, run->tls_resumed, run->tls_failed);
     rpt_retries_print(out, run);
     if (run->n_observers) {
         fprintf(out, "\ngateway plugins not affecting the request path:");

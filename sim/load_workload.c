@@ -230,9 +230,9 @@ static int load_address(struct fl_ydoc *d, const yaml_node_t *n, struct sim_work
 static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenario *s,
                          size_t idx)
 {
-    static const char *const keys[] = {"name",       "target",   "arrival", "rate",     "clients",
-                                       "think_time", "requests", "retry",   "locality", "address",
-                                       "start",      "stop",     "stages",  "trace",    NULL};
+    static const char *const keys[] = {
+        "name",     "target",  "arrival", "rate", "clients", "think_time", "requests", "retry",
+        "locality", "address", "start",   "stop", "stages",  "trace",      "tls",      NULL};
     static const char *const required[] = {"name", "target", "requests", NULL};
     struct sim_workload_cfg *w = &s->workloads[idx];
     const char *name;
@@ -274,6 +274,13 @@ static int load_workload(struct fl_ydoc *d, const yaml_node_t *n, struct sim_sce
     yaml_node_t *t = fl_y_get(d, n, "trace");
     if (t && fl_y_bool(d, t, "trace", &traced)) return -1;
     w->untraced = !traced;
+    if ((t = fl_y_get(d, n, "tls"))) {
+        if (fl_y_bool(d, t, "tls", &w->tls)) return -1;
+        if (w->tls && w->target >= 0)
+            return fl_y_error(d, t,
+                              "tls: a workload speaks TLS to the gateway or the ingress gateway; "
+                              "between sidecars it is proxy.tls.mesh");
+    }
     yaml_node_t *l = fl_y_get(d, n, "locality");
     return l ? sim_load_locality(d, l, &w->locality) : 0;
 }

@@ -17,6 +17,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "sim/tls.h"
 #include "sim/netfault.h"
 #include "sim/world.h"
 
@@ -284,7 +285,14 @@ struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t
                                      const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
                                      int fail)
 {
-    FL_ASSERT(after_ns >= 0 && fail <= PX_OK);
+    return sim_conn_open_tls(w, src, dst, port, cbs, ctx, after_ns, fail, SIM_TLS_NONE);
+}
+
+struct sim_conn *sim_conn_open_tls(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                                   const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
+                                   int fail, enum sim_tls_kind tls)
+{
+    FL_ASSERT(after_ns >= 0 && fail <= PX_OK && tls <= SIM_TLS_MUTUAL);
     struct sim_path *p = sim_path_get(w, src, dst);
     w->nodes[src].activity++;
     struct sim_conn *c = conn_alloc(w);
@@ -307,6 +315,8 @@ struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t
     } else if (!p->ideal && net_tcp_connect(&c->tcp, now, &done) != NET_OK) {
         status = PX_ETIMEDOUT;
     }
+    if (status == PX_OK && tls != SIM_TLS_NONE)
+        done = sim_tls_handshake(w, c, done, tls == SIM_TLS_MUTUAL, &status);
     sim_post(&w->k, done, connected_event, c, (void *)(intptr_t)status);
     return c;
 }

@@ -13,6 +13,7 @@
  *
  * Not here: which proxies exist and how they are configured (mesh.c).
  */
+#include "sim/tls.h"
 #include "sim/rt.h"
 
 #include <stdio.h>
@@ -105,8 +106,10 @@ static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct 
 {
     struct sim_proxy *sp = of(rt);
     FL_ASSERT(sp->node < sp->w->n_nodes && cbs);
-    struct sim_conn *c =
-        sim_conn_open(sp->w, sp->node, (uint32_t)(addr >> 16), (uint16_t)(addr & 0xffff), cbs, ctx);
+    uint32_t dst = (uint32_t)(addr >> 16);
+    uint16_t port = (uint16_t)(addr & 0xffff);
+    enum sim_tls_kind tls = sim_tls_mesh_conn(sp->w, sp, dst, port) ? SIM_TLS_MUTUAL : SIM_TLS_NONE;
+    struct sim_conn *c = sim_conn_open_tls(sp->w, sp->node, dst, port, cbs, ctx, 0, PX_OK, tls);
     FL_ASSERT(c && c->refs > 0 && c->path->src == sp->node); /* the caller's reference */
     return sim_px_conn(c, 0);
 }

@@ -174,6 +174,7 @@ struct sim_workload_cfg {
     struct sim_stage *stages;  /* instead of rate_per_s: k6-like ramps (sim/stages.c) */
     size_t n_stages;
     int untraced; /* trace: false: an uninstrumented client, its requests carry no trace context */
+    int tls;      /* tls: true: its clients speak TLS to the gateway (sim/tls.c) */
 };
 
 enum sim_mesh_mode { SIM_MESH_NONE, SIM_MESH_SIDECAR, SIM_MESH_AMBIENT };
@@ -234,6 +235,13 @@ struct sim_kube_cfg {
     int64_t prestop_ns;         /* the preStop hook's sleep before SIGTERM: 0 */
 };
 
+/* proxy.tls: the TLS handshakes' model (sim/tls.c) */
+struct sim_tls_cfg {
+    int mesh;       /* sidecar-to-sidecar connections are mutual TLS (Istio's auto mTLS) */
+    int resumption; /* later connections of a path resume with a session ticket (default 1) */
+    int64_t sign_ns, verify_ns, key_exchange_ns; /* CPU per public-key operation */
+};
+
 struct sim_scenario {
     char *file; /* as given on the command line */
     char *name;
@@ -256,6 +264,7 @@ struct sim_scenario {
     enum sim_mesh_mode mesh_mode;
     struct px_istio istio; /* the mesh's Istio resources */
     struct sim_proxy_cost gateway_cost, sidecar_cost, ingress_cost;
+    struct sim_tls_cfg tls;
     char *gateway_locality; /* proxy.gateway.locality: where the gateway runs, or NULL */
     struct sim_envoy_compat compat;
     struct sim_fault *faults; /* `faults:`, in file order */

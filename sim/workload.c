@@ -331,7 +331,8 @@ static void try_start(struct sim_world *w, struct sim_req *r)
         r->conn =
             cl->cfg->target >= 0
                 ? sim_dns_open(w, cl->cfg->target, cl->node, dst, cl->target_port, &client_cbs, r)
-                : sim_conn_open(w, cl->node, dst, cl->target_port, &client_cbs, r);
+                : sim_conn_open_tls(w, cl->node, dst, cl->target_port, &client_cbs, r, 0, PX_OK,
+                                    cl->cfg->tls ? SIM_TLS_SERVER : SIM_TLS_NONE);
     }
     if (cl->cfg->retry.timeout_ns) {
         sim_timer_init(&r->timer, try_timeout, r);

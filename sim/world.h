@@ -98,6 +98,7 @@ struct sim_node {
 struct sim_path {
     uint32_t src, dst;
     int ideal;             /* no delay, no loss in either direction: skip the TCP model */
+    int tls_ticket;        /* a TLS session ticket from an earlier full handshake (sim/tls.c) */
     struct net_link out;   /* src -> dst */
     struct sim_path *back; /* dst -> src */
     struct sim_conn *idle; /* open connections src -> dst not in use, most recent first */
@@ -266,6 +267,12 @@ struct sim_conn *sim_conn_open(struct sim_world *w, uint32_t src, uint32_t dst, 
 struct sim_conn *sim_conn_open_after(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
                                      const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
                                      int fail);
+/* TLS on a new connection (sim/tls.c): none, the client authenticating the server, or mutual. */
+enum sim_tls_kind { SIM_TLS_NONE, SIM_TLS_SERVER, SIM_TLS_MUTUAL };
+/* sim_conn_open_after, with a TLS handshake after TCP's. */
+struct sim_conn *sim_conn_open_tls(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port,
+                                   const struct px_conn_cbs *cbs, void *ctx, int64_t after_ns,
+                                   int fail, enum sim_tls_kind tls);
 /* An idle open connection from src to port on dst taken out of its pool, or NULL. */
 struct sim_conn *sim_conn_take_idle(struct sim_world *w, uint32_t src, uint32_t dst, uint16_t port);
 /* Puts an open connection back in its pool (the client end is unbound). */
