@@ -242,6 +242,7 @@ void live_rt_fini(struct live_rt *rt)
 {
     live_conn_free_all(rt);
     live_limit_fini(rt);
+    live_tls_rt_fini(rt);
     ev_ref(rt->loop);
     ev_check_stop(rt->loop, &rt->pend_check);
     ev_idle_stop(rt->loop, &rt->pend_idle);

@@ -73,7 +73,11 @@
  *    as nginx answers 502 when it cannot use what the upstream sent, and
  *    the upstream connection is reset.
  *
- * Not here: TLS, HTTP/2, the proxy's own timeouts (connect, per-try and
+ * TLS (live/tls.h): a listener given a TLS server (live_listener_set_tls)
+ * accepts TLS connections, whose handshake counts against the limits
+ * above as a request's head does.
+ *
+ * Not here: TLS to upstreams, HTTP/2, the proxy's own timeouts (connect, per-try and
  * route timeouts are the proxy's timers), rate limits (the proxy's).
  */
 #ifndef FL_LIVE_RT_H
@@ -135,10 +139,14 @@ struct live_stats {
     uint64_t evicted;                        /* idle connections closed to make room */
     uint64_t header_timeouts, body_timeouts; /* 408s */
     uint64_t responses_too_large;            /* upstream answers replaced by a 502 */
+    uint64_t tls_handshakes, tls_resumed;    /* TLS handshakes done; of them, sessions resumed */
+    uint64_t tls_failures;                   /* handshakes failed (plain HTTP, old versions...) */
+    uint64_t tls_deferred;                   /* steps put off to a later turn (the budget) */
     uint64_t events[PX_EV_RATELIMIT + 1];
 };
 
-struct live_ip; /* a client address and its connections (rt_limit.c) */
+struct live_ip;     /* a client address and its connections (rt_limit.c) */
+struct live_tls_rt; /* the handshake budget (tls.c) */
 
 struct live_rt {
     struct px_rt base; /* first: what the proxy code holds */
@@ -168,6 +176,7 @@ struct live_rt {
     size_t spans_max;
     int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
     int reuseport;       /* listeners bind with SO_REUSEPORT (one of several worker processes) */
+    struct live_tls_rt *tls; /* made with the first TLS connection */
 };
 
 /*
@@ -261,6 +270,14 @@ int live_reserve_port(const char *hostport, int *fd, char **where, char **err);
 
 /* "127.0.0.1:41234": where it really listens. */
 const char *live_listener_name(const struct live_listener *l);
+
+struct live_tls_server;
+
+/*
+ * Connections accepted from now on speak TLS with s's certificates (tls.h;
+ * s, not owned, outlives the listener and its connections).
+ */
+void live_listener_set_tls(struct live_listener *l, struct live_tls_server *s);
 
 /* Stops accepting and frees the listener (accepted connections go on). */
 void live_listener_close(struct live_listener *l);
