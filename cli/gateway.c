@@ -29,7 +29,11 @@
  * that every worker resumes the sessions of the others; then only one
  * address can be served (--listen or --tls-listen).
  *
- * Not here: TLS to upstreams, reloading the configuration, the admin API.
+ * A service with protocol https is spoken to in TLS (its targets, when
+ * its host names an upstream), with its host as the server name, the
+ * certificate verified when its tls_verify is true (Kong's default: not).
+ *
+ * Not here: reloading the configuration, the admin API.
  */
 #include <errno.h>
 #include <openssl/crypto.h>
@@ -133,8 +137,9 @@ struct gateway {
     int has_cfg;
     struct px_proxy *proxy;
     struct live_listener *l;
-    struct live_listener *tls_l; /* the TLS listener, or NULL */
-    struct live_tls_server *tls; /* its certificates */
+    struct live_listener *tls_l;   /* the TLS listener, or NULL */
+    struct live_tls_server *tls;   /* its certificates */
+    struct live_tls_client *up[2]; /* TLS to upstreams: [0] not verified, [1] verified */
     struct rpt_spans spans;
     struct cli_signals signals;
     ev_timer drain_tick;
@@ -447,6 +452,78 @@ static int tls_load(struct gateway *g)
     return 0;
 }
 
+/* The px address of host:port, resolved by the build already. Returns 0, or -1 after printing why.
+ */
+static int service_addr(struct gateway *g, const struct px_kong_service *s, const char *host,
+                        uint16_t port, uint64_t *addr)
+{
+    char *err = NULL;
+    if (!live_rt_resolve(&g->rt, host, port, addr, &err)) return 0;
+    fprintf(stderr, "%s: %s\n", s->host_at ? s->host_at : g->o.config, err);
+    free(err);
+    return -1;
+}
+
+/*
+ * TLS to the upstreams of the https services: their host:port, or their
+ * upstream's targets. An address reached both in TLS and not, or with and
+ * without verification, is refused (the runtime keeps one setting per
+ * address). Returns 0, or -1 after printing why.
+ */
+static int upstream_tls(struct gateway *g)
+{
+    FL_ASSERT(g && g->has_cfg);
+    int *mode =
+        fl_calloc(g->rt.n_addrs + 1, sizeof *mode); /* 0 unseen, 1 plain, 2 TLS, 3 verified */
+    const char **who = fl_calloc(g->rt.n_addrs + 1, sizeof *who);
+    int rc = 0;
+    for (size_t i = 0; i < g->kong.n_services && !rc; i++) {
+        const struct px_kong_service *s = &g->kong.services[i];
+        int m = strcmp(s->protocol, "https") ? 1 : s->tls_verify ? 3 : 2;
+        const struct px_kong_upstream *u = NULL;
+        for (size_t j = 0; j < g->kong.n_upstreams && !u; j++)
+            if (!strcmp(g->kong.upstreams[j].name, s->host)) u = &g->kong.upstreams[j];
+        size_t count = u ? u->n_targets : 1;
+        for (size_t j = 0; j < count && !rc; j++) {
+            uint64_t addr;
+            const char *host = u ? u->targets[j].host : s->host;
+            uint16_t port = u ? u->targets[j].port : s->port;
+            if (service_addr(g, s, host, port, &addr)) {
+                rc = -1;
+                break;
+            }
+            FL_ASSERT(addr >= 1 &&
+                      addr <= g->rt.n_addrs); /* no new address: the build resolved it */
+            if (mode[addr] && mode[addr] != m) {
+                fprintf(stderr,
+                        "%s: service '%s' reaches %s:%u with other TLS settings (protocol, "
+                        "tls_verify) than service '%s'; the live gateway keeps one per "
+                        "address\n",
+                        s->host_at ? s->host_at : g->o.config, s->name ? s->name : "?", host,
+                        (unsigned)port, who[addr] ? who[addr] : "?");
+                rc = -1;
+                break;
+            }
+            mode[addr] = m;
+            who[addr] = s->name;
+            if (m == 1) continue;
+            char *err = NULL;
+            int v = m == 3;
+            if (!g->up[v] && !(g->up[v] = live_tls_client_new(v, &err))) {
+                fprintf(stderr, "faultline gateway: %s\n", err);
+                free(err);
+                rc = -1;
+                break;
+            }
+            /* the service's host is the server name, as Kong's (nginx's proxy_ssl_server_name) */
+            live_rt_addr_set_tls(&g->rt, addr, g->up[v], s->host);
+        }
+    }
+    free(mode);
+    free(who);
+    return rc;
+}
+
 static void accepted(void *arg, struct px_conn *c)
 {
     struct gateway *g = arg;
@@ -538,6 +615,8 @@ static void gateway_free(struct gateway *g)
     }
     live_rt_fini(&g->rt);
     live_tls_server_free(g->tls); /* after its connections */
+    live_tls_client_free(g->up[0]);
+    live_tls_client_free(g->up[1]);
     if (g->has_cfg) px_proxy_cfg_free(&g->cfg);
     if (g->has_kong) px_kong_free(&g->kong);
     if (g->docs) fl_ydoc_free_all(g->docs, g->n_docs);
@@ -577,7 +656,7 @@ static int gateway_main(void *arg, const char *listen, int worker)
     FL_ASSERT(g->has_cfg && !g->proxy);
     g->proxy = px_proxy_new(&g->rt.base, &g->cfg);
 
-    if (spans_start(g) || (o->tls_listen && tls_load(g))) {
+    if (spans_start(g) || (o->tls_listen && tls_load(g)) || upstream_tls(g)) {
         gateway_free(g);
         return CLI_BAD_INPUT;
     }

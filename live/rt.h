@@ -77,7 +77,12 @@
  * accepts TLS connections, whose handshake counts against the limits
  * above as a request's head does.
  *
- * Not here: TLS to upstreams, HTTP/2, the proxy's own timeouts (connect, per-try and
+ * An address marked with live_rt_addr_set_tls is connected to with TLS:
+ * the owner is told it connected once the handshake is over, and a failed
+ * handshake is a refused connection (PX_ECONNREFUSED), as nginx counts it
+ * an error establishing the connection.
+ *
+ * Not here: HTTP/2, the proxy's own timeouts (connect, per-try and
  * route timeouts are the proxy's timers), rate limits (the proxy's).
  */
 #ifndef FL_LIVE_RT_H
@@ -126,10 +131,14 @@ struct live_limits {
  */
 void live_limits_default(struct live_limits *l, unsigned fds_per_conn);
 
+struct live_tls_client;
+
 struct live_addr {
     char *name; /* "host:port" as asked */
     struct sockaddr_storage sa;
     socklen_t len;
+    struct live_tls_client *tls; /* connections to it speak TLS (live_rt_addr_set_tls), or NULL */
+    char *sni;                   /* ... naming this server (NULL: none) */
 };
 
 struct live_stats {
@@ -242,6 +251,14 @@ int live_rt_resolve(struct live_rt *rt, const char *host, uint16_t port, uint64_
 
 /* A proxies/resolve.h resolver over live_rt_resolve: one endpoint "host:port" per name. */
 struct px_resolver live_rt_resolver(struct live_rt *rt);
+
+/*
+ * Connections to px address addr speak TLS from now on, with client
+ * settings cl (tls.h; not owned, outlives the runtime's connections) and
+ * server name sni (NULL, or an IP address: none sent).
+ */
+void live_rt_addr_set_tls(struct live_rt *rt, uint64_t addr, struct live_tls_client *cl,
+                          const char *sni);
 
 /* The socket address of a px address, or NULL. */
 const struct live_addr *live_rt_addr(const struct live_rt *rt, uint64_t addr);

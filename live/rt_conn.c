@@ -335,6 +335,7 @@ static ssize_t conn_recv(struct px_conn *c, void *buf, size_t len)
 static int flush(struct px_conn *c)
 {
     struct live_rt *rt = c->rt;
+    if (c->tls && !live_tls_established(c)) return 0; /* written once the handshake is over */
     while (live_buf_size(&c->out)) {
         ssize_t n = conn_send(c, live_buf_head(&c->out), live_buf_size(&c->out));
         if (n < 0 && errno == EINTR) continue;
@@ -586,12 +587,28 @@ static void on_handshake(struct px_conn *c)
 {
     FL_ASSERT(c->tls && c->state == C_OPEN && !live_tls_established(c));
     int r = live_tls_handshake(c);
+    if (r < 0 && !c->server) { /* an upstream's: as a failed connect (rt.h) */
+        c->rt->st.connect_failures++;
+        conn_kill(c, 0);
+        tell_connected(c, PX_ECONNREFUSED);
+        return;
+    }
     if (r < 0) {
         conn_end(c, PX_ERESET, 0, 1); /* plain HTTP, an old version, no common suite... */
-    } else if (r > 0) {
-        FL_ASSERT(live_tls_established(c));
-        on_readable(c);
+        return;
     }
+    if (r == 0) return;
+    FL_ASSERT(live_tls_established(c));
+    if (!c->server) { /* connected now: what the owner sent meanwhile goes out */
+        int e = flush(c);
+        if (e) {
+            conn_end(c, map_errno(e, 0), 0, 1);
+            return;
+        }
+        tell_connected(c, PX_OK);
+        if (c->state != C_OPEN) return;
+    }
+    on_readable(c);
 }
 
 static void on_readable(struct px_conn *c)
@@ -645,6 +662,17 @@ static void on_connect_done(struct px_conn *c)
     c->state = C_OPEN;
     ev_io_stop(rt->loop, &c->wio);
     read_start(c);
+    const struct live_addr *a = live_rt_addr(rt, c->addr);
+    if (a && a->tls) { /* the owner is told once the handshake is over (on_handshake) */
+        if (live_tls_attach_client(c, a->tls, a->sni)) {
+            rt->st.connect_failures++;
+            conn_kill(c, 0);
+            tell_connected(c, PX_ECONNREFUSED);
+            return;
+        }
+        on_handshake(c);
+        return;
+    }
     if (live_buf_size(&c->out)) {
         int e = flush(c);
         if (e) {
@@ -751,6 +779,7 @@ struct px_conn *live_op_connect(struct px_rt *prt, uint64_t addr, const struct p
     struct px_conn *c = live_conn_new(rt, fd, 0);
     c->cbs = cbs;
     c->ctx = ctx;
+    c->addr = addr;
     snprintf(c->peer, sizeof c->peer, "%s", a->name);
     int e = 0;
     if (fd < 0) {

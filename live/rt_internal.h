@@ -71,6 +71,7 @@ struct px_conn {
     struct px_conn *pend_next;
     struct px_conn *prev, *next;
     struct live_tls_conn *tls; /* its TLS state (tls.c), or NULL: plain TCP */
+    uint64_t addr;             /* an upstream connection's px address (0 for a client's) */
 };
 
 static inline struct live_rt *live_rt_of(struct px_rt *rt)
@@ -154,6 +155,10 @@ struct live_tls_server;
 
 /* Server connection c (accepted, not yet read) speaks TLS with s's certificates. 0, or -1. */
 int live_tls_attach(struct px_conn *c, struct live_tls_server *s);
+
+/* Upstream connection c (connected) speaks TLS with cl, naming sni (NULL: none). 0, or -1. */
+struct live_tls_client;
+int live_tls_attach_client(struct px_conn *c, struct live_tls_client *cl, const char *sni);
 
 /* Whether c's handshake is over (c->tls set). */
 int live_tls_established(const struct px_conn *c);

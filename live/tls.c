@@ -31,7 +31,12 @@
  * HTTP/1.1 delimits its messages itself. A graceful close sends
  * close_notify first (RFC 8446 section 6.1), best effort.
  *
- * Not here: client-side TLS (upstreams), client certificates, OCSP.
+ * Upstream connections to an address marked for TLS (live_rt_addr_set_tls)
+ * get an SSL object in the connect state once the TCP connect succeeds,
+ * with the address's server name; their handshake steps are not budgeted
+ * (the gateway opens them itself, for requests already in hand).
+ *
+ * Not here: client certificates, OCSP, ca_certificates of Kong services.
  */
 #include "live/tls.h"
 
@@ -265,6 +270,43 @@ int live_tls_read_file(const char *path, char **out)
     return 0;
 }
 
+/* ---------------------------------------------------------------- the client */
+
+struct live_tls_client {
+    SSL_CTX *ctx;
+    int verify;
+};
+
+struct live_tls_client *live_tls_client_new(int verify, char **err)
+{
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    if (!ctx || !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+        !SSL_CTX_set_cipher_list(ctx, LIVE_TLS12_CIPHERS) ||
+        !SSL_CTX_set_ciphersuites(ctx, LIVE_TLS13_SUITES) ||
+        !SSL_CTX_set1_groups_list(ctx, LIVE_TLS_GROUPS) ||
+        (verify && !SSL_CTX_set_default_verify_paths(ctx))) {
+        *err = ssl_error("configuring TLS to upstreams");
+        SSL_CTX_free(ctx);
+        return NULL;
+    }
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF |
+                                 SSL_OP_NO_COMPRESSION);
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                              SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, NULL);
+    struct live_tls_client *cl = fl_calloc(1, sizeof *cl);
+    cl->ctx = ctx;
+    cl->verify = verify;
+    return cl;
+}
+
+void live_tls_client_free(struct live_tls_client *cl)
+{
+    if (!cl) return;
+    SSL_CTX_free(cl->ctx);
+    free(cl);
+}
+
 /* ---------------------------------------------------------------- the handshake budget */
 
 struct live_tls_rt {
@@ -374,6 +416,23 @@ int live_tls_attach(struct px_conn *c, struct live_tls_server *s)
     return 0;
 }
 
+int live_tls_attach_client(struct px_conn *c, struct live_tls_client *cl, const char *sni)
+{
+    FL_ASSERT(c && cl && !c->server && !c->tls && c->fd >= 0);
+    SSL *ssl = SSL_new(cl->ctx);
+    if (!ssl || SSL_set_fd(ssl, c->fd) != 1 || (sni && SSL_set_tlsext_host_name(ssl, sni) != 1) ||
+        (sni && cl->verify && SSL_set1_host(ssl, sni) != 1)) {
+        SSL_free(ssl);
+        ERR_clear_error();
+        return -1;
+    }
+    SSL_set_connect_state(ssl);
+    tls_rt(c->rt);
+    c->tls = fl_calloc(1, sizeof *c->tls);
+    c->tls->ssl = ssl;
+    return 0;
+}
+
 int live_tls_established(const struct px_conn *c)
 {
     return c->tls->done;
@@ -400,7 +459,7 @@ int live_tls_handshake(struct px_conn *c)
     struct live_tls_rt *r = tls_rt(rt);
     FL_ASSERT(t && !t->done && !t->failed && c->state == C_OPEN);
     if (t->waiting) return 0;
-    if (r->budget <= 0) { /* this turn's budget is spent: wait for the next */
+    if (c->server && r->budget <= 0) { /* this turn's budget is spent: wait for the next */
         ev_io_stop(rt->loop, &c->rio);
         ev_io_stop(rt->loop, &c->wio);
         t->waiting = 1;
@@ -415,7 +474,7 @@ int live_tls_handshake(struct px_conn *c)
         rt->st.tls_deferred++;
         return 0;
     }
-    r->budget--;
+    if (c->server) r->budget--;
     ERR_clear_error();
     int rc = SSL_do_handshake(t->ssl);
     if (rc == 1) {
@@ -436,7 +495,10 @@ int live_tls_handshake(struct px_conn *c)
     }
     t->failed = 1;
     rt->st.tls_failures++;
-    live_logf(rt, "conn %llu: TLS handshake failed: %s", (unsigned long long)c->id, fail_reason(e));
+    long v = c->server ? X509_V_OK : SSL_get_verify_result(t->ssl);
+    live_logf(rt, "conn %llu: TLS handshake failed: %s%s%s", (unsigned long long)c->id,
+              fail_reason(e), v != X509_V_OK ? ": " : "",
+              v != X509_V_OK ? X509_verify_cert_error_string(v) : "");
     ERR_clear_error();
     return -1;
 }

@@ -74,6 +74,19 @@ size_t live_tls_server_count(const struct live_tls_server *s);
 void live_tls_server_set_ticket_keys(struct live_tls_server *s,
                                      const unsigned char keys[LIVE_TLS_TICKET_KEYS_BYTES]);
 
+struct live_tls_client;
+
+/*
+ * Settings for connections to upstreams (live_rt_addr_set_tls): TLS 1.2
+ * and 1.3 with the same suites as the server. verify: check the server's
+ * certificate against the system's trusted CAs (OpenSSL's default paths)
+ * and its name against the SNI sent; else anything is accepted (Kong's
+ * default: tls_verify off). Returns NULL with *err (caller frees) if
+ * OpenSSL fails.
+ */
+struct live_tls_client *live_tls_client_new(int verify, char **err);
+void live_tls_client_free(struct live_tls_client *cl);
+
 /* Reads a whole file (a PEM) into *out (caller frees). Returns 0, or -1 with errno set. */
 int live_tls_read_file(const char *path, char **out);
 

@@ -64,6 +64,7 @@ struct px_kong_service {
     int retries;
     int64_t connect_timeout_ns, read_timeout_ns, write_timeout_ns;
     int enabled;
+    int tls_verify; /* tls_verify: true (1); false or null, Kong's default (0): not verified */
 };
 
 struct px_kong_target {

@@ -16,7 +16,11 @@
 #  - sessions resume (TLS 1.3 and 1.2), also across two worker processes;
 #  - a handshake flood (parallel openssl s_client and s_time loops) does not
 #    starve a keep-alive client: each of its requests, on one connection,
-#    gets a 200 within a generous timeout.
+#    gets a 200 within a generous timeout;
+#  - TLS to upstreams (services with protocol https, `openssl s_server -www`
+#    as the upstream): tls_verify off accepts any certificate, on checks it
+#    against the trusted CAs (SSL_CERT_FILE here) and the service's host
+#    (a wrong name: 502).
 # Certificates are made here with `openssl req -x509`. Ports are the
 # kernel's; every wait is bounded; whatever was started is killed on exit.
 # Usage: FAULTLINE=build/faultline bash tests/tls.sh
@@ -280,6 +284,65 @@ kill -TERM "$started_pid"
 wait_exit_s=0
 while kill -0 "$started_pid" 2>/dev/null && [ $wait_exit_s -lt 100 ]; do sleep 0.05; wait_exit_s=$((wait_exit_s + 1)); done
 check "... and they stop on SIGTERM" '! kill -0 "$started_pid" 2>/dev/null'
+
+# ---- TLS to upstreams: `openssl s_server -www` behind services with protocol https
+free_port() {
+    local p
+    for _ in $(seq 50); do
+        p=$((20000 + RANDOM % 40000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+            echo "$p"
+            return
+        fi
+    done
+}
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
+    -addext subjectAltName=DNS:localhost -keyout "$tmp/up.key" -out "$tmp/up.crt" 2>/dev/null
+up1=$(free_port)
+up2=$(free_port)
+openssl s_server -accept "127.0.0.1:$up1" -cert "$tmp/up.crt" -key "$tmp/up.key" -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+pids+=($!)
+openssl s_server -accept "127.0.0.1:$up2" -cert "$tmp/exact.crt" -key "$tmp/exact.key" -www -quiet \
+    </dev/null >/dev/null 2>&1 &
+pids+=($!)
+for p in $up1 $up2; do
+    for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && break; sleep 0.05; done
+done
+cat >"$tmp/up.yaml" <<YAML
+_format_version: "3.0"
+services:
+  - name: open
+    url: https://127.0.0.1:$up2
+    routes: [{name: open, paths: [/open]}]
+  - name: verified
+    url: https://localhost:$up1
+    tls_verify: true
+    routes: [{name: verified, paths: [/verified]}]
+  - name: wrong-name
+    url: https://localhost:$up2
+    tls_verify: true
+    retries: 0
+    routes: [{name: wrong-name, paths: [/wrong-name]}]
+YAML
+cat "$tmp/up.crt" "$tmp/exact.crt" >"$tmp/trusted.pem"
+# the trusted CAs: OpenSSL's default store, here a file of the two certificates
+SSL_CERT_FILE=$tmp/trusted.pem start gwu "listening on" gateway --workers 1 --config "$tmp/up.yaml" \
+    --listen 127.0.0.1:0 --verbose
+gwu=$started_port
+check "a gateway with https services starts" '[ -n "$gwu" ]'
+out=$("${CURL[@]}" -w '\n%{http_code}' "http://127.0.0.1:$gwu/open")
+check "https service, tls_verify off (Kong's default): the upstream's answer over TLS" \
+    '[[ "$out" == *"Cipher is"* && "$out" == *$'"'"'\n200'"'"' ]]'
+out=$("${CURL[@]}" -w '\n%{http_code}' "http://127.0.0.1:$gwu/verified")
+check "tls_verify true, a trusted certificate for the service's host: 200" \
+    '[[ "$out" == *"Cipher is"* && "$out" == *$'"'"'\n200'"'"' ]]'
+code=$("${CURL[@]}" -o /dev/null -w '%{http_code}' "http://127.0.0.1:$gwu/wrong-name")
+check "tls_verify true, a trusted certificate for another name: 502" '[ "$code" = 502 ]'
+check "... the gateway logs the hostname mismatch" 'grep -q "TLS handshake failed: .*hostname mismatch" "$tmp/gwu.err"'
+sed "s/url: https:\/\/localhost:$up1/url: https:\/\/127.0.0.1:$up2/" "$tmp/up.yaml" >"$tmp/bad.yaml"
+"$FL" gateway --workers 1 --config "$tmp/bad.yaml" --listen 127.0.0.1:0 >/dev/null 2>"$tmp/err"
+check "one address with and without tls_verify exits 2" '[ $? = 2 ] && grep -q "other TLS settings" "$tmp/err"'
 
 echo "tls tests: $pass passed, $fail failed"
 [ "$fail" = 0 ]
