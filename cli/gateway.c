@@ -102,6 +102,8 @@ static const char usage[] =
     "\n"
     "TLS: versions 1.2 and 1.3 only; TLS 1.2 with ECDHE key exchange and AEAD ciphers\n"
     "only (Mozilla's \"intermediate\" profile without DHE); session tickets on.\n"
+    "Services with protocol https are reached in TLS (SNI: their host; their\n"
+    "tls_verify: true checks the certificate against the system's CAs and the host).\n"
     "docs/security.md has the details. With --workers above 1, give --listen or\n"
     "--tls-listen, not both.\n"
     "\n"
