@@ -138,6 +138,7 @@ static int on_cert(SSL *ssl, void *arg)
     FL_ASSERT(i < s->n_certs);
     if (i == s->def) return 1; /* the context's own */
     const struct tls_cert *c = &s->certs[i];
+    SSL_certs_clear(ssl); /* none of the default's pairs stays beside these */
     if (!use_pair(ssl, &c->main)) return 0;
     if (c->alt.leaf && !use_pair(ssl, &c->alt)) return 0;
     return 1;

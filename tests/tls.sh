@@ -107,6 +107,10 @@ $(block "$tmp/wild.key" 6)
 $(block "$tmp/suffix.crt" 6)
     key: |
 $(block "$tmp/suffix.key" 6)
+    cert_alt: |
+$(block "$tmp/wild.crt" 6)
+    key_alt: |
+$(block "$tmp/wild.key" 6)
 snis:
   - name: api.example.*
     certificate: {id: c-suffix}
@@ -172,7 +176,16 @@ check "SNI a.example.com: its certificate" '[ "$(subject a.example.com)" = a.exa
 check "SNI A.Example.COM: the same (names are not case-sensitive)" '[ "$(subject A.Example.COM)" = a.example.com ]'
 check "SNI x.example.org: the *.example.org certificate" '[ "$(subject x.example.org)" = wild.example.org ]'
 check "SNI a.b.example.org: the default (a wildcard is one label)" '[ "$(subject a.b.example.org)" = default.test ]'
-check "SNI api.example.net: the api.example.* certificate" '[ "$(subject api.example.net)" = suffix.test ]'
+subject_sigalg() { # SNI SIGALGS: the subject with only those signature algorithms offered
+    timeout 10 openssl s_client -connect "127.0.0.1:$tls" -servername "$1" -sigalgs "$2" \
+        </dev/null 2>/dev/null | sed -n 's/^subject=CN *= *//p'
+}
+check "SNI api.example.net, RSA signatures: the api.example.* certificate" \
+    '[ "$(subject_sigalg api.example.net rsa_pss_rsae_sha256:RSA+SHA256)" = suffix.test ]'
+check "SNI api.example.net, ECDSA signatures: its cert_alt" \
+    '[ "$(subject_sigalg api.example.net ECDSA+SHA256)" = wild.example.org ]'
+check "SNI a.example.com, ECDSA signatures: refused (no ECDSA pair of its own)" \
+    '[ -z "$(subject_sigalg a.example.com ECDSA+SHA256)" ]'
 check "an unknown SNI: the default (--tls-cert)" '[ "$(subject other.test)" = default.test ]'
 check "no SNI: the default" '[ "$(subject -)" = default.test ]'
 
