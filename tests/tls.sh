@@ -12,7 +12,8 @@
 #  - TLS 1.0 and 1.1 refused, TLS 1.2 without forward secrecy or with CBC
 #    refused; TLS 1.3, and TLS 1.2 with ECDHE-RSA-AES128-GCM-SHA256, accepted;
 #  - plain HTTP to the TLS port fails cleanly, and the gateway serves on;
-#  - a handshake that stalls is closed at --header-timeout;
+#  - a handshake that stalls is closed at --header-timeout, and stalled
+#    handshakes count against --max-conns-per-ip (the oldest makes room);
 #  - sessions resume (TLS 1.3 and 1.2), also across two worker processes;
 #  - a handshake flood (parallel openssl s_client and s_time loops) does not
 #    starve a keep-alive client: each of its requests, on one connection,
@@ -222,6 +223,28 @@ held=$(awk -v a="$start_s" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }
 exec 3<&-
 check "a stalled handshake is closed at --header-timeout (held ${held}s)" \
     'awk -v h="$held" "BEGIN { exit !(h >= 1.5 && h < 7) }"'
+
+# ---- handshaking connections count against the connection limits: with room for 3 per
+# address, 3 stalled handshakes fill it; a 4th connection closes the oldest (idle) of them
+start gwl "listening for TLS on" gateway --workers 1 --config "$tmp/kong.yaml" --seed 1 \
+    --tls-listen 127.0.0.1:0 --tls-cert "$tmp/def.crt" --tls-key "$tmp/def.key" \
+    --max-conns-per-ip 3 --header-timeout 30s
+gwl=$started_port
+for fd in 4 5 6; do
+    eval "exec $fd<>/dev/tcp/127.0.0.1/$gwl"
+    printf '\026\003\001\000\200' >&$fd
+    sleep 0.2
+done
+out=$("${CURL[@]}" -k "https://127.0.0.1:$gwl/room")
+check "3 stalled handshakes fill --max-conns-per-ip 3; a 4th client is still served" \
+    '[[ "$out" == *"\"path\":\"/room\""* ]]'
+timeout 3 cat <&4 >/dev/null
+rc4=$?
+timeout 1 cat <&6 >/dev/null
+rc6=$?
+exec 4<&- 5<&- 6<&-
+check "... the oldest stalled handshake was closed for it (EOF), the newest not (still open)" \
+    '[ $rc4 = 0 ] && [ $rc6 = 124 ]'
 
 # ---- resumption: the session saved by one connection resumes on the next
 resumed() { # version option: "New" then "Reused"?
