@@ -100,6 +100,7 @@ static void pair_free(struct tls_pair *p)
 static size_t cert_for(const struct live_tls_server *s, const char *sni)
 {
     char name[256], wild[260];
+    FL_ASSERT(s && sni && s->def < s->n_certs);
     size_t len = strlen(sni);
     if (!len || len >= sizeof name) return s->def;
     for (size_t i = 0; i <= len; i++) name[i] = (char)tolower((unsigned char)sni[i]);
@@ -122,6 +123,7 @@ static size_t cert_for(const struct live_tls_server *s, const char *sni)
 
 static int use_pair(SSL *ssl, const struct tls_pair *p)
 {
+    FL_ASSERT(ssl && p->leaf && p->key && p->chain);
     return SSL_use_cert_and_key(ssl, p->leaf, p->key, p->chain, 1) == 1;
 }
 
@@ -188,6 +190,7 @@ void live_tls_server_free(struct live_tls_server *s)
 
 static int ctx_use(struct live_tls_server *s, size_t i, char **err)
 {
+    FL_ASSERT(s && i < s->n_certs && err);
     const struct tls_cert *c = &s->certs[i];
     if (SSL_CTX_use_cert_and_key(s->ctx, c->main.leaf, c->main.key, c->main.chain, 1) != 1 ||
         (c->alt.leaf &&
@@ -345,6 +348,7 @@ static void wait_remove(struct live_tls_rt *r, struct px_conn *c)
 
 static void watch(struct px_conn *c)
 {
+    FL_ASSERT(c->tls && c->state == C_OPEN && !c->tls->waiting);
     struct ev_loop *loop = c->rt->loop;
     ev_io_start(loop, &c->rio);
     if (c->tls->want_write)
@@ -357,6 +361,7 @@ static void on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     (void)revents;
     struct live_tls_rt *r = w->data;
+    FL_ASSERT(r && r->budget <= LIVE_TLS_HANDSHAKES_PER_TURN);
     r->budget = LIVE_TLS_HANDSHAKES_PER_TURN;
     while (r->wait_head) {
         struct px_conn *c = r->wait_head;
@@ -563,6 +568,7 @@ void live_tls_close_notify(struct px_conn *c)
 {
     struct live_tls_conn *t = c->tls;
     if (!t || !t->done || t->failed || t->notified) return;
+    FL_ASSERT(c->fd >= 0); /* before the socket closes */
     ERR_clear_error();
     (void)SSL_shutdown(t->ssl); /* non-blocking: sends close_notify if the socket takes it */
     ERR_clear_error();
@@ -573,6 +579,7 @@ void live_tls_detach(struct px_conn *c)
 {
     struct live_tls_conn *t = c->tls;
     if (!t) return;
+    FL_ASSERT(t->ssl && (!t->waiting || c->rt->tls));
     if (t->waiting) wait_remove(c->rt->tls, c);
     SSL_free(t->ssl);
     free(t);

@@ -113,6 +113,7 @@ const char *px_kong_sni_invalid(const char *name)
 /* The SNI name n for certificate ci: valid, unique, kept in lower case. */
 static int add_sni(struct kp *c, const yaml_node_t *n, size_t ci)
 {
+    FL_ASSERT(c && n && ci < c->k->n_certs);
     const char *s, *why;
     if (fl_y_string(c->d, n, "sni name", &s)) return -1;
     if ((why = px_kong_sni_invalid(s))) return fl_y_error(c->d, n, "sni '%s': %s", s, why);
@@ -136,6 +137,7 @@ static int nested_snis(struct kp *c, const yaml_node_t *n, size_t ci)
 {
     static const char *const keys[] = {"name", "id", "tags", "created_at", "updated_at", NULL};
     static const char *const required[] = {"name", NULL};
+    FL_ASSERT(ci < c->k->n_certs);
     if (fl_y_want_seq(c->d, n, "snis")) return -1;
     for (size_t i = 0; i < SEQ_COUNT(n); i++) {
         yaml_node_t *x = px_kong_item(c, n, i);
@@ -154,6 +156,7 @@ static int pem_pair(struct kp *c, const yaml_node_t *m, const char *cert_key, co
 {
     const yaml_node_t *cn = fl_y_get(c->d, m, cert_key), *kn = fl_y_get(c->d, m, key_key);
     const char *cs, *ks, *why;
+    FL_ASSERT(!*cert && !*key);
     if (!cn && !kn) return 0;
     if (!cn || !kn)
         return fl_y_error(c->d, cn ? cn : kn, "certificate: %s and %s go together", cert_key,
@@ -213,6 +216,7 @@ static int parse_top_sni(struct kp *c, const yaml_node_t *n)
     if (fl_y_want_map(c->d, n, "an sni") || fl_y_check_keys(c->d, n, keys, required, "sni"))
         return -1;
     const yaml_node_t *ref = fl_y_get(c->d, n, "certificate");
+    FL_ASSERT(ref); /* required above */
     if (ref->type == YAML_MAPPING_NODE) {
         static const char *const ref_keys[] = {"id", NULL};
         if (fl_y_check_keys(c->d, ref, ref_keys, ref_keys, "certificate reference")) return -1;
