@@ -111,10 +111,12 @@ page-tests: $(BIN)
 	FAULTLINE=$(BIN) bash tests/pages.sh
 
 # The gateway and stubs on loopback sockets, driven with curl; then hostile clients
-# (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)).
+# (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)); then TLS at the
+# gateway (tests/tls.sh: openssl s_client and curl).
 live-tests: $(BIN) $(SPANCHECK)
 	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh \
-		&& FAULTLINE=$(BIN) bash tests/auth.sh
+		&& FAULTLINE=$(BIN) bash tests/auth.sh \
+		&& FAULTLINE=$(BIN) bash tests/tls.sh
 
 lint:
 	bash tests/lint.sh

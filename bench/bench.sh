@@ -13,7 +13,9 @@
 #      (bench/scale.sh), and the kernel's memory over 1000 simulated s (kernel_rss);
 #   4. the live gateway and nginx in front of the same stub, under wrk, then the
 #      gateway's P99 with and without a slowloris of 1,000 connections
-#      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is).
+#      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is);
+#   7. TLS: the gateway's --tls-listen and nginx's ssl listener with the same certificate,
+#      handshakes/s and keep-alive requests/s, interleaved (bench/tls_bench.sh).
 set -u
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
@@ -249,3 +251,8 @@ if command -v wrk >/dev/null; then
 else
     echo "skipped: wrk is not installed (./setup.sh --bench installs wrk and nginx)"
 fi
+
+echo
+echo "== 7. TLS: faultline gateway --tls-listen and nginx (ssl) with the same certificate, in front"
+echo "   of the same stub: handshakes per second and keep-alive requests per second, interleaved"
+BUILD=$BUILD bash bench/tls_bench.sh

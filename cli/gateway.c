@@ -22,9 +22,22 @@
  * With --spans / --spans-otlp, the runtime keeps the proxy's sampled spans
  * (live_rt_keep_spans) and they are written on shutdown, after the drain.
  *
- * Not here: TLS, reloading the configuration, the admin API.
+ * With --tls-listen, it also (or only) listens for TLS (live/tls.h): the
+ * configuration's `certificates` chosen by SNI, the default one from
+ * --tls-cert and --tls-key, else the first of the configuration. With
+ * several workers, the supervisor draws the session ticket keys once so
+ * that every worker resumes the sessions of the others; then only one
+ * address can be served (--listen or --tls-listen).
+ *
+ * A service with protocol https is spoken to in TLS (its targets, when
+ * its host names an upstream), with its host as the server name, the
+ * certificate verified when its tls_verify is true (Kong's default: not).
+ *
+ * Not here: reloading the configuration, the admin API.
  */
 #include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,12 +49,14 @@
 #include "base/yamldoc.h"
 #include "cli/cli.h"
 #include "live/rt.h"
+#include "live/tls.h"
 #include "proxies/kong.h"
 #include "proxies/proxy.h"
 #include "reports/spans_files.h"
 
 static const char usage[] =
     "usage: faultline gateway --config FILE --listen HOST:PORT [--seed N] [--drain D]\n"
+    "                         [--tls-listen HOST:PORT [--tls-cert FILE --tls-key FILE]]\n"
     "                         [--workers N]\n"
     "                         [--spans FILE] [--spans-otlp FILE] [--spans-max N]\n"
     "                         [limits] [--verbose]\n"
@@ -53,6 +68,13 @@ static const char usage[] =
     "\n"
     "  --config FILE       the Kong declarative configuration\n"
     "  --listen HOST:PORT  where to listen; port 0 takes a free port (see below)\n"
+    "  --tls-listen HOST:PORT  where to listen for HTTPS (TLS 1.2 and 1.3), with --listen\n"
+    "                      or without it. Certificates: the configuration's `certificates`\n"
+    "                      (PEM text, chosen by their `snis`, Kong's wildcards included)\n"
+    "  --tls-cert FILE     the default certificate (PEM: leaf, then its chain), for clients\n"
+    "                      whose server name matches no `snis` (default: the first one of\n"
+    "                      the configuration)\n"
+    "  --tls-key FILE      its private key (PEM, not encrypted)\n"
     "  --seed N            seed of the proxy's random draws (default: random)\n"
     "  --drain D           on SIGTERM, how long requests in flight may finish (default 5s)\n"
     "  --workers N         serve with N processes on the same port (SO_REUSEPORT; default:\n"
@@ -78,13 +100,24 @@ static const char usage[] =
     "of the wall clock while it runs moves no span. docs/tracing-export.md has the\n"
     "formats and how to load them into Zipkin, Jaeger or an OpenTelemetry collector.\n"
     "\n"
-    "When ready it prints `faultline gateway: listening on HOST:PORT` on stderr.\n"
+    "TLS: versions 1.2 and 1.3 only; TLS 1.2 with ECDHE key exchange and AEAD ciphers\n"
+    "only (Mozilla's \"intermediate\" profile without DHE); session tickets on.\n"
+    "Services with protocol https are reached in TLS (SNI: their host; their\n"
+    "tls_verify: true checks the certificate against the system's CAs and the host).\n"
+    "docs/security.md has the details. With --workers above 1, give --listen or\n"
+    "--tls-listen, not both.\n"
+    "\n"
+    "When ready it prints `faultline gateway: listening on HOST:PORT` on stderr (and\n"
+    "`faultline gateway: listening for TLS on HOST:PORT`).\n"
     "SIGTERM or SIGINT stop it cleanly (exit 0). Exit status 2: bad usage, a bad\n"
     "configuration (FILE:LINE:COL: message), it cannot listen, or the spans could\n"
     "not be written (their folder is checked at start).\n";
 
 struct gw_opts {
     const char *config, *listen;
+    const char *tls_listen, *tls_cert, *tls_key; /* NULL when not given */
+    unsigned char ticket_keys[LIVE_TLS_TICKET_KEYS_BYTES];
+    int has_ticket_keys;
     const char *spans, *spans_otlp; /* files to write the spans to, or NULL */
     uint64_t spans_max;
     uint64_t seed;
@@ -106,6 +139,9 @@ struct gateway {
     int has_cfg;
     struct px_proxy *proxy;
     struct live_listener *l;
+    struct live_listener *tls_l;   /* the TLS listener, or NULL */
+    struct live_tls_server *tls;   /* its certificates */
+    struct live_tls_client *up[2]; /* TLS to upstreams: [0] not verified, [1] verified */
     struct rpt_spans spans;
     struct cli_signals signals;
     ev_timer drain_tick;
@@ -131,6 +167,12 @@ static int parse_value(void *opts, const char *a, const char *v)
         o->config = v;
     } else if (!strcmp(a, "--listen")) {
         o->listen = v;
+    } else if (!strcmp(a, "--tls-listen")) {
+        o->tls_listen = v;
+    } else if (!strcmp(a, "--tls-cert")) {
+        o->tls_cert = v;
+    } else if (!strcmp(a, "--tls-key")) {
+        o->tls_key = v;
     } else if (!strcmp(a, "--spans")) {
         o->spans = v;
     } else if (!strcmp(a, "--spans-otlp")) {
@@ -156,17 +198,11 @@ static int parse_value(void *opts, const char *a, const char *v)
 
 static int parse_args(int argc, char **argv, struct gw_opts *o)
 {
-    static const char *const with_value[] = {"--config",
-                                             "--listen",
-                                             "--seed",
-                                             "--drain",
-                                             "--spans",
-                                             "--spans-otlp",
-                                             "--spans-max",
-                                             CLI_LIMIT_OPTIONS,
-                                             "--max-response-body",
-                                             "--workers",
-                                             NULL};
+    static const char *const with_value[] = {
+        "--config",     "--listen",    "--tls-listen",    "--tls-cert",
+        "--tls-key",    "--seed",      "--drain",         "--spans",
+        "--spans-otlp", "--spans-max", CLI_LIMIT_OPTIONS, "--max-response-body",
+        "--workers",    NULL};
     const struct cli_opts_spec spec = {"gateway", usage, with_value, parse_value, o};
     cli_limits_init(&o->lim, 2); /* a client and its upstream connection */
     int rc = cli_parse_opts(&spec, argc, argv, &o->verbose);
@@ -174,7 +210,16 @@ static int parse_args(int argc, char **argv, struct gw_opts *o)
     cli_limits_finish(&o->lim);
     FL_ASSERT(o->drain_ns >= 0 && o->lim.conns_per_ip_max <= UINT32_MAX - 1);
     if (!o->config) return usage_error("%s", "which configuration? give --config FILE");
-    if (!o->listen) return usage_error("%s", "where? give --listen HOST:PORT");
+    if (!o->listen && !o->tls_listen)
+        return usage_error("%s", "where? give --listen HOST:PORT (or --tls-listen HOST:PORT)");
+    if (!o->tls_cert != !o->tls_key)
+        return usage_error("%s", o->tls_cert ? "--tls-cert needs --tls-key FILE"
+                                             : "--tls-key needs --tls-cert FILE");
+    if (o->tls_cert && !o->tls_listen)
+        return usage_error("%s", "--tls-cert and --tls-key need --tls-listen HOST:PORT");
+    if (o->listen && o->tls_listen && o->workers > 1)
+        return usage_error("%s", "with --workers above 1, give --listen or --tls-listen, not both "
+                                 "(--workers 1 serves both)");
     return 0;
 }
 
@@ -350,6 +395,137 @@ static int spans_hand_over(struct gateway *g)
     return rc;
 }
 
+/* One of the TLS options' files (PEM), read whole; NULL after printing why (naming the option). */
+static char *read_pem(const char *opt, const char *path)
+{
+    char *text;
+    if (live_tls_read_file(path, &text)) {
+        fprintf(stderr, "faultline gateway: %s %s: %s\n", opt, path, strerror(errno));
+        return NULL;
+    }
+    return text;
+}
+
+/*
+ * The TLS server of --tls-listen: the configuration's certificates, and
+ * the default one (--tls-cert, else the first). Returns 0, or -1 after
+ * printing why.
+ */
+static int tls_load(struct gateway *g)
+{
+    const struct gw_opts *o = &g->o;
+    FL_ASSERT(o->tls_listen && g->has_kong && !g->tls);
+    char *err = NULL;
+    if (!(g->tls = live_tls_server_new(&err))) {
+        fprintf(stderr, "faultline gateway: %s\n", err);
+        free(err);
+        return -1;
+    }
+    for (size_t i = 0; i < g->kong.n_certs; i++) {
+        const struct px_kong_cert *c = &g->kong.certs[i];
+        if (live_tls_server_add(g->tls, c->cert, c->key, c->cert_alt, c->key_alt, c->snis,
+                                c->n_snis, &err)) {
+            fprintf(stderr, "%s: certificate %s\n", c->at, err); /* checked when read: rare */
+            free(err);
+            return -1;
+        }
+    }
+    if (o->tls_cert) {
+        char *cert = read_pem("--tls-cert", o->tls_cert), *key = NULL;
+        int rc = !cert || !(key = read_pem("--tls-key", o->tls_key)) ? -1 : 0;
+        if (!rc && (rc = live_tls_server_add(g->tls, cert, key, NULL, NULL, NULL, 0, &err))) {
+            fprintf(stderr, "faultline gateway: --tls-cert %s, --tls-key %s: %s\n", o->tls_cert,
+                    o->tls_key, err);
+            free(err);
+        }
+        free(cert);
+        free(key);
+        if (rc) return -1;
+        live_tls_server_set_default(g->tls, live_tls_server_count(g->tls) - 1);
+    }
+    if (!live_tls_server_count(g->tls)) {
+        fprintf(stderr,
+                "faultline gateway: --tls-listen needs a certificate: give --tls-cert FILE "
+                "--tls-key FILE, or `certificates` in %s\n",
+                o->config);
+        return -1;
+    }
+    if (o->has_ticket_keys) live_tls_server_set_ticket_keys(g->tls, o->ticket_keys);
+    return 0;
+}
+
+/* The px address of host:port, resolved by the build already. Returns 0, or -1 after printing why.
+ */
+static int service_addr(struct gateway *g, const struct px_kong_service *s, const char *host,
+                        uint16_t port, uint64_t *addr)
+{
+    char *err = NULL;
+    if (!live_rt_resolve(&g->rt, host, port, addr, &err)) return 0;
+    fprintf(stderr, "%s: %s\n", s->host_at ? s->host_at : g->o.config, err);
+    free(err);
+    return -1;
+}
+
+/*
+ * TLS to the upstreams of the https services: their host:port, or their
+ * upstream's targets. An address reached both in TLS and not, or with and
+ * without verification, is refused (the runtime keeps one setting per
+ * address). Returns 0, or -1 after printing why.
+ */
+static int upstream_tls(struct gateway *g)
+{
+    FL_ASSERT(g && g->has_cfg);
+    int *mode =
+        fl_calloc(g->rt.n_addrs + 1, sizeof *mode); /* 0 unseen, 1 plain, 2 TLS, 3 verified */
+    const char **who = fl_calloc(g->rt.n_addrs + 1, sizeof *who);
+    int rc = 0;
+    for (size_t i = 0; i < g->kong.n_services && !rc; i++) {
+        const struct px_kong_service *s = &g->kong.services[i];
+        int m = strcmp(s->protocol, "https") ? 1 : s->tls_verify ? 3 : 2;
+        const struct px_kong_upstream *u = NULL;
+        for (size_t j = 0; j < g->kong.n_upstreams && !u; j++)
+            if (!strcmp(g->kong.upstreams[j].name, s->host)) u = &g->kong.upstreams[j];
+        size_t count = u ? u->n_targets : 1;
+        for (size_t j = 0; j < count && !rc; j++) {
+            uint64_t addr;
+            const char *host = u ? u->targets[j].host : s->host;
+            uint16_t port = u ? u->targets[j].port : s->port;
+            if (service_addr(g, s, host, port, &addr)) {
+                rc = -1;
+                break;
+            }
+            FL_ASSERT(addr >= 1 &&
+                      addr <= g->rt.n_addrs); /* no new address: the build resolved it */
+            if (mode[addr] && mode[addr] != m) {
+                fprintf(stderr,
+                        "%s: service '%s' reaches %s:%u with other TLS settings (protocol, "
+                        "tls_verify) than service '%s'; the live gateway keeps one per "
+                        "address\n",
+                        s->host_at ? s->host_at : g->o.config, s->name ? s->name : "?", host,
+                        (unsigned)port, who[addr] ? who[addr] : "?");
+                rc = -1;
+                break;
+            }
+            mode[addr] = m;
+            who[addr] = s->name;
+            if (m == 1) continue;
+            char *err = NULL;
+            int v = m == 3;
+            if (!g->up[v] && !(g->up[v] = live_tls_client_new(v, &err))) {
+                fprintf(stderr, "faultline gateway: %s\n", err);
+                free(err);
+                rc = -1;
+                break;
+            }
+            /* the service's host is the server name, as Kong's (nginx's proxy_ssl_server_name) */
+            live_rt_addr_set_tls(&g->rt, addr, g->up[v], s->host);
+        }
+    }
+    free(mode);
+    free(who);
+    return rc;
+}
+
 static void accepted(void *arg, struct px_conn *c)
 {
     struct gateway *g = arg;
@@ -362,7 +538,7 @@ static void drain_check(struct ev_loop *loop, ev_timer *w, int revents)
 {
     (void)revents;
     struct gateway *g = w->data;
-    FL_ASSERT(!g->l && g->proxy); /* draining only after the listener closed */
+    FL_ASSERT(!g->l && !g->tls_l && g->proxy); /* draining only after the listeners closed */
     int64_t now = px_now(&g->rt.base);
     if ((!px_proxy_active(g->proxy) && !live_rt_flushing(&g->rt)) || now >= g->drain_deadline_ns)
         ev_break(loop, EVBREAK_ALL);
@@ -372,13 +548,14 @@ static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
 {
     (void)revents;
     struct gateway *g = w->data;
-    if (!g->l) { /* a second signal: stop waiting */
+    if (!g->l && !g->tls_l) { /* a second signal: stop waiting */
         ev_break(loop, EVBREAK_ALL);
         return;
     }
     if (g->o.verbose) fprintf(stderr, "faultline gateway: stopping (signal %d)\n", w->signum);
     live_listener_close(g->l);
-    g->l = NULL;
+    live_listener_close(g->tls_l);
+    g->l = g->tls_l = NULL;
     live_rt_drain(&g->rt);
     g->drain_deadline_ns = px_now(&g->rt.base) + g->o.drain_ns;
     FL_ASSERT(!g->l && g->drain_deadline_ns >= px_now(&g->rt.base));
@@ -404,6 +581,12 @@ static void print_summary(struct gateway *g)
             (unsigned long long)st->refused, (unsigned long long)st->evicted,
             (unsigned long long)st->header_timeouts, (unsigned long long)st->body_timeouts,
             (unsigned long long)st->responses_too_large);
+    if (g->tls)
+        fprintf(stderr,
+                "  tls: %llu handshakes (%llu resumed), %llu failed, %llu steps put off to a "
+                "later turn\n",
+                (unsigned long long)st->tls_handshakes, (unsigned long long)st->tls_resumed,
+                (unsigned long long)st->tls_failures, (unsigned long long)st->tls_deferred);
     for (size_t i = 0; i < g->cfg.n_clusters; i++) {
         const struct px_cluster_stats *cs = px_proxy_cluster_stats(g->proxy, i);
         fprintf(stderr,
@@ -427,11 +610,15 @@ static void gateway_free(struct gateway *g)
     FL_ASSERT(g && g->loop);
     FL_ASSERT(g->has_kong || !g->has_cfg); /* the config is built from the parsed Kong file */
     if (g->l) live_listener_close(g->l);
+    if (g->tls_l) live_listener_close(g->tls_l);
     if (g->proxy) {
         live_rt_close_all(&g->rt); /* the proxy's clients are told, and let go of */
         px_proxy_free(g->proxy);
     }
     live_rt_fini(&g->rt);
+    live_tls_server_free(g->tls); /* after its connections */
+    live_tls_client_free(g->up[0]);
+    live_tls_client_free(g->up[1]);
     if (g->has_cfg) px_proxy_cfg_free(&g->cfg);
     if (g->has_kong) px_kong_free(&g->kong);
     if (g->docs) fl_ydoc_free_all(g->docs, g->n_docs);
@@ -471,23 +658,30 @@ static int gateway_main(void *arg, const char *listen, int worker)
     FL_ASSERT(g->has_cfg && !g->proxy);
     g->proxy = px_proxy_new(&g->rt.base, &g->cfg);
 
-    if (spans_start(g)) {
+    if (spans_start(g) || (o->tls_listen && tls_load(g)) || upstream_tls(g)) {
         gateway_free(g);
         return CLI_BAD_INPUT;
     }
-    if (live_listen(&g->rt, listen, accepted, g, &g->l, &err)) {
+    /* with workers, `listen` is the one address they share (--listen or --tls-listen) */
+    const char *plain = o->listen ? listen : NULL;
+    const char *tls = o->tls_listen ? (o->listen ? o->tls_listen : listen) : NULL;
+    if ((plain && live_listen(&g->rt, plain, accepted, g, &g->l, &err)) ||
+        (tls && live_listen(&g->rt, tls, accepted, g, &g->tls_l, &err))) {
         fprintf(stderr, "faultline gateway: %s\n", err);
         free(err);
         gateway_free(g);
         return CLI_BAD_INPUT;
     }
+    if (g->tls_l) live_listener_set_tls(g->tls_l, g->tls);
     cli_signals_start(&g->signals, g->loop, on_signal, g);
     ev_init(&g->drain_tick, drain_check);
     g->drain_tick.data = g;
-    if (worker < 0)
+    if (worker < 0 && g->l)
         fprintf(stderr, "faultline gateway: listening on %s\n", live_listener_name(g->l));
-    else
-        cli_worker_ready();
+    if (worker < 0 && g->tls_l)
+        fprintf(stderr, "faultline gateway: listening for TLS on %s\n",
+                live_listener_name(g->tls_l));
+    if (worker >= 0) cli_worker_ready();
     ev_run(g->loop, 0);
     ev_timer_stop(g->loop, &g->drain_tick);
     cli_signals_stop(&g->signals, g->loop);
@@ -508,16 +702,26 @@ int cli_gateway(int argc, char **argv)
     o.workers = cli_workers_default();
     int rc = parse_args(argc, argv, &o);
     if (rc) return rc;
-    if (o.workers == 1) return gateway_main(&o, o.listen, -1);
+    if (o.tls_listen) { /* one set of ticket keys for every worker (tls.h) */
+        if (RAND_bytes(o.ticket_keys, sizeof o.ticket_keys) != 1) {
+            fprintf(stderr, "faultline gateway: cannot draw session ticket keys\n");
+            return CLI_BAD_INPUT;
+        }
+        o.has_ticket_keys = 1;
+    }
+    const char *addr = o.listen ? o.listen : o.tls_listen;
+    if (o.workers == 1) return gateway_main(&o, addr, -1);
     /* several workers: check the configuration and the span files once, here, before any starts */
     struct gateway *g = fl_calloc(1, sizeof *g);
     g->o = o;
     g->worker = -1;
     g->loop = ev_loop_new(EVFLAG_AUTO);
     live_rt_init(&g->rt, g->loop, 1, 0);
-    int bad = load_config(g) || spans_start(g);
+    int bad = load_config(g) || spans_start(g) || (o.tls_listen && tls_load(g));
     gateway_free(g);
     if (bad) return CLI_BAD_INPUT;
     supervisor = getpid();
-    return cli_workers_run("gateway", o.workers, o.listen, gateway_main, spans_gather, &o);
+    int code = cli_workers_run("gateway", o.workers, addr, gateway_main, spans_gather, &o);
+    OPENSSL_cleanse(o.ticket_keys, sizeof o.ticket_keys);
+    return code;
 }

@@ -252,10 +252,14 @@ void live_rt_fini(struct live_rt *rt)
 {
     live_conn_free_all(rt);
     live_limit_fini(rt);
+    live_tls_rt_fini(rt);
     ev_ref(rt->loop);
     ev_check_stop(rt->loop, &rt->pend_check);
     ev_idle_stop(rt->loop, &rt->pend_idle);
-    for (size_t i = 0; i < rt->n_addrs; i++) free(rt->addrs[i].name);
+    for (size_t i = 0; i < rt->n_addrs; i++) {
+        free(rt->addrs[i].name);
+        free(rt->addrs[i].sni);
+    }
     free(rt->addrs);
     rt->addrs = NULL;
     rt->n_addrs = rt->cap_addrs = 0;

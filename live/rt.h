@@ -73,7 +73,16 @@
  *    as nginx answers 502 when it cannot use what the upstream sent, and
  *    the upstream connection is reset.
  *
- * Not here: TLS, HTTP/2, the proxy's own timeouts (connect, per-try and
+ * TLS (live/tls.h): a listener given a TLS server (live_listener_set_tls)
+ * accepts TLS connections, whose handshake counts against the limits
+ * above as a request's head does.
+ *
+ * An address marked with live_rt_addr_set_tls is connected to with TLS:
+ * the owner is told it connected once the handshake is over, and a failed
+ * handshake is a refused connection (PX_ECONNREFUSED), as nginx counts it
+ * an error establishing the connection.
+ *
+ * Not here: HTTP/2, the proxy's own timeouts (connect, per-try and
  * route timeouts are the proxy's timers), rate limits (the proxy's).
  */
 #ifndef FL_LIVE_RT_H
@@ -122,10 +131,14 @@ struct live_limits {
  */
 void live_limits_default(struct live_limits *l, unsigned fds_per_conn);
 
+struct live_tls_client;
+
 struct live_addr {
     char *name; /* "host:port" as asked */
     struct sockaddr_storage sa;
     socklen_t len;
+    struct live_tls_client *tls; /* connections to it speak TLS (live_rt_addr_set_tls), or NULL */
+    char *sni;                   /* ... naming this server (NULL: none) */
 };
 
 struct live_stats {
@@ -135,10 +148,14 @@ struct live_stats {
     uint64_t evicted;                        /* idle connections closed to make room */
     uint64_t header_timeouts, body_timeouts; /* 408s */
     uint64_t responses_too_large;            /* upstream answers replaced by a 502 */
+    uint64_t tls_handshakes, tls_resumed;    /* TLS handshakes done; of them, sessions resumed */
+    uint64_t tls_failures;                   /* handshakes failed (plain HTTP, old versions...) */
+    uint64_t tls_deferred;                   /* steps put off to a later turn (the budget) */
     uint64_t events[PX_EV_RATELIMIT + 1];
 };
 
-struct live_ip; /* a client address and its connections (rt_limit.c) */
+struct live_ip;     /* a client address and its connections (rt_limit.c) */
+struct live_tls_rt; /* the handshake budget (tls.c) */
 
 struct live_rt {
     struct px_rt base; /* first: what the proxy code holds */
@@ -168,6 +185,7 @@ struct live_rt {
     size_t spans_max;
     int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
     int reuseport;       /* listeners bind with SO_REUSEPORT (one of several worker processes) */
+    struct live_tls_rt *tls; /* made with the first TLS connection */
 };
 
 /*
@@ -234,6 +252,14 @@ int live_rt_resolve(struct live_rt *rt, const char *host, uint16_t port, uint64_
 /* A proxies/resolve.h resolver over live_rt_resolve: one endpoint "host:port" per name. */
 struct px_resolver live_rt_resolver(struct live_rt *rt);
 
+/*
+ * Connections to px address addr speak TLS from now on, with client
+ * settings cl (tls.h; not owned, outlives the runtime's connections) and
+ * server name sni (NULL, or an IP address: none sent).
+ */
+void live_rt_addr_set_tls(struct live_rt *rt, uint64_t addr, struct live_tls_client *cl,
+                          const char *sni);
+
 /* The socket address of a px address, or NULL. */
 const struct live_addr *live_rt_addr(const struct live_rt *rt, uint64_t addr);
 
@@ -261,6 +287,14 @@ int live_reserve_port(const char *hostport, int *fd, char **where, char **err);
 
 /* "127.0.0.1:41234": where it really listens. */
 const char *live_listener_name(const struct live_listener *l);
+
+struct live_tls_server;
+
+/*
+ * Connections accepted from now on speak TLS with s's certificates (tls.h;
+ * s, not owned, outlives the listener and its connections).
+ */
+void live_listener_set_tls(struct live_listener *l, struct live_tls_server *s);
 
 /* Stops accepting and frees the listener (accepted connections go on). */
 void live_listener_close(struct live_listener *l);

@@ -13,6 +13,7 @@
  * runtime's life), several endpoints per name, lookups off the loop
  * (getaddrinfo blocks; names are resolved at start-up).
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include <strings.h>
 
 #include "base/alloc.h"
+#include "base/assert.h"
 #include "live/rt_internal.h"
 
 int live_parse_hostport(const char *s, char **host, uint16_t *port, char **err)
@@ -117,6 +119,19 @@ int live_rt_resolve(struct live_rt *rt, const char *host, uint16_t port, uint64_
     *err = fl_asprintf("cannot resolve '%s': %s", host, why);
     free(why);
     return -1;
+}
+
+void live_rt_addr_set_tls(struct live_rt *rt, uint64_t addr, struct live_tls_client *cl,
+                          const char *sni)
+{
+    FL_ASSERT(addr >= 1 && addr <= rt->n_addrs && cl);
+    struct live_addr *a = &rt->addrs[addr - 1];
+    struct in6_addr ip;
+    a->tls = cl;
+    free(a->sni);
+    /* RFC 6066 section 3: no IP address literal as a server name */
+    a->sni = sni && !inet_pton(AF_INET, sni, &ip) && !inet_pton(AF_INET6, sni, &ip) ? fl_strdup(sni)
+                                                                                    : NULL;
 }
 
 const struct live_addr *live_rt_addr(const struct live_rt *rt, uint64_t addr)

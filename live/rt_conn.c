@@ -37,8 +37,14 @@
  *
  * An upstream response over the limits is replaced by a 502 (rt.h).
  *
+ * A TLS connection (c->tls) reads and writes through live/tls.c in place
+ * of recv and send; until its handshake is over, each readiness of its
+ * socket is a handshake step (on_handshake), and a graceful close sends
+ * close_notify first.
+ *
  * Not here: accepting (rt_listen.c), resolving addresses (rt_addr.c), the
- * ops table (rt.c), counting connections (rt_limit.c); TLS, HTTP/2.
+ * ops table (rt.c), counting connections (rt_limit.c), TLS itself
+ * (tls.c); HTTP/2.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -190,7 +196,10 @@ static void conn_kill(struct px_conn *c, int reset)
     if (reset) {
         struct linger l = {1, 0}; /* close sends a RST */
         setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    } else {
+        live_tls_close_notify(c);
     }
+    live_tls_detach(c);
     close(c->fd);
     c->fd = -1;
     c->state = C_DEAD;
@@ -310,12 +319,25 @@ void live_conn_start_server(struct px_conn *c)
     phase_update(c);
 }
 
+/* send(2), or its TLS counterpart. */
+static ssize_t conn_send(struct px_conn *c, const void *buf, size_t len)
+{
+    return c->tls ? live_tls_send(c, buf, len) : send(c->fd, buf, len, MSG_NOSIGNAL);
+}
+
+/* recv(2), or its TLS counterpart. */
+static ssize_t conn_recv(struct px_conn *c, void *buf, size_t len)
+{
+    return c->tls ? live_tls_recv(c, buf, len) : recv(c->fd, buf, len, 0);
+}
+
 /* Writes what the socket takes. Returns 0, or an errno. Finishes a close once all is written. */
 static int flush(struct px_conn *c)
 {
     struct live_rt *rt = c->rt;
+    if (c->tls && !live_tls_established(c)) return 0; /* written once the handshake is over */
     while (live_buf_size(&c->out)) {
-        ssize_t n = send(c->fd, live_buf_head(&c->out), live_buf_size(&c->out), MSG_NOSIGNAL);
+        ssize_t n = conn_send(c, live_buf_head(&c->out), live_buf_size(&c->out));
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
             ev_io_start(rt->loop, &c->wio);
@@ -352,6 +374,7 @@ static void linger_start(struct px_conn *c)
         c->pend_reason = PX_ECLOSED;
         pend(c, D_CLOSED);
     }
+    live_tls_close_notify(c);
     shutdown(c->fd, SHUT_WR);
     ev_io_stop(rt->loop, &c->wio);
     ev_io_start(rt->loop, &c->rio);
@@ -553,9 +576,48 @@ static void on_eof(struct px_conn *c)
     if (c->state != C_DEAD) conn_end(c, PX_ECLOSED, 0, 1);
 }
 
+static void on_readable(struct px_conn *c);
+
+/*
+ * A TLS connection's socket is ready while its handshake goes on: one
+ * step (tls.c bounds them per turn of the loop); once over, what came
+ * with the client's last handshake message is read.
+ */
+static void on_handshake(struct px_conn *c)
+{
+    FL_ASSERT(c->tls && c->state == C_OPEN && !live_tls_established(c));
+    int r = live_tls_handshake(c);
+    if (r < 0 && !c->server) { /* an upstream's: as a failed connect (rt.h) */
+        c->rt->st.connect_failures++;
+        conn_kill(c, 0);
+        tell_connected(c, PX_ECONNREFUSED);
+        return;
+    }
+    if (r < 0) {
+        conn_end(c, PX_ERESET, 0, 1); /* plain HTTP, an old version, no common suite... */
+        return;
+    }
+    if (r == 0) return;
+    FL_ASSERT(live_tls_established(c));
+    if (!c->server) { /* connected now: what the owner sent meanwhile goes out */
+        int e = flush(c);
+        if (e) {
+            conn_end(c, map_errno(e, 0), 0, 1);
+            return;
+        }
+        tell_connected(c, PX_OK);
+        if (c->state != C_OPEN) return;
+    }
+    on_readable(c);
+}
+
 static void on_readable(struct px_conn *c)
 {
     struct live_rt *rt = c->rt;
+    if (c->tls && !live_tls_established(c)) {
+        on_handshake(c);
+        return;
+    }
     /*
      * The input grows by what arrives, not by what one read could take:
      * a short read lands on the stack first, so that thousands of quiet
@@ -563,7 +625,7 @@ static void on_readable(struct px_conn *c)
      */
     char stack[READ_CHUNK];
     int direct = c->in.cap - c->in.len >= READ_CHUNK;
-    ssize_t n = recv(c->fd, direct ? c->in.data + c->in.len : stack, READ_CHUNK, 0);
+    ssize_t n = conn_recv(c, direct ? c->in.data + c->in.len : stack, READ_CHUNK);
     if (n < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
         live_logf(rt, "conn %llu: %s", (unsigned long long)c->id, strerror(errno));
@@ -600,6 +662,17 @@ static void on_connect_done(struct px_conn *c)
     c->state = C_OPEN;
     ev_io_stop(rt->loop, &c->wio);
     read_start(c);
+    const struct live_addr *a = live_rt_addr(rt, c->addr);
+    if (a && a->tls) { /* the owner is told once the handshake is over (on_handshake) */
+        if (live_tls_attach_client(c, a->tls, a->sni)) {
+            rt->st.connect_failures++;
+            conn_kill(c, 0);
+            tell_connected(c, PX_ECONNREFUSED);
+            return;
+        }
+        on_handshake(c);
+        return;
+    }
     if (live_buf_size(&c->out)) {
         int e = flush(c);
         if (e) {
@@ -634,6 +707,8 @@ static void conn_io(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     struct px_conn *c = w->data;
     c->busy++;
+    /* a TLS handshake or read that waits to write goes on when the socket takes bytes */
+    if ((revents & EV_WRITE) && c->state == C_OPEN && live_tls_wants_write(c)) revents |= EV_READ;
     if ((revents & EV_WRITE) && c->state != C_DEAD) on_writable(c);
     if ((revents & EV_READ) && c->state == C_OPEN)
         on_readable(c);
@@ -704,6 +779,7 @@ struct px_conn *live_op_connect(struct px_rt *prt, uint64_t addr, const struct p
     struct px_conn *c = live_conn_new(rt, fd, 0);
     c->cbs = cbs;
     c->ctx = ctx;
+    c->addr = addr;
     snprintf(c->peer, sizeof c->peer, "%s", a->name);
     int e = 0;
     if (fd < 0) {

@@ -5,8 +5,9 @@
  * the connection entries of the ops table and the deferred-telling
  * watchers (rt_conn.c, for rt.c), making, starting and evicting a
  * connection (rt_conn.c, for rt_listen.c and rt_limit.c), address lookup
- * (rt_addr.c, for rt_listen.c), and the connection limits (rt_limit.c,
- * for rt_listen.c and rt_conn.c).
+ * (rt_addr.c, for rt_listen.c), the connection limits (rt_limit.c,
+ * for rt_listen.c and rt_conn.c), and TLS on a connection (tls.c, for
+ * rt_listen.c and rt_conn.c).
  *
  * Not a public API: outside live/rt*.c, use rt.h.
  */
@@ -17,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "live/buf.h"
 #include "live/http1.h"
@@ -68,6 +70,8 @@ struct px_conn {
     int in_pend;
     struct px_conn *pend_next;
     struct px_conn *prev, *next;
+    struct live_tls_conn *tls; /* its TLS state (tls.c), or NULL: plain TCP */
+    uint64_t addr;             /* an upstream connection's px address (0 for a client's) */
 };
 
 static inline struct live_rt *live_rt_of(struct px_rt *rt)
@@ -144,6 +148,43 @@ void live_idle_remove(struct px_conn *c);
 
 /* Frees the address table (every connection detached first). */
 void live_limit_fini(struct live_rt *rt);
+
+/* ---------------------------------------------------------------- tls.c */
+
+struct live_tls_server;
+
+/* Server connection c (accepted, not yet read) speaks TLS with s's certificates. 0, or -1. */
+int live_tls_attach(struct px_conn *c, struct live_tls_server *s);
+
+/* Upstream connection c (connected) speaks TLS with cl, naming sni (NULL: none). 0, or -1. */
+struct live_tls_client;
+int live_tls_attach_client(struct px_conn *c, struct live_tls_client *cl, const char *sni);
+
+/* Whether c's handshake is over (c->tls set). */
+int live_tls_established(const struct px_conn *c);
+
+/*
+ * One step of c's handshake, within the turn's budget (tls.c); sets which
+ * of c's watchers run. Returns 1 once it is over, 0 while it goes on (or
+ * waits for the next turn), -1 when it failed (logged; close c).
+ */
+int live_tls_handshake(struct px_conn *c);
+
+/* recv and send over TLS, once established: the same returns and errno (EAGAIN: wait). */
+ssize_t live_tls_recv(struct px_conn *c, void *buf, size_t len);
+ssize_t live_tls_send(struct px_conn *c, const void *buf, size_t len);
+
+/* The handshake or a read waits for the socket to take bytes (c->tls may be NULL: 0). */
+int live_tls_wants_write(const struct px_conn *c);
+
+/* Sends close_notify, best effort, before a graceful close (nothing if none is due). */
+void live_tls_close_notify(struct px_conn *c);
+
+/* Frees c's TLS state (before its socket closes); nothing if it has none. */
+void live_tls_detach(struct px_conn *c);
+
+/* Frees the runtime's handshake budget (live_rt_fini; every connection closed first). */
+void live_tls_rt_fini(struct live_rt *rt);
 
 /* ---------------------------------------------------------------- rt_addr.c */
 

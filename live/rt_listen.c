@@ -20,7 +20,11 @@
  * back; only without a reserve (or out of memory) does accepting pause
  * for 100 ms.
  *
- * Not here: counting connections (rt_limit.c), TLS. Closing a listener
+ * A listener given a TLS server (live_listener_set_tls) attaches TLS to
+ * each connection it accepts (tls.c); the handshake starts when the
+ * client's first bytes arrive.
+ *
+ * Not here: counting connections (rt_limit.c), the handshake. Closing a listener
  * leaves the connections it accepted open.
  */
 #include <arpa/inet.h>
@@ -47,6 +51,7 @@ struct live_listener {
     ev_timer pause; /* out of file descriptors: accept again a little later */
     live_accept_cb cb;
     void *arg;
+    struct live_tls_server *tls; /* accepted connections speak TLS, or NULL */
     char name[80];
 };
 
@@ -97,6 +102,13 @@ static void accepted(struct live_listener *l, int fd, const struct sockaddr_stor
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     struct px_conn *c = live_conn_new(rt, fd, 1);
     live_limit_attach(c, who);
+    if (l->tls && live_tls_attach(c, l->tls)) { /* out of memory in OpenSSL: as a refusal */
+        rt->st.refused++;
+        c->state = C_OPEN;
+        live_op_conn_reset(&rt->base, c);
+        live_op_conn_release(&rt->base, c);
+        return;
+    }
     snprintf(c->peer, sizeof c->peer, "%s", ip);
     rt->st.accepted++;
     live_logf(rt, "conn %llu: accepted from %s:%u", (unsigned long long)c->id, ip, (unsigned)port);
@@ -227,6 +239,12 @@ int live_listen(struct live_rt *rt, const char *hostport, live_accept_cb cb, voi
 const char *live_listener_name(const struct live_listener *l)
 {
     return l->name;
+}
+
+void live_listener_set_tls(struct live_listener *l, struct live_tls_server *s)
+{
+    FL_ASSERT(l && s);
+    l->tls = s;
 }
 
 void live_listener_close(struct live_listener *l)

@@ -67,6 +67,7 @@ struct px_kong_service {
     int retries;
     int64_t connect_timeout_ns, read_timeout_ns, write_timeout_ns;
     int enabled;
+    int tls_verify; /* tls_verify: true (1); false or null, Kong's default (0): not verified */
 };
 
 struct px_kong_target {
@@ -98,6 +99,16 @@ struct px_kong_plugin {
     struct px_trace_cfg trace; /* zipkin, opentelemetry: the tracing it asks for (enabled 1) */
 };
 
+/* A certificate (kong_cert.c; kong/db/schema/entities/certificates.lua, snis.lua). */
+struct px_kong_cert {
+    char *id;                 /* NULL when absent */
+    char *cert, *key;         /* PEM text: the chain (leaf first) and its private key */
+    char *cert_alt, *key_alt; /* a second pair (e.g. ECDSA beside RSA), or NULL */
+    char *at;                 /* "file:line:col" of the certificate */
+    char **snis;              /* the server names it answers for (Kong's wildcards kept) */
+    size_t n_snis;
+};
+
 struct px_kong {
     char *format_version;
     struct px_kong_service *services;
@@ -109,6 +120,8 @@ struct px_kong {
     struct px_kong_plugin *plugins;
     size_t n_plugins;
     struct px_auth_store *auth; /* consumers and credentials (auth.h); always made */
+    struct px_kong_cert *certs; /* certificates (with their snis), in document order */
+    size_t n_certs;
 };
 
 /*

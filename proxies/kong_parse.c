@@ -29,8 +29,9 @@
  *    passive checks and the threshold run, active checks are refused once
  *    an interval or counter of theirs is above 0 (the all-zero block `kong
  *    config db_export` writes loads).
+ *  - certificates and snis are read in kong_cert.c (the live gateway's TLS).
  *  - parts Kong has and faultline cannot run yet (other plugins, consumers,
- *    certificates, expressions routes, snis, stream routes, https-only or
+ *    expressions routes, stream routes, https-only or
  *    grpc routes, non-http services, consistent-hashing/latency/sticky
  *    upstreams, active health checks, the redis policy) are refused by
  *    name; TLS settings and tags are read and have no effect.
@@ -57,6 +58,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "proxies/kong_cert.h"
 
 static const char *const kind_name[] = {"service", "route", "upstream"};
 
@@ -238,8 +240,8 @@ static int top_unsupported(struct kp *c, const yaml_node_t *n)
 {
     /* clang-format off */
     static const char *const keys[] = {
-        "consumer_groups", "certificates", "ca_certificates", "snis", "vaults", "keys",
-        "key_sets", "filter_chains", NULL};
+        "consumer_groups", "ca_certificates", "vaults", "keys", "key_sets", "filter_chains",
+        NULL};
     /* clang-format on */
     char msg[120];
     for (int i = 0; keys[i]; i++) {
@@ -301,7 +303,8 @@ static int parse_top(struct kp *c, const yaml_node_t *n)
     /* entities are read in dependency order, whatever the order of the keys */
     if (px_kong_parse_consumers(c, n) || each(c, n, "upstreams", px_kong_parse_upstream) ||
         each(c, n, "targets", top_target) || each(c, n, "services", px_kong_parse_service) ||
-        each(c, n, "routes", top_route) || each(c, n, "plugins", top_plugin))
+        each(c, n, "routes", top_route) || each(c, n, "plugins", top_plugin) ||
+        px_kong_parse_certs(c, n))
         return -1;
     return 0;
 }
@@ -367,5 +370,6 @@ void px_kong_free(struct px_kong *k)
     }
     free(k->plugins);
     px_auth_store_unref(k->auth);
+    px_kong_certs_free(k);
     memset(k, 0, sizeof *k);
 }

@@ -11,8 +11,10 @@
  * and 2^31 - 2, as Kong's, kept in ns.
  *
  * Not done: protocols other than http and https (refused by name); TLS
- * settings (client_certificate, tls_verify, tls_verify_depth,
- * ca_certificates) and tags are read and have no effect.
+ * settings (client_certificate, tls_verify_depth, ca_certificates) and
+ * tags are read and have no effect; tls_verify is kept for the live
+ * gateway's TLS to upstreams (null, Kong's default, is off: nginx's
+ * proxy_ssl_verify off).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +187,9 @@ int px_kong_parse_service(struct kp *c, const yaml_node_t *n)
     if (!s) return -1;
     s->name = name ? fl_strdup(name) : NULL;
     if (service_address(c, n, s, what) || service_timeouts(c, n, s)) return -1;
+    if ((x = fl_y_get(c->d, n, "tls_verify")) && !px_kong_is_null(x) &&
+        fl_y_bool(c->d, x, "tls_verify", &s->tls_verify))
+        return -1;
     int idx = (int)(c->k->n_services - 1);
     FL_ASSERT(s == &c->k->services[idx] && s->host && s->protocol);
     if ((x = fl_y_get(c->d, n, "routes"))) {
