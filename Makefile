@@ -101,9 +101,10 @@ scenario-tests: $(BIN) $(SPANCHECK)
 compare-tests: $(BIN)
 	FAULTLINE=$(BIN) bash tests/compare.sh
 
-# `faultline token` against the openssl command: HMAC, RSA and ECDSA signatures, JWK n/e/x/y.
+# `faultline token` and `faultline ca` against the openssl command: HMAC, RSA and ECDSA
+# signatures, JWK n/e/x/y; roots, SPIFFE certificates, their checks.
 token-tests: $(BIN)
-	FAULTLINE=$(BIN) bash tests/token.sh
+	FAULTLINE=$(BIN) bash tests/token.sh && FAULTLINE=$(BIN) bash tests/ca.sh
 
 # Plots, topology and index.html drawn by gnuplot and graphviz and opened in headless Chromium
 # (./setup.sh installs the three).

@@ -25,6 +25,9 @@ int cli_compare(int argc, char **argv);
 /* Mints a JSON Web Token, or prints a key's JWK set (token.c). */
 int cli_token(int argc, char **argv);
 
+/* A mesh certificate authority on files: init, issue, check (ca.c). */
+int cli_ca(int argc, char **argv);
+
 /* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
 extern const char cli_version[];
 extern const char cli_version_git[];

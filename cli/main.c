@@ -28,6 +28,8 @@ static const char usage[] =
     "  gateway       serve a Kong declarative configuration as a real reverse proxy\n"
     "  stub          a small HTTP/1.1 upstream for live tests and demos\n"
     "  token         mint a JSON Web Token (HS*, RS*, ES*) or print a key's JWK set\n"
+    "  ca            a mesh CA on files: a root, workload certificates with SPIFFE ids,\n"
+    "                the check a sidecar makes of a peer's certificate\n"
     "  help [COMMAND]  this list, or a command's help\n"
     "\n"
     "`faultline COMMAND --help` describes a command; `faultline --version` prints the\n"
@@ -40,9 +42,9 @@ struct command {
 };
 
 static const struct command commands[] = {
-    {"run", cli_run},         {"check", cli_check}, {"report", cli_report},
-    {"compare", cli_compare}, {"sweep", cli_sweep}, {"merge", cli_merge},
-    {"gateway", cli_gateway}, {"stub", cli_stub},   {"token", cli_token},
+    {"run", cli_run},     {"check", cli_check}, {"report", cli_report},   {"compare", cli_compare},
+    {"sweep", cli_sweep}, {"merge", cli_merge}, {"gateway", cli_gateway}, {"stub", cli_stub},
+    {"token", cli_token}, {"ca", cli_ca},
 };
 
 static const struct command *find(const char *name)

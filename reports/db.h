@@ -22,7 +22,7 @@
 #include "reports/results.h"
 
 /* The schema this build writes (run.schema_version); it reads versions 1 .. this one. */
-#define RPT_DB_SCHEMA_VERSION 1
+#define RPT_DB_SCHEMA_VERSION 2 /* 2: the counters table */
 /* PRAGMA application_id of a faultline database: "FLdb". */
 #define RPT_DB_APPLICATION_ID 0x464c6462
 

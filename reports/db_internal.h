@@ -53,4 +53,15 @@ const char *rpt_db_outcome_text(int code, char *buf, size_t size);
 /* The outcome code of such a text (-1 when it is neither). */
 int rpt_db_outcome_parse(const char *text);
 
+/*
+ * The counters table's rows (schema version 2): a name and where its value
+ * lives in struct rpt_run (db_schema.c).
+ */
+struct rpt_db_counter {
+    const char *name;
+    size_t offset; /* of a uint64_t in struct rpt_run */
+};
+extern const struct rpt_db_counter rpt_db_counters[];
+extern const size_t rpt_db_n_counters;
+
 #endif

@@ -22,6 +22,7 @@
 #include "reports/db_internal.h"
 
 struct reader {
+    int64_t version; /* the file's schema version */
     sqlite3 *db;
     struct rpt_run *run;
     const char *path;
@@ -138,6 +139,7 @@ static int read_identity(struct reader *r)
         return bad(r, "no run row");
     }
     int64_t v = c_int(st, 0);
+    r->version = v;
     sqlite3_finalize(st);
     if (v > RPT_DB_SCHEMA_VERSION || v < 1) {
         r->err = fl_asprintf("%s: written by a newer faultline (database schema version %lld; "
@@ -365,6 +367,22 @@ static int read_hops_retries(struct reader *r)
     }
     sqlite3_finalize(st);
     return rc;
+}
+
+/* The counters table (schema version 2 on; older files have none: zeros). */
+static int read_counters(struct reader *r)
+{
+    if (r->version < 2) return 0;
+    sqlite3_stmt *st = query(r, "SELECT name, value FROM counters");
+    int rc;
+    while ((rc = next(r, st)) == 1) {
+        const char *name = c_text(st, 0);
+        for (size_t i = 0; name && i < rpt_db_n_counters; i++)
+            if (!strcmp(rpt_db_counters[i].name, name))
+                *(uint64_t *)((char *)r->run + rpt_db_counters[i].offset) = c_u64(st, 1);
+    }
+    sqlite3_finalize(st);
+    return rc < 0 ? -1 : 0;
 }
 
 static int read_texts(struct reader *r)
@@ -843,7 +861,9 @@ static int read_all(struct reader *r, char **scenario_text)
     /* whole-run edge figures (the topology's) */
     if (read_stats_table(r, "edges", &run->edges, &run->n_edges, sizeof *run->edges)) return -1;
     if (read_clusters(r) || read_checks(r) || read_counts(r) || read_pods(r)) return -1;
-    if (read_hops_retries(r) || read_texts(r) || read_caches(r) || read_events(r)) return -1;
+    if (read_hops_retries(r) || read_texts(r) || read_counters(r) || read_caches(r) ||
+        read_events(r))
+        return -1;
     if (read_requests(r) || read_spans(r) || read_slowest(r)) return -1;
     if (run->series.window_ns && (read_series_index(r) || read_points(r))) return -1;
     return 0;
@@ -854,7 +874,7 @@ int rpt_db_read(const char *path, struct rpt_run *out, char **scenario_text, cha
     FL_ASSERT(path && out && err);
     memset(out, 0, sizeof *out);
     if (scenario_text) *scenario_text = NULL;
-    struct reader r = {NULL, out, path, NULL};
+    struct reader r = {0, NULL, out, path, NULL};
     int rc = -1;
     if (sqlite3_open_v2(path, &r.db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL) !=
         SQLITE_OK)

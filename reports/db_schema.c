@@ -7,7 +7,10 @@
  * Columns ending in _hist or holding *_per_100ms are blobs read back by
  * faultline itself (reports/db_codec.c).
  */
+#include <stddef.h>
+
 #include "reports/db_internal.h"
+#include "reports/results.h"
 
 #define STATS_COLUMNS                                                                              \
     "id INTEGER PRIMARY KEY, name TEXT, count INTEGER NOT NULL, errors INTEGER NOT NULL, "         \
@@ -46,6 +49,8 @@ const char rpt_db_schema[] =
     "miss_service TEXT, hits INTEGER, misses INTEGER, coalesced INTEGER, fills INTEGER, "
     "overlapping_fills INTEGER, expirations INTEGER, fills_per_100ms BLOB);\n"
     "CREATE TABLE texts (kind TEXT NOT NULL, id INTEGER NOT NULL, text TEXT NOT NULL);\n"
+    /* schema version 2: named run-wide counts (TLS handshakes, certificates) */
+    "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);\n"
     "CREATE TABLE events (id INTEGER PRIMARY KEY, t_ms REAL NOT NULL, event TEXT NOT NULL, "
     "subject TEXT, detail TEXT, proxy TEXT, cluster TEXT, host TEXT, value_ms REAL);\n"
     "CREATE TABLE assertions (id INTEGER PRIMARY KEY, text TEXT, ok INTEGER NOT NULL, "
@@ -93,3 +98,22 @@ const char rpt_db_schema[] =
 /* Made after the rows are in (an index built once is cheaper than one kept up to date). */
 const char rpt_db_indexes[] = "CREATE INDEX spans_trace ON spans (trace_id);\n"
                               "CREATE INDEX series_name ON series (scope, name, window);\n";
+
+#define COUNTER(name, field)                                                                       \
+    {                                                                                              \
+        name, offsetof(struct rpt_run, field)                                                      \
+    }
+const struct rpt_db_counter rpt_db_counters[] = {
+    COUNTER("tls_full", tls_full),
+    COUNTER("tls_mutual", tls_mutual),
+    COUNTER("tls_resumed", tls_resumed),
+    COUNTER("tls_failed", tls_failed),
+    COUNTER("certs_issued", certs_issued),
+    COUNTER("cert_renewals_failed", cert_renewals_failed),
+    COUNTER("tls_refused_expired", tls_refused[1]),
+    COUNTER("tls_refused_not_yet_valid", tls_refused[2]),
+    COUNTER("tls_refused_unknown_issuer", tls_refused[3]),
+    COUNTER("tls_refused_no_spiffe_id", tls_refused[4]),
+    COUNTER("tls_refused_invalid", tls_refused[5]),
+};
+const size_t rpt_db_n_counters = sizeof rpt_db_counters / sizeof *rpt_db_counters;

@@ -334,6 +334,14 @@ static int write_small_lists(struct writer *w)
             step(w, st);
         }
     sqlite3_finalize(st);
+    st = prep(w, "INSERT INTO counters VALUES (?,?)");
+    for (size_t i = 0; st && i < rpt_db_n_counters && !w->err; i++) {
+        int c = 1;
+        b_text(st, &c, rpt_db_counters[i].name);
+        b_u64(st, &c, *(const uint64_t *)((const char *)r + rpt_db_counters[i].offset));
+        step(w, st);
+    }
+    sqlite3_finalize(st);
     return w->err ? -1 : 0;
 }
 

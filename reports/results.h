@@ -251,6 +251,11 @@ struct rpt_run {
     /* TLS handshakes of simulated connections (sim/tls.c): full ones (of which mutual),
      * resumed ones, and those whose flights TCP gave up on */
     uint64_t tls_full, tls_mutual, tls_resumed, tls_failed;
+    /* workload certificates (sim/identity.c): issued, renewals the CA could not sign, and
+     * mutual TLS handshakes refused by reason (index: enum px_id_result, 0 unused) */
+    uint64_t certs_issued, cert_renewals_failed;
+#define RPT_TLS_REASONS 6
+    uint64_t tls_refused[RPT_TLS_REASONS];
     struct rpt_cache *caches; /* the services' caches, in scenario order */
     size_t n_caches;
     char **observers; /* the gateway's plugins that only observe (prometheus...), listed */

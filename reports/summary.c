@@ -330,6 +330,16 @@ static void json_doc(const struct rpt_run *run, FILE *out, const char *digest, c
         key_uint(&j, "mutual", run->tls_mutual);
         key_uint(&j, "resumed", run->tls_resumed);
         key_uint(&j, "failed", run->tls_failed);
+        if (run->certs_issued) {
+            static const char *const keys[RPT_TLS_REASONS] = {
+                NULL, "expired", "not_yet_valid", "unknown_issuer", "no_spiffe_id", "invalid"};
+            key_uint(&j, "certificates_issued", run->certs_issued);
+            key_uint(&j, "renewals_failed", run->cert_renewals_failed);
+            rpt_json_key(&j, "refused");
+            rpt_json_object_begin(&j);
+            for (int i = 1; i < RPT_TLS_REASONS; i++) key_uint(&j, keys[i], run->tls_refused[i]);
+            rpt_json_object_end(&j);
+        }
         rpt_json_object_end(&j);
     }
     rpt_retries_json(&j, run);
@@ -709,6 +719,21 @@ void rpt_summary_print(const struct rpt_run *run, FILE *out)
                 "\ntls handshakes: %" PRIu64 " full (%" PRIu64 " mutual), %" PRIu64
                 " resumed, %" PRIu64 " failed\n",
                 run->tls_full, run->tls_mutual, run->tls_resumed, run->tls_failed);
+    if (run->certs_issued) {
+        static const char *const why[RPT_TLS_REASONS] = {
+            NULL, "expired", "not yet valid", "unknown issuer", "no SPIFFE id", "invalid"};
+        fprintf(out,
+                "workload certificates: %" PRIu64 " issued, %" PRIu64
+                " renewals the CA did not sign; mTLS handshakes refused:",
+                run->certs_issued, run->cert_renewals_failed);
+        uint64_t any = 0;
+        for (int i = 1; i < RPT_TLS_REASONS; i++)
+            if (run->tls_refused[i]) {
+                fprintf(out, "%s %" PRIu64 " %s", any ? "," : "", run->tls_refused[i], why[i]);
+                any += run->tls_refused[i];
+            }
+        fprintf(out, "%s\n", any ? "" : " none");
+    }
     rpt_retries_print(out, run);
     if (run->n_observers) {
         fprintf(out, "\ngateway plugins not affecting the request path:");

@@ -36,18 +36,21 @@ struct sim_header;
 #define SIM_FAULTS_MAX 10000 /* faults in a scenario, the monkey's included */
 
 enum sim_fault_kind_id {
-    SIM_FAULT_SLOW,      /* service time x factor */
-    SIM_FAULT_ERRORS,    /* injected 5xx, answered without doing the work */
-    SIM_FAULT_HERD,      /* every key of a cache expires now (sim/fault_herd.c) */
-    SIM_FAULT_KILL,      /* a pod's process dies (sim/fault_pods.c) */
-    SIM_FAULT_RESTART,   /* a pod deleted gracefully and replaced */
-    SIM_FAULT_ROLLOUT,   /* every pod of a service, in turn */
-    SIM_FAULT_DELAY,     /* added network delay towards a service or pod */
-    SIM_FAULT_LOSS,      /* packet loss towards a target or between two groups */
-    SIM_FAULT_PARTITION, /* packets between two groups vanish */
-    SIM_FAULT_NODE_DOWN, /* a pod's node blackholed: every packet to or from it vanishes */
-    SIM_FAULT_RESET,     /* connections reset instead of answered, with a probability */
-    SIM_FAULT_DNS,       /* a service's name fails to resolve, or resolves slowly */
+    SIM_FAULT_SLOW,          /* service time x factor */
+    SIM_FAULT_ERRORS,        /* injected 5xx, answered without doing the work */
+    SIM_FAULT_HERD,          /* every key of a cache expires now (sim/fault_herd.c) */
+    SIM_FAULT_KILL,          /* a pod's process dies (sim/fault_pods.c) */
+    SIM_FAULT_RESTART,       /* a pod deleted gracefully and replaced */
+    SIM_FAULT_ROLLOUT,       /* every pod of a service, in turn */
+    SIM_FAULT_DELAY,         /* added network delay towards a service or pod */
+    SIM_FAULT_LOSS,          /* packet loss towards a target or between two groups */
+    SIM_FAULT_PARTITION,     /* packets between two groups vanish */
+    SIM_FAULT_NODE_DOWN,     /* a pod's node blackholed: every packet to or from it vanishes */
+    SIM_FAULT_RESET,         /* connections reset instead of answered, with a probability */
+    SIM_FAULT_DNS,           /* a service's name fails to resolve, or resolves slowly */
+    SIM_FAULT_CA_DOWN,       /* the mesh CA signs nothing (sim/fault_identity.c) */
+    SIM_FAULT_CLOCK_SKEW,    /* a pod's clock offset, as it judges certificates */
+    SIM_FAULT_ROOT_ROTATION, /* a new mesh root; the old one kept in the trust bundle or not */
     SIM_FAULT_KINDS
 };
 
@@ -141,6 +144,8 @@ extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_pa
     sim_fault_node_down;                            /* sim/fault_net.c */
 extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
 extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
+extern const struct sim_fault_kind sim_fault_ca_down, sim_fault_clock_skew,
+    sim_fault_root_rotation; /* sim/fault_identity.c */
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

@@ -9,12 +9,21 @@
 #include "sim/fault.h"
 
 static const struct sim_fault_kind *const kinds[SIM_FAULT_KINDS] = {
-    [SIM_FAULT_SLOW] = &sim_fault_slow,           [SIM_FAULT_ERRORS] = &sim_fault_errors,
-    [SIM_FAULT_HERD] = &sim_fault_herd,           [SIM_FAULT_KILL] = &sim_fault_kill,
-    [SIM_FAULT_RESTART] = &sim_fault_restart,     [SIM_FAULT_ROLLOUT] = &sim_fault_rollout,
-    [SIM_FAULT_DELAY] = &sim_fault_delay,         [SIM_FAULT_LOSS] = &sim_fault_loss,
-    [SIM_FAULT_PARTITION] = &sim_fault_partition, [SIM_FAULT_NODE_DOWN] = &sim_fault_node_down,
-    [SIM_FAULT_RESET] = &sim_fault_reset,         [SIM_FAULT_DNS] = &sim_fault_dns,
+    [SIM_FAULT_SLOW] = &sim_fault_slow,
+    [SIM_FAULT_ERRORS] = &sim_fault_errors,
+    [SIM_FAULT_HERD] = &sim_fault_herd,
+    [SIM_FAULT_KILL] = &sim_fault_kill,
+    [SIM_FAULT_RESTART] = &sim_fault_restart,
+    [SIM_FAULT_ROLLOUT] = &sim_fault_rollout,
+    [SIM_FAULT_DELAY] = &sim_fault_delay,
+    [SIM_FAULT_LOSS] = &sim_fault_loss,
+    [SIM_FAULT_PARTITION] = &sim_fault_partition,
+    [SIM_FAULT_NODE_DOWN] = &sim_fault_node_down,
+    [SIM_FAULT_RESET] = &sim_fault_reset,
+    [SIM_FAULT_DNS] = &sim_fault_dns,
+    [SIM_FAULT_CA_DOWN] = &sim_fault_ca_down,
+    [SIM_FAULT_CLOCK_SKEW] = &sim_fault_clock_skew,
+    [SIM_FAULT_ROOT_ROTATION] = &sim_fault_root_rotation,
 };
 
 static const char *names[SIM_FAULT_KINDS + 1];

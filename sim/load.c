@@ -446,6 +446,7 @@ void sim_scenario_free(struct sim_scenario *s)
     }
     free(s->checks);
     free(s->gateway_locality);
+    free(s->tls.trust_domain);
     px_kong_free(&s->kong);
     px_istio_free(&s->istio);
     for (size_t i = 0; i < s->n_faults; i++) sim_fault_free(&s->faults[i]);

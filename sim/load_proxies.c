@@ -232,13 +232,58 @@ static void tls_default(struct sim_tls_cfg *t)
     t->sign_ns = tls_keys[0].sign_ns;
     t->verify_ns = tls_keys[0].verify_ns;
     t->key_exchange_ns = 50000;
+    t->certificates = 0;
+    t->cert_ttl_ns = INT64_C(24) * 3600 * 1000000000; /* Istio's DEFAULT_WORKLOAD_CERT_TTL */
+    t->renew_at = 0.5;                                /* Istio's SECRET_GRACE_PERIOD_RATIO */
+    t->retry_ns = INT64_C(5) * 1000000000;
+    t->root_ttl_ns = INT64_C(10) * 365 * 86400 * 1000000000;
+}
+
+/*
+ * proxy.tls.certificates: the mesh CA's workload certificates (sim/identity.c):
+ * ttl, renew_at, retry, root_ttl, trust_domain.
+ */
+static int load_certificates(struct fl_ydoc *d, const yaml_node_t *n, struct sim_tls_cfg *t)
+{
+    static const char *const keys[] = {"ttl",      "renew_at",     "retry",
+                                       "root_ttl", "trust_domain", NULL};
+    const int64_t year = INT64_C(365) * 86400 * 1000000000;
+    yaml_node_t *x;
+    const char *td = "cluster.local";
+    t->certificates = 1;
+    if (fl_y_want_map(d, n, "proxy.tls.certificates") ||
+        fl_y_check_keys(d, n, keys, NULL, "proxy.tls.certificates") ||
+        ((x = fl_y_get(d, n, "ttl")) && fl_y_duration(d, x, "certificates.ttl", INT64_C(1000000000),
+                                                      100 * year, &t->cert_ttl_ns)) ||
+        ((x = fl_y_get(d, n, "renew_at")) &&
+         fl_y_fraction(d, x, "certificates.renew_at", &t->renew_at)) ||
+        ((x = fl_y_get(d, n, "retry")) &&
+         fl_y_duration(d, x, "certificates.retry", INT64_C(1000000), year, &t->retry_ns)) ||
+        ((x = fl_y_get(d, n, "root_ttl")) &&
+         fl_y_duration(d, x, "certificates.root_ttl", INT64_C(1000000000), 100 * year,
+                       &t->root_ttl_ns)) ||
+        ((x = fl_y_get(d, n, "trust_domain")) &&
+         fl_y_string(d, x, "certificates.trust_domain", &td)))
+        return -1;
+    if (t->renew_at <= 0 || t->renew_at >= 1)
+        return fl_y_error(
+            d, fl_y_get(d, n, "renew_at"),
+            "certificates.renew_at: a share of the lifetime above 0%% and below 100%%");
+    for (const char *c = td; *c; c++)
+        if (!strchr("abcdefghijklmnopqrstuvwxyz0123456789.-", *c) || !*td)
+            return fl_y_error(
+                d, fl_y_get(d, n, "trust_domain"),
+                "certificates.trust_domain '%s': lower-case letters, digits, '.', '-'", td);
+    free(t->trust_domain);
+    t->trust_domain = fl_strdup(td);
+    return 0;
 }
 
 /* proxy.tls: {mesh, resumption, key, sign, verify, key_exchange}. */
 static int load_tls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_tls_cfg *t)
 {
-    static const char *const keys[] = {"mesh",   "resumption",   "key", "sign",
-                                       "verify", "key_exchange", NULL};
+    static const char *const keys[] = {"mesh",   "resumption",   "key",          "sign",
+                                       "verify", "key_exchange", "certificates", NULL};
     static const char *const kinds[] = {"rsa-2048", "ecdsa-p256", NULL};
     yaml_node_t *x;
     int k = 0;
@@ -259,6 +304,11 @@ static int load_tls(struct fl_ydoc *d, const yaml_node_t *n, struct sim_tls_cfg 
          fl_y_duration(d, x, "proxy.tls.key_exchange", 0, max, &t->key_exchange_ns)))
         return -1;
     FL_ASSERT(t->sign_ns >= 0 && t->verify_ns >= 0 && t->key_exchange_ns >= 0);
+    if ((x = fl_y_get(d, n, "certificates")) && load_certificates(d, x, t)) return -1;
+    if (t->certificates && !t->mesh)
+        return fl_y_error(d, x,
+                          "proxy.tls.certificates: the certificates are checked on the mesh's "
+                          "mutual TLS: set proxy.tls.mesh: true");
     return 0;
 }
 

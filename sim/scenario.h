@@ -240,6 +240,13 @@ struct sim_tls_cfg {
     int mesh;       /* sidecar-to-sidecar connections are mutual TLS (Istio's auto mTLS) */
     int resumption; /* later connections of a path resume with a session ticket (default 1) */
     int64_t sign_ns, verify_ns, key_exchange_ns; /* CPU per public-key operation */
+    /* certificates: workload identities issued and rotated by the mesh CA (sim/identity.c) */
+    int certificates;
+    int64_t cert_ttl_ns; /* a workload certificate's lifetime (Istio: 24h) */
+    double renew_at;     /* renewed after this share of its lifetime (Istio: 0.5) */
+    int64_t retry_ns;    /* a failed renewal is tried again after this */
+    int64_t root_ttl_ns; /* the root's lifetime (10 years) */
+    char *trust_domain;  /* "cluster.local" */
 };
 
 struct sim_scenario {

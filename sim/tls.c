@@ -31,8 +31,10 @@
 #include "sim/tls.h"
 
 #include "base/assert.h"
+#include "proxies/identity.h"
 #include "proxies/rt.h"
 #include "reports/results.h"
+#include "sim/identity.h"
 #include "sim/rt.h"
 #include "sim/world.h"
 
@@ -73,6 +75,10 @@ int64_t sim_tls_handshake(struct sim_world *w, struct sim_conn *c, int64_t tcp_d
     if (!resumed) {
         at += (CHAIN_VERIFIES + 1) * t->verify_ns;
         if (mutual) at += t->sign_ns + (CHAIN_VERIFIES + 1) * t->verify_ns;
+    }
+    if (mutual && sim_identity_handshake(w, c->path->src, c->path->dst) != PX_ID_OK) {
+        *status = PX_ERESET; /* a TLS alert (bad_certificate, certificate_expired), then close */
+        return at;
     }
     if (mutual && !resumed) w->run->tls_mutual++;
     if (resumed)

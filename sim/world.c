@@ -9,6 +9,7 @@
 #include "base/alloc.h"
 #include "base/assert.h"
 #include "base/units.h"
+#include "sim/identity.h"
 #include "sim/pods.h"
 #include "sim/rt.h"
 #include "sim/run.h"
@@ -168,6 +169,7 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
 
 static void free_world(struct sim_world *w)
 {
+    sim_identity_free(w);
     FL_ASSERT(w && (w->nodes || !w->n_nodes));
     sim_faults_free(w);
     sim_pods_free(w);
@@ -346,7 +348,7 @@ int sim_run(const struct sim_scenario *sc, sim_progress_fn progress, void *arg, 
     sim_trace_init(w);
     sim_net_init(w);
     sim_app_init(w);
-    if (sim_mesh_init(w, err)) {
+    if (sim_mesh_init(w, err) || sim_identity_init(w, err)) {
         free_world(w);
         free(w);
         rpt_run_free(out);

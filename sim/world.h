@@ -236,10 +236,11 @@ struct sim_world {
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
-    struct sim_conn *live_conns; /* every connection not freed (net.c) */
-    struct sim_lives *lives;     /* the pods' lifecycles, once a pod fault acts (pods.c) */
-    uint64_t trace_ids;          /* trace and span ids drawn (sim/trace.c) */
-    struct sim_tracer *tracer;   /* the span sink's open and kept traces (sim/trace.c) */
+    struct sim_conn *live_conns;   /* every connection not freed (net.c) */
+    struct sim_lives *lives;       /* the pods' lifecycles, once a pod fault acts (pods.c) */
+    uint64_t trace_ids;            /* trace and span ids drawn (sim/trace.c) */
+    struct sim_tracer *tracer;     /* the span sink's open and kept traces (sim/trace.c) */
+    struct sim_identity *identity; /* workload certificates (sim/identity.c), or NULL */
 };
 
 /* ---- net.c ---- */

@@ -166,7 +166,7 @@ check "report of a run.db that is not sqlite exits 2" '[ $? = 2 ] && grep -qF "$
 mkdir "$tmp/otherdb"; sqlite3 "$tmp/otherdb/run.db" "CREATE TABLE run (schema_version INTEGER); INSERT INTO run VALUES (1);"; "$FL" report "$tmp/otherdb" 2>"$tmp/err"
 check "report of another program's sqlite database exits 2" '[ $? = 2 ] && grep -qF "$tmp/otherdb/run.db: not a faultline database" "$tmp/err"'
 cp -r "$tmp/run-checkout" "$tmp/newer"; sqlite3 "$tmp/newer/run.db" "UPDATE run SET schema_version = 99"; "$FL" report "$tmp/newer" --out "$tmp/newer-out" 2>"$tmp/err"
-check "report of a newer schema exits 2 and writes nothing" '[ $? = 2 ] && grep -qF "written by a newer faultline (database schema version 99; this one reads versions 1 to 1)" "$tmp/err" && [ ! -e "$tmp/newer-out" ]'
+check "report of a newer schema exits 2 and writes nothing" '[ $? = 2 ] && grep -qF "written by a newer faultline (database schema version 99; this one reads versions 1 to 2)" "$tmp/err" && [ ! -e "$tmp/newer-out" ]'
 "$FL" run scenarios/fault-errors.yaml --quiet --no-db --out "$tmp/nodb2"; check "--no-db writes no run.db" '[ $? = 0 ] && [ -e "$tmp/nodb2/summary.json" ] && [ ! -e "$tmp/nodb2/run.db" ]'
 "$FL" run scenarios/fault-errors.yaml --quiet --set report.db=false --out "$tmp/nodb3"; check "report.db: false writes no run.db" '[ $? = 0 ] && [ ! -e "$tmp/nodb3/run.db" ]'
 "$FL" run scenarios/fault-errors.yaml --quiet --set report.requests=1% --out "$tmp/db-share"

@@ -401,7 +401,10 @@ static void test_db_refuses_a_newer_schema(void)
         sqlite3_exec(db, "UPDATE run SET schema_version = schema_version + 1", NULL, NULL, NULL),
         SQLITE_OK);
     sqlite3_close(db);
-    expect_refused(path, "newer faultline (database schema version 2");
+    char want[80];
+    snprintf(want, sizeof want, "newer faultline (database schema version %d",
+             RPT_DB_SCHEMA_VERSION + 1);
+    expect_refused(path, want);
     free(path);
     rpt_run_free(&run);
     remove_dir(dir);
