@@ -92,6 +92,8 @@ struct sim_node {
     int up;
     uint32_t pod;      /* the pod it is (index in w->pods), or UINT32_MAX */
     uint64_t activity; /* connections opened and messages sent from here (the zero-time guard) */
+    char *principal;   /* its workload identity over mTLS (a sidecar's pod, the gateway's and
+                          the ingress' Envoys: mesh.c), or NULL: it talks plaintext */
 };
 
 /* Everything about traffic from one node to another: its link and its idle connections. */
