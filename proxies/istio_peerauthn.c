@@ -24,6 +24,7 @@
  * plaintext (the simulator's sidecar-to-sidecar connections then carry no
  * identity: Istio's auto mTLS sends plaintext to a DISABLE workload).
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,23 +174,51 @@ static int applies(const char *rns, const struct px_label *sel, size_t n_sel, co
     return !strcmp(rns, ns) && px_istio_selects(sel, n_sel, labels, n_labels);
 }
 
-/* The workload's mTLS: the most specific PeerAuthentication, UNSET inheriting. */
-static void resolve_mtls(const struct px_istio *m, const char *ns, const struct px_label *labels,
-                         size_t n_labels, struct px_istio_sec *s)
+/* Names and namespaces of one kind of resource, for shadowing: field offsets in its struct. */
+#define SHADOWED(layers, n, k, arr, cnt, x)                                                        \
+    shadowed(layers, n, k, offsetof(struct px_istio, arr), offsetof(struct px_istio, cnt),        \
+             sizeof *(layers)[0]->arr, (x)->name, (x)->ns)
+
+_Static_assert(offsetof(struct px_istio_peerauthn, ns) == sizeof(char *) &&
+                   offsetof(struct px_istio_reqauthn, ns) == sizeof(char *) &&
+                   offsetof(struct px_istio_authz, ns) == sizeof(char *),
+               "security resources begin with name, ns");
+
+/* 1 if a layer after k has a resource of the same kind, name and namespace. */
+static int shadowed(const struct px_istio *const *layers, size_t n, size_t k, size_t arr_off,
+                    size_t cnt_off, size_t size, const char *name, const char *ns)
 {
-    const struct px_istio_peerauthn *wl = NULL, *nsp = NULL, *root = NULL;
-    for (size_t i = 0; i < m->n_peerauthns; i++) {
-        const struct px_istio_peerauthn *p = &m->peerauthns[i];
-        if (p->n_selector) {
-            if (!wl && !strcmp(p->ns, ns) &&
-                px_istio_selects(p->selector, p->n_selector, labels, n_labels))
-                wl = p;
-        } else if (!nsp && !strcmp(p->ns, ns) && strcmp(ns, PX_ISTIO_ROOT_NS)) {
-            nsp = p;
-        } else if (!root && !strcmp(p->ns, PX_ISTIO_ROOT_NS)) {
-            root = p;
+    for (size_t l = k + 1; l < n; l++) {
+        const char *base = *(const char *const *)((const char *)layers[l] + arr_off);
+        size_t cnt = *(const size_t *)((const char *)layers[l] + cnt_off);
+        for (size_t i = 0; i < cnt; i++) {
+            /* every security resource begins with name, ns */
+            const char *const *nm = (const char *const *)(base + i * size);
+            if (!strcmp(nm[0], name) && !strcmp(nm[1], ns)) return 1;
         }
     }
+    return 0;
+}
+
+/* The workload's mTLS: the most specific PeerAuthentication, UNSET inheriting. */
+static void resolve_mtls(const struct px_istio *const *layers, size_t n_layers, const char *ns,
+                         const struct px_label *labels, size_t n_labels, struct px_istio_sec *s)
+{
+    const struct px_istio_peerauthn *wl = NULL, *nsp = NULL, *root = NULL;
+    for (size_t l = 0; l < n_layers; l++)
+        for (size_t i = 0; i < layers[l]->n_peerauthns; i++) {
+            const struct px_istio_peerauthn *p = &layers[l]->peerauthns[i];
+            if (SHADOWED(layers, n_layers, l, peerauthns, n_peerauthns, p)) continue;
+            if (p->n_selector) {
+                if (!wl && !strcmp(p->ns, ns) &&
+                    px_istio_selects(p->selector, p->n_selector, labels, n_labels))
+                    wl = p;
+            } else if (!nsp && !strcmp(p->ns, ns) && strcmp(ns, PX_ISTIO_ROOT_NS)) {
+                nsp = p;
+            } else if (!root && !strcmp(p->ns, PX_ISTIO_ROOT_NS)) {
+                root = p;
+            }
+        }
     enum px_mtls_mode mode = PX_MTLS_UNSET;
     const struct px_istio_peerauthn *chain[] = {wl, nsp, root};
     for (int i = 0; i < 3 && mode == PX_MTLS_UNSET; i++)
@@ -205,30 +234,43 @@ static void resolve_mtls(const struct px_istio *m, const char *ns, const struct 
     FL_ASSERT(s->mode != PX_MTLS_UNSET);
 }
 
-struct px_istio_sec *px_istio_sec_build(const struct px_istio *m, const char *ns,
-                                        const struct px_label *labels, size_t n_labels)
+/* Adds policy a to the workload's list for its action. */
+static void add_authz(struct px_istio_sec *s, const struct px_istio_authz *a)
 {
-    FL_ASSERT(m && ns && (labels || !n_labels));
+    const struct px_istio_authz ***v = a->action == PX_AUTHZ_DENY    ? &s->deny
+                                       : a->action == PX_AUTHZ_AUDIT ? &s->audit
+                                                                     : &s->allow;
+    size_t *n = a->action == PX_AUTHZ_DENY    ? &s->n_deny
+                : a->action == PX_AUTHZ_AUDIT ? &s->n_audit
+                                              : &s->n_allow;
+    FL_ASSERT(a->action != PX_AUTHZ_CUSTOM); /* refused when read */
+    *v = fl_realloc(*v, (*n + 1) * sizeof **v);
+    (*v)[(*n)++] = a;
+}
+
+struct px_istio_sec *px_istio_sec_build(const struct px_istio *const *layers, size_t n_layers,
+                                        const char *ns, const struct px_label *labels,
+                                        size_t n_labels)
+{
+    FL_ASSERT(layers && ns && (labels || !n_labels));
     struct px_istio_sec *s = fl_calloc(1, sizeof *s);
-    resolve_mtls(m, ns, labels, n_labels, s);
-    for (size_t i = 0; i < m->n_reqauthns; i++) {
-        const struct px_istio_reqauthn *a = &m->reqauthns[i];
-        if (!applies(a->ns, a->selector, a->n_selector, ns, labels, n_labels)) continue;
-        s->rules = fl_realloc(s->rules, (s->n_rules + a->n_rules + 1) * sizeof *s->rules);
-        for (size_t k = 0; k < a->n_rules; k++) s->rules[s->n_rules++] = &a->rules[k];
-    }
-    for (size_t i = 0; i < m->n_authzs; i++) {
-        const struct px_istio_authz *a = &m->authzs[i];
-        if (!applies(a->ns, a->selector, a->n_selector, ns, labels, n_labels)) continue;
-        const struct px_istio_authz ***v = a->action == PX_AUTHZ_DENY    ? &s->deny
-                                           : a->action == PX_AUTHZ_AUDIT ? &s->audit
-                                                                         : &s->allow;
-        size_t *n = a->action == PX_AUTHZ_DENY    ? &s->n_deny
-                    : a->action == PX_AUTHZ_AUDIT ? &s->n_audit
-                                                  : &s->n_allow;
-        FL_ASSERT(a->action != PX_AUTHZ_CUSTOM); /* refused when read */
-        *v = fl_realloc(*v, (*n + 1) * sizeof **v);
-        (*v)[(*n)++] = a;
+    resolve_mtls(layers, n_layers, ns, labels, n_labels, s);
+    for (size_t l = 0; l < n_layers; l++) {
+        const struct px_istio *m = layers[l];
+        for (size_t i = 0; i < m->n_reqauthns; i++) {
+            const struct px_istio_reqauthn *a = &m->reqauthns[i];
+            if (SHADOWED(layers, n_layers, l, reqauthns, n_reqauthns, a) ||
+                !applies(a->ns, a->selector, a->n_selector, ns, labels, n_labels))
+                continue;
+            s->rules = fl_realloc(s->rules, (s->n_rules + a->n_rules + 1) * sizeof *s->rules);
+            for (size_t k = 0; k < a->n_rules; k++) s->rules[s->n_rules++] = &a->rules[k];
+        }
+        for (size_t i = 0; i < m->n_authzs; i++) {
+            const struct px_istio_authz *a = &m->authzs[i];
+            if (!SHADOWED(layers, n_layers, l, authzs, n_authzs, a) &&
+                applies(a->ns, a->selector, a->n_selector, ns, labels, n_labels))
+                add_authz(s, a);
+        }
     }
     int inert = s->mode == PX_MTLS_PERMISSIVE && !s->n_ports && !s->n_rules && !s->n_deny &&
                 !s->n_allow;

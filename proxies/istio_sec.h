@@ -172,7 +172,10 @@ struct px_sec_auth {
 struct px_istio; /* istio.h */
 
 /*
- * What applies to a workload of namespace ns with these labels: the
+ * What applies to a workload of namespace ns with these labels, from the
+ * resources of n_layers sets, a later set's resource replacing an earlier
+ * one's of the same kind, name and namespace (kubectl apply of a later
+ * file; the simulator's policy faults are later sets): the
  * PeerAuthentication with a selector that selects it, else its namespace's
  * without one, else the root namespace's (UNSET inheriting from the next;
  * PERMISSIVE at the end), port by port for portLevelMtls; every
@@ -181,8 +184,9 @@ struct px_istio; /* istio.h */
  * selector). NULL when nothing applies but Istio's default (PERMISSIVE,
  * no policy): the engine then checks nothing.
  */
-struct px_istio_sec *px_istio_sec_build(const struct px_istio *m, const char *ns,
-                                        const struct px_label *labels, size_t n_labels);
+struct px_istio_sec *px_istio_sec_build(const struct px_istio *const *layers, size_t n_layers,
+                                        const char *ns, const struct px_label *labels,
+                                        size_t n_labels);
 void px_istio_sec_free(struct px_istio_sec *s);
 
 /* The mTLS mode for a connection to port (portLevelMtls, else the workload's). */

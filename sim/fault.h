@@ -48,6 +48,7 @@ enum sim_fault_kind_id {
     SIM_FAULT_NODE_DOWN, /* a pod's node blackholed: every packet to or from it vanishes */
     SIM_FAULT_RESET,     /* connections reset instead of answered, with a probability */
     SIM_FAULT_DNS,       /* a service's name fails to resolve, or resolves slowly */
+    SIM_FAULT_POLICY,    /* Istio security resources applied (sim/fault_policy.c) */
     SIM_FAULT_KINDS
 };
 
@@ -124,6 +125,8 @@ struct sim_fault_kind {
     void (*draw)(struct fl_rng *rng, const struct sim_scenario *sc, struct sim_fault *f);
     void (*start)(struct sim_world *w, const struct sim_fault *f);
     void (*stop)(struct sim_world *w, const struct sim_fault *f);
+    /* frees what params own beside themselves (NULL: nothing) */
+    void (*free_params)(void *params);
 };
 
 /* The kind of a fault; NULL when id is out of range. */
@@ -141,6 +144,7 @@ extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_pa
     sim_fault_node_down;                            /* sim/fault_net.c */
 extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
 extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
+extern const struct sim_fault_kind sim_fault_policy; /* sim/fault_policy.c */
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

@@ -15,6 +15,7 @@ static const struct sim_fault_kind *const kinds[SIM_FAULT_KINDS] = {
     [SIM_FAULT_DELAY] = &sim_fault_delay,         [SIM_FAULT_LOSS] = &sim_fault_loss,
     [SIM_FAULT_PARTITION] = &sim_fault_partition, [SIM_FAULT_NODE_DOWN] = &sim_fault_node_down,
     [SIM_FAULT_RESET] = &sim_fault_reset,         [SIM_FAULT_DNS] = &sim_fault_dns,
+    [SIM_FAULT_POLICY] = &sim_fault_policy,
 };
 
 static const char *names[SIM_FAULT_KINDS + 1];

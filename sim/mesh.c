@@ -159,16 +159,36 @@ static void set_principal(struct sim_world *w, uint32_t node, char *principal)
     w->nodes[node].principal = principal;
 }
 
-/* Istio's identity and policy at a pod's inbound sidecar (istio_sec.h), or none. */
-static struct px_istio_sec *inbound_sec(const struct sim_world *w, const struct sim_pod *pod)
+/*
+ * Istio's identity and policy at a pod's inbound sidecar (istio_sec.h), or
+ * none: the scenario's resources, then those of the n_extra sets applied
+ * since (policy faults), each replacing what it names again.
+ */
+static struct px_istio_sec *inbound_sec(const struct sim_world *w, const struct sim_pod *pod,
+                                        const struct px_istio *const *extra, size_t n_extra)
 {
     const struct sim_version_cfg *v = pod->cfg;
     struct px_label *labels = fl_calloc(v->n_labels + 1, sizeof *labels);
     for (size_t i = 0; i < v->n_labels; i++) /* borrowed strings */
         labels[i] = (struct px_label){v->labels[i].key, v->labels[i].value};
-    struct px_istio_sec *s = px_istio_sec_build(&w->sc->istio, "default", labels, v->n_labels);
+    const struct px_istio **layers = fl_calloc(n_extra + 1, sizeof *layers);
+    layers[0] = &w->sc->istio;
+    for (size_t i = 0; i < n_extra; i++) layers[1 + i] = extra[i];
+    struct px_istio_sec *s = px_istio_sec_build(layers, n_extra + 1, "default", labels, v->n_labels);
+    free(layers);
     free(labels);
     return s;
+}
+
+void sim_mesh_security(struct sim_world *w, const struct px_istio *const *extra, size_t n_extra)
+{
+    FL_ASSERT(w && (extra || !n_extra));
+    for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++) {
+        if (!w->pods[i].inbound) continue; /* no sidecars */
+        struct px_proxy_cfg *c = &w->inbound_cfgs[i];
+        px_istio_sec_free(c->sec);
+        c->sec = inbound_sec(w, &w->pods[i], extra, n_extra);
+    }
 }
 
 /* A pod's inbound sidecar: everything to the application on the pod's own port. */
@@ -176,7 +196,7 @@ static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct p
 {
     const char *why;
     memset(c, 0, sizeof *c);
-    c->sec = inbound_sec(w, pod);
+    c->sec = inbound_sec(w, pod, NULL, 0);
     c->name = fl_asprintf("%s inbound", w->nodes[pod->node].name);
     c->kind = PX_PROXY_INBOUND;
     c->envoy_headers = 1;

@@ -344,6 +344,12 @@ void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c);
  */
 void sim_mesh_tracing(const struct sim_scenario *sc, struct px_proxy_cfg *c, int istio,
                       int ingress);
+/*
+ * Rebuilds the mTLS mode and policies of every pod's inbound sidecar from
+ * the scenario's Istio resources and then the n_extra sets given (applied
+ * later: each replaces a resource of the same kind, name and namespace).
+ */
+void sim_mesh_security(struct sim_world *w, const struct px_istio *const *extra, size_t n_extra);
 /* The results row of a proxy cluster name, added on first sight. */
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name);
 /* Adds every proxy's cluster counters, as they are now, to into's rows (by name). */
