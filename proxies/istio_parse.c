@@ -221,7 +221,7 @@ static const struct {
     {"Deployment", "the scenario's `services` section models workloads"},
     {"StatefulSet", "the scenario's `services` section models workloads"},
     {"Pod", "the scenario's `services` section models workloads"},
-    {"ServiceAccount", "identities are not modeled yet"},
+    {"ServiceAccount", "a service's `service_account` names its pods' identity"},
     {"ConfigMap", "it configures applications, which the scenario models"},
     {"Secret", "it configures applications, which the scenario models"},
     {"Namespace", "services live in one namespace"},
