@@ -23,6 +23,10 @@
  * rules for hosts it does not model are warnings, references that cannot
  * be followed are errors located in the Istio file.
  *
+ * The security resources (PeerAuthentication, RequestAuthentication,
+ * AuthorizationPolicy) are read here too and enforced at the inbound
+ * sidecars: istio_sec.h.
+ *
  * Built (px_istio_build_outbound), as istiod configures a sidecar: one
  * virtual host per mesh service, matching its short and qualified names;
  * its VirtualService's routes in order, or a default route; Istio's default

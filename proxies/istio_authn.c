@@ -327,8 +327,7 @@ static void pass_on(const struct px_jwt_rule *r, const struct found *f, struct p
 }
 
 int px_authn_check(const struct px_jwt_rule *const *rules, size_t n, int64_t unix_s,
-                   struct px_msg *req, struct px_jwt *t, struct px_sec_auth *auth,
-                   const char **why)
+                   struct px_msg *req, struct px_jwt *t, struct px_sec_auth *auth, const char **why)
 {
     FL_ASSERT(req && t && auth && why && (rules || !n));
     memset(auth, 0, sizeof *auth);

@@ -53,7 +53,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -81,8 +80,9 @@ void px_istio_authz_free(struct px_istio_authz *a)
         struct px_authz_rule *r = &a->rules[i];
         for (size_t k = 0; k < r->n_from; k++) {
             struct px_authz_source *s = &r->from[k];
-            struct px_strs *all[] = {&s->principals, &s->not_principals, &s->req_principals,
-                                     &s->not_req_principals, &s->namespaces, &s->not_namespaces};
+            struct px_strs *all[] = {&s->principals,     &s->not_principals,
+                                     &s->req_principals, &s->not_req_principals,
+                                     &s->namespaces,     &s->not_namespaces};
             for (size_t j = 0; j < sizeof all / sizeof all[0]; j++) strs_free(all[j]);
             free(s->ip);
             free(s->not_ip);
@@ -209,8 +209,8 @@ static int parse_source(struct ip *c, const yaml_node_t *item, struct px_authz_s
 
 static int parse_op(struct ip *c, const yaml_node_t *item, struct px_authz_op *o)
 {
-    static const char *const keys[] = {"hosts", "notHosts", "ports",   "notPorts", "methods",
-                                       "notMethods", "paths", "notPaths", NULL};
+    static const char *const keys[] = {"hosts",      "notHosts", "ports",    "notPorts", "methods",
+                                       "notMethods", "paths",    "notPaths", NULL};
     static const char *const item_keys[] = {"operation", NULL};
     yaml_node_t *n = fl_y_get(c->d, item, "operation");
     int given = 0;
@@ -292,8 +292,7 @@ static int parse_cond(struct ip *c, const yaml_node_t *n, struct px_authz_cond *
     if (read_strs(c, n, "values", kind, &cond->values, &given) ||
         read_strs(c, n, "notValues", kind, &cond->not_values, &given))
         return -1;
-    if (!given)
-        return fl_y_error(c->d, n, "%s: when '%s' needs values or notValues", c->what, key);
+    if (!given) return fl_y_error(c->d, n, "%s: when '%s' needs values or notValues", c->what, key);
     return 0;
 }
 
@@ -329,12 +328,10 @@ static int rule_fn(struct ip *c, const yaml_node_t *n, void *o)
 {
     static const char *const keys[] = {"from", "to", "when", NULL};
     struct px_authz_rule *r = o;
-    if (fl_y_want_map(c->d, n, "a rule") || fl_y_check_keys(c->d, n, keys, NULL, "rule"))
-        return -1;
+    if (fl_y_want_map(c->d, n, "a rule") || fl_y_check_keys(c->d, n, keys, NULL, "rule")) return -1;
     return parse_list(c, n, "from", (void **)&r->from, &r->n_from, sizeof *r->from, source_fn) ||
                    parse_list(c, n, "to", (void **)&r->to, &r->n_to, sizeof *r->to, op_fn) ||
-                   parse_list(c, n, "when", (void **)&r->when, &r->n_when, sizeof *r->when,
-                              cond_fn)
+                   parse_list(c, n, "when", (void **)&r->when, &r->n_when, sizeof *r->when, cond_fn)
                ? -1
                : 0;
 }
@@ -353,8 +350,7 @@ static int authz_body(struct ip *c, const yaml_node_t *spec, struct px_istio_aut
     if (fl_y_get(c->d, spec, "provider") && a->action != PX_AUTHZ_CUSTOM)
         return fl_y_error(c->d, fl_y_get_key(c->d, spec, "provider"),
                           "%s: provider is for action CUSTOM only", c->what);
-    return parse_list(c, spec, "rules", (void **)&a->rules, &a->n_rules, sizeof *a->rules,
-                      rule_fn);
+    return parse_list(c, spec, "rules", (void **)&a->rules, &a->n_rules, sizeof *a->rules, rule_fn);
 }
 
 int px_istio_parse_authz(struct ip *c, const yaml_node_t *spec)

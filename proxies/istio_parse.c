@@ -237,11 +237,16 @@ static const struct {
 static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
     enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
-    const char *names[N_OTHER + 11] = {"VirtualService",      "DestinationRule",
-                                       "Sidecar",             "Gateway",
-                                       "ServiceEntry",        "Telemetry",
-                                       "List",                "PeerAuthentication",
-                                       "AuthorizationPolicy", "RequestAuthentication"};
+    const char *names[N_OTHER + 11] = {"VirtualService",
+                                       "DestinationRule",
+                                       "Sidecar",
+                                       "Gateway",
+                                       "ServiceEntry",
+                                       "Telemetry",
+                                       "List",
+                                       "PeerAuthentication",
+                                       "AuthorizationPolicy",
+                                       "RequestAuthentication"};
     for (size_t i = 0; i < N_OTHER; i++) {
         names[10 + i] = other_kinds[i].kind;
         if (strcmp(c->kind, other_kinds[i].kind)) continue;
@@ -295,14 +300,18 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
     int is_sc = !strcmp(c.kind, "Sidecar"), is_gw = !strcmp(c.kind, "Gateway");
     int is_se = !strcmp(c.kind, "ServiceEntry"), is_tm = !strcmp(c.kind, "Telemetry");
-    int is_pa = !strcmp(c.kind, "PeerAuthentication"), is_ra = !strcmp(c.kind, "RequestAuthentication");
+    int is_pa = !strcmp(c.kind, "PeerAuthentication"),
+        is_ra = !strcmp(c.kind, "RequestAuthentication");
     int is_ap = !strcmp(c.kind, "AuthorizationPolicy"), is_sec = is_pa || is_ra || is_ap;
     if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se && !is_tm && !is_sec)
         return other_kind(&c, n, kind);
     c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
         fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion",
-                  is_tm ? telemetry_versions : is_sec ? security_versions : versions, &v) ||
+                  is_tm    ? telemetry_versions
+                  : is_sec ? security_versions
+                           : versions,
+                  &v) ||
         parse_metadata(&c, fl_y_get(d, n, "metadata")))
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");

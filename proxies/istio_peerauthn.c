@@ -137,8 +137,8 @@ static int peerauthn_body(struct ip *c, const yaml_node_t *spec, struct px_istio
 
 int px_istio_parse_peerauthn(struct ip *c, const yaml_node_t *spec)
 {
-    static const char *const keys[] = {"selector", "mtls", "portLevelMtls", "targetRef",
-                                       "targetRefs", NULL};
+    static const char *const keys[] = {"selector",  "mtls",       "portLevelMtls",
+                                       "targetRef", "targetRefs", NULL};
     if (fl_y_check_keys(c->d, spec, keys, NULL, c->what) ||
         px_istio_refuse(c, spec, "targetRef", "targetRef (Gateway API attachment)") ||
         px_istio_refuse(c, spec, "targetRefs", "targetRefs (Gateway API attachment)"))
@@ -176,7 +176,7 @@ static int applies(const char *rns, const struct px_label *sel, size_t n_sel, co
 
 /* Names and namespaces of one kind of resource, for shadowing: field offsets in its struct. */
 #define SHADOWED(layers, n, k, arr, cnt, x)                                                        \
-    shadowed(layers, n, k, offsetof(struct px_istio, arr), offsetof(struct px_istio, cnt),        \
+    shadowed(layers, n, k, offsetof(struct px_istio, arr), offsetof(struct px_istio, cnt),         \
              sizeof *(layers)[0]->arr, (x)->name, (x)->ns)
 
 _Static_assert(offsetof(struct px_istio_peerauthn, ns) == sizeof(char *) &&
@@ -272,8 +272,8 @@ struct px_istio_sec *px_istio_sec_build(const struct px_istio *const *layers, si
                 add_authz(s, a);
         }
     }
-    int inert = s->mode == PX_MTLS_PERMISSIVE && !s->n_ports && !s->n_rules && !s->n_deny &&
-                !s->n_allow;
+    int inert =
+        s->mode == PX_MTLS_PERMISSIVE && !s->n_ports && !s->n_rules && !s->n_deny && !s->n_allow;
     if (inert) { /* Istio's default: nothing to check */
         px_istio_sec_free(s);
         return NULL;

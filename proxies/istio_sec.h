@@ -47,7 +47,7 @@ struct px_istio_peerauthn {
     char *name, *ns, *at;
     struct px_label *selector; /* selector.matchLabels; none: namespace- or mesh-wide */
     size_t n_selector;
-    enum px_mtls_mode mode; /* mtls.mode (UNSET: inherit) */
+    enum px_mtls_mode mode;     /* mtls.mode (UNSET: inherit) */
     struct px_mtls_port *ports; /* portLevelMtls (needs a selector) */
     size_t n_ports;
 };
@@ -101,15 +101,15 @@ struct px_authz_op {
 
 /* when: key, values, notValues. */
 enum px_authz_key {
-    PX_KEY_HEADER,     /* request.headers[NAME] */
-    PX_KEY_SOURCE_IP,  /* source.ip, remote.ip: CIDRs */
-    PX_KEY_SOURCE_NS,  /* source.namespace */
-    PX_KEY_SOURCE_PR,  /* source.principal */
-    PX_KEY_REQ_PR,     /* request.auth.principal */
-    PX_KEY_REQ_AUD,    /* request.auth.audiences */
-    PX_KEY_REQ_AZP,    /* request.auth.presenter */
-    PX_KEY_REQ_CLAIM,  /* request.auth.claims[NAME] */
-    PX_KEY_DEST_PORT,  /* destination.port */
+    PX_KEY_HEADER,    /* request.headers[NAME] */
+    PX_KEY_SOURCE_IP, /* source.ip, remote.ip: CIDRs */
+    PX_KEY_SOURCE_NS, /* source.namespace */
+    PX_KEY_SOURCE_PR, /* source.principal */
+    PX_KEY_REQ_PR,    /* request.auth.principal */
+    PX_KEY_REQ_AUD,   /* request.auth.audiences */
+    PX_KEY_REQ_AZP,   /* request.auth.presenter */
+    PX_KEY_REQ_CLAIM, /* request.auth.claims[NAME] */
+    PX_KEY_DEST_PORT, /* destination.port */
 };
 
 struct px_authz_cond {
@@ -165,8 +165,8 @@ struct px_sec_peer {
 
 /* What the authentication found, for the authorization's checks. */
 struct px_sec_auth {
-    char *req_principal;       /* iss "/" sub (allocated), or NULL: no token */
-    const struct px_jwt *jwt;  /* its claims, or NULL */
+    char *req_principal;      /* iss "/" sub (allocated), or NULL: no token */
+    const struct px_jwt *jwt; /* its claims, or NULL */
 };
 
 struct px_istio; /* istio.h */

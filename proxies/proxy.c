@@ -1,7 +1,9 @@
 /*
  * proxy.c - the proxy engine (see proxy.h), downstream half: downstream
  * connections, streams (one per request), request- and response-side CPU,
- * routing (virtual host by authority, first matching route; 404 NR),
+ * Istio's security at an inbound sidecar (istio_sec.h: STRICT mTLS when a
+ * connection is accepted, tokens and authorization policies before
+ * routing), routing (virtual host by authority, first matching route; 404 NR),
  * the route's policies (edge.h: those before the rate limit, Kong's rate
  * limits, Envoy's fault injection, the rest; their response phase on every
  * answer), Envoy's route and destination header edits, and the upstream

@@ -141,9 +141,9 @@ extern const struct sim_fault_kind sim_fault_slow, sim_fault_errors;
 extern const struct sim_fault_kind sim_fault_herd;
 extern const struct sim_fault_kind sim_fault_kill, sim_fault_restart, sim_fault_rollout;
 extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_partition,
-    sim_fault_node_down;                            /* sim/fault_net.c */
-extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
-extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
+    sim_fault_node_down;                             /* sim/fault_net.c */
+extern const struct sim_fault_kind sim_fault_reset;  /* sim/fault_reset.c */
+extern const struct sim_fault_kind sim_fault_dns;    /* sim/dns.c */
 extern const struct sim_fault_kind sim_fault_policy; /* sim/fault_policy.c */
 
 /*

@@ -19,8 +19,8 @@
         "locality", "content_type"
 
 static const char *const service_keys[] = {
-    "name", "versions", "cache", "external", "propagate_trace", "service_account", DEPLOYMENT_KEYS,
-    NULL};
+    "name",          "versions", "cache", "external", "propagate_trace", "service_account",
+    DEPLOYMENT_KEYS, NULL};
 
 /*
  * An external service's name: a DNS name (RFC 1123: labels of lowercase

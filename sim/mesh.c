@@ -150,7 +150,8 @@ static void set_cost(struct px_proxy_cfg *c, const struct sim_proxy_cost *cost)
  * namespace default.
  */
 #define SIM_GATEWAY_PRINCIPAL "cluster.local/ns/default/sa/gateway"
-#define SIM_INGRESS_PRINCIPAL "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
+#define SIM_INGRESS_PRINCIPAL                                                                      \
+    "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
 
 static void set_principal(struct sim_world *w, uint32_t node, char *principal)
 {
@@ -174,7 +175,8 @@ static struct px_istio_sec *inbound_sec(const struct sim_world *w, const struct 
     const struct px_istio **layers = fl_calloc(n_extra + 1, sizeof *layers);
     layers[0] = &w->sc->istio;
     for (size_t i = 0; i < n_extra; i++) layers[1 + i] = extra[i];
-    struct px_istio_sec *s = px_istio_sec_build(layers, n_extra + 1, "default", labels, v->n_labels);
+    struct px_istio_sec *s =
+        px_istio_sec_build(layers, n_extra + 1, "default", labels, v->n_labels);
     free(layers);
     free(labels);
     return s;

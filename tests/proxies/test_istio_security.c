@@ -45,7 +45,7 @@ static struct px_rt rt = {&msg_ops};
 /* the HS256 secret of the tests' JWK set, and the set (oct key, kid k1) */
 static const char SECRET[] = "0123456789abcdef0123456789abcdef";
 #define JWKS                                                                                       \
-    "'{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":\"k1\","                              \
+    "'{\"keys\":[{\"kty\":\"oct\",\"alg\":\"HS256\",\"kid\":\"k1\","                               \
     "\"k\":\"MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY\"}]}'"
 
 static const struct px_label orders_labels[] = {{"app", "orders"}, {"version", "v1"}};
@@ -78,7 +78,8 @@ static int check(const struct px_istio_sec *s, const struct px_sec_peer *p, stru
 {
     struct px_msg *m = px_istio_sec_request(s, &rt, p, req);
     int status = m ? m->status : 0;
-    if (body) snprintf(body, size, "%.*s", m ? (int)m->body_bytes : 0, m ? (const char *)m->body : "");
+    if (body)
+        snprintf(body, size, "%.*s", m ? (int)m->body_bytes : 0, m ? (const char *)m->body : "");
     if (flags) *flags = m ? m->flags : 0;
     if (m) msg_free(&rt, m);
     msg_free(&rt, req);
@@ -213,7 +214,8 @@ static void test_sec_source_and_operation_fields(void)
     } cases[] = {
         {"from: [{source: {principals: [\"*/sa/storefront\"]}}]", STOREFRONT, "GET", "/", 80, 0},
         {"from: [{source: {principals: [\"*/sa/storefront\"]}}]", NULL, "GET", "/", 80, 403},
-        {"from: [{source: {notPrincipals: [\"" STOREFRONT "\"]}}]", STOREFRONT, "GET", "/", 80, 403},
+        {"from: [{source: {notPrincipals: [\"" STOREFRONT "\"]}}]", STOREFRONT, "GET", "/", 80,
+         403},
         {"from: [{source: {notPrincipals: [\"" STOREFRONT "\"]}}]", NULL, "GET", "/", 80, 0},
         {"from: [{source: {namespaces: [default]}}]", STOREFRONT, "GET", "/", 80, 0},
         {"from: [{source: {namespaces: [shop]}}]", STOREFRONT, "GET", "/", 80, 403},
@@ -253,7 +255,8 @@ static void test_sec_source_and_operation_fields(void)
         struct px_sec_peer p = peer(cases[i].principal);
         p.port = (uint32_t)cases[i].port;
         int got = check(s, &p, request(cases[i].method, cases[i].path), NULL, 0, NULL);
-        if (got != cases[i].status) fprintf(stderr, "\n  case %zu: %s: %d\n", i, cases[i].rule, got);
+        if (got != cases[i].status)
+            fprintf(stderr, "\n  case %zu: %s: %d\n", i, cases[i].rule, got);
         CU_ASSERT_EQUAL(got, cases[i].status);
         px_istio_sec_free(s);
         px_istio_free(&m);
@@ -326,7 +329,8 @@ static void test_sec_when_conditions(void)
         px_msg_add_header(req, "authorization", authz);
         px_msg_add_header(req, "x-tenant", "acme-eu");
         int got = check(s, &p, req, NULL, 0, NULL);
-        if (got != cases[i].status) fprintf(stderr, "\n  case %zu: %s: %d\n", i, cases[i].when, got);
+        if (got != cases[i].status)
+            fprintf(stderr, "\n  case %zu: %s: %d\n", i, cases[i].when, got);
         CU_ASSERT_EQUAL(got, cases[i].status);
         px_istio_sec_free(s);
         px_istio_free(&m);
@@ -401,8 +405,10 @@ static void test_sec_token_checks(void)
     forged[strlen(forged) - 2] = forged[strlen(forged) - 2] == 'A' ? 'B' : 'A';
     char err[128];
     struct px_jwt_key *other = px_jwt_key_secret("another secret of 32 bytes here!", 32);
-    char *wrong_key = px_jwt_sign(PX_JWT_HS256, "k1", "{\"iss\":\"partner\"}", other, err, sizeof err);
-    char *wrong_kid = px_jwt_sign(PX_JWT_HS256, "k9", "{\"iss\":\"partner\"}", other, err, sizeof err);
+    char *wrong_key =
+        px_jwt_sign(PX_JWT_HS256, "k1", "{\"iss\":\"partner\"}", other, err, sizeof err);
+    char *wrong_kid =
+        px_jwt_sign(PX_JWT_HS256, "k9", "{\"iss\":\"partner\"}", other, err, sizeof err);
     char *none = px_jwt_sign(PX_JWT_NONE, NULL, "{\"iss\":\"partner\"}", NULL, err, sizeof err);
     px_jwt_key_free(other);
     const struct {
@@ -468,7 +474,8 @@ static void test_sec_answers_and_forwarding(void)
     msg_free(&rt, resp);
     msg_free(&rt, req);
     /* a valid token: through, the token removed, the payload passed on */
-    char *tok = token("{\"iss\":\"https://login.example.com\",\"sub\":\"alice\",\"aud\":\"orders\"}");
+    char *tok =
+        token("{\"iss\":\"https://login.example.com\",\"sub\":\"alice\",\"aud\":\"orders\"}");
     char *v = fl_asprintf("Bearer %s", tok);
     req = request("GET", "/pay");
     px_msg_add_header(req, "authorization", v);
@@ -519,8 +526,8 @@ static void test_sec_peer_authentication(void)
         {"{mtls: {mode: STRICT}}", "{mtls: {mode: PERMISSIVE}}", NULL, PX_MTLS_PERMISSIVE,
          PX_MTLS_PERMISSIVE},
         {"{mtls: {mode: STRICT}}", "{mtls: {mode: UNSET}}", NULL, PX_MTLS_STRICT, PX_MTLS_STRICT},
-        {"{mtls: {mode: STRICT}}", "{}", "{selector: {matchLabels: {app: orders}}}",
-         PX_MTLS_STRICT, PX_MTLS_STRICT},
+        {"{mtls: {mode: STRICT}}", "{}", "{selector: {matchLabels: {app: orders}}}", PX_MTLS_STRICT,
+         PX_MTLS_STRICT},
         {NULL, "{mtls: {mode: STRICT}}",
          "{selector: {matchLabels: {app: orders}}, mtls: {mode: DISABLE}}", PX_MTLS_DISABLE,
          PX_MTLS_DISABLE},
@@ -570,7 +577,8 @@ static void test_sec_peer_authentication(void)
 /* DISABLE: the connection is plaintext, so the client's principal is not known. */
 static void test_sec_disable_hides_the_principal(void)
 {
-    char *pa = peerauthn("wl", "default", "{selector: {matchLabels: {app: orders}}, mtls: {mode: DISABLE}}");
+    char *pa = peerauthn("wl", "default",
+                         "{selector: {matchLabels: {app: orders}}, mtls: {mode: DISABLE}}");
     char *ap = policy("p", "default",
                       "  rules: [{from: [{source: {principals: [\"" STOREFRONT "\"]}}]}]\n");
     char *text = fl_asprintf("%s---\n%s", pa, ap);
@@ -710,10 +718,11 @@ static void test_sec_custom_lenient(void)
     CU_ASSERT_PTR_NULL(err);
     CU_ASSERT_EQUAL(m.n_authzs, 0);
     CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
-    ASSERT_STR(m.warnings[0],
-               "sec.yaml:4:16: AuthorizationPolicy 'a': action CUSTOM is not supported: it needs an "
-               "external authorizer (an extensionProvider), which faultline does not run; left "
-               "out (--lenient)");
+    ASSERT_STR(
+        m.warnings[0],
+        "sec.yaml:4:16: AuthorizationPolicy 'a': action CUSTOM is not supported: it needs an "
+        "external authorizer (an extensionProvider), which faultline does not run; left "
+        "out (--lenient)");
     px_istio_free(&m);
     free(err);
 }
