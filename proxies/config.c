@@ -3,6 +3,7 @@
  * (see config.h).
  */
 #include "proxies/config.h"
+#include "proxies/istio_sec.h"
 #include "proxies/vhost_index.h"
 
 #include <stdlib.h>
@@ -81,6 +82,7 @@ void px_proxy_cfg_free(struct px_proxy_cfg *c)
         free(c->policies[i]);
     }
     free(c->policies);
+    px_istio_sec_free(c->sec);
     memset(c, 0, sizeof *c);
 }
 

@@ -144,6 +144,7 @@ enum px_proxy_kind {
 };
 
 struct px_vhost_index;
+struct px_istio_sec;
 
 struct px_proxy_cfg {
     char *name;
@@ -165,6 +166,9 @@ struct px_proxy_cfg {
     /* virtual hosts by domain (vhost_index.h): a cache the configuration owns, built by
      * the first proxy made from it (NULL until then), freed with it */
     struct px_vhost_index *vindex;
+    /* appended with security: Istio's mTLS mode and policies at an inbound sidecar
+     * (istio_sec.h), owned; NULL: nothing is checked */
+    struct px_istio_sec *sec;
 };
 
 void px_proxy_cfg_free(struct px_proxy_cfg *c);

@@ -23,6 +23,10 @@
  * rules for hosts it does not model are warnings, references that cannot
  * be followed are errors located in the Istio file.
  *
+ * The security resources (PeerAuthentication, RequestAuthentication,
+ * AuthorizationPolicy) are read here too and enforced at the inbound
+ * sidecars: istio_sec.h.
+ *
  * Built (px_istio_build_outbound), as istiod configures a sidecar: one
  * virtual host per mesh service, matching its short and qualified names;
  * its VirtualService's routes in order, or a default route; Istio's default
@@ -196,6 +200,10 @@ struct px_istio_telemetry {
     int disable_spans; /* tracing[0].disableSpanReporting */
 };
 
+struct px_istio_peerauthn; /* istio_sec.h */
+struct px_istio_reqauthn;
+struct px_istio_authz;
+
 struct px_istio {
     struct px_istio_se *ses;
     size_t n_ses;
@@ -214,6 +222,14 @@ struct px_istio {
     size_t n_notes;
     struct px_istio_telemetry *telemetry; /* appended with tracing */
     size_t n_telemetry;
+    /* appended with security (istio_sec.h): PeerAuthentication, RequestAuthentication,
+     * AuthorizationPolicy, in file order */
+    struct px_istio_peerauthn *peerauthns;
+    size_t n_peerauthns;
+    struct px_istio_reqauthn *reqauthns;
+    size_t n_reqauthns;
+    struct px_istio_authz *authzs;
+    size_t n_authzs;
 };
 
 /*

@@ -114,6 +114,14 @@ int px_istio_parse_cors(struct ip *c, const yaml_node_t *n, struct px_edge **out
 int px_istio_parse_dr(struct ip *c, const yaml_node_t *spec);
 void px_istio_dr_free(struct px_istio_dr *r);
 
+/* istio_peerauthn.c, istio_authn.c, istio_authz.c: the security resources (istio_sec.h). */
+int px_istio_parse_peerauthn(struct ip *c, const yaml_node_t *spec);
+int px_istio_parse_reqauthn(struct ip *c, const yaml_node_t *spec);
+int px_istio_parse_authz(struct ip *c, const yaml_node_t *spec);
+/* selector: {matchLabels: {...}} into *out (allocated; *n labels). */
+int px_istio_parse_match_labels(struct ip *c, const yaml_node_t *sel, struct px_label **out,
+                                size_t *n);
+
 /* ---------------------------------------------------------------- building (istio_build.c) */
 
 /* The references of every rule checked against the services: 0, or -1 with *err. */

@@ -11,7 +11,7 @@
  * destination_rule.proto; apiVersion networking.istio.io/v1alpha3, v1beta1
  * or v1): every field of the parts modeled is checked, unknown ones are
  * errors with a suggestion. A Kubernetes List is read item by item. Other
- * known kinds (WorkloadEntry, PeerAuthentication, ...,
+ * known kinds (WorkloadEntry, EnvoyFilter, ...,
  * and Kubernetes objects) are refused with the reason, or with m->lenient
  * left out with a warning; an unknown kind is an error with the closest
  * one (kubectl refuses it too). A VirtualService's tcp/tls routes are
@@ -26,10 +26,13 @@
  * Go's forms ("1s", "500ms", "0.5s", "1m30s").
  *
  * How: the kind is read first - a List is read item by item, a kind other
- * than VirtualService, DestinationRule, Sidecar, Gateway, ServiceEntry and
- * Telemetry is refused or unknown - then the envelope is checked and the
- * spec goes to istio_vs.c, istio_dr.c, istio_sidecar.c, istio_gateway.c,
- * istio_serviceentry.c or istio_telemetry.c,
+ * than VirtualService, DestinationRule, Sidecar, Gateway, ServiceEntry,
+ * Telemetry and the security kinds (PeerAuthentication,
+ * RequestAuthentication, AuthorizationPolicy: security.istio.io v1beta1 or
+ * v1) is refused or unknown - then the envelope is checked and the spec
+ * goes to istio_vs.c, istio_dr.c, istio_sidecar.c, istio_gateway.c,
+ * istio_serviceentry.c, istio_telemetry.c, istio_peerauthn.c,
+ * istio_authn.c or istio_authz.c,
  * which add the resource to struct px_istio only once it is read whole.
  * Turning the resources into a sidecar's configuration is istio_build.c's.
  *
@@ -50,6 +53,7 @@
 #include "base/assert.h"
 #include "base/units.h"
 #include "proxies/istio_internal.h"
+#include "proxies/istio_sec.h"
 
 /* ---------------------------------------------------------------- small readers */
 
@@ -207,9 +211,6 @@ static const struct {
     {"EnvoyFilter", "raw Envoy configuration patches are not modeled"},
     {"ProxyConfig", "proxy settings come from the scenario's `proxy` section"},
     {"WasmPlugin", "Wasm filters are not modeled"},
-    {"AuthorizationPolicy", "allowing and denying requests is not modeled yet"},
-    {"PeerAuthentication", "mTLS modes are not modeled yet"},
-    {"RequestAuthentication", "JWT validation in sidecars is not modeled yet"},
     {"HTTPRoute", "Kubernetes Gateway API routes are not modeled yet"},
     {"GRPCRoute", "Kubernetes Gateway API routes are not modeled yet"},
     {"TCPRoute", "Kubernetes Gateway API routes are not modeled yet"},
@@ -220,7 +221,7 @@ static const struct {
     {"Deployment", "the scenario's `services` section models workloads"},
     {"StatefulSet", "the scenario's `services` section models workloads"},
     {"Pod", "the scenario's `services` section models workloads"},
-    {"ServiceAccount", "identities are not modeled yet"},
+    {"ServiceAccount", "a service's `service_account` names its pods' identity"},
     {"ConfigMap", "it configures applications, which the scenario models"},
     {"Secret", "it configures applications, which the scenario models"},
     {"Namespace", "services live in one namespace"},
@@ -236,10 +237,18 @@ static const struct {
 static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kind)
 {
     enum { N_OTHER = sizeof other_kinds / sizeof other_kinds[0] };
-    const char *names[N_OTHER + 8] = {"VirtualService", "DestinationRule", "Sidecar", "Gateway",
-                                      "ServiceEntry",   "Telemetry",       "List"};
+    const char *names[N_OTHER + 11] = {"VirtualService",
+                                       "DestinationRule",
+                                       "Sidecar",
+                                       "Gateway",
+                                       "ServiceEntry",
+                                       "Telemetry",
+                                       "List",
+                                       "PeerAuthentication",
+                                       "AuthorizationPolicy",
+                                       "RequestAuthentication"};
     for (size_t i = 0; i < N_OTHER; i++) {
-        names[7 + i] = other_kinds[i].kind;
+        names[10 + i] = other_kinds[i].kind;
         if (strcmp(c->kind, other_kinds[i].kind)) continue;
         const char *name = fl_y_str(fl_y_get(c->d, fl_y_get(c->d, n, "metadata"), "name"));
         char text[300];
@@ -253,7 +262,8 @@ static int other_kind(struct ip *c, const yaml_node_t *n, const yaml_node_t *kin
     return fl_y_error(
         c->d, kind,
         "unknown kind '%s' (faultline reads VirtualService, DestinationRule, Sidecar, Gateway, "
-        "ServiceEntry and Telemetry)",
+        "ServiceEntry, Telemetry, PeerAuthentication, RequestAuthentication and "
+        "AuthorizationPolicy)",
         c->kind);
 }
 
@@ -278,6 +288,8 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
                                            NULL};
     static const char *const telemetry_versions[] = {"telemetry.istio.io/v1alpha1",
                                                      "telemetry.istio.io/v1", NULL};
+    static const char *const security_versions[] = {"security.istio.io/v1beta1",
+                                                    "security.istio.io/v1", NULL};
     struct ip c = {.d = d, .m = m};
     int v;
     if (fl_y_want_map(d, n, "an Istio resource")) return -1;
@@ -288,11 +300,18 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
     int is_vs = !strcmp(c.kind, "VirtualService"), is_dr = !strcmp(c.kind, "DestinationRule");
     int is_sc = !strcmp(c.kind, "Sidecar"), is_gw = !strcmp(c.kind, "Gateway");
     int is_se = !strcmp(c.kind, "ServiceEntry"), is_tm = !strcmp(c.kind, "Telemetry");
-    if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se && !is_tm) return other_kind(&c, n, kind);
+    int is_pa = !strcmp(c.kind, "PeerAuthentication"),
+        is_ra = !strcmp(c.kind, "RequestAuthentication");
+    int is_ap = !strcmp(c.kind, "AuthorizationPolicy"), is_sec = is_pa || is_ra || is_ap;
+    if (!is_vs && !is_dr && !is_sc && !is_gw && !is_se && !is_tm && !is_sec)
+        return other_kind(&c, n, kind);
     c.node = n;
     if (fl_y_check_keys(d, n, keys, req, c.kind) ||
         fl_y_enum(d, fl_y_get(d, n, "apiVersion"), "apiVersion",
-                  is_tm ? telemetry_versions : versions, &v) ||
+                  is_tm    ? telemetry_versions
+                  : is_sec ? security_versions
+                           : versions,
+                  &v) ||
         parse_metadata(&c, fl_y_get(d, n, "metadata")))
         return -1;
     yaml_node_t *spec = fl_y_get(d, n, "spec");
@@ -302,6 +321,9 @@ int px_istio_add(struct px_istio *m, struct fl_ydoc *d, const yaml_node_t *n)
            : is_gw ? px_istio_parse_gateway(&c, spec)
            : is_se ? px_istio_parse_se(&c, spec)
            : is_tm ? px_istio_parse_telemetry(&c, spec)
+           : is_pa ? px_istio_parse_peerauthn(&c, spec)
+           : is_ra ? px_istio_parse_reqauthn(&c, spec)
+           : is_ap ? px_istio_parse_authz(&c, spec)
                    : px_istio_parse_sidecar(&c, spec);
 }
 
@@ -319,6 +341,12 @@ void px_istio_free(struct px_istio *m)
     free(m->gateways);
     for (size_t i = 0; i < m->n_telemetry; i++) px_istio_telemetry_free(&m->telemetry[i]);
     free(m->telemetry);
+    for (size_t i = 0; i < m->n_peerauthns; i++) px_istio_peerauthn_free(&m->peerauthns[i]);
+    free(m->peerauthns);
+    for (size_t i = 0; i < m->n_reqauthns; i++) px_istio_reqauthn_free(&m->reqauthns[i]);
+    free(m->reqauthns);
+    for (size_t i = 0; i < m->n_authzs; i++) px_istio_authz_free(&m->authzs[i]);
+    free(m->authzs);
     for (size_t i = 0; i < m->n_warnings; i++) free(m->warnings[i]);
     free(m->warnings);
     for (size_t i = 0; i < m->n_notes; i++) free(m->notes[i]);

@@ -1,7 +1,9 @@
 /*
  * proxy.c - the proxy engine (see proxy.h), downstream half: downstream
  * connections, streams (one per request), request- and response-side CPU,
- * routing (virtual host by authority, first matching route; 404 NR),
+ * Istio's security at an inbound sidecar (istio_sec.h: STRICT mTLS when a
+ * connection is accepted, tokens and authorization policies before
+ * routing), routing (virtual host by authority, first matching route; 404 NR),
  * the route's policies (edge.h: those before the rate limit, Kong's rate
  * limits, Envoy's fault injection, the rest; their response phase on every
  * answer), Envoy's route and destination header edits, and the upstream
@@ -14,6 +16,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "proxies/istio_sec.h"
 #include "proxies/proxy_internal.h"
 #include "proxies/vhost_index.h"
 
@@ -350,6 +353,31 @@ static int apply_rate_limit(struct stream *s)
     return 1;
 }
 
+/* What Istio's checks at an inbound sidecar know of a stream's connection (istio_sec.h). */
+static void sec_peer(struct px_proxy *p, struct px_conn *c, struct px_sec_peer *peer)
+{
+    const struct px_rt_ops *o = p->rt->ops;
+    memset(peer, 0, sizeof *peer);
+    peer->principal = o->conn_principal && c ? o->conn_principal(p->rt, c) : NULL;
+    peer->ip = o->conn_peer && c ? o->conn_peer(p->rt, c) : NULL;
+    peer->port = o->conn_local && c ? (uint32_t)(o->conn_local(p->rt, c) & 0xffff) : 0;
+    peer->unix_s = px_unix_now(p->rt) / 1000000000;
+}
+
+/* Istio's RequestAuthentication and AuthorizationPolicy, before routing; 1 when refused. */
+static int apply_sec(struct stream *s)
+{
+    struct px_proxy *p = s->p;
+    struct px_sec_peer peer;
+    FL_ASSERT(p->cfg->sec && s->req);
+    sec_peer(p, s->down ? s->down->c : NULL, &peer);
+    struct px_msg *m = px_istio_sec_request(p->cfg->sec, p->rt, &peer, s->req);
+    if (!m) return 0;
+    m->flags |= s->flags;
+    px_stream_finish(s, m);
+    return 1;
+}
+
 /* After the request-side CPU: route, rate limit, faults, then the attempts. */
 static void stream_routed(struct px_rt *rt, void *arg)
 {
@@ -364,6 +392,7 @@ static void stream_routed(struct px_rt *rt, void *arg)
     }
     s->route = find_route(p->cfg, s->req);
     px_trace_stream_begin(s);
+    if (p->cfg->sec && apply_sec(s)) return; /* Envoy: jwt_authn and rbac before the router */
     if (!s->route) {
         px_stream_finish(s, px_local_response(p, 404, PX_FLAG_NR, NULL));
         return;
@@ -468,6 +497,15 @@ static const struct px_conn_cbs down_cbs = {NULL, down_message, down_closed};
 
 void px_proxy_accept(struct px_proxy *p, struct px_conn *c)
 {
+    if (p->cfg->sec) { /* PeerAuthentication STRICT: a plaintext connection is reset */
+        struct px_sec_peer peer;
+        sec_peer(p, c, &peer);
+        if (px_istio_sec_refuses(p->cfg->sec, peer.port, peer.principal)) {
+            p->rt->ops->conn_reset(p->rt, c);
+            p->rt->ops->conn_release(p->rt, c);
+            return;
+        }
+    }
     struct down *d = fl_calloc(1, sizeof *d);
     LIST_ADD(p->downs, d);
     d->p = p;

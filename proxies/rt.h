@@ -194,6 +194,15 @@ struct px_rt_ops {
      * proxy then takes now().
      */
     int64_t (*unix_now)(struct px_rt *rt);
+    /*
+     * The workload identity of the client at the other end of an accepted
+     * connection, when it came over mutual TLS: its principal
+     * "cluster.local/ns/NS/sa/SA" (its certificate's SPIFFE id without
+     * "spiffe://"), borrowed for the connection's life; NULL for a
+     * plaintext connection. May be NULL: every connection is plaintext.
+     * Istio's PeerAuthentication and AuthorizationPolicy (istio_sec.h) ask.
+     */
+    const char *(*conn_principal)(struct px_rt *rt, struct px_conn *c);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */

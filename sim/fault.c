@@ -213,6 +213,8 @@ const char *sim_fault_subject(const struct sim_scenario *sc, const struct sim_fa
 void sim_fault_free(struct sim_fault *f)
 {
     free(f->name);
+    const struct sim_fault_kind *k = sim_fault_kind(f->kind);
+    if (f->params && k && k->free_params) k->free_params(f->params);
     free(f->params);
     free(f->when.path);
     for (size_t i = 0; i < f->when.n_headers; i++) {

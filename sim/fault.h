@@ -51,6 +51,7 @@ enum sim_fault_kind_id {
     SIM_FAULT_CA_DOWN,       /* the mesh CA signs nothing (sim/fault_identity.c) */
     SIM_FAULT_CLOCK_SKEW,    /* a pod's clock offset, as it judges certificates */
     SIM_FAULT_ROOT_ROTATION, /* a new mesh root; the old one kept in the trust bundle or not */
+    SIM_FAULT_POLICY,        /* Istio security resources applied (sim/fault_policy.c) */
     SIM_FAULT_KINDS
 };
 
@@ -127,6 +128,8 @@ struct sim_fault_kind {
     void (*draw)(struct fl_rng *rng, const struct sim_scenario *sc, struct sim_fault *f);
     void (*start)(struct sim_world *w, const struct sim_fault *f);
     void (*stop)(struct sim_world *w, const struct sim_fault *f);
+    /* frees what params own beside themselves (NULL: nothing) */
+    void (*free_params)(void *params);
 };
 
 /* The kind of a fault; NULL when id is out of range. */
@@ -145,7 +148,8 @@ extern const struct sim_fault_kind sim_fault_delay, sim_fault_loss, sim_fault_pa
 extern const struct sim_fault_kind sim_fault_reset; /* sim/fault_reset.c */
 extern const struct sim_fault_kind sim_fault_dns;   /* sim/dns.c */
 extern const struct sim_fault_kind sim_fault_ca_down, sim_fault_clock_skew,
-    sim_fault_root_rotation; /* sim/fault_identity.c */
+    sim_fault_root_rotation;                         /* sim/fault_identity.c */
+extern const struct sim_fault_kind sim_fault_policy; /* sim/fault_policy.c */
 
 /*
  * Reads a fault's target from a kind's mapping: `service`, `version` and

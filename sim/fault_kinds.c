@@ -24,6 +24,7 @@ static const struct sim_fault_kind *const kinds[SIM_FAULT_KINDS] = {
     [SIM_FAULT_CA_DOWN] = &sim_fault_ca_down,
     [SIM_FAULT_CLOCK_SKEW] = &sim_fault_clock_skew,
     [SIM_FAULT_ROOT_ROTATION] = &sim_fault_root_rotation,
+    [SIM_FAULT_POLICY] = &sim_fault_policy,
 };
 
 static const char *names[SIM_FAULT_KINDS + 1];

@@ -4,8 +4,9 @@
  * As Istio does it (istio.io "Certificate management", pilot-agent's
  * environment): istiod's self-signed root signs each workload's
  * certificate, SPIFFE id spiffe://TRUST_DOMAIN/ns/NAMESPACE/sa/ACCOUNT
- * (here namespace default; a pod's account is its service's name, the
- * gateway's sidecar "kong", an ingress gateway's istio-ingressgateway),
+ * (the node's mesh principal, sim/mesh.c: a pod's service's
+ * service_account in namespace default, the gateway's sidecar, an ingress
+ * gateway's),
  * lifetime `ttl` (Istio: 24 h); the agent asks for a new one once
  * `renew_at` of the lifetime has passed (SECRET_GRACE_PERIOD_RATIO, 0.5),
  * and while the CA cannot sign it tries again every `retry`. A
@@ -21,9 +22,9 @@
  * verified, another time inside every certificate's validity gives the
  * same answer, so only the validity window is compared.
  *
- * Nodes with certificates: the pods, and the nodes of the proxies that
- * are not pods (the gateway's sidecar, an ingress gateway). Certificates
- * are issued when the run starts, at simulated time 0.
+ * Nodes with certificates: those with a mesh principal (the pods with
+ * sidecars, the gateway's sidecar, an ingress gateway). Certificates are
+ * issued when the run starts, at simulated time 0.
  */
 #include "sim/identity.h"
 
@@ -119,21 +120,18 @@ static void renew(struct sim_kernel *k, struct sim_timer *t)
     schedule(w, n, (int64_t)((double)tc->cert_ttl_ns * tc->renew_at));
 }
 
-/* The SPIFFE id of node i, or 0 when it holds no certificate. */
+/*
+ * The SPIFFE id of node i, or 0 when it holds no certificate: its mesh
+ * principal (sim/mesh.c: a pod's service account, the gateway's sidecar,
+ * the ingress gateway) under the configured trust domain.
+ */
 static int spiffe_of(const struct sim_world *w, uint32_t i, char *out, size_t size)
 {
-    const struct sim_node *nd = &w->nodes[i];
+    const char *p = w->nodes[i].principal; /* "cluster.local/ns/NS/sa/SA" */
+    const char *path = p ? strchr(p, '/') : NULL;
+    if (!path) return 0;
     const char *td = w->sc->tls.trust_domain ? w->sc->tls.trust_domain : "cluster.local";
-    const char *ns = "default", *sa = NULL;
-    if (nd->pod != UINT32_MAX) sa = w->sc->services[w->pods[nd->pod].service].name;
-    for (size_t p = 0; !sa && p < w->n_proxies; p++) {
-        if (w->proxies[p]->node != i) continue;
-        if (w->proxies[p] == w->gateway) continue; /* Kong is not in the mesh; its sidecar is */
-        sa = i == w->gateway_node ? "kong" : "istio-ingressgateway";
-        if (i != w->gateway_node) ns = "istio-system";
-    }
-    if (!sa) return 0;
-    snprintf(out, size, "spiffe://%s/ns/%s/sa/%s", td, ns, sa);
+    snprintf(out, size, "spiffe://%s%s", td, path);
     return 1;
 }
 

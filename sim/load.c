@@ -414,6 +414,7 @@ void sim_scenario_free(struct sim_scenario *s)
             free_version(&s->services[i].versions[j]);
         free(s->services[i].versions);
         free(s->services[i].name);
+        free(s->services[i].service_account);
         sim_cache_cfg_free(s->services[i].cache);
     }
     free(s->services);

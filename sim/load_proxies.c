@@ -184,6 +184,14 @@ static int load_mesh(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scenari
                         "only: not applied",
                         s->istio.gateways[0].at, s->istio.gateways[0].name);
     }
+    size_t n_sec = s->istio.n_peerauthns + s->istio.n_reqauthns + s->istio.n_authzs;
+    if (s->mesh_mode != SIM_MESH_SIDECAR && n_sec) {
+        s->istio.warnings =
+            fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);
+        s->istio.warnings[s->istio.n_warnings++] = fl_strdup(
+            "PeerAuthentication, RequestAuthentication and AuthorizationPolicy are enforced by "
+            "the inbound sidecars, in mesh mode sidecar only: not applied");
+    }
     if (s->mesh_mode == SIM_MESH_NONE && (s->istio.n_vs || s->istio.n_dr)) {
         s->istio.warnings =
             fl_realloc(s->istio.warnings, (s->istio.n_warnings + 1) * sizeof *s->istio.warnings);

@@ -19,7 +19,8 @@
         "locality", "content_type"
 
 static const char *const service_keys[] = {
-    "name", "versions", "cache", "external", "propagate_trace", DEPLOYMENT_KEYS, NULL};
+    "name",          "versions", "cache", "external", "propagate_trace", "service_account",
+    DEPLOYMENT_KEYS, NULL};
 
 /*
  * An external service's name: a DNS name (RFC 1123: labels of lowercase
@@ -339,6 +340,11 @@ static int load_service(struct fl_ydoc *d, const yaml_node_t *n, struct sim_scen
         if (!strcmp(s->services[j].name, name))
             return fl_y_error(d, name_node, "service '%s' is defined twice", name);
     svc->name = fl_strdup(name);
+    /* Kubernetes gives a pod without serviceAccountName the namespace's "default" */
+    const char *sa = "default";
+    yaml_node_t *sa_node = fl_y_get(d, n, "service_account");
+    if (sa_node && sim_load_name(d, sa_node, "service_account", &sa)) return -1;
+    svc->service_account = fl_strdup(sa);
     /* Defaults: one pod, one worker, a 1024-deep queue, 1 KiB responses, 1 ms of work. */
     struct sim_version_cfg base = {
         .replicas = 1, .workers = 1, .queue = 1024, .error_status = 503, .response_bytes = 1024};

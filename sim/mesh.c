@@ -23,6 +23,7 @@
 #include "base/nameidx.h"
 #include "base/u64map.h"
 #include "proxies/istio.h"
+#include "proxies/istio_sec.h"
 #include "proxies/kong.h"
 #include "sim/rt.h"
 #include "sim/world.h"
@@ -141,11 +142,63 @@ static void set_cost(struct px_proxy_cfg *c, const struct sim_proxy_cost *cost)
     c->workers = cost->workers;
 }
 
+/*
+ * Workload identities (Istio's SPIFFE ids without "spiffe://"): a pod with
+ * sidecars is its service's service account in namespace default; the
+ * Kong gateway's sidecar is service account "gateway"; Istio's ingress
+ * gateway is the service account of Istio's chart. Services live in
+ * namespace default.
+ */
+#define SIM_GATEWAY_PRINCIPAL "cluster.local/ns/default/sa/gateway"
+#define SIM_INGRESS_PRINCIPAL                                                                      \
+    "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
+
+static void set_principal(struct sim_world *w, uint32_t node, char *principal)
+{
+    FL_ASSERT(node < w->n_nodes && principal);
+    free(w->nodes[node].principal);
+    w->nodes[node].principal = principal;
+}
+
+/*
+ * Istio's identity and policy at a pod's inbound sidecar (istio_sec.h), or
+ * none: the scenario's resources, then those of the n_extra sets applied
+ * since (policy faults), each replacing what it names again.
+ */
+static struct px_istio_sec *inbound_sec(const struct sim_world *w, const struct sim_pod *pod,
+                                        const struct px_istio *const *extra, size_t n_extra)
+{
+    const struct sim_version_cfg *v = pod->cfg;
+    struct px_label *labels = fl_calloc(v->n_labels + 1, sizeof *labels);
+    for (size_t i = 0; i < v->n_labels; i++) /* borrowed strings */
+        labels[i] = (struct px_label){v->labels[i].key, v->labels[i].value};
+    const struct px_istio **layers = fl_calloc(n_extra + 1, sizeof *layers);
+    layers[0] = &w->sc->istio;
+    for (size_t i = 0; i < n_extra; i++) layers[1 + i] = extra[i];
+    struct px_istio_sec *s =
+        px_istio_sec_build(layers, n_extra + 1, "default", labels, v->n_labels);
+    free(layers);
+    free(labels);
+    return s;
+}
+
+void sim_mesh_security(struct sim_world *w, const struct px_istio *const *extra, size_t n_extra)
+{
+    FL_ASSERT(w && (extra || !n_extra));
+    for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++) {
+        if (!w->pods[i].inbound) continue; /* no sidecars */
+        struct px_proxy_cfg *c = &w->inbound_cfgs[i];
+        px_istio_sec_free(c->sec);
+        c->sec = inbound_sec(w, &w->pods[i], extra, n_extra);
+    }
+}
+
 /* A pod's inbound sidecar: everything to the application on the pod's own port. */
 static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct px_proxy_cfg *c)
 {
     const char *why;
     memset(c, 0, sizeof *c);
+    c->sec = inbound_sec(w, pod, NULL, 0);
     c->name = fl_asprintf("%s inbound", w->nodes[pod->node].name);
     c->kind = PX_PROXY_INBOUND;
     c->envoy_headers = 1;
@@ -253,6 +306,7 @@ static int start_ingress(struct sim_world *w, const struct px_mesh_service *ms, 
     struct sim_proxy *sp =
         sim_proxy_start(w, w->ingress_node, SIM_PORT_SERVICE, SIM_INGRESS_NAME, c);
     sp->role = "ingress";
+    set_principal(w, w->ingress_node, fl_strdup(SIM_INGRESS_PRINCIPAL));
     return 0;
 }
 
@@ -291,6 +345,9 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         const char *name = w->nodes[pod->node].name;
         if (!pod_cfgs[i]) continue; /* an external service's pod: no sidecars */
         inbound_cfg(w, pod, &w->inbound_cfgs[i]);
+        set_principal(w, pod->node,
+                      fl_asprintf("cluster.local/ns/default/sa/%s",
+                                  sc->services[pod->service].service_account));
         char *out = fl_asprintf("%s outbound", name);
         pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);
         free(out);
@@ -329,9 +386,11 @@ int sim_mesh_init(struct sim_world *w, char **err)
     set_cost(w->gateway_cfg, &sc->gateway_cost);
     sim_mesh_tracing(sc, w->gateway_cfg, 0, 0);
     w->gateway = sim_proxy_start(w, w->gateway_node, SIM_PORT_GATEWAY, "gateway", w->gateway_cfg);
-    if (sc->mesh_mode == SIM_MESH_SIDECAR)
+    if (sc->mesh_mode == SIM_MESH_SIDECAR) {
         w->gateway_sidecar =
             sim_proxy_start(w, w->gateway_node, SIM_PORT_OUTBOUND, "gateway outbound", w->mesh_cfg);
+        set_principal(w, w->gateway_node, fl_strdup(SIM_GATEWAY_PRINCIPAL));
+    }
     return 0;
 }
 
@@ -357,6 +416,10 @@ void sim_mesh_free(struct sim_world *w)
         px_proxy_cfg_free(&w->inbound_cfgs[i]);
     free(w->inbound_cfgs);
     free(w->events);
+    for (uint32_t i = 0; i < w->n_nodes; i++) {
+        free(w->nodes[i].principal);
+        w->nodes[i].principal = NULL;
+    }
 }
 
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name)

@@ -159,6 +159,21 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
     return n->address ? n->address : n->name;
 }
 
+/*
+ * The client's identity on an accepted connection: the peer node's
+ * principal, as Istio's auto mTLS gives it - a client with a sidecar (a
+ * pod's, the gateway's, the ingress') talks mTLS to a pod with sidecars
+ * and presents its certificate; anything else (a workload calling a pod
+ * directly, an external service's pod) is plaintext.
+ */
+static const char *rt_conn_principal(struct px_rt *rt, struct px_conn *pc)
+{
+    struct sim_conn *c = sim_conn_of(pc);
+    uint32_t peer = sim_conn_side(pc) ? c->path->src : c->path->dst;
+    FL_ASSERT(peer < of(rt)->w->n_nodes);
+    return of(rt)->w->nodes[peer].principal;
+}
+
 /* The node an end of a connection is on. */
 static uint32_t end_node(struct px_conn *pc)
 {
@@ -355,6 +370,7 @@ static const struct px_rt_ops sim_rt_ops = {
     .trace_id = rt_trace_id,
     .endpoint_absent = rt_endpoint_absent,
     .unix_now = rt_unix_now,
+    .conn_principal = rt_conn_principal,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */

@@ -117,6 +117,8 @@ struct sim_service_cfg {
     size_t n_versions;
     struct sim_cache_cfg *cache; /* `cache:`, or NULL (sim/cache.h) */
     int drops_trace;             /* propagate_trace: false: its calls carry no trace context */
+    char *service_account;       /* its pods' Kubernetes service account ("default"): their mTLS
+                                    identity cluster.local/ns/default/sa/SA */
 };
 
 struct sim_link_cfg {

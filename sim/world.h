@@ -92,6 +92,8 @@ struct sim_node {
     int up;
     uint32_t pod;      /* the pod it is (index in w->pods), or UINT32_MAX */
     uint64_t activity; /* connections opened and messages sent from here (the zero-time guard) */
+    char *principal;   /* its workload identity over mTLS (a sidecar's pod, the gateway's and
+                          the ingress' Envoys: mesh.c), or NULL: it talks plaintext */
 };
 
 /* Everything about traffic from one node to another: its link and its idle connections. */
@@ -350,6 +352,12 @@ void sim_mesh_compat(const struct sim_scenario *sc, struct px_proxy_cfg *c);
  */
 void sim_mesh_tracing(const struct sim_scenario *sc, struct px_proxy_cfg *c, int istio,
                       int ingress);
+/*
+ * Rebuilds the mTLS mode and policies of every pod's inbound sidecar from
+ * the scenario's Istio resources and then the n_extra sets given (applied
+ * later: each replaces a resource of the same kind, name and namespace).
+ */
+void sim_mesh_security(struct sim_world *w, const struct px_istio *const *extra, size_t n_extra);
 /* The results row of a proxy cluster name, added on first sight. */
 struct rpt_cluster *sim_mesh_cluster_row(struct rpt_run *run, const char *name);
 /* Adds every proxy's cluster counters, as they are now, to into's rows (by name). */

@@ -120,12 +120,12 @@ rc=$?
 check "Bookinfo rules on a scenario with only some of its services: they run (rc $rc: $(head -1 "$tmp/err"))" '[ $rc = 0 ]'
 check "the rules for the hosts not modeled are warnings, located" 'grep -qF "$bi/virtual-service-all-v1.yaml:48:5: VirtualService '"'"'details'"'"': host '"'"'details'"'"' is not a service of the scenario: not applied to it" "$tmp/bi-part/summary.txt" && grep -q "\"warnings\": \[" "$tmp/bi-part/summary.json"'
 bookinfo bi-kind "$all" destination-rule-all
-printf -- '---\napiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: default}\nspec: {mtls: {mode: STRICT}}\n' >"$tmp/pa.yaml"
+printf -- '---\napiVersion: extensions.istio.io/v1alpha1\nkind: WasmPlugin\nmetadata: {name: default}\nspec: {url: oci://x}\n' >"$tmp/pa.yaml"
 sed -i "s|    - $bi/destination-rule-all.yaml|&\n    - $tmp/pa.yaml|" "$tmp/bi-kind.yaml"
 "$FL" run "$tmp/bi-kind.yaml" --quiet --out "$tmp/bi-kind2" 2>"$tmp/err"
-check "a kind not modeled is refused, located in its file" '[ $? = 2 ] && grep -qF "$tmp/pa.yaml:3:7: PeerAuthentication '"'"'default'"'"' is not modeled" "$tmp/err" && [ ! -e "$tmp/bi-kind2" ]'
+check "a kind not modeled is refused, located in its file" '[ $? = 2 ] && grep -qF "$tmp/pa.yaml:3:7: WasmPlugin '"'"'default'"'"' is not modeled" "$tmp/err" && [ ! -e "$tmp/bi-kind2" ]'
 "$FL" run "$tmp/bi-kind.yaml" --quiet --lenient --out "$tmp/bi-kind3" 2>"$tmp/err"
-check "--lenient: the kind is left out with a warning in the summary" '[ $? = 0 ] && grep -qF "$tmp/pa.yaml:3:7: PeerAuthentication '"'"'default'"'"' is not modeled: mTLS modes are not modeled yet; left out (--lenient)" "$tmp/bi-kind3/summary.txt"'
+check "--lenient: the kind is left out with a warning in the summary" '[ $? = 0 ] && grep -qF "$tmp/pa.yaml:3:7: WasmPlugin '"'"'default'"'"' is not modeled: Wasm filters are not modeled; left out (--lenient)" "$tmp/bi-kind3/summary.txt"'
 
 # ---- bundled scenarios: they run and their assertions hold
 for f in scenarios/*.yaml; do

@@ -818,25 +818,25 @@ static void test_istio_kubernetes_lists_are_read_item_by_item(void)
                     "    kind: DestinationRule\n"
                     "    metadata: {name: ratings, namespace: default, uid: 7f1c}\n"
                     "    spec: {host: ratings}\n"
-                    "  - apiVersion: security.istio.io/v1\n"
-                    "    kind: PeerAuthentication\n"
+                    "  - apiVersion: extensions.istio.io/v1alpha1\n"
+                    "    kind: WasmPlugin\n"
                     "    metadata: {name: default}\n"
                     "    spec: {}\n");
     CU_ASSERT_EQUAL(m.n_dr, 1);
     CU_ASSERT_EQUAL_FATAL(m.n_warnings, 1);
-    ASSERT_STR(m.warnings[0], "mesh.yaml:10:11: PeerAuthentication 'default' is not modeled: mTLS "
-                              "modes are not modeled yet; left out (--lenient)");
+    ASSERT_STR(m.warnings[0], "mesh.yaml:10:11: WasmPlugin 'default' is not modeled: Wasm "
+                              "filters are not modeled; left out (--lenient)");
     px_istio_free(&m);
 }
 
 static void test_istio_other_kinds_are_refused_or_unknown(void)
 {
-    ASSERT_ERR("apiVersion: security.istio.io/v1\n"
-               "kind: AuthorizationPolicy\n"
-               "metadata: {name: deny-all}\n"
+    ASSERT_ERR("apiVersion: networking.istio.io/v1alpha3\n"
+               "kind: EnvoyFilter\n"
+               "metadata: {name: patch}\n"
                "spec: {}\n",
-               "mesh.yaml:2:7: AuthorizationPolicy 'deny-all' is not modeled: allowing and "
-               "denying requests is not modeled yet (--lenient leaves it out with a warning)");
+               "mesh.yaml:2:7: EnvoyFilter 'patch' is not modeled: raw Envoy configuration "
+               "patches are not modeled (--lenient leaves it out with a warning)");
     ASSERT_ERR("apiVersion: networking.istio.io/v1\n"
                "kind: VirtualServices\n"
                "metadata: {name: r}\n"
@@ -874,9 +874,9 @@ static void test_istio_other_kinds_become_warnings_when_lenient(void)
                     "metadata: {name: vm-1}\n"
                     "spec: {address: 10.0.0.1}\n"
                     "---\n"
-                    "apiVersion: security.istio.io/v1\n"
-                    "kind: AuthorizationPolicy\n"
-                    "metadata: {name: deny-all}\n"
+                    "apiVersion: networking.istio.io/v1alpha3\n"
+                    "kind: EnvoyFilter\n"
+                    "metadata: {name: patch}\n"
                     "spec: {}\n"
                     "---\n"
                     "apiVersion: networking.istio.io/v1\n"
@@ -897,8 +897,8 @@ static void test_istio_other_kinds_become_warnings_when_lenient(void)
     ASSERT_STR(m.warnings[0], "mesh.yaml:2:7: WorkloadEntry 'vm-1' is not modeled: "
                               "workloads outside Kubernetes are not modeled; left out "
                               "(--lenient)");
-    ASSERT_STR(m.warnings[1], "mesh.yaml:7:7: AuthorizationPolicy 'deny-all' is not modeled: "
-                              "allowing and denying requests is not modeled yet; left out "
+    ASSERT_STR(m.warnings[1], "mesh.yaml:7:7: EnvoyFilter 'patch' is not modeled: raw "
+                              "Envoy configuration patches are not modeled; left out "
                               "(--lenient)");
     ASSERT_STR(m.warnings[2], "mesh.yaml:24:3: VirtualService 'db': tcp routes are not modeled "
                               "yet (the scenario's traffic is HTTP)");
