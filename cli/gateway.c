@@ -404,6 +404,10 @@ static void print_summary(struct gateway *g)
             (unsigned long long)st->refused, (unsigned long long)st->evicted,
             (unsigned long long)st->header_timeouts, (unsigned long long)st->body_timeouts,
             (unsigned long long)st->responses_too_large);
+    if (st->rl_unchecked || st->rl_failed) /* rate limits with policy redis */
+        fprintf(stderr,
+                "  ratelimit: %llu passed unchecked, %llu refused with 500, redis unavailable\n",
+                (unsigned long long)st->rl_unchecked, (unsigned long long)st->rl_failed);
     for (size_t i = 0; i < g->cfg.n_clusters; i++) {
         const struct px_cluster_stats *cs = px_proxy_cluster_stats(g->proxy, i);
         fprintf(stderr,

@@ -135,7 +135,8 @@ struct live_stats {
     uint64_t evicted;                        /* idle connections closed to make room */
     uint64_t header_timeouts, body_timeouts; /* 408s */
     uint64_t responses_too_large;            /* upstream answers replaced by a 502 */
-    uint64_t events[PX_EV_RATELIMIT + 1];
+    uint64_t events[PX_EV_RL_STORE + 1];
+    uint64_t rl_unchecked, rl_failed; /* rate limits whose store failed: let through, 500 */
 };
 
 struct live_ip; /* a client address and its connections (rt_limit.c) */
@@ -168,6 +169,7 @@ struct live_rt {
     size_t spans_max;
     int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
     int reuseport;       /* listeners bind with SO_REUSEPORT (one of several worker processes) */
+    struct live_kv *kv;  /* the counter stores (rt_kv.c), NULL until first used */
 };
 
 /*
