@@ -167,14 +167,21 @@ static void op_deadline(struct ev_loop *loop, ev_timer *w, int revents)
     (void)loop;
     (void)revents;
     if (op->answered) return;
-    int status = op->status != PX_OK ? op->status : PX_ETIMEDOUT;
-    struct kv_store *st = op->replies ? op->st : NULL;
-    op_answer(op, status); /* op lives on: hiredis still holds it */
-    /* a server that stalls holds every command behind this one: start afresh */
-    if (st) {
-        live_logf(st->rt, "redis %s:%d: no answer in time, reconnecting", st->host, st->port);
-        store_drop(st); /* may free op */
+    if (op->status == PX_OK) op->status = PX_ETIMEDOUT;
+    if (!op->replies) { /* an error found when sending, told from the loop */
+        op_answer(op, op->status);
+        return;
     }
+    /*
+     * A server that stalls holds every command behind this one: the
+     * connection goes, before the proxy hears of it (a request it sends in
+     * answer takes a new one). Its callbacks run now, this op's last one
+     * answering it with the timeout and freeing it.
+     */
+    struct kv_store *st = op->st;
+    FL_ASSERT(st->ac);
+    live_logf(st->rt, "redis %s:%d: no answer in time, reconnecting", st->host, st->port);
+    store_drop(st);
 }
 
 static struct kv_store *store_find(struct live_rt *rt, const struct px_kv_store *s)

@@ -95,17 +95,28 @@ static int rl_limit_by(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
     return 0;
 }
 
-/* A string field of config.redis (or its flat redis_* form), null as absent. */
-static int redis_str(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
-                     char **out)
+/* A string field of config.redis (or its flat redis_* form), null as absent; *at its place. */
+static int redis_str_at(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
+                        char **out, char **at)
 {
     yaml_node_t *x = fl_y_get(c->d, n, key);
     const char *s;
+    char where[256];
     if (!x || px_kong_is_null(x)) return 0;
     if (fl_y_string(c->d, x, what, &s)) return -1;
     free(*out);
     *out = *s ? fl_strdup(s) : NULL;
+    if (at) {
+        free(*at);
+        *at = fl_strdup(fl_y_where(c->d, x, where, sizeof where));
+    }
     return 0;
+}
+
+static int redis_str(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
+                     char **out)
+{
+    return redis_str_at(c, n, key, what, out, NULL);
 }
 
 /* An integer field of config.redis, null as absent. */
@@ -168,7 +179,7 @@ static int rl_redis(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         if (fl_y_want_map(c->d, m, "config.redis") ||
             fl_y_check_keys(c->d, m, keys, NULL, "rate-limiting config.redis"))
             return -1;
-        if (redis_str(c, m, "host", "config.redis.host", &r->host) ||
+        if (redis_str_at(c, m, "host", "config.redis.host", &r->host, &r->host_at) ||
             redis_str(c, m, "username", "config.redis.username", &r->username) ||
             redis_str(c, m, "password", "config.redis.password", &r->password) ||
             redis_no_ssl(c, m, "ssl", "config.redis.ssl"))
@@ -183,7 +194,7 @@ static int rl_redis(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         if (redis_int(c, m, "database", "config.redis.database", 0, 2147483647, &v)) return -1;
         r->database = (int)v;
     }
-    if (redis_str(c, n, "redis_host", "config.redis_host", &r->host) ||
+    if (redis_str_at(c, n, "redis_host", "config.redis_host", &r->host, &r->host_at) ||
         redis_str(c, n, "redis_username", "config.redis_username", &r->username) ||
         redis_str(c, n, "redis_password", "config.redis_password", &r->password) ||
         redis_no_ssl(c, n, "redis_ssl", "config.redis_ssl"))

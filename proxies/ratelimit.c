@@ -92,6 +92,7 @@ void px_rl_cfg_copy(struct px_rl_cfg *dst, const struct px_rl_cfg *src)
     dst->redis.host = dup_or_null(src->redis.host);
     dst->redis.username = dup_or_null(src->redis.username);
     dst->redis.password = dup_or_null(src->redis.password);
+    dst->redis.host_at = dup_or_null(src->redis.host_at);
     dst->scope = dup_or_null(src->scope);
     FL_ASSERT(!src->error_message || dst->error_message);
 }
@@ -101,6 +102,7 @@ void px_rl_cfg_free(struct px_rl_cfg *c)
     free(c->redis.host);
     free(c->redis.username);
     free(c->redis.password);
+    free(c->redis.host_at);
     free(c->scope);
     free(c->header_name);
     free(c->path);

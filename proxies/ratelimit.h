@@ -55,6 +55,7 @@ struct px_rl_redis {
     int64_t timeout_ms;        /* 2000 */
     int database;              /* 0 */
     char *username, *password; /* NULL: none */
+    char *host_at;             /* "file:line:col" of the host (NULL: built in code) */
 };
 
 struct px_rl_cfg {
