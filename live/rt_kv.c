@@ -21,6 +21,10 @@
  * Every request is answered exactly once from the loop (a timer or a
  * hiredis callback), never inside kv_incr; at live_kv_fini the requests
  * still waiting are answered PX_ECLOSED.
+ *
+ * hiredis resolves a host name when it connects (getaddrinfo, blocking)
+ * and writes with write(2): the process must ignore SIGPIPE, as faultline's
+ * long-running commands do (cli_signals_start).
  */
 #include <hiredis/adapters/libev.h>
 #include <hiredis/async.h>
