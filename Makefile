@@ -21,9 +21,10 @@ BUILD ?= build
 VERSION := 0.1.0
 GIT_DESCRIBE := $(shell git describe --always --dirty 2>/dev/null)
 CFLAGS ?= -O2 -g
-PKGS := openssl sqlite3 yaml-0.1 libpcre2-8 jansson
+# hiredis: the live runtime's Redis client (live/rt_kv.c, with its libev adapter).
+PKGS := openssl sqlite3 yaml-0.1 libpcre2-8 jansson hiredis
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml -lpcre2-8 -ljansson)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lsqlite3 -lyaml -lpcre2-8 -ljansson -lhiredis)
 # Debian's libev-dev ships no pkg-config file.
 EV_LIBS := $(shell pkg-config --libs libev 2>/dev/null || echo -lev)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
@@ -117,7 +118,8 @@ page-tests: $(BIN)
 live-tests: $(BIN) $(SPANCHECK)
 	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh \
 		&& FAULTLINE=$(BIN) bash tests/auth.sh \
-		&& FAULTLINE=$(BIN) bash tests/tls.sh
+		&& FAULTLINE=$(BIN) bash tests/tls.sh \
+		&& FAULTLINE=$(BIN) bash tests/redis.sh
 
 lint:
 	bash tests/lint.sh

@@ -17,10 +17,13 @@ cd "$(dirname "$0")"
 # graph renderers (gnuplot, graphviz's dot), the formatter `make lint` checks
 # with, curl for the live tests, the sqlite3 shell (to query run.db; the tests
 # compare databases with it), and chromium, only to test that index.html
-# renders (tests/pages.sh), GNU parallel to run a planned sweep (tests/sweep.sh).
+# renders (tests/pages.sh), GNU parallel to run a planned sweep (tests/sweep.sh),
+# hiredis (the live gateway's Redis client, for rate limits with policy redis)
+# and redis-server (tests/redis.sh starts its own on loopback).
 PACKAGES=(build-essential pkg-config libev-dev libssl-dev libsqlite3-dev libyaml-dev
           libpcre2-dev libhttp-parser-dev libcunit1-dev libjansson-dev gnuplot-nox graphviz
-          clang-format curl ca-certificates sqlite3 chromium parallel)
+          clang-format curl ca-certificates sqlite3 chromium parallel libhiredis-dev
+          redis-server)
 # What `make bench` compares with: wrk and nginx, and the peer simulators.
 BENCH_PACKAGES=(wrk nginx-light time libsimgrid-dev python3-simpy ns3 libns3-dev)
 # What `make fuzz` builds with: clang and its runtime libraries (libFuzzer, the sanitizers).

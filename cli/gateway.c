@@ -587,6 +587,10 @@ static void print_summary(struct gateway *g)
                 "later turn\n",
                 (unsigned long long)st->tls_handshakes, (unsigned long long)st->tls_resumed,
                 (unsigned long long)st->tls_failures, (unsigned long long)st->tls_deferred);
+    if (st->rl_unchecked || st->rl_failed) /* rate limits with policy redis */
+        fprintf(stderr,
+                "  ratelimit: %llu passed unchecked, %llu refused with 500, redis unavailable\n",
+                (unsigned long long)st->rl_unchecked, (unsigned long long)st->rl_failed);
     for (size_t i = 0; i < g->cfg.n_clusters; i++) {
         const struct px_cluster_stats *cs = px_proxy_cluster_stats(g->proxy, i);
         fprintf(stderr,

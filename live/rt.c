@@ -144,13 +144,19 @@ static void rt_span(struct px_rt *prt, const struct px_span *s)
 
 static void rt_event(struct px_rt *prt, const struct px_event *e)
 {
-    static const char *const names[] = {"eject", "uneject", "panic", "overflow", "ratelimit"};
+    static const char *const names[] = {"eject",    "uneject",   "panic",
+                                        "overflow", "ratelimit", "ratelimit-store"};
     struct live_rt *rt = live_rt_of(prt);
-    if ((unsigned)e->kind <= PX_EV_RATELIMIT) rt->st.events[e->kind]++;
+    if ((unsigned)e->kind <= PX_EV_RL_STORE) rt->st.events[e->kind]++;
+    if (e->kind == PX_EV_RL_STORE) {
+        if (e->value)
+            rt->st.rl_unchecked++;
+        else
+            rt->st.rl_failed++;
+    }
     live_logf(rt, "event %s proxy %s cluster %s host %s value %lld",
-              (unsigned)e->kind <= PX_EV_RATELIMIT ? names[e->kind] : "?",
-              e->proxy ? e->proxy : "-", e->cluster ? e->cluster : "-", e->host ? e->host : "-",
-              (long long)e->value);
+              (unsigned)e->kind <= PX_EV_RL_STORE ? names[e->kind] : "?", e->proxy ? e->proxy : "-",
+              e->cluster ? e->cluster : "-", e->host ? e->host : "-", (long long)e->value);
 }
 
 /* The wall clock (token expiry is checked against it, as Kong's ngx.time()). */
@@ -181,6 +187,7 @@ static const struct px_rt_ops live_ops = {
     .event = rt_event,
     .conn_peer = live_op_conn_peer,
     .unix_now = rt_unix_now,
+    .kv_incr = live_op_kv_incr,
 };
 
 /* ---------------------------------------------------------------- the runtime */
@@ -250,6 +257,7 @@ void live_rt_set_limits(struct live_rt *rt, const struct live_limits *lim)
 
 void live_rt_fini(struct live_rt *rt)
 {
+    live_kv_fini(rt);
     live_conn_free_all(rt);
     live_limit_fini(rt);
     live_tls_rt_fini(rt);

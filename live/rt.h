@@ -151,7 +151,8 @@ struct live_stats {
     uint64_t tls_handshakes, tls_resumed;    /* TLS handshakes done; of them, sessions resumed */
     uint64_t tls_failures;                   /* handshakes failed (plain HTTP, old versions...) */
     uint64_t tls_deferred;                   /* steps put off to a later turn (the budget) */
-    uint64_t events[PX_EV_RATELIMIT + 1];
+    uint64_t events[PX_EV_RL_STORE + 1];
+    uint64_t rl_unchecked, rl_failed; /* rate limits whose store failed: let through, 500 */
 };
 
 struct live_ip;     /* a client address and its connections (rt_limit.c) */
@@ -186,6 +187,7 @@ struct live_rt {
     int64_t spans_t0_ns; /* the clock when keeping began: span times count from it */
     int reuseport;       /* listeners bind with SO_REUSEPORT (one of several worker processes) */
     struct live_tls_rt *tls; /* made with the first TLS connection */
+    struct live_kv *kv;      /* the counter stores (rt_kv.c), NULL until first used */
 };
 
 /*

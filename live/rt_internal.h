@@ -196,4 +196,12 @@ void live_tls_rt_fini(struct live_rt *rt);
 int live_addr_lookup(const char *host, uint16_t port, int passive, struct sockaddr_storage *sa,
                      socklen_t *len, char **err);
 
+/* ---------------------------------------------------------------- rt_kv.c */
+
+/* px_rt_ops.kv_incr: a request to a Redis server (proxies/rt.h has the contract). */
+void live_op_kv_incr(struct px_rt *prt, const struct px_kv_req *req, px_kv_cb cb, void *arg);
+
+/* Closes the stores' connections; requests still waiting are answered PX_ECLOSED. */
+void live_kv_fini(struct live_rt *rt);
+
 #endif

@@ -507,12 +507,41 @@ static int cluster_cfg(const struct px_kong *k, size_t svc, const struct px_reso
     return 0;
 }
 
-static void copy_rl(const struct px_rl_cfg *src, struct px_rl_cfg *dst)
+/*
+ * A rate-limiting plugin's config, with the scope of its counters' keys:
+ * Kong's get_local_key puts the plugin's route and service ids there, the
+ * EMPTY_UUID for either it is not scoped to (policies/init.lua); faultline
+ * names them by name.
+ */
+static void copy_rl(const struct px_kong *k, const struct px_kong_plugin *p, struct px_rl_cfg *dst)
 {
-    *dst = *src;
-    dst->header_name = src->header_name ? fl_strdup(src->header_name) : NULL;
-    dst->path = src->path ? fl_strdup(src->path) : NULL;
-    dst->error_message = src->error_message ? fl_strdup(src->error_message) : NULL;
+    static const char *const none = "00000000-0000-0000-0000-000000000000";
+    px_rl_cfg_copy(dst, &p->rl);
+    const char *route = p->scope == PX_KONG_ROUTE ? k->routes[p->target].name : NULL;
+    const char *svc = p->scope == PX_KONG_SERVICE ? k->services[p->target].name : NULL;
+    FL_ASSERT(p->scope == PX_KONG_GLOBAL || p->target >= 0);
+    free(dst->scope);
+    dst->scope = fl_asprintf("%s:%s", route ? route : none, svc ? svc : none);
+}
+
+/* Policy redis: the Redis host must mean something to the runtime (a service of a scenario). */
+static int redis_resolves(const struct px_rl_cfg *rl, const struct px_resolver *r, char **err)
+{
+    struct px_endpoint_cfg *eps = NULL;
+    size_t n = 0;
+    char *why = NULL;
+    FL_ASSERT(rl->redis.host && r->resolve);
+    if (r->resolve(r->arg, rl->redis.host, (uint16_t)rl->redis.port, &eps, &n, &why)) {
+        const char *at = rl->redis.host_at;
+        *err =
+            fl_asprintf("%s%srate-limiting: cannot resolve the redis host '%s': %s", at ? at : "",
+                        at ? ": " : "", rl->redis.host, why ? why : "unknown name");
+        free(why);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) px_endpoint_cfg_free(&eps[i]);
+    free(eps);
+    return 0;
 }
 
 static int build_clusters(const struct px_kong *k, const struct px_resolver *r,
@@ -530,9 +559,12 @@ static int build_clusters(const struct px_kong *k, const struct px_resolver *r,
     }
     FL_ASSERT(out->n_clusters <= k->n_services);
     out->rate_limits = fl_calloc(k->n_plugins ? k->n_plugins : 1, sizeof *out->rate_limits);
-    for (size_t i = 0; i < k->n_plugins; i++)
-        if (!strcmp(k->plugins[i].name, "rate-limiting"))
-            copy_rl(&k->plugins[i].rl, &out->rate_limits[out->n_rate_limits++]);
+    for (size_t i = 0; i < k->n_plugins; i++) {
+        if (strcmp(k->plugins[i].name, "rate-limiting")) continue;
+        struct px_rl_cfg *rl = &out->rate_limits[out->n_rate_limits++];
+        copy_rl(k, &k->plugins[i], rl);
+        if (rl->policy == PX_RL_REDIS && redis_resolves(rl, r, err)) return -1;
+    }
     FL_ASSERT(out->n_rate_limits <= k->n_plugins);
     return 0;
 }

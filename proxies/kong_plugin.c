@@ -14,14 +14,14 @@
  * openid-connect) are refused as not modelled yet; any other unknown name
  * is refused with a suggestion. Rate-limiting's
  * defaults as Kong's: policy local, limit_by consumer, error_code 429,
- * error_message "API rate limit exceeded"; the limits of longer periods may
- * not be lower (Kong's validate_periods_order, with its message).
+ * error_message "API rate limit exceeded", fault_tolerant true; the limits
+ * of longer periods may not be lower (Kong's validate_periods_order, with
+ * its message). Policy redis takes config.redis or the flat redis_* fields.
  *
  * Refused by name, as not supported yet: plugins scoped to a consumer or
- * consumer group,
- * dynamic ordering, the redis policy (sync_rate with it); non-integer rate
- * limits. Which plugin runs on a route is decided when building
- * (kong_build.c).
+ * consumer group, dynamic ordering, sync_rate other than -1, TLS to Redis;
+ * non-integer rate limits; policy cluster as Kong without a database does. Which plugin runs on a
+ * route is decided when building (kong_build.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,28 +95,160 @@ static int rl_limit_by(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
     return 0;
 }
 
-/* policy (DB-less Kong: local or redis), sync_rate, fault_tolerant, redis settings. */
-static int rl_policy(struct kp *c, const yaml_node_t *n)
+/* A string field of config.redis (or its flat redis_* form), null as absent; *at its place. */
+static int redis_str_at(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
+                        char **out, char **at)
+{
+    yaml_node_t *x = fl_y_get(c->d, n, key);
+    const char *s;
+    char where[256];
+    if (!x || px_kong_is_null(x)) return 0;
+    if (fl_y_string(c->d, x, what, &s)) return -1;
+    free(*out);
+    *out = *s ? fl_strdup(s) : NULL;
+    if (at) {
+        free(*at);
+        *at = fl_strdup(fl_y_where(c->d, x, where, sizeof where));
+    }
+    return 0;
+}
+
+static int redis_str(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
+                     char **out)
+{
+    return redis_str_at(c, n, key, what, out, NULL);
+}
+
+/* An integer field of config.redis, null as absent. */
+static int redis_int(struct kp *c, const yaml_node_t *n, const char *key, const char *what,
+                     long long min, long long max, long long *out)
+{
+    yaml_node_t *x = fl_y_get(c->d, n, key);
+    if (!x || px_kong_is_null(x)) return 0;
+    return fl_y_int(c->d, x, what, min, max, out);
+}
+
+/* TLS to Redis is not modelled: ssl must stay false. */
+static int redis_no_ssl(struct kp *c, const yaml_node_t *n, const char *key, const char *what)
+{
+    yaml_node_t *x = fl_y_get(c->d, n, key);
+    int b = 0;
+    if (!x || px_kong_is_null(x)) return 0;
+    if (fl_y_bool(c->d, x, what, &b)) return -1;
+    if (b) return fl_y_error(c->d, x, "rate-limiting: %s: TLS to Redis is not supported yet", what);
+    return 0;
+}
+
+/*
+ * The Redis settings: Kong 3's config.redis record (kong/tools/redis/
+ * schema.lua: host, port 6379, timeout 2000 ms, username, password,
+ * database 0, ssl, ssl_verify, server_name) or the deprecated flat
+ * redis_host, redis_port... (rate-limiting/schema.lua shorthand_fields);
+ * a flat field, read after the record, wins as Kong's shorthand does.
+ */
+static int rl_redis(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
+{
+    static const char *const keys[] = {"host",
+                                       "port",
+                                       "timeout",
+                                       "username",
+                                       "password",
+                                       "database",
+                                       "ssl",
+                                       "ssl_verify",
+                                       "server_name",
+                                       "connect_timeout",
+                                       "send_timeout",
+                                       "read_timeout",
+                                       "keepalive_pool_size",
+                                       "keepalive_backlog",
+                                       "sentinel_master",
+                                       "sentinel_role",
+                                       "sentinel_nodes",
+                                       "sentinel_username",
+                                       "sentinel_password",
+                                       "cluster_nodes",
+                                       "cluster_max_redirections",
+                                       "connection_is_proxied",
+                                       NULL};
+    struct px_rl_redis *r = &rl->redis;
+    long long v;
+    yaml_node_t *m = fl_y_get(c->d, n, "redis");
+    if (m && px_kong_is_null(m)) m = NULL;
+    if (m) {
+        if (fl_y_want_map(c->d, m, "config.redis") ||
+            fl_y_check_keys(c->d, m, keys, NULL, "rate-limiting config.redis"))
+            return -1;
+        if (redis_str_at(c, m, "host", "config.redis.host", &r->host, &r->host_at) ||
+            redis_str(c, m, "username", "config.redis.username", &r->username) ||
+            redis_str(c, m, "password", "config.redis.password", &r->password) ||
+            redis_no_ssl(c, m, "ssl", "config.redis.ssl"))
+            return -1;
+        v = r->port;
+        if (redis_int(c, m, "port", "config.redis.port", 1, 65535, &v)) return -1;
+        r->port = (int)v;
+        v = r->timeout_ms;
+        if (redis_int(c, m, "timeout", "config.redis.timeout (ms)", 1, 2147483646, &v)) return -1;
+        r->timeout_ms = v;
+        v = r->database;
+        if (redis_int(c, m, "database", "config.redis.database", 0, 2147483647, &v)) return -1;
+        r->database = (int)v;
+    }
+    if (redis_str_at(c, n, "redis_host", "config.redis_host", &r->host, &r->host_at) ||
+        redis_str(c, n, "redis_username", "config.redis_username", &r->username) ||
+        redis_str(c, n, "redis_password", "config.redis_password", &r->password) ||
+        redis_no_ssl(c, n, "redis_ssl", "config.redis_ssl"))
+        return -1;
+    v = r->port;
+    if (redis_int(c, n, "redis_port", "config.redis_port", 1, 65535, &v)) return -1;
+    r->port = (int)v;
+    v = r->timeout_ms;
+    if (redis_int(c, n, "redis_timeout", "config.redis_timeout (ms)", 1, 2147483646, &v)) return -1;
+    r->timeout_ms = v;
+    v = r->database;
+    if (redis_int(c, n, "redis_database", "config.redis_database", 0, 2147483647, &v)) return -1;
+    r->database = (int)v;
+    FL_ASSERT(r->port >= 1 && r->port <= 65535 && r->timeout_ms >= 1);
+    return 0;
+}
+
+/*
+ * policy, sync_rate, fault_tolerant, redis settings. DB-less Kong offers
+ * local and redis only (schema.lua: is_dbless() drops "cluster" from
+ * one_of, so Kong answers "expected one of: local, redis"); redis needs a
+ * host (the entity check "config.redis.host ... required"). sync_rate -1
+ * (counting in real time) is the only value taken: Kong's batched sync
+ * (sync_rate > 0) is not modelled.
+ */
+static int rl_policy(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
 {
     static const char *const policies[] = {"local", "redis", NULL};
     yaml_node_t *x = fl_y_get(c->d, n, "policy");
-    int policy = 0, b;
+    int policy = 0;
     double sync = -1;
+    if (x && x->type == YAML_SCALAR_NODE && !strcmp(fl_y_str(x), "cluster"))
+        return fl_y_error(c->d, x,
+                          "rate-limiting: config.policy: expected one of: local, redis (Kong "
+                          "without a database has no 'cluster' policy; 'redis' shares counters "
+                          "between gateways)");
     if (x && fl_y_enum(c->d, x, "config.policy", policies, &policy)) return -1;
-    if (policy == 1)
-        return fl_y_error(c->d, x,
-                          "rate-limiting policy 'redis' is not supported yet (faultline runs "
-                          "one gateway: policy local counts the same)");
-    if ((x = fl_y_get(c->d, n, "sync_rate")) &&
-        fl_y_double(c->d, x, "config.sync_rate", -1, 1e9, &sync))
-        return -1;
-    if (sync != -1)
-        return fl_y_error(c->d, x,
+    rl->policy = policy ? PX_RL_REDIS : PX_RL_LOCAL;
+    yaml_node_t *sx = fl_y_get(c->d, n, "sync_rate");
+    if (sx && fl_y_double(c->d, sx, "config.sync_rate", -1, 1e9, &sync)) return -1;
+    if (sync != -1 && rl->policy != PX_RL_REDIS)
+        return fl_y_error(c->d, sx,
                           "rate-limiting: sync_rate can only be used with the redis "
                           "policy");
-    if (px_kong_opt_bool(c, n, "fault_tolerant", "config.fault_tolerant", &b)) return -1;
-    x = fl_y_get(c->d, n, "redis");
-    if (x && x->type != YAML_MAPPING_NODE && fl_y_want_map(c->d, x, "config.redis")) return -1;
+    if (sync != -1)
+        return fl_y_error(c->d, sx,
+                          "rate-limiting: sync_rate %g is not supported yet (faultline counts "
+                          "in real time, as sync_rate -1)",
+                          sync);
+    if (px_kong_opt_bool(c, n, "fault_tolerant", "config.fault_tolerant", &rl->fault_tolerant))
+        return -1;
+    if (rl_redis(c, n, rl)) return -1;
+    if (rl->policy == PX_RL_REDIS && !rl->redis.host)
+        return fl_y_error(c->d, x, "rate-limiting: policy redis needs config.redis.host");
     return 0;
 }
 
@@ -130,7 +262,7 @@ static int rl_config(struct kp *c, const yaml_node_t *n, struct px_rl_cfg *rl)
         "redis_ssl_verify", "redis_server_name", "redis_timeout", "redis_database", NULL};
     /* clang-format on */
     if (fl_y_check_keys(c->d, n, keys, NULL, "rate-limiting config")) return -1;
-    if (rl_limits(c, n, rl) || rl_limit_by(c, n, rl) || rl_policy(c, n)) return -1;
+    if (rl_limits(c, n, rl) || rl_limit_by(c, n, rl) || rl_policy(c, n, rl)) return -1;
     if (px_kong_opt_bool(c, n, "hide_client_headers", "config.hide_client_headers",
                          &rl->hide_client_headers))
         return -1;

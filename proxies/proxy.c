@@ -332,6 +332,19 @@ static const char *rl_identifier(struct stream *s, const struct px_rl_cfg *c)
     return id ? id : peer ? peer : "-";
 }
 
+/* Kong's rate limit refusal: error_code (429) with error_message. */
+static void rl_refuse(struct stream *s, const struct px_rl *rl)
+{
+    struct px_proxy *p = s->p;
+    px_proxy_event(p, PX_EV_RATELIMIT, NULL, NULL, 0);
+    const char *msg = rl->cfg.error_message ? rl->cfg.error_message : "API rate limit exceeded";
+    char *body = fl_asprintf("{\"message\":\"%s\"}", msg);
+    struct px_msg *m = px_local_response(p, rl->cfg.error_code ? rl->cfg.error_code : 429,
+                                         s->flags | PX_FLAG_RL, body);
+    free(body);
+    px_stream_finish(s, m);
+}
+
 /* Kong's rate-limiting plugin runs before the request is proxied. */
 static int apply_rate_limit(struct stream *s)
 {
@@ -342,14 +355,14 @@ static int apply_rate_limit(struct stream *s)
     struct px_rl *rl = &p->rls[idx];
     s->has_rl = 1;
     s->rl_index = idx;
+    if (rl->cfg.policy == PX_RL_REDIS) { /* the stream waits for the store (proxy_rl_store.c) */
+        FL_ASSERT(!s->in_work);
+        s->in_work = 1;
+        px_rl_store_ask(s, rl, rl_identifier(s, &rl->cfg));
+        return 1;
+    }
     if (px_rl_check(rl, rl_identifier(s, &rl->cfg), px_now(p->rt), &s->rl)) return 0;
-    px_proxy_event(p, PX_EV_RATELIMIT, NULL, NULL, 0);
-    const char *msg = rl->cfg.error_message ? rl->cfg.error_message : "API rate limit exceeded";
-    char *body = fl_asprintf("{\"message\":\"%s\"}", msg);
-    struct px_msg *m = px_local_response(p, rl->cfg.error_code ? rl->cfg.error_code : 429,
-                                         s->flags | PX_FLAG_RL, body);
-    free(body);
-    px_stream_finish(s, m);
+    rl_refuse(s, rl);
     return 1;
 }
 
@@ -378,6 +391,38 @@ static int apply_sec(struct stream *s)
     return 1;
 }
 
+/* After the rate limit: a direct response, the faults, then the attempts. */
+static void stream_admitted(struct stream *s)
+{
+    if (s->route->direct_status) { /* Envoy's direct_response: no cluster involved */
+        px_stream_finish(s, px_local_response(s->p, s->route->direct_status, s->flags, NULL));
+        return;
+    }
+    if (s->route->has_fault && apply_fault(s)) return;
+    stream_proxy(s);
+}
+
+void px_stream_rl_answered(struct stream *s, enum px_rl_outcome outcome)
+{
+    struct px_proxy *p = s->p;
+    FL_ASSERT(s->in_work && s->has_rl && !s->resp);
+    s->in_work = 0;
+    if (s->abandoned) {
+        stream_free(s);
+        return;
+    }
+    switch (outcome) {
+    case PX_RL_GO: stream_admitted(s); return;
+    case PX_RL_REFUSE: rl_refuse(s, &p->rls[s->rl_index]); return;
+    case PX_RL_FAIL:
+        /* Kong: error(err) in the access phase, which its error handler answers with 500 */
+        px_stream_finish(s, px_local_response(p, 500, s->flags,
+                                              "{\"message\":\"An unexpected error occurred\"}"));
+        return;
+    }
+    FL_ASSERT(0);
+}
+
 /* After the request-side CPU: route, rate limit, faults, then the attempts. */
 static void stream_routed(struct px_rt *rt, void *arg)
 {
@@ -399,12 +444,7 @@ static void stream_routed(struct px_rt *rt, void *arg)
     }
     const struct px_edge_cfg *e = route_edge(p, s->route);
     if ((e && apply_edge(s, 0, e->n_early)) || apply_rate_limit(s)) return;
-    if (s->route->direct_status) { /* Envoy's direct_response: no cluster involved */
-        px_stream_finish(s, px_local_response(p, s->route->direct_status, s->flags, NULL));
-        return;
-    }
-    if (s->route->has_fault && apply_fault(s)) return;
-    stream_proxy(s);
+    stream_admitted(s);
 }
 
 static void stream_start(struct down *d, struct px_msg *req)
@@ -550,10 +590,8 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     FL_ASSERT(n_labels == 0 || labels);
     p->rls = fl_calloc(cfg->n_rate_limits ? cfg->n_rate_limits : 1, sizeof *p->rls);
     for (size_t i = 0; i < cfg->n_rate_limits; i++) {
-        struct px_rl_cfg copy = cfg->rate_limits[i];
-        copy.header_name = copy.header_name ? fl_strdup(copy.header_name) : NULL;
-        copy.path = copy.path ? fl_strdup(copy.path) : NULL;
-        copy.error_message = copy.error_message ? fl_strdup(copy.error_message) : NULL;
+        struct px_rl_cfg copy;
+        px_rl_cfg_copy(&copy, &cfg->rate_limits[i]);
         px_rl_init(&p->rls[i], &copy);
     }
     px_respcache_init(&p->cache);
@@ -564,6 +602,7 @@ void px_proxy_free(struct px_proxy *p)
 {
     /* streams first (they hold attempts and connections), then what is left of the rest */
     p->freeing = 1;
+    px_rl_store_orphan_all(p); /* answers still to come find no stream */
     while (p->streams) {
         struct stream *s = p->streams;
         stream_cancel(s);

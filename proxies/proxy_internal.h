@@ -136,9 +136,10 @@ struct px_proxy {
     struct fl_freelist stream_pool, attempt_pool; /* released streams and attempts, reused */
     int64_t created_ns; /* when it started: its clusters' outlier sweeps keep time from it */
     struct px_rl *rls;
-    struct px_respcache cache; /* Kong proxy-cache, memory strategy */
-    uint64_t requests;         /* counted by correlation-id's uuid#counter */
-    char uuid[PX_UUID_SIZE];   /* correlation-id's worker uuid (drawn when first needed) */
+    struct px_rl_wait *rl_waits; /* requests to counter stores not answered yet */
+    struct px_respcache cache;   /* Kong proxy-cache, memory strategy */
+    uint64_t requests;           /* counted by correlation-id's uuid#counter */
+    char uuid[PX_UUID_SIZE];     /* correlation-id's worker uuid (drawn when first needed) */
     uint64_t active;
     /* everything alive, so that px_proxy_free leaves nothing behind */
     struct stream *streams;
@@ -179,6 +180,20 @@ struct px_msg *px_local_response(struct px_proxy *p, int status, uint32_t flags,
 struct px_msg *px_upstream_request(struct stream *s);
 /* The stream has its response: response-side CPU, then it goes downstream. */
 void px_stream_finish(struct stream *s, struct px_msg *resp);
+
+/* ---- rate limits with a counter store (proxy_rl_store.c) ---- */
+
+enum px_rl_outcome { PX_RL_GO, PX_RL_REFUSE, PX_RL_FAIL };
+
+/*
+ * Policy redis: asks the rate limit's store about the stream's request
+ * (the stream waits, in_work set); px_stream_rl_answered follows, later.
+ */
+void px_rl_store_ask(struct stream *s, struct px_rl *rl, const char *identifier);
+/* The proxy goes away: answers still to come are dropped. */
+void px_rl_store_orphan_all(struct px_proxy *p);
+/* proxy.c: the store's answer for s (its verdict in s->rl): go on, 429 or 500. */
+void px_stream_rl_answered(struct stream *s, enum px_rl_outcome outcome);
 
 /* ---- upstream.c ---- */
 

@@ -27,9 +27,20 @@
  *    computes the reset only when it builds the headers).
  *
  * Not here: working out the identifier from a request (limit_by: consumer,
- * credential, ip, service, header, path -- the caller's); the cluster and
- * redis policies; Kong's asynchronous increment (timer_at), which lets
- * concurrent requests overshoot a little: here the count is exact.
+ * credential, ip, service, header, path -- the caller's); Kong's
+ * asynchronous increment of policy local (timer_at), which lets concurrent
+ * requests overshoot a little: here the count is exact.
+ *
+ * Policy redis (policies/init.lua, Kong 3.x with sync_rate -1, its
+ * default and the only value faultline takes): for each limited period the
+ * usage is read and counted in one atomic step on the store -- INCR of the
+ * period's key, EXPIRE with the period's length when the INCR created it,
+ * the count before the INCR as the usage ("the usage of redis command incr
+ * instead of get is to avoid race conditions in concurrent calls") -- and
+ * the increment after the response is then a no-op. So a refused request
+ * counts too, and gateways sharing a store let exactly the limit through
+ * per window. The caller talks to the store (px_rl_keys, then px_rl_decide
+ * or px_rl_store_failed); the verdict's arithmetic is policy local's.
  */
 #include "proxies/ratelimit.h"
 
@@ -62,10 +73,37 @@ void px_rl_cfg_default(struct px_rl_cfg *c)
     c->limit_by = PX_RL_BY_CONSUMER;
     c->error_code = 429;
     c->error_message = fl_strdup("API rate limit exceeded");
+    c->fault_tolerant = 1;
+    c->redis.port = 6379;
+    c->redis.timeout_ms = 2000;
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s ? fl_strdup(s) : NULL;
+}
+
+void px_rl_cfg_copy(struct px_rl_cfg *dst, const struct px_rl_cfg *src)
+{
+    *dst = *src;
+    dst->header_name = dup_or_null(src->header_name);
+    dst->path = dup_or_null(src->path);
+    dst->error_message = dup_or_null(src->error_message);
+    dst->redis.host = dup_or_null(src->redis.host);
+    dst->redis.username = dup_or_null(src->redis.username);
+    dst->redis.password = dup_or_null(src->redis.password);
+    dst->redis.host_at = dup_or_null(src->redis.host_at);
+    dst->scope = dup_or_null(src->scope);
+    FL_ASSERT(!src->error_message || dst->error_message);
 }
 
 void px_rl_cfg_free(struct px_rl_cfg *c)
 {
+    free(c->redis.host);
+    free(c->redis.username);
+    free(c->redis.password);
+    free(c->redis.host_at);
+    free(c->scope);
     free(c->header_name);
     free(c->path);
     free(c->error_message);
@@ -229,33 +267,24 @@ static int closest_period(const struct px_rl_verdict *v)
     return best;
 }
 
-int px_rl_check(struct px_rl *rl, const char *identifier, int64_t now_ns, struct px_rl_verdict *v)
+/*
+ * Kong's get_usage and its headers' arithmetic, from usage[p] (the count of
+ * period p's window before this request): remaining = limit - usage, a stop
+ * when any remaining <= 0.
+ */
+static void verdict(struct px_rl *rl, const int64_t usage[PX_RL_PERIODS], int64_t t,
+                    struct px_rl_verdict *v)
 {
-    FL_ASSERT(identifier);
-    int64_t t = floor_div(now_ns, NS_PER_S); /* whole seconds, as ngx.time */
-    struct px_rl_counter *c = counter(rl, identifier);
-    int64_t remaining[PX_RL_PERIODS];
     int stop = 0;
+    for (int p = 0; p < PX_RL_PERIODS; p++)
+        if (rl->cfg.limit[p] > 0 && rl->cfg.limit[p] - usage[p] <= 0) stop = 1;
+    v->allowed = !stop;
     for (int p = 0; p < PX_RL_PERIODS; p++) {
         v->limit[p] = v->remaining[p] = -1;
         if (rl->cfg.limit[p] <= 0) continue;
-        int64_t start = px_rl_window_start((enum px_rl_period)p, t);
-        if (c->window[p] != start) {
-            c->window[p] = start;
-            c->count[p] = 0;
-        }
-        remaining[p] = rl->cfg.limit[p] - c->count[p];
-        if (remaining[p] <= 0) stop = 1;
-    }
-    v->allowed = !stop;
-    for (int p = 0; p < PX_RL_PERIODS; p++) {
-        if (rl->cfg.limit[p] <= 0) continue;
-        if (v->allowed) c->count[p]++;
-        /* a request is let through only while every window has room: counts stay within limits */
-        FL_ASSERT(!v->allowed || c->count[p] <= rl->cfg.limit[p]);
         v->limit[p] = rl->cfg.limit[p];
         /* Kong: this request is taken off unless it was refused; never below 0 */
-        int64_t r = v->allowed ? remaining[p] - 1 : remaining[p];
+        int64_t r = rl->cfg.limit[p] - usage[p] - (v->allowed ? 1 : 0);
         v->remaining[p] = r > 0 ? r : 0;
     }
     v->stop = closest_period(v);
@@ -270,6 +299,80 @@ int px_rl_check(struct px_rl *rl, const char *identifier, int64_t now_ns, struct
         rl->allowed++;
     else
         rl->refused++;
+}
+
+int px_rl_check(struct px_rl *rl, const char *identifier, int64_t now_ns, struct px_rl_verdict *v)
+{
+    FL_ASSERT(identifier && rl->cfg.policy == PX_RL_LOCAL);
+    int64_t t = floor_div(now_ns, NS_PER_S); /* whole seconds, as ngx.time */
+    struct px_rl_counter *c = counter(rl, identifier);
+    int64_t usage[PX_RL_PERIODS] = {0};
+    for (int p = 0; p < PX_RL_PERIODS; p++) {
+        if (rl->cfg.limit[p] <= 0) continue;
+        int64_t start = px_rl_window_start((enum px_rl_period)p, t);
+        if (c->window[p] != start) {
+            c->window[p] = start;
+            c->count[p] = 0;
+        }
+        usage[p] = c->count[p];
+    }
+    verdict(rl, usage, t, v);
+    for (int p = 0; p < PX_RL_PERIODS && v->allowed; p++) {
+        if (rl->cfg.limit[p] <= 0) continue;
+        c->count[p]++;
+        /* a request is let through only while every window has room: counts stay within limits */
+        FL_ASSERT(c->count[p] <= rl->cfg.limit[p]);
+    }
+    return v->allowed;
+}
+
+/* ---- policy redis ---- */
+
+size_t px_rl_keys(const struct px_rl *rl, const char *identifier, int64_t now_ns,
+                  char *keys[PX_RL_PERIODS], int periods[PX_RL_PERIODS],
+                  int64_t expire_s[PX_RL_PERIODS])
+{
+    static const char *const lower[PX_RL_PERIODS] = {"second", "minute", "hour",
+                                                     "day",    "month",  "year"};
+    /* Kong's EMPTY_UUID stands for a route or service the plugin is not scoped to */
+    static const char *const none = "00000000-0000-0000-0000-000000000000:"
+                                    "00000000-0000-0000-0000-000000000000";
+    FL_ASSERT(identifier && rl->cfg.policy == PX_RL_REDIS);
+    int64_t t = floor_div(now_ns, NS_PER_S);
+    size_t n = 0;
+    for (int p = 0; p < PX_RL_PERIODS; p++) {
+        if (rl->cfg.limit[p] <= 0) continue;
+        int64_t start_ms = px_rl_window_start((enum px_rl_period)p, t) * 1000;
+        keys[n] = fl_asprintf("ratelimit:%s:%s:%lld:%s", rl->cfg.scope ? rl->cfg.scope : none,
+                              identifier, (long long)start_ms, lower[p]);
+        periods[n] = p;
+        expire_s[n] = kong_expiration_s[p];
+        n++;
+    }
+    FL_ASSERT(n >= 1 && n <= PX_RL_PERIODS);
+    return n;
+}
+
+int px_rl_decide(struct px_rl *rl, const int64_t usage[PX_RL_PERIODS], int64_t now_ns,
+                 struct px_rl_verdict *v)
+{
+    FL_ASSERT(rl->cfg.policy == PX_RL_REDIS);
+    for (int p = 0; p < PX_RL_PERIODS; p++) FL_ASSERT(usage[p] >= 0);
+    verdict(rl, usage, floor_div(now_ns, NS_PER_S), v);
+    return v->allowed;
+}
+
+int px_rl_store_failed(struct px_rl *rl, struct px_rl_verdict *v)
+{
+    FL_ASSERT(rl->cfg.policy == PX_RL_REDIS);
+    memset(v, 0, sizeof *v);
+    for (int p = 0; p < PX_RL_PERIODS; p++) v->limit[p] = v->remaining[p] = -1;
+    v->stop = -1; /* Kong: no usage, so no headers */
+    v->allowed = rl->cfg.fault_tolerant;
+    if (v->allowed)
+        rl->unchecked++;
+    else
+        rl->failed++;
     return v->allowed;
 }
 

@@ -12,6 +12,7 @@ const char *px_strerror(int code)
     case PX_ERESET: return "connection reset";
     case PX_ECLOSED: return "connection closed";
     case PX_EDNS: return "name resolution failed";
+    case PX_ESTORE: return "the store answered an error";
     default: return "connection error";
     }
 }

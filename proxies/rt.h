@@ -36,6 +36,7 @@ enum {
     PX_ERESET = -3,       /* the peer reset the connection */
     PX_ECLOSED = -4,      /* the peer closed the connection */
     PX_EDNS = -5,         /* the name did not resolve (no connection was attempted) */
+    PX_ESTORE = -6,       /* a counter store answered with an error (px_rt_ops.kv_incr) */
 };
 
 /* "timed out", "connection refused"... */
@@ -102,6 +103,8 @@ enum px_event_kind {
     PX_EV_PANIC,     /* a cluster entered panic mode (too few healthy hosts) */
     PX_EV_OVERFLOW,  /* a circuit breaker turned a request away */
     PX_EV_RATELIMIT, /* a rate limit turned a request away */
+    PX_EV_RL_STORE,  /* a rate limit's counter store failed: value 1 the request went through
+                        unchecked (fault_tolerant), 0 it was refused with 500 */
 };
 
 struct px_event {
@@ -112,6 +115,36 @@ struct px_event {
     int64_t at_ns;
     int64_t value; /* eject: the ejection time; overflow: which breaker (PX_BREAKER_*) */
 };
+
+/*
+ * A counter store: what Kong's rate-limiting policy redis talks to (a
+ * Redis server, or the simulator's model of one). Named by host, port and
+ * database; username and password (NULL: none) are sent once per
+ * connection (Redis AUTH), the database chosen with SELECT when not 0.
+ */
+struct px_kv_store {
+    const char *host;
+    int port;
+    int database;
+    const char *username, *password;
+};
+
+/*
+ * One request to a store: for each key, add 1 to its counter (a missing
+ * counter counts from 0) and, when this creates it, let it expire after
+ * expire_s[i] seconds; answer with the counts as they were before. The
+ * keys and the store are borrowed for the duration of the call.
+ */
+struct px_kv_req {
+    const struct px_kv_store *store;
+    int64_t timeout_ns; /* the whole request, connecting included */
+    size_t n;           /* 1..8 */
+    const char *const *keys;
+    const int64_t *expire_s;
+};
+
+/* status PX_OK: values[i] is key i's count before the increment; else values is NULL */
+typedef void (*px_kv_cb)(struct px_rt *rt, void *arg, int status, const int64_t *values);
 
 struct px_rt_ops {
     /* the time now, in ns (simulated, or monotonic wall clock) */
@@ -203,6 +236,15 @@ struct px_rt_ops {
      * Istio's PeerAuthentication and AuthorizationPolicy (istio_sec.h) ask.
      */
     const char *(*conn_principal)(struct px_rt *rt, struct px_conn *c);
+    /*
+     * Sends req to its counter store; cb(rt, arg, status, values) runs
+     * exactly once, later (never inside this call): with the answer, or
+     * with an error -- PX_ECONNREFUSED (cannot connect), PX_ETIMEDOUT (no
+     * answer within req->timeout_ns), PX_ECLOSED (the connection broke, or
+     * the runtime shut down), PX_ESTORE (the store answered an error).
+     * May be NULL: the proxy then takes every store for unreachable.
+     */
+    void (*kv_incr)(struct px_rt *rt, const struct px_kv_req *req, px_kv_cb cb, void *arg);
 };
 
 /* A runtime instance: runtimes embed this first in their own struct. */

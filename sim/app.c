@@ -36,6 +36,7 @@
 #include "base/assert.h"
 #include "sim/cache.h"
 #include "sim/endpoints.h"
+#include "sim/kv.h"
 #include "sim/dns.h"
 #include "proxies/trace.h"
 #include "sim/series.h"
@@ -164,6 +165,8 @@ static void respond(struct sim_world *w, struct sim_job *j, int held_worker)
     m->body_bytes = (uint64_t)pod->cfg->response_bytes;
     if (pod->cfg->content_type[0])
         px_msg_add_header_static(m, "content-type", pod->cfg->content_type);
+    /* a Redis pod runs the counter request when its work ends (sim/kv.c) */
+    if (m->status == 200 && sim_kv_is_request(j->req)) sim_kv_serve(w, pod, j->req, m);
     if (pod->fault_reset_rate > 0 && fl_rng_chance(&pod->fault_rng, pod->fault_reset_rate)) {
         sim_msg_free(w, m); /* a `reset` fault: an RST instead of the response */
         if (j->trace_lo) server_span(w, j, 1);
@@ -565,7 +568,7 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
     struct sim_job *j = job_new(w);
     if (w->tracer) trace_arrival(w, j, m);
-    if (pod->forwards || j->trace_lo)
+    if (pod->forwards || j->trace_lo || sim_kv_is_request(m))
         j->req = m;
     else
         sim_msg_free(w, m);
@@ -656,13 +659,15 @@ void sim_app_free(struct sim_world *w)
     for (uint32_t i = 0; i < w->n_pods; i++) {
         free(w->pods[i].queue);
         free(w->pods[i].call_retry);
+        sim_kv_pod_reset(&w->pods[i]);
     }
 }
 
 void sim_app_kill(struct sim_world *w, struct sim_pod *pod)
 {
     FL_ASSERT(pod->busy >= 0 && pod->q_len <= pod->q_cap);
-    pod->incarnation++; /* work under way is dropped when its timer or call ends (orphan) */
+    pod->incarnation++;    /* work under way is dropped when its timer or call ends (orphan) */
+    sim_kv_pod_reset(pod); /* a Redis without persistence comes back empty */
     pod->busy = 0;
     while (pod->q_len) {
         struct sim_job *j = pod->queue[pod->q_head];

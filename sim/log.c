@@ -74,8 +74,10 @@ static void burst_close(struct sim_log *l, struct sim_burst *b, const char *what
 
 static const char *burst_what(const char *kind)
 {
-    return !strcmp(kind, "ratelimit") ? "rejected by the rate limit"
-                                      : "turned away by the circuit breaker";
+    if (!strcmp(kind, "ratelimit")) return "rejected by the rate limit";
+    if (!strcmp(kind, "ratelimit-unchecked")) return "let through unchecked: redis unavailable";
+    if (!strcmp(kind, "ratelimit-error")) return "refused with 500: redis unavailable";
+    return "turned away by the circuit breaker";
 }
 
 void sim_log_burst(struct sim_log *l, int64_t at_ns, const char *kind, const char *subject,

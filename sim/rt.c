@@ -24,6 +24,7 @@
 #include "base/assert.h"
 #include "base/units.h"
 #include "sim/endpoints.h"
+#include "sim/kv.h"
 #include "sim/trace.h"
 
 _Static_assert(sizeof(struct sim_timer) + sizeof(void *) <= sizeof(((struct px_timer *)0)->state),
@@ -303,6 +304,14 @@ static void log_event(struct sim_proxy *sp, const struct px_event *e)
     case PX_EV_RATELIMIT:
         sim_log_burst(l, e->at_ns, "ratelimit", sp->name, "rejected by the rate limit");
         break;
+    case PX_EV_RL_STORE:
+        if (e->value)
+            sim_log_burst(l, e->at_ns, "ratelimit-unchecked", sp->name,
+                          "let through unchecked: redis unavailable");
+        else
+            sim_log_burst(l, e->at_ns, "ratelimit-error", sp->name,
+                          "refused with 500: redis unavailable");
+        break;
     }
     if (!le) return;
     le->proxy = fl_strdup(sp->name);
@@ -347,6 +356,11 @@ static int rt_endpoint_absent(struct px_rt *rt, uint64_t addr)
     return sim_endpoints_absent(of(rt)->w, of(rt)->node, (uint32_t)(addr >> 16));
 }
 
+static void rt_kv_incr(struct px_rt *rt, const struct px_kv_req *req, px_kv_cb cb, void *arg)
+{
+    sim_kv_request(of(rt), req, cb, arg);
+}
+
 static const struct px_rt_ops sim_rt_ops = {
     .now = rt_now,
     .draw = rt_random,
@@ -371,6 +385,7 @@ static const struct px_rt_ops sim_rt_ops = {
     .endpoint_absent = rt_endpoint_absent,
     .unix_now = rt_unix_now,
     .conn_principal = rt_conn_principal,
+    .kv_incr = rt_kv_incr,
 };
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */
@@ -420,6 +435,7 @@ void sim_proxy_free(struct sim_proxy *sp)
 {
     FL_ASSERT(sp && sp->busy <= sp->workers);
     if (sp->proxy) px_proxy_free(sp->proxy);
+    sim_kv_proxy_free(sp); /* after the proxy: the answers find its waits orphaned */
 
     free(sp->name);
     free(sp);

@@ -14,6 +14,7 @@
 #include "sim/world.h"
 
 struct sim_work;
+struct sim_kv_op;
 
 struct sim_proxy {
     struct px_rt rt; /* first: the engine's runtime is the proxy */
@@ -27,6 +28,10 @@ struct sim_proxy {
     const struct px_proxy_cfg *cfg;
     struct px_proxy *proxy;
     const char *role; /* how results name its clusters ("waypoint"); NULL: by cfg->kind */
+    /* requests to counter stores (sim/kv.c) */
+    struct sim_kv_op *kv_ops;
+    struct fl_rng kv_rng; /* which Redis pod: a stream of its own */
+    int kv_rng_ready;
 };
 
 /*

@@ -150,6 +150,7 @@ struct sim_pod {
     uint32_t incarnation;    /* bumped when its process dies: older work is dropped */
     int withdrawn;           /* not in its service's endpoints now (sim/endpoints.c) */
     double fault_reset_rate; /* responses replaced by a connection reset (sim/fault_reset.c) */
+    struct sim_kv_table *kv; /* a Redis pod's counters (sim/kv.c), NULL until used */
 };
 
 struct sim_service {

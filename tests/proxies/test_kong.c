@@ -303,6 +303,81 @@ static void test_kong_rate_limiting_config(void)
     px_kong_free(&k);
 }
 
+/* Policy redis: Kong 3's config.redis, or the older flat redis_* fields (which win). */
+static void test_kong_rate_limiting_redis(void)
+{
+    struct px_kong k;
+    kt_parse_ok(
+        "_format_version: \"3.0\"\n"
+        "services:\n"
+        "  - name: billing\n"
+        "    url: http://billing:80\n"
+        "    plugins:\n"
+        "      - name: rate-limiting\n"
+        "        config: {second: 5, policy: redis, fault_tolerant: false,\n"
+        "                 redis: {host: redis.local, port: 6380, timeout: 250, database: 2,\n"
+        "                         username: kong, password: s3cret, ssl: false,\n"
+        "                         server_name: null}}\n"
+        "plugins:\n"
+        "  - name: rate-limiting\n"
+        "    config: {minute: 9, policy: redis, redis_host: r2, redis_timeout: 40,\n"
+        "             redis: {host: ignored, port: 7000}}\n",
+        &k);
+    CU_ASSERT_EQUAL_FATAL(k.n_plugins, 2);
+    const struct px_rl_cfg *a = &k.plugins[0].rl, *b = &k.plugins[1].rl;
+    CU_ASSERT_EQUAL(a->policy, PX_RL_REDIS);
+    CU_ASSERT_EQUAL(a->fault_tolerant, 0);
+    ASSERT_STR(a->redis.host, "redis.local");
+    CU_ASSERT_EQUAL(a->redis.port, 6380);
+    CU_ASSERT_EQUAL(a->redis.timeout_ms, 250);
+    CU_ASSERT_EQUAL(a->redis.database, 2);
+    ASSERT_STR(a->redis.username, "kong");
+    ASSERT_STR(a->redis.password, "s3cret");
+    CU_ASSERT_EQUAL(b->policy, PX_RL_REDIS);
+    CU_ASSERT_EQUAL(b->fault_tolerant, 1); /* Kong's default */
+    ASSERT_STR(b->redis.host, "r2");
+    CU_ASSERT_EQUAL(b->redis.port, 7000);
+    CU_ASSERT_EQUAL(b->redis.timeout_ms, 40);
+    CU_ASSERT_EQUAL(b->redis.database, 0);
+    CU_ASSERT_PTR_NULL(b->redis.password);
+    px_kong_free(&k);
+    /* the defaults: port 6379, timeout 2000 ms */
+    kt_parse_ok("_format_version: \"3.0\"\n"
+                "plugins:\n"
+                "  - {name: rate-limiting, config: {hour: 1, policy: redis, redis: {host: r}}}\n",
+                &k);
+    CU_ASSERT_EQUAL(k.plugins[0].rl.redis.port, 6379);
+    CU_ASSERT_EQUAL(k.plugins[0].rl.redis.timeout_ms, 2000);
+    px_kong_free(&k);
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - {name: rate-limiting, config: {minute: 10, policy: redis}}\n",
+               "kong.yaml:3:56: rate-limiting: policy redis needs config.redis.host");
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - {name: rate-limiting, config: {minute: 10, policy: redis, sync_rate: 1,\n"
+               "                                   redis: {host: r}}}\n",
+               "kong.yaml:3:74: rate-limiting: sync_rate 1 is not supported yet (faultline counts "
+               "in real time, as sync_rate -1)");
+    ASSERT_ERR(
+        "_format_version: \"3.0\"\n"
+        "plugins:\n"
+        "  - {name: rate-limiting, config: {minute: 10, policy: redis,\n"
+        "                                   redis: {host: r, ssl: true}}}\n",
+        "kong.yaml:4:58: rate-limiting: config.redis.ssl: TLS to Redis is not supported yet");
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - {name: rate-limiting, config: {minute: 10, policy: redis,\n"
+               "                                   redis: {host: r, port: 70000}}}\n",
+               "kong.yaml:4:59: config.redis.port must be between 1 and 65535, not 70000");
+    ASSERT_ERR("_format_version: \"3.0\"\n"
+               "plugins:\n"
+               "  - {name: rate-limiting, config: {minute: 10, policy: redis,\n"
+               "                                   redis: {host: r, timeout_ms: 5}}}\n",
+               "kong.yaml:4:53: unknown key 'timeout_ms' in rate-limiting config.redis (did you "
+               "mean 'timeout'?)");
+}
+
 static void test_kong_rate_limiting_mistakes(void)
 {
     ASSERT_ERR("_format_version: \"3.0\"\n"
@@ -319,7 +394,9 @@ static void test_kong_rate_limiting_mistakes(void)
     ASSERT_ERR("_format_version: \"3.0\"\n"
                "plugins:\n"
                "  - {name: rate-limiting, config: {minute: 10, policy: cluster}}\n",
-               "kong.yaml:3:56: config.policy: unknown value 'cluster' (one of local, redis)");
+               "kong.yaml:3:56: rate-limiting: config.policy: expected one of: local, redis (Kong "
+               "without a database has no 'cluster' policy; 'redis' shares counters between "
+               "gateways)");
     ASSERT_ERR("_format_version: \"3.0\"\n"
                "plugins:\n"
                "  - {name: rate-limiting, config: {minute: 0}}\n",
@@ -428,6 +505,7 @@ void suite_kong(void)
     TEST_ADD(test_kong_unsupported_parts_are_refused_by_name);
     TEST_ADD(test_kong_rate_limiting_config);
     TEST_ADD(test_kong_rate_limiting_mistakes);
+    TEST_ADD(test_kong_rate_limiting_redis);
     TEST_ADD(test_kong_disabled_plugin_config_is_still_checked);
     TEST_ADD(test_kong_upstreams_and_targets);
     TEST_ADD(test_kong_legacy_format_paths_become_regexes);
