@@ -54,6 +54,11 @@ for f in tests/bad/*.yaml; do
     ok
 done
 
+# ---- the JWKS rotation done safely (an overlay publishing both keys): not one request fails
+"$FL" run scenarios/jwks-rotation.yaml -f scenarios/overlays/jwks-both-keys.yaml --quiet \
+    --set 'assertions=[{share_4xx: "< 0.1%"}]' --out "$tmp/jwks-safe" 2>"$tmp/err"
+check "jwks-rotation with both keys published: no 401 (exit 0)" '[ $? = 0 ]'
+
 # ---- an ingress gateway's route answering by itself (directResponse): the policy goes
 # into the ingress configuration (it was built without one: an assertion stopped the run)
 "$FL" run scenarios/istio-ingress.yaml --quiet --out "$tmp/ingress-direct" \

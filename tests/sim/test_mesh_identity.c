@@ -96,6 +96,33 @@ static void test_mesh_identity_root_rotation(void)
     rpt_run_free(&r);
 }
 
+/*
+ * scenarios/jwks-rotation.yaml: the JWK set replaced at 10 s by one
+ * without the old clients' key: exactly their requests from 10 s on (40/s
+ * for 20 s) are 401, the new clients' none.
+ */
+static const struct rpt_stats *route_named(const struct rpt_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_routes; i++)
+        if (!strcmp(r->routes[i].name, name)) return &r->routes[i];
+    CU_FAIL_FATAL("no such route");
+    return NULL;
+}
+
+static void test_mesh_identity_jwks_rotation(void)
+{
+    struct rpt_run r;
+    RUN_OR_RETURN(test_run_file("scenarios/jwks-rotation.yaml", NULL, 0, &r));
+    const struct rpt_stats *old = route_named(&r, "/pay/old-key");
+    const struct rpt_stats *young = route_named(&r, "/pay/new-key");
+    CU_ASSERT_EQUAL(old->count, 1200);
+    CU_ASSERT_EQUAL(old->outcomes[200], 400);
+    CU_ASSERT_EQUAL(old->outcomes[401], 800);
+    CU_ASSERT_EQUAL(young->count, 800);
+    CU_ASSERT_EQUAL(young->outcomes[200], 800);
+    rpt_run_free(&r);
+}
+
 void suite_mesh_identity(void)
 {
     TEST_SUITE("sim/mesh_identity");
@@ -103,4 +130,5 @@ void suite_mesh_identity(void)
     TEST_ADD(test_mesh_identity_short_outage_is_harmless);
     TEST_ADD(test_mesh_identity_clock_skew);
     TEST_ADD(test_mesh_identity_root_rotation);
+    TEST_ADD(test_mesh_identity_jwks_rotation);
 }
