@@ -38,35 +38,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME ARGS...: a faultline daemon on port 0; sets $port (from its stderr).
-start() {
-    local name=$1
-    shift
-    "$FL" "$@" 2>"$tmp/$name.err" &
-    pids+=($!)
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n 's/.*listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$tmp/$name.err" 2>/dev/null)
-        [ -n "$port" ] && return 0
-        sleep 0.05
-    done
-    echo "$name did not start: $(cat "$tmp/$name.err")" >&2
-    exit 1
-}
-
-# A port nothing listens on now (nginx cannot take port 0 and say which it got).
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    echo "no free port found" >&2
-    exit 1
-}
+. "$(dirname "$0")/daemons.sh"
 
 # measure LABEL URL: a short warm-up, then the measured run; prints one row
 # (wrk's output stays in $tmp/wrk.out).

@@ -42,40 +42,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start NAME PATTERN ARGS...: a faultline daemon on port 0; sets $port from "PATTERN 127.0.0.1:PORT".
-start() {
-    local name=$1 pattern=$2
-    shift 2
-    "$FL" "$@" 2>"$tmp/$name.err" &
-    pids+=($!)
-    port=
-    for _ in $(seq 100); do
-        port=$(sed -n "s/.*$pattern 127\.0\.0\.1:\([0-9][0-9]*\)\$/\1/p" "$tmp/$name.err" 2>/dev/null)
-        [ -n "$port" ] && return 0
-        sleep 0.05
-    done
-    echo "$name did not start: $(cat "$tmp/$name.err")" >&2
-    exit 1
-}
-
-# A port nothing listens on now (nginx cannot take port 0 and say which it got).
-free_port() {
-    local p
-    for _ in $(seq 50); do
-        p=$((20000 + RANDOM % 40000))
-        if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            echo "$p"
-            return
-        fi
-    done
-    echo "no free port found" >&2
-    exit 1
-}
+. "$(dirname "$0")/daemons.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test \
     -keyout "$tmp/bench.key" -out "$tmp/bench.crt" 2>/dev/null
 
-start stub "listening on" stub --workers 1 --listen 127.0.0.1:0 --name bench --seed 1
+start stub stub --workers 1 --listen 127.0.0.1:0 --name bench --seed 1
 stub=$port
 cat >"$tmp/kong.yaml" <<YAML
 _format_version: "3.0"
@@ -85,7 +57,7 @@ services:
     routes:
       - {name: all, paths: [/]}
 YAML
-start gw "listening for TLS on" gateway --workers 1 --config "$tmp/kong.yaml" --seed 1 \
+start_on gw "listening for TLS on" gateway --workers 1 --config "$tmp/kong.yaml" --seed 1 \
     --tls-listen 127.0.0.1:0 --tls-cert "$tmp/bench.crt" --tls-key "$tmp/bench.key" \
     --listen 127.0.0.1:0
 gw=$port

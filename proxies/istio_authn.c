@@ -86,11 +86,7 @@ void px_istio_reqauthn_free(struct px_istio_reqauthn *a)
     free(a->name);
     free(a->ns);
     free(a->at);
-    for (size_t i = 0; i < a->n_selector; i++) {
-        free(a->selector[i].key);
-        free(a->selector[i].value);
-    }
-    free(a->selector);
+    px_istio_labels_free(a->selector, a->n_selector);
     for (size_t i = 0; i < a->n_rules; i++) px_jwt_rule_free(&a->rules[i]);
     free(a->rules);
     memset(a, 0, sizeof *a);

@@ -71,11 +71,7 @@ void px_istio_authz_free(struct px_istio_authz *a)
     free(a->name);
     free(a->ns);
     free(a->at);
-    for (size_t i = 0; i < a->n_selector; i++) {
-        free(a->selector[i].key);
-        free(a->selector[i].value);
-    }
-    free(a->selector);
+    px_istio_labels_free(a->selector, a->n_selector);
     for (size_t i = 0; i < a->n_rules; i++) {
         struct px_authz_rule *r = &a->rules[i];
         for (size_t k = 0; k < r->n_from; k++) {

@@ -34,11 +34,7 @@ void px_istio_gateway_free(struct px_istio_gateway *g)
     free(g->name);
     free(g->ns);
     free(g->at);
-    for (size_t i = 0; i < g->n_selector; i++) {
-        free(g->selector[i].key);
-        free(g->selector[i].value);
-    }
-    free(g->selector);
+    px_istio_labels_free(g->selector, g->n_selector);
     for (size_t i = 0; i < g->n_servers; i++) {
         for (size_t h = 0; h < g->servers[i].n_hosts; h++) free(g->servers[i].hosts[h]);
         free(g->servers[i].hosts);

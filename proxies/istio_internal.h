@@ -118,7 +118,10 @@ void px_istio_dr_free(struct px_istio_dr *r);
 int px_istio_parse_peerauthn(struct ip *c, const yaml_node_t *spec);
 int px_istio_parse_reqauthn(struct ip *c, const yaml_node_t *spec);
 int px_istio_parse_authz(struct ip *c, const yaml_node_t *spec);
+/* Frees n labels and their array (istio_peerauthn.c). */
+void px_istio_labels_free(struct px_label *l, size_t n);
 /* selector: {matchLabels: {...}} into *out (allocated; *n labels). */
+
 int px_istio_parse_match_labels(struct ip *c, const yaml_node_t *sel, struct px_label **out,
                                 size_t *n);
 

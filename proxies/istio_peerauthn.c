@@ -33,7 +33,7 @@
 #include "proxies/istio_internal.h"
 #include "proxies/istio_sec.h"
 
-static void labels_free(struct px_label *l, size_t n)
+void px_istio_labels_free(struct px_label *l, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(l[i].key);
@@ -84,7 +84,7 @@ void px_istio_peerauthn_free(struct px_istio_peerauthn *p)
     free(p->name);
     free(p->ns);
     free(p->at);
-    labels_free(p->selector, p->n_selector);
+    px_istio_labels_free(p->selector, p->n_selector);
     free(p->ports);
     memset(p, 0, sizeof *p);
 }

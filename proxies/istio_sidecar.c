@@ -37,11 +37,7 @@ void px_istio_sidecar_free(struct px_istio_sidecar *s)
     free(s->name);
     free(s->ns);
     free(s->at);
-    for (size_t i = 0; i < s->n_selector; i++) {
-        free(s->selector[i].key);
-        free(s->selector[i].value);
-    }
-    free(s->selector);
+    px_istio_labels_free(s->selector, s->n_selector);
     for (size_t i = 0; i < s->n_egress; i++) free(s->egress[i]);
     free(s->egress);
     memset(s, 0, sizeof *s);
