@@ -88,9 +88,10 @@ const char *px_kong_sni_invalid(const char *name)
     if (!len || len > 253) return "not a valid host name";
     const char *star = strchr(name, '*');
     if (star && strchr(star + 1, '*')) return "only one wildcard must be specified";
-    if (star && !(star == name && name[1] == '.') && !(star == name + len - 1 && star[-1] == '.'))
+    if (star && len < 3) return "not a valid host name"; /* before looking around the star */
+    if (star && !(star == name && name[1] == '.') &&
+        !(star > name && star == name + len - 1 && star[-1] == '.'))
         return "invalid wildcard: must be placed at leftmost or rightmost label";
-    if (star && len < 3) return "not a valid host name";
     /* each label: letters, digits, hyphens, not empty, not starting or ending with a hyphen */
     const char *p = name;
     while (*p) {
