@@ -46,7 +46,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cli_run},     {"check", cli_check}, {"report", cli_report},   {"compare", cli_compare},
     {"sweep", cli_sweep}, {"merge", cli_merge}, {"gateway", cli_gateway}, {"stub", cli_stub},
-    {"token", cli_token}, {"ca", cli_ca}, {"sidecar", cli_sidecar},
+    {"token", cli_token}, {"ca", cli_ca},       {"sidecar", cli_sidecar},
 };
 
 static const struct command *find(const char *name)

@@ -45,7 +45,7 @@
 #include "proxies/istio_sec.h"
 #include "proxies/proxy.h"
 
-#define CMD "sidecar"
+#define CMD        "sidecar"
 #define MAX_LABELS 16
 
 static const char usage[] =
@@ -218,8 +218,7 @@ static int tls_load(struct sidecar *s, char *ns, size_t ns_size)
         const char *end = p ? strchr(p + 4, '/') : NULL;
         if (!end || (size_t)(end - p - 4) >= ns_size || end == p + 4) {
             fprintf(stderr, "faultline sidecar: --cert %s: %s\n", o->cert,
-                    principal[0] ? "its SPIFFE id names no namespace (want .../ns/NS/sa/SA)"
-                                 : why);
+                    principal[0] ? "its SPIFFE id names no namespace (want .../ns/NS/sa/SA)" : why);
             goto out;
         }
         snprintf(ns, ns_size, "%.*s", (int)(end - p - 4), p + 4);
@@ -309,8 +308,8 @@ static int build_cfg(struct sidecar *s, struct px_proxy_cfg *c, enum px_proxy_ki
     cl->connect_timeout_ns = 10 * LIVE_S_NS; /* Istio's connectTimeout default */
     cl->endpoints = fl_calloc(1, sizeof *cl->endpoints);
     cl->n_endpoints = 1;
-    cl->endpoints[0] = (struct px_endpoint_cfg){.name = fl_strdup(target), .addr = *addr,
-                                                .weight = 1};
+    cl->endpoints[0] =
+        (struct px_endpoint_cfg){.name = fl_strdup(target), .addr = *addr, .weight = 1};
     c->vhosts = fl_calloc(1, sizeof *c->vhosts);
     c->n_vhosts = 1;
     struct px_vhost_cfg *vh = &c->vhosts[0];
@@ -449,10 +448,10 @@ int cli_sidecar(int argc, char **argv)
     tls_use(s);
     if (o.verbose)
         fprintf(stderr, "faultline sidecar: namespace %s, mTLS mode %s\n", ns,
-                !s->in_cfg.sec                                  ? "PERMISSIVE (no policy)"
-                : px_istio_sec_mode(s->in_cfg.sec, 0) == PX_MTLS_STRICT ? "STRICT"
+                !s->in_cfg.sec                                           ? "PERMISSIVE (no policy)"
+                : px_istio_sec_mode(s->in_cfg.sec, 0) == PX_MTLS_STRICT  ? "STRICT"
                 : px_istio_sec_mode(s->in_cfg.sec, 0) == PX_MTLS_DISABLE ? "DISABLE"
-                                                                           : "PERMISSIVE");
+                                                                         : "PERMISSIVE");
     cli_signals_start(&s->signals, s->loop, on_signal, s);
     ev_signal_init(&s->hup, on_hup, SIGHUP);
     s->hup.data = s;

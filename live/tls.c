@@ -435,12 +435,12 @@ struct live_tls_rt {
 
 struct live_tls_conn {
     SSL *ssl;
-    int done;       /* the handshake finished */
-    int failed;     /* a fatal error: no close_notify */
-    int notified;   /* close_notify sent */
-    int want_write; /* the last step or read waits for the socket to take bytes */
-    int waiting;    /* on the budget's list */
-    int mutual;     /* a server connection whose client must present a certificate */
+    int done;            /* the handshake finished */
+    int failed;          /* a fatal error: no close_notify */
+    int notified;        /* close_notify sent */
+    int want_write;      /* the last step or read waits for the socket to take bytes */
+    int waiting;         /* on the budget's list */
+    int mutual;          /* a server connection whose client must present a certificate */
     char principal[256]; /* the verified peer's SPIFFE id without "spiffe://" ("": none) */
     struct px_conn *wait_next, *wait_prev;
 };
@@ -626,9 +626,8 @@ int live_tls_handshake(struct px_conn *c)
         watch(c);
         rt->st.tls_handshakes++;
         if (SSL_session_reused(t->ssl)) rt->st.tls_resumed++;
-        live_logf(rt, "conn %llu: %s %s%s%s%s", (unsigned long long)c->id,
-                  SSL_get_version(t->ssl), SSL_get_cipher_name(t->ssl),
-                  SSL_session_reused(t->ssl) ? ", resumed" : "",
+        live_logf(rt, "conn %llu: %s %s%s%s%s", (unsigned long long)c->id, SSL_get_version(t->ssl),
+                  SSL_get_cipher_name(t->ssl), SSL_session_reused(t->ssl) ? ", resumed" : "",
                   t->principal[0] ? ", peer spiffe://" : "", t->principal);
         return 1;
     }
