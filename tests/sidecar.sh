@@ -16,14 +16,16 @@
 #    denied" and nothing reaches the stub (counted with x-stub-served);
 #  - rotation under load: four loops of requests through A while A's
 #    certificate is issued again twice and A gets SIGHUP: no request fails,
-#    and A says it reloaded.
+#    and A says it reloaded; B's own certificate rotated: new handshakes
+#    show the new one (openssl s_client), and a key file that does not load
+#    keeps the one in use.
 # Every wait is bounded; whatever was started is killed on exit.
 # Usage: FAULTLINE=build/faultline bash tests/sidecar.sh
 set -u
 cd "$(dirname "$0")/.."
 . tests/harness.sh
 
-for tool in curl; do
+for tool in curl openssl; do
     if ! command -v $tool >/dev/null; then
         echo "sidecar tests: $tool is missing (./setup.sh --deps installs it)" >&2
         exit 1
@@ -112,6 +114,7 @@ start sb "inbound listening on" sidecar --cert "$tmp/b-chain.pem" --key "$tmp/b-
     --app "127.0.0.1:$STUB" --config "$tmp/istio.yaml" --label app=server --verbose ||
     no "sidecar B starts"
 B=$started_port
+echo "$started_pid" >"$tmp/sb.pid"
 BPLAIN=$(port sb "inbound-plain listening on")
 check "B is STRICT" 'grep -q "mTLS mode STRICT" "$tmp/sb.err"'
 start sa "outbound listening on" sidecar --cert "$tmp/a-chain.pem" --key "$tmp/a-key.pem" \
@@ -193,6 +196,27 @@ check "A reloaded its certificate twice" 'grep -q "certificate reloaded (2)" "$t
 # after rotation, a new connection from A uses the new certificate: still allowed
 "${CURL[@]}" -H 'Connection: close' -D "$tmp/h4" -o /dev/null "http://127.0.0.1:$A/after"
 check "after rotation: 200" 'grep -q "^HTTP/1.1 200" "$tmp/h4"'
+
+# B's own certificate rotated: new handshakes show the new one (its serial), a file
+# that does not load keeps the one in use
+BPID=$(sed -n 1p "$tmp/sb.pid")
+serial_seen() {
+    openssl s_client -connect "127.0.0.1:$B" -cert "$tmp/a-chain.pem" -key "$tmp/a-key.pem" \
+        </dev/null 2>/dev/null | openssl x509 -noout -serial 2>/dev/null
+}
+old_serial=$(openssl x509 -noout -serial -in "$tmp/b-cert.pem")
+check "B shows its certificate" '[ "$(serial_seen)" = "$old_serial" ]'
+"$FL" ca issue "$tmp/ca" --sa server --out "$tmp/b" >/dev/null
+new_serial=$(openssl x509 -noout -serial -in "$tmp/b-cert.pem")
+kill -HUP "$BPID"
+for _ in $(seq 100); do grep -q "certificate reloaded (1)" "$tmp/sb.err" && break; sleep 0.05; done
+check "after SIGHUP, B's new handshakes show the new certificate" \
+    '[ "$new_serial" != "$old_serial" ] && [ "$(serial_seen)" = "$new_serial" ]'
+echo garbage >"$tmp/b-key.pem"
+kill -HUP "$BPID"
+for _ in $(seq 100); do grep -q "keeping the certificate in use" "$tmp/sb.err" && break; sleep 0.05; done
+check "a key that does not load: B keeps the certificate in use" \
+    'grep -q "keeping the certificate in use" "$tmp/sb.err" && [ "$(serial_seen)" = "$new_serial" ]'
 
 echo "sidecar tests: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
