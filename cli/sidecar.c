@@ -23,6 +23,10 @@
  * engine resets their connections when the mode is STRICT (Istio's
  * PERMISSIVE, its default without a PeerAuthentication, serves them).
  *
+ * The inbound proxy tells the application who called in the
+ * x-forwarded-client-cert header, as Istio's sidecars do (proxy.c:
+ * "By=spiffe://<this workload>;URI=spiffe://<the caller>").
+ *
  * SIGHUP re-reads --cert, --key and --bundle: new connections (inbound
  * handshakes, outbound connects) use the new files; connections already
  * made keep theirs (an SSL object holds its settings), so nothing in flight
@@ -78,6 +82,8 @@ static const char usage[] =
     "  --verbose         log connections, handshakes and a summary on stderr\n"
     "  -h, --help        show this help\n"
     "\n"
+    "The application learns who called from x-forwarded-client-cert, as in Istio:\n"
+    "By=spiffe://<this workload>;URI=spiffe://<the caller> (appended to what came).\n"
     "Without a PeerAuthentication the mode is Istio's default, PERMISSIVE. Refused by\n"
     "an AuthorizationPolicy: 403 `RBAC: access denied`; by RequestAuthentication: 401.\n"
     "SIGHUP re-reads --cert, --key and --bundle (certificate rotation) for new\n"
@@ -108,6 +114,7 @@ struct sidecar {
     struct px_proxy *in, *out;
     struct live_listener *in_l, *plain_l, *out_l;
     uint64_t up_addr;
+    char self[256]; /* this workload's principal (its SPIFFE id without "spiffe://") */
     /* every TLS setting made (the last ones current): connections hold the older ones */
     struct live_tls_server **servers;
     struct live_tls_client **clients;
@@ -222,6 +229,7 @@ static int tls_load(struct sidecar *s, char *ns, size_t ns_size)
             goto out;
         }
         snprintf(ns, ns_size, "%.*s", (int)(end - p - 4), p + 4);
+        snprintf(s->self, sizeof s->self, "%s", principal);
     }
     s->servers = fl_realloc(s->servers, (s->n_servers + 1) * sizeof *s->servers);
     s->clients = fl_realloc(s->clients, (s->n_clients + 1) * sizeof *s->clients);
@@ -437,6 +445,8 @@ int cli_sidecar(int argc, char **argv)
         sidecar_free(s);
         return CLI_BAD_INPUT;
     }
+    FL_ASSERT(s->self[0]);
+    s->in_cfg.xfcc_by = fl_asprintf("spiffe://%s", s->self);
     s->in = px_proxy_new(&s->rt.base, &s->in_cfg);
     if (o.outbound) s->out = px_proxy_new(&s->rt.base, &s->out_cfg);
     if (listen_on(s, "--inbound", o.inbound, in_accepted, &s->in_l) ||

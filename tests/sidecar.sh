@@ -6,7 +6,8 @@
 # allowing only principal cluster.local/ns/default/sa/client (A's):
 #  - usage errors: no certificate, --outbound without --upstream, a bad
 #    policy file (FILE:LINE:COL): exit 2;
-#  - a request through A reaches stub B (200);
+#  - a request through A reaches stub B (200), which learns A's SPIFFE id
+#    from x-forwarded-client-cert (B's element appended to what came);
 #  - plaintext straight to B's inbound port, and to its --inbound-plain port
 #    (STRICT), is refused: no HTTP answer, nothing reaches the stub;
 #  - a client certificate of the right CA is served when curl presents it
@@ -107,7 +108,7 @@ check "a bad policy file: exit 2, FILE:LINE:COL" \
 check "a key that is not the certificate's: exit 2" '[ $? -eq 2 ]'
 
 # ---- the mesh
-start stub "listening on" stub --listen 127.0.0.1:0 --name b --workers 1 || no "stub starts"
+start stub "listening on" stub --listen 127.0.0.1:0 --name b --workers 1 --echo x-forwarded-client-cert || no "stub starts"
 STUB=$started_port
 start sb "inbound listening on" sidecar --cert "$tmp/b-chain.pem" --key "$tmp/b-key.pem" \
     --bundle "$ROOT" --inbound 127.0.0.1:0 --inbound-plain 127.0.0.1:0 \
@@ -133,6 +134,11 @@ served() { "${CURL[@]}" -D - -o /dev/null "http://127.0.0.1:$STUB/count" | tr -d
 "${CURL[@]}" -D "$tmp/h1" -o "$tmp/b1" "http://127.0.0.1:$A/hello"
 check "through A -> mTLS -> B: 200 from stub b" \
     'grep -q "^HTTP/1.1 200" "$tmp/h1" && grep -q "^x-stub: b" "$tmp/h1" && grep -q "\"path\":\"/hello\"" "$tmp/b1"'
+check "stub b learns the caller from x-forwarded-client-cert" \
+    'grep -q "^x-stub-saw-x-forwarded-client-cert: By=spiffe://cluster.local/ns/default/sa/server;URI=spiffe://cluster.local/ns/default/sa/client" "$tmp/h1"'
+"${CURL[@]}" -H 'x-forwarded-client-cert: By=x;URI=spiffe://forged' -D "$tmp/h2" -o /dev/null "http://127.0.0.1:$A/forged"
+check "a forged x-forwarded-client-cert is kept in front, the sidecar's element last" \
+    'grep -q "^x-stub-saw-x-forwarded-client-cert: By=x;URI=spiffe://forged,By=spiffe://cluster.local/ns/default/sa/server;URI=spiffe://cluster.local/ns/default/sa/client" "$tmp/h2"'
 check "B verified A's SPIFFE id" 'grep -q "peer spiffe://cluster.local/ns/default/sa/client" "$tmp/sb.err"'
 
 n0=$(served)
