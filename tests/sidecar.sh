@@ -13,6 +13,8 @@
 #  - a client certificate of the right CA is served when curl presents it
 #    straight to B (the control), one from another CA is refused, one past
 #    its --ttl 2s is refused (it was served before it expired);
+#  - without a PeerAuthentication (PERMISSIVE) the plaintext port serves,
+#    and a forged x-forwarded-client-cert does not reach the application;
 #  - a sidecar C whose SPIFFE id is sa/intruder gets 403 "RBAC: access
 #    denied" and nothing reaches the stub (counted with x-stub-served);
 #  - rotation under load: four loops of requests through A while A's
@@ -174,6 +176,15 @@ check "C (sa/intruder) is denied by the AuthorizationPolicy: 403 RBAC: access de
     'grep -q "^HTTP/1.1 403" "$tmp/h3" && grep -q "RBAC: access denied" "$tmp/b3"'
 n3=$(served)
 check "nothing of C's request reached the stub ($n2 then $n3)" '[ "$n3" = $((n2 + 1)) ]'
+
+# PERMISSIVE (no PeerAuthentication): the plaintext port serves, without a caller's id
+start sd "inbound-plain listening on" sidecar --cert "$tmp/b-chain.pem" --key "$tmp/b-key.pem" \
+    --bundle "$ROOT" --inbound 127.0.0.1:0 --inbound-plain 127.0.0.1:0 \
+    --app "127.0.0.1:$STUB" --verbose || no "sidecar D starts"
+"${CURL[@]}" -H 'x-forwarded-client-cert: By=x;URI=spiffe://forged' -D "$tmp/h5" -o /dev/null \
+    "http://127.0.0.1:$started_port/permissive"
+check "PERMISSIVE by default: plaintext served, a forged x-forwarded-client-cert removed" \
+    'grep -q "mTLS mode PERMISSIVE" "$tmp/sd.err" && grep -q "^HTTP/1.1 200" "$tmp/h5" && grep -q "^x-stub-saw-x-forwarded-client-cert: -.$" "$tmp/h5"'
 
 # ---- rotation under load
 loop() {
