@@ -114,11 +114,13 @@ page-tests: $(BIN)
 
 # The gateway and stubs on loopback sockets, driven with curl; then hostile clients
 # (tests/attack.sh builds its client, tests/live/attack/hostile.c, with $(CC)); then TLS at the
-# gateway (tests/tls.sh: openssl s_client and curl).
+# gateway (tests/tls.sh: openssl s_client and curl); then two sidecars over mutual TLS
+# (tests/sidecar.sh).
 live-tests: $(BIN) $(SPANCHECK)
 	FAULTLINE=$(BIN) SPANCHECK=$(SPANCHECK) bash tests/live.sh && FAULTLINE=$(BIN) CC="$(CC)" bash tests/attack.sh \
 		&& FAULTLINE=$(BIN) bash tests/auth.sh \
 		&& FAULTLINE=$(BIN) bash tests/tls.sh \
+		&& FAULTLINE=$(BIN) bash tests/sidecar.sh \
 		&& FAULTLINE=$(BIN) bash tests/redis.sh
 
 lint:

@@ -27,6 +27,7 @@ int cli_token(int argc, char **argv);
 
 /* A mesh certificate authority on files: init, issue, check (ca.c). */
 int cli_ca(int argc, char **argv);
+int cli_sidecar(int argc, char **argv);
 
 /* The Makefile's VERSION, and git describe of the checkout ("" if none) (version.c). */
 extern const char cli_version[];

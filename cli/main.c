@@ -30,6 +30,8 @@ static const char usage[] =
     "  token         mint a JSON Web Token (HS*, RS*, ES*) or print a key's JWK set\n"
     "  ca            a mesh CA on files: a root, workload certificates with SPIFFE ids,\n"
     "                the check a sidecar makes of a peer's certificate\n"
+    "  sidecar       a workload's Istio sidecar, live: mutual TLS between sidecars,\n"
+    "                Istio's security resources applied to what comes in\n"
     "  help [COMMAND]  this list, or a command's help\n"
     "\n"
     "`faultline COMMAND --help` describes a command; `faultline --version` prints the\n"
@@ -44,7 +46,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cli_run},     {"check", cli_check}, {"report", cli_report},   {"compare", cli_compare},
     {"sweep", cli_sweep}, {"merge", cli_merge}, {"gateway", cli_gateway}, {"stub", cli_stub},
-    {"token", cli_token}, {"ca", cli_ca},
+    {"token", cli_token}, {"ca", cli_ca},       {"sidecar", cli_sidecar},
 };
 
 static const struct command *find(const char *name)

@@ -168,6 +168,14 @@ static int64_t rt_unix_now(struct px_rt *rt)
     return (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec;
 }
 
+/* The verified peer of a mutual TLS connection (tls.h), else NULL: plaintext. */
+static const char *rt_conn_principal(struct px_rt *rt, struct px_conn *c)
+{
+    (void)rt;
+    FL_ASSERT(c);
+    return c->tls ? live_tls_principal(c) : NULL;
+}
+
 static const struct px_rt_ops live_ops = {
     .now = rt_now,
     .draw = rt_random,
@@ -188,6 +196,7 @@ static const struct px_rt_ops live_ops = {
     .conn_peer = live_op_conn_peer,
     .unix_now = rt_unix_now,
     .kv_incr = live_op_kv_incr,
+    .conn_principal = rt_conn_principal,
 };
 
 /* ---------------------------------------------------------------- the runtime */

@@ -180,6 +180,15 @@ int live_tls_wants_write(const struct px_conn *c);
 /* Sends close_notify, best effort, before a graceful close (nothing if none is due). */
 void live_tls_close_notify(struct px_conn *c);
 
+/*
+ * The peer's principal (its certificate's SPIFFE id without "spiffe://")
+ * once a mutual TLS handshake is over; "" while the handshake of a
+ * connection accepted on a mutual TLS server goes on (it either ends
+ * verified or closes the connection before a request is read); NULL for a
+ * connection without a verified peer certificate.
+ */
+const char *live_tls_principal(const struct px_conn *c);
+
 /* Frees c's TLS state (before its socket closes); nothing if it has none. */
 void live_tls_detach(struct px_conn *c);
 

@@ -36,14 +36,26 @@
  * with the address's server name; their handshake steps are not budgeted
  * (the gateway opens them itself, for requests already in hand).
  *
- * Not here: client certificates, OCSP, ca_certificates of Kong services.
+ * Mutual TLS (live_tls_server_set_mutual, live_tls_client_new_mutual):
+ * both ends verify the other's certificate with OpenSSL's chain
+ * verification against a store of the bundle's roots, and a verify
+ * callback refuses a leaf without a spiffe:// URI subjectAltName. Once the
+ * handshake is over the peer's principal is kept on the connection
+ * (live_tls_principal). An SSL object holds a reference to its SSL_CTX,
+ * so settings replaced on rotation (a new server or client given to the
+ * listener or the address) leave connections made with the old ones as
+ * they were.
+ *
+ * Not here: OCSP, ca_certificates of Kong services.
  */
 #include "live/tls.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +84,7 @@ struct tls_name {
 
 struct live_tls_server {
     SSL_CTX *ctx;
+    int mutual; /* clients must present a verified certificate (set_mutual) */
     struct tls_cert *certs;
     size_t n_certs;
     size_t def; /* the default certificate */
@@ -311,6 +324,106 @@ void live_tls_client_free(struct live_tls_client *cl)
     free(cl);
 }
 
+/* ---------------------------------------------------------------- mutual TLS */
+
+/* The first URI subjectAltName of x that starts with "spiffe://", copied into out; 0, or -1. */
+static int spiffe_of(X509 *x, char *out, size_t size)
+{
+    FL_ASSERT(x && out && size > 0);
+    GENERAL_NAMES *names = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+    int rc = -1;
+    for (int i = 0; names && i < sk_GENERAL_NAME_num(names) && rc; i++) {
+        const GENERAL_NAME *g = sk_GENERAL_NAME_value(names, i);
+        if (g->type != GEN_URI) continue;
+        const unsigned char *u = ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+        int len = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+        if (len > 9 && len - 9 < (int)size && !memcmp(u, "spiffe://", 9) &&
+            !memchr(u, 0, (size_t)len)) {
+            memcpy(out, u + 9, (size_t)len - 9);
+            out[len - 9] = 0;
+            rc = 0;
+        }
+    }
+    GENERAL_NAMES_free(names);
+    return rc;
+}
+
+/* OpenSSL's verify callback: the chain's verdict, and a SPIFFE id on the leaf. */
+static int on_verify(int ok, X509_STORE_CTX *x)
+{
+    if (!ok || X509_STORE_CTX_get_error_depth(x) != 0) return ok;
+    char id[256];
+    if (spiffe_of(X509_STORE_CTX_get_current_cert(x), id, sizeof id)) {
+        X509_STORE_CTX_set_error(x, X509_V_ERR_APPLICATION_VERIFICATION);
+        return 0;
+    }
+    return 1;
+}
+
+/* A store of the roots in a PEM text (at least one). NULL with *err. */
+static X509_STORE *bundle_store(const char *pem, char **err)
+{
+    FL_ASSERT(pem && err);
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509_STORE *st = X509_STORE_new();
+    int n = 0;
+    X509 *x;
+    while (b && st && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+        n += X509_STORE_add_cert(st, x) == 1;
+        X509_free(x);
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    if (!st || !n) {
+        X509_STORE_free(st);
+        *err = fl_strdup("the trust bundle holds no certificate (want PEM roots)");
+        return NULL;
+    }
+    return st;
+}
+
+int live_tls_server_set_mutual(struct live_tls_server *s, const char *bundle_pem, char **err)
+{
+    FL_ASSERT(s && s->ctx && bundle_pem);
+    X509_STORE *st = bundle_store(bundle_pem, err);
+    if (!st) return -1;
+    SSL_CTX_set_cert_store(s->ctx, st); /* the context owns it */
+    SSL_CTX_set_verify(s->ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, on_verify);
+    s->mutual = 1;
+    return 0;
+}
+
+struct live_tls_client *live_tls_client_new_mutual(const char *cert_pem, const char *key_pem,
+                                                   const char *bundle_pem, char **err)
+{
+    FL_ASSERT(cert_pem && key_pem && bundle_pem && err);
+    X509 *leaf = NULL;
+    STACK_OF(X509) *chain = NULL;
+    EVP_PKEY *key = NULL;
+    const char *why;
+    if (px_kong_pem_load(cert_pem, key_pem, &leaf, &chain, &key, &why)) {
+        *err = fl_strdup(why);
+        return NULL;
+    }
+    X509_STORE *st = bundle_store(bundle_pem, err);
+    struct live_tls_client *cl = st ? live_tls_client_new(0, err) : NULL;
+    if (cl && SSL_CTX_use_cert_and_key(cl->ctx, leaf, key, chain, 1) != 1) {
+        *err = ssl_error("using the workload certificate");
+        live_tls_client_free(cl);
+        cl = NULL;
+    }
+    if (cl) {
+        SSL_CTX_set_cert_store(cl->ctx, st);
+        st = NULL;
+        SSL_CTX_set_verify(cl->ctx, SSL_VERIFY_PEER, on_verify);
+    }
+    X509_STORE_free(st);
+    X509_free(leaf);
+    sk_X509_pop_free(chain, X509_free);
+    EVP_PKEY_free(key);
+    return cl;
+}
+
 /* ---------------------------------------------------------------- the handshake budget */
 
 struct live_tls_rt {
@@ -322,11 +435,13 @@ struct live_tls_rt {
 
 struct live_tls_conn {
     SSL *ssl;
-    int done;       /* the handshake finished */
-    int failed;     /* a fatal error: no close_notify */
-    int notified;   /* close_notify sent */
-    int want_write; /* the last step or read waits for the socket to take bytes */
-    int waiting;    /* on the budget's list */
+    int done;            /* the handshake finished */
+    int failed;          /* a fatal error: no close_notify */
+    int notified;        /* close_notify sent */
+    int want_write;      /* the last step or read waits for the socket to take bytes */
+    int waiting;         /* on the budget's list */
+    int mutual;          /* a server connection whose client must present a certificate */
+    char principal[256]; /* the verified peer's SPIFFE id without "spiffe://" ("": none) */
     struct px_conn *wait_next, *wait_prev;
 };
 
@@ -419,6 +534,7 @@ int live_tls_attach(struct px_conn *c, struct live_tls_server *s)
     SSL_set_accept_state(ssl);
     c->tls = fl_calloc(1, sizeof *c->tls);
     c->tls->ssl = ssl;
+    c->tls->mutual = s->mutual;
     return 0;
 }
 
@@ -437,6 +553,26 @@ int live_tls_attach_client(struct px_conn *c, struct live_tls_client *cl, const 
     c->tls = fl_calloc(1, sizeof *c->tls);
     c->tls->ssl = ssl;
     return 0;
+}
+
+/* Once the handshake is over: the peer's verified SPIFFE id, if it showed one. */
+static void peer_principal(struct live_tls_conn *t)
+{
+    FL_ASSERT(t && t->done);
+    t->principal[0] = 0;
+    X509 *peer = SSL_get0_peer_certificate(t->ssl);
+    if (!peer || SSL_get_verify_result(t->ssl) != X509_V_OK ||
+        SSL_get_verify_mode(t->ssl) == SSL_VERIFY_NONE)
+        return;
+    if (spiffe_of(peer, t->principal, sizeof t->principal)) t->principal[0] = 0;
+}
+
+const char *live_tls_principal(const struct px_conn *c)
+{
+    const struct live_tls_conn *t = c->tls;
+    FL_ASSERT(t);
+    if (!t->done) return t->mutual ? "" : NULL; /* verified before any request, or closed */
+    return t->principal[0] ? t->principal : NULL;
 }
 
 int live_tls_established(const struct px_conn *c)
@@ -485,12 +621,14 @@ int live_tls_handshake(struct px_conn *c)
     int rc = SSL_do_handshake(t->ssl);
     if (rc == 1) {
         t->done = 1;
+        peer_principal(t);
         t->want_write = 0;
         watch(c);
         rt->st.tls_handshakes++;
         if (SSL_session_reused(t->ssl)) rt->st.tls_resumed++;
-        live_logf(rt, "conn %llu: %s %s%s", (unsigned long long)c->id, SSL_get_version(t->ssl),
-                  SSL_get_cipher_name(t->ssl), SSL_session_reused(t->ssl) ? ", resumed" : "");
+        live_logf(rt, "conn %llu: %s %s%s%s%s", (unsigned long long)c->id, SSL_get_version(t->ssl),
+                  SSL_get_cipher_name(t->ssl), SSL_session_reused(t->ssl) ? ", resumed" : "",
+                  t->principal[0] ? ", peer spiffe://" : "", t->principal);
         return 1;
     }
     int e = SSL_get_error(t->ssl, rc);
@@ -501,7 +639,7 @@ int live_tls_handshake(struct px_conn *c)
     }
     t->failed = 1;
     rt->st.tls_failures++;
-    long v = c->server ? X509_V_OK : SSL_get_verify_result(t->ssl);
+    long v = c->server && !t->mutual ? X509_V_OK : SSL_get_verify_result(t->ssl);
     live_logf(rt, "conn %llu: TLS handshake failed: %s%s%s", (unsigned long long)c->id,
               fail_reason(e), v != X509_V_OK ? ": " : "",
               v != X509_V_OK ? X509_verify_cert_error_string(v) : "");

@@ -87,6 +87,33 @@ struct live_tls_client;
 struct live_tls_client *live_tls_client_new(int verify, char **err);
 void live_tls_client_free(struct live_tls_client *cl);
 
+/* ---------------------------------------------------------------- mutual TLS (the mesh) */
+
+/*
+ * Mutual TLS as Istio's sidecars speak it: each end presents its workload
+ * certificate (an X.509 with a SPIFFE id, `faultline ca issue`) and checks
+ * the other's against the trust bundle's roots (OpenSSL's chain
+ * verification at the wall clock: issuer, signatures, validity) and for a
+ * URI subjectAltName spiffe://... A peer that fails is refused in the
+ * handshake: no request is read from it or sent to it.
+ */
+
+/*
+ * From now on the server asks every client for its certificate and
+ * refuses a client without one, or whose one fails the checks above
+ * against the roots in bundle_pem. Returns 0, or -1 with *err (caller frees).
+ */
+int live_tls_server_set_mutual(struct live_tls_server *s, const char *bundle_pem, char **err);
+
+/*
+ * Client settings presenting cert_pem (leaf, then its chain) with key_pem,
+ * and checking the server's certificate against bundle_pem as above (no
+ * host name check: mesh servers are named by their SPIFFE ids). NULL with
+ * *err (caller frees).
+ */
+struct live_tls_client *live_tls_client_new_mutual(const char *cert_pem, const char *key_pem,
+                                                   const char *bundle_pem, char **err);
+
 /* Reads a whole file (a PEM) into *out (caller frees). Returns 0, or -1 with errno set. */
 int live_tls_read_file(const char *path, char **out);
 

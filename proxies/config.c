@@ -83,6 +83,7 @@ void px_proxy_cfg_free(struct px_proxy_cfg *c)
     }
     free(c->policies);
     px_istio_sec_free(c->sec);
+    free(c->xfcc_by);
     memset(c, 0, sizeof *c);
 }
 

@@ -169,6 +169,9 @@ struct px_proxy_cfg {
     /* appended with security: Istio's mTLS mode and policies at an inbound sidecar
      * (istio_sec.h), owned; NULL: nothing is checked */
     struct px_istio_sec *sec;
+    /* appended with the live sidecar: at an inbound sidecar, this proxy's own SPIFFE id, and
+     * x-forwarded-client-cert is written as Envoy's APPEND_FORWARD (proxy.c); NULL: untouched */
+    char *xfcc_by;
 };
 
 void px_proxy_cfg_free(struct px_proxy_cfg *c);

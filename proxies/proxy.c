@@ -423,6 +423,31 @@ void px_stream_rl_answered(struct stream *s, enum px_rl_outcome outcome)
     FL_ASSERT(0);
 }
 
+/*
+ * x-forwarded-client-cert at an inbound sidecar, as Istio configures
+ * Envoy's (forward_client_cert_details APPEND_FORWARD): over mutual TLS,
+ * "By=<this proxy's id>;URI=<the client's id>" appended to what came (",");
+ * over plaintext the header is removed (Envoy sanitizes it when the
+ * connection presented no certificate). Envoy's Hash and Subject
+ * elements are not written.
+ */
+static void set_xfcc(struct stream *s)
+{
+    struct px_proxy *p = s->p;
+    FL_ASSERT(p->cfg->xfcc_by && s->req);
+    const struct px_rt_ops *o = p->rt->ops;
+    const char *who = o->conn_principal && s->down ? o->conn_principal(p->rt, s->down->c) : NULL;
+    if (!who || !*who) {
+        px_msg_remove_header(s->req, "x-forwarded-client-cert");
+        return;
+    }
+    const char *was = px_msg_header(s->req, "x-forwarded-client-cert");
+    char *v = fl_asprintf("%s%sBy=%s;URI=spiffe://%s", was ? was : "", was ? "," : "",
+                          p->cfg->xfcc_by, who);
+    px_msg_set_header(s->req, "x-forwarded-client-cert", v);
+    free(v);
+}
+
 /* After the request-side CPU: route, rate limit, faults, then the attempts. */
 static void stream_routed(struct px_rt *rt, void *arg)
 {
@@ -438,6 +463,7 @@ static void stream_routed(struct px_rt *rt, void *arg)
     s->route = find_route(p->cfg, s->req);
     px_trace_stream_begin(s);
     if (p->cfg->sec && apply_sec(s)) return; /* Envoy: jwt_authn and rbac before the router */
+    if (p->cfg->xfcc_by) set_xfcc(s);
     if (!s->route) {
         px_stream_finish(s, px_local_response(p, 404, PX_FLAG_NR, NULL));
         return;
