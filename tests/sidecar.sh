@@ -36,24 +36,8 @@ for tool in curl openssl; do
 done
 CURL=(curl -s -m 5 --noproxy '*')
 
-# start NAME PATTERN ARGS...: `faultline ARGS...` in the background (stderr in
-# $tmp/NAME.err), waiting up to 10 s for "PATTERN 127.0.0.1:PORT". Sets
-# $started_pid and $started_port (empty if it did not come up).
-start() {
-    local name=$1 pattern=$2
-    shift 2
-    "$FL" "$@" 2>"$tmp/$name.err" &
-    started_pid=$!
-    pids+=("$started_pid")
-    started_port=
-    for _ in $(seq 200); do
-        started_port=$(sed -n "s/.*$pattern 127\.0\.0\.1:\([0-9][0-9]*\)\$/\1/p" "$tmp/$name.err" 2>/dev/null)
-        [ -n "$started_port" ] && return 0
-        kill -0 "$started_pid" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
+# start NAME PATTERN ARGS...: tests/harness.sh's start_on (a daemon and the line it prints).
+start() { start_on "$@"; }
 # port NAME PATTERN: the port of another "PATTERN 127.0.0.1:PORT" line.
 port() { sed -n "s/.*$2 127\.0\.0\.1:\([0-9][0-9]*\)\$/\1/p" "$tmp/$1.err"; }
 
