@@ -25,6 +25,7 @@
 
 static struct px_msg *denied(const struct px_edge_env *env, const struct px_edge_state *st)
 {
+    FL_ASSERT(env && st && (!st->credential || st->store));
     if (st->credential)
         return px_edge_json(env, 403, "{\"message\":\"You cannot consume this service\"}");
     return px_edge_json(env, 401, "{\"message\":\"Unauthorized\"}");
@@ -32,6 +33,7 @@ static struct px_msg *denied(const struct px_edge_env *env, const struct px_edge
 
 static int listed(const struct px_edge_acl *a, const struct px_consumer *c)
 {
+    FL_ASSERT(a && c && (a->groups || !a->n_groups));
     for (size_t i = 0; i < c->n_groups; i++)
         for (size_t j = 0; j < a->n_groups; j++)
             if (!strcmp(c->groups[i], a->groups[j])) return 1;
@@ -40,6 +42,7 @@ static int listed(const struct px_edge_acl *a, const struct px_consumer *c)
 
 static void groups_header(const struct px_consumer *c, struct px_msg *req)
 {
+    FL_ASSERT(c && c->n_groups > 0 && req);
     char buf[1024];
     size_t at = 0;
     buf[0] = '\0';

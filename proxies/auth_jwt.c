@@ -43,6 +43,9 @@
 
 static struct px_msg *unauthorized(const struct px_edge_env *env, const char *message)
 {
+    /* Kong's texts; the one variable part, key_claim_name, has no '"' or '\\' (kong_plugin_auth.c)
+     */
+    FL_ASSERT(env && message && !strpbrk(message, "\"\\"));
     char *body = fl_asprintf("{\"message\":\"%s\"}", message);
     struct px_msg *m = px_edge_json(env, 401, body);
     free(body);
@@ -52,6 +55,7 @@ static struct px_msg *unauthorized(const struct px_edge_env *env, const char *me
 /* `\s*[Bb]earer\s+(.+)` (Kong's regex, unanchored at the end): the token, or NULL. */
 static const char *bearer(const char *v)
 {
+    FL_ASSERT(v);
     while (isspace((unsigned char)*v)) v++;
     if ((v[0] != 'B' && v[0] != 'b') || strncmp(v + 1, "earer", 5)) return NULL;
     v += 6;
@@ -63,6 +67,7 @@ static const char *bearer(const char *v)
 /* The value of cookie `name` in a Cookie header, copied into out (size > 0); 1 if found. */
 static int cookie(const char *h, const char *name, char *out, size_t size)
 {
+    FL_ASSERT(name && *name && out && size > 0);
     size_t len = strlen(name);
     while (h && *h) {
         while (*h == ' ' || *h == ';') h++;
@@ -85,6 +90,7 @@ static int cookie(const char *h, const char *name, char *out, size_t size)
 static const char *find_token(const struct px_edge_jwt *j, const struct px_edge_env *env,
                               const struct px_msg *req, char *buf, size_t size, struct px_msg **err)
 {
+    FL_ASSERT(j && env && req && buf && size > 0 && err && !*err);
     for (size_t i = 0; i < j->n_uri_param_names; i++) {
         size_t n = px_query_arg(req->query, j->uri_param_names[i], buf, size);
         if (n > 1) {
@@ -108,6 +114,7 @@ static const char *find_token(const struct px_edge_jwt *j, const struct px_edge_
 /* The HS* secret as the credential holds it, decoded when secret_is_base64 (as Kong's). */
 static struct px_jwt_key *hmac_key(const struct px_edge_jwt *j, const struct px_jwt_cred *c)
 {
+    FL_ASSERT(j && c && !c->pub && c->alg >= PX_JWT_HS256 && c->alg <= PX_JWT_HS512);
     const char *s = c->secret ? c->secret : "";
     if (!j->secret_is_base64) return px_jwt_key_secret(s, strlen(s));
     unsigned char *raw;
@@ -122,6 +129,7 @@ static struct px_jwt_key *hmac_key(const struct px_edge_jwt *j, const struct px_
 static struct px_msg *check_claims(const struct px_edge_jwt *j, const struct px_edge_env *env,
                                    const struct px_jwt *t)
 {
+    FL_ASSERT(j && env && t && j->maximum_expiration >= 0);
     char body[256];
     size_t at = 0;
     double v;
@@ -153,6 +161,7 @@ static struct px_msg *check_claims(const struct px_edge_jwt *j, const struct px_
 static long credential(const struct px_edge_jwt *j, const struct px_edge_env *env,
                        const struct px_jwt *t, struct px_msg **err)
 {
+    FL_ASSERT(j && j->store && t && t->alg > PX_JWT_NONE && t->alg < PX_JWT_UNKNOWN && !*err);
     char msg[200];
     const char *key = NULL;
     int rc = px_jwt_claim_string(t, j->key_claim_name, &key);
@@ -176,6 +185,7 @@ static long credential(const struct px_edge_jwt *j, const struct px_edge_env *en
         *err = unauthorized(env, msg);
         return -1;
     }
+    FL_ASSERT((size_t)cred < j->store->n_jwts);
     const struct px_jwt_cred *c = &j->store->jwts[cred];
     if (t->alg != c->alg) {
         *err = unauthorized(env, "Invalid algorithm");
@@ -199,6 +209,7 @@ static long credential(const struct px_edge_jwt *j, const struct px_edge_env *en
 static long authenticate(const struct px_edge_jwt *j, const struct px_edge_env *env,
                          const char *token, struct px_msg **err)
 {
+    FL_ASSERT(j && env && token && err && !*err);
     struct px_jwt t;
     char why[120];
     if (px_jwt_decode(token, strlen(token), &t, why, sizeof why)) {

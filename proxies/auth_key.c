@@ -30,6 +30,7 @@
 
 static int header_count(const struct px_msg *m, const char *name)
 {
+    FL_ASSERT(m && name);
     int n = 0;
     for (uint32_t i = 0; i < m->n_headers; i++) n += !strcasecmp(m->headers[i].name, name);
     return n;
@@ -37,6 +38,7 @@ static int header_count(const struct px_msg *m, const char *name)
 
 static void hide(struct px_msg *req, const char *name)
 {
+    FL_ASSERT(req && name && *name);
     struct px_hdr_op op = {PX_HDR_REMOVE, (char *)name, NULL};
     struct px_hdr_ops ops = {&op, 1};
     px_msg_remove_header(req, name);
@@ -47,6 +49,7 @@ static void hide(struct px_msg *req, const char *name)
 static long find_key(const struct px_edge_keyauth *k, const struct px_edge_env *env,
                      struct px_msg *req, struct px_msg **out)
 {
+    FL_ASSERT(k && k->store && k->n_key_names > 0 && env && req && out && !*out);
     char qbuf[KEY_MAX];
     const char *key = NULL;
     size_t at = 0;

@@ -35,6 +35,7 @@ static const char *const unsupported_creds[] = {"basicauth_credentials", "hmacau
 static int opt_string(struct kp *c, const yaml_node_t *m, const char *key, const char *what,
                       char **out)
 {
+    FL_ASSERT(c && m && key && what && out);
     yaml_node_t *x = fl_y_get(c->d, m, key);
     const char *s;
     *out = NULL;
@@ -47,6 +48,7 @@ static int opt_string(struct kp *c, const yaml_node_t *m, const char *key, const
 /* The consumer a top-level credential names (`consumer:` id, username or {id|username: ...}). */
 static int consumer_ref(struct kp *c, const yaml_node_t *n, size_t *out)
 {
+    FL_ASSERT(c && c->k->auth && n && out);
     yaml_node_t *x = fl_y_get(c->d, n, "consumer");
     const char *s;
     if (x && x->type == YAML_MAPPING_NODE) {
@@ -106,6 +108,7 @@ static const char *const jwt_algs[] = {"HS256", "HS384", "HS512", "RS256", "RS38
 /* The jwt credential's algorithm and key; j->key etc. already read. */
 static int jwt_cred_key(struct kp *c, const yaml_node_t *n, struct px_jwt_cred *j)
 {
+    FL_ASSERT(c && n && j && j->key && !j->pub);
     yaml_node_t *x = fl_y_get(c->d, n, "algorithm");
     int a = 0;
     if (x && fl_y_enum(c->d, x, "algorithm", jwt_algs, &a)) return -1;
@@ -173,6 +176,7 @@ static int jwt_cred(struct kp *c, const yaml_node_t *n, size_t consumer, int top
 
 static int acl_entry(struct kp *c, const yaml_node_t *n, size_t consumer, int top)
 {
+    FL_ASSERT(c && n && (top || consumer < c->k->auth->n_consumers));
     static const char *const nested[] = {"id", "group", "tags", "created_at", NULL};
     static const char *const at_top[] = {"id", "group", "tags", "created_at", "consumer", NULL};
     static const char *const req[] = {"group", NULL};
@@ -209,6 +213,7 @@ static int each_cred(struct kp *c, const yaml_node_t *m, const char *key, size_t
 
 static int unique_consumer(struct kp *c, const yaml_node_t *n, const struct px_consumer *p)
 {
+    FL_ASSERT(c && n && p && p->id);
     const struct px_auth_store *s = c->k->auth;
     for (size_t i = 0; i < s->n_consumers; i++) {
         const struct px_consumer *o = &s->consumers[i];

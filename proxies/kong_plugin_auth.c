@@ -147,6 +147,15 @@ int px_kong_jwt_read(struct kp *c, const yaml_node_t *n, struct px_edge *e)
         if (!rc) *(v == 0 ? &j->verify_exp : &j->verify_nbf) = 1;
     }
     px_kong_strs_free(verify, n_verify);
+    /* it is quoted in the plugin's JSON answers: plain visible text only */
+    for (const char *k = j->key_claim_name; !rc && k && *k; k++)
+        if (*k == '"' || *k == '\\' || (unsigned char)*k < 0x20 || *k == 0x7f)
+            rc = fl_y_error(c->d, fl_y_get(c->d, n, "key_claim_name"),
+                            "jwt: config.key_claim_name: no quotes, backslashes or control "
+                            "characters");
+    if (!rc && j->key_claim_name && !*j->key_claim_name)
+        rc = fl_y_error(c->d, fl_y_get(c->d, n, "key_claim_name"),
+                        "jwt: config.key_claim_name is empty");
     if (!rc && (x = fl_y_get(c->d, n, "maximum_expiration")) &&
         fl_y_int(c->d, x, "config.maximum_expiration", 0, 31536000, &max))
         rc = -1;

@@ -49,6 +49,7 @@
 /* One flight sent at *at: *at becomes its delivery (or, broken, when TCP gives up); 0 or -1. */
 static int flight(struct sim_conn *c, int dir, int64_t *at, uint64_t bytes)
 {
+    FL_ASSERT(c && (dir == NET_C2S || dir == NET_S2C) && at && *at >= 0 && bytes > 0);
     int64_t done = *at;
     if (c->path->ideal) return 0;
     int rc = net_tcp_send(&c->tcp, dir, *at, bytes, &done);
