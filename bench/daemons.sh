@@ -39,3 +39,46 @@ free_port() {
     echo "no free port found" >&2
     exit 1
 }
+
+# nginx_start PORT URL SERVER_LINES: nginx (one worker, in $tmp/nginx) on 127.0.0.1:PORT
+# proxying to the stub at 127.0.0.1:$stub over kept-alive connections; SERVER_LINES
+# (e.g. "ssl; ssl_certificate ...;") follow the listen address; waits until URL answers.
+nginx_start() {
+    local port=$1 url=$2 server_lines=$3 user_line=
+    mkdir -p "$tmp/nginx/logs"
+    [ "$(id -u)" = 0 ] && user_line="user root;"
+    cat >"$tmp/nginx/nginx.conf" <<NGINX
+$user_line
+worker_processes 1;
+daemon off;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $tmp/nginx/body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
+    upstream stub {
+        server 127.0.0.1:$stub;
+        keepalive 64;
+    }
+    server {
+        listen 127.0.0.1:$port $server_lines
+        location / {
+            proxy_pass http://stub;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+NGINX
+    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+    pids+=($!)
+    for _ in $(seq 100); do
+        curl -sk -m 1 -o /dev/null "$url" && break
+        sleep 0.05
+    done
+}

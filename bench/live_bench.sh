@@ -79,43 +79,7 @@ gwn=$port
 
 if command -v nginx >/dev/null; then
 ngx=$(free_port)
-mkdir -p "$tmp/nginx/logs"
-user_line=
-[ "$(id -u)" = 0 ] && user_line="user root;"
-cat >"$tmp/nginx/nginx.conf" <<NGINX
-$user_line
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    upstream stub {
-        server 127.0.0.1:$stub;
-        keepalive 64;
-    }
-    server {
-        listen 127.0.0.1:$ngx;
-        location / {
-            proxy_pass http://stub;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-NGINX
-nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-pids+=($!)
-for _ in $(seq 100); do
-    curl -s -m 1 -o /dev/null "http://127.0.0.1:$ngx/" && break
-    sleep 0.05
-done
+nginx_start "$ngx" "http://127.0.0.1:$ngx/" ";"
 fi
 
 echo "wrk -t$THREADS -c$CONNS -d$DURATION on 127.0.0.1, $(nproc) CPUs; every server single-threaded"

@@ -67,48 +67,12 @@ declare -A label=([gw]="faultline gateway (TLS)")
 
 if command -v nginx >/dev/null; then
     ngx=$(free_port)
-    mkdir -p "$tmp/nginx/logs"
-    user_line=
-    [ "$(id -u)" = 0 ] && user_line="user root;"
-    cat >"$tmp/nginx/nginx.conf" <<NGINX
-$user_line
-worker_processes 1;
-daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-    access_log off;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
-    upstream stub {
-        server 127.0.0.1:$stub;
-        keepalive 64;
-    }
-    server {
-        listen 127.0.0.1:$ngx ssl;
+    nginx_start "$ngx" "https://127.0.0.1:$ngx/" "ssl;
         ssl_certificate $tmp/bench.crt;
         ssl_certificate_key $tmp/bench.key;
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
-        ssl_session_tickets on;
-        location / {
-            proxy_pass http://stub;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-        }
-    }
-}
-NGINX
-    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
-    pids+=($!)
-    for _ in $(seq 100); do
-        curl -sk -m 1 -o /dev/null "https://127.0.0.1:$ngx/" && break
-        sleep 0.05
-    done
+        ssl_session_tickets on;"
     servers+=(ngx)
     addr[ngx]="127.0.0.1:$ngx"
     label[ngx]="nginx $(nginx -v 2>&1 | sed 's/.*nginx\///') (TLS)"
