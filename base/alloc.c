@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/assert.h"
+
 static _Noreturn void oom(size_t size)
 {
     fprintf(stderr, "faultline: out of memory allocating %zu bytes\n", size);
@@ -71,4 +73,10 @@ char *fl_asprintf(const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+void fl_zero(void *p, size_t n)
+{
+    FL_ASSERT(p || n == 0);
+    memset(p, 0, n); /* n is not a constant here: the library's memset */
 }

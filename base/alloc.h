@@ -21,6 +21,15 @@ char *fl_strndup(const char *s, size_t n);
 /* printf into a new string. */
 char *fl_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Zeroes n bytes with the C library's memset. A pooled record reused per
+ * request (a job, a request, a connection: a few hundred bytes) is cleared
+ * through here because the compiler's inline expansion of memset with a
+ * constant size is a `rep stos`, whose start-up costs more than the
+ * library's vector stores at that size (it was ~4% of an M/M/1 run).
+ */
+void fl_zero(void *p, size_t n);
+
 #define FL_GROW(arr, cap, need) fl_grow((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 #endif

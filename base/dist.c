@@ -362,8 +362,17 @@ static double draw_open_unit(struct fl_rng *r)
 int64_t fl_dist_sample(const struct fl_dist *d, struct fl_rng *r)
 {
     FL_ASSERT(d && r);
-    double x = fl_dist_quantile(d, draw_open_unit(r));
+    double u = draw_open_unit(r), x;
+    if (d->kind == FL_DIST_EXPONENTIAL)
+        /*
+         * The quantile's -mean log1p(-u), as -mean log(1 - u): u is a
+         * multiple of 2^-53 below 1, so 1 - u is exact and both compute the
+         * same logarithm (to the libm's last bit); log is the faster call.
+         */
+        x = -d->a * log(1.0 - u);
+    else
+        x = fl_dist_quantile(d, u);
     if (!(x > 0.0)) return 0;
     if (x >= FL_DIST_SAMPLE_MAX_NS) return (int64_t)FL_DIST_SAMPLE_MAX_NS;
-    return (int64_t)llround(x);
+    return fl_round_nonneg(x);
 }

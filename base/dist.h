@@ -72,6 +72,17 @@ int fl_dist_pareto(struct fl_dist *d, double scale_ns, double shape, const char 
 int fl_dist_empirical(struct fl_dist *d, int n, const double *p, const double *v_ns,
                       const char **why);
 
+/*
+ * llround(x) for 0 <= x < 2^63, without the library call: x - trunc(x) is
+ * exact in binary floating point, so halves round up exactly as llround's
+ * "half away from zero" does for non-negative x.
+ */
+static inline int64_t fl_round_nonneg(double x)
+{
+    int64_t i = (int64_t)x;
+    return i + (x - (double)i >= 0.5);
+}
+
 /* One sample in nanoseconds (>= 0). */
 int64_t fl_dist_sample(const struct fl_dist *d, struct fl_rng *r);
 

@@ -84,7 +84,7 @@ static struct sim_job *job_new(struct sim_world *w)
     }
     struct sim_job *j = w->free_jobs;
     w->free_jobs = j->next_free;
-    memset(j, 0, sizeof *j);
+    fl_zero(j, sizeof *j);
     w->busy_jobs++;
     FL_ASSERT(w->busy_jobs > 0 && !sim_timer_armed(&j->work));
     return j;

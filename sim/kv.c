@@ -128,7 +128,8 @@ static int64_t table_incr(struct sim_kv_table *t, const char *key, int64_t expir
 
 int sim_kv_is_request(const struct px_msg *m)
 {
-    return m && m->status == 0 && m->method && !strcmp(m->method, "EVAL");
+    /* the first letter first: this is asked of every request a pod receives */
+    return m && m->status == 0 && m->method && m->method[0] == 'E' && !strcmp(m->method, "EVAL");
 }
 
 void sim_kv_serve(struct sim_world *w, struct sim_pod *pod, const struct px_msg *req,

@@ -61,7 +61,7 @@ static struct sim_req *req_new(struct sim_world *w)
     }
     struct sim_req *r = w->free_reqs;
     w->free_reqs = r->next_free;
-    memset(r, 0, sizeof *r);
+    fl_zero(r, sizeof *r);
     r->id = w->next_req_id++;
     /* live list: oldest first */
     if (w->live) {
@@ -386,7 +386,7 @@ static int64_t interarrival(struct sim_client *cl)
     FL_ASSERT(cl->cfg->rate_per_s > 0 && cl->cfg->arrival != SIM_ARRIVAL_CLOSED);
     double mean_ns = 1e9 / cl->cfg->rate_per_s;
     if (cl->cfg->arrival == SIM_ARRIVAL_CONSTANT) return (int64_t)llround(mean_ns);
-    int64_t gap = (int64_t)llround(-log(fl_rng_open01(&cl->rng)) * mean_ns);
+    int64_t gap = fl_round_nonneg(-log(fl_rng_open01(&cl->rng)) * mean_ns);
     FL_ASSERT(gap >= 0);
     return gap;
 }
