@@ -58,6 +58,7 @@ void sim_kernel_free(struct sim_kernel *k)
     }
     for (int l = 0; l < SIM_WHEEL_LEVELS; l++)
         for (int s = 0; s < SIM_WHEEL_SLOTS; s++) free(k->slots[l][s].e);
+    free(k->now_q);
     memset(k, 0, sizeof *k);
 }
 
@@ -225,7 +226,7 @@ static struct sim_slot *wheel_first(struct sim_kernel *k, struct sim_timer **lon
 
 static void wheel_to_small(struct sim_kernel *k)
 {
-    FL_ASSERT(k->wheel_mode && !k->firing && k->pending <= SIM_SMALL_MAX);
+    FL_ASSERT(k->wheel_mode && !k->firing && k->pending - k->now_live <= SIM_SMALL_MAX);
     struct sim_entry moved[SIM_SMALL_MAX];
     uint32_t n = 0;
     for (;;) {
@@ -247,7 +248,7 @@ static void wheel_to_small(struct sim_kernel *k)
         slot_release(s);
         clear_bit(k, 0, (unsigned)(s - k->slots[0]));
     }
-    FL_ASSERT(n == k->pending);
+    FL_ASSERT(n + k->now_live == k->pending);
     k->wheel_mode = 0;
     for (uint32_t i = 0; i < n; i++) {
         FL_ASSERT(i == 0 || moved[i - 1].at_ns <= moved[i].at_ns);
@@ -257,9 +258,80 @@ static void wheel_to_small(struct sim_kernel *k)
     k->n_small = n;
 }
 
+/* ---- the now queue: timers due at the instant they were armed (see kernel.h) ---- */
+
+static void now_append(struct sim_kernel *k, struct sim_timer *t)
+{
+    FL_ASSERT(t->at_ns == k->now_ns && k->now_head <= k->now_len);
+    if (k->now_len == k->now_cap) {
+        if (k->now_head >= k->now_len / 2 && k->now_head > 0) {
+            /* half of it has fired: move the rest down rather than grow */
+            uint32_t n = 0;
+            for (uint32_t i = k->now_head; i < k->now_len; i++) {
+                if (!k->now_q[i]) continue;
+                k->now_q[n] = k->now_q[i];
+                k->now_q[n]->entry = n;
+                n++;
+            }
+            FL_ASSERT(n == k->now_live);
+            k->now_head = 0;
+            k->now_len = n;
+        } else {
+            size_t cap = k->now_cap;
+            FL_GROW(k->now_q, cap, (size_t)k->now_len + 1);
+            FL_ASSERT(cap <= UINT32_MAX);
+            k->now_cap = (uint32_t)cap;
+        }
+    }
+    t->slot = SIM_SLOT_NOW;
+    t->entry = k->now_len;
+    k->now_q[k->now_len++] = t;
+    k->now_live++;
+}
+
+static void now_remove(struct sim_kernel *k, struct sim_timer *t)
+{
+    FL_ASSERT(k->now_live > 0 && t->entry < k->now_len && k->now_q[t->entry] == t);
+    k->now_q[t->entry] = NULL;
+    t->slot = 0;
+    if (--k->now_live == 0) k->now_head = k->now_len = 0;
+}
+
+/* Takes the next timer of the now queue (it has one). */
+static struct sim_timer *now_take(struct sim_kernel *k)
+{
+    FL_ASSERT(k->now_live > 0);
+    struct sim_timer *t;
+    while (!(t = k->now_q[k->now_head++])) FL_ASSERT(k->now_head < k->now_len);
+    if (--k->now_live == 0) k->now_head = k->now_len = 0;
+    FL_ASSERT(t->slot == SIM_SLOT_NOW && t->at_ns == k->now_ns);
+    return t;
+}
+
+/*
+ * Whether the wheel or the small set holds a timer due now: those were
+ * armed before this instant began, so they fire before the now queue. In
+ * the wheel, every timer due at the cursor is in the cursor's level-0 slot.
+ */
+static int armed_before_for_now(const struct sim_kernel *k)
+{
+    if (!k->wheel_mode) return k->n_small > 0 && k->small[k->n_small - 1].at_ns == k->now_ns;
+    return k->cursor == k->now_ns &&
+           k->slots[0][(uint64_t)k->now_ns & (SIM_WHEEL_SLOTS - 1)].live > 0;
+}
+
 /* Files a timer (its at_ns set) wherever pending timers are kept now. */
 static void file_any(struct sim_kernel *k, struct sim_timer *t)
 {
+    /*
+     * Into the now queue in the wheel's mode (the small set's insertion of a
+     * timer due now moves nothing: no gain there), and behind what the
+     * queue already holds in either mode (arming order).
+     */
+    if (t->at_ns == k->now_ns && (k->wheel_mode || k->now_live)) {
+        now_append(k, t);
+        return;
+    }
     if (!k->wheel_mode && k->n_small == SIM_SMALL_MAX) small_to_wheel(k);
     if (k->wheel_mode)
         file_timer(k, t);
@@ -270,7 +342,12 @@ static void file_any(struct sim_kernel *k, struct sim_timer *t)
 
 static void unfile_any(struct sim_kernel *k, struct sim_timer *t)
 {
-    FL_ASSERT(t->slot != 0 && (t->slot == SIM_SLOT_SMALL) == !k->wheel_mode);
+    FL_ASSERT(t->slot != 0);
+    if (t->slot == SIM_SLOT_NOW) {
+        now_remove(k, t);
+        return;
+    }
+    FL_ASSERT((t->slot == SIM_SLOT_SMALL) == !k->wheel_mode);
     if (t->slot == SIM_SLOT_SMALL)
         small_remove(k, t);
     else
@@ -524,14 +601,18 @@ uint64_t sim_kernel_run(struct sim_kernel *k, int64_t until_ns)
     }
     uint64_t stop_armed = sim_timer_armed(&k->stop);
     while (!k->stopped && k->pending > stop_armed) {
-        if (!k->wheel_mode) {
-            /* the small set: its last entry is the next to fire */
-            FL_ASSERT(k->n_small == k->pending && k->n_small > 0);
-            do fire(k, k->small[--k->n_small].t);
-            while (!k->stopped && !k->wheel_mode && k->n_small > stop_armed);
+        if (k->now_live && !armed_before_for_now(k)) {
+            fire(k, now_take(k));
             continue;
         }
-        if (k->pending <= SIM_SMALL_LOW) {
+        if (!k->wheel_mode) {
+            /* the small set: its last entry is the next to fire */
+            FL_ASSERT(k->n_small + k->now_live == k->pending && k->n_small > 0);
+            do fire(k, k->small[--k->n_small].t);
+            while (!k->stopped && !k->wheel_mode && !k->now_live && k->n_small > stop_armed);
+            continue;
+        }
+        if (k->pending - k->now_live <= SIM_SMALL_LOW) {
             wheel_to_small(k);
             continue;
         }
@@ -556,5 +637,5 @@ size_t sim_kernel_wheel_bytes(const struct sim_kernel *k)
     for (int l = 0; l < SIM_WHEEL_LEVELS; l++)
         for (int i = 0; i < SIM_WHEEL_SLOTS; i++)
             bytes += (size_t)k->slots[l][i].cap * sizeof(struct sim_entry);
-    return bytes;
+    return bytes + (size_t)k->now_cap * sizeof *k->now_q;
 }

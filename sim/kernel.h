@@ -33,6 +33,15 @@
  * hovers at the limit from moving them every event). Both keep the same
  * order, so which one holds the timers never changes a result.
  *
+ * Timers due at the very instant they are armed (half of all arms in a
+ * mesh: a message over loopback or an ideal network, a response that
+ * costs no CPU) skip the wheel: they go to a FIFO of their own, the now queue,
+ * and fire once every timer that was pending for this instant before it
+ * has. That is still the (time, sequence) order exactly: whatever the wheel
+ * or the small set holds for this instant was armed before the instant
+ * began, so before anything in the now queue. Cancelling one leaves a
+ * tombstone, as in a slot.
+ *
  * Not here: what events mean (the world, the network and the workloads are
  * built on top), and any wall clock (progress reporting is a hook the CLI
  * fills in).
@@ -112,7 +121,8 @@ typedef uint64_t (*sim_instant_cb)(struct sim_kernel *k, void *arg, uint64_t n);
 
 #define SIM_SMALL_MAX  8 /* the small set holds at most this many timers */
 #define SIM_SMALL_LOW  4 /* the run loop moves the wheel's timers back at this many or fewer */
-#define SIM_SLOT_SMALL UINT32_MAX /* sim_timer.slot of a timer in the small set */
+#define SIM_SLOT_SMALL UINT32_MAX       /* sim_timer.slot of a timer in the small set */
+#define SIM_SLOT_NOW   (UINT32_MAX - 1) /* sim_timer.slot of a timer in the now queue */
 
 struct sim_kernel {
     int64_t now_ns;   /* time of the event being run, or of the last one */
@@ -127,6 +137,10 @@ struct sim_kernel {
     uint64_t bits[SIM_WHEEL_LEVELS][SIM_WHEEL_SLOTS / 64]; /* non-empty slots */
     uint64_t words[SIM_WHEEL_LEVELS];                      /* non-zero words of bits */
     struct sim_slot *firing;                               /* the level-0 slot being run, if any */
+    struct sim_timer *
+        *now_q; /* the now queue: timers due at now_ns, in arming order (NULL: cancelled) */
+    uint32_t now_head, now_len, now_cap; /* entries before now_head have fired */
+    uint32_t now_live;                   /* entries that are not tombstones */
     struct sim_event *free_events;
     struct sim_event_chunk *chunks;
     struct sim_timer stop;
@@ -145,7 +159,8 @@ void sim_kernel_init(struct sim_kernel *k);
 /* Frees the event pool. Armed embedded timers are simply forgotten (their owners own them). */
 void sim_kernel_free(struct sim_kernel *k);
 
-/* Bytes the wheel's slots hold for entries (the kernel's memory besides its event pool). */
+/* Bytes the wheel's slots and the now queue hold for entries (the kernel's memory besides its event
+ * pool). */
 size_t sim_kernel_wheel_bytes(const struct sim_kernel *k);
 
 static inline int64_t sim_now(const struct sim_kernel *k)

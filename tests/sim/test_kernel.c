@@ -262,6 +262,84 @@ static void test_kernel_small_set_and_wheel_hand_over_in_order(void)
     free(k);
 }
 
+/* A timer of the busy set: fires as fuzz_fire, then arms or cancels others (often for now). */
+struct busy {
+    struct fuzz f; /* first: fuzz_fire reads it through t->data */
+    int armed;
+};
+static struct busy *busy;
+static struct fl_rng busy_rng;
+static uint64_t busy_seq, busy_arms, busy_dropped;
+
+static void busy_arm(struct sim_kernel *k, struct busy *x, int64_t at)
+{
+    if (x->armed) busy_dropped++; /* re-armed: its earlier time never fires */
+    x->armed = 1;
+    x->f.due = at;
+    x->f.armed_seq = busy_seq++;
+    busy_arms++;
+    sim_timer_arm(k, &x->f.t, at);
+}
+
+static void busy_fire(struct sim_kernel *k, struct sim_timer *t)
+{
+    struct busy *me = t->data;
+    me->armed = 0;
+    fuzz_fire(k, t);
+    for (uint64_t n = fl_rng_below(&busy_rng, 4); n > 0; n--) {
+        struct busy *x = &busy[fl_rng_below(&busy_rng, 300)];
+        uint64_t op = fl_rng_below(&busy_rng, 6);
+        if (op == 0) {
+            busy_dropped += x->armed;
+            x->armed = 0;
+            sim_timer_cancel(k, &x->f.t);
+        } else {
+            /* half of them for the instant being run: into the now queue */
+            busy_arm(k, x, sim_now(k) + (op <= 3 ? 0 : (int64_t)fl_rng_below(&busy_rng, 4) * 1000));
+        }
+    }
+}
+
+/*
+ * Timers armed for the instant being run (the now queue) fire after every
+ * timer that was due at that instant before it began, in arming order,
+ * also when they are cancelled or re-armed while queued: 300 timers in the
+ * wheel, each firing arming, re-arming or cancelling others, half of them
+ * for the same instant, and every firing is in (time, arming order) and
+ * exactly the timers still armed fire.
+ */
+static void test_kernel_timers_due_now_fire_after_those_due_before(void)
+{
+    struct sim_kernel *k = fl_malloc(sizeof *k);
+    sim_kernel_init(k);
+    busy = fl_calloc(300, sizeof *busy);
+    fl_rng_seed(&busy_rng, 11);
+    busy_seq = busy_arms = busy_dropped = 0;
+    fuzz_last_at = fuzz_last_seq = fuzz_fired = fuzz_bad = 0;
+    for (int i = 0; i < 300; i++) sim_timer_init(&busy[i].f.t, busy_fire, &busy[i]);
+    for (int i = 0; i < 300; i++) busy_arm(k, &busy[i], (int64_t)fl_rng_below(&busy_rng, 8) * 1000);
+    for (int round = 0; round < 200 && k->pending; round++) {
+        CU_ASSERT(k->wheel_mode || k->pending <= SIM_SMALL_MAX);
+        sim_kernel_run(k, sim_now(k) + 3000);
+    }
+    CU_ASSERT(k->now_cap > 0); /* the now queue was used */
+    /* what is still armed is cancelled: nothing may fire after it */
+    for (int i = 0; i < 300; i++) {
+        busy_dropped += busy[i].armed;
+        busy[i].armed = 0;
+        sim_timer_cancel(k, &busy[i].f.t);
+    }
+    CU_ASSERT_EQUAL(k->pending, 0);
+    CU_ASSERT_EQUAL(k->now_live, 0);
+    CU_ASSERT_EQUAL(sim_kernel_run(k, SIM_TIME_MAX), 0);
+    CU_ASSERT_EQUAL(fuzz_bad, 0);
+    CU_ASSERT(fuzz_fired > 10000);
+    CU_ASSERT_EQUAL(fuzz_fired, busy_arms - busy_dropped);
+    free(busy);
+    sim_kernel_free(k);
+    free(k);
+}
+
 static void posted(struct sim_kernel *k, void *a, void *b)
 {
     int *count = a;
@@ -462,6 +540,7 @@ void suite_kernel(void)
     TEST_ADD(test_kernel_posted_events_return_to_the_pool);
     TEST_ADD(test_kernel_memory_follows_pending_timers_not_time);
     TEST_ADD(test_kernel_small_set_and_wheel_hand_over_in_order);
+    TEST_ADD(test_kernel_timers_due_now_fire_after_those_due_before);
     TEST_ADD(test_kernel_guard_stops_a_zero_time_loop_in_bounded_memory);
     TEST_ADD(test_kernel_guard_hook_may_watch_more_events_then_stop);
     TEST_ADD(test_kernel_guard_spares_a_large_legitimate_burst);
