@@ -21,21 +21,27 @@
 
 /* ---------------------------------------------------------------- hex */
 
-static int lower_hex(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
+/*
+ * Each lower-hex digit's value plus one; 0 for every other byte (upper
+ * case included: B3 and W3C ids are lower hex). A table rather than
+ * comparisons: every proxy hop reads up to 64 digits of ids.
+ */
+static const unsigned char hex_plus1[256] = {
+    ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
 /* n (<= 16) lower-hex digits at s into *v; -1 if any is not one. */
 static int hex_n(const char *s, size_t n, uint64_t *v)
 {
     FL_ASSERT(n <= 16);
     uint64_t x = 0;
+    unsigned bad = 0;
     for (size_t i = 0; i < n; i++) {
-        int d = lower_hex(s[i]);
-        if (d < 0) return -1;
-        x = x << 4 | (uint64_t)d;
+        unsigned d = hex_plus1[(unsigned char)s[i]];
+        bad |= d == 0; /* no early exit: the loop stays branch-free */
+        x = x << 4 | (uint64_t)((d - 1) & 15);
     }
+    if (bad) return -1;
     *v = x;
     return 0;
 }
@@ -135,6 +141,8 @@ static int header_index(const char *name)
 {
     char c = name[0] | 0x20;
     if (c != 'b' && c != 'x' && c != 't') return -1; /* most headers, at a glance */
+    /* the other x- headers (x-request-id, x-forwarded-for, x-envoy-...) at the third letter */
+    if (c == 'x' && (name[1] != '-' || (name[2] | 0x20) != 'b')) return -1;
     size_t len = strlen(name);
     for (int i = 0; i < H_COUNT; i++)
         if (len == header_lens[i] && !strcasecmp(name, header_names[i])) return i;
