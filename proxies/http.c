@@ -99,12 +99,12 @@ void px_msg_recycle(struct px_msg *m)
     FL_ASSERT(m->n_headers == 0 && (!m->arena || m->arena->used == 0));
 }
 
-const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
+/* n bytes of the message's arena (a new chunk when the last one lacks room). */
+static char *arena_take(struct px_msg *m, size_t n)
 {
-    FL_ASSERT(s || len == 0);
     struct px_arena_chunk *c = m->arena;
-    if (!c || c->size - c->used < len + 1) {
-        size_t size = len + 1 > ARENA_CHUNK ? len + 1 : ARENA_CHUNK;
+    if (!c || c->size - c->used < n) {
+        size_t size = n > ARENA_CHUNK ? n : ARENA_CHUNK;
         c = fl_malloc(sizeof *c + size);
         c->size = size;
         c->used = 0;
@@ -112,11 +112,24 @@ const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
         m->arena = c;
     }
     char *p = c->data + c->used;
-    memcpy(p, s, len);
-    p[len] = '\0';
-    c->used += len + 1;
+    c->used += n;
     FL_ASSERT(c->used <= c->size);
     return p;
+}
+
+const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len)
+{
+    FL_ASSERT(s || len == 0);
+    char *p = arena_take(m, len + 1);
+    memcpy(p, s, len);
+    p[len] = '\0';
+    return p;
+}
+
+char *px_msg_alloc(struct px_msg *m, size_t n)
+{
+    FL_ASSERT(m && n > 0);
+    return arena_take(m, n);
 }
 
 const char *px_msg_header(const struct px_msg *m, const char *name)

@@ -93,6 +93,8 @@ void px_msg_recycle(struct px_msg *m);
 
 /* Copies a string into the message's arena (lives as long as the message). */
 const char *px_msg_strdup(struct px_msg *m, const char *s, size_t len);
+/* n bytes (n > 0) of the message's arena, to write a string into (lives as long as the message). */
+char *px_msg_alloc(struct px_msg *m, size_t n);
 
 /* The first value of a header (any case), or NULL. */
 const char *px_msg_header(const struct px_msg *m, const char *name);

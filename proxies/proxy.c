@@ -92,16 +92,25 @@ static const struct px_route_cfg *find_route(const struct px_proxy_cfg *cfg,
     return NULL; /* Envoy: the virtual host chosen decides; no other is tried */
 }
 
+/* a (la bytes), then mid (lm bytes), then the string b, as one string in the message's arena. */
+static const char *join3(struct px_msg *up, const char *a, size_t la, const char *mid, size_t lm,
+                         const char *b)
+{
+    size_t lb = strlen(b);
+    char *out = px_msg_alloc(up, la + lm + lb + 1);
+    memcpy(out, a, la);
+    memcpy(out + la, mid, lm);
+    memcpy(out + la + lm, b, lb + 1);
+    return out;
+}
+
 /* Joins two path pieces with exactly one '/' between them, into the message's arena. */
 static const char *join_path(struct px_msg *up, const char *a, const char *b)
 {
     size_t la = strlen(a);
     while (la && a[la - 1] == '/') la--;
     while (*b == '/') b++;
-    char *joined = fl_asprintf("%.*s/%s", (int)la, a, b);
-    const char *out = px_msg_strdup(up, joined, strlen(joined));
-    free(joined);
-    return out;
+    return join3(up, a, la, "/", 1, b); /* per request: no printf, no malloc */
 }
 
 /*
@@ -132,10 +141,7 @@ static const char *upstream_path(struct px_proxy *p, const struct px_route_cfg *
     if (r->path.kind != PX_MATCH_PREFIX) return r->path_prefix;
     const char *rest = path + matched;
     if (!*rest) return r->path_prefix;
-    char *joined = fl_asprintf("%s%s", r->path_prefix, rest);
-    const char *out = px_msg_strdup(up, joined, strlen(joined));
-    free(joined);
-    return out;
+    return join3(up, r->path_prefix, strlen(r->path_prefix), "", 0, rest);
 }
 
 struct px_msg *px_upstream_request(struct stream *s)
