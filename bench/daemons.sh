@@ -40,27 +40,29 @@ free_port() {
     exit 1
 }
 
-# nginx_start PORT URL SERVER_LINES: nginx (one worker, in $tmp/nginx) on 127.0.0.1:PORT
-# proxying to the stub at 127.0.0.1:$stub over kept-alive connections; SERVER_LINES
-# (e.g. "ssl; ssl_certificate ...;") follow the listen address; waits until URL answers.
+# nginx_start PORT URL SERVER_LINES [WORKERS]: nginx (WORKERS worker processes, default 1,
+# in $tmp/nginx-PORT) on 127.0.0.1:PORT proxying to the stub at 127.0.0.1:$stub over
+# kept-alive connections; SERVER_LINES (e.g. "ssl; ssl_certificate ...;") follow the
+# listen address; waits until URL answers.
 nginx_start() {
-    local port=$1 url=$2 server_lines=$3 user_line=
-    mkdir -p "$tmp/nginx/logs"
+    local port=$1 url=$2 server_lines=$3 workers=${4:-1} user_line=
+    local dir=$tmp/nginx-$port
+    mkdir -p "$dir/logs"
     [ "$(id -u)" = 0 ] && user_line="user root;"
-    cat >"$tmp/nginx/nginx.conf" <<NGINX
+    cat >"$dir/nginx.conf" <<NGINX
 $user_line
-worker_processes 1;
+worker_processes $workers;
 daemon off;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/error.log warn;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
 events { worker_connections 4096; }
 http {
     access_log off;
-    client_body_temp_path $tmp/nginx/body;
-    proxy_temp_path $tmp/nginx/proxy;
-    fastcgi_temp_path $tmp/nginx/fastcgi;
-    uwsgi_temp_path $tmp/nginx/uwsgi;
-    scgi_temp_path $tmp/nginx/scgi;
+    client_body_temp_path $dir/body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
     upstream stub {
         server 127.0.0.1:$stub;
         keepalive 64;
@@ -75,7 +77,7 @@ http {
     }
 }
 NGINX
-    nginx -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/error.log" &
+    nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
     pids+=($!)
     for _ in $(seq 100); do
         curl -sk -m 1 -o /dev/null "$url" && break
