@@ -11,6 +11,8 @@
 #      timed alone, in interleaved pairs (bench/peers.sh);
 #   5. scaling: services 10/100/1000 x replicas 1/10/100, without and with sidecars
 #      (bench/scale.sh), and the kernel's memory over 1000 simulated s (kernel_rss);
+#      5b. a whole world's peak RSS after 10, 100 and 1000 simulated s with 10^5
+#      requests in flight (bench/inflight.yaml);
 #   4. the live gateway and nginx in front of the same stub, under wrk, then the
 #      gateway's P99 with and without a slowloris of 1,000 connections
 #      (bench/live_bench.sh; when wrk is installed, nginx's row when nginx is);
@@ -242,6 +244,21 @@ echo
 echo "== 5. scaling: S services x R replicas in pairs, without and with sidecars, ${SCALE_REQUESTS:-100000} requests"
 echo "   (bench/scale.sh: one process per row, at most 8 GB and 300 s each)"
 FAULTLINE="$FL" REQUESTS=${SCALE_REQUESTS:-100000} bash bench/scale.sh
+
+echo
+echo "== 5b. a whole world's memory over simulated time: bench/inflight.yaml, 10^5 requests in"
+echo "   flight (10,000/s, 10 s each); peak RSS of one run per duration"
+printf '%-10s %12s %10s %10s\n' simulated requests wall_s peak_MB
+for d in 10 100 1000; do
+    out=$(mktemp -d)
+    /usr/bin/time -f "%e %M" -o "$out/time" "$FL" run bench/inflight.yaml --quiet --no-db \
+        --out "$out/o" --set duration=${d}s || true
+    n=$(sed -n 's/.*"total": \([0-9]*\).*/\1/p' "$out/o/summary.json" | head -1)
+    read -r wall rss <"$out/time"
+    awk -v d="$d" -v n="$n" -v w="$wall" -v r="$rss" \
+        'BEGIN { printf "%-10s %12d %10.2f %10.1f\n", d "s", n, w, r / 1024 }'
+    rm -rf "$out"
+done
 
 echo
 echo "== 4. live: faultline gateway and nginx in front of the same stub, then the gateway"
