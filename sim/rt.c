@@ -37,12 +37,13 @@ struct sim_work {
     struct sim_work *next;
 };
 
-static const struct px_rt_ops sim_rt_ops;
+static const struct px_rt_ops sim_rt_ops, sim_rt_ops_untraced;
 
 static struct sim_proxy *of(struct px_rt *rt)
 
 {
-    FL_ASSERT(rt && rt->ops == &sim_rt_ops); /* only the simulator's runtime is one */
+    /* only the simulator's runtime is one */
+    FL_ASSERT(rt && (rt->ops == &sim_rt_ops || rt->ops == &sim_rt_ops_untraced));
     return (struct sim_proxy *)rt;
 }
 
@@ -361,32 +362,42 @@ static void rt_kv_incr(struct px_rt *rt, const struct px_kv_req *req, px_kv_cb c
     sim_kv_request(of(rt), req, cb, arg);
 }
 
-static const struct px_rt_ops sim_rt_ops = {
-    .now = rt_now,
-    .draw = rt_random,
-    .timer_init = rt_timer_init,
-    .timer_arm = rt_timer_arm,
-    .timer_cancel = rt_timer_cancel,
-    .connect = rt_connect,
-    .conn_bind = rt_conn_bind,
-    .send = rt_send,
-    .conn_close = rt_conn_close,
-    .conn_reset = rt_conn_reset,
-    .conn_release = rt_conn_release,
-    .msg_new = rt_msg_new,
-    .msg_free = rt_msg_free,
-    .work = rt_work,
-    .span = rt_span,
-    .event = rt_event,
-    .conn_peer = rt_conn_peer,
-    .conn_local = rt_conn_local,
-    .connect_local = rt_connect_local,
-    .trace_id = rt_trace_id,
-    .endpoint_absent = rt_endpoint_absent,
-    .unix_now = rt_unix_now,
-    .conn_principal = rt_conn_principal,
-    .kv_incr = rt_kv_incr,
-};
+/* clang-format off */
+#define SIM_RT_OPS(span_op) {                                                   \
+    .now = rt_now,                                                              \
+    .draw = rt_random,                                                          \
+    .timer_init = rt_timer_init,                                                \
+    .timer_arm = rt_timer_arm,                                                  \
+    .timer_cancel = rt_timer_cancel,                                            \
+    .connect = rt_connect,                                                      \
+    .conn_bind = rt_conn_bind,                                                  \
+    .send = rt_send,                                                            \
+    .conn_close = rt_conn_close,                                                \
+    .conn_reset = rt_conn_reset,                                                \
+    .conn_release = rt_conn_release,                                            \
+    .msg_new = rt_msg_new,                                                      \
+    .msg_free = rt_msg_free,                                                    \
+    .work = rt_work,                                                            \
+    .span = span_op,                                                            \
+    .event = rt_event,                                                          \
+    .conn_peer = rt_conn_peer,                                                  \
+    .conn_local = rt_conn_local,                                                \
+    .connect_local = rt_connect_local,                                          \
+    .trace_id = rt_trace_id,                                                    \
+    .endpoint_absent = rt_endpoint_absent,                                      \
+    .unix_now = rt_unix_now,                                                    \
+    .conn_principal = rt_conn_principal,                                        \
+    .kv_incr = rt_kv_incr,                                                      \
+}
+/* clang-format on */
+
+static const struct px_rt_ops sim_rt_ops = SIM_RT_OPS(rt_span);
+/*
+ * The same without spans, for the proxies of a run that keeps none (no
+ * span files and no slowest requests: sim_trace_span would drop every one):
+ * the proxies then skip building them. Trace ids are drawn as before.
+ */
+static const struct px_rt_ops sim_rt_ops_untraced = SIM_RT_OPS(NULL);
 
 /* A connection to the proxy's port: the proxy holds its end from now on. */
 static void proxy_accept(void *ctx, struct sim_conn *c)
@@ -401,7 +412,7 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
 {
     FL_ASSERT(w && node < w->n_nodes && name);
     struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
-    sp->rt.ops = &sim_rt_ops;
+    sp->rt.ops = w->tracer || w->sc->spans ? &sim_rt_ops : &sim_rt_ops_untraced;
     sp->w = w;
     sp->node = node;
     sp->name = fl_strdup(name);
