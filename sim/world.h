@@ -216,6 +216,7 @@ struct sim_world {
     struct sim_client *clients;
     uint32_t n_clients;
     struct fl_u64map paths;
+    struct sim_path *last_path; /* the last path sim_path_get returned (most often asked again) */
     uint32_t next_conn_id;
     struct sim_conn *free_conns;
     struct px_msg *free_msgs;
