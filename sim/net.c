@@ -27,6 +27,8 @@ struct msgbox {
 };
 
 #define POOL_BLOCK 256
+/* Paths live as long as the world: they are carved from blocks of this many, never freed alone. */
+#define PATH_BLOCK 256
 
 void *sim_world_block(struct sim_world *w, size_t n, size_t size)
 {
@@ -42,10 +44,11 @@ void sim_net_init(struct sim_world *w)
     fl_u64map_init(&w->paths);
 }
 
-static void free_path(void *val, void *arg)
+static void free_path_links(void *val, void *arg)
 {
+    struct sim_path *p = val;
     (void)arg;
-    free(val);
+    net_link_free(&p->out);
 }
 
 void sim_net_free(struct sim_world *w)
@@ -60,9 +63,13 @@ void sim_net_free(struct sim_world *w)
     free(w->msg_blocks);
     w->msg_blocks = NULL;
     w->n_msg_blocks = 0;
+    /* paths are in world blocks; only a network fault gives a link something of its own
+     * (its windows' room), and every one sets w->netfaults first */
+    if (w->netfaults) fl_u64map_each(&w->paths, free_path_links, NULL);
     sim_netfault_free(w);
-    fl_u64map_each(&w->paths, free_path, NULL);
     fl_u64map_free(&w->paths);
+    w->path_room = NULL;
+    w->n_path_room = 0;
 }
 
 /* ---- messages ---- */
@@ -126,6 +133,18 @@ static int64_t zone_delay(const struct sim_world *w, const char *a, const char *
     return la != lb || strncmp(za, zb, la) ? n->cross_zone_delay_ns : 0;
 }
 
+/* A zeroed path from the world's current block (a new block when it is used up). */
+static struct sim_path *path_alloc(struct sim_world *w)
+{
+    if (!w->n_path_room) {
+        w->path_room = sim_world_block(w, PATH_BLOCK, sizeof *w->path_room);
+        w->n_path_room = PATH_BLOCK;
+    }
+    FL_ASSERT(w->path_room && w->n_path_room <= PATH_BLOCK);
+    w->n_path_room--;
+    return w->path_room++;
+}
+
 static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t dst)
 {
     FL_ASSERT(src < w->n_nodes && dst < w->n_nodes);
@@ -135,7 +154,7 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
         FL_ASSERT(p->src == src && p->dst == dst);
         return p;
     }
-    p = fl_calloc(1, sizeof *p);
+    p = path_alloc(w);
     p->src = src;
     p->dst = dst;
     const struct sim_node *a = &w->nodes[src], *b = &w->nodes[dst];
@@ -144,10 +163,11 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     struct net_link_cfg zoned = src == dst ? loopback : *link_cfg(w, a->group, b->group);
     if (src != dst) zoned.delay_ns += zone_delay(w, a->locality, b->locality);
     const struct net_link_cfg *cfg = &zoned;
-    char *name = fl_asprintf("link/%s/%s", a->name, b->name);
+    /* the stream of "link/SRC/DST", hashed in place: a path is made per pair of nodes that
+     * talk, often once per request or two in a large mesh */
     struct fl_rng rng;
-    fl_rng_derive(&rng, w->sc->seed, name);
-    free(name);
+    fl_rng_derive_parts(&rng, w->sc->seed, (const char *const[]){"link/", a->name, "/", b->name},
+                        4);
     net_link_init(&p->out, cfg, &rng);
     p->ideal = net_link_cfg_ideal(cfg);
     sim_netfault_on_path(w, p); /* network faults active now (sim/netfault.c) */

@@ -216,6 +216,8 @@ struct sim_world {
     struct sim_client *clients;
     uint32_t n_clients;
     struct fl_u64map paths;
+    struct sim_path *path_room; /* the rest of the current block of paths (net.c) */
+    size_t n_path_room;
     uint32_t next_conn_id;
     struct sim_conn *free_conns;
     struct px_msg *free_msgs;
