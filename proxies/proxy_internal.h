@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "base/freelist.h"
+#include "base/u64map.h"
 #include "proxies/proxy.h"
 #include "proxies/respcache.h"
 #include "proxies/trace.h"
@@ -129,11 +130,15 @@ struct px_proxy {
     char *locality;          /* where it runs, or NULL */
     struct px_label *labels; /* of the workload it serves */
     size_t n_labels;
-    struct cluster **clusters; /* per cfg cluster, NULL until first used (px_cluster_at) */
-    size_t n_clusters;
-    uint32_t *live; /* the indices of the clusters created, in the order they were */
-    size_t n_live;
-    struct fl_freelist stream_pool, attempt_pool; /* released streams and attempts, reused */
+    size_t n_clusters;        /* the configuration's; only those used exist (px_cluster_at) */
+    uint32_t *live;           /* the indices of the clusters created, in the order they were */
+    struct cluster **live_cl; /* live[i]'s cluster */
+    size_t n_live, cap_live;
+    /* index + 1 -> cluster, once more than a few exist (below, live is searched): a sidecar
+     * of a large mesh is configured with every service but calls one or two */
+    struct fl_u64map by_index;
+    struct px_pools *pools; /* released streams and attempts: the runtime's, else own */
+    struct px_pools own;
     int64_t created_ns; /* when it started: its clusters' outlier sweeps keep time from it */
     struct px_rl *rls;
     struct px_rl_wait *rl_waits; /* requests to counter stores not answered yet */
@@ -211,6 +216,8 @@ int px_wants_close(const struct px_msg *m);
  * clusters its traffic goes to (proxy.c).
  */
 struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index);
+/* Cluster index of the proxy if it has been created, else NULL. */
+struct cluster *px_cluster_find(const struct px_proxy *p, uint32_t index);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);

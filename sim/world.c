@@ -181,6 +181,10 @@ static void free_world(struct sim_world *w)
     sim_trace_free(w);
     sim_app_free(w);
     sim_net_free(w);
+    if (w->px_pools) { /* after every proxy (mesh, ambient): they give their objects back */
+        px_pools_free(w->px_pools);
+        free(w->px_pools);
+    }
     for (uint32_t i = 0; i < w->n_nodes; i++) free(w->nodes[i].name);
     free(w->nodes);
     free(w->clients);

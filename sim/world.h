@@ -35,6 +35,7 @@
 struct sim_world;
 struct sim_conn;
 struct sim_netfaults;
+struct px_pools;
 
 /* Connection errors are the runtime interface's (proxies/rt.h): PX_ETIMEDOUT... */
 
@@ -246,6 +247,7 @@ struct sim_world {
     uint64_t trace_ids;            /* trace and span ids drawn (sim/trace.c) */
     struct sim_tracer *tracer;     /* the span sink's open and kept traces (sim/trace.c) */
     struct sim_identity *identity; /* workload certificates (sim/identity.c), or NULL */
+    struct px_pools *px_pools;     /* free lists every proxy shares (sim/rt.c), or NULL */
 };
 
 /* ---- net.c ---- */
