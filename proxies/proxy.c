@@ -718,13 +718,17 @@ static void cluster_add_live(struct px_proxy *p, struct cluster *cl)
 
 struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index)
 {
-    struct cluster *cl = px_cluster_find(p, index);
-    if (cl) return cl;
-    cl = fl_calloc(1, sizeof *cl);
-    px_cluster_init(p, cl, index);
-    cluster_add_live(p, cl);
+    /* the last one first: it is read next anyway, where the live indices are another line */
+    struct cluster *cl = p->last_cl;
+    if (cl && cl->index == index) return cl;
+    cl = px_cluster_find(p, index);
+    if (!cl) {
+        cl = fl_calloc(1, sizeof *cl);
+        px_cluster_init(p, cl, index);
+        cluster_add_live(p, cl);
+    }
     FL_ASSERT(cl->index == index && p->n_live <= p->n_clusters);
-    return cl;
+    return p->last_cl = cl;
 }
 
 size_t px_proxy_clusters_used(const struct px_proxy *p, const uint32_t **index)

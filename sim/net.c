@@ -133,6 +133,14 @@ static int64_t zone_delay(const struct sim_world *w, const char *a, const char *
     return la != lb || strncmp(za, zb, la) ? n->cross_zone_delay_ns : 0;
 }
 
+void sim_path_set_ideal(struct sim_world *w, struct sim_path *p, int ideal)
+{
+    FL_ASSERT(w && p && w->n_nonideal >= (uint64_t)!p->ideal);
+    w->n_nonideal += (uint64_t)!ideal;
+    w->n_nonideal -= (uint64_t)!p->ideal;
+    p->ideal = ideal ? 1 : 0;
+}
+
 /* A zeroed path from the world's current block (a new block when it is used up). */
 static struct sim_path *path_alloc(struct sim_world *w)
 {
@@ -142,6 +150,7 @@ static struct sim_path *path_alloc(struct sim_world *w)
     }
     FL_ASSERT(w->path_room && w->n_path_room <= PATH_BLOCK);
     w->n_path_room--;
+    w->n_nonideal++; /* zeroed: not ideal until path_make says */
     return w->path_room++;
 }
 
@@ -169,7 +178,7 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     fl_rng_derive_parts(&rng, w->sc->seed, (const char *const[]){"link/", a->name, "/", b->name},
                         4);
     net_link_init(&p->out, cfg, &rng);
-    p->ideal = net_link_cfg_ideal(cfg);
+    sim_path_set_ideal(w, p, net_link_cfg_ideal(cfg));
     sim_netfault_on_path(w, p); /* network faults active now (sim/netfault.c) */
     fl_u64map_put(&w->paths, key, p);
     return p;
@@ -182,7 +191,8 @@ struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst)
         p->back = path_make(w, dst, src);
         p->back->back = p;
         int ideal = p->ideal && p->back->ideal;
-        p->ideal = p->back->ideal = ideal;
+        sim_path_set_ideal(w, p, ideal);
+        sim_path_set_ideal(w, p->back, ideal);
     }
     FL_ASSERT(p->back->back == p && p->back->src == dst && p->ideal == p->back->ideal);
     return p;
@@ -284,7 +294,7 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     FL_ASSERT(c->refs > 0 && status <= PX_OK); /* the handshake's own reference */
     /* the handshake ended as either node went down (a pod killed): reset */
     if (c->state == SIM_CONN_CONNECTING && status == PX_OK &&
-        (!w->nodes[c->path->dst].up || !w->nodes[c->path->src].up))
+        (!w->nodes[c->dst].up || !w->nodes[c->src].up))
         status = PX_ECONNREFUSED;
     if (c->state == SIM_CONN_CONNECTING) {
         c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
@@ -314,10 +324,12 @@ struct sim_conn *sim_conn_open_tls(struct sim_world *w, uint32_t src, uint32_t d
 {
     FL_ASSERT(after_ns >= 0 && fail <= PX_OK && tls <= SIM_TLS_MUTUAL);
     struct sim_path *p = sim_path_get(w, src, dst);
-    w->nodes[src].activity++;
+    w->activity[src]++;
     struct sim_conn *c = conn_alloc(w);
     c->w = w;
     c->path = p;
+    c->src = src;
+    c->dst = dst;
     c->port = port;
     c->state = SIM_CONN_CONNECTING;
     c->refs = 2; /* the caller's, and the handshake's event */
@@ -386,7 +398,7 @@ static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px
     FL_ASSERT(c->in_flight > 0);
     c->in_flight--;
     if (c->state == SIM_CONN_OPEN && side == 1 && !e->cbs && !c->accepted) {
-        const struct sim_listener *l = listener(w, c->path->dst, c->port);
+        const struct sim_listener *l = listener(w, c->dst, c->port);
         c->accepted = 1;
         if (l) l->accept(l->ctx, c);
     }
@@ -439,16 +451,17 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
         return;
     }
     int64_t now = sim_now(&w->k), at = now;
-    w->nodes[side ? c->path->dst : c->path->src].activity++;
-    if (!c->path->ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now,
-                                        px_msg_wire_bytes(msg), &at) != NET_OK) {
+    w->activity[side ? c->dst : c->src]++;
+    int ideal = sim_conn_ideal(w, c);
+    if (!ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now, px_msg_wire_bytes(msg),
+                               &at) != NET_OK) {
         sim_msg_free(w, msg);
         sim_conn_ref(c);
         sim_post(&w->k, at, broken_event, c, NULL);
         return;
     }
     /* this hop's retransmission delay (a forwarded copy's earlier hops do not count) */
-    msg->rtx_ns = c->path->ideal ? 0 : net_tcp_take_rtx(&c->tcp);
+    msg->rtx_ns = ideal ? 0 : net_tcp_take_rtx(&c->tcp);
     FL_ASSERT(msg->rtx_ns >= 0 && at >= now);
     sim_conn_ref(c);
     c->in_flight++;
@@ -491,7 +504,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
     size_t n = 0, cap = 16;
     struct sim_conn **v = fl_malloc(cap * sizeof *v);
     for (struct sim_conn *c = w->live_conns; c; c = c->live_next) {
-        if (c->state != SIM_CONN_OPEN || (c->path->src != node && c->path->dst != node)) continue;
+        if (c->state != SIM_CONN_OPEN || (c->src != node && c->dst != node)) continue;
         if (n == cap) v = fl_realloc(v, (cap *= 2) * sizeof *v);
         v[n++] = c;
     }
@@ -502,7 +515,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
         c->state = SIM_CONN_CLOSED;
         unpark(c);
         for (int side = 0; side < 2; side++) {
-            uint32_t at_node = side ? c->path->dst : c->path->src;
+            uint32_t at_node = side ? c->dst : c->src;
             const struct sim_end *e = &c->end[side];
             if (!e->cbs || !e->cbs->closed) continue;
             /* the far end hears the FIN or RST after the one-way delay; the node's own at once */
@@ -520,8 +533,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
 int sim_net_node_quiet(const struct sim_world *w, uint32_t node)
 {
     for (const struct sim_conn *c = w->live_conns; c; c = c->live_next)
-        if (c->state == SIM_CONN_OPEN && c->in_flight &&
-            (c->path->src == node || c->path->dst == node))
+        if (c->state == SIM_CONN_OPEN && c->in_flight && (c->src == node || c->dst == node))
             return 0;
     return 1;
 }
