@@ -75,6 +75,7 @@ struct px_lb {
     uint32_t n_loc;
     uint32_t *loc_count; /* scratch for a pick: healthy and total hosts per locality */
     uint64_t prio_picks[PX_LB_PRIO_MAX]; /* picks per priority */
+    uint64_t rebuilds;                   /* hash tables built; 0: tables all zero, untouched */
     /* ring hash / Maglev: per priority, the table and which hosts it was built over (last:
      * what every pick reads comes before, in a few cache lines) */
     struct px_lb_table {
@@ -83,7 +84,6 @@ struct px_lb {
         uint8_t *members;
         int built;
     } tables[PX_LB_PRIO_MAX];
-    uint64_t rebuilds;
 };
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts);
