@@ -253,6 +253,8 @@ struct sim_world {
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
+    char *arena_next; /* the free rest of the current chunk of blocks (net.c) */
+    size_t arena_left;
     struct sim_conn *live_conns;   /* every connection not freed (net.c) */
     struct sim_lives *lives;       /* the pods' lifecycles, once a pod fault acts (pods.c) */
     uint64_t trace_ids;            /* trace and span ids drawn (sim/trace.c) */
