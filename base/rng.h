@@ -15,6 +15,7 @@
 #ifndef FL_BASE_RNG_H
 #define FL_BASE_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct fl_rng {
@@ -39,6 +40,12 @@ void fl_rng_seed(struct fl_rng *r, uint64_t seed);
  * names give independent-looking streams.
  */
 void fl_rng_derive(struct fl_rng *r, uint64_t seed, const char *name);
+/*
+ * The same for the name made of the n parts one after the other (no string
+ * is built): fl_rng_derive_parts(r, seed, (const char *[]){"a/", "b"}, 2)
+ * seeds the stream of "a/b".
+ */
+void fl_rng_derive_parts(struct fl_rng *r, uint64_t seed, const char *const *parts, size_t n);
 
 /* 64-bit FNV-1a of a string, finished with splitmix64's mixer. */
 uint64_t fl_hash_str(const char *s);

@@ -13,9 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key and its value side by side: a lookup's probe reads one cache line, not two. */
+struct fl_u64map_slot {
+    uint64_t key; /* 0: empty */
+    void *val;
+};
+
 struct fl_u64map {
-    uint64_t *keys;
-    void **vals;
+    struct fl_u64map_slot *slots;
     size_t cap, len;
 };
 

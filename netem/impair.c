@@ -4,8 +4,10 @@
  * window covering it lets it through (independent draws, in the order the
  * windows were added).
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "base/alloc.h"
 #include "base/assert.h"
 #include "netem/impair.h"
 
@@ -14,19 +16,28 @@ int net_impairs_add(struct net_impairs *s, const struct net_impair *w)
     FL_ASSERT(s && w && w->from_ns <= w->until_ns);
     FL_ASSERT(w->delay_ns >= 0 && w->jitter_ns >= 0 && w->loss >= 0.0 && w->loss <= 1.0);
     if (s->n == NET_IMPAIR_MAX) return -1;
+    if (!s->v) s->v = fl_calloc(NET_IMPAIR_MAX, sizeof *s->v);
     s->v[s->n++] = *w;
     return 0;
 }
 
 void net_impairs_remove(struct net_impairs *s, uint64_t id)
 {
-    FL_ASSERT(s && s->n <= NET_IMPAIR_MAX);
+    FL_ASSERT(s && s->n <= NET_IMPAIR_MAX && (s->v || !s->n));
     for (uint32_t i = 0; i < s->n; i++) {
         if (s->v[i].id != id) continue;
         memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof s->v[0]);
         s->n--;
         return;
     }
+}
+
+void net_impairs_free(struct net_impairs *s)
+{
+    FL_ASSERT(s && (s->v || !s->n));
+    free(s->v);
+    s->v = NULL;
+    s->n = 0;
 }
 
 /* Uniform on [delay - jitter, delay + jitter], as netem's tabledist() without a table. */

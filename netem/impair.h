@@ -35,8 +35,13 @@ struct net_impair {
     struct fl_rng rng;
 };
 
+/*
+ * The windows of one link. Their room (NET_IMPAIR_MAX windows) is allocated
+ * by the first add: almost every link of a large mesh never gets one, and
+ * a link stays small (sim/net.c makes one per pair of nodes that talk).
+ */
 struct net_impairs {
-    struct net_impair v[NET_IMPAIR_MAX];
+    struct net_impair *v; /* NET_IMPAIR_MAX windows, NULL until the first add */
     uint32_t n;
     uint64_t lost; /* packets the windows made vanish */
 };
@@ -46,6 +51,9 @@ int net_impairs_add(struct net_impairs *s, const struct net_impair *w);
 
 /* Removes the window with this id (if any). */
 void net_impairs_remove(struct net_impairs *s, uint64_t id);
+
+/* Releases the windows' room (the set is empty afterwards; lost is kept). */
+void net_impairs_free(struct net_impairs *s);
 
 /*
  * What the windows covering send_ns do to one packet: 0 when one of them

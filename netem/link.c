@@ -114,6 +114,12 @@ void net_link_init(struct net_link *l, const struct net_link_cfg *cfg, const str
     l->corr_last = (uint32_t)(fl_rng_next(&l->rng) >> 32); /* netem's init_crandom() */
 }
 
+void net_link_free(struct net_link *l)
+{
+    FL_ASSERT(l);
+    net_impairs_free(&l->impair);
+}
+
 /* netem's get_crandom(): a fresh 32-bit value mixed with the previous one. */
 static uint32_t crandom(struct net_link *l)
 {

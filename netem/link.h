@@ -77,6 +77,8 @@ struct net_link {
 
 /* Prepares a link with its config (copied) and its own random stream (copied). */
 void net_link_init(struct net_link *l, const struct net_link_cfg *cfg, const struct fl_rng *rng);
+/* Releases what the link holds besides itself (its impairment windows' room). */
+void net_link_free(struct net_link *l);
 
 enum { NET_PKT_RETRANSMIT = 1 };
 

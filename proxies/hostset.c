@@ -16,7 +16,7 @@
 void px_proxy_set_endpoint(struct px_proxy *p, size_t i, size_t h, int present)
 {
     FL_ASSERT(p && i < p->n_clusters);
-    struct cluster *cl = p->clusters[i];
+    struct cluster *cl = px_cluster_find(p, (uint32_t)i);
     FL_ASSERT(h < p->cfg->clusters[i].n_endpoints);
     if (!cl) return; /* not created yet: it will start from the runtime's view (rt.h) */
     cl->lbh[h].absent = present ? 0 : 1;

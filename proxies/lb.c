@@ -97,8 +97,8 @@ void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
     lb->deadline = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->deadline);
     for (uint32_t i = 0; i < n_hosts; i++) lb->deadline[i] = -1.0; /* not scheduled */
     lb->edf_now = 0.0;
-    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++)
-        lb->tables[p].members = fl_calloc(n_hosts ? n_hosts : 1, 1);
+    /* the hash tables' members come with their first build (hash_refresh): most balancers
+     * never hash, and a mesh makes a balancer per cluster of every sidecar */
     lb->prio = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->prio);
     lb->loc = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->loc);
     lb->n_prio = 1;
@@ -109,7 +109,8 @@ void px_lb_free(struct px_lb *lb)
 {
     free(lb->deadline);
     lb->deadline = NULL;
-    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++) {
+    /* a balancer that never hashed has nothing in its tables: their lines stay untouched */
+    for (uint32_t p = 0; lb->rebuilds && p < PX_LB_PRIO_MAX; p++) {
         free(lb->tables[p].members);
         px_ring_free(&lb->tables[p].ring);
         px_maglev_free(&lb->tables[p].maglev);
@@ -119,7 +120,7 @@ void px_lb_free(struct px_lb *lb)
     free(lb->loc_weight);
     free(lb->loc_count);
     lb->loc_count = NULL;
-    memset(lb->tables, 0, sizeof lb->tables);
+    if (lb->rebuilds) memset(lb->tables, 0, sizeof lb->tables);
     lb->prio = NULL;
     lb->loc = NULL;
     lb->loc_weight = NULL;
@@ -147,7 +148,7 @@ void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc
         memcpy(lb->loc_weight, loc_weight, n_loc * sizeof *loc_weight);
         lb->loc_count = fl_calloc(2 * (size_t)n_loc, sizeof *lb->loc_count);
     }
-    for (uint32_t p = 0; p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
+    for (uint32_t p = 0; lb->rebuilds && p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -324,7 +325,9 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
 static struct px_lb_table *hash_refresh(struct px_lb *lb, const struct cands *c)
 {
     struct px_lb_table *t = &lb->tables[c->prio < 0 ? 0 : c->prio];
-    FL_ASSERT(c->prio < (int)lb->n_prio && t->members);
+    FL_ASSERT(c->prio < (int)lb->n_prio && (t->members || !t->built));
+    FL_ASSERT(lb->rebuilds || !t->members); /* the first build follows the first members */
+    if (!t->members) t->members = fl_calloc(lb->n ? lb->n : 1, 1); /* none in: not built */
     int same = t->built;
     for (uint32_t i = 0; i < lb->n; i++) {
         uint8_t in = (uint8_t)in_source(c, i);

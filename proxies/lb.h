@@ -67,14 +67,6 @@ struct px_lb {
     double *deadline; /* EDF: per host */
     double edf_now;
     uint64_t panics; /* picks made in panic mode */
-    /* ring hash / Maglev: per priority, the table and which hosts it was built over */
-    struct px_lb_table {
-        struct px_ring ring;
-        struct px_maglev maglev;
-        uint8_t *members;
-        int built;
-    } tables[PX_LB_PRIO_MAX];
-    uint64_t rebuilds;
     /* priorities and locality weights (px_lb_set_levels); none: one level, no weights */
     uint8_t *prio;        /* per host, < n_prio */
     uint32_t n_prio;      /* >= 1 */
@@ -83,6 +75,15 @@ struct px_lb {
     uint32_t n_loc;
     uint32_t *loc_count; /* scratch for a pick: healthy and total hosts per locality */
     uint64_t prio_picks[PX_LB_PRIO_MAX]; /* picks per priority */
+    uint64_t rebuilds;                   /* hash tables built; 0: tables all zero, untouched */
+    /* ring hash / Maglev: per priority, the table and which hosts it was built over (last:
+     * what every pick reads comes before, in a few cache lines) */
+    struct px_lb_table {
+        struct px_ring ring;
+        struct px_maglev maglev;
+        uint8_t *members;
+        int built;
+    } tables[PX_LB_PRIO_MAX];
 };
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts);

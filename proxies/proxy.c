@@ -279,7 +279,7 @@ static void stream_free(struct stream *s)
     if (s->tried != s->tried_inline) free(s->tried);
     p->active--;
     LIST_DEL(p->streams, s);
-    fl_freelist_put(&p->stream_pool, s);
+    fl_freelist_put(&p->pools->streams, s);
 }
 
 /* After the rate limit and faults: the route's later policies, then the attempts. */
@@ -484,7 +484,7 @@ static void stream_start(struct down *d, struct px_msg *req)
     struct px_proxy *p = d->p;
     /* HTTP/1.1: one stream at a time on an open connection */
     FL_ASSERT(!d->s && !d->closed && req);
-    struct stream *s = fl_freelist_get(&p->stream_pool);
+    struct stream *s = fl_freelist_get(&p->pools->streams);
     LIST_ADD(p->streams, s);
     s->p = p;
     s->down = d;
@@ -585,6 +585,20 @@ void px_proxy_accept(struct px_proxy *p, struct px_conn *c)
     p->rt->ops->conn_bind(p->rt, c, &down_cbs, d);
 }
 
+void px_pools_init(struct px_pools *pl)
+{
+    FL_ASSERT(pl);
+    fl_freelist_init(&pl->streams, sizeof(struct stream));
+    fl_freelist_init(&pl->attempts, sizeof(struct attempt));
+}
+
+void px_pools_free(struct px_pools *pl)
+{
+    FL_ASSERT(pl && pl->streams.size == sizeof(struct stream));
+    fl_freelist_free(&pl->streams);
+    fl_freelist_free(&pl->attempts);
+}
+
 struct px_proxy *px_proxy_new(struct px_rt *rt, const struct px_proxy_cfg *cfg)
 {
     return px_proxy_new_at(rt, cfg, NULL);
@@ -614,11 +628,10 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     }
     p->n_labels = n_labels;
     p->n_clusters = cfg->n_clusters;
-    p->clusters = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->clusters);
-    p->live = fl_calloc(cfg->n_clusters ? cfg->n_clusters : 1, sizeof *p->live);
+    fl_u64map_init(&p->by_index);
     p->created_ns = px_now(rt);
-    fl_freelist_init(&p->stream_pool, sizeof(struct stream));
-    fl_freelist_init(&p->attempt_pool, sizeof(struct attempt));
+    px_pools_init(&p->own);
+    p->pools = rt->pools ? rt->pools : &p->own;
     FL_ASSERT(n_labels == 0 || labels);
     p->rls = fl_calloc(cfg->n_rate_limits ? cfg->n_rate_limits : 1, sizeof *p->rls);
     for (size_t i = 0; i < cfg->n_rate_limits; i++) {
@@ -650,15 +663,15 @@ void px_proxy_free(struct px_proxy *p)
     px_up_drop_all(p);
     px_mirror_drop_all(p);
     for (size_t i = 0; i < p->n_live; i++) {
-        struct cluster *cl = p->clusters[p->live[i]];
+        struct cluster *cl = p->live_cl[i];
         FL_ASSERT(cl && cl->index == p->live[i]);
         px_cluster_free(p, cl);
         free(cl);
     }
-    free(p->clusters);
     free(p->live);
-    fl_freelist_free(&p->stream_pool);
-    fl_freelist_free(&p->attempt_pool);
+    free(p->live_cl);
+    fl_u64map_free(&p->by_index);
+    px_pools_free(&p->own); /* the runtime's pools outlive the proxy */
     for (size_t i = 0; i < p->cfg->n_rate_limits; i++) px_rl_free(&p->rls[i]);
     free(p->rls);
     free(p->locality);
@@ -681,17 +694,47 @@ void px_proxy_free(struct px_proxy *p)
  * with the proxy, as Istio pushes every cluster at start (upstream.c). A mesh of N services thus
  * costs N clusters per sidecar in configuration (shared) but only those used in state.
  */
-struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index)
+/* Up to this many clusters, a lookup searches the live indices rather than the map. */
+#define LIVE_SCAN 8
+
+struct cluster *px_cluster_find(const struct px_proxy *p, uint32_t index)
 {
     FL_ASSERT(p && index < p->n_clusters && p->n_live <= p->n_clusters);
-    struct cluster *cl = p->clusters[index];
-    if (cl) return cl;
-    cl = fl_calloc(1, sizeof *cl);
-    px_cluster_init(p, cl, index);
-    p->clusters[index] = cl;
-    p->live[p->n_live++] = index;
+    if (p->n_live > LIVE_SCAN) return fl_u64map_get(&p->by_index, (uint64_t)index + 1);
+    for (size_t i = 0; i < p->n_live; i++)
+        if (p->live[i] == index) return p->live_cl[i];
+    return NULL;
+}
+
+/* Records cl, just created, as live: in creation order, and in the map past LIVE_SCAN. */
+static void cluster_add_live(struct px_proxy *p, struct cluster *cl)
+{
+    FL_ASSERT(p->n_live < p->n_clusters && !px_cluster_find(p, cl->index));
+    size_t cap = p->cap_live; /* the two arrays grow alike: from the same capacity */
+    FL_GROW(p->live, cap, p->n_live + 1);
+    FL_GROW(p->live_cl, p->cap_live, p->n_live + 1);
+    p->live[p->n_live] = cl->index;
+    p->live_cl[p->n_live++] = cl;
+    if (p->n_live <= LIVE_SCAN) return;
+    if (p->n_live == LIVE_SCAN + 1) /* the map takes over: it holds every live cluster */
+        for (size_t i = 0; i < LIVE_SCAN; i++)
+            fl_u64map_put(&p->by_index, (uint64_t)p->live[i] + 1, p->live_cl[i]);
+    fl_u64map_put(&p->by_index, (uint64_t)cl->index + 1, cl);
+}
+
+struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index)
+{
+    /* the last one first: it is read next anyway, where the live indices are another line */
+    struct cluster *cl = p->last_cl;
+    if (cl && cl->index == index) return cl;
+    cl = px_cluster_find(p, index);
+    if (!cl) {
+        cl = fl_calloc(1, sizeof *cl);
+        px_cluster_init(p, cl, index);
+        cluster_add_live(p, cl);
+    }
     FL_ASSERT(cl->index == index && p->n_live <= p->n_clusters);
-    return cl;
+    return p->last_cl = cl;
 }
 
 size_t px_proxy_clusters_used(const struct px_proxy *p, const uint32_t **index)
@@ -704,14 +747,14 @@ size_t px_proxy_clusters_used(const struct px_proxy *p, const uint32_t **index)
 const struct px_cluster_stats *px_proxy_cluster_stats(const struct px_proxy *p, size_t i)
 {
     static const struct px_cluster_stats unused; /* all zero: a cluster never used */
-    FL_ASSERT(i < p->n_clusters);
-    return p->clusters[i] ? &p->clusters[i]->st : &unused;
+    const struct cluster *cl = px_cluster_find(p, (uint32_t)i);
+    return cl ? &cl->st : &unused;
 }
 
 int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
 {
     FL_ASSERT(i < p->n_clusters && h < p->cfg->clusters[i].n_endpoints);
-    const struct cluster *cl = p->clusters[i];
+    const struct cluster *cl = px_cluster_find(p, (uint32_t)i);
     return cl && cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
 }
 

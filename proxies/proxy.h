@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "base/freelist.h"
 #include "proxies/config.h"
 #include "proxies/rt.h"
 
@@ -66,6 +67,20 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
 
 /* Stops everything (timers, connections) and frees the proxy. */
 void px_proxy_free(struct px_proxy *p);
+
+/*
+ * Free lists of the engine's per-request objects (streams, attempts). A
+ * runtime that runs many proxies hands one set to all (px_rt.pools): what
+ * one proxy releases, the next reuses while it is still in cache, and no
+ * proxy holds objects of its own once its requests are done. It must
+ * outlive every proxy using it.
+ */
+struct px_pools {
+    struct fl_freelist streams, attempts;
+};
+
+void px_pools_init(struct px_pools *pl);
+void px_pools_free(struct px_pools *pl);
 
 /* The runtime hands over a new downstream connection; the proxy binds its callbacks. */
 void px_proxy_accept(struct px_proxy *p, struct px_conn *c);

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "base/freelist.h"
+#include "base/u64map.h"
 #include "proxies/proxy.h"
 #include "proxies/respcache.h"
 #include "proxies/trace.h"
@@ -51,19 +52,20 @@ struct host {
     uint32_t n_pend;                       /* how many (so the pool need not count them) */
 };
 
+/* What each request reads comes first (then the balancer's own hot part), the rest after. */
 struct cluster {
     struct px_proxy *p;
     const struct px_cluster_cfg *cfg;
     uint32_t index;
+    int has_outlier;
     struct host *hosts;
     struct px_lb_host *lbh;
-    struct px_lb lb;
+    char *span_name; /* its attempts' CLIENT span name: "router NAME egress" */
     struct px_breaker br;
-    int has_outlier;
+    struct px_cluster_stats st;
+    struct px_lb lb;
     struct px_outlier od;
     struct px_timer sweep;
-    struct px_cluster_stats st;
-    char *span_name; /* its attempts' CLIENT span name: "router NAME egress" */
 };
 
 struct attempt {
@@ -123,29 +125,36 @@ struct stream {
     int span_done;      /* the SERVER span was reported */
 };
 
+/* What every stream reads comes first, in one cache line (a large mesh's proxies are cold). */
 struct px_proxy {
     struct px_rt *rt;
     const struct px_proxy_cfg *cfg;
+    struct px_pools *pools;   /* released streams and attempts: the runtime's, else own */
+    size_t n_live;            /* clusters created */
+    uint32_t *live;           /* the indices of the clusters created, in the order they were */
+    struct cluster **live_cl; /* live[i]'s cluster */
+    struct cluster *last_cl;  /* the cluster px_cluster_at gave last (NULL: none yet) */
+    /* everything alive, so that px_proxy_free leaves nothing behind */
+    struct stream *streams;
+    uint64_t active;
+    struct down *downs;
+    struct upconn *ups;
+    struct shadow *shadows; /* mirrored copies in flight (mirror.c) */
+    size_t n_clusters;      /* the configuration's; only those used exist (px_cluster_at) */
+    size_t cap_live;
+    /* index + 1 -> cluster, once more than a few exist (below, live is searched): a sidecar
+     * of a large mesh is configured with every service but calls one or two */
+    struct fl_u64map by_index;
+    struct px_pools own;
     char *locality;          /* where it runs, or NULL */
     struct px_label *labels; /* of the workload it serves */
     size_t n_labels;
-    struct cluster **clusters; /* per cfg cluster, NULL until first used (px_cluster_at) */
-    size_t n_clusters;
-    uint32_t *live; /* the indices of the clusters created, in the order they were */
-    size_t n_live;
-    struct fl_freelist stream_pool, attempt_pool; /* released streams and attempts, reused */
     int64_t created_ns; /* when it started: its clusters' outlier sweeps keep time from it */
     struct px_rl *rls;
     struct px_rl_wait *rl_waits; /* requests to counter stores not answered yet */
     struct px_respcache cache;   /* Kong proxy-cache, memory strategy */
     uint64_t requests;           /* counted by correlation-id's uuid#counter */
     char uuid[PX_UUID_SIZE];     /* correlation-id's worker uuid (drawn when first needed) */
-    uint64_t active;
-    /* everything alive, so that px_proxy_free leaves nothing behind */
-    struct stream *streams;
-    struct down *downs;
-    struct upconn *ups;
-    struct shadow *shadows; /* mirrored copies in flight (mirror.c) */
     uint64_t shadows_sent;
     int freeing; /* px_proxy_free is running: no spans for what it drops */
 };
@@ -211,6 +220,8 @@ int px_wants_close(const struct px_msg *m);
  * clusters its traffic goes to (proxy.c).
  */
 struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index);
+/* Cluster index of the proxy if it has been created, else NULL. */
+struct cluster *px_cluster_find(const struct px_proxy *p, uint32_t index);
 void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index);
 void px_cluster_free(struct px_proxy *p, struct cluster *cl);
 void px_up_drop_all(struct px_proxy *p);

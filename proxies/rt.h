@@ -247,9 +247,13 @@ struct px_rt_ops {
     void (*kv_incr)(struct px_rt *rt, const struct px_kv_req *req, px_kv_cb cb, void *arg);
 };
 
+struct px_pools;
+
 /* A runtime instance: runtimes embed this first in their own struct. */
 struct px_rt {
     const struct px_rt_ops *ops;
+    /* free lists every proxy on this runtime shares (proxy.h), or NULL: each keeps its own */
+    struct px_pools *pools;
 };
 
 static inline int64_t px_now(struct px_rt *rt)

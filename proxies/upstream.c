@@ -202,7 +202,7 @@ static void attempt_release(struct attempt *a)
 static void attempt_free(struct attempt *a)
 {
     FL_ASSERT(a && a->s && !a->pending && !a->uc && a->s->att != a);
-    fl_freelist_put(&a->s->p->attempt_pool, a);
+    fl_freelist_put(&a->s->p->pools->attempts, a);
 }
 
 static void record_outlier(struct cluster *cl, struct host *host, enum px_origin origin, int status)
@@ -461,7 +461,7 @@ static void attempt_start(struct stream *s)
     }
     s->retry_pending = 0; /* the attempt holds the retry's count until its result */
     struct host *h = &cl->hosts[hi];
-    struct attempt *a = fl_freelist_get(&p->attempt_pool);
+    struct attempt *a = fl_freelist_get(&p->pools->attempts);
     a->s = s;
     a->host = h;
     a->is_retry = is_retry;

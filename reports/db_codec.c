@@ -40,9 +40,9 @@ static uint32_t get32(const unsigned char *p)
 
 unsigned char *rpt_db_hist_encode(const struct rpt_hist *h, size_t *len)
 {
-    FL_ASSERT(h && len && (h->buckets || !h->n_buckets));
+    FL_ASSERT(h && len);
     size_t used = 0;
-    for (uint32_t i = 0; i < h->n_buckets; i++) used += h->buckets[i] != 0;
+    for (uint32_t i = rpt_hist_next(h, 0); i < h->n_buckets; i = rpt_hist_next(h, i + 1)) used++;
     unsigned char *b = fl_malloc(HIST_HEAD + 12 * used);
     unsigned __int128 sum = (unsigned __int128)h->sum;
     put64(b, h->count);
@@ -52,10 +52,9 @@ unsigned char *rpt_db_hist_encode(const struct rpt_hist *h, size_t *len)
     put64(b + 32, (uint64_t)(sum >> 64));
     put32(b + 40, h->n_buckets);
     unsigned char *p = b + HIST_HEAD;
-    for (uint32_t i = 0; i < h->n_buckets; i++) {
-        if (!h->buckets[i]) continue;
+    for (uint32_t i = rpt_hist_next(h, 0); i < h->n_buckets; i = rpt_hist_next(h, i + 1)) {
         put32(p, i);
-        put64(p + 4, h->buckets[i]);
+        put64(p + 4, rpt_hist_bucket(h, i));
         p += 12;
     }
     *len = (size_t)(p - b);
@@ -65,7 +64,7 @@ unsigned char *rpt_db_hist_encode(const struct rpt_hist *h, size_t *len)
 
 int rpt_db_hist_decode(struct rpt_hist *h, const unsigned char *b, size_t len)
 {
-    FL_ASSERT(h && h->buckets && h->count == 0);
+    FL_ASSERT(h && h->count == 0 && rpt_hist_next(h, 0) == h->n_buckets); /* an empty one */
     if (!b || len < HIST_HEAD || (len - HIST_HEAD) % 12) return -1;
     if (get32(b + 40) != h->n_buckets) return -1; /* another bucket layout */
     h->count = get64(b);
@@ -75,9 +74,11 @@ int rpt_db_hist_decode(struct rpt_hist *h, const unsigned char *b, size_t len)
     uint64_t total = 0;
     for (const unsigned char *p = b + HIST_HEAD; p < b + len; p += 12) {
         uint32_t i = get32(p);
-        if (i >= h->n_buckets) return -1;
-        h->buckets[i] = get64(p + 4);
-        total += h->buckets[i];
+        /* each bucket once (the encoder writes them in order, only those with a count) */
+        if (i >= h->n_buckets || rpt_hist_bucket(h, i)) return -1;
+        uint64_t n = get64(p + 4);
+        rpt_hist_add_bucket(h, i, n);
+        total += n;
     }
     return total == h->count ? 0 : -1;
 }

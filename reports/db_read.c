@@ -553,7 +553,7 @@ static int read_checks(struct reader *r)
     }
     sqlite3_finalize(st);
     for (size_t i = 0; i < n_ws; i++)
-        if (ws[i].hist.buckets) rpt_stats_free(&ws[i]);
+        if (ws[i].hist.n_buckets) rpt_stats_free(&ws[i]); /* initialised, not handed over */
     free(ws);
     return rc;
 }

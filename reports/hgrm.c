@@ -40,9 +40,9 @@ size_t rpt_hgrm_rows(const struct rpt_hist *h, struct rpt_hgrm_row **rows)
     double level = 0;
     uint64_t seen = 0;
     uint32_t last = 0;
-    for (uint32_t i = 0; i < h->n_buckets && seen < h->count; i++) {
-        if (!h->buckets[i]) continue;
-        seen += h->buckets[i];
+    for (uint32_t i = rpt_hist_next(h, 0); i < h->n_buckets && seen < h->count;
+         i = rpt_hist_next(h, i + 1)) {
+        seen += rpt_hist_bucket(h, i);
         last = i;
         double share = 100.0 * (double)seen / (double)h->count;
         while (share >= level) {
@@ -64,10 +64,9 @@ static double std_dev(const struct rpt_hist *h)
 {
     if (!h->count) return 0;
     double mean = rpt_hist_mean(h), sq = 0;
-    for (uint32_t i = 0; i < h->n_buckets; i++) {
-        if (!h->buckets[i]) continue;
+    for (uint32_t i = rpt_hist_next(h, 0); i < h->n_buckets; i = rpt_hist_next(h, i + 1)) {
         double d = (double)rpt_hist_bucket_value(h, i) - mean;
-        sq += d * d * (double)h->buckets[i];
+        sq += d * d * (double)rpt_hist_bucket(h, i);
     }
     return sqrt(sq / (double)h->count);
 }

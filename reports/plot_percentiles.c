@@ -105,7 +105,7 @@ int rpt_plot_percentiles(const struct rpt_run *run, const char *dir, const char 
 {
     FL_ASSERT(run && dir && why && err);
     FL_ASSERT(run->routes || !run->n_routes);
-    if (!run->all.hist.count || !run->all.hist.buckets) {
+    if (!run->all.hist.count || !run->all.hist.n_buckets) {
         *why = "no request was counted";
         return 0;
     }

@@ -34,7 +34,7 @@ void rpt_stats_init(struct rpt_stats *s, const char *name)
     memset(s, 0, sizeof *s);
     s->name = name ? fl_strdup(name) : NULL;
     rpt_hist_init(&s->hist);
-    FL_ASSERT(s->count == 0 && s->hist.count == 0 && s->hist.buckets);
+    FL_ASSERT(s->count == 0 && s->hist.count == 0 && s->hist.n_buckets);
 }
 
 void rpt_stats_free(struct rpt_stats *s)
@@ -69,7 +69,7 @@ void rpt_run_free(struct rpt_run *run)
     free(run->notes);
     for (size_t i = 0; i < run->n_warnings; i++) free(run->warnings[i]);
     free(run->warnings);
-    /* all.hist.buckets is NULL when all was never initialised: nothing to free */
+    /* all.hist holds no row when all was never initialised: nothing to free */
     rpt_stats_free(&run->all);
     for (size_t i = 0; i < run->n_routes; i++) rpt_stats_free(&run->routes[i]);
     free(run->routes);

@@ -14,6 +14,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
@@ -27,13 +28,50 @@ struct msgbox {
 };
 
 #define POOL_BLOCK 256
+/* Paths live as long as the world: they are carved from blocks of this many, never freed alone. */
+#define PATH_BLOCK 256
+
+/*
+ * Pooled objects (paths, connections, messages, requests...) are carved
+ * from 2 MiB chunks that the kernel may back with a huge page: a large
+ * mesh's pooled state is cold at every request, and one TLB entry then
+ * covers what 512 would.
+ */
+#define ARENA_CHUNK ((size_t)2 << 20)
+#define ARENA_ALIGN 64 /* blocks start on a cache line */
+
+static void *arena_chunk(struct sim_world *w, size_t bytes)
+{
+    size_t len = (bytes + ARENA_CHUNK - 1) / ARENA_CHUNK * ARENA_CHUNK;
+    void *p = aligned_alloc(ARENA_CHUNK, len);
+    if (!p) p = fl_calloc(1, len); /* alignment refused: plain pages will do */
+#ifdef MADV_HUGEPAGE
+    else
+        (void)madvise(p, len, MADV_HUGEPAGE); /* a hint: refused, it changes nothing */
+#endif
+    FL_GROW(w->blocks, w->cap_blocks, w->n_blocks + 1);
+    w->blocks[w->n_blocks++] = p;
+    FL_ASSERT(len >= bytes);
+    return p;
+}
 
 void *sim_world_block(struct sim_world *w, size_t n, size_t size)
 {
-    FL_ASSERT(n >= 1 && size >= 1);
-    void *p = fl_calloc(n, size);
-    FL_GROW(w->blocks, w->cap_blocks, w->n_blocks + 1);
-    w->blocks[w->n_blocks++] = p;
+    FL_ASSERT(n >= 1 && size >= 1 && size <= SIZE_MAX / n);
+    size_t bytes = (n * size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    if (bytes > w->arena_left) {
+        if (bytes > ARENA_CHUNK / 4) { /* large: a chunk of its own, the current one kept */
+            void *own = arena_chunk(w, bytes);
+            memset(own, 0, bytes);
+            return own;
+        }
+        w->arena_next = arena_chunk(w, ARENA_CHUNK);
+        w->arena_left = ARENA_CHUNK;
+    }
+    void *p = w->arena_next;
+    w->arena_next += bytes;
+    w->arena_left -= bytes;
+    memset(p, 0, bytes); /* zeroed, as fl_calloc's blocks were */
     return p;
 }
 
@@ -42,10 +80,11 @@ void sim_net_init(struct sim_world *w)
     fl_u64map_init(&w->paths);
 }
 
-static void free_path(void *val, void *arg)
+static void free_path_links(void *val, void *arg)
 {
+    struct sim_path *p = val;
     (void)arg;
-    free(val);
+    net_link_free(&p->out);
 }
 
 void sim_net_free(struct sim_world *w)
@@ -60,10 +99,14 @@ void sim_net_free(struct sim_world *w)
     free(w->msg_blocks);
     w->msg_blocks = NULL;
     w->n_msg_blocks = 0;
+    /* paths are in world blocks; only a network fault gives a link something of its own
+     * (its windows' room), and every one sets w->netfaults first */
+    if (w->netfaults) fl_u64map_each(&w->paths, free_path_links, NULL);
     sim_netfault_free(w);
-    fl_u64map_each(&w->paths, free_path, NULL);
     fl_u64map_free(&w->paths);
     w->last_path = NULL;
+    w->path_room = NULL;
+    w->n_path_room = 0;
 }
 
 /* ---- messages ---- */
@@ -127,6 +170,27 @@ static int64_t zone_delay(const struct sim_world *w, const char *a, const char *
     return la != lb || strncmp(za, zb, la) ? n->cross_zone_delay_ns : 0;
 }
 
+void sim_path_set_ideal(struct sim_world *w, struct sim_path *p, int ideal)
+{
+    FL_ASSERT(w && p && w->n_nonideal >= (uint64_t)!p->ideal);
+    w->n_nonideal += (uint64_t)!ideal;
+    w->n_nonideal -= (uint64_t)!p->ideal;
+    p->ideal = ideal ? 1 : 0;
+}
+
+/* A zeroed path from the world's current block (a new block when it is used up). */
+static struct sim_path *path_alloc(struct sim_world *w)
+{
+    if (!w->n_path_room) {
+        w->path_room = sim_world_block(w, PATH_BLOCK, sizeof *w->path_room);
+        w->n_path_room = PATH_BLOCK;
+    }
+    FL_ASSERT(w->path_room && w->n_path_room <= PATH_BLOCK);
+    w->n_path_room--;
+    w->n_nonideal++; /* zeroed: not ideal until path_make says */
+    return w->path_room++;
+}
+
 static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t dst)
 {
     FL_ASSERT(src < w->n_nodes && dst < w->n_nodes);
@@ -136,7 +200,7 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
         FL_ASSERT(p->src == src && p->dst == dst);
         return p;
     }
-    p = fl_calloc(1, sizeof *p);
+    p = path_alloc(w);
     p->src = src;
     p->dst = dst;
     const struct sim_node *a = &w->nodes[src], *b = &w->nodes[dst];
@@ -145,12 +209,13 @@ static struct sim_path *path_make(struct sim_world *w, uint32_t src, uint32_t ds
     struct net_link_cfg zoned = src == dst ? loopback : *link_cfg(w, a->group, b->group);
     if (src != dst) zoned.delay_ns += zone_delay(w, a->locality, b->locality);
     const struct net_link_cfg *cfg = &zoned;
-    char *name = fl_asprintf("link/%s/%s", a->name, b->name);
+    /* the stream of "link/SRC/DST", hashed in place: a path is made per pair of nodes that
+     * talk, often once per request or two in a large mesh */
     struct fl_rng rng;
-    fl_rng_derive(&rng, w->sc->seed, name);
-    free(name);
+    fl_rng_derive_parts(&rng, w->sc->seed, (const char *const[]){"link/", a->name, "/", b->name},
+                        4);
     net_link_init(&p->out, cfg, &rng);
-    p->ideal = net_link_cfg_ideal(cfg);
+    sim_path_set_ideal(w, p, net_link_cfg_ideal(cfg));
     sim_netfault_on_path(w, p); /* network faults active now (sim/netfault.c) */
     fl_u64map_put(&w->paths, key, p);
     return p;
@@ -166,7 +231,8 @@ struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst)
         p->back = path_make(w, dst, src);
         p->back->back = p;
         int ideal = p->ideal && p->back->ideal;
-        p->ideal = p->back->ideal = ideal;
+        sim_path_set_ideal(w, p, ideal);
+        sim_path_set_ideal(w, p->back, ideal);
     }
     FL_ASSERT(p->back->back == p && p->back->src == dst && p->ideal == p->back->ideal);
     w->last_path = p;
@@ -269,7 +335,7 @@ static void connected_event(struct sim_kernel *k, void *a, void *b)
     FL_ASSERT(c->refs > 0 && status <= PX_OK); /* the handshake's own reference */
     /* the handshake ended as either node went down (a pod killed): reset */
     if (c->state == SIM_CONN_CONNECTING && status == PX_OK &&
-        (!w->nodes[c->path->dst].up || !w->nodes[c->path->src].up))
+        (!w->nodes[c->dst].up || !w->nodes[c->src].up))
         status = PX_ECONNREFUSED;
     if (c->state == SIM_CONN_CONNECTING) {
         c->state = status == PX_OK ? SIM_CONN_OPEN : SIM_CONN_CLOSED;
@@ -299,10 +365,12 @@ struct sim_conn *sim_conn_open_tls(struct sim_world *w, uint32_t src, uint32_t d
 {
     FL_ASSERT(after_ns >= 0 && fail <= PX_OK && tls <= SIM_TLS_MUTUAL);
     struct sim_path *p = sim_path_get(w, src, dst);
-    w->nodes[src].activity++;
+    w->activity[src]++;
     struct sim_conn *c = conn_alloc(w);
     c->w = w;
     c->path = p;
+    c->src = src;
+    c->dst = dst;
     c->port = port;
     c->state = SIM_CONN_CONNECTING;
     c->refs = 2; /* the caller's, and the handshake's event */
@@ -371,7 +439,7 @@ static void deliver(struct sim_world *w, struct sim_conn *c, int side, struct px
     FL_ASSERT(c->in_flight > 0);
     c->in_flight--;
     if (c->state == SIM_CONN_OPEN && side == 1 && !e->cbs && !c->accepted) {
-        const struct sim_listener *l = listener(w, c->path->dst, c->port);
+        const struct sim_listener *l = listener(w, c->dst, c->port);
         c->accepted = 1;
         if (l) l->accept(l->ctx, c);
     }
@@ -424,16 +492,17 @@ void sim_conn_send(struct sim_world *w, struct sim_conn *c, int side, struct px_
         return;
     }
     int64_t now = sim_now(&w->k), at = now;
-    w->nodes[side ? c->path->dst : c->path->src].activity++;
-    if (!c->path->ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now,
-                                        px_msg_wire_bytes(msg), &at) != NET_OK) {
+    w->activity[side ? c->dst : c->src]++;
+    int ideal = sim_conn_ideal(w, c);
+    if (!ideal && net_tcp_send(&c->tcp, side ? NET_S2C : NET_C2S, now, px_msg_wire_bytes(msg),
+                               &at) != NET_OK) {
         sim_msg_free(w, msg);
         sim_conn_ref(c);
         sim_post(&w->k, at, broken_event, c, NULL);
         return;
     }
     /* this hop's retransmission delay (a forwarded copy's earlier hops do not count) */
-    msg->rtx_ns = c->path->ideal ? 0 : net_tcp_take_rtx(&c->tcp);
+    msg->rtx_ns = ideal ? 0 : net_tcp_take_rtx(&c->tcp);
     FL_ASSERT(msg->rtx_ns >= 0 && at >= now);
     sim_conn_ref(c);
     c->in_flight++;
@@ -476,7 +545,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
     size_t n = 0, cap = 16;
     struct sim_conn **v = fl_malloc(cap * sizeof *v);
     for (struct sim_conn *c = w->live_conns; c; c = c->live_next) {
-        if (c->state != SIM_CONN_OPEN || (c->path->src != node && c->path->dst != node)) continue;
+        if (c->state != SIM_CONN_OPEN || (c->src != node && c->dst != node)) continue;
         if (n == cap) v = fl_realloc(v, (cap *= 2) * sizeof *v);
         v[n++] = c;
     }
@@ -487,7 +556,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
         c->state = SIM_CONN_CLOSED;
         unpark(c);
         for (int side = 0; side < 2; side++) {
-            uint32_t at_node = side ? c->path->dst : c->path->src;
+            uint32_t at_node = side ? c->dst : c->src;
             const struct sim_end *e = &c->end[side];
             if (!e->cbs || !e->cbs->closed) continue;
             /* the far end hears the FIN or RST after the one-way delay; the node's own at once */
@@ -505,8 +574,7 @@ size_t sim_net_node_close(struct sim_world *w, uint32_t node, int reset)
 int sim_net_node_quiet(const struct sim_world *w, uint32_t node)
 {
     for (const struct sim_conn *c = w->live_conns; c; c = c->live_next)
-        if (c->state == SIM_CONN_OPEN && c->in_flight &&
-            (c->path->src == node || c->path->dst == node))
+        if (c->state == SIM_CONN_OPEN && c->in_flight && (c->src == node || c->dst == node))
             return 0;
     return 1;
 }

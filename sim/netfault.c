@@ -48,8 +48,8 @@ static int lay(struct sim_world *w, const struct sim_netrule *r, struct sim_path
     free(stream);
     /* more overlapping faults than windows on one link: the extra ones are not laid */
     if (net_impairs_add(&p->out.impair, &win)) return 0;
-    p->ideal = 0;
-    if (p->back) p->back->ideal = 0;
+    sim_path_set_ideal(w, p, 0);
+    if (p->back) sim_path_set_ideal(w, p->back, 0);
     return 1;
 }
 
@@ -82,7 +82,8 @@ static void lift_each(void *val, void *arg)
     /* sim/net.c: a path is ideal when both directions are */
     int ideal = net_link_cfg_ideal(&p->out.cfg) && !p->out.impair.n &&
                 net_link_cfg_ideal(&p->back->out.cfg) && !p->back->out.impair.n;
-    p->ideal = p->back->ideal = ideal;
+    sim_path_set_ideal(k->w, p, ideal);
+    sim_path_set_ideal(k->w, p->back, ideal);
 }
 
 void sim_netfault_add(struct sim_world *w, struct sim_netrule *r)

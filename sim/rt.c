@@ -112,7 +112,7 @@ static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct 
     uint16_t port = (uint16_t)(addr & 0xffff);
     enum sim_tls_kind tls = sim_tls_mesh_conn(sp->w, sp, dst, port) ? SIM_TLS_MUTUAL : SIM_TLS_NONE;
     struct sim_conn *c = sim_conn_open_tls(sp->w, sp->node, dst, port, cbs, ctx, 0, PX_OK, tls);
-    FL_ASSERT(c && c->refs > 0 && c->path->src == sp->node); /* the caller's reference */
+    FL_ASSERT(c && c->refs > 0 && c->src == sp->node); /* the caller's reference */
     return sim_px_conn(c, 0);
 }
 
@@ -154,8 +154,7 @@ static void rt_conn_release(struct px_rt *rt, struct px_conn *pc)
 static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
 {
     struct sim_conn *c = sim_conn_of(pc);
-    struct sim_path *p = c->path;
-    uint32_t peer = sim_conn_side(pc) ? p->src : p->dst;
+    uint32_t peer = sim_conn_side(pc) ? c->src : c->dst;
     FL_ASSERT(peer < of(rt)->w->n_nodes);
     const struct sim_node *n = &of(rt)->w->nodes[peer];
     return n->address ? n->address : n->name;
@@ -171,7 +170,7 @@ static const char *rt_conn_peer(struct px_rt *rt, struct px_conn *pc)
 static const char *rt_conn_principal(struct px_rt *rt, struct px_conn *pc)
 {
     struct sim_conn *c = sim_conn_of(pc);
-    uint32_t peer = sim_conn_side(pc) ? c->path->src : c->path->dst;
+    uint32_t peer = sim_conn_side(pc) ? c->src : c->dst;
     FL_ASSERT(peer < of(rt)->w->n_nodes);
     return of(rt)->w->nodes[peer].principal;
 }
@@ -181,7 +180,7 @@ static uint32_t end_node(struct px_conn *pc)
 {
     const struct sim_conn *c = sim_conn_of(pc);
     FL_ASSERT(c->path && c->refs > 0);
-    return sim_conn_side(pc) ? c->path->dst : c->path->src;
+    return sim_conn_side(pc) ? c->dst : c->src;
 }
 
 /* What the peer dialled: a service address (ambient mode's captured ClusterIP), or (node, port). */
@@ -403,7 +402,7 @@ static const struct px_rt_ops sim_rt_ops_untraced = SIM_RT_OPS(NULL);
 static void proxy_accept(void *ctx, struct sim_conn *c)
 {
     struct sim_proxy *sp = ctx;
-    FL_ASSERT(sp->proxy && c->path->dst == sp->node);
+    FL_ASSERT(sp->proxy && c->dst == sp->node);
     sim_conn_ref(c);
     px_proxy_accept(sp->proxy, sim_px_conn(c, 1));
 }
@@ -413,6 +412,11 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
     FL_ASSERT(w && node < w->n_nodes && name);
     struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
     sp->rt.ops = w->tracer || w->sc->spans ? &sim_rt_ops : &sim_rt_ops_untraced;
+    if (!w->px_pools) { /* the first proxy's; freed with the world, after every proxy */
+        w->px_pools = fl_calloc(1, sizeof *w->px_pools);
+        px_pools_init(w->px_pools);
+    }
+    sp->rt.pools = w->px_pools;
     sp->w = w;
     sp->node = node;
     sp->name = fl_strdup(name);

@@ -92,7 +92,9 @@ static void build_world(struct sim_world *w, const struct sim_scenario *sc, stru
         n_pods += (uint32_t)sim_service_pods(&sc->services[i]);
     w->sc = sc;
     w->run = run;
-    w->nodes = fl_calloc(sc->n_workloads + n_pods + 2 + sim_ambient_nodes(sc), sizeof *w->nodes);
+    uint32_t max_nodes = (uint32_t)sc->n_workloads + n_pods + 2 + sim_ambient_nodes(sc);
+    w->nodes = fl_calloc(max_nodes, sizeof *w->nodes);
+    w->activity = fl_calloc(max_nodes, sizeof *w->activity);
     w->clients = fl_calloc(sc->n_workloads, sizeof *w->clients);
     w->pods = fl_calloc(n_pods ? n_pods : 1, sizeof *w->pods);
     w->services = fl_calloc(sc->n_services, sizeof *w->services);
@@ -181,12 +183,17 @@ static void free_world(struct sim_world *w)
     sim_trace_free(w);
     sim_app_free(w);
     sim_net_free(w);
+    if (w->px_pools) { /* after every proxy (mesh, ambient): they give their objects back */
+        px_pools_free(w->px_pools);
+        free(w->px_pools);
+    }
     for (uint32_t i = 0; i < w->n_nodes; i++) free(w->nodes[i].name);
     free(w->nodes);
     free(w->clients);
     free(w->pods);
     free(w->services);
     sim_kernel_free(&w->k);
+    free(w->activity);
     free(w->activity_mark);
     free(w->stall);
     for (size_t i = 0; i < w->n_blocks; i++) free(w->blocks[i]);
@@ -224,7 +231,7 @@ static char *stall_diagnosis(const struct sim_world *w, uint64_t n)
         uint32_t best = UINT32_MAX;
         uint64_t best_d = 0;
         for (uint32_t i = 0; i < w->n_nodes; i++) {
-            uint64_t d = w->nodes[i].activity - w->activity_mark[i];
+            uint64_t d = w->activity[i] - w->activity_mark[i];
             int after_last = d < above || (d == above && last != UINT32_MAX && i > last);
             if (d > 0 && after_last && (d > best_d || best == UINT32_MAX)) {
                 best = i;
@@ -263,7 +270,7 @@ static uint64_t instant_guard(struct sim_kernel *k, void *arg, uint64_t n)
     FL_ASSERT(k == &w->k && !w->stall);
     if (!w->activity_mark) {
         w->activity_mark = fl_calloc(w->n_nodes ? w->n_nodes : 1, sizeof *w->activity_mark);
-        for (uint32_t i = 0; i < w->n_nodes; i++) w->activity_mark[i] = w->nodes[i].activity;
+        for (uint32_t i = 0; i < w->n_nodes; i++) w->activity_mark[i] = w->activity[i];
         return STALL_WATCH_EVENTS;
     }
     w->stall = stall_diagnosis(w, n);

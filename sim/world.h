@@ -35,6 +35,7 @@
 struct sim_world;
 struct sim_conn;
 struct sim_netfaults;
+struct px_pools;
 
 /* Connection errors are the runtime interface's (proxies/rt.h): PX_ETIMEDOUT... */
 
@@ -90,40 +91,46 @@ struct sim_node {
     struct sim_listener listeners[SIM_LISTENERS_MAX]; /* up to SIM_LISTENERS_MAX ports */
     uint32_t n_listeners;
     int up;
-    uint32_t pod;      /* the pod it is (index in w->pods), or UINT32_MAX */
-    uint64_t activity; /* connections opened and messages sent from here (the zero-time guard) */
-    char *principal;   /* its workload identity over mTLS (a sidecar's pod, the gateway's and
-                          the ingress' Envoys: mesh.c), or NULL: it talks plaintext */
+    uint32_t pod;    /* the pod it is (index in w->pods), or UINT32_MAX */
+    char *principal; /* its workload identity over mTLS (a sidecar's pod, the gateway's and
+                        the ingress' Envoys: mesh.c), or NULL: it talks plaintext */
 };
 
-/* Everything about traffic from one node to another: its link and its idle connections. */
+/*
+ * Everything about traffic from one node to another: its link and its idle
+ * connections. What every message and pooled connection reads comes first,
+ * in one cache line; the link (about 200 bytes) is read only off the ideal
+ * shortcut.
+ */
 struct sim_path {
     uint32_t src, dst;
     int ideal;             /* no delay, no loss in either direction: skip the TCP model */
     int tls_ticket;        /* a TLS session ticket from an earlier full handshake (sim/tls.c) */
-    struct net_link out;   /* src -> dst */
     struct sim_path *back; /* dst -> src */
     struct sim_conn *idle; /* open connections src -> dst not in use, most recent first */
     uint64_t opened;
+    struct net_link out; /* src -> dst */
 };
 
 enum sim_conn_state { SIM_CONN_CONNECTING, SIM_CONN_OPEN, SIM_CONN_CLOSED };
 
+/* A connection: what each message reads first (its TCP state, off the ideal shortcut, last). */
 struct sim_conn {
     uint32_t id;
     enum sim_conn_state state;
     uint16_t port;
     int accepted; /* the server end has been offered to its listener */
-    struct sim_world *w;
-    struct sim_path *path; /* from the client's node */
-    struct net_tcp tcp;
-    struct sim_end end[2]; /* [0] client, [1] server */
     uint32_t refs;
+    uint32_t in_flight;    /* messages sent, not delivered yet */
+    uint32_t src, dst;     /* its path's nodes (copied: a message need not read the path) */
+    struct sim_path *path; /* from the client's node */
+    struct sim_end end[2]; /* [0] client, [1] server */
+    struct sim_world *w;
     struct sim_conn *next_idle, *prev_idle;
     int parked; /* on its path's idle list */
     struct sim_conn *next_free;
     struct sim_conn *live_prev, *live_next; /* the world's connections not freed yet */
-    uint32_t in_flight;                     /* messages sent, not delivered yet */
+    struct net_tcp tcp;
 };
 
 /* A pod: one replica of one version of a service, with its worker pool and queue. */
@@ -209,6 +216,9 @@ struct sim_world {
     struct sim_ambient *ambient;       /* mesh mode ambient: ztunnels, waypoints (ambient.c) */
     struct sim_node *nodes;
     uint32_t n_nodes;
+    /* per node: connections opened and messages sent from it (the zero-time guard); apart from
+     * the nodes, whose lines a message need not touch, so that it stays in cache */
+    uint64_t *activity;
     struct sim_pod *pods;
     uint32_t n_pods;
     struct sim_service *services;
@@ -217,6 +227,10 @@ struct sim_world {
     uint32_t n_clients;
     struct fl_u64map paths;
     struct sim_path *last_path; /* the last path sim_path_get returned (most often asked again) */
+    /* paths not ideal (sim_path_set_ideal): while none is, messages skip reading their path */
+    uint64_t n_nonideal;
+    struct sim_path *path_room; /* the rest of the current block of paths (net.c) */
+    size_t n_path_room;
     uint32_t next_conn_id;
     struct sim_conn *free_conns;
     struct px_msg *free_msgs;
@@ -240,11 +254,14 @@ struct sim_world {
     /* chunks of pooled objects, freed at the end */
     void **blocks;
     size_t n_blocks, cap_blocks;
+    char *arena_next; /* the free rest of the current chunk of blocks (net.c) */
+    size_t arena_left;
     struct sim_conn *live_conns;   /* every connection not freed (net.c) */
     struct sim_lives *lives;       /* the pods' lifecycles, once a pod fault acts (pods.c) */
     uint64_t trace_ids;            /* trace and span ids drawn (sim/trace.c) */
     struct sim_tracer *tracer;     /* the span sink's open and kept traces (sim/trace.c) */
     struct sim_identity *identity; /* workload certificates (sim/identity.c), or NULL */
+    struct px_pools *px_pools;     /* free lists every proxy shares (sim/rt.c), or NULL */
 };
 
 /* ---- net.c ---- */
@@ -252,6 +269,13 @@ void sim_net_init(struct sim_world *w);
 void sim_net_free(struct sim_world *w);
 /* The path from node src to node dst (created on first use). */
 struct sim_path *sim_path_get(struct sim_world *w, uint32_t src, uint32_t dst);
+/* Sets p's ideal flag (what every change of it goes through: the world counts those not ideal). */
+void sim_path_set_ideal(struct sim_world *w, struct sim_path *p, int ideal);
+/* 1 if c's path is ideal now (no TCP model): without reading the path while every path is. */
+static inline int sim_conn_ideal(const struct sim_world *w, const struct sim_conn *c)
+{
+    return !w->n_nonideal || c->path->ideal;
+}
 /* Makes accept(ctx, conn) take connections to port on node. */
 void sim_listen(struct sim_world *w, uint32_t node, uint16_t port,
                 void (*accept)(void *ctx, struct sim_conn *c), void *ctx);

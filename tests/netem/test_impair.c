@@ -66,6 +66,8 @@ static void test_impair_delay_is_exact_inside_the_window_only(void)
     net_impairs_remove(&l.impair, 1);
     CU_ASSERT_EQUAL(l.impair.n, 1);
     CU_ASSERT(net_link_packet(&l, 4 * SEC, 100, 0, &at) && at == 4 * SEC + 12 * MS);
+    net_link_free(&l);
+    net_link_free(&z);
 }
 
 /*
@@ -91,6 +93,7 @@ static void test_impair_partition_heals_for_syn_retries(void)
     CU_ASSERT_EQUAL(c2s.lost, 0); /* the link's own loss counter is its own */
 
     /* a one-way cut on the way back loses the SYN-ACKs: the same cost */
+    net_link_free(&c2s);
     link_of(&c2s, 10 * MS, 1);
     link_of(&s2c, 10 * MS, 2);
     net_impairs_add(&s2c.impair, &w);
@@ -98,12 +101,15 @@ static void test_impair_partition_heals_for_syn_retries(void)
     CU_ASSERT_EQUAL(net_tcp_connect(&tcp, 0, &done), NET_OK);
     CU_ASSERT_EQUAL(done, 7 * SEC + 20 * MS);
 
+    net_link_free(&c2s);
     link_of(&c2s, 10 * MS, 1);
     w.until_ns = INT64_MAX;
     net_impairs_add(&c2s.impair, &w);
     net_tcp_init(&tcp, &cfg, &c2s, &s2c);
     CU_ASSERT_EQUAL(net_tcp_connect(&tcp, 0, &done), NET_ETIMEDOUT);
     CU_ASSERT_EQUAL(done, 127 * SEC);
+    net_link_free(&c2s);
+    net_link_free(&s2c);
 }
 
 /* A segment sent into a partition is retransmitted at RTO, 2 RTO... and arrives after the heal. */
@@ -125,6 +131,7 @@ static void test_impair_partition_stalls_then_recovers_a_connection(void)
     /* sent at 1 s: lost at 1 s, 1.22, 1.66; the try at 1 + 0.22 + 0.44 + 0.88 = 2.54 s passes */
     CU_ASSERT_EQUAL(net_tcp_send(&tcp, NET_C2S, SEC, 100, &done), NET_OK);
     CU_ASSERT_EQUAL(done, SEC + 1540 * MS + 10 * MS);
+    net_link_free(&c2s);
 }
 
 /* loss 30% on 100000 packets: binomial, sigma sqrt(1e5 x 0.3 x 0.7) = 144.9; within 4 sigma. */
@@ -139,6 +146,7 @@ static void test_impair_loss_is_binomial(void)
     for (int i = 0; i < n; i++) kept += net_link_packet(&l, i * MS, 100, 0, &at);
     ASSERT_ABS((double)(n - kept), 0.3 * n, 4 * sqrt(n * 0.3 * 0.7));
     CU_ASSERT_EQUAL(l.impair.lost, (uint64_t)(n - kept));
+    net_link_free(&l);
 }
 
 /*
@@ -162,6 +170,7 @@ static void test_impair_jitter_is_uniform_within_bounds(void)
     }
     CU_ASSERT_EQUAL(out, 0);
     ASSERT_ABS(sum / n, 50e6, 4 * 40e6 / sqrt(12.0 * n));
+    net_link_free(&l);
 }
 
 void suite_impair(void)
