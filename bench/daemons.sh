@@ -1,6 +1,18 @@
 # daemons.sh - what the live benchmarks (live_bench.sh, tls_bench.sh) share,
-# sourced after FL, $tmp and the pids array are set: starting a faultline
-# daemon on port 0 and a free port for nginx.
+# sourced after FL is set: a temporary folder ($tmp) and the daemons started
+# (the pids array), both cleaned up on exit; starting a faultline daemon on
+# port 0, a free port and nginx.
+
+tmp=$(mktemp -d)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+    sleep 0.2
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    wait 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
 
 # start_on NAME PATTERN ARGS...: a faultline daemon on port 0; sets $port from
 # its stderr line "... PATTERN 127.0.0.1:PORT"; exits if it does not come up.

@@ -34,17 +34,6 @@ if ! command -v wrk >/dev/null; then
     echo "skipped: wrk is not installed (./setup.sh --bench installs wrk and nginx)"
     exit 0
 fi
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.2
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/daemons.sh"
 
 # measure LABEL URL: a short warm-up, then the measured run; prints one row

@@ -31,17 +31,6 @@ for tool in openssl wrk; do
         exit 0
     fi
 done
-tmp=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    sleep 0.2
-    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    wait 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-
 . "$(dirname "$0")/daemons.sh"
 
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=bench.test \

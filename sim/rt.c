@@ -411,7 +411,7 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
 {
     FL_ASSERT(w && node < w->n_nodes && name);
     struct sim_proxy *sp = fl_calloc(1, sizeof *sp);
-    sp->rt.ops = w->tracer || w->sc->spans ? &sim_rt_ops : &sim_rt_ops_untraced;
+    sp->rt.ops = w->tracer ? &sim_rt_ops : &sim_rt_ops_untraced; /* no tracer: no span kept */
     if (!w->px_pools) { /* the first proxy's; freed with the world, after every proxy */
         w->px_pools = fl_calloc(1, sizeof *w->px_pools);
         px_pools_init(w->px_pools);
