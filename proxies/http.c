@@ -72,9 +72,9 @@ void px_msg_clear(struct px_msg *m)
     px_msg_init(m);
 }
 
-void px_msg_recycle(struct px_msg *m)
+/* px_msg_recycle of a message that owns an arena or a header array (out of line: see below). */
+static __attribute__((noinline)) void recycle_owned(struct px_msg *m)
 {
-    FL_ASSERT(m->n_headers <= m->cap_headers);
     struct px_arena_chunk *keep = NULL, *c = m->arena;
     while (c) {
         struct px_arena_chunk *next = c->next;
@@ -97,6 +97,21 @@ void px_msg_recycle(struct px_msg *m)
         m->arena = keep;
     }
     FL_ASSERT(m->n_headers == 0 && (!m->arena || m->arena->used == 0));
+}
+
+void px_msg_recycle(struct px_msg *m)
+{
+    FL_ASSERT(m->n_headers <= m->cap_headers);
+    /*
+     * Nothing owned (a simulated message without strings or extra headers,
+     * two per request in a plain mesh): nothing to keep, and no registers
+     * to save for the loop over chunks.
+     */
+    if (!m->arena && m->headers == m->inline_headers) {
+        px_msg_init(m);
+        return;
+    }
+    recycle_owned(m);
 }
 
 /* n bytes of the message's arena (a new chunk when the last one lacks room). */

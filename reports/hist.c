@@ -94,12 +94,23 @@ static uint64_t *row_at(struct rpt_hist *h, uint32_t r)
     return h->rows[r];
 }
 
+/* rpt_hist_record into a row not yet allocated: allocates it, then records. */
+static __attribute__((noinline)) void record_new_row(struct rpt_hist *h, int64_t value_ns)
+{
+    row_at(h, bucket_of(value_ns) >> RPT_HIST_SUB_BITS);
+    rpt_hist_record(h, value_ns);
+}
+
 void rpt_hist_record(struct rpt_hist *h, int64_t value_ns)
 {
     FL_ASSERT(value_ns >= 0);
     uint32_t i = bucket_of(value_ns);
     uint64_t *row = h->rows[i >> RPT_HIST_SUB_BITS];
-    if (__builtin_expect(!row, 0)) row = row_at(h, i >> RPT_HIST_SUB_BITS);
+    /* a new row is rare: calling out only for it keeps this path free of saved registers */
+    if (__builtin_expect(!row, 0)) {
+        record_new_row(h, value_ns);
+        return;
+    }
     row[i & (SUB_COUNT - 1)]++;
     h->count++;
     h->sum += value_ns;

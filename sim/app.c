@@ -565,7 +565,8 @@ static void pod_message(void *ctx, struct px_conn *pc, struct px_msg *m)
     struct sim_conn *c = sim_conn_of(pc);
     FL_ASSERT(pod >= w->pods && pod < w->pods + w->n_pods && c->refs > 0);
     FL_ASSERT(pod->busy <= pod->cfg->workers && (int)pod->q_len <= pod->cfg->queue);
-    sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
+    /* request-triggered faults: most runs have none waiting, so not even the call */
+    if (w->faults.waiting_requests) sim_faults_on_request(w, (uint32_t)(pod - w->pods), m);
     struct sim_job *j = job_new(w);
     if (w->tracer) trace_arrival(w, j, m);
     if (pod->forwards || j->trace_lo || sim_kv_is_request(m))

@@ -51,6 +51,8 @@ uint32_t sim_endpoints_pick(struct sim_world *w, uint32_t service, struct fl_rng
 {
     const struct sim_service *svc = &w->services[service];
     FL_ASSERT(svc->n_pods > 0);
+    /* a lone pod: both cases below pick it, withdrawn or not, and draw nothing */
+    if (svc->n_pods == 1) return svc->first_pod;
     uint32_t in = 0;
     for (uint32_t i = 0; i < svc->n_pods; i++) in += !w->pods[svc->first_pod + i].withdrawn;
     if (in == svc->n_pods || in == 0)

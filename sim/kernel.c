@@ -188,7 +188,8 @@ static void small_to_wheel(struct sim_kernel *k)
 }
 
 /* Files t in the small set to fire after every timer due no later (arming order among equals). */
-static void small_insert(struct sim_kernel *k, struct sim_timer *t)
+static inline __attribute__((always_inline)) void small_insert(struct sim_kernel *k,
+                                                               struct sim_timer *t)
 {
     FL_ASSERT(!k->wheel_mode && k->n_small < SIM_SMALL_MAX);
     /* from the end (the earliest): a new timer is most often due after those */
@@ -197,11 +198,11 @@ static void small_insert(struct sim_kernel *k, struct sim_timer *t)
         k->small[i] = k->small[i - 1];
         i--;
     }
+    /* (the loop leaves every entry above i due no later than t: the order holds) */
     k->small[i].at_ns = t->at_ns;
     k->small[i].t = t;
     t->slot = SIM_SLOT_SMALL;
     k->n_small++;
-    FL_ASSERT(i + 1 == k->n_small || k->small[i + 1].at_ns <= t->at_ns);
 }
 
 static void small_remove(struct sim_kernel *k, struct sim_timer *t)
@@ -320,8 +321,8 @@ static int armed_before_for_now(const struct sim_kernel *k)
            k->slots[0][(uint64_t)k->now_ns & (SIM_WHEEL_SLOTS - 1)].live > 0;
 }
 
-/* Files a timer (its at_ns set) wherever pending timers are kept now. */
-static void file_any(struct sim_kernel *k, struct sim_timer *t)
+/* file_any's general case: the now queue, a move into the wheel, or the wheel. */
+static void file_slow(struct sim_kernel *k, struct sim_timer *t)
 {
     /*
      * Into the now queue in the wheel's mode (the small set's insertion of a
@@ -337,7 +338,20 @@ static void file_any(struct sim_kernel *k, struct sim_timer *t)
         file_timer(k, t);
     else
         small_insert(k, t);
-    FL_ASSERT(t->slot != 0);
+}
+
+/*
+ * Files a timer (its at_ns set) wherever pending timers are kept now. The
+ * case of few pending timers and an empty now queue (every arm and post of
+ * an M/M/1 queue) is inlined into the callers: file_slow would take the
+ * same branch to small_insert.
+ */
+static inline void file_any(struct sim_kernel *k, struct sim_timer *t)
+{
+    if (__builtin_expect(!k->wheel_mode && !k->now_live && k->n_small < SIM_SMALL_MAX, 1))
+        small_insert(k, t);
+    else
+        file_slow(k, t);
 }
 
 static void unfile_any(struct sim_kernel *k, struct sim_timer *t)
@@ -354,16 +368,26 @@ static void unfile_any(struct sim_kernel *k, struct sim_timer *t)
         unfile_timer(k, t);
 }
 
+/* sim_timer_arm of a timer that is armed already: out of line (see below). */
+static __attribute__((noinline)) void rearm(struct sim_kernel *k, struct sim_timer *t,
+                                            int64_t at_ns)
+{
+    unfile_any(k, t);
+    t->at_ns = at_ns;
+    file_any(k, t);
+}
+
 void sim_timer_arm(struct sim_kernel *k, struct sim_timer *t, int64_t at_ns)
 {
     FL_ASSERT(at_ns >= k->now_ns);
-    if (t->slot)
-        unfile_any(k, t);
-    else
-        k->pending++;
+    /* re-arming is rare; calling out only for it keeps this path free of saved registers */
+    if (t->slot) {
+        rearm(k, t, at_ns);
+        return;
+    }
+    k->pending++;
     t->at_ns = at_ns;
-    file_any(k, t);
-    FL_ASSERT(t->slot && k->pending > 0);
+    file_any(k, t); /* sets t->slot; pending counts t */
 }
 
 void sim_timer_cancel(struct sim_kernel *k, struct sim_timer *t)
@@ -398,10 +422,22 @@ static void refill_events(struct sim_kernel *k)
     FL_ASSERT(k->free_events == &c->events[0]);
 }
 
+/* sim_post with an empty pool: out of line (see below). */
+static __attribute__((noinline)) void post_refill(struct sim_kernel *k, int64_t at_ns,
+                                                  sim_event_cb cb, void *a, void *b)
+{
+    refill_events(k);
+    sim_post(k, at_ns, cb, a, b);
+}
+
 void sim_post(struct sim_kernel *k, int64_t at_ns, sim_event_cb cb, void *a, void *b)
 {
     FL_ASSERT(at_ns >= k->now_ns && cb);
-    if (!k->free_events) refill_events(k);
+    /* refilling is rare; calling out only for it keeps this path free of saved registers */
+    if (!k->free_events) {
+        post_refill(k, at_ns, cb, a, b);
+        return;
+    }
     struct sim_event *e = k->free_events;
     k->free_events = e->next_free;
     e->timer.at_ns = at_ns;

@@ -125,9 +125,10 @@ typedef uint64_t (*sim_instant_cb)(struct sim_kernel *k, void *arg, uint64_t n);
 #define SIM_SLOT_NOW   (UINT32_MAX - 1) /* sim_timer.slot of a timer in the now queue */
 
 struct sim_kernel {
-    int64_t now_ns;   /* time of the event being run, or of the last one */
-    int wheel_mode;   /* 0: pending timers are in small[], 1: in the wheel */
-    uint32_t n_small; /* small[]'s entries, in reverse firing order (the last fires next) */
+    int64_t now_ns;    /* time of the event being run, or of the last one */
+    int wheel_mode;    /* 0: pending timers are in small[], 1: in the wheel */
+    uint32_t n_small;  /* small[]'s entries, in reverse firing order (the last fires next) */
+    uint32_t now_live; /* now queue entries that are not tombstones (file_any reads these three) */
     struct sim_entry small[SIM_SMALL_MAX];
     int64_t cursor;       /* the wheel's position; <= every pending expiry */
     uint64_t events;      /* events fired so far */
@@ -140,7 +141,6 @@ struct sim_kernel {
     struct sim_timer *
         *now_q; /* the now queue: timers due at now_ns, in arming order (NULL: cancelled) */
     uint32_t now_head, now_len, now_cap; /* entries before now_head have fired */
-    uint32_t now_live;                   /* entries that are not tombstones */
     struct sim_event *free_events;
     struct sim_event_chunk *chunks;
     struct sim_timer stop;

@@ -166,16 +166,20 @@ static void record(struct sim_world *w, struct sim_req *r, int64_t now)
     uint32_t route = (uint32_t)r->rq->route;
     rpt_stats_record(&w->run->routes[route], lat, r->outcome, r->tries);
     rpt_stats_record(&w->run->all, lat, r->outcome, r->tries);
-    sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
+    /* the figures of window checks (sim/faults.c): most runs have none, so not even the call */
+    if (w->run->n_checks)
+        sim_faults_record(w, r->rq->route, r->start_ns, lat, r->outcome, r->tries);
     if (w->series) sim_series_request(w, r->client, r->rq->route, lat, r->outcome, r->tries);
     if (r->flags) {
         rpt_stats_flags(&w->run->routes[route], r->flags);
         rpt_stats_flags(&w->run->all, r->flags);
     }
+    /* the lists of requests: without either (most runs), the entry is not even built */
+    if (!w->sc->requests_every && !w->tracer) return;
     struct rpt_request rq = {r->start_ns, lat,   r->trace_hi, r->trace_lo,
                              r->flags,    route, r->outcome,  r->tries};
     if (w->sc->requests_every) rpt_run_add_request(w->run, &rq);
-    sim_trace_request_end(w, &rq, r->id);
+    sim_trace_request_end(w, &rq, r->id); /* does nothing without a tracer */
 }
 
 static void finish(struct sim_world *w, struct sim_req *r)
