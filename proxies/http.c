@@ -155,17 +155,24 @@ const char *px_msg_header(const struct px_msg *m, const char *name)
     return NULL;
 }
 
+/* Room for n headers in m's array (n <= PX_HEADERS_MAX). */
+static void reserve_headers(struct px_msg *m, uint32_t n)
+{
+    FL_ASSERT(n <= PX_HEADERS_MAX && m->n_headers <= m->cap_headers);
+    if (n <= m->cap_headers) return;
+    uint32_t cap = m->cap_headers;
+    while (cap < n) cap *= 2;
+    struct px_header *h = fl_malloc(cap * sizeof *h);
+    memcpy(h, m->headers, m->n_headers * sizeof *h);
+    if (m->headers != m->inline_headers) free(m->headers);
+    m->headers = h;
+    m->cap_headers = cap;
+}
+
 int px_msg_add_header_static(struct px_msg *m, const char *name, const char *value)
 {
     if (m->n_headers == PX_HEADERS_MAX) return -1;
-    if (m->n_headers == m->cap_headers) {
-        uint32_t cap = m->cap_headers * 2;
-        struct px_header *h = fl_malloc(cap * sizeof *h);
-        memcpy(h, m->headers, m->n_headers * sizeof *h);
-        if (m->headers != m->inline_headers) free(m->headers);
-        m->headers = h;
-        m->cap_headers = cap;
-    }
+    if (m->n_headers == m->cap_headers) reserve_headers(m, m->n_headers + 1);
     /* the slot written is within the array, inline or grown */
     FL_ASSERT(m->n_headers < m->cap_headers && m->cap_headers <= PX_HEADERS_MAX);
     m->headers[m->n_headers].name = name;
@@ -196,25 +203,55 @@ int px_msg_set_header(struct px_msg *m, const char *name, const char *value)
     return px_msg_add_header(m, name, value);
 }
 
-static const char *dup_or_null(struct px_msg *m, const char *s)
+/* Copies s (len bytes and a NUL) to *at, advancing it; NULL stays NULL. */
+static const char *put_string(char **at, const char *s, size_t len)
 {
-    return s ? px_msg_strdup(m, s, strlen(s)) : NULL;
+    if (!s) return NULL;
+    char *p = *at;
+    memcpy(p, s, len);
+    p[len] = '\0';
+    *at = p + len + 1;
+    return p;
 }
 
+/*
+ * Every string of src is measured once and copied into one block of dst's
+ * arena (a proxy copies each request and response it forwards: this is
+ * per hop, twice per request).
+ */
 void px_msg_copy(struct px_msg *dst, const struct px_msg *src)
 {
-    FL_ASSERT(dst != src);
-    dst->method = dup_or_null(dst, src->method);
-    dst->authority = dup_or_null(dst, src->authority);
-    dst->path = dup_or_null(dst, src->path);
-    dst->query = dup_or_null(dst, src->query);
+    FL_ASSERT(dst != src && dst->n_headers == 0 && src->n_headers <= PX_HEADERS_MAX);
+    const char *line[4] = {src->method, src->authority, src->path, src->query};
+    size_t line_len[4], total = 0;
+    for (int i = 0; i < 4; i++) {
+        line_len[i] = line[i] ? strlen(line[i]) : 0;
+        total += line[i] ? line_len[i] + 1 : 0;
+    }
+    uint32_t n = src->n_headers;
+    size_t lens[2 * PX_HEADERS_MAX];
+    for (uint32_t i = 0; i < n; i++) {
+        lens[2 * i] = strlen(src->headers[i].name);
+        lens[2 * i + 1] = strlen(src->headers[i].value);
+        total += lens[2 * i] + lens[2 * i + 1] + 2;
+    }
+    char *at = total ? arena_take(dst, total) : NULL, *start = at;
+    dst->method = put_string(&at, line[0], line_len[0]);
+    dst->authority = put_string(&at, line[1], line_len[1]);
+    dst->path = put_string(&at, line[2], line_len[2]);
+    dst->query = put_string(&at, line[3], line_len[3]);
+    reserve_headers(dst, n);
+    for (uint32_t i = 0; i < n; i++) {
+        dst->headers[i].name = put_string(&at, src->headers[i].name, lens[2 * i]);
+        dst->headers[i].value = put_string(&at, src->headers[i].value, lens[2 * i + 1]);
+    }
+    dst->n_headers = n;
+    FL_ASSERT((size_t)(at - start) == total);
     dst->status = src->status;
     dst->flags = src->flags;
     dst->body_bytes = src->body_bytes;
     dst->body = src->body;
     dst->rtx_ns = src->rtx_ns;
-    for (uint32_t i = 0; i < src->n_headers; i++)
-        px_msg_add_header(dst, src->headers[i].name, src->headers[i].value);
 }
 
 uint64_t px_msg_wire_bytes(const struct px_msg *m)

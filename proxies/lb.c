@@ -163,6 +163,7 @@ struct cands {
     int avoid;      /* drop excluded hosts */
     uint32_t count; /* candidates left */
     int equal;      /* the source set's weights are all equal */
+    int dense;      /* every host is a candidate (the common case: no test needed) */
 };
 
 static int in_level(const struct cands *c, uint32_t i)
@@ -178,7 +179,7 @@ static int in_source(const struct cands *c, uint32_t i)
 
 static int is_cand(const struct cands *c, uint32_t i)
 {
-    return in_source(c, i) && !(c->avoid && c->hosts[i].excluded);
+    return c->dense || (in_source(c, i) && !(c->avoid && c->hosts[i].excluded));
 }
 
 static uint32_t threshold_percent(double t)
@@ -216,9 +217,14 @@ static int kong_healthy(const struct px_lb *lb, const struct px_lb_host *hosts)
     return total > 0 && (total - unavailable) / total * 100 > lb->cfg.min_healthy_weight;
 }
 
-/* Fills c for this pick within level (prio, loc); returns 0 when there is no candidate at all. */
+/*
+ * Fills c for this pick within level (prio, loc); returns 0 when there is no
+ * candidate at all. counted: the level's (healthy, total) when the caller
+ * has them (the whole set's, for a pick with one priority and no
+ * locality), else NULL.
+ */
 static int cands_build(struct cands *c, const struct px_lb *lb, const struct px_lb_host *hosts,
-                       int prio, int loc, uint32_t avail, int *panic)
+                       int prio, int loc, uint32_t avail, const uint32_t counted[2], int *panic)
 {
     memset(c, 0, sizeof *c);
     c->hosts = hosts;
@@ -226,11 +232,17 @@ static int cands_build(struct cands *c, const struct px_lb *lb, const struct px_
     c->lb = lb;
     c->prio = prio;
     c->loc = loc;
+    FL_ASSERT(!counted || (prio < 0 && loc < 0));
     uint32_t healthy = 0, total = 0;
-    for (uint32_t i = 0; i < lb->n; i++) {
-        if (!in_level(c, i)) continue;
-        total++;
-        healthy += hosts[i].healthy != 0;
+    if (counted) {
+        healthy = counted[0];
+        total = counted[1];
+    } else {
+        for (uint32_t i = 0; i < lb->n; i++) {
+            if (!in_level(c, i)) continue;
+            total++;
+            healthy += hosts[i].healthy != 0;
+        }
     }
     c->all = in_panic(lb, healthy, total, avail);
     *panic = c->all;
@@ -246,12 +258,15 @@ static int cands_build(struct cands *c, const struct px_lb *lb, const struct px_
     c->avoid = free_ > 0;
     FL_ASSERT(free_ <= source && source <= total && total <= lb->n);
     c->count = c->avoid ? free_ : source;
+    c->dense = c->count == lb->n; /* then every host is in the source, and none avoided */
     return c->count > 0;
 }
 
 /* The index of the r-th candidate (0-based) in host order. */
 static uint32_t cands_nth(const struct cands *c, uint32_t r)
 {
+    FL_ASSERT(r < c->count);
+    if (c->dense) return r;
     for (uint32_t i = 0; i < c->n; i++)
         if (is_cand(c, i) && r-- == 0) return i;
     FL_ASSERT(0);
@@ -435,15 +450,16 @@ int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint
     uint64_t h = hashing ? (hash ? *hash : next(random_arg)) : 0;
     int prio = -1, loc = -1;
     uint32_t avail = 100;
+    uint32_t counted[2] = {0, 0}; /* healthy, total: with one priority, the level's own */
     if (lb->n_prio > 1) {
         prio = pick_priority(lb, hosts, hashing ? h : next(random_arg), &avail);
     } else {
-        uint32_t healthy = 0, total = 0, load;
+        uint32_t load;
         for (uint32_t i = 0; i < lb->n; i++) {
-            total += !hosts[i].absent;
-            healthy += !hosts[i].absent && hosts[i].healthy;
+            counted[1] += !hosts[i].absent;
+            counted[0] += !hosts[i].absent && hosts[i].healthy;
         }
-        avail = px_lb_priority_load(&healthy, &total, 1, &load);
+        avail = px_lb_priority_load(&counted[0], &counted[1], 1, &load);
     }
     FL_ASSERT(prio < (int)lb->n_prio && avail <= 100);
     lb->prio_picks[prio < 0 ? 0 : prio]++;
@@ -452,7 +468,8 @@ int px_lb_pick_hash(struct px_lb *lb, const struct px_lb_host *hosts, const uint
         if (loc < 0) return -1; /* no locality has a healthy host */
     }
     struct cands c;
-    int any = cands_build(&c, lb, hosts, prio, loc, avail, &in_panic_);
+    int any = cands_build(&c, lb, hosts, prio, loc, avail, prio < 0 && loc < 0 ? counted : NULL,
+                          &in_panic_);
     if (panic) *panic = in_panic_;
     if (in_panic_) lb->panics++;
     if (!any) return -1; /* "no healthy upstream" */

@@ -15,7 +15,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/assert.h"
 
@@ -30,15 +29,50 @@ static const unsigned char hex_plus1[256] = {
     ['0'] = 1, ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
     ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16};
 
+/*
+ * 8 lower-hex digits at s (the first the most significant) into *v; -1 if
+ * any is not one. Eight at a time in one 64-bit word (s[i] in byte i):
+ * for a byte b below 0x80, b + (0x80 - lo) has its top bit set exactly
+ * when b >= lo, and no sum carries into the next byte; a byte at or above
+ * 0x80 is refused before the sums are read. Every proxy hop reads up to 64
+ * digits of ids.
+ */
+static int hex8(const char *s, uint32_t *v)
+{
+    const uint64_t ones = 0x0101010101010101u, top = 0x8080808080808080u;
+    uint64_t x;
+    memcpy(&x, s, sizeof x); /* one load */
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    if (x & top) return -1;
+    uint64_t digit = (x + ones * (0x80 - '0')) & ~(x + ones * (0x80 - '9' - 1));
+    uint64_t letter = (x + ones * (0x80 - 'a')) & ~(x + ones * (0x80 - 'f' - 1));
+    if (((digit | letter) & top) != top) return -1;
+    /* each byte's value: its low nibble, plus 9 for a letter (bit 6 set: 'a' = 0x61 -> 10) */
+    x = (x & ones * 0x0f) + 9 * ((x >> 6) & ones);
+    /* pairs of digits, then fours, then eights: the earlier one shifted above the later */
+    x = ((x << 4) | (x >> 8)) & 0x00ff00ff00ff00ffu;
+    x = ((x << 8) | (x >> 16)) & 0x0000ffff0000ffffu;
+    x = ((x << 16) | (x >> 32)) & 0xffffffffu;
+    *v = (uint32_t)x;
+    return 0;
+}
+
 /* n (<= 16) lower-hex digits at s into *v; -1 if any is not one. */
 static int hex_n(const char *s, size_t n, uint64_t *v)
 {
     FL_ASSERT(n <= 16);
     uint64_t x = 0;
+    size_t i = 0;
+    for (uint32_t w; i + 8 <= n; i += 8) {
+        if (hex8(s + i, &w)) return -1;
+        x = x << 32 | w;
+    }
     unsigned bad = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (; i < n; i++) {
         unsigned d = hex_plus1[(unsigned char)s[i]];
-        bad |= d == 0; /* no early exit: the loop stays branch-free */
+        bad |= d == 0;
         x = x << 4 | (uint64_t)((d - 1) & 15);
     }
     if (bad) return -1;
@@ -64,14 +98,32 @@ static int span_id_n(const char *s, size_t len, uint64_t *v)
     return len == 16 && hex_n(s, 16, v) == 0 && *v ? 0 : -1;
 }
 
+/*
+ * 8 lower-hex digits of v at out, the most significant first. The eight
+ * nibbles are spread one to a byte of a word (the least significant in
+ * byte 0, then swapped into writing order) and each turned into its
+ * digit at once: '0' + n, and 39 more ('a' - '9' - 1) where n + 6 carries
+ * into bit 4, that is n >= 10.
+ */
+static void put_hex8(char *out, uint32_t v)
+{
+    const uint64_t ones = 0x0101010101010101u;
+    uint64_t x = v;
+    x = (x | x << 16) & 0x0000ffff0000ffffu;
+    x = (x | x << 8) & 0x00ff00ff00ff00ffu;
+    x = (x | x << 4) & 0x0f0f0f0f0f0f0f0fu;
+    x += ones * '0' + (((x + ones * 6) >> 4) & ones) * ('a' - '9' - 1);
+#if __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    memcpy(out, &x, sizeof x);
+}
+
 /* 16 lower-hex digits of v at out (no terminator); returns out + 16. */
 static char *put_hex(char *out, uint64_t v)
 {
-    static const char digits[] = "0123456789abcdef";
-    for (int i = 14; i >= 0; i -= 2, v >>= 8) { /* a byte at a time */
-        out[i] = digits[(v >> 4) & 15];
-        out[i + 1] = digits[v & 15];
-    }
+    put_hex8(out, (uint32_t)(v >> 32));
+    put_hex8(out + 8, (uint32_t)v);
     return out + 16;
 }
 
@@ -131,21 +183,49 @@ static int parse_b3_single(const char *v, struct px_trace *t)
 
 /* The trace headers of a message, in one pass (the first value of each). */
 enum { H_B3, H_TRACEID, H_SPANID, H_PARENT, H_SAMPLED, H_FLAGS, H_TRACEPARENT, H_COUNT };
-static const char *const header_names[H_COUNT] = {
-    "b3",           "x-b3-traceid", "x-b3-spanid", "x-b3-parentspanid",
-    "x-b3-sampled", "x-b3-flags",   "traceparent"};
-static const size_t header_lens[H_COUNT] = {2, 12, 11, 17, 12, 10, 11};
 
-/* Which trace header name is, or -1 (any case, as HTTP names compare). */
+/*
+ * Whether s is lower (lower-case ASCII letters, digits and '-') but for
+ * the case of s's letters, the terminating NUL included.
+ */
+static int same_lower(const char *s, const char *lower)
+{
+    for (;; s++, lower++) {
+        unsigned char c = (unsigned char)*s;
+        if ((unsigned)(c - 'A') < 26u) c = (unsigned char)(c + ('a' - 'A'));
+        if (c != (unsigned char)*lower) return 0;
+        if (!c) return 1;
+    }
+}
+
+/* same_lower, first as written (the library's compare: most names arrive in lower case). */
+static int is_name(const char *s, const char *lower)
+{
+    return !strcmp(s, lower) || same_lower(s, lower);
+}
+
+/*
+ * Which trace header name is, or -1 (any case, as HTTP names compare). By
+ * its letters, without measuring it: most headers are refused at the
+ * first letter, the other x- ones (x-request-id, x-forwarded-for,
+ * x-envoy-...) at the third.
+ */
 static int header_index(const char *name)
 {
-    char c = name[0] | 0x20;
-    if (c != 'b' && c != 'x' && c != 't') return -1; /* most headers, at a glance */
-    /* the other x- headers (x-request-id, x-forwarded-for, x-envoy-...) at the third letter */
-    if (c == 'x' && (name[1] != '-' || (name[2] | 0x20) != 'b')) return -1;
-    size_t len = strlen(name);
-    for (int i = 0; i < H_COUNT; i++)
-        if (len == header_lens[i] && !strcasecmp(name, header_names[i])) return i;
+    switch (name[0] | 0x20) { /* 'b' only for 'b' and 'B'; alike for 't' and 'x' */
+    case 'b': return is_name(name + 1, "3") ? H_B3 : -1;
+    case 't': return is_name(name + 1, "raceparent") ? H_TRACEPARENT : -1;
+    case 'x': break;
+    default: return -1;
+    }
+    if (name[1] != '-' || (name[2] | 0x20) != 'b' || name[3] != '3' || name[4] != '-') return -1;
+    const char *rest = name + 5;
+    switch (rest[0] | 0x20) {
+    case 't': return is_name(rest, "traceid") ? H_TRACEID : -1;
+    case 's': return is_name(rest, "spanid") ? H_SPANID : is_name(rest, "sampled") ? H_SAMPLED : -1;
+    case 'p': return is_name(rest, "parentspanid") ? H_PARENT : -1;
+    case 'f': return is_name(rest, "flags") ? H_FLAGS : -1;
+    }
     return -1;
 }
 

@@ -98,7 +98,8 @@ static void rt_timer_arm(struct px_rt *rt, struct px_timer *t, int64_t at_ns)
 
 static void rt_timer_cancel(struct px_rt *rt, struct px_timer *t)
 {
-    sim_timer_cancel(&of(rt)->w->k, timer_of(t));
+    /* most of a stream's timers are cancelled unarmed: no call into the kernel for those */
+    if (sim_timer_armed(timer_of(t))) sim_timer_cancel(&of(rt)->w->k, timer_of(t));
 }
 
 /* ---- connections ---- */

@@ -340,12 +340,82 @@ static void test_round_trip(void)
     px_msg_clear(&m);
 }
 
+/*
+ * Every byte at every position of a span id: accepted exactly when it is a
+ * lower-hex digit, and then read as that digit's value there (the ids are
+ * read eight digits at a time).
+ */
+static void test_id_digits(void)
+{
+    for (int pos = 0; pos < 16; pos++) {
+        for (int b = 1; b < 256; b++) {
+            char sid[17] = "0000000000000001";
+            if (pos == 15) sid[14] = '1'; /* stays non-zero whatever the last digit is */
+            sid[pos] = (char)b;
+            struct px_trace t;
+            struct px_msg m;
+            msg(&m, "x-b3-traceid", TID64, "x-b3-spanid", sid, NULL);
+            int r = px_trace_extract(&m, &t);
+            px_msg_clear(&m);
+            int hex = (b >= '0' && b <= '9') || (b >= 'a' && b <= 'f');
+            CU_ASSERT_EQUAL(r, hex);
+            if (!hex || !r) continue;
+            uint64_t base = pos == 15 ? 0x10 : 1; /* the other digit that is not 0 */
+            uint64_t d = (uint64_t)(b <= '9' ? b - '0' : b - 'a' + 10);
+            CU_ASSERT_EQUAL(t.span_id, base + (d << (4 * (15 - pos))));
+        }
+    }
+}
+
+/* Trace header names in any case, and nothing that only starts like one. */
+static void test_header_names(void)
+{
+    static const char *const names[] = {"b3",           "x-b3-traceid", "x-b3-spanid",
+                                        "x-b3-sampled", "x-b3-flags",   "traceparent"};
+    static const char *const values[] = {TID64 "-" SID "-1", TID64, SID, "1", "1", TP};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        size_t len = strlen(names[i]);
+        for (size_t k = 0; k <= len; k++) {
+            char name[32];
+            memcpy(name, names[i], len + 1);
+            if (k < len && name[k] >= 'a' && name[k] <= 'z') name[k] = (char)(name[k] - 32);
+            struct px_msg m;
+            msg(&m, name, values[i], NULL);
+            px_msg_add_header(&m, "host", "a");
+            px_trace_strip(&m);
+            CU_ASSERT_EQUAL(m.n_headers, 1); /* the trace header went, host stayed */
+            px_msg_clear(&m);
+            /* one character more, or the last one changed: not a trace header */
+            char longer[34], changed[32];
+            snprintf(longer, sizeof longer, "%s%c", names[i], k < len ? name[k] : 's');
+            memcpy(changed, names[i], len + 1);
+            changed[len - 1] = changed[len - 1] == 'd' ? 'e' : 'd';
+            msg(&m, longer, values[i], changed, values[i], NULL);
+            px_trace_strip(&m);
+            CU_ASSERT_EQUAL(m.n_headers, 2);
+            px_msg_clear(&m);
+        }
+    }
+}
+
 static void test_hex(void)
 {
     char b[33];
     CU_ASSERT_STRING_EQUAL(px_trace_id_hex(0, 0x1aULL, b), "000000000000001a");
     CU_ASSERT_STRING_EQUAL(px_trace_id_hex(1, 2, b), "00000000000000010000000000000002");
     CU_ASSERT_STRING_EQUAL(px_span_id_hex(0xabcdef0123456789ULL, b), "abcdef0123456789");
+    /* written eight digits at a time: as printf writes them, over every digit at every place */
+    uint64_t x = 0x9e3779b97f4a7c15ULL;
+    for (int i = 0; i < 4096; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint64_t id = i < 256 ? 0x0101010101010101ULL * (uint64_t)(i & 15) << (i >> 4 & 3) : x;
+        char want[33];
+        snprintf(want, sizeof want, "%016llx", (unsigned long long)id);
+        CU_ASSERT_STRING_EQUAL(px_span_id_hex(id, b), want);
+        snprintf(want, sizeof want, "%016llx%016llx", (unsigned long long)(x >> 7 | 1),
+                 (unsigned long long)id);
+        CU_ASSERT_STRING_EQUAL(px_trace_id_hex(x >> 7 | 1, id, b), want);
+    }
 }
 
 static void test_sample(void)
@@ -376,6 +446,8 @@ void suite_trace(void)
     TEST_ADD(test_traceparent);
     TEST_ADD(test_precedence);
     TEST_ADD(test_round_trip);
+    TEST_ADD(test_id_digits);
+    TEST_ADD(test_header_names);
     TEST_ADD(test_hex);
     TEST_ADD(test_sample);
 }
