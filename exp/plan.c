@@ -12,7 +12,6 @@
 #include "exp/plan.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/sha256.h"
 #include "exp/pct.h"
 #include "reports/file.h"
 
@@ -29,9 +29,8 @@ int exp_plan_digest(const char *file, const char *const *overlays, size_t n, cha
                     char **err)
 {
     FL_ASSERT(file && out && err && (overlays || !n));
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    FL_ASSERT(ctx);
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    struct fl_sha256 ctx;
+    fl_sha256_init(&ctx);
     int rc = 0;
     for (size_t i = 0; i <= n && !rc; i++) {
         const char *path = i == 0 ? file : overlays[i - 1];
@@ -43,22 +42,18 @@ int exp_plan_digest(const char *file, const char *const *overlays, size_t n, cha
         }
         char buf[8192];
         size_t got;
-        while ((got = fread(buf, 1, sizeof buf, f)) > 0) EVP_DigestUpdate(ctx, buf, got);
+        while ((got = fread(buf, 1, sizeof buf, f)) > 0) fl_sha256_update(&ctx, buf, got);
         if (ferror(f)) {
             *err = fl_asprintf("%s: read error", path);
             rc = -1;
         }
         fclose(f);
         /* a separator: moving bytes from one file to the next changes the digest */
-        EVP_DigestUpdate(ctx, "\0", 1);
+        fl_sha256_update(&ctx, "\0", 1);
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
     if (rc) return -1;
-    FL_ASSERT(len == 32);
-    for (unsigned i = 0; i < len; i++) snprintf(out + 2 * i, 3, "%02x", md[i]);
+    fl_sha256_final_hex(&ctx, out);
+    FL_ASSERT(strlen(out) == 64);
     return 0;
 }
 

@@ -26,13 +26,13 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "base/alloc.h"
 #include "base/assert.h"
+#include "base/sha256.h"
 #include "base/units.h"
 #include "reports/amplify.h"
 #include "reports/file.h"
@@ -374,14 +374,8 @@ static void compute_digest(const struct rpt_run *run, char hex[65])
         fprintf(stderr, "faultline: out of memory writing the summary\n");
         abort();
     }
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned md_len = 0;
-    if (!EVP_Digest(buf, len, md, &md_len, EVP_sha256(), NULL) || md_len != 32) {
-        fprintf(stderr, "faultline: SHA-256 failed\n");
-        abort();
-    }
+    fl_sha256_hex(buf, len, hex);
     free(buf);
-    for (unsigned i = 0; i < md_len; i++) snprintf(hex + 2 * i, 3, "%02x", md[i]);
     FL_ASSERT(strlen(hex) == 64); /* SHA-256: 32 bytes, two hex digits each */
 }
 

@@ -6,6 +6,7 @@
  * Add a line here for a new one; tests/main.c does the rest.
  */
 SUITE(rng)
+SUITE(sha256)
 SUITE(text)
 SUITE(nameidx)
 SUITE(vhost_index)
