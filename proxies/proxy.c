@@ -37,7 +37,7 @@ void px_proxy_event(struct px_proxy *p, enum px_event_kind kind, const struct cl
     FL_ASSERT(!h || (cl && h->cl == cl));
     if (!p->rt->ops->event) return;
     struct px_event e = {kind,
-                         p->cfg->name,
+                         px_proxy_name(p),
                          cl ? cl->cfg->name : NULL,
                          h ? cl->cfg->endpoints[h->index].name : NULL,
                          px_now(p->rt),
@@ -641,6 +641,12 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     }
     px_respcache_init(&p->cache);
     return p;
+}
+
+void px_proxy_name_set(struct px_proxy *p, const char *name)
+{
+    FL_ASSERT(p && name);
+    p->name = name;
 }
 
 void px_proxy_free(struct px_proxy *p)

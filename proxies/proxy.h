@@ -65,6 +65,14 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
                                        const char *locality, const struct px_label *labels,
                                        size_t n_labels);
 
+/*
+ * Names proxy p apart from its configuration (name borrowed: it must outlive
+ * p): its events and spans carry it instead of cfg->name. Proxies sharing one
+ * configuration (the inbound sidecars of a service version) keep their own
+ * names so.
+ */
+void px_proxy_name_set(struct px_proxy *p, const char *name);
+
 /* Stops everything (timers, connections) and frees the proxy. */
 void px_proxy_free(struct px_proxy *p);
 

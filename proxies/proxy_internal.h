@@ -146,6 +146,7 @@ struct px_proxy {
      * of a large mesh is configured with every service but calls one or two */
     struct fl_u64map by_index;
     struct px_pools own;
+    const char *name;        /* its own name (px_proxy_name_set), or NULL: its cfg's */
     char *locality;          /* where it runs, or NULL */
     struct px_label *labels; /* of the workload it serves */
     size_t n_labels;
@@ -177,6 +178,12 @@ struct px_proxy {
     } while (0)
 
 /* ---- proxy.c ---- */
+
+/* The name its events and spans carry: its own, else its configuration's. */
+static inline const char *px_proxy_name(const struct px_proxy *p)
+{
+    return p->name ? p->name : p->cfg->name;
+}
 
 /* 64 random bits from the proxy's runtime (for px_lb_pick). */
 uint64_t px_rt_random(void *arg);

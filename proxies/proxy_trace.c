@@ -99,7 +99,7 @@ static void span_common(const struct stream *s, struct px_span *sp)
     memset(sp, 0, sizeof *sp);
     sp->trace_hi = s->tr.trace_hi;
     sp->trace_lo = s->tr.trace_lo;
-    sp->service = s->p->cfg->name;
+    sp->service = px_proxy_name(s->p);
     sp->sampled = s->tr.sampled == PX_SAMPLE_YES;
     sp->method = s->req && s->req->method ? s->req->method : "GET";
     sp->path = s->req && s->req->path ? s->req->path : "/";

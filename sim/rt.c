@@ -109,6 +109,7 @@ static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct 
     struct sim_proxy *sp = of(rt);
     FL_ASSERT(sp->node < sp->w->n_nodes && cbs);
     uint32_t dst = (uint32_t)(addr >> 16);
+    if (dst == SIM_NODE_SELF) dst = sp->node;
     uint16_t port = (uint16_t)(addr & 0xffff);
     enum sim_tls_kind tls = sim_tls_mesh_conn(sp->w, sp, dst, port) ? SIM_TLS_MUTUAL : SIM_TLS_NONE;
     struct sim_conn *c = sim_conn_open_tls(sp->w, sp->node, dst, port, cbs, ctx, 0, PX_OK, tls);
