@@ -140,7 +140,7 @@ static const char *flags_reason(uint32_t f, const struct stream *s)
     if (f & PX_FLAG_UH) { /* no host left: ejected by outlier detection, or none healthy */
         const struct cluster *cl = s->cl;
         for (uint32_t i = 0; cl && cl->has_outlier && i < cl->cfg->n_endpoints; i++)
-            if (px_outlier_ejected(&cl->od, i)) return "ejected";
+            if (px_outlier_ejected(cl->od, i)) return "ejected";
         return "no-healthy-upstream";
     }
     if (f & PX_FLAG_URX) return "retry-limit";

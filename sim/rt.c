@@ -416,6 +416,7 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
     if (!w->px_pools) { /* the first proxy's; freed with the world, after every proxy */
         w->px_pools = fl_calloc(1, sizeof *w->px_pools);
         px_pools_init(w->px_pools);
+        w->px_pools->arena = &w->px_arena; /* freed with the world, after the pools */
     }
     sp->rt.pools = w->px_pools;
     sp->w = w;

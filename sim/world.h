@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "base/rng.h"
 #include "base/u64map.h"
 #include "netem/link.h"
@@ -269,6 +270,7 @@ struct sim_world {
     struct sim_tracer *tracer;     /* the span sink's open and kept traces (sim/trace.c) */
     struct sim_identity *identity; /* workload certificates (sim/identity.c), or NULL */
     struct px_pools *px_pools;     /* free lists every proxy shares (sim/rt.c), or NULL */
+    struct fl_arena px_arena;      /* their arena: the proxies' long-lived objects */
 };
 
 /* ---- net.c ---- */
