@@ -4,9 +4,11 @@
 #include "base/alloc.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/assert.h"
 
@@ -79,4 +81,65 @@ void fl_zero(void *p, size_t n)
 {
     FL_ASSERT(p || n == 0);
     memset(p, 0, n); /* n is not a constant here: the library's memset */
+}
+
+/* ---------------------------------------------------------------- arenas */
+
+#define ARENA_CHUNK ((size_t)2 << 20)
+
+void fl_arena_init(struct fl_arena *a)
+{
+    FL_ASSERT(a);
+    memset(a, 0, sizeof *a);
+}
+
+/* A new chunk of at least bytes (a multiple of the chunk size), not zeroed. */
+static void *arena_chunk(size_t bytes)
+{
+    size_t len = (bytes + ARENA_CHUNK - 1) / ARENA_CHUNK * ARENA_CHUNK;
+    void *p = aligned_alloc(ARENA_CHUNK, len);
+    if (!p) return fl_malloc(len); /* alignment refused: plain pages will do */
+#ifdef MADV_HUGEPAGE
+    (void)madvise(p, len, MADV_HUGEPAGE); /* a hint: refused, it changes nothing */
+#endif
+    return p;
+}
+
+void *fl_arena_alloc(struct fl_arena *a, size_t size)
+{
+    FL_ASSERT(a && size <= SIZE_MAX / 2);
+    size_t align = size >= 64 ? 64 : 16;
+    size_t pad = (size_t)(-(uintptr_t)a->next & (align - 1));
+    if (!a->next || pad + size > a->left) {
+        int large = size > ARENA_CHUNK / 4; /* a chunk of its own, the current one kept */
+        char *c = arena_chunk(large ? size : ARENA_CHUNK);
+        FL_GROW(a->chunks, a->cap_chunks, a->n_chunks + 1);
+        a->chunks[a->n_chunks++] = c;
+        if (large) return memset(c, 0, size);
+        a->next = c;
+        a->left = ARENA_CHUNK;
+        pad = (size_t)(-(uintptr_t)c & (align - 1)); /* 0 unless aligned_alloc was refused */
+        FL_ASSERT(pad + size <= a->left);
+    }
+    char *p = a->next + pad;
+    a->next += pad + size;
+    a->left -= pad + size;
+    FL_ASSERT(((uintptr_t)p & (align - 1)) == 0);
+    return memset(p, 0, size); /* zeroed as it is handed out: the chunk's lines once each */
+}
+
+char *fl_arena_strdup(struct fl_arena *a, const char *s)
+{
+    size_t n = strlen(s);
+    char *p = fl_arena_alloc(a, n + 1);
+    memcpy(p, s, n); /* the terminator is there: the room is zeroed */
+    return p;
+}
+
+void fl_arena_free(struct fl_arena *a)
+{
+    FL_ASSERT(a && (a->chunks || !a->n_chunks));
+    for (size_t i = 0; i < a->n_chunks; i++) free(a->chunks[i]);
+    free(a->chunks);
+    memset(a, 0, sizeof *a);
 }

@@ -87,40 +87,56 @@ void px_lb_cfg_envoy(struct px_lb_cfg *c)
     c->maglev_size = PX_MAGLEV_SIZE_DFLT;
 }
 
+size_t px_lb_room(uint32_t n_hosts)
+{
+    size_t n = n_hosts ? n_hosts : 1;
+    struct px_lb *lb = NULL; /* for the element sizes only */
+    size_t bytes = n * (sizeof *lb->deadline + sizeof *lb->loc + sizeof *lb->prio);
+    return (bytes + 7) / 8 * 8;
+}
+
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts)
 {
-    FL_ASSERT(lb && cfg);
+    px_lb_init_in(lb, cfg, n_hosts, fl_calloc(1, px_lb_room(n_hosts)));
+    lb->owns_room = 1;
+}
+
+void px_lb_init_in(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts, void *room)
+{
+    FL_ASSERT(lb && cfg && room && ((uintptr_t)room & 7) == 0);
     memset(lb, 0, sizeof *lb);
     lb->cfg = *cfg;
     lb->n = n_hosts;
     lb->rr_next = RR_UNSET;
-    lb->deadline = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->deadline);
+    /* per host: deadline, locality and priority, in one block */
+    size_t n = n_hosts ? n_hosts : 1;
+    char *blk = room;
+    lb->deadline = (double *)blk;
+    lb->loc = (uint32_t *)(blk + n * sizeof *lb->deadline);
+    lb->prio = (uint8_t *)(blk + n * (sizeof *lb->deadline + sizeof *lb->loc));
     for (uint32_t i = 0; i < n_hosts; i++) lb->deadline[i] = -1.0; /* not scheduled */
     lb->edf_now = 0.0;
-    /* the hash tables' members come with their first build (hash_refresh): most balancers
-     * never hash, and a mesh makes a balancer per cluster of every sidecar */
-    lb->prio = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->prio);
-    lb->loc = fl_calloc(n_hosts ? n_hosts : 1, sizeof *lb->loc);
+    /* the hash tables come with their first build (hash_refresh): most balancers never hash,
+     * and a mesh makes a balancer per cluster of every sidecar */
     lb->n_prio = 1;
     lb->n_loc = 1;
 }
 
 void px_lb_free(struct px_lb *lb)
 {
-    free(lb->deadline);
+    if (lb->owns_room) free(lb->deadline); /* and loc and prio, in its block */
     lb->deadline = NULL;
-    /* a balancer that never hashed has nothing in its tables: their lines stay untouched */
-    for (uint32_t p = 0; lb->rebuilds && p < PX_LB_PRIO_MAX; p++) {
+    /* a balancer that never hashed has no tables */
+    for (uint32_t p = 0; lb->tables && p < PX_LB_PRIO_MAX; p++) {
         free(lb->tables[p].members);
         px_ring_free(&lb->tables[p].ring);
         px_maglev_free(&lb->tables[p].maglev);
     }
-    free(lb->prio);
-    free(lb->loc);
+    free(lb->tables);
+    lb->tables = NULL;
     free(lb->loc_weight);
     free(lb->loc_count);
     lb->loc_count = NULL;
-    if (lb->rebuilds) memset(lb->tables, 0, sizeof lb->tables);
     lb->prio = NULL;
     lb->loc = NULL;
     lb->loc_weight = NULL;
@@ -148,7 +164,7 @@ void px_lb_set_levels(struct px_lb *lb, const uint8_t *prio, const uint32_t *loc
         memcpy(lb->loc_weight, loc_weight, n_loc * sizeof *loc_weight);
         lb->loc_count = fl_calloc(2 * (size_t)n_loc, sizeof *lb->loc_count);
     }
-    for (uint32_t p = 0; lb->rebuilds && p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
+    for (uint32_t p = 0; lb->tables && p < PX_LB_PRIO_MAX; p++) lb->tables[p].built = 0;
 }
 
 /* ---------------------------------------------------------------- candidates */
@@ -339,9 +355,10 @@ static uint32_t pick_p2c(const struct px_lb *lb, const struct cands *c, uint64_t
 /* Rebuilds the priority's table if its candidate source changed since it was built. */
 static struct px_lb_table *hash_refresh(struct px_lb *lb, const struct cands *c)
 {
+    FL_ASSERT(!lb->tables == !lb->rebuilds); /* the first build follows the tables */
+    if (!lb->tables) lb->tables = fl_calloc(PX_LB_PRIO_MAX, sizeof *lb->tables);
     struct px_lb_table *t = &lb->tables[c->prio < 0 ? 0 : c->prio];
     FL_ASSERT(c->prio < (int)lb->n_prio && (t->members || !t->built));
-    FL_ASSERT(lb->rebuilds || !t->members); /* the first build follows the first members */
     if (!t->members) t->members = fl_calloc(lb->n ? lb->n : 1, 1); /* none in: not built */
     int same = t->built;
     for (uint32_t i = 0; i < lb->n; i++) {

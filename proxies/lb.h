@@ -75,18 +75,27 @@ struct px_lb {
     uint32_t n_loc;
     uint32_t *loc_count; /* scratch for a pick: healthy and total hosts per locality */
     uint64_t prio_picks[PX_LB_PRIO_MAX]; /* picks per priority */
-    uint64_t rebuilds;                   /* hash tables built; 0: tables all zero, untouched */
-    /* ring hash / Maglev: per priority, the table and which hosts it was built over (last:
-     * what every pick reads comes before, in a few cache lines) */
+    uint64_t rebuilds;                   /* hash tables built; 0: tables NULL */
+    int owns_room;                       /* deadline (and loc, prio after it) is its own */
+    /* ring hash / Maglev: per priority (PX_LB_PRIO_MAX of them), the table and which hosts
+     * it was built over; allocated by the first build (most balancers never hash, and a
+     * mesh makes one per cluster of every sidecar: 384 bytes each were cold weight) */
     struct px_lb_table {
         struct px_ring ring;
         struct px_maglev maglev;
         uint8_t *members;
         int built;
-    } tables[PX_LB_PRIO_MAX];
+    } * tables;
 };
 
 void px_lb_init(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts);
+/* The bytes px_lb_init_in needs for n_hosts hosts (a multiple of 8). */
+size_t px_lb_room(uint32_t n_hosts);
+/*
+ * px_lb_init with the per-host arrays in room (px_lb_room(n_hosts) bytes,
+ * zeroed, 8-aligned), which the caller owns: px_lb_free leaves it alone.
+ */
+void px_lb_init_in(struct px_lb *lb, const struct px_lb_cfg *cfg, uint32_t n_hosts, void *room);
 void px_lb_free(struct px_lb *lb);
 
 /*

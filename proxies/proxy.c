@@ -37,7 +37,7 @@ void px_proxy_event(struct px_proxy *p, enum px_event_kind kind, const struct cl
     FL_ASSERT(!h || (cl && h->cl == cl));
     if (!p->rt->ops->event) return;
     struct px_event e = {kind,
-                         p->cfg->name,
+                         px_proxy_name(p),
                          cl ? cl->cfg->name : NULL,
                          h ? cl->cfg->endpoints[h->index].name : NULL,
                          px_now(p->rt),
@@ -614,7 +614,7 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
                                        const char *locality, const struct px_label *labels,
                                        size_t n_labels)
 {
-    struct px_proxy *p = fl_calloc(1, sizeof *p);
+    struct px_proxy *p = rt->pools ? px_keep_alloc(rt->pools, sizeof *p) : fl_calloc(1, sizeof *p);
     p->rt = rt;
     p->cfg = cfg;
     /* the domain index is the configuration's cache: built once, shared by every proxy made
@@ -643,6 +643,12 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
     return p;
 }
 
+void px_proxy_name_set(struct px_proxy *p, const char *name)
+{
+    FL_ASSERT(p && name);
+    p->name = name;
+}
+
 void px_proxy_free(struct px_proxy *p)
 {
     /* streams first (they hold attempts and connections), then what is left of the rest */
@@ -666,7 +672,7 @@ void px_proxy_free(struct px_proxy *p)
         struct cluster *cl = p->live_cl[i];
         FL_ASSERT(cl && cl->index == p->live[i]);
         px_cluster_free(p, cl);
-        free(cl);
+        px_keep_free(p->pools, cl);
     }
     free(p->live);
     free(p->live_cl);
@@ -681,7 +687,10 @@ void px_proxy_free(struct px_proxy *p)
     }
     free(p->labels);
     px_respcache_free(&p->cache);
-    free(p);
+    if (p->pools == &p->own)
+        free(p);
+    else
+        px_keep_free(p->pools, p);
 }
 
 /*
@@ -729,7 +738,7 @@ struct cluster *px_cluster_at(struct px_proxy *p, uint32_t index)
     if (cl && cl->index == index) return cl;
     cl = px_cluster_find(p, index);
     if (!cl) {
-        cl = fl_calloc(1, sizeof *cl);
+        cl = px_keep_alloc(p->pools, sizeof *cl);
         px_cluster_init(p, cl, index);
         cluster_add_live(p, cl);
     }
@@ -755,7 +764,7 @@ int px_proxy_host_ejected(const struct px_proxy *p, size_t i, size_t h)
 {
     FL_ASSERT(i < p->n_clusters && h < p->cfg->clusters[i].n_endpoints);
     const struct cluster *cl = px_cluster_find(p, (uint32_t)i);
-    return cl && cl->has_outlier && px_outlier_ejected(&cl->od, (uint32_t)h);
+    return cl && cl->has_outlier && px_outlier_ejected(cl->od, (uint32_t)h);
 }
 
 uint64_t px_proxy_cache_purge(struct px_proxy *p)

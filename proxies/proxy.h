@@ -23,6 +23,7 @@
 
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "base/freelist.h"
 #include "proxies/config.h"
 #include "proxies/rt.h"
@@ -65,6 +66,14 @@ struct px_proxy *px_proxy_new_labelled(struct px_rt *rt, const struct px_proxy_c
                                        const char *locality, const struct px_label *labels,
                                        size_t n_labels);
 
+/*
+ * Names proxy p apart from its configuration (name borrowed: it must outlive
+ * p): its events and spans carry it instead of cfg->name. Proxies sharing one
+ * configuration (the inbound sidecars of a service version) keep their own
+ * names so.
+ */
+void px_proxy_name_set(struct px_proxy *p, const char *name);
+
 /* Stops everything (timers, connections) and frees the proxy. */
 void px_proxy_free(struct px_proxy *p);
 
@@ -73,10 +82,14 @@ void px_proxy_free(struct px_proxy *p);
  * runtime that runs many proxies hands one set to all (px_rt.pools): what
  * one proxy releases, the next reuses while it is still in cache, and no
  * proxy holds objects of its own once its requests are done. It must
- * outlive every proxy using it.
+ * outlive every proxy using it. Its arena, when the runtime gives one, holds
+ * the proxies' long-lived objects (the proxy, its clusters and their hosts),
+ * freed with the arena: a large mesh's are cold at each request, and an
+ * arena puts them together on huge pages.
  */
 struct px_pools {
     struct fl_freelist streams, attempts;
+    struct fl_arena *arena; /* NULL: malloc (set by the runtime after px_pools_init) */
 };
 
 void px_pools_init(struct px_pools *pl);

@@ -17,7 +17,9 @@
 #define FL_PROXIES_PROXY_INTERNAL_H
 
 #include <stdint.h>
+#include <stdlib.h>
 
+#include "base/alloc.h"
 #include "base/freelist.h"
 #include "base/u64map.h"
 #include "proxies/proxy.h"
@@ -52,19 +54,23 @@ struct host {
     uint32_t n_pend;                       /* how many (so the pool need not count them) */
 };
 
-/* What each request reads comes first (then the balancer's own hot part), the rest after. */
+/*
+ * What each request reads comes first (then the balancer's own hot part), the rest after;
+ * outlier detection, when configured, behind a pointer: a large mesh makes thousands of
+ * clusters, each cold at its next request, and most have none.
+ */
 struct cluster {
     struct px_proxy *p;
     const struct px_cluster_cfg *cfg;
     uint32_t index;
-    int has_outlier;
-    struct host *hosts;
+    int has_outlier;    /* od is set */
+    struct host *hosts; /* and, in the same block, lbh */
     struct px_lb_host *lbh;
-    char *span_name; /* its attempts' CLIENT span name: "router NAME egress" */
+    char *span_name;       /* its attempts' CLIENT span name: "router NAME egress" */
+    struct px_outlier *od; /* NULL: no outlier detection */
     struct px_breaker br;
-    struct px_cluster_stats st;
     struct px_lb lb;
-    struct px_outlier od;
+    struct px_cluster_stats st;
     struct px_timer sweep;
 };
 
@@ -146,6 +152,7 @@ struct px_proxy {
      * of a large mesh is configured with every service but calls one or two */
     struct fl_u64map by_index;
     struct px_pools own;
+    const char *name;        /* its own name (px_proxy_name_set), or NULL: its cfg's */
     char *locality;          /* where it runs, or NULL */
     struct px_label *labels; /* of the workload it serves */
     size_t n_labels;
@@ -176,7 +183,27 @@ struct px_proxy {
         if ((x)->next) (x)->next->prev = (x)->prev;                                                \
     } while (0)
 
+/* ---- long-lived objects (px_pools.arena) ---- */
+
+/* size bytes, zeroed, that live until px_keep_free or, from an arena, until the arena goes. */
+static inline void *px_keep_alloc(const struct px_pools *pl, size_t size)
+{
+    return pl->arena ? fl_arena_alloc(pl->arena, size) : fl_calloc(1, size);
+}
+
+/* Gives back what px_keep_alloc gave (from an arena: nothing to do). */
+static inline void px_keep_free(const struct px_pools *pl, void *x)
+{
+    if (!pl->arena) free(x);
+}
+
 /* ---- proxy.c ---- */
+
+/* The name its events and spans carry: its own, else its configuration's. */
+static inline const char *px_proxy_name(const struct px_proxy *p)
+{
+    return p->name ? p->name : p->cfg->name;
+}
 
 /* 64 random bits from the proxy's runtime (for px_lb_pick). */
 uint64_t px_rt_random(void *arg);

@@ -99,7 +99,7 @@ static void span_common(const struct stream *s, struct px_span *sp)
     memset(sp, 0, sizeof *sp);
     sp->trace_hi = s->tr.trace_hi;
     sp->trace_lo = s->tr.trace_lo;
-    sp->service = s->p->cfg->name;
+    sp->service = px_proxy_name(s->p);
     sp->sampled = s->tr.sampled == PX_SAMPLE_YES;
     sp->method = s->req && s->req->method ? s->req->method : "GET";
     sp->path = s->req && s->req->path ? s->req->path : "/";
@@ -140,7 +140,7 @@ static const char *flags_reason(uint32_t f, const struct stream *s)
     if (f & PX_FLAG_UH) { /* no host left: ejected by outlier detection, or none healthy */
         const struct cluster *cl = s->cl;
         for (uint32_t i = 0; cl && cl->has_outlier && i < cl->cfg->n_endpoints; i++)
-            if (px_outlier_ejected(&cl->od, i)) return "ejected";
+            if (px_outlier_ejected(cl->od, i)) return "ejected";
         return "no-healthy-upstream";
     }
     if (f & PX_FLAG_URX) return "retry-limit";

@@ -21,6 +21,7 @@
  *    and its trace context in its request (proxy_trace.c).
  * The downstream half is proxy.c.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -211,11 +212,11 @@ static void record_outlier(struct cluster *cl, struct host *host, enum px_origin
     FL_ASSERT(host->cl == cl && host->index < cl->cfg->n_endpoints);
     struct px_proxy *p = cl->p;
     uint32_t h = host->index;
-    int r = px_outlier_record(&cl->od, h, origin, status, px_now(p->rt), px_random(p->rt));
+    int r = px_outlier_record(cl->od, h, origin, status, px_now(p->rt), px_random(p->rt));
     if (r > 0) {
         cl->lbh[h].healthy = 0;
         cl->st.ejections++;
-        px_proxy_event(p, PX_EV_EJECT, cl, host, cl->od.hosts[h].ejection_ns);
+        px_proxy_event(p, PX_EV_EJECT, cl, host, cl->od->hosts[h].ejection_ns);
     } else if (r < 0) { /* Kong's passive checks: successes brought it back */
         cl->lbh[h].healthy = 1;
         px_proxy_event(p, PX_EV_UNEJECT, cl, host, 0);
@@ -679,7 +680,7 @@ static void sweep(struct px_rt *rt, void *arg)
     uint32_t n = (uint32_t)cl->cfg->n_endpoints, n_ej = 0;
     FL_ASSERT(cl->has_outlier);
     uint32_t *back = fl_calloc(n ? n : 1, sizeof *back), *out = fl_calloc(n ? n : 1, sizeof *out);
-    uint32_t n_back = px_outlier_sweep(&cl->od, px_now(rt), px_random(rt), back, out, &n_ej);
+    uint32_t n_back = px_outlier_sweep(cl->od, px_now(rt), px_random(rt), back, out, &n_ej);
     FL_ASSERT(n_back <= n && n_ej <= n);
     for (uint32_t i = 0; i < n_back; i++) {
         cl->lbh[back[i]].healthy = 1;
@@ -689,7 +690,7 @@ static void sweep(struct px_rt *rt, void *arg)
         cl->lbh[out[i]].healthy = 0;
         cl->st.ejections++;
         px_proxy_event(cl->p, PX_EV_EJECT, cl, &cl->hosts[out[i]],
-                       cl->od.hosts[out[i]].ejection_ns);
+                       cl->od->hosts[out[i]].ejection_ns);
     }
     free(back);
     free(out);
@@ -729,9 +730,14 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
     cl->p = p;
     cl->cfg = cfg;
     cl->index = index;
-    cl->span_name = fl_asprintf("router %s egress", cfg->name); /* Envoy router.cc's name */
-    cl->hosts = fl_calloc(n ? n : 1, sizeof *cl->hosts);
-    cl->lbh = fl_calloc(n ? n : 1, sizeof *cl->lbh);
+    /* Envoy router.cc's name */
+    size_t len = strlen("router  egress") + strlen(cfg->name) + 1;
+    cl->span_name = px_keep_alloc(p->pools, len);
+    snprintf(cl->span_name, len, "router %s egress", cfg->name);
+    /* hosts, their balancer view and the balancer's per-host arrays in one block */
+    size_t nb = n ? n : 1;
+    cl->hosts = px_keep_alloc(p->pools, nb * (sizeof *cl->hosts + sizeof *cl->lbh) + px_lb_room(n));
+    cl->lbh = (struct px_lb_host *)(cl->hosts + nb);
     for (uint32_t i = 0; i < n; i++) {
         cl->hosts[i].cl = cl;
         cl->hosts[i].index = i;
@@ -742,13 +748,14 @@ void px_cluster_init(struct px_proxy *p, struct cluster *cl, uint32_t index)
         cl->lbh[i].absent = p->rt->ops->endpoint_absent &&
                             p->rt->ops->endpoint_absent(p->rt, cfg->endpoints[i].addr);
     }
-    px_lb_init(&cl->lb, &cfg->lb, n);
+    px_lb_init_in(&cl->lb, &cfg->lb, n, cl->lbh + nb);
     set_levels(p, cl);
     px_breaker_init(&cl->br, &cfg->breaker);
     cl->has_outlier = cfg->has_outlier;
     px_timer_init(p->rt, &cl->sweep, sweep, cl);
     if (cl->has_outlier) {
-        px_outlier_init(&cl->od, &cfg->outlier, n);
+        cl->od = px_keep_alloc(p->pools, sizeof *cl->od);
+        px_outlier_init(cl->od, &cfg->outlier, n);
         /* the sweeps keep the grid of a cluster made with the proxy (Istio pushes every
          * cluster at start): the first at the next multiple of the interval since then */
         int64_t iv = cfg->outlier.interval_ns, since = px_now(p->rt) - p->created_ns;
@@ -771,9 +778,11 @@ void px_cluster_free(struct px_proxy *p, struct cluster *cl)
             uc = next;
         }
     }
-    if (cl->has_outlier) px_outlier_free(&cl->od);
+    if (cl->has_outlier) {
+        px_outlier_free(cl->od);
+        px_keep_free(p->pools, cl->od);
+    }
     px_lb_free(&cl->lb);
-    free(cl->span_name);
-    free(cl->hosts);
-    free(cl->lbh);
+    px_keep_free(p->pools, cl->span_name);
+    px_keep_free(p->pools, cl->hosts); /* and lbh, and the balancer's arrays */
 }

@@ -185,21 +185,29 @@ static struct px_istio_sec *inbound_sec(const struct sim_world *w, const struct 
 void sim_mesh_security(struct sim_world *w, const struct px_istio *const *extra, size_t n_extra)
 {
     FL_ASSERT(w && (extra || !n_extra));
-    for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++) {
-        if (!w->pods[i].inbound) continue; /* no sidecars */
-        struct px_proxy_cfg *c = &w->inbound_cfgs[i];
+    for (size_t i = 0; i < w->n_inbound_cfgs; i++) {
+        struct px_proxy_cfg *c = w->inbound_cfgs[i];
+        FL_ASSERT(w->inbound_pods[i] < w->n_pods && w->pods[w->inbound_pods[i]].inbound);
         px_istio_sec_free(c->sec);
-        c->sec = inbound_sec(w, &w->pods[i], extra, n_extra);
+        c->sec = inbound_sec(w, &w->pods[w->inbound_pods[i]], extra, n_extra);
     }
 }
 
-/* A pod's inbound sidecar: everything to the application on the pod's own port. */
+/*
+ * The inbound sidecar of pod's service version: everything to the application
+ * on the sidecar's own node (SIM_NODE_SELF), so that every pod of the version
+ * shares it (each proxy carries its pod's name: px_proxy_name_set). In a
+ * mesh of thousands of pods, one configuration per pod was cold at each
+ * request.
+ */
 static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct px_proxy_cfg *c)
 {
     const char *why;
+    const struct sim_version_cfg *v = pod->cfg;
     memset(c, 0, sizeof *c);
     c->sec = inbound_sec(w, pod, NULL, 0);
-    c->name = fl_asprintf("%s inbound", w->nodes[pod->node].name);
+    c->name = fl_asprintf("%s%s%s inbound", w->sc->services[pod->service].name, v->name ? " " : "",
+                          v->name ? v->name : "");
     c->kind = PX_PROXY_INBOUND;
     c->envoy_headers = 1;
     set_cost(c, &w->sc->sidecar_cost);
@@ -215,7 +223,7 @@ static void inbound_cfg(struct sim_world *w, const struct sim_pod *pod, struct p
     cl->n_endpoints = 1;
     cl->endpoints = fl_calloc(1, sizeof *cl->endpoints);
     cl->endpoints[0].name = fl_strdup("app");
-    cl->endpoints[0].addr = sim_addr(pod->node, SIM_PORT_APP);
+    cl->endpoints[0].addr = sim_addr(SIM_NODE_SELF, SIM_PORT_APP);
     cl->endpoints[0].weight = 1;
     c->n_vhosts = 1;
     c->vhosts = fl_calloc(1, sizeof *c->vhosts);
@@ -339,22 +347,38 @@ static int mesh_sidecars(struct sim_world *w, char **err)
         free(pod_cfgs);
         return -1;
     }
-    w->inbound_cfgs = fl_calloc(w->n_pods ? w->n_pods : 1, sizeof *w->inbound_cfgs);
+    struct fl_u64map by_version; /* (service, version) + 1 -> its inbound configuration */
+    fl_u64map_init(&by_version);
+    size_t cap_inbound = 0;
     for (uint32_t i = 0; i < w->n_pods; i++) {
         struct sim_pod *pod = &w->pods[i];
         const char *name = w->nodes[pod->node].name;
         if (!pod_cfgs[i]) continue; /* an external service's pod: no sidecars */
-        inbound_cfg(w, pod, &w->inbound_cfgs[i]);
+        uint64_t key = ((uint64_t)pod->service << 32 | pod->version) + 1;
+        struct px_proxy_cfg *in = fl_u64map_get(&by_version, key);
+        if (!in) {
+            in = fl_calloc(1, sizeof *in);
+            inbound_cfg(w, pod, in);
+            FL_GROW(w->inbound_cfgs, cap_inbound, w->n_inbound_cfgs + 1);
+            w->inbound_pods = fl_realloc(w->inbound_pods, cap_inbound * sizeof *w->inbound_pods);
+            w->inbound_cfgs[w->n_inbound_cfgs] = in;
+            w->inbound_pods[w->n_inbound_cfgs++] = i;
+            fl_u64map_put(&by_version, key, in);
+        }
+        FL_ASSERT(in->kind == PX_PROXY_INBOUND && in->n_clusters == 1);
         set_principal(w, pod->node,
                       fl_asprintf("cluster.local/ns/default/sa/%s",
                                   sc->services[pod->service].service_account));
         char *out = fl_asprintf("%s outbound", name);
         pod->outbound = sim_proxy_start(w, pod->node, SIM_PORT_OUTBOUND, out, pod_cfgs[i]);
         free(out);
-        pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, w->inbound_cfgs[i].name,
-                                       &w->inbound_cfgs[i]);
+        char *in_name = fl_asprintf("%s inbound", name);
+        pod->inbound = sim_proxy_start(w, pod->node, SIM_PORT_SERVICE, in_name, in);
+        free(in_name);
+        px_proxy_name_set(pod->inbound->proxy, pod->inbound->name); /* the pod's, not cfg's */
         FL_ASSERT(pod->inbound->node == pod->node && pod->outbound->node == pod->node);
     }
+    fl_u64map_free(&by_version);
     free(pod_cfgs);
     return 0;
 }
@@ -412,9 +436,15 @@ void sim_mesh_free(struct sim_world *w)
     if (w->ingress_cfg) px_proxy_cfg_free(w->ingress_cfg);
     free(w->ingress_cfg);
     w->ingress_cfg = NULL;
-    for (uint32_t i = 0; w->inbound_cfgs && i < w->n_pods; i++)
-        px_proxy_cfg_free(&w->inbound_cfgs[i]);
+    for (size_t i = 0; i < w->n_inbound_cfgs; i++) {
+        px_proxy_cfg_free(w->inbound_cfgs[i]);
+        free(w->inbound_cfgs[i]);
+    }
     free(w->inbound_cfgs);
+    free(w->inbound_pods);
+    w->inbound_cfgs = NULL;
+    w->inbound_pods = NULL;
+    w->n_inbound_cfgs = 0;
     free(w->events);
     for (uint32_t i = 0; i < w->n_nodes; i++) {
         free(w->nodes[i].principal);

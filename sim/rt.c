@@ -110,6 +110,7 @@ static struct px_conn *rt_connect(struct px_rt *rt, uint64_t addr, const struct 
     struct sim_proxy *sp = of(rt);
     FL_ASSERT(sp->node < sp->w->n_nodes && cbs);
     uint32_t dst = (uint32_t)(addr >> 16);
+    if (dst == SIM_NODE_SELF) dst = sp->node;
     uint16_t port = (uint16_t)(addr & 0xffff);
     enum sim_tls_kind tls = sim_tls_mesh_conn(sp->w, sp, dst, port) ? SIM_TLS_MUTUAL : SIM_TLS_NONE;
     struct sim_conn *c = sim_conn_open_tls(sp->w, sp->node, dst, port, cbs, ctx, 0, PX_OK, tls);
@@ -416,6 +417,7 @@ struct sim_proxy *sim_rt_new(struct sim_world *w, uint32_t node, const char *nam
     if (!w->px_pools) { /* the first proxy's; freed with the world, after every proxy */
         w->px_pools = fl_calloc(1, sizeof *w->px_pools);
         px_pools_init(w->px_pools);
+        w->px_pools->arena = &w->px_arena; /* freed with the world, after the pools */
     }
     sp->rt.pools = w->px_pools;
     sp->w = w;

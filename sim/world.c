@@ -187,6 +187,7 @@ static void free_world(struct sim_world *w)
         px_pools_free(w->px_pools);
         free(w->px_pools);
     }
+    fl_arena_free(&w->px_arena); /* every proxy's clusters, hosts...: at once */
     for (uint32_t i = 0; i < w->n_nodes; i++) free(w->nodes[i].name);
     free(w->nodes);
     free(w->clients);

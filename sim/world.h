@@ -19,6 +19,7 @@
 
 #include <stdint.h>
 
+#include "base/alloc.h"
 #include "base/rng.h"
 #include "base/u64map.h"
 #include "netem/link.h"
@@ -51,6 +52,9 @@ enum {
 
 /* The node part of a service address (ambient mode): no node has this id. */
 #define SIM_NODE_VIP UINT32_MAX
+/* The node part of an address on the connecting proxy's own node (an inbound sidecar's app):
+ * the runtime reads it as that node, so that one configuration serves every pod */
+#define SIM_NODE_SELF (UINT32_MAX - 1)
 
 /* The address of (node, port) as the runtime interface hands it out. */
 static inline uint64_t sim_addr(uint32_t node, uint16_t port)
@@ -210,10 +214,14 @@ struct sim_world {
     struct px_proxy_cfg *
         *mesh_cfgs; /* per Istio Sidecar resource, then for none (mesh_cfg is one) */
     struct px_proxy_cfg *gateway_cfg;
-    uint32_t ingress_node;             /* Istio's ingress gateway; UINT32_MAX: none */
-    struct px_proxy_cfg *ingress_cfg;  /* its configuration (every Gateway) */
-    struct px_proxy_cfg *inbound_cfgs; /* one per pod */
-    struct sim_ambient *ambient;       /* mesh mode ambient: ztunnels, waypoints (ambient.c) */
+    uint32_t ingress_node;            /* Istio's ingress gateway; UINT32_MAX: none */
+    struct px_proxy_cfg *ingress_cfg; /* its configuration (every Gateway) */
+    /* inbound sidecars: one configuration per service version, shared by its pods (immutable
+     * but for its policy, which follows the version's labels), and a pod of each */
+    struct px_proxy_cfg **inbound_cfgs;
+    uint32_t *inbound_pods;
+    size_t n_inbound_cfgs;
+    struct sim_ambient *ambient; /* mesh mode ambient: ztunnels, waypoints (ambient.c) */
     struct sim_node *nodes;
     uint32_t n_nodes;
     /* per node: connections opened and messages sent from it (the zero-time guard); apart from
@@ -262,6 +270,7 @@ struct sim_world {
     struct sim_tracer *tracer;     /* the span sink's open and kept traces (sim/trace.c) */
     struct sim_identity *identity; /* workload certificates (sim/identity.c), or NULL */
     struct px_pools *px_pools;     /* free lists every proxy shares (sim/rt.c), or NULL */
+    struct fl_arena px_arena;      /* their arena: the proxies' long-lived objects */
 };
 
 /* ---- net.c ---- */
