@@ -128,14 +128,6 @@ void *fl_arena_alloc(struct fl_arena *a, size_t size)
     return memset(p, 0, size); /* zeroed as it is handed out: the chunk's lines once each */
 }
 
-char *fl_arena_strdup(struct fl_arena *a, const char *s)
-{
-    size_t n = strlen(s);
-    char *p = fl_arena_alloc(a, n + 1);
-    memcpy(p, s, n); /* the terminator is there: the room is zeroed */
-    return p;
-}
-
 void fl_arena_free(struct fl_arena *a)
 {
     FL_ASSERT(a && (a->chunks || !a->n_chunks));

@@ -49,8 +49,6 @@ struct fl_arena {
 void fl_arena_init(struct fl_arena *a);
 /* size bytes, zeroed, aligned to 16 (to 64 from 64 bytes on: cache lines); never NULL. */
 void *fl_arena_alloc(struct fl_arena *a, size_t size);
-/* A copy of string s in the arena. */
-char *fl_arena_strdup(struct fl_arena *a, const char *s);
 /* Frees every object of the arena at once; it is empty again. */
 void fl_arena_free(struct fl_arena *a);
 

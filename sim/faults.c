@@ -172,15 +172,19 @@ void sim_faults_on_request(struct sim_world *w, uint32_t pod, const struct px_ms
     }
 }
 
-/* The service a proxy's cluster sends to, or -1: through its endpoints' pods, else by name. */
+/*
+ * The service a proxy's cluster sends to, or -1: through its endpoints' pods, else by name.
+ * self: the proxy's own node (an inbound sidecar's endpoint is SIM_NODE_SELF: its pod).
+ */
 static int cluster_service(const struct sim_world *w, const struct px_proxy_cfg *cfg,
-                           const char *cluster)
+                           const char *cluster, uint32_t self)
 {
     for (size_t c = 0; cluster && c < cfg->n_clusters; c++) {
         const struct px_cluster_cfg *cl = &cfg->clusters[c];
         if (strcmp(cl->name, cluster)) continue;
         for (size_t e = 0; e < cl->n_endpoints; e++) {
             uint32_t node = (uint32_t)(cl->endpoints[e].addr >> 16);
+            if (node == SIM_NODE_SELF) node = self;
             for (uint32_t p = 0; p < w->n_pods; p++)
                 if (w->pods[p].node == node) return (int)w->pods[p].service;
             /* "inventory (via the gateway's sidecar)" */
@@ -202,14 +206,14 @@ static int pod_named(const struct sim_world *w, const char *name)
     return -1;
 }
 
-void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *cfg,
+void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *cfg, uint32_t node,
                                const struct px_event *e)
 {
     struct sim_faults *fs = &w->faults;
     if (!fs->waiting_events) return;
     if (e->kind != PX_EV_EJECT && e->kind != PX_EV_OVERFLOW) return;
     int pod = e->kind == PX_EV_EJECT ? pod_named(w, e->host) : -1;
-    int svc = pod >= 0 ? (int)w->pods[pod].service : cluster_service(w, cfg, e->cluster);
+    int svc = pod >= 0 ? (int)w->pods[pod].service : cluster_service(w, cfg, e->cluster, node);
     if (svc < 0) return;
     for (size_t i = 0; i < fs->n && fs->waiting_events; i++) {
         struct sim_fault_run *r = &fs->v[i];

@@ -56,8 +56,11 @@ void sim_faults_free(struct sim_world *w);
 /* A request m arrives at pod number pod (world index). */
 void sim_faults_on_request(struct sim_world *w, uint32_t pod, const struct px_msg *m);
 
-/* A proxy reported e; cfg is its configuration (to tell which service a cluster sends to). */
-void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *cfg,
+/*
+ * A proxy on node reported e; cfg is its configuration (to tell which
+ * service a cluster sends to).
+ */
+void sim_faults_on_proxy_event(struct sim_world *w, const struct px_proxy_cfg *cfg, uint32_t node,
                                const struct px_event *e);
 
 /*

@@ -33,45 +33,19 @@ struct msgbox {
 
 /*
  * Pooled objects (paths, connections, messages, requests...) are carved
- * from 2 MiB chunks that the kernel may back with a huge page: a large
- * mesh's pooled state is cold at every request, and one TLB entry then
- * covers what 512 would.
+ * from the world's arena of blocks (base/alloc.c fl_arena: 2 MiB chunks
+ * that the kernel may back with a huge page): a large mesh's pooled state
+ * is cold at every request, and one TLB entry then covers what 512 would.
+ * Every block starts on a cache line.
  */
-#define ARENA_CHUNK ((size_t)2 << 20)
-#define ARENA_ALIGN 64 /* blocks start on a cache line */
-
-static void *arena_chunk(struct sim_world *w, size_t bytes)
-{
-    size_t len = (bytes + ARENA_CHUNK - 1) / ARENA_CHUNK * ARENA_CHUNK;
-    void *p = aligned_alloc(ARENA_CHUNK, len);
-    if (!p) p = fl_calloc(1, len); /* alignment refused: plain pages will do */
-#ifdef MADV_HUGEPAGE
-    else
-        (void)madvise(p, len, MADV_HUGEPAGE); /* a hint: refused, it changes nothing */
-#endif
-    FL_GROW(w->blocks, w->cap_blocks, w->n_blocks + 1);
-    w->blocks[w->n_blocks++] = p;
-    FL_ASSERT(len >= bytes);
-    return p;
-}
+#define BLOCK_ALIGN 64
 
 void *sim_world_block(struct sim_world *w, size_t n, size_t size)
 {
     FL_ASSERT(n >= 1 && size >= 1 && size <= SIZE_MAX / n);
-    size_t bytes = (n * size + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-    if (bytes > w->arena_left) {
-        if (bytes > ARENA_CHUNK / 4) { /* large: a chunk of its own, the current one kept */
-            void *own = arena_chunk(w, bytes);
-            memset(own, 0, bytes);
-            return own;
-        }
-        w->arena_next = arena_chunk(w, ARENA_CHUNK);
-        w->arena_left = ARENA_CHUNK;
-    }
-    void *p = w->arena_next;
-    w->arena_next += bytes;
-    w->arena_left -= bytes;
-    memset(p, 0, bytes); /* zeroed, as fl_calloc's blocks were */
+    size_t bytes = (n * size + BLOCK_ALIGN - 1) / BLOCK_ALIGN * BLOCK_ALIGN;
+    void *p = fl_arena_alloc(&w->blocks, bytes); /* zeroed, as fl_calloc's blocks were */
+    FL_ASSERT(((uintptr_t)p & (BLOCK_ALIGN - 1)) == 0);
     return p;
 }
 

@@ -337,7 +337,7 @@ static void rt_event(struct px_rt *rt, const struct px_event *e)
     r->cluster = e->cluster; /* static: they point into the proxy configuration */
     r->host = e->host;
     log_event(sp, e);
-    sim_faults_on_proxy_event(w, sp->cfg, e);
+    sim_faults_on_proxy_event(w, sp->cfg, sp->node, e);
 }
 
 static void rt_span(struct px_rt *rt, const struct px_span *s)

@@ -197,8 +197,7 @@ static void free_world(struct sim_world *w)
     free(w->activity);
     free(w->activity_mark);
     free(w->stall);
-    for (size_t i = 0; i < w->n_blocks; i++) free(w->blocks[i]);
-    free(w->blocks);
+    fl_arena_free(&w->blocks);
 }
 
 /* ---------------------------------------------------------------- zero-time guard */

@@ -259,11 +259,7 @@ struct sim_world {
     struct sim_amplify *amp;         /* retry amplification's warmup reading (amplify.c) */
     uint64_t *activity_mark;         /* the zero-time guard's snapshot of every node's activity */
     char *stall;                     /* why the run could not go on (the guard's diagnosis) */
-    /* chunks of pooled objects, freed at the end */
-    void **blocks;
-    size_t n_blocks, cap_blocks;
-    char *arena_next; /* the free rest of the current chunk of blocks (net.c) */
-    size_t arena_left;
+    struct fl_arena blocks;        /* pooled objects' blocks (sim_world_block), freed at the end */
     struct sim_conn *live_conns;   /* every connection not freed (net.c) */
     struct sim_lives *lives;       /* the pods' lifecycles, once a pod fault acts (pods.c) */
     uint64_t trace_ids;            /* trace and span ids drawn (sim/trace.c) */

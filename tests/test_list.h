@@ -7,6 +7,7 @@
  */
 SUITE(rng)
 SUITE(sha256)
+SUITE(alloc)
 SUITE(text)
 SUITE(nameidx)
 SUITE(vhost_index)
