@@ -56,7 +56,7 @@ uint32_t sim_endpoints_pick(struct sim_world *w, uint32_t service, struct fl_rng
     uint32_t in = 0;
     for (uint32_t i = 0; i < svc->n_pods; i++) in += !w->pods[svc->first_pod + i].withdrawn;
     if (in == svc->n_pods || in == 0)
-        return svc->first_pod + (svc->n_pods > 1 ? (uint32_t)fl_rng_below(rng, svc->n_pods) : 0);
+        return svc->first_pod + (uint32_t)fl_rng_below(rng, svc->n_pods); /* n_pods > 1 here */
     uint32_t k = in > 1 ? (uint32_t)fl_rng_below(rng, in) : 0;
     for (uint32_t i = 0; i < svc->n_pods; i++) {
         if (w->pods[svc->first_pod + i].withdrawn) continue;
